@@ -1,0 +1,51 @@
+/**
+ * Pieces every command shares: the global flags, URL arguments, trace narration and the
+ * `listening on URL` line that scripts wait for.
+ */
+import type { Command } from 'commander';
+import { formatAddress, parseAddress, type Scheme, type SocketAddress } from '../address.js';
+import { UsageError } from '../errors.js';
+import { narrator, type Tracer } from '../trace.js';
+import { parseDuration } from '../units.js';
+
+/** GlobalOptions are the flags every command takes. */
+export interface GlobalOptions {
+  trace?: boolean;
+  debug?: boolean;
+}
+
+/** globalsOf reads the global flags (`--trace`, `--debug`) as seen by `command`. */
+export function globalsOf(command: Command): GlobalOptions {
+  return command.optsWithGlobals<GlobalOptions>();
+}
+
+/** tracerFor returns a Tracer narrating to stderr with `label`, when `--trace` was given. */
+export function tracerFor(command: Command, label = ''): Tracer | undefined {
+  if (!globalsOf(command).trace) return undefined;
+  return narrator(label, (line) => process.stderr.write(line));
+}
+
+/**
+ * addressArg parses a URL argument and checks its scheme is one the command supports.
+ * Throws UsageError (exit 2) naming the command and the problem.
+ */
+export function addressArg(command: string, url: string, schemes: readonly Scheme[]): SocketAddress {
+  const address = parseAddress(url);
+  if (!schemes.includes(address.scheme)) {
+    throw new UsageError(
+      command,
+      `${url}: ${address.scheme} is not supported here (use ${schemes.join(', ')})`,
+    );
+  }
+  return address;
+}
+
+/** durationOption is a commander argument parser for durations (`250ms`, `2s`). */
+export function durationOption(flag: string): (value: string) => number {
+  return (value) => parseDuration(value, flag);
+}
+
+/** announceListening prints `listening on URL` on stderr for each bound address. */
+export function announceListening(addresses: readonly SocketAddress[]): void {
+  for (const address of addresses) process.stderr.write(`listening on ${formatAddress(address)}\n`);
+}

@@ -1,0 +1,34 @@
+/** `sockkit connect URL`: netcat's client: stdin to the socket, the socket to stdout. */
+import { Command, Option } from 'commander';
+import { dial } from '../stream/dial.js';
+import { relay } from '../stream/relay.js';
+import { addressArg, durationOption, tracerFor } from './common.js';
+
+export function connectCommand(): Command {
+  return new Command('connect')
+    .summary('connect and relay stdin/stdout (like nc)')
+    .description(
+      'Connect to URL, then copy stdin to the socket and the socket to stdout, byte for byte.\n' +
+        'The end of stdin half-closes the connection (the server sees EOF); sockkit exits once the\n' +
+        'server has closed too. On a terminal, the server closing ends the session at once.',
+    )
+    .argument('<url>', 'where to connect')
+    .addOption(
+      new Option('-w, --timeout <duration>', 'bound on connecting (not on the session)').argParser(
+        durationOption('--timeout'),
+      ),
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  sockkit connect tcp://127.0.0.1:65432              # type lines, see them echoed
+  printf 'GET / HTTP/1.0\\r\\n\\r\\n' | sockkit connect tcp://127.0.0.1:8080
+  sockkit connect unix:/tmp/echo.sock < file.bin > copy.bin`,
+    )
+    .action(async (url: string, options: { timeout?: number }, command: Command) => {
+      const address = addressArg('connect', url, ['tcp', 'unix']);
+      const conn = await dial(address, { timeout: options.timeout, trace: tracerFor(command, 'client') });
+      await relay(conn, process.stdin, process.stdout, { stopOnPeerClose: process.stdin.isTTY === true });
+    });
+}

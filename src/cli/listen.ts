@@ -1,0 +1,80 @@
+/** `sockkit listen URL [--keep-open]`: netcat's server: accept a client, relay it to stdin/stdout. */
+import { Command } from 'commander';
+import { AbortError } from '../errors.js';
+import type { Conn } from '../stream/conn.js';
+import { type Listener, listen } from '../stream/listen.js';
+import { relay } from '../stream/relay.js';
+import { aborted } from '../stream/serve.js';
+import { addressArg, announceListening, tracerFor } from './common.js';
+import { shutdownSignal } from './run.js';
+
+export function listenCommand(): Command {
+  return new Command('listen')
+    .summary('accept a client and relay stdin/stdout (like nc -l)')
+    .description(
+      'Listen on URL, accept one client, and relay it to stdin/stdout as `connect` does; exit once\n' +
+        'it is done. With --keep-open, keep accepting: what clients send goes to stdout, and stdin\n' +
+        'goes to every connected client.',
+    )
+    .argument('<url>', 'where to listen, e.g. tcp://127.0.0.1:0')
+    .option('-k, --keep-open', 'keep accepting clients after the first')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  sockkit listen tcp://127.0.0.1:9000 > received.bin   # receive one file
+  sockkit listen unix:/tmp/chat.sock                    # talk to one client
+  sockkit listen tcp://[::]:9000 --keep-open           # many clients, IPv6 and IPv4`,
+    )
+    .action(async (url: string, options: { keepOpen?: boolean }, command: Command) => {
+      const address = addressArg('listen', url, ['tcp', 'unix']);
+      const signal = shutdownSignal();
+      const listener = await listen(address, { signal, trace: tracerFor(command, 'server') });
+      announceListening(listener.addresses);
+      if (options.keepOpen) return serveMany(listener, signal);
+      let conn: Conn;
+      try {
+        conn = await listener.accept();
+      } catch (err) {
+        if (err instanceof AbortError) return;
+        throw err;
+      }
+      await listener.close();
+      signal.addEventListener('abort', () => conn.close(), { once: true });
+      await relay(conn, process.stdin, process.stdout, { stopOnPeerClose: process.stdin.isTTY === true });
+    });
+}
+
+/** serveMany relays every client to stdout and stdin to every client, until the signal aborts. */
+async function serveMany(listener: Listener, signal: AbortSignal): Promise<void> {
+  const clients = new Set<Conn>();
+  let inputEnded = false;
+  listener.handle((conn) => {
+    clients.add(conn);
+    conn.socket.once('close', () => clients.delete(conn));
+    if (inputEnded) void conn.closeWrite();
+    conn.onData((chunk) => {
+      if (!process.stdout.write(chunk)) {
+        conn.pause();
+        process.stdout.once('drain', () => conn.resume());
+      }
+    });
+    // A client's FIN ends only its direction; close ours too so it is not left half-open.
+    conn.socket.once('end', () => void conn.closeWrite());
+  });
+  process.stdin.on('data', (chunk: Buffer) => {
+    for (const conn of clients) {
+      if (!conn.write(chunk)) {
+        process.stdin.pause();
+        conn.socket.once('drain', () => process.stdin.resume());
+      }
+    }
+  });
+  process.stdin.once('end', () => {
+    inputEnded = true;
+    for (const conn of clients) void conn.closeWrite();
+  });
+  await aborted(signal);
+  process.stdin.pause();
+  for (const conn of clients) conn.close();
+}

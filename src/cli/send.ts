@@ -1,0 +1,51 @@
+/** `sockkit send URL MESSAGE`: the introduction's client: connect, send, half-close, print the reply. */
+import { Command, Option } from 'commander';
+import { formatAddress } from '../address.js';
+import { dial, withDeadline } from '../stream/dial.js';
+import { addressArg, durationOption, tracerFor } from './common.js';
+
+export function sendCommand(): Command {
+  return new Command('send')
+    .summary('send one message and print the reply')
+    .description(
+      'Connect to URL, send MESSAGE, half-close (so the server sees EOF), print everything the\n' +
+        'server sends back to stdout, and exit 0 once it closes. MESSAGE is sent as given; add\n' +
+        'a newline yourself if the server expects lines.',
+    )
+    .argument('<url>', 'where to connect, e.g. tcp://127.0.0.1:65432')
+    .argument('<message>', 'the bytes to send (UTF-8)')
+    .addOption(
+      new Option('-w, --timeout <duration>', 'bound on the whole exchange')
+        .default(10_000, '10s')
+        .argParser(durationOption('--timeout')),
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  sockkit send tcp://127.0.0.1:65432 'Hello, world'
+  sockkit send unix:/tmp/echo.sock "$(date)" --timeout 2s
+  sockkit send tcp://localhost:65432 hi --trace   # tries ::1 and 127.0.0.1 in turn`,
+    )
+    .action(async (url: string, message: string, options: { timeout: number }, command: Command) => {
+      const address = addressArg('send', url, ['tcp', 'unix']);
+      const deadline = Date.now() + options.timeout;
+      const conn = await dial(address, { timeout: options.timeout, trace: tracerFor(command, 'client') });
+      const exchange = async (): Promise<void> => {
+        await conn.send(message);
+        await conn.closeWrite();
+        let last: Buffer | undefined;
+        for await (const chunk of conn) {
+          process.stdout.write(chunk);
+          last = chunk;
+        }
+        if (conn.error) throw conn.error;
+        if (process.stdout.isTTY && last && last[last.length - 1] !== 0x0a) process.stdout.write('\n');
+      };
+      try {
+        await withDeadline(exchange(), deadline, undefined, formatAddress(address), 'send');
+      } finally {
+        conn.close();
+      }
+    });
+}

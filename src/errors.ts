@@ -1,0 +1,119 @@
+/**
+ * Every error sockkit raises. Each class has a fixed `name` and a literal `code`, so callers match
+ * on `err.code`; messages read `OP URL: cause`, like Go's `dial tcp 127.0.0.1:7: connection refused`.
+ */
+
+/** ErrorCode lists every code a SockkitError can carry. docs/errors.md explains each one. */
+export type ErrorCode =
+  | 'ERR_USAGE'
+  | 'ERR_INVALID_ADDRESS'
+  | 'ERR_CONNECTION_REFUSED'
+  | 'ERR_CONNECTION_RESET'
+  | 'ERR_ADDRESS_IN_USE'
+  | 'ERR_ADDRESS_NOT_AVAILABLE'
+  | 'ERR_HOST_NOT_FOUND'
+  | 'ERR_UNREACHABLE'
+  | 'ERR_TIMEOUT'
+  | 'ERR_NO_REPLY'
+  | 'ERR_MESSAGE_TOO_LARGE'
+  | 'ERR_PERMISSION_DENIED'
+  | 'ERR_RAW_UNAVAILABLE'
+  | 'ERR_TLS'
+  | 'ERR_FRAME_TOO_LARGE'
+  | 'ERR_PROTOCOL'
+  | 'ERR_ABORTED'
+  | 'ERR_IO';
+
+/**
+ * SockkitError is the base of every error sockkit raises. `op` is the operation (`dial`,
+ * `listen`, `send`, ...), `url` the address it concerned, and `reason` the cause in words.
+ */
+export class SockkitError extends Error {
+  override name = 'SockkitError';
+  readonly code: ErrorCode;
+  readonly op: string;
+  readonly url: string;
+  readonly reason: string;
+  /** The errno name (`ECONNREFUSED`) when the error came from the system. */
+  readonly errno: string | undefined;
+
+  constructor(code: ErrorCode, op: string, url: string, reason: string, options?: { cause?: unknown }) {
+    super(url ? `${op} ${url}: ${reason}` : `${op}: ${reason}`, options);
+    this.code = code;
+    this.op = op;
+    this.url = url;
+    this.reason = reason;
+    const cause = options?.cause as NodeJS.ErrnoException | undefined;
+    this.errno = typeof cause?.code === 'string' ? cause.code : undefined;
+  }
+}
+
+/**
+ * UsageError reports a caller's mistake: a malformed URL, a value out of range, an unknown flag.
+ * The CLI maps it to exit code 2.
+ */
+export class UsageError extends SockkitError {
+  override name = 'UsageError';
+  constructor(op: string, reason: string, code: 'ERR_USAGE' | 'ERR_INVALID_ADDRESS' = 'ERR_USAGE') {
+    super(code, op, '', reason);
+  }
+}
+
+/** AddressError reports a socket URL that does not parse; the message names the offending part. */
+export class AddressError extends UsageError {
+  override name = 'AddressError';
+  constructor(url: string, reason: string) {
+    super(`address ${JSON.stringify(url)}`, reason, 'ERR_INVALID_ADDRESS');
+  }
+}
+
+/** TimeoutError reports an operation that did not finish within its deadline. */
+export class TimeoutError extends SockkitError {
+  override name = 'TimeoutError';
+  constructor(op: string, url: string, reason = 'timed out') {
+    super('ERR_TIMEOUT', op, url, reason);
+  }
+}
+
+/** AbortError reports an operation stopped by its AbortSignal; it is an expected outcome, not a fault. */
+export class AbortError extends SockkitError {
+  override name = 'AbortError';
+  constructor(op: string, url: string) {
+    super('ERR_ABORTED', op, url, 'aborted');
+  }
+}
+
+const systemErrors: Record<string, [ErrorCode, string]> = {
+  ECONNREFUSED: ['ERR_CONNECTION_REFUSED', 'connection refused'],
+  ECONNRESET: ['ERR_CONNECTION_RESET', 'connection reset by peer'],
+  EPIPE: ['ERR_CONNECTION_RESET', 'broken pipe (peer closed the connection)'],
+  EADDRINUSE: ['ERR_ADDRESS_IN_USE', 'address already in use'],
+  EADDRNOTAVAIL: ['ERR_ADDRESS_NOT_AVAILABLE', 'address not available on this host'],
+  ENOTFOUND: ['ERR_HOST_NOT_FOUND', 'host not found'],
+  EAI_AGAIN: ['ERR_HOST_NOT_FOUND', 'name resolution failed (temporary)'],
+  EAI_NONAME: ['ERR_HOST_NOT_FOUND', 'host not found'],
+  ENETUNREACH: ['ERR_UNREACHABLE', 'network unreachable'],
+  EHOSTUNREACH: ['ERR_UNREACHABLE', 'host unreachable'],
+  EHOSTDOWN: ['ERR_UNREACHABLE', 'host is down'],
+  ETIMEDOUT: ['ERR_TIMEOUT', 'timed out'],
+  EACCES: ['ERR_PERMISSION_DENIED', 'permission denied'],
+  EPERM: ['ERR_PERMISSION_DENIED', 'operation not permitted'],
+  ENOENT: ['ERR_CONNECTION_REFUSED', 'no such socket file'],
+  EMSGSIZE: ['ERR_MESSAGE_TOO_LARGE', 'message too long for a datagram'],
+  EAFNOSUPPORT: ['ERR_ADDRESS_NOT_AVAILABLE', 'address family not supported'],
+  EEXIST: ['ERR_ADDRESS_IN_USE', 'a file that is not a socket is in the way'],
+  EINVAL: ['ERR_IO', 'invalid argument'],
+};
+
+/**
+ * fromSystemError turns a Node.js system error (`err.code` such as `ECONNREFUSED`) into a
+ * SockkitError for `op` on `url`. A SockkitError passes through unchanged.
+ */
+export function fromSystemError(op: string, url: string, err: unknown): SockkitError {
+  if (err instanceof SockkitError) return err;
+  const errno = (err as NodeJS.ErrnoException | undefined)?.code;
+  const known = errno ? systemErrors[errno] : undefined;
+  if (known) return new SockkitError(known[0], op, url, known[1], { cause: err });
+  const text = err instanceof Error ? err.message : String(err);
+  return new SockkitError('ERR_IO', op, url, text, { cause: err });
+}

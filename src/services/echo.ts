@@ -1,0 +1,21 @@
+/**
+ * The echo service (RFC 862) over a stream: every byte received is sent back, unchanged.
+ */
+import type { Conn } from '../stream/conn.js';
+
+/**
+ * echoStream echoes `conn` until the peer closes its write side, then finishes sending what is
+ * queued and closes its own (half-close aware). Backpressure: while the peer is not reading our
+ * replies and the socket's buffer is full, it stops reading from the peer, so memory stays bounded
+ * by one buffer per connection however much the peer sends.
+ */
+export function echoStream(conn: Conn): void {
+  const resume = (): void => conn.resume();
+  conn.onData((chunk) => {
+    if (!conn.write(chunk)) {
+      conn.pause();
+      conn.socket.once('drain', resume);
+    }
+  });
+  conn.socket.once('end', () => void conn.closeWrite());
+}

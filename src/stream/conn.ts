@@ -1,0 +1,159 @@
+/**
+ * Conn is one stream connection (TCP, Unix or TLS), the value that `dial` returns and a Listener
+ * yields, in the spirit of Go's `net.Conn`.
+ */
+import type { Socket } from 'node:net';
+import { formatAddress, type SocketAddress } from '../address.js';
+import { fromSystemError, type SockkitError } from '../errors.js';
+import { nextSocketId, type Tracer, type TraceStep } from '../trace.js';
+
+/** ConnInit describes a connected socket to wrap. */
+export interface ConnInit {
+  readonly localAddress: SocketAddress;
+  readonly remoteAddress: SocketAddress;
+  /** The socket kind for trace lines: `tcp4`, `tcp6`, `unix`, `tls`. */
+  readonly kind: string;
+  readonly trace?: Tracer | undefined;
+  /** The socket id its trace events carry; a new one when omitted. */
+  readonly socketId?: number;
+}
+
+/**
+ * Conn wraps a connected `net.Socket` (or `tls.TLSSocket`). It never throws from socket events:
+ * a failure is kept in `error`, traced, and ends the connection, so one peer cannot crash a server.
+ * Read with `for await (const chunk of conn)` or `conn.onData(fn)`; write with `write` or `send`.
+ */
+export class Conn implements AsyncIterable<Buffer> {
+  /** The underlying socket, for options sockkit does not wrap (`setNoDelay`, `setKeepAlive`). */
+  readonly socket: Socket;
+  readonly localAddress: SocketAddress;
+  readonly remoteAddress: SocketAddress;
+  readonly socketId: number;
+  /** closed resolves once the socket is fully closed, whether cleanly or not. It never rejects. */
+  readonly closed: Promise<void>;
+  /** The first error the connection met, if any (a reset, a timeout). */
+  error: SockkitError | undefined;
+  readonly #trace: Tracer | undefined;
+  readonly #kind: string;
+  readonly #peer: string;
+
+  constructor(socket: Socket, init: ConnInit) {
+    this.socket = socket;
+    this.localAddress = init.localAddress;
+    this.remoteAddress = init.remoteAddress;
+    this.socketId = init.socketId ?? nextSocketId();
+    this.#trace = init.trace;
+    this.#kind = init.kind;
+    this.#peer = peerLabel(init.remoteAddress);
+    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
+    socket.on('error', (err) => {
+      this.error ??= fromSystemError('read', formatAddress(this.remoteAddress), err);
+      this.trace('error', { detail: this.error.reason });
+    });
+    if (this.#trace) {
+      socket.once('end', () => this.trace('peer-shutdown-write'));
+      socket.once('close', () => this.trace('closed'));
+    }
+  }
+
+  /** bytesReceived counts the bytes read from the socket so far. */
+  get bytesReceived(): number {
+    return this.socket.bytesRead;
+  }
+
+  /** bytesSent counts the bytes handed to the socket so far, including any still queued. */
+  get bytesSent(): number {
+    return this.socket.bytesWritten;
+  }
+
+  /**
+   * write queues `chunk` and returns false when the socket's buffer is full: the caller should
+   * wait for `drain` (or use `send`) before writing more. That is how backpressure works.
+   */
+  write(chunk: Uint8Array | string): boolean {
+    if (this.#trace) {
+      const bytes = typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+      this.trace('sent', { bytes, address: this.#peer });
+    }
+    return this.socket.write(chunk);
+  }
+
+  /** send writes `chunk` and resolves once the socket can take more; it rejects if the connection fails. */
+  send(chunk: Uint8Array | string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onClose = (): void =>
+        reject(this.error ?? fromSystemError('write', formatAddress(this.remoteAddress), closedError()));
+      if (this.socket.destroyed) return onClose();
+      if (this.write(chunk)) return resolve();
+      this.socket.once('close', onClose);
+      this.socket.once('drain', () => {
+        this.socket.off('close', onClose);
+        resolve();
+      });
+    });
+  }
+
+  /**
+   * onData delivers every chunk read to `listener` (flowing mode). Pair it with `pause()` and
+   * `resume()` for backpressure. Use either onData or async iteration, not both.
+   */
+  onData(listener: (chunk: Buffer) => void): void {
+    if (!this.#trace) {
+      this.socket.on('data', listener);
+      return;
+    }
+    this.socket.on('data', (chunk: Buffer) => {
+      this.trace('recv', { bytes: chunk.length, address: this.#peer });
+      listener(chunk);
+    });
+  }
+
+  /** pause stops reading from the socket; the kernel's buffer then fills and the peer is slowed (TCP flow control). */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  /** resume starts reading again after `pause`. */
+  resume(): void {
+    this.socket.resume();
+  }
+
+  /**
+   * closeWrite shuts down the write side (half-close, FIN): the peer reads EOF, and this side can
+   * still read. It resolves once every queued byte has been handed to the kernel.
+   */
+  closeWrite(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.socket.writableFinished || this.socket.destroyed) return resolve();
+      this.trace('shutdown-write');
+      this.socket.end(() => resolve());
+    });
+  }
+
+  /** close closes the connection at once, discarding anything still queued. */
+  close(): void {
+    this.socket.destroy();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    for await (const chunk of this.socket) {
+      if (this.#trace) this.trace('recv', { bytes: (chunk as Buffer).length, address: this.#peer });
+      yield chunk as Buffer;
+    }
+  }
+
+  /** trace reports a step of this connection to its tracer, if it has one. */
+  trace(step: TraceStep, extra: { bytes?: number; address?: string; detail?: string } = {}): void {
+    this.#trace?.({ step, socketId: this.socketId, kind: this.#kind, ...extra });
+  }
+}
+
+function closedError(): NodeJS.ErrnoException {
+  return Object.assign(new Error('connection closed'), { code: 'EPIPE' });
+}
+
+/** peerLabel is how trace lines name a connection's peer: `127.0.0.1:53122`, or the socket path. */
+export function peerLabel(address: SocketAddress): string {
+  if (address.scheme === 'unix') return address.path === '' ? 'unix peer' : formatAddress(address);
+  return formatAddress(address).replace(/^\w+:\/\//, '');
+}

@@ -1,0 +1,211 @@
+/**
+ * listen opens a stream listener (TCP or Unix) and hands out accepted connections, in the spirit
+ * of Go's `net.Listen`: create, bind, listen; then accept, concurrently, as many as arrive.
+ */
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import { formatAddress, formatHostPort, type SocketAddress, unixSocketPath } from '../address.js';
+import { AbortError, fromSystemError } from '../errors.js';
+import { resolveHost } from '../resolve.js';
+import { nextSocketId, type Tracer } from '../trace.js';
+import { Conn, peerLabel } from './conn.js';
+import { prepareUnixPath } from './unix-path.js';
+
+/** ListenOptions tune a listener. Every field is optional. */
+export interface ListenOptions {
+  /** Aborting it closes the listener (open connections are left to their owners). */
+  readonly signal?: AbortSignal | undefined;
+  readonly trace?: Tracer | undefined;
+  /** The accept queue length passed to listen(2). Default 511, as Node's. */
+  readonly backlog?: number | undefined;
+  /** Keep `[::]` to IPv6 only instead of dual-stack. */
+  readonly ipv6Only?: boolean | undefined;
+}
+
+/** ServerFactory builds the Node server for one address; `stream/tls` supplies one for `tls://`. */
+export type ServerFactory = (address: SocketAddress) => { server: Server; connectionEvent: string };
+
+const plainServer: ServerFactory = () => ({
+  // allowHalfOpen: a peer's FIN ends only its direction, so an echo can finish before closing.
+  server: createServer({ allowHalfOpen: true, noDelay: true }),
+  connectionEvent: 'connection',
+});
+
+const factories = new Map<string, ServerFactory>([
+  ['tcp', plainServer],
+  ['unix', plainServer],
+]);
+
+/** registerServerFactory lets a transport module (such as TLS) add its scheme to `listen`. */
+export function registerServerFactory(scheme: string, factory: ServerFactory): void {
+  factories.set(scheme, factory);
+}
+
+/**
+ * Listener accepts stream connections on one or more bound sockets (a name such as `localhost`
+ * binds every address it resolves to). Iterate it, or call `accept`, to receive each Conn.
+ */
+export class Listener implements AsyncIterable<Conn> {
+  /** The bound addresses, with the real port when port 0 was asked. */
+  readonly addresses: readonly SocketAddress[];
+  readonly #servers: readonly Server[];
+  readonly #pending: Conn[] = [];
+  readonly #waiting: { resolve: (conn: Conn) => void; reject: (err: Error) => void }[] = [];
+  #handler: ((conn: Conn) => void) | undefined;
+  #closed = false;
+
+  constructor(servers: readonly Server[], addresses: readonly SocketAddress[]) {
+    this.#servers = servers;
+    this.addresses = addresses;
+  }
+
+  /** address is the first bound address. */
+  get address(): SocketAddress {
+    return this.addresses[0] as SocketAddress;
+  }
+
+  /** The Node servers behind this listener, for options sockkit does not wrap (`maxConnections`). */
+  get servers(): readonly Server[] {
+    return this.#servers;
+  }
+
+  /** accept resolves with the next connection; it rejects with AbortError once the listener is closed. */
+  accept(): Promise<Conn> {
+    const conn = this.#pending.shift();
+    if (conn) return Promise.resolve(conn);
+    if (this.#closed) return Promise.reject(new AbortError('accept', formatAddress(this.address)));
+    return new Promise((resolve, reject) => this.#waiting.push({ resolve, reject }));
+  }
+
+  /**
+   * handle passes every connection, including any already waiting, to `handler` as it is
+   * accepted: the callback form of the accept loop, for servers.
+   */
+  handle(handler: (conn: Conn) => void): void {
+    this.#handler = handler;
+    for (const conn of this.#pending.splice(0)) handler(conn);
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Conn> {
+    for (;;) {
+      try {
+        yield await this.accept();
+      } catch (err) {
+        if (err instanceof AbortError) return;
+        throw err;
+      }
+    }
+  }
+
+  /** close stops accepting: the bound sockets close (a Unix socket file is removed). Open connections stay open. */
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    this.#closed = true;
+    for (const waiter of this.#waiting.splice(0))
+      waiter.reject(new AbortError('accept', formatAddress(this.address)));
+    return Promise.all(
+      this.#servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
+    ).then(() => undefined);
+  }
+
+  /** deliver hands a freshly accepted connection to the handler, a waiting accept, or the queue. */
+  deliver(conn: Conn): void {
+    const waiter = this.#handler ? undefined : this.#waiting.shift();
+    if (this.#handler) this.#handler(conn);
+    else if (waiter) waiter.resolve(conn);
+    else this.#pending.push(conn);
+  }
+}
+
+/**
+ * listen binds `address` and starts listening. A name binds every address it resolves to, on one
+ * port. Rejects with a SockkitError such as `listen tcp://127.0.0.1:80: permission denied` or
+ * `... address already in use`; a Unix path that a live server holds is in use, a stale one is replaced.
+ */
+export async function listen(address: SocketAddress, options: ListenOptions = {}): Promise<Listener> {
+  const url = formatAddress(address);
+  const factory = factories.get(address.scheme);
+  if (!factory)
+    throw fromSystemError('listen', url, new Error(`${address.scheme} is not a stream transport`));
+  const backlog = options.backlog ?? 511;
+  const sockets: BoundSocket[] = [];
+  try {
+    if (address.scheme === 'unix') {
+      if (!address.abstract) await prepareUnixPath(address.path);
+      const { server, connectionEvent } = factory(address);
+      sockets.push({ server, connectionEvent, local: address, kind: 'unix' });
+      await bind(server, { path: unixSocketPath(address), backlog });
+      traceListening(options.trace, 'unix', url, backlog);
+    } else {
+      // Every address of a name shares one port: the first bind picks it when port 0 was asked.
+      let port = address.port;
+      for (const host of await resolveHost(address.host)) {
+        const { server, connectionEvent } = factory(address);
+        const kind = `${address.scheme === 'tls' ? 'tls' : 'tcp'}${host.family}`;
+        sockets.push({ server, connectionEvent, local: address, kind });
+        await bind(server, { host: host.ip, port, backlog, ipv6Only: options.ipv6Only ?? false });
+        port = (server.address() as AddressInfo).port;
+        const local = { scheme: address.scheme, host: host.ip, port };
+        (sockets[sockets.length - 1] as BoundSocket).local = local;
+        traceListening(options.trace, kind, formatHostPort(host.ip, port), backlog);
+      }
+    }
+  } catch (err) {
+    for (const { server } of sockets) server.close();
+    throw fromSystemError('listen', url, err);
+  }
+  const listener = new Listener(
+    sockets.map((s) => s.server),
+    sockets.map((s) => s.local),
+  );
+  for (const bound of sockets) acceptInto(listener, bound, options.trace);
+  if (options.signal) {
+    if (options.signal.aborted) void listener.close();
+    else options.signal.addEventListener('abort', () => void listener.close(), { once: true });
+  }
+  return listener;
+}
+
+interface BoundSocket {
+  readonly server: Server;
+  readonly connectionEvent: string;
+  local: SocketAddress;
+  readonly kind: string;
+}
+
+function bind(server: Server, opts: Parameters<Server['listen']>[0]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function traceListening(
+  trace: Tracer | undefined,
+  kind: string,
+  where: string,
+  backlog: number | undefined,
+): void {
+  if (!trace) return;
+  const socketId = nextSocketId();
+  trace({ step: 'created', socketId, kind });
+  trace({ step: 'bound', socketId, kind, address: where });
+  trace({ step: 'listening', socketId, kind, detail: `backlog ${backlog ?? 511}` });
+}
+
+function acceptInto(listener: Listener, bound: BoundSocket, trace: Tracer | undefined): void {
+  const { server, connectionEvent, local, kind } = bound;
+  // A listening socket's own errors after bind (EMFILE on accept) must not crash the process.
+  server.on('error', () => {});
+  server.on(connectionEvent, (socket: Socket) => {
+    const remote: SocketAddress =
+      local.scheme === 'unix'
+        ? { scheme: 'unix', path: '', abstract: false }
+        : { scheme: local.scheme, host: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
+    const conn = new Conn(socket, { localAddress: local, remoteAddress: remote, kind, trace });
+    if (trace) conn.trace('accepted', { address: peerLabel(remote) });
+    listener.deliver(conn);
+  });
+}

@@ -1,0 +1,66 @@
+/**
+ * serve runs a stream service on listeners until a signal asks it to stop, then shuts down
+ * gracefully: stop accepting, give open connections a grace period to finish, close the rest.
+ */
+import type { Conn } from './conn.js';
+import type { Listener } from './listen.js';
+
+/** StreamService handles one accepted connection from start to close. It must not throw. */
+export type StreamService = (conn: Conn) => void;
+
+/** ServeOptions tune `serve`. */
+export interface ServeOptions {
+  /** Aborting it starts the graceful shutdown. */
+  readonly signal: AbortSignal;
+  /** How long open connections may take to finish after the signal, in milliseconds. Default 5000. */
+  readonly grace?: number | undefined;
+}
+
+/** ServeSummary counts what a server did, for its shutdown report. */
+export interface ServeSummary {
+  connections: number;
+  /** Connections still open when the grace period ended, and closed by force. */
+  forciblyClosed: number;
+  bytesReceived: number;
+  bytesSent: number;
+}
+
+/**
+ * serve passes every connection accepted on `listeners` to `service` until `options.signal`
+ * aborts, and resolves with a summary once every listener and connection is closed.
+ */
+export async function serve(
+  listeners: readonly Listener[],
+  service: StreamService,
+  options: ServeOptions,
+): Promise<ServeSummary> {
+  const summary: ServeSummary = { connections: 0, forciblyClosed: 0, bytesReceived: 0, bytesSent: 0 };
+  const open = new Set<Conn>();
+  const onConnection = (conn: Conn): void => {
+    summary.connections += 1;
+    open.add(conn);
+    conn.socket.once('close', () => {
+      open.delete(conn);
+      summary.bytesReceived += conn.bytesReceived;
+      summary.bytesSent += conn.bytesSent;
+    });
+    service(conn);
+  };
+  for (const listener of listeners) listener.handle(onConnection);
+  await aborted(options.signal);
+  await Promise.all(listeners.map((l) => l.close()));
+  if (open.size > 0) {
+    const grace = new Promise<void>((resolve) => setTimeout(resolve, options.grace ?? 5000).unref());
+    await Promise.race([grace, Promise.all([...open].map((c) => c.closed))]);
+  }
+  summary.forciblyClosed = open.size;
+  for (const conn of open) conn.close();
+  await Promise.all([...open].map((c) => c.closed));
+  return summary;
+}
+
+/** aborted resolves when `signal` aborts (at once if it already has). */
+export function aborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}
