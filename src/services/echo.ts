@@ -1,6 +1,7 @@
 /**
  * The echo service (RFC 862) over a stream: every byte received is sent back, unchanged.
  */
+import type { PacketConn, Peer } from '../datagram/packet-conn.js';
 import type { Conn } from '../stream/conn.js';
 
 /**
@@ -18,4 +19,12 @@ export function echoStream(conn: Conn): void {
     }
   });
   conn.socket.once('end', () => void conn.closeWrite());
+}
+
+/**
+ * echoDatagram sends each datagram back to the peer that sent it, unchanged (RFC 862, UDP). It
+ * keeps nothing: the received buffer itself is sent back.
+ */
+export function echoDatagram(data: Buffer, peer: Peer, conn: PacketConn): void {
+  conn.write(data, peer);
 }

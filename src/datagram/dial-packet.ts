@@ -1,0 +1,96 @@
+/**
+ * dialPacket makes a connected datagram (UDP) socket, in the spirit of Go's `net.Dial("udp", ...)`:
+ * no packet is sent by connecting; the kernel just fixes the peer, so sends need no address, only
+ * that peer's datagrams arrive, and an ICMP port unreachable it sends back is reported as
+ * "connection refused" on the next read.
+ */
+import { formatAddress, formatHostPort, type InetAddress, type SocketAddress } from '../address.js';
+import { fromSystemError, SockkitError } from '../errors.js';
+import { type ResolvedHost, resolveHost } from '../resolve.js';
+import { nextSocketId } from '../trace.js';
+import { closeOnAbort } from './listen-packet.js';
+import { PacketConn } from './packet-conn.js';
+import {
+  bindSocket,
+  checkPacketOptions,
+  configureSocket,
+  createPacketSocket,
+  type PacketOptions,
+} from './socket-options.js';
+
+/** DialPacketOptions tune `dialPacket`. */
+export interface DialPacketOptions extends PacketOptions {
+  /** Use only IPv4 (4) or only IPv6 (6) addresses of a name. */
+  readonly family?: 4 | 6 | undefined;
+}
+
+/**
+ * dialPacket connects a new UDP socket to `address` (a `udp://` address) and resolves with its
+ * PacketConn. A name connects to its first address; use `resolvePacketTargets` and
+ * `dialResolved` to try each in turn. Rejects with a SockkitError (`connect udp://nowhere.invalid:7:
+ * host not found`).
+ */
+export async function dialPacket(
+  address: SocketAddress,
+  options: DialPacketOptions = {},
+): Promise<PacketConn> {
+  const [first] = await resolvePacketTargets(address, options);
+  return dialResolved(address, first as ResolvedHost, options);
+}
+
+/** resolvePacketTargets resolves a `udp://` address's host to every IP a client may try, in order. */
+export async function resolvePacketTargets(
+  address: SocketAddress,
+  options: DialPacketOptions = {},
+): Promise<ResolvedHost[]> {
+  const url = formatAddress(address);
+  if (address.scheme !== 'udp') {
+    throw new SockkitError(
+      'ERR_USAGE',
+      'connect',
+      url,
+      `${address.scheme} is not a datagram transport (use udp://)`,
+    );
+  }
+  checkPacketOptions('connect', options);
+  return resolveHost(address.host, options.family).catch((err: unknown) => {
+    throw fromSystemError('connect', url, err);
+  });
+}
+
+/** dialResolved connects a new UDP socket to `host` (one of `address`'s resolved IPs) at `address`'s port. */
+export async function dialResolved(
+  address: SocketAddress,
+  host: ResolvedHost,
+  options: DialPacketOptions = {},
+): Promise<PacketConn> {
+  const url = formatAddress(address);
+  const port = address.scheme === 'unix' ? 0 : address.port;
+  const kind = `udp${host.family}`;
+  const socketId = nextSocketId();
+  const label = formatHostPort(host.ip, port);
+  options.trace?.({ step: 'created', socketId, kind });
+  const socket = createPacketSocket(host.family, options);
+  try {
+    await bindSocket(socket, undefined, 0);
+    const notes = configureSocket(socket, options);
+    for (const detail of notes) options.trace?.({ step: 'note', socketId, kind, detail });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.connect(port, host.ip, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    socket.close();
+    throw fromSystemError('connect', url, err);
+  }
+  const local = socket.address();
+  const localAddress: InetAddress = { scheme: 'udp', host: local.address, port: local.port };
+  const remoteAddress: InetAddress = { scheme: 'udp', host: host.ip, port };
+  const conn = new PacketConn(socket, { ...options, localAddress, remoteAddress, kind, socketId });
+  conn.trace('connected', { address: label, detail: formatHostPort(local.address, local.port) });
+  closeOnAbort([conn], options.signal);
+  return conn;
+}

@@ -1,0 +1,302 @@
+/**
+ * PacketConn is one datagram (UDP) socket, the value that `listenPacket` and `dialPacket` return,
+ * in the spirit of Go's `net.PacketConn`: datagrams keep their boundaries, each arrives with the
+ * peer that sent it, and each send names its destination (or goes to the connected peer).
+ */
+import type { Socket } from 'node:dgram';
+import { formatAddress, formatHostPort, type InetAddress } from '../address.js';
+import { AbortError, fromSystemError, SockkitError } from '../errors.js';
+import { nextSocketId, type Tracer, type TraceStep } from '../trace.js';
+import { byteSize, maxDatagramSize, tooLarge } from './limits.js';
+
+/** Peer is where a datagram came from or goes to: an IP literal and a port. Node's `RemoteInfo` is one. */
+export interface Peer {
+  readonly address: string;
+  readonly port: number;
+}
+
+/** Datagram is one received message and the peer that sent it. */
+export interface Datagram {
+  readonly data: Buffer;
+  readonly peer: Peer;
+}
+
+/** MessageHandler receives each datagram in flowing mode (see `PacketConn.onMessage`). */
+export type MessageHandler = (data: Buffer, peer: Peer) => void;
+
+/** RequestOptions tune `PacketConn.request`. */
+export interface RequestOptions {
+  /** How long to wait for a reply to each attempt, in milliseconds. Default 1000. */
+  readonly timeout?: number | undefined;
+  /** How many times to send again when no reply came. Default 2 (three attempts in all). */
+  readonly retries?: number | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** PacketConnInit describes a bound dgram socket to wrap. */
+export interface PacketConnInit {
+  readonly localAddress: InetAddress;
+  /** The peer of a connected socket: sends go there, and only its datagrams arrive. */
+  readonly remoteAddress?: InetAddress | undefined;
+  /** The socket kind for trace lines: `udp4` or `udp6`. */
+  readonly kind: string;
+  readonly trace?: Tracer | undefined;
+  readonly socketId?: number | undefined;
+  /** Datagrams held for a reader that has not caught up; past it, new ones are dropped. Default 4096. */
+  readonly queueLimit?: number | undefined;
+  /** Sends the kernel has not taken yet; past it, new sends are dropped. Default 1024. */
+  readonly sendQueueLimit?: number | undefined;
+}
+
+type Waiter = { resolve: (d: Datagram | undefined) => void; reject: (e: SockkitError) => void };
+
+/**
+ * PacketConn wraps a bound `dgram.Socket`. It never throws from socket events: a failure (such as
+ * an ICMP port unreachable reported on a connected socket) is kept in `error`, traced, and handed
+ * to the next read, so one peer cannot crash a server. Read with `for await (const d of conn)` or
+ * `conn.onMessage(fn)`; write with `write` (fire and forget) or `send` (resolves once sent).
+ *
+ * Memory stays bounded: unread datagrams beyond `queueLimit` and sends beyond `sendQueueLimit` are
+ * dropped and counted in `dropped`, as a kernel drops what overflows its buffers. That is UDP's
+ * contract; nothing is ever truncated or altered.
+ */
+export class PacketConn implements AsyncIterable<Datagram> {
+  /** The underlying socket, for options sockkit does not wrap. */
+  readonly socket: Socket;
+  readonly localAddress: InetAddress;
+  readonly remoteAddress: InetAddress | undefined;
+  readonly socketId: number;
+  /** closed resolves once the socket is closed. It never rejects. */
+  readonly closed: Promise<void>;
+  /** The latest error the socket reported and no read has consumed yet. */
+  error: SockkitError | undefined;
+  datagramsReceived = 0;
+  bytesReceived = 0;
+  datagramsSent = 0;
+  bytesSent = 0;
+  /** Datagrams dropped because a queue was full (see the class comment). */
+  dropped = 0;
+  readonly #trace: Tracer | undefined;
+  readonly #kind: string;
+  readonly #url: string;
+  readonly #queue: Datagram[] = [];
+  readonly #waiters: Waiter[] = [];
+  readonly #queueLimit: number;
+  readonly #sendQueueLimit: number;
+  #handler: MessageHandler | undefined;
+  #isClosed = false;
+
+  constructor(socket: Socket, init: PacketConnInit) {
+    this.socket = socket;
+    this.localAddress = init.localAddress;
+    this.remoteAddress = init.remoteAddress;
+    this.socketId = init.socketId ?? nextSocketId();
+    this.#trace = init.trace;
+    this.#kind = init.kind;
+    this.#url = formatAddress(init.remoteAddress ?? init.localAddress);
+    this.#queueLimit = init.queueLimit ?? 4096;
+    this.#sendQueueLimit = init.sendQueueLimit ?? 1024;
+    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
+    socket.on('message', (data, peer) => this.#receive(data, peer));
+    socket.on('error', (err) => this.#fail(err));
+    socket.once('close', () => {
+      this.#isClosed = true;
+      this.trace('closed');
+      for (const waiter of this.#waiters.splice(0)) waiter.resolve(undefined);
+    });
+  }
+
+  /**
+   * onMessage delivers every datagram to `handler` as it arrives (flowing mode), the lean path a
+   * server uses: no queue, no promise per datagram. Use either onMessage or async iteration.
+   */
+  onMessage(handler: MessageHandler): void {
+    this.#handler = handler;
+    for (const { data, peer } of this.#queue.splice(0)) handler(data, peer);
+  }
+
+  /**
+   * write sends `data` as one datagram to `peer` (or to the connected peer) without waiting.
+   * Throws SockkitError `ERR_MESSAGE_TOO_LARGE` at once when `data` exceeds what one datagram can
+   * carry; a datagram is never truncated. Send failures are reported like socket errors.
+   */
+  write(data: Uint8Array | string, peer?: Peer): void {
+    const size = byteSize(data);
+    const family = this.#family(peer);
+    if (size > maxDatagramSize(family)) throw tooLarge('send', this.#destinationUrl(peer), size, family);
+    if (this.socket.getSendQueueCount() >= this.#sendQueueLimit) {
+      this.dropped += 1;
+      return;
+    }
+    this.datagramsSent += 1;
+    this.bytesSent += size;
+    if (this.#trace) this.trace('sent', { bytes: size, address: this.#peerLabel(peer) });
+    if (peer) this.socket.send(data, peer.port, peer.address);
+    else this.socket.send(data);
+  }
+
+  /**
+   * send sends `data` as one datagram to `peer` (or to the connected peer) and resolves once the
+   * kernel has taken it. Rejects with `ERR_MESSAGE_TOO_LARGE` for oversize data, or with the
+   * system's error (`ERR_PERMISSION_DENIED` for a broadcast without `broadcast: true`, ...).
+   */
+  send(data: Uint8Array | string, peer?: Peer): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const url = this.#destinationUrl(peer);
+      const size = byteSize(data);
+      const family = this.#family(peer);
+      if (size > maxDatagramSize(family)) return reject(tooLarge('send', url, size, family));
+      const done = (err: Error | null): void => {
+        if (err) {
+          reject(fromSystemError('send', url, err));
+          return;
+        }
+        this.datagramsSent += 1;
+        this.bytesSent += size;
+        this.trace('sent', { bytes: size, address: this.#peerLabel(peer) });
+        resolve();
+      };
+      if (this.#isClosed) return reject(fromSystemError('send', url, closedError()));
+      if (peer) this.socket.send(data, peer.port, peer.address, done);
+      else this.socket.send(data, done);
+    }).catch((err: unknown) => {
+      throw err instanceof SockkitError ? err : fromSystemError('send', this.#url, err);
+    });
+  }
+
+  /**
+   * read resolves with the next datagram, `undefined` once the socket is closed, or rejects with
+   * the error the socket reported (`ERR_CONNECTION_REFUSED` on a connected socket whose peer
+   * answered with ICMP port unreachable). With `timeout` (ms), it resolves `undefined` when
+   * nothing came in time.
+   */
+  read(timeout?: number, signal?: AbortSignal): Promise<Datagram | undefined> {
+    const queued = this.#queue.shift();
+    if (queued) return Promise.resolve(queued);
+    if (this.error) {
+      const err = this.error;
+      this.error = undefined;
+      return Promise.reject(err);
+    }
+    if (this.#isClosed || signal?.aborted) return Promise.resolve(undefined);
+    return new Promise((resolve, reject) => {
+      const finish = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        const at = this.#waiters.indexOf(waiter);
+        if (at >= 0) this.#waiters.splice(at, 1);
+      };
+      const waiter: Waiter = {
+        resolve: (d) => {
+          finish();
+          resolve(d);
+        },
+        reject: (e) => {
+          finish();
+          reject(e);
+        },
+      };
+      const onAbort = (): void => waiter.resolve(undefined);
+      const timer = timeout === undefined ? undefined : setTimeout(onAbort, timeout);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#waiters.push(waiter);
+    });
+  }
+
+  /**
+   * request sends `data` to the connected peer and resolves with the first datagram that comes
+   * back, sending again up to `retries` times when none comes within `timeout` (UDP may lose
+   * either datagram). Rejects with `ERR_CONNECTION_REFUSED` when the peer answers ICMP port
+   * unreachable, `ERR_NO_REPLY` when every attempt went unanswered, or `ERR_ABORTED`. Its time is
+   * bounded by `timeout × (retries + 1)`.
+   */
+  async request(data: Uint8Array | string, options: RequestOptions = {}): Promise<Datagram> {
+    const timeout = options.timeout ?? 1000;
+    const retries = options.retries ?? 2;
+    if (!this.remoteAddress) throw new TypeError('request needs a connected PacketConn (use dialPacket)');
+    if (!Number.isInteger(retries) || retries < 0)
+      throw new RangeError(`retries must be 0 or more: ${retries}`);
+    for (let attempt = 0; attempt <= retries; attempt += 1) {
+      if (attempt > 0)
+        this.trace('note', { detail: `no reply within ${timeout}ms; retry ${attempt} of ${retries}` });
+      await this.send(data);
+      const reply = await this.read(timeout, options.signal).catch((err: SockkitError) => {
+        throw new SockkitError(err.code, 'send', this.#url, err.reason, { cause: err.cause ?? err });
+      });
+      if (options.signal?.aborted) throw new AbortError('send', this.#url);
+      if (reply) return reply;
+      if (this.#isClosed) break;
+    }
+    const attempts = retries + 1;
+    throw new SockkitError(
+      'ERR_NO_REPLY',
+      'send',
+      this.#url,
+      `no reply after ${attempts} attempt${attempts === 1 ? '' : 's'} (${timeout}ms each)`,
+    );
+  }
+
+  /** close closes the socket; datagrams not yet read are discarded. Calling it twice is harmless. */
+  close(): Promise<void> {
+    if (!this.#isClosed) {
+      this.#isClosed = true;
+      this.socket.close();
+    }
+    return this.closed;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Datagram> {
+    for (;;) {
+      const datagram = await this.read();
+      if (!datagram) return;
+      yield datagram;
+    }
+  }
+
+  /** trace reports a step of this socket to its tracer, if it has one. */
+  trace(step: TraceStep, extra: { bytes?: number; address?: string; detail?: string } = {}): void {
+    this.#trace?.({ step, socketId: this.socketId, kind: this.#kind, ...extra });
+  }
+
+  #receive(data: Buffer, peer: Peer): void {
+    this.datagramsReceived += 1;
+    this.bytesReceived += data.length;
+    if (this.#trace)
+      this.trace('recv', { bytes: data.length, address: formatHostPort(peer.address, peer.port) });
+    if (this.#handler) {
+      this.#handler(data, peer);
+      return;
+    }
+    const waiter = this.#waiters.shift();
+    if (waiter) waiter.resolve({ data, peer });
+    else if (this.#queue.length < this.#queueLimit) this.#queue.push({ data, peer });
+    else this.dropped += 1;
+  }
+
+  #fail(err: Error): void {
+    const failure = fromSystemError('receive', this.#url, err);
+    this.trace('error', { detail: failure.reason });
+    const waiter = this.#waiters.shift();
+    if (waiter) waiter.reject(failure);
+    else this.error = failure;
+  }
+
+  #family(peer: Peer | undefined): 4 | 6 {
+    const host = peer?.address ?? this.remoteAddress?.host ?? '';
+    // An IPv4 peer, or an IPv4-mapped one on a dual-stack socket, travels in an IPv4 packet.
+    return host.includes('.') ? 4 : 6;
+  }
+
+  #destinationUrl(peer: Peer | undefined): string {
+    return peer ? `udp://${formatHostPort(peer.address, peer.port)}` : this.#url;
+  }
+
+  #peerLabel(peer: Peer | undefined): string {
+    if (peer) return formatHostPort(peer.address, peer.port);
+    return this.remoteAddress ? formatHostPort(this.remoteAddress.host, this.remoteAddress.port) : '';
+  }
+}
+
+function closedError(): NodeJS.ErrnoException {
+  return Object.assign(new Error('socket closed'), { code: 'ERR_SOCKET_DGRAM_NOT_RUNNING' });
+}

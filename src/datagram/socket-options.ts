@@ -1,0 +1,109 @@
+/**
+ * Options every datagram socket takes, and the code that creates, binds and configures one:
+ * broadcast, multicast group membership, TTL and loopback. Shared by `listenPacket` and `dialPacket`.
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import { isIP } from 'node:net';
+import { UsageError } from '../errors.js';
+import type { Tracer } from '../trace.js';
+
+/** PacketOptions tune a datagram socket. Every field is optional. */
+export interface PacketOptions {
+  /** Aborting it closes the socket. */
+  readonly signal?: AbortSignal | undefined;
+  readonly trace?: Tracer | undefined;
+  /** Keep `udp://[::]:PORT` to IPv6 instead of dual-stack. */
+  readonly ipv6Only?: boolean | undefined;
+  /** SO_REUSEADDR, so several sockets can bind one port (on by default when joining a group). */
+  readonly reuseAddress?: boolean | undefined;
+  /** SO_BROADCAST: allow sending to a broadcast address such as 255.255.255.255 or 10.0.0.255. */
+  readonly broadcast?: boolean | undefined;
+  /** Multicast groups to join (224.0.0.0/4 or ff00::/8), so datagrams sent to them arrive here. */
+  readonly join?: readonly string[] | undefined;
+  /** The local interface address to join groups and send multicast on; the kernel's choice by default. */
+  readonly multicastInterface?: string | undefined;
+  /** Hops a multicast datagram may take (IP_MULTICAST_TTL). The kernel's default is 1: this link only. */
+  readonly multicastTtl?: number | undefined;
+  /** Whether this host's own sockets receive the multicast datagrams it sends. The kernel's default is yes. */
+  readonly multicastLoopback?: boolean | undefined;
+  /** Datagrams held for a reader that has not caught up, before new ones are dropped. Default 4096. */
+  readonly queueLimit?: number | undefined;
+  /** Sends the kernel has not taken yet, before new ones are dropped. Default 1024. */
+  readonly sendQueueLimit?: number | undefined;
+}
+
+/** isMulticast tells whether `ip` is a multicast address: 224.0.0.0/4 or ff00::/8. */
+export function isMulticast(ip: string): boolean {
+  const family = isIP(ip);
+  if (family === 4) {
+    const first = Number(ip.split('.')[0]);
+    return first >= 224 && first <= 239;
+  }
+  return family === 6 && /^ff/i.test(ip);
+}
+
+/**
+ * checkPacketOptions throws UsageError for options that cannot work, before any socket exists: a
+ * group that is not a multicast address, a TTL outside 0-255.
+ */
+export function checkPacketOptions(op: string, options: PacketOptions): void {
+  for (const group of options.join ?? []) {
+    if (!isMulticast(group)) {
+      throw new UsageError(op, `--join ${group}: not a multicast group (224.0.0.0/4 or ff00::/8)`);
+    }
+  }
+  const ttl = options.multicastTtl;
+  if (ttl !== undefined && (!Number.isInteger(ttl) || ttl < 0 || ttl > 255)) {
+    throw new UsageError(op, `--multicast-ttl ${ttl}: expected a whole number from 0 to 255`);
+  }
+}
+
+/** createPacketSocket creates an unbound dgram socket of `family` with the options that must precede bind. */
+export function createPacketSocket(family: 4 | 6, options: PacketOptions): Socket {
+  return createSocket({
+    type: family === 4 ? 'udp4' : 'udp6',
+    reuseAddr: options.reuseAddress ?? (options.join?.length ?? 0) > 0,
+    ipv6Only: options.ipv6Only ?? false,
+  });
+}
+
+/** bindSocket binds `socket` to `host:port` (port 0: any free one) and resolves once bound. */
+export function bindSocket(socket: Socket, host: string | undefined, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind({ port, ...(host ? { address: host } : {}) }, () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/**
+ * configureSocket applies the options that need a bound socket: broadcast, multicast TTL,
+ * loopback, interface and group membership. It throws the system's error (EINVAL for a group of
+ * the other IP family, ENODEV without a route for the group); callers wrap it with their op.
+ */
+export function configureSocket(socket: Socket, options: PacketOptions): string[] {
+  const notes: string[] = [];
+  if (options.broadcast) {
+    socket.setBroadcast(true);
+    notes.push('broadcast enabled (SO_BROADCAST)');
+  }
+  if (options.multicastInterface !== undefined) {
+    socket.setMulticastInterface(options.multicastInterface);
+    notes.push(`multicast interface ${options.multicastInterface}`);
+  }
+  if (options.multicastTtl !== undefined) {
+    socket.setMulticastTTL(options.multicastTtl);
+    notes.push(`multicast TTL ${options.multicastTtl}`);
+  }
+  if (options.multicastLoopback !== undefined) {
+    socket.setMulticastLoopback(options.multicastLoopback);
+    notes.push(`multicast loopback ${options.multicastLoopback ? 'on' : 'off'}`);
+  }
+  for (const group of options.join ?? []) {
+    socket.addMembership(group, options.multicastInterface);
+    notes.push(`joined multicast group ${group}`);
+  }
+  return notes;
+}
