@@ -1,11 +1,8 @@
 /** `sockkit echo [URL...]`: the echo server (RFC 862) on any number of listeners. */
 import { Command, Option } from 'commander';
-import { echoStream } from '../services/echo.js';
-import { listen } from '../stream/listen.js';
-import { serve } from '../stream/serve.js';
-import { formatBytes, formatDuration } from '../units.js';
-import { addressArg, announceListening, durationOption, tracerFor } from './common.js';
-import { shutdownSignal, warn } from './run.js';
+import { type Service, services } from '../services/index.js';
+import { durationOption } from './common.js';
+import { runService, type ServiceRunOptions } from './serve.js';
 
 /** DEFAULT_ECHO_URL is the introduction's address. */
 export const DEFAULT_ECHO_URL = 'tcp://127.0.0.1:65432';
@@ -31,24 +28,11 @@ export function echoCommand(): Command {
 Examples:
   sockkit echo                                   # tcp://127.0.0.1:65432
   sockkit echo tcp://[::1]:0 unix:/tmp/echo.sock  # IPv6 on any free port, and a Unix socket
-  sockkit echo unix:@echo --trace                 # Linux abstract socket, narrated`,
+  sockkit echo unix:@echo --trace                 # Linux abstract socket, narrated
+  sockkit echo udp://127.0.0.1:0 udp://[::1]:0     # UDP: each datagram goes back to its sender`,
     )
-    .action(async (urls: string[], options: { grace: number; ipv6Only?: boolean }, command: Command) => {
-      const addresses = urls.map((url) => addressArg('echo', url, ['tcp', 'unix']));
-      const trace = tracerFor(command, 'server');
-      const signal = shutdownSignal(() =>
-        warn(`shutting down (grace ${formatDuration(options.grace)}; Ctrl-C again to force)`),
-      );
-      const listeners = [];
-      for (const address of addresses) {
-        const listener = await listen(address, { signal, trace, ipv6Only: options.ipv6Only });
-        listeners.push(listener);
-        announceListening(listener.addresses);
-      }
-      const summary = await serve(listeners, echoStream, { signal, grace: options.grace });
-      warn(
-        `served ${summary.connections} connections, ${formatBytes(summary.bytesReceived)} in, ` +
-          `${formatBytes(summary.bytesSent)} out${summary.forciblyClosed ? `, ${summary.forciblyClosed} closed at end of grace` : ''}`,
-      );
+    .action(async (urls: string[], options: ServiceRunOptions, command: Command) => {
+      // The short form of `sockkit serve echo`: one code path for both.
+      await runService('echo', services.echo as Service, urls, options, command);
     });
 }

@@ -11,6 +11,7 @@ import { echoCommand } from './echo.js';
 import { listenCommand } from './listen.js';
 import { reportError } from './run.js';
 import { sendCommand } from './send.js';
+import { serveCommand } from './serve.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -32,7 +33,14 @@ Exit codes: 0 success, 1 run-time failure, 2 usage error.
 Run 'sockkit demo' to watch an echo server and client talk step by step.`,
   );
 
-for (const command of [demoCommand(), echoCommand(), sendCommand(), connectCommand(), listenCommand()]) {
+for (const command of [
+  demoCommand(),
+  echoCommand(),
+  sendCommand(),
+  connectCommand(),
+  listenCommand(),
+  serveCommand(),
+]) {
   program.addCommand(command);
 }
 

@@ -1,0 +1,132 @@
+/**
+ * `sockkit serve SERVICE [URL...]`: one of the classic simple services (echo, discard, chargen,
+ * daytime, time) on any mix of TCP, Unix and UDP listeners. `sockkit echo` is its short form.
+ */
+import { Command, Option } from 'commander';
+import type { SocketAddress } from '../address.js';
+import { listenPackets } from '../datagram/listen-packet.js';
+import type { PacketConn } from '../datagram/packet-conn.js';
+import { type PacketServeSummary, servePackets } from '../datagram/serve-packets.js';
+import { UsageError } from '../errors.js';
+import { type Service, serviceNamed, services } from '../services/index.js';
+import { type Listener, listen } from '../stream/listen.js';
+import { type ServeSummary, serve } from '../stream/serve.js';
+import { formatBytes, formatDuration } from '../units.js';
+import { addressArg, announceListening, durationOption, tracerFor } from './common.js';
+import { addPacketFlags, type PacketFlags, packetOptionsOf } from './packet-flags.js';
+import { shutdownSignal, warn } from './run.js';
+
+/** ServiceRunOptions are the flags `serve` and `echo` share. */
+export interface ServiceRunOptions extends PacketFlags {
+  grace: number;
+  ipv6Only?: boolean;
+}
+
+export function serveCommand(): Command {
+  const list = Object.values(services)
+    .map((s) => `  ${s.name.padEnd(8)} ${s.rfc} (port ${s.port}): ${s.summary}`)
+    .join('\n');
+  const command = new Command('serve')
+    .summary('run a simple service (echo, discard, chargen, daytime, time)')
+    .description(
+      'Run one of the classic simple services on every URL given (TCP, Unix and UDP alike) until ' +
+        'SIGINT/SIGTERM, then shut down gracefully as `sockkit echo` does.',
+    )
+    .argument('<service>', `one of: ${Object.keys(services).join(', ')}`)
+    .argument('[url...]', 'addresses to listen on', ['tcp://127.0.0.1:0', 'udp://127.0.0.1:0'])
+    .addOption(
+      new Option('--grace <duration>', 'time open connections get to finish at shutdown')
+        .default(5000, '5s')
+        .argParser(durationOption('--grace')),
+    )
+    .option('--ipv6-only', 'keep [::] to IPv6 instead of dual-stack');
+  addPacketFlags(command);
+  return command
+    .addHelpText(
+      'after',
+      `
+Services:
+${list}
+
+Examples:
+  sockkit serve daytime                                  # TCP and UDP on 127.0.0.1, free ports
+  sockkit serve chargen tcp://127.0.0.1:1919 udp://127.0.0.1:1919
+  sudo sockkit serve time tcp://0.0.0.0:37 udp://0.0.0.0:37   # the well-known port needs root
+  sockkit serve discard udp://[::1]:0 unix:/tmp/discard.sock --trace
+  sockkit serve echo tcp://[::]:7007 --ipv6-only --grace 2s
+  sockkit serve echo udp://0.0.0.0:5000 --join 239.1.2.3     # also answer the multicast group
+  sockkit serve echo udp://0.0.0.0:5000 --join 239.1.2.3 --multicast-interface 10.0.0.1
+  sockkit serve echo udp://0.0.0.0:5000 --broadcast --multicast-ttl 2 --no-multicast-loopback`,
+    )
+    .action(async (name: string, urls: string[], options: ServiceRunOptions, cmd: Command) => {
+      const service = serviceNamed(name);
+      if (!service) {
+        throw new UsageError(
+          'serve',
+          `unknown service "${name}" (one of: ${Object.keys(services).join(', ')})`,
+        );
+      }
+      await runService('serve', service, urls, options, cmd);
+    });
+}
+
+/**
+ * runService binds every URL (stream listeners for tcp/unix, datagram sockets for udp), prints
+ * `listening on URL` for each, serves `service` until SIGINT/SIGTERM, then prints a summary.
+ */
+export async function runService(
+  op: string,
+  service: Service,
+  urls: readonly string[],
+  options: ServiceRunOptions,
+  command: Command,
+): Promise<void> {
+  const addresses = urls.map((url) => addressArg(op, url, ['tcp', 'unix', 'udp']));
+  const packetOptions = addresses.map((address) => packetOptionsOf(op, address, options));
+  const trace = tracerFor(command, 'server');
+  const signal = shutdownSignal(() =>
+    warn(`shutting down (grace ${formatDuration(options.grace)}; Ctrl-C again to force)`),
+  );
+  const listeners: Listener[] = [];
+  const packetConns: PacketConn[] = [];
+  for (const [i, address] of addresses.entries()) {
+    if (address.scheme === 'udp') {
+      const conns = await listenPackets(address, {
+        ...packetOptions[i],
+        signal,
+        trace,
+        ipv6Only: options.ipv6Only,
+      });
+      packetConns.push(...conns);
+      announceListening(conns.map((c) => c.localAddress as SocketAddress));
+    } else {
+      const listener = await listen(address, { signal, trace, ipv6Only: options.ipv6Only });
+      listeners.push(listener);
+      announceListening(listener.addresses);
+    }
+  }
+  const [streams, datagrams] = await Promise.all([
+    listeners.length > 0 ? serve(listeners, service.stream, { signal, grace: options.grace }) : undefined,
+    packetConns.length > 0 ? servePackets(packetConns, service.datagram, { signal }) : undefined,
+  ]);
+  warn(summaryLine(streams, datagrams));
+}
+
+function summaryLine(streams: ServeSummary | undefined, datagrams: PacketServeSummary | undefined): string {
+  const parts: string[] = [];
+  if (streams) {
+    parts.push(
+      `${streams.connections} connections, ${formatBytes(streams.bytesReceived)} in, ` +
+        `${formatBytes(streams.bytesSent)} out` +
+        (streams.forciblyClosed ? `, ${streams.forciblyClosed} closed at end of grace` : ''),
+    );
+  }
+  if (datagrams) {
+    parts.push(
+      `${datagrams.datagramsReceived} datagrams in (${formatBytes(datagrams.bytesReceived)}), ` +
+        `${datagrams.datagramsSent} out (${formatBytes(datagrams.bytesSent)})` +
+        (datagrams.dropped ? `, ${datagrams.dropped} dropped` : ''),
+    );
+  }
+  return `served ${parts.join('; ')}`;
+}
