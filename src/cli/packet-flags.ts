@@ -4,7 +4,7 @@
  */
 import { type Command, Option } from 'commander';
 import type { SocketAddress } from '../address.js';
-import type { PacketOptions } from '../datagram/socket-options.js';
+import { checkPacketOptions, type PacketOptions } from '../datagram/socket-options.js';
 import { UsageError } from '../errors.js';
 import { parseCount } from '../units.js';
 
@@ -52,11 +52,13 @@ export function packetOptionsOf(op: string, address: SocketAddress, flags: Packe
     if (given.length > 0) throw new UsageError(op, `${given.join(', ')}: only for udp:// addresses`);
     return {};
   }
-  return {
+  const options: PacketOptions = {
     broadcast: flags.broadcast,
     join: flags.join,
     multicastTtl: flags.multicastTtl,
     multicastLoopback: flags.multicastLoopback,
     multicastInterface: flags.multicastInterface,
   };
+  checkPacketOptions(op, options);
+  return options;
 }

@@ -3,9 +3,10 @@ import { Command, Option } from 'commander';
 import { formatAddress } from '../address.js';
 import { dial, withDeadline } from '../stream/dial.js';
 import { addressArg, durationOption, tracerFor } from './common.js';
+import { addUdpSendFlags, sendUdp, udpSendOptionsOf } from './udp-send.js';
 
 export function sendCommand(): Command {
-  return new Command('send')
+  return addUdpSendFlags(new Command('send'))
     .summary('send one message and print the reply')
     .description(
       'Connect to URL, send MESSAGE, half-close (so the server sees EOF), print everything the\n' +
@@ -25,10 +26,16 @@ export function sendCommand(): Command {
 Examples:
   sockkit send tcp://127.0.0.1:65432 'Hello, world'
   sockkit send unix:/tmp/echo.sock "$(date)" --timeout 2s
-  sockkit send tcp://localhost:65432 hi --trace   # tries ::1 and 127.0.0.1 in turn`,
+  sockkit send tcp://localhost:65432 hi --trace   # tries ::1 and 127.0.0.1 in turn
+  sockkit send udp://127.0.0.1:7 hi --timeout 500ms --retries 4   # UDP: 500ms per attempt, 5 attempts
+  sockkit send udp://10.0.0.255:7 hi --broadcast                  # every reply on the subnet
+  sockkit send udp://239.1.2.3:5000 hi --multicast-ttl 2 --no-multicast-loopback
+  sockkit send udp://239.1.2.3:5000 hi --join 239.1.2.3 --multicast-interface 10.0.0.1`,
     )
     .action(async (url: string, message: string, options: { timeout: number }, command: Command) => {
-      const address = addressArg('send', url, ['tcp', 'unix']);
+      const address = addressArg('send', url, ['tcp', 'unix', 'udp']);
+      if (address.scheme === 'udp')
+        return sendUdp(address, message, udpSendOptionsOf(options, command), command);
       const deadline = Date.now() + options.timeout;
       const conn = await dial(address, { timeout: options.timeout, trace: tracerFor(command, 'client') });
       const exchange = async (): Promise<void> => {
