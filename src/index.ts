@@ -12,6 +12,7 @@ export {
   type SocketAddress,
   type UnixAddress,
 } from './address.js';
+export { type BenchOptions, type BenchReport, bench, type IntervalReport } from './bench/bench.js';
 export {
   AbortError,
   AddressError,

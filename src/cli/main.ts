@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { benchCommand } from './bench.js';
 import { connectCommand } from './connect.js';
 import { demoCommand } from './demo.js';
 import { echoCommand } from './echo.js';
@@ -35,6 +36,7 @@ Run 'sockkit demo' to watch an echo server and client talk step by step.`,
 
 for (const command of [
   demoCommand(),
+  benchCommand(),
   echoCommand(),
   sendCommand(),
   connectCommand(),

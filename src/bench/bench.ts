@@ -1,0 +1,241 @@
+/**
+ * bench is the load generator: it drives one load loop per thread against an echo server, reports
+ * each second, and returns a summary with rates, latency percentiles and every fault it counted.
+ */
+import { performance } from 'node:perf_hooks';
+import { formatAddress, type SocketAddress } from '../address.js';
+import { UsageError } from '../errors.js';
+import { type LatencySummary, newHistogram, summarize } from './latency.js';
+import {
+  addCounters,
+  type Counters,
+  type LoadEngine,
+  type LoadPlan,
+  type LoadSample,
+  zeroCounters,
+} from './load.js';
+import { createEngine, WorkerEngine } from './worker.js';
+
+/** BenchOptions describe a run. Only `address` is required. */
+export interface BenchOptions {
+  readonly address: SocketAddress;
+  /** Connections (UDP: peers). Default 1. */
+  readonly connections?: number | undefined;
+  /** Bytes per message. Default 64. */
+  readonly size?: number | undefined;
+  /** Messages in flight per connection (closed loop). Default 1: ping-pong. */
+  readonly depth?: number | undefined;
+  /** How long to run, in milliseconds. Default 10000. */
+  readonly duration?: number | undefined;
+  /** Open loop: messages per second across all connections, measured from each message's intended send time. Default 0 (closed loop). */
+  readonly rate?: number | undefined;
+  /** Connect, echo one message, close, repeat: measures connections (TLS: handshakes) per second. */
+  readonly reconnect?: boolean | undefined;
+  /** Worker threads to spread the connections over. Default 1 (this thread). */
+  readonly threads?: number | undefined;
+  /** UDP: how long before an unanswered datagram counts as lost, in milliseconds. Default 1000. */
+  readonly lossTimeout?: number | undefined;
+  /** How long each connect may take, in milliseconds. Default 5000. */
+  readonly connectTimeout?: number | undefined;
+  /** TLS: accept any server certificate. */
+  readonly insecure?: boolean | undefined;
+  /** TLS: PEM certificate authorities to trust. */
+  readonly ca?: string | undefined;
+  /** Aborting it ends the run early; the summary covers the time run. */
+  readonly signal?: AbortSignal | undefined;
+  /** Called once a second with that second's figures. */
+  readonly onInterval?: ((report: IntervalReport) => void) | undefined;
+}
+
+/** IntervalReport is one second of a run (keys as in the JSON output). */
+export interface IntervalReport {
+  elapsed_s: number;
+  messages: number;
+  messages_per_second: number;
+  bytes_per_second: number;
+  connections_per_second: number;
+  latency_us: LatencySummary;
+  mismatches: number;
+  errors: number;
+  lost: number;
+  open_connections: number;
+}
+
+/** BenchReport is the summary of a whole run (keys as in the JSON output). */
+export interface BenchReport {
+  url: string;
+  messages: number;
+  bytes: number;
+  messages_per_second: number;
+  bytes_per_second: number;
+  /** Reconnect mode: connections opened, echoed once and closed, per second. */
+  connections_per_second: number;
+  latency_us: LatencySummary;
+  mismatches: number;
+  errors: number;
+  lost: number;
+  duplicated: number;
+  reordered: number;
+  connections: number;
+  size: number;
+  depth: number;
+  /** Open loop's target rate; 0 in the closed loop. */
+  rate: number;
+  threads: number;
+  duration_s: number;
+}
+
+/**
+ * bench runs a load against the echo server at `options.address` and resolves with its summary.
+ * It rejects with a SockkitError if the connections cannot be opened (`connect tcp://...: connection
+ * refused`), and throws UsageError for impossible options. Faults during the run (mismatched
+ * bytes, resets, lost datagrams) are counted in the report, not thrown.
+ */
+export async function bench(options: BenchOptions): Promise<BenchReport> {
+  const plans = planThreads(options);
+  const engines: LoadEngine[] =
+    plans.length === 1 ? [createEngine(plans[0] as LoadPlan)] : plans.map((p) => new WorkerEngine(p));
+  try {
+    await Promise.all(engines.map((e) => e.connect()));
+  } catch (err) {
+    await Promise.allSettled(engines.map((e) => e.stop()));
+    throw err;
+  }
+  const total = zeroCounters();
+  const histogram = newHistogram();
+  const duration = options.duration ?? 10_000;
+  for (const engine of engines) engine.start();
+  const began = performance.now();
+  let seconds = 0;
+  let stopEarly = options.signal?.aborted ?? false;
+  const onAbort = (): void => {
+    stopEarly = true;
+    wake();
+  };
+  let wake = (): void => {};
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  while (!stopEarly) {
+    const from = seconds * 1000;
+    const next = Math.min(from + 1000, duration);
+    const wait = began + next - performance.now();
+    if (wait > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    if (stopEarly) break;
+    const interval = combine(await Promise.all(engines.map((e) => e.sample())));
+    addCounters(total, interval.counters);
+    histogram.add(interval.histogram);
+    seconds += 1;
+    if (next - from === 1000) options.onInterval?.(intervalReport(seconds, interval, 1));
+    if (next >= duration) break;
+    if (interval.open === 0 && !options.reconnect) break; // every connection has failed
+  }
+  options.signal?.removeEventListener('abort', onAbort);
+  const elapsed = (performance.now() - began) / 1000;
+  const last = combine(await Promise.all(engines.map((e) => e.stop())));
+  addCounters(total, last.counters);
+  histogram.add(last.histogram);
+  const plan = plans[0] as LoadPlan;
+  return {
+    url: formatAddress(plan.address),
+    messages: total.messages,
+    bytes: total.bytes,
+    messages_per_second: round(total.messages / elapsed),
+    bytes_per_second: round(total.bytes / elapsed),
+    connections_per_second: round(total.connects / elapsed),
+    latency_us: summarize(histogram),
+    mismatches: total.mismatches,
+    errors: total.errors,
+    lost: total.lost,
+    duplicated: total.duplicated,
+    reordered: total.reordered,
+    connections: options.connections ?? 1,
+    size: plan.size,
+    depth: plan.depth,
+    rate: options.rate ?? 0,
+    threads: plans.length,
+    duration_s: Number(elapsed.toFixed(3)),
+  };
+}
+
+/** planThreads checks the options and splits the connections (and the open loop's rate) over the threads. */
+function planThreads(options: BenchOptions): LoadPlan[] {
+  const op = 'bench';
+  const connections = options.connections ?? 1;
+  const threads = Math.min(options.threads ?? 1, connections);
+  const size = options.size ?? 64;
+  const depth = options.depth ?? 1;
+  const rate = options.rate ?? 0;
+  if (!Number.isInteger(connections) || connections < 1)
+    throw new UsageError(op, '--connections must be at least 1');
+  if (!Number.isInteger(threads) || threads < 1) throw new UsageError(op, '--threads must be at least 1');
+  if (!Number.isInteger(depth) || depth < 1) throw new UsageError(op, '--depth must be at least 1');
+  if (!(rate >= 0)) throw new UsageError(op, '--rate must be 0 or more');
+  if (options.address.scheme === 'udp' && (size < 8 || size > 65_507)) {
+    throw new UsageError(op, '--size for udp must be from 8 B (the sequence header) to 65507 B');
+  }
+  if (options.address.scheme !== 'udp' && (size < 1 || size > 64 << 20)) {
+    throw new UsageError(op, '--size must be from 1 B to 64 MiB');
+  }
+  if (options.reconnect && options.address.scheme === 'udp') {
+    throw new UsageError(op, '--reconnect applies to stream transports (tcp, unix, tls), not udp');
+  }
+  const plans: LoadPlan[] = [];
+  let first = 0;
+  for (let t = 0; t < threads; t += 1) {
+    const share = Math.floor(connections / threads) + (t < connections % threads ? 1 : 0);
+    plans.push({
+      address: options.address,
+      connections: share,
+      firstConnection: first,
+      size,
+      depth,
+      rate: (rate * share) / connections,
+      reconnect: options.reconnect ?? false,
+      lossTimeout: options.lossTimeout ?? 1000,
+      connectTimeout: options.connectTimeout ?? 5000,
+      insecure: options.insecure ?? false,
+      ca: options.ca,
+    });
+    first += share;
+  }
+  return plans;
+}
+
+function combine(samples: readonly LoadSample[]): LoadSample {
+  const counters: Counters = zeroCounters();
+  const histogram = newHistogram();
+  let open = 0;
+  for (const sample of samples) {
+    addCounters(counters, sample.counters);
+    histogram.add(sample.histogram);
+    open += sample.open;
+  }
+  return { counters, histogram, open };
+}
+
+function intervalReport(elapsed: number, sample: LoadSample, seconds: number): IntervalReport {
+  const c = sample.counters;
+  return {
+    elapsed_s: elapsed,
+    messages: c.messages,
+    messages_per_second: round(c.messages / seconds),
+    bytes_per_second: round(c.bytes / seconds),
+    connections_per_second: round(c.connects / seconds),
+    latency_us: summarize(sample.histogram),
+    mismatches: c.mismatches,
+    errors: c.errors,
+    lost: c.lost,
+    open_connections: sample.open,
+  };
+}
+
+function round(value: number): number {
+  return Number.isFinite(value) ? Math.round(value) : 0;
+}

@@ -1,0 +1,224 @@
+/**
+ * The UDP load loop: many peers (one connected UDP socket each), each keeping `depth` datagrams
+ * in flight (closed loop) or sending on a schedule (open loop). Each datagram starts with the
+ * peer's number and a sequence number, so replies can be told lost, duplicated or reordered.
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import { isIP } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { InetAddress } from '../address.js';
+import { resolveTarget } from './connect.js';
+import { recordMs } from './latency.js';
+import { type LoadEngine, type LoadPlan, type LoadSample, Tally } from './load.js';
+import type { MessageRing } from './payload.js';
+import { ringFor } from './stream-load.js';
+
+/** HEADER is the bytes before each datagram's payload: peer number, then sequence number (uint32 BE each). */
+export const DATAGRAM_HEADER = 8;
+/** How often outstanding datagrams are checked against the loss timeout, in milliseconds. */
+const LOSS_SCAN = 50;
+
+enum Slot {
+  Free = 0,
+  Outstanding = 1,
+  Answered = 2,
+  Lost = 3,
+}
+
+/** DatagramLoad drives UDP peers; see LoadEngine for the life cycle. */
+export class DatagramLoad implements LoadEngine {
+  readonly plan: LoadPlan;
+  readonly ring: MessageRing;
+  readonly tally = new Tally();
+  readonly #peers: DatagramPeer[] = [];
+  running = false;
+  #timers: NodeJS.Timeout[] = [];
+
+  constructor(plan: LoadPlan) {
+    if (plan.size < DATAGRAM_HEADER)
+      throw new RangeError(`UDP messages need at least ${DATAGRAM_HEADER} bytes`);
+    this.plan = plan;
+    this.ring = ringFor(plan.size - DATAGRAM_HEADER);
+  }
+
+  async connect(): Promise<void> {
+    const address = this.plan.address as InetAddress;
+    const target = await resolveTarget(address);
+    if (!('host' in target)) throw new RangeError('UDP needs a host and port');
+    const type = isIP(target.host) === 6 ? 'udp6' : 'udp4';
+    const ready: Promise<void>[] = [];
+    for (let i = 0; i < this.plan.connections; i += 1) {
+      const socket = createSocket({ type });
+      this.#peers.push(new DatagramPeer(this, socket, this.plan.firstConnection + i));
+      ready.push(new Promise((resolve) => socket.connect(target.port, target.host, () => resolve())));
+    }
+    await Promise.all(ready);
+  }
+
+  start(): void {
+    this.running = true;
+    const now = performance.now();
+    for (const peer of this.#peers) peer.start(now);
+    this.#timers.push(setInterval(() => this.#scan(), LOSS_SCAN));
+    if (this.plan.rate > 0) {
+      this.#timers.push(
+        setInterval(() => {
+          const at = performance.now();
+          for (const peer of this.#peers) peer.sendDue(at);
+        }, 1),
+      );
+    }
+  }
+
+  sample(): Promise<LoadSample> {
+    return Promise.resolve(this.tally.take(this.#peers.length));
+  }
+
+  /** stop stops sending, waits a little for the replies in flight, counts the rest lost, and closes. */
+  async stop(): Promise<LoadSample> {
+    this.running = false;
+    for (const timer of this.#timers) clearInterval(timer);
+    const deadline = performance.now() + Math.min(this.plan.lossTimeout, 500);
+    while (this.#peers.some((p) => p.outstanding > 0) && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    for (const peer of this.#peers) {
+      this.tally.counters.lost += peer.outstanding;
+      peer.socket.close();
+    }
+    return this.tally.take(0);
+  }
+
+  #scan(): void {
+    const now = performance.now();
+    for (const peer of this.#peers) peer.expire(now);
+  }
+}
+
+/** DatagramPeer is one UDP socket's window of datagrams in flight. */
+class DatagramPeer {
+  readonly socket: Socket;
+  readonly #load: DatagramLoad;
+  readonly #id: number;
+  readonly #first: number;
+  /** Per slot (sequence number modulo the window): its sequence number, send time, state and header. */
+  readonly #seqs: Float64Array;
+  readonly #sentAt: Float64Array;
+  readonly #state: Uint8Array;
+  readonly #headers: Buffer[];
+  readonly #mask: number;
+  #next = 0;
+  #highest = -1;
+  #startedAt = 0;
+  #period = 0;
+  #phase = 0;
+  outstanding = 0;
+
+  constructor(load: DatagramLoad, socket: Socket, id: number) {
+    this.#load = load;
+    this.socket = socket;
+    this.#id = id;
+    this.#first = id % load.ring.count;
+    const plan = load.plan;
+    let window = plan.depth * 2;
+    if (plan.rate > 0) {
+      this.#period = (1000 * plan.connections) / plan.rate;
+      this.#phase = ((id - plan.firstConnection) * 1000) / plan.rate;
+      window = Math.min(65536, Math.ceil((2 * plan.lossTimeout) / this.#period));
+    }
+    const slots = 2 ** Math.ceil(Math.log2(Math.max(16, window)));
+    this.#mask = slots - 1;
+    this.#seqs = new Float64Array(slots).fill(-1);
+    this.#sentAt = new Float64Array(slots);
+    this.#state = new Uint8Array(slots);
+    this.#headers = Array.from({ length: slots }, () => Buffer.alloc(DATAGRAM_HEADER));
+    socket.on('message', (message: Buffer) => this.#onMessage(message));
+    // A connected UDP socket hears ICMP "port unreachable" as ECONNREFUSED on its next send.
+    socket.on('error', () => {
+      if (load.running) load.tally.counters.errors += 1;
+    });
+  }
+
+  start(now: number): void {
+    this.#startedAt = now;
+    if (this.#period > 0) this.sendDue(now);
+    else for (let i = 0; i < this.#load.plan.depth; i += 1) this.#send(now);
+  }
+
+  sendDue(now: number): void {
+    const due = Math.floor((now - this.#startedAt - this.#phase) / this.#period) + 1;
+    while (this.#next < due) this.#send(this.#startedAt + this.#phase + this.#next * this.#period);
+  }
+
+  /** expire counts datagrams unanswered past the loss timeout as lost; the closed loop sends one more for each. */
+  expire(now: number): void {
+    if (this.outstanding === 0) return;
+    const timeout = this.#load.plan.lossTimeout;
+    const from = Math.max(0, this.#next - this.#mask - 1);
+    for (let seq = from; seq < this.#next; seq += 1) {
+      const slot = seq & this.#mask;
+      if (this.#state[slot] !== Slot.Outstanding || now - (this.#sentAt[slot] as number) < timeout) continue;
+      this.#markLost(slot);
+      if (this.#period === 0 && this.#load.running) this.#send(now);
+    }
+  }
+
+  #markLost(slot: number): void {
+    this.#state[slot] = Slot.Lost;
+    this.outstanding -= 1;
+    this.#load.tally.counters.lost += 1;
+  }
+
+  /** #send sends the next datagram; `sentAt` is its send time, or its intended time in the open loop. */
+  #send(sentAt: number): void {
+    const seq = this.#next;
+    this.#next += 1;
+    const slot = seq & this.#mask;
+    if (this.#state[slot] === Slot.Outstanding) this.#markLost(slot); // the window wrapped: it is long overdue
+    const header = this.#headers[slot] as Buffer;
+    header.writeUInt32BE(this.#id >>> 0, 0);
+    header.writeUInt32BE(seq >>> 0, 4);
+    this.#seqs[slot] = seq;
+    this.#sentAt[slot] = sentAt;
+    this.#state[slot] = Slot.Outstanding;
+    this.outstanding += 1;
+    this.socket.send([header, this.#load.ring.message(this.#first + seq)]);
+  }
+
+  #onMessage(message: Buffer): void {
+    const load = this.#load;
+    const counters = load.tally.counters;
+    const now = performance.now();
+    counters.bytes += message.length;
+    const ring = load.ring;
+    if (message.length !== ring.size + DATAGRAM_HEADER || message.readUInt32BE(0) !== this.#id >>> 0) {
+      counters.mismatches += 1;
+      return;
+    }
+    const seq = message.readUInt32BE(4);
+    const slot = seq & this.#mask;
+    const state = this.#state[slot];
+    if (seq >= this.#next || this.#seqs[slot] !== seq) {
+      // Never sent, or so old its slot was reused: a corrupted or very late datagram.
+      if (seq >= this.#next) counters.mismatches += 1;
+      else counters.duplicated += 1;
+      return;
+    }
+    const at = ((this.#first + seq) % ring.count) * ring.size;
+    if (ring.bytes.compare(message, DATAGRAM_HEADER, message.length, at, at + ring.size) !== 0) {
+      counters.mismatches += 1;
+    }
+    if (state === Slot.Answered) {
+      counters.duplicated += 1;
+      return;
+    }
+    if (state === Slot.Lost) return; // late: it already counted as lost
+    this.#state[slot] = Slot.Answered;
+    this.outstanding -= 1;
+    if (seq < this.#highest) counters.reordered += 1;
+    else this.#highest = seq;
+    recordMs(load.tally.histogram, now - (this.#sentAt[slot] as number));
+    counters.messages += 1;
+    if (this.#period === 0 && load.running) this.#send(now);
+  }
+}

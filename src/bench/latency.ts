@@ -1,0 +1,56 @@
+/**
+ * Latency histograms for the bench: HDR histograms (hdr-histogram-js) in whole microseconds, with
+ * three significant digits from 1 µs to an hour, so p99.9 and max are exact enough to trust.
+ */
+import * as hdr from 'hdr-histogram-js';
+
+/** Histogram is an HDR histogram of latencies in microseconds. */
+export type Histogram = hdr.Histogram;
+
+/** LatencySummary is the percentiles a report shows, in microseconds. */
+export interface LatencySummary {
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+/** newHistogram makes an empty latency histogram (1 µs to 1 h, 3 significant digits). */
+export function newHistogram(): Histogram {
+  return hdr.build({
+    bitBucketSize: 32,
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 3_600_000_000,
+    numberOfSignificantValueDigits: 3,
+    autoResize: true,
+  });
+}
+
+/** recordMs records a latency given in milliseconds (as `performance.now()` differences). */
+export function recordMs(histogram: Histogram, milliseconds: number): void {
+  const micros = Math.round(milliseconds * 1000);
+  histogram.recordValue(Math.max(micros, 0));
+}
+
+/** summarize reads the report's percentiles from `histogram`; all zero when it is empty. */
+export function summarize(histogram: Histogram): LatencySummary {
+  if (histogram.totalCount === 0) return { p50: 0, p90: 0, p99: 0, p999: 0, max: 0 };
+  return {
+    p50: histogram.getValueAtPercentile(50),
+    p90: histogram.getValueAtPercentile(90),
+    p99: histogram.getValueAtPercentile(99),
+    p999: histogram.getValueAtPercentile(99.9),
+    max: histogram.maxValue,
+  };
+}
+
+/** encodeHistogram packs a histogram for a worker thread's message (compressed, base64). */
+export function encodeHistogram(histogram: Histogram): string {
+  return hdr.encodeIntoCompressedBase64(histogram);
+}
+
+/** decodeHistogram unpacks what `encodeHistogram` made. */
+export function decodeHistogram(encoded: string): Histogram {
+  return hdr.decodeFromCompressedBase64(encoded, 32, false);
+}

@@ -1,0 +1,261 @@
+/**
+ * The stream load loop (tcp, unix, tls): many connections, each keeping `depth` messages in
+ * flight (closed loop), sending on a fixed schedule (open loop), or opening a new connection per
+ * message (reconnect). Every byte that comes back is compared with what was sent.
+ */
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { connectEventOf, connected, openStream, resolveTarget, type StreamTarget } from './connect.js';
+import { recordMs } from './latency.js';
+import { type LoadEngine, type LoadPlan, type LoadSample, Tally } from './load.js';
+import { MessageRing } from './payload.js';
+
+/** OPEN_LOOP_QUEUE caps the bytes an open-loop connection leaves queued in its socket: a slow server delays sends (and the latency shows it) rather than growing memory. */
+const OPEN_LOOP_QUEUE = 1 << 20;
+/** How many connects run at once while opening connections, so a large run does not overflow the server's accept queue. */
+const CONNECT_BATCH = 128;
+
+/** ringFor builds the messages a run sends: a few dozen distinct ones, at most about 16 MiB in all. */
+export function ringFor(size: number): MessageRing {
+  return new MessageRing(size, Math.max(7, Math.min(61, Math.floor((16 << 20) / Math.max(size, 1)))));
+}
+
+/** StreamLoad drives stream connections; see LoadEngine for the life cycle. */
+export class StreamLoad implements LoadEngine {
+  readonly #plan: LoadPlan;
+  readonly #ring: MessageRing;
+  readonly #tally = new Tally();
+  readonly #clients: StreamClient[] = [];
+  #target: StreamTarget | undefined;
+  #running = false;
+  #ticker: NodeJS.Timeout | undefined;
+
+  constructor(plan: LoadPlan, ring: MessageRing = ringFor(plan.size)) {
+    this.#plan = plan;
+    this.#ring = ring;
+  }
+
+  async connect(): Promise<void> {
+    const target = await resolveTarget(this.#plan.address);
+    this.#target = target;
+    if (this.#plan.reconnect) {
+      // Check once that the server answers, so a wrong address fails fast with its cause.
+      const probe = openStream(target, this.#plan);
+      await connected(probe, this.#plan);
+      probe.destroy();
+      return;
+    }
+    const plan = this.#plan;
+    for (let first = 0; first < plan.connections; first += CONNECT_BATCH) {
+      const batch: Promise<void>[] = [];
+      for (let i = first; i < Math.min(plan.connections, first + CONNECT_BATCH); i += 1) {
+        const socket = openStream(target, plan);
+        const client = new StreamClient(this, socket, plan.firstConnection + i);
+        this.#clients.push(client);
+        batch.push(connected(socket, plan));
+      }
+      try {
+        await Promise.all(batch);
+      } catch (err) {
+        for (const client of this.#clients) client.socket.destroy();
+        throw err;
+      }
+    }
+  }
+
+  start(): void {
+    this.#running = true;
+    const now = performance.now();
+    const plan = this.#plan;
+    if (plan.reconnect) {
+      for (let i = 0; i < plan.connections; i += 1) this.#cycle(plan.firstConnection + i);
+      return;
+    }
+    for (const client of this.#clients) client.start(now);
+    if (plan.rate > 0) this.#ticker = setInterval(() => this.#tick(), 1);
+  }
+
+  sample(): Promise<LoadSample> {
+    return Promise.resolve(this.#tally.take(this.#open()));
+  }
+
+  stop(): Promise<LoadSample> {
+    this.#running = false;
+    clearInterval(this.#ticker);
+    for (const client of this.#clients) client.socket.destroy();
+    return Promise.resolve(this.#tally.take(0));
+  }
+
+  /** The state the clients share. */
+  get running(): boolean {
+    return this.#running;
+  }
+  get tally(): Tally {
+    return this.#tally;
+  }
+  get ring(): MessageRing {
+    return this.#ring;
+  }
+  get plan(): LoadPlan {
+    return this.#plan;
+  }
+
+  #open(): number {
+    if (this.#plan.reconnect) return this.#plan.connections;
+    let open = 0;
+    for (const client of this.#clients) if (!client.socket.destroyed) open += 1;
+    return open;
+  }
+
+  /** #tick sends every open-loop message whose time has come. */
+  #tick(): void {
+    const now = performance.now();
+    for (const client of this.#clients) client.sendDue(now);
+  }
+
+  /** #cycle is one reconnect-mode round: connect, send one message, read it back, close, repeat. */
+  #cycle(id: number): void {
+    if (!this.#running || !this.#target) return;
+    const plan = this.#plan;
+    const ring = this.#ring;
+    const counters = (): typeof this.tally.counters => this.#tally.counters;
+    const began = performance.now();
+    const message = ring.message(id);
+    const offset = (id % ring.count) * ring.size;
+    let received = 0;
+    let finished = false;
+    const socket = openStream(this.#target, plan);
+    const finish = (failed: boolean): void => {
+      if (finished) return;
+      finished = true;
+      socket.destroy();
+      if (!this.#running) return;
+      if (failed) counters().errors += 1;
+      // A failed connect retries on the next turn of the loop, not in a tight loop.
+      if (failed) setTimeout(() => this.#cycle(id), 10);
+      else setImmediate(() => this.#cycle(id));
+    };
+    const timer = setTimeout(() => finish(true), plan.connectTimeout);
+    socket.once(connectEventOf(plan), () => socket.write(message));
+    socket.on('data', (chunk: Buffer) => {
+      if (!this.#running) return finish(false);
+      if (received + chunk.length > ring.size || !ring.matches(chunk, offset + received)) {
+        counters().mismatches += 1;
+        clearTimeout(timer);
+        return finish(false);
+      }
+      received += chunk.length;
+      counters().bytes += chunk.length;
+      if (received < ring.size) return;
+      clearTimeout(timer);
+      recordMs(this.#tally.histogram, performance.now() - began);
+      counters().messages += 1;
+      counters().connects += 1;
+      finish(false);
+    });
+    socket.on('error', () => {
+      clearTimeout(timer);
+      finish(true);
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      finish(received < ring.size);
+    });
+  }
+}
+
+/** StreamClient is one connection's state: what it sent, when, and how much came back. */
+class StreamClient {
+  readonly socket: Socket;
+  readonly #load: StreamLoad;
+  /** The ring message this connection starts at, so connections send different bytes. */
+  readonly #first: number;
+  /** Send times of the messages in flight, by message number modulo depth (closed loop). */
+  readonly #sentAt: Float64Array;
+  #sent = 0;
+  #completed = 0;
+  #received = 0;
+  #lastBad = -1;
+  #startedAt = 0;
+  /** Open loop: milliseconds between this connection's messages, and its first message's time. */
+  #period = 0;
+  #phase = 0;
+
+  constructor(load: StreamLoad, socket: Socket, id: number) {
+    this.#load = load;
+    this.socket = socket;
+    this.#first = id % load.ring.count;
+    const plan = load.plan;
+    this.#sentAt = new Float64Array(plan.rate > 0 ? 1 : plan.depth);
+    if (plan.rate > 0) {
+      this.#period = (1000 * plan.connections) / plan.rate;
+      this.#phase = ((id - plan.firstConnection) * 1000) / plan.rate;
+    }
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      if (load.running) load.tally.counters.errors += 1;
+    });
+  }
+
+  /** start sends the first `depth` messages (closed loop), or arms the schedule (open loop). */
+  start(now: number): void {
+    this.#startedAt = now;
+    if (this.#period > 0) {
+      this.sendDue(now);
+      return;
+    }
+    const depth = this.#load.plan.depth;
+    if (depth > 1) this.socket.cork();
+    for (let i = 0; i < depth; i += 1) this.#send(now);
+    if (depth > 1) this.socket.uncork();
+  }
+
+  /** sendDue sends the open-loop messages whose intended time has passed, while the socket has room. */
+  sendDue(now: number): void {
+    if (this.socket.destroyed) return;
+    const due = Math.floor((now - this.#startedAt - this.#phase) / this.#period) + 1;
+    while (this.#sent < due && this.socket.writableLength < OPEN_LOOP_QUEUE) this.#send(now);
+  }
+
+  #send(now: number): void {
+    this.#sentAt[this.#sent % this.#sentAt.length] = now;
+    this.socket.write(this.#load.ring.message(this.#first + this.#sent));
+    this.#sent += 1;
+  }
+
+  /** #sentTime is when message `n` was sent (closed loop) or meant to be sent (open loop: coordinated omission). */
+  #sentTime(n: number): number {
+    if (this.#period > 0) return this.#startedAt + this.#phase + n * this.#period;
+    return this.#sentAt[n % this.#sentAt.length] as number;
+  }
+
+  #onData(chunk: Buffer): void {
+    const load = this.#load;
+    if (!load.running) return;
+    const now = performance.now();
+    const ring = load.ring;
+    const counters = load.tally.counters;
+    const offset = this.#first * ring.size + this.#received;
+    if (this.#received + chunk.length > this.#sent * ring.size || !ring.matches(chunk, offset)) {
+      const { bad, last } = ring.badMessages(chunk, offset, this.#first + this.#lastBad);
+      counters.mismatches += Math.max(bad, 1);
+      this.#lastBad = last - this.#first;
+    }
+    this.#received += chunk.length;
+    counters.bytes += chunk.length;
+    const done = Math.floor(this.#received / ring.size);
+    if (done === this.#completed) return;
+    const histogram = load.tally.histogram;
+    const closed = this.#period === 0;
+    const batch = closed && done - this.#completed > 1;
+    if (batch) this.socket.cork();
+    while (this.#completed < done) {
+      recordMs(histogram, now - this.#sentTime(this.#completed));
+      this.#completed += 1;
+      counters.messages += 1;
+      if (closed) this.#send(now);
+    }
+    if (batch) this.socket.uncork();
+  }
+}

@@ -1,0 +1,187 @@
+/** `sockkit bench URL`: a load generator for any echo server (tcp, udp, unix, tls). */
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { formatAddress } from '../address.js';
+import { type BenchReport, bench, type IntervalReport } from '../bench/bench.js';
+import { SockkitError, UsageError } from '../errors.js';
+import { formatBytes, parseCount, parseSize } from '../units.js';
+import { addressArg, durationOption } from './common.js';
+import { shutdownSignal } from './run.js';
+
+interface BenchFlags {
+  connections: number;
+  size: number;
+  depth: number;
+  duration: number;
+  rate: number;
+  reconnect?: boolean;
+  threads: number;
+  lossTimeout: number;
+  timeout: number;
+  insecure?: boolean;
+  ca?: string;
+  json?: boolean;
+}
+
+export function benchCommand(): Command {
+  return new Command('bench')
+    .summary('load-test an echo server')
+    .description(
+      'Load generator for any echo server. Closed loop (default): each connection keeps --depth\n' +
+        'messages in flight. Open loop (--rate): messages go out on a fixed schedule and latency is\n' +
+        'measured from when each was due, so a server that stalls cannot hide it. Every echoed byte\n' +
+        'is checked; UDP datagrams carry sequence numbers (lost, duplicated, reordered). Exits 1 if a\n' +
+        'byte came back wrong, a connection failed, or nothing came back at all.',
+    )
+    .argument('<url>', 'the echo server: tcp://, udp://, unix: or tls://')
+    .addOption(count('-c, --connections <n>', 'connections (udp: peers, one socket each)', 1, 1))
+    .addOption(
+      new Option('-s, --size <size>', 'bytes per message (udp: at least 8)')
+        .default(64, '64')
+        .argParser((v) => parseSize(v, '--size')),
+    )
+    .addOption(count('-d, --depth <n>', 'messages in flight per connection (1 = ping-pong)', 1, 1))
+    .addOption(
+      new Option('-t, --duration <duration>', 'how long to run')
+        .default(10_000, '10s')
+        .argParser(durationOption('--duration')),
+    )
+    .addOption(
+      new Option('-r, --rate <msgs/s>', 'open loop: messages per second in all (10k, 2.5M)')
+        .default(0)
+        .argParser(parseRate),
+    )
+    .option(
+      '--reconnect',
+      'one connection per message (connect, echo, close): connections (TLS: handshakes) per second',
+    )
+    .addOption(count('--threads <n>', 'worker threads to spread the connections over', 1, 1, 256))
+    .addOption(
+      new Option('--loss-timeout <duration>', 'udp: a datagram unanswered this long is lost')
+        .default(1000, '1s')
+        .argParser(durationOption('--loss-timeout')),
+    )
+    .addOption(
+      new Option('-w, --timeout <duration>', 'how long each connect may take')
+        .default(5000, '5s')
+        .argParser(durationOption('--timeout')),
+    )
+    .option('--insecure', 'tls: accept any server certificate (self-signed test servers)')
+    .option('--ca <file>', 'tls: trust the certificate authorities in this PEM file')
+    .option('--json', 'one JSON object per second on stdout, then the summary object')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  sockkit bench tcp://127.0.0.1:65432                          # one connection, ping-pong, 10 s
+  sockkit bench tcp://127.0.0.1:65432 -c 50 -s 64 -t 5s        # 50 connections, 64 B ping-pong
+  sockkit bench tcp://127.0.0.1:65432 -c 8 -s 64KiB -d 4       # streaming: 4 messages in flight
+  sockkit bench tcp://127.0.0.1:65432 -c 10 --rate 20k         # open loop, 20,000 msgs/s in all
+  sockkit bench udp://127.0.0.1:7 -c 50 --loss-timeout 200ms   # UDP, lost/duplicated/reordered
+  sockkit bench unix:/tmp/echo.sock -c 4 --threads 2           # two worker threads
+  sockkit bench tls://127.0.0.1:7443 --insecure --reconnect    # TLS handshakes per second
+  sockkit bench tls://localhost:7443 --ca ca.pem -c 4 -t 3s    # verify the server's certificate
+  sockkit bench tcp://127.0.0.1:65432 -w 1s -t 3s --json | tail -1   # summary as JSON`,
+    )
+    .action(async (url: string, flags: BenchFlags) => {
+      const address = addressArg('bench', url, ['tcp', 'udp', 'unix', 'tls']);
+      const ca = flags.ca === undefined ? undefined : readCa(flags.ca);
+      const progress = !flags.json && process.stderr.isTTY ? new ProgressLine(flags.duration) : undefined;
+      const signal = shutdownSignal();
+      const report = await bench({
+        address,
+        connections: flags.connections,
+        size: flags.size,
+        depth: flags.depth,
+        duration: flags.duration,
+        rate: flags.rate,
+        reconnect: flags.reconnect,
+        threads: flags.threads,
+        lossTimeout: flags.lossTimeout,
+        connectTimeout: flags.timeout,
+        insecure: flags.insecure,
+        ca,
+        signal,
+        onInterval: (interval) => {
+          if (flags.json) process.stdout.write(`${JSON.stringify({ type: 'interval', ...interval })}\n`);
+          progress?.update(interval);
+        },
+      });
+      progress?.clear();
+      if (flags.json) process.stdout.write(`${JSON.stringify({ type: 'summary', ...report })}\n`);
+      else process.stdout.write(formatReport(report, flags.reconnect === true));
+      const failure = failureOf(report);
+      if (failure) throw new SockkitError('ERR_PROTOCOL', 'bench', formatAddress(address), failure);
+    });
+}
+
+/** failureOf names what makes a run fail (exit 1), or returns undefined for a clean run. */
+export function failureOf(report: BenchReport): string | undefined {
+  const faults: string[] = [];
+  if (report.mismatches > 0) faults.push(`${report.mismatches} echoed messages differed from what was sent`);
+  if (report.errors > 0) faults.push(`${report.errors} connection errors`);
+  if (report.messages === 0) faults.push('no message came back');
+  return faults.length > 0 ? faults.join(', ') : undefined;
+}
+
+/** formatReport is the human summary. */
+function formatReport(r: BenchReport, reconnect: boolean): string {
+  const n = (v: number): string => v.toLocaleString('en-US');
+  const loop = r.rate > 0 ? `open loop at ${n(r.rate)} msgs/s` : `depth ${r.depth}`;
+  const l = r.latency_us;
+  const lines = [
+    `bench ${r.url}: ${r.connections} connections, ${formatBytes(r.size)} messages, ${loop}, ${r.duration_s.toFixed(1)} s` +
+      (r.threads > 1 ? `, ${r.threads} threads` : ''),
+    `  messages   ${n(r.messages)} (${n(r.messages_per_second)}/s, ${formatBytes(r.bytes_per_second)}/s)`,
+    ...(reconnect ? [`  connects   ${n(r.connections_per_second)}/s (connect, one echo, close)`] : []),
+    `  latency    p50 ${us(l.p50)}  p90 ${us(l.p90)}  p99 ${us(l.p99)}  p99.9 ${us(l.p999)}  max ${us(l.max)}`,
+    `  checks     ${n(r.mismatches)} mismatches, ${n(r.errors)} errors` +
+      (r.url.startsWith('udp:')
+        ? `, ${n(r.lost)} lost, ${n(r.duplicated)} duplicated, ${n(r.reordered)} reordered`
+        : ''),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+function us(micros: number): string {
+  return micros >= 10_000 ? `${(micros / 1000).toFixed(1)} ms` : `${micros} µs`;
+}
+
+/** ProgressLine rewrites one line on a terminal's stderr: elapsed, rate, p99. */
+class ProgressLine {
+  readonly #duration: number;
+  constructor(duration: number) {
+    this.#duration = duration;
+  }
+  update(i: IntervalReport): void {
+    const faults = i.mismatches + i.errors + i.lost > 0 ? `  faults ${i.mismatches + i.errors + i.lost}` : '';
+    process.stderr.write(
+      `\r\x1b[2K${i.elapsed_s}s/${Math.round(this.#duration / 1000)}s  ${i.messages_per_second.toLocaleString('en-US')} msgs/s  ` +
+        `p99 ${us(i.latency_us.p99)}  open ${i.open_connections}${faults}`,
+    );
+  }
+  clear(): void {
+    process.stderr.write('\r\x1b[2K');
+  }
+}
+
+function count(flags: string, description: string, fallback: number, min: number, max?: number): Option {
+  return new Option(flags, description)
+    .default(fallback)
+    .argParser((v) => parseCount(v, flags.replace(/^-\w, /, '').split(' ')[0], min, max));
+}
+
+function parseRate(text: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([kKmM]?)\s*$/.exec(text);
+  if (!match) throw new UsageError('--rate', `invalid rate "${text}" (expected e.g. 5000, 20k, 1.5M)`);
+  const factor = { '': 1, k: 1e3, m: 1e6 }[(match[2] ?? '').toLowerCase()] ?? 1;
+  return Number(match[1]) * factor;
+}
+
+function readCa(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError('--ca', `cannot read ${file}: ${(err as Error).message}`);
+  }
+}
