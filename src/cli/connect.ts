@@ -3,9 +3,10 @@ import { Command, Option } from 'commander';
 import { dial } from '../stream/dial.js';
 import { relay } from '../stream/relay.js';
 import { addressArg, durationOption, tracerFor } from './common.js';
+import { addUdpConnectFlags, connectUdp } from './udp-relay.js';
 
 export function connectCommand(): Command {
-  return new Command('connect')
+  return addUdpConnectFlags(new Command('connect'))
     .summary('connect and relay stdin/stdout (like nc)')
     .description(
       'Connect to URL, then copy stdin to the socket and the socket to stdout, byte for byte.\n' +
@@ -24,10 +25,13 @@ export function connectCommand(): Command {
 Examples:
   sockkit connect tcp://127.0.0.1:65432              # type lines, see them echoed
   printf 'GET / HTTP/1.0\\r\\n\\r\\n' | sockkit connect tcp://127.0.0.1:8080
-  sockkit connect unix:/tmp/echo.sock < file.bin > copy.bin`,
+  sockkit connect unix:/tmp/echo.sock < file.bin > copy.bin
+  sockkit connect udp://127.0.0.1:7                  # UDP: each line typed is one datagram
+  printf 'a\\nb\\n' | sockkit connect udp://[::1]:7 --lines --linger 2s   # two datagrams, 2s for replies`,
     )
     .action(async (url: string, options: { timeout?: number }, command: Command) => {
-      const address = addressArg('connect', url, ['tcp', 'unix']);
+      const address = addressArg('connect', url, ['tcp', 'unix', 'udp']);
+      if (address.scheme === 'udp') return connectUdp(address, command);
       const conn = await dial(address, { timeout: options.timeout, trace: tracerFor(command, 'client') });
       await relay(conn, process.stdin, process.stdout, { stopOnPeerClose: process.stdin.isTTY === true });
     });

@@ -7,9 +7,10 @@ import { relay } from '../stream/relay.js';
 import { aborted } from '../stream/serve.js';
 import { addressArg, announceListening, tracerFor } from './common.js';
 import { shutdownSignal } from './run.js';
+import { addUdpListenFlags, listenUdp } from './udp-relay.js';
 
 export function listenCommand(): Command {
-  return new Command('listen')
+  return addUdpListenFlags(new Command('listen'))
     .summary('accept a client and relay stdin/stdout (like nc -l)')
     .description(
       'Listen on URL, accept one client, and relay it to stdin/stdout as `connect` does; exit once\n' +
@@ -24,10 +25,16 @@ export function listenCommand(): Command {
 Examples:
   sockkit listen tcp://127.0.0.1:9000 > received.bin   # receive one file
   sockkit listen unix:/tmp/chat.sock                    # talk to one client
-  sockkit listen tcp://[::]:9000 --keep-open           # many clients, IPv6 and IPv4`,
+  sockkit listen tcp://[::]:9000 --keep-open           # many clients, IPv6 and IPv4
+  sockkit listen udp://127.0.0.1:9000                  # like nc -u -l: the first peer only
+  sockkit listen udp://[::]:9000 --keep-open --lines   # any peer; each stdin line to the last one heard
+  sockkit listen udp://0.0.0.0:9000 --broadcast        # receive (and answer) broadcasts
+  sockkit listen udp://0.0.0.0:5000 --join 239.1.2.3 --multicast-interface 10.0.0.1
+  sockkit listen udp://0.0.0.0:5000 --join 239.1.2.3 --multicast-ttl 4 --no-multicast-loopback`,
     )
     .action(async (url: string, options: { keepOpen?: boolean }, command: Command) => {
-      const address = addressArg('listen', url, ['tcp', 'unix']);
+      const address = addressArg('listen', url, ['tcp', 'unix', 'udp']);
+      if (address.scheme === 'udp') return listenUdp(address, command);
       const signal = shutdownSignal();
       const listener = await listen(address, { signal, trace: tracerFor(command, 'server') });
       announceListening(listener.addresses);
