@@ -22,8 +22,44 @@ export {
   TimeoutError,
   UsageError,
 } from './errors.js';
+export {
+  type DialPacketOptions,
+  dialPacket,
+  dialResolved,
+  resolvePacketTargets,
+} from './datagram/dial-packet.js';
+export { MAX_DATAGRAM_IPV4, MAX_DATAGRAM_IPV6, maxDatagramSize } from './datagram/limits.js';
+export { listenPacket, listenPackets } from './datagram/listen-packet.js';
+export {
+  type Datagram,
+  type MessageHandler,
+  PacketConn,
+  type PacketConnInit,
+  type Peer,
+  type RequestOptions,
+} from './datagram/packet-conn.js';
+export { type PacketRequestOptions, request } from './datagram/request.js';
+export {
+  type DatagramService,
+  type PacketServeOptions,
+  type PacketServeSummary,
+  servePackets,
+} from './datagram/serve-packets.js';
+export { isMulticast, type PacketOptions } from './datagram/socket-options.js';
+export { DatagramSplitter } from './datagram/splitter.js';
 export { type ResolvedHost, resolveHost } from './resolve.js';
-export { echoStream } from './services/echo.js';
+export {
+  chargenBytes,
+  chargenDatagram,
+  chargenLine,
+  chargenStream,
+  createChargenDatagram,
+} from './services/chargen.js';
+export { daytimeDatagram, daytimeLine, daytimeStream } from './services/daytime.js';
+export { discardDatagram, discardStream } from './services/discard.js';
+export { echoDatagram, echoStream } from './services/echo.js';
+export { type Service, serviceNamed, services } from './services/index.js';
+export { decodeTime, encodeTime, timeDatagram, timeStream } from './services/time.js';
 export { Conn, type ConnInit } from './stream/conn.js';
 export { type DialOptions, dial } from './stream/dial.js';
 export { Listener, type ListenOptions, listen } from './stream/listen.js';
