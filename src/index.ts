@@ -14,15 +14,6 @@ export {
 } from './address.js';
 export { type BenchOptions, type BenchReport, bench, type IntervalReport } from './bench/bench.js';
 export {
-  AbortError,
-  AddressError,
-  type ErrorCode,
-  fromSystemError,
-  SockkitError,
-  TimeoutError,
-  UsageError,
-} from './errors.js';
-export {
   type DialPacketOptions,
   dialPacket,
   dialResolved,
@@ -47,6 +38,15 @@ export {
 } from './datagram/serve-packets.js';
 export { isMulticast, type PacketOptions } from './datagram/socket-options.js';
 export { DatagramSplitter } from './datagram/splitter.js';
+export {
+  AbortError,
+  AddressError,
+  type ErrorCode,
+  fromSystemError,
+  SockkitError,
+  TimeoutError,
+  UsageError,
+} from './errors.js';
 export { type ResolvedHost, resolveHost } from './resolve.js';
 export {
   chargenBytes,
