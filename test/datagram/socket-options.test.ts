@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseAddress } from '../../src/address.js';
+import { listenPacket } from '../../src/datagram/listen-packet.js';
+import { checkPacketOptions, isMulticast } from '../../src/datagram/socket-options.js';
+import { UsageError } from '../../src/errors.js';
+
+test('isMulticast knows 224.0.0.0/4 and ff00::/8 and nothing else', () => {
+  for (const ip of ['224.0.0.1', '239.255.255.250', 'ff02::1', 'FF05::1:3']) assert.ok(isMulticast(ip), ip);
+  for (const ip of ['223.255.255.255', '240.0.0.1', '127.0.0.1', '::1', 'fe80::1', 'example.com']) {
+    assert.ok(!isMulticast(ip), ip);
+  }
+});
+
+test('joining something that is not a multicast group is a usage error naming the flag', () => {
+  assert.throws(
+    () => checkPacketOptions('listen', { join: ['10.0.0.1'] }),
+    (err: unknown) =>
+      err instanceof UsageError &&
+      err.message === 'listen: --join 10.0.0.1: not a multicast group (224.0.0.0/4 or ff00::/8)',
+  );
+});
+
+test('a multicast TTL outside 0-255 is a usage error', () => {
+  assert.throws(() => checkPacketOptions('send', { multicastTtl: 256 }), UsageError);
+  assert.throws(() => checkPacketOptions('send', { multicastTtl: -1 }), UsageError);
+  checkPacketOptions('send', { multicastTtl: 0 });
+});
+
+test('a loopback socket can set broadcast, TTL and loopback and join a group, narrating each', async () => {
+  const notes: string[] = [];
+  const conn = await listenPacket(parseAddress('udp://0.0.0.0:0'), {
+    broadcast: true,
+    multicastTtl: 3,
+    multicastLoopback: false,
+    join: ['239.1.2.3'],
+    multicastInterface: '127.0.0.1',
+    trace: (e) => {
+      if (e.step === 'note' && e.detail) notes.push(e.detail);
+    },
+  });
+  await conn.close();
+  assert.deepEqual(notes, [
+    'broadcast enabled (SO_BROADCAST)',
+    'multicast interface 127.0.0.1',
+    'multicast TTL 3',
+    'multicast loopback off',
+    'joined multicast group 239.1.2.3',
+  ]);
+});
+
+test('joining an IPv6 group on an IPv4 socket fails with one line naming the address', async () => {
+  await assert.rejects(
+    listenPacket(parseAddress('udp://127.0.0.1:0'), { join: ['ff02::1'] }),
+    (err: unknown) => {
+      assert.ok(err instanceof Error);
+      assert.match(err.message, /^listen udp:\/\/127\.0\.0\.1:0: /);
+      return true;
+    },
+  );
+});
