@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'ERR_MESSAGE_TOO_LARGE'
   | 'ERR_PERMISSION_DENIED'
   | 'ERR_RAW_UNAVAILABLE'
+  | 'ERR_MALFORMED_PACKET'
   | 'ERR_TLS'
   | 'ERR_FRAME_TOO_LARGE'
   | 'ERR_PROTOCOL'
@@ -80,6 +81,18 @@ export class AbortError extends SockkitError {
   override name = 'AbortError';
   constructor(op: string, url: string) {
     super('ERR_ABORTED', op, url, 'aborted');
+  }
+}
+
+/**
+ * PacketError reports a packet that does not decode: too short for its headers, a wrong
+ * checksum, a field out of range. `op` names the layer (`decode icmp4`); a receiver drops the
+ * packet and carries on, it never crashes on one.
+ */
+export class PacketError extends SockkitError {
+  override name = 'PacketError';
+  constructor(op: string, reason: string) {
+    super('ERR_MALFORMED_PACKET', op, '', reason);
   }
 }
 

@@ -10,9 +10,11 @@ import { connectCommand } from './connect.js';
 import { demoCommand } from './demo.js';
 import { echoCommand } from './echo.js';
 import { listenCommand } from './listen.js';
+import { pingCommand } from './ping.js';
 import { reportError } from './run.js';
 import { sendCommand } from './send.js';
 import { serveCommand } from './serve.js';
+import { tracerouteCommand } from './traceroute.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -42,6 +44,8 @@ for (const command of [
   connectCommand(),
   listenCommand(),
   serveCommand(),
+  pingCommand(),
+  tracerouteCommand(),
 ]) {
   program.addCommand(command);
 }

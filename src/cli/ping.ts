@@ -1,0 +1,166 @@
+/** `sockkit ping HOST`: ICMP echo, read like iputils ping. */
+import { Command, Option } from 'commander';
+import { UsageError } from '../errors.js';
+import { DEFAULT_PAYLOAD, MAX_PAYLOAD, type PingEvent, ping } from '../raw/ping.js';
+import { PingStatistics, type PingSummary } from '../raw/ping-statistics.js';
+import { parseCount, parseSize } from '../units.js';
+import { durationOption, tracerFor } from './common.js';
+import { familyOf, formatRtt, hexdumpWriter } from './raw-output.js';
+import { shutdownSignal, warn } from './run.js';
+
+interface PingFlags {
+  count?: string;
+  interval: number;
+  size: string;
+  ttl?: string;
+  timeout: number;
+  ipv4?: boolean;
+  ipv6?: boolean;
+  hexdump?: boolean;
+  json?: boolean;
+}
+
+export function pingCommand(): Command {
+  return new Command('ping')
+    .summary('send ICMP echo requests (raw sockets; needs root or CAP_NET_RAW)')
+    .description(
+      'Send ICMP echo requests to HOST and print each reply, the way iputils ping does, then a\n' +
+        'summary: transmitted, received, % packet loss, rtt min/avg/max/mdev. Packets are built\n' +
+        'and parsed by sockkit itself on a raw socket. HOST is a name or an IP address, not a URL:\n' +
+        'ICMP has no ports. Runs until --count requests are answered or timed out, or until Ctrl-C.\n' +
+        'Exit 0 when any reply came, 1 when none did, 2 for usage errors.',
+    )
+    .argument('<host>', 'host name or IP address (IPv4 or IPv6)')
+    .option('-c, --count <n>', 'stop after N requests (default: until Ctrl-C)')
+    .addOption(
+      new Option('-i, --interval <duration>', 'time between requests')
+        .default(1000, '1s')
+        .argParser(durationOption('--interval')),
+    )
+    .option('-s, --size <bytes>', 'payload bytes after the 8-byte ICMP header', String(DEFAULT_PAYLOAD))
+    .option('-t, --ttl <n>', 'IPv4 TTL or IPv6 hop limit of the requests (1-255)')
+    .addOption(
+      new Option('-W, --timeout <duration>', 'how long to wait for each reply')
+        .default(2000, '2s')
+        .argParser(durationOption('--timeout')),
+    )
+    .option('-4, --ipv4', 'use IPv4 only')
+    .option('-6, --ipv6', 'use IPv6 only')
+    .option('--hexdump', 'show every packet sent and received, annotated field by field')
+    .option('--json', 'print one JSON object per event, then one for the summary')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  sockkit ping 127.0.0.1 --count 3
+  sockkit ping ::1 -c 2 --interval 200ms --size 1000
+  sockkit ping -6 localhost -c 1 --hexdump        # see each ICMPv6 field
+  sockkit ping 10.0.0.1 --ttl 1 -c 1              # "Time to live exceeded" from the first router
+  sockkit ping 192.0.2.1 -c 2 --timeout 500ms     # 100% loss, exit 1
+  sockkit ping 127.0.0.1 -c 3 --json -4
+
+Raw sockets need root or CAP_NET_RAW. To let node open them without root:
+  sudo setcap cap_net_raw+ep "$(readlink -f "$(command -v node)")"
+IPv6 replies show no ttl: a raw ICMPv6 socket does not see the hop limit (docs/raw-sockets.md).`,
+    )
+    .action(async (host: string, flags: PingFlags, command: Command) => {
+      const family = familyOf('ping', flags);
+      const count = flags.count === undefined ? undefined : parseCount(flags.count, '--count', 1);
+      const size = parseSize(flags.size, '--size');
+      const maxSize = MAX_PAYLOAD[family ?? 4];
+      if (size > maxSize)
+        throw new UsageError('--size', `${size} bytes is more than the ${maxSize} that fit in one packet`);
+      const ttl = flags.ttl === undefined ? undefined : parseCount(flags.ttl, '--ttl', 1, 255);
+      if (flags.interval < 1) throw new UsageError('--interval', 'must be at least 1ms');
+      if (flags.timeout < 1) throw new UsageError('--timeout', 'must be at least 1ms');
+      const out = (text: string): void => {
+        process.stdout.write(text);
+      };
+      const signal = shutdownSignal();
+      const session = await ping(host, {
+        count,
+        interval: flags.interval,
+        size,
+        ttl,
+        timeout: flags.timeout,
+        family,
+        signal,
+        trace: tracerFor(command, 'ping'),
+        onWire: flags.hexdump ? hexdumpWriter(out) : undefined,
+      });
+      const headerBytes = session.family === 4 ? 28 : 48;
+      if (!flags.json) {
+        out(
+          session.family === 4
+            ? `PING ${host} (${session.address}) ${size}(${size + headerBytes}) bytes of data.\n`
+            : `PING ${host}(${session.address}) ${size} data bytes\n`,
+        );
+      }
+      const statistics = new PingStatistics();
+      const started = performance.now();
+      for await (const event of session) {
+        statistics.add(event);
+        if (flags.json) out(`${JSON.stringify(jsonEvent(event))}\n`);
+        else printEvent(event, out);
+      }
+      const summary = statistics.summary();
+      const elapsed = Math.round(performance.now() - started);
+      if (flags.json)
+        out(
+          `${JSON.stringify({ type: 'summary', host, address: session.address, ...summary, time: elapsed })}\n`,
+        );
+      else out(formatSummary(host, summary, elapsed));
+      if (summary.received === 0) {
+        warn(
+          `ping ${host}: no reply (${summary.transmitted} request${summary.transmitted === 1 ? '' : 's'}, 100% packet loss)`,
+        );
+        process.exitCode = 1;
+      }
+    });
+}
+
+/** printEvent writes one event as iputils ping would; sent packets print nothing. */
+function printEvent(event: PingEvent, out: (text: string) => void): void {
+  switch (event.type) {
+    case 'reply': {
+      const ttl = event.ttl === undefined ? '' : ` ttl=${event.ttl}`;
+      const notes = `${event.duplicate ? ' (DUP!)' : ''}${event.corrupted ? ' (wrong data)' : ''}`;
+      out(
+        `${event.bytes} bytes from ${event.source}: icmp_seq=${event.sequence}${ttl} time=${formatRtt(event.rtt)} ms${notes}\n`,
+      );
+      break;
+    }
+    case 'error':
+      out(`From ${event.source} icmp_seq=${event.sequence} ${event.text}\n`);
+      break;
+    case 'timeout':
+      out(`no answer yet for icmp_seq=${event.sequence}\n`);
+      break;
+    case 'send-error':
+      warn(`ping: icmp_seq=${event.sequence}: ${event.error.message}`);
+      break;
+    default:
+      break;
+  }
+}
+
+/** formatSummary writes iputils' closing lines. */
+export function formatSummary(host: string, summary: PingSummary, elapsed: number): string {
+  const loss = Number(summary.loss.toPrecision(6)); // iputils prints %g
+  const extra = `${summary.duplicates ? `, +${summary.duplicates} duplicates` : ''}${summary.errors ? `, +${summary.errors} errors` : ''}`;
+  let text =
+    `\n--- ${host} ping statistics ---\n` +
+    `${summary.transmitted} packets transmitted, ${summary.received} received${extra}, ${loss}% packet loss, time ${elapsed}ms\n`;
+  if (summary.rtt) {
+    const { min, avg, max, mdev } = summary.rtt;
+    text += `rtt min/avg/max/mdev = ${[min, avg, max, mdev].map((ms) => ms.toFixed(3)).join('/')} ms\n`;
+  }
+  return text;
+}
+
+function jsonEvent(event: PingEvent): Record<string, unknown> {
+  if (event.type === 'send-error')
+    return { type: event.type, sequence: event.sequence, error: event.error.message, code: event.error.code };
+  if ('rtt' in event) return { ...event, rtt: Number(event.rtt.toFixed(3)) };
+  return { ...event };
+}

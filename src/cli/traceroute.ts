@@ -1,0 +1,131 @@
+/** `sockkit traceroute HOST`: the routers on the way to HOST, from ICMP echo probes with growing TTL. */
+import { Command, Option } from 'commander';
+import { type Hop, traceroute } from '../raw/traceroute.js';
+import { parseCount, parseSize } from '../units.js';
+import { durationOption, tracerFor } from './common.js';
+import { familyOf, hexdumpWriter } from './raw-output.js';
+import { shutdownSignal, warn } from './run.js';
+
+interface TracerouteFlags {
+  maxHops: string;
+  firstHop: string;
+  queries: string;
+  timeout: number;
+  size: string;
+  ipv4?: boolean;
+  ipv6?: boolean;
+  hexdump?: boolean;
+  json?: boolean;
+}
+
+export function tracerouteCommand(): Command {
+  return new Command('traceroute')
+    .summary('list the routers on the way to a host (raw sockets; needs root or CAP_NET_RAW)')
+    .description(
+      'Send ICMP echo probes to HOST with TTL 1, 2, 3... (hop limit on IPv6). Each router where\n' +
+        'a probe runs out of TTL answers "time exceeded" and so names itself; the host answers with\n' +
+        'an echo reply and the trace stops there. One line per hop: its address and the round-trip\n' +
+        'time of each probe, * for silence, !H !N !P !X for unreachables (as traceroute -I prints).\n' +
+        'HOST is a name or an IP address, not a URL. Exit 0 when the host was reached, 1 if not.',
+    )
+    .argument('<host>', 'host name or IP address (IPv4 or IPv6)')
+    .option('-m, --max-hops <n>', 'the largest TTL to try (1-255)', '30')
+    .option('-f, --first-hop <n>', 'the TTL to start from', '1')
+    .option('-q, --queries <n>', 'probes per hop (1-10)', '3')
+    .addOption(
+      new Option('-w, --timeout <duration>', 'how long to wait for each probe')
+        .default(3000, '3s')
+        .argParser(durationOption('--timeout')),
+    )
+    .option(
+      '-s, --size <bytes>',
+      'payload bytes per probe (32 makes 60-byte IPv4, 80-byte IPv6 packets)',
+      '32',
+    )
+    .option('-4, --ipv4', 'use IPv4 only')
+    .option('-6, --ipv6', 'use IPv6 only')
+    .option('--hexdump', 'show every probe and answer, annotated field by field')
+    .option('--json', 'print one JSON object per hop')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  sockkit traceroute 127.0.0.1
+  sockkit traceroute -6 ::1 --queries 1
+  sockkit traceroute 10.0.2.2 --max-hops 5 --timeout 500ms
+  sockkit traceroute 10.0.2.2 --first-hop 2 --size 100 -4
+  sockkit traceroute 10.0.2.2 -q 1 --hexdump       # the time exceeded messages, field by field
+  sockkit traceroute 10.0.2.2 --json
+
+Raw sockets need root or CAP_NET_RAW. To let node open them without root:
+  sudo setcap cap_net_raw+ep "$(readlink -f "$(command -v node)")"`,
+    )
+    .action(async (host: string, flags: TracerouteFlags, command: Command) => {
+      const family = familyOf('traceroute', flags);
+      const maxHops = parseCount(flags.maxHops, '--max-hops', 1, 255);
+      const firstHop = parseCount(flags.firstHop, '--first-hop', 1, maxHops);
+      const queries = parseCount(flags.queries, '--queries', 1, 10);
+      const size = parseSize(flags.size, '--size');
+      parseCount(String(size), '--size', 0, 65_000);
+      const out = (text: string): void => {
+        process.stdout.write(text);
+      };
+      const trace = await traceroute(host, {
+        maxHops,
+        firstHop,
+        queries,
+        size,
+        timeout: flags.timeout,
+        family,
+        signal: shutdownSignal(),
+        trace: tracerFor(command, 'traceroute'),
+        onWire: flags.hexdump ? hexdumpWriter(out) : undefined,
+      });
+      if (!flags.json) {
+        out(
+          `traceroute to ${host} (${trace.address}), ${maxHops} hops max, ${trace.packetSize} byte packets\n`,
+        );
+      }
+      let reached = false;
+      for await (const hop of trace) {
+        reached ||= hop.reached;
+        if (flags.json) out(`${JSON.stringify(jsonHop(hop))}\n`);
+        else out(formatHop(hop));
+      }
+      if (!reached) {
+        warn(`traceroute ${host}: ${trace.address} not reached within ${maxHops} hops`);
+        process.exitCode = 1;
+      }
+    });
+}
+
+/**
+ * formatHop writes one hop as traceroute does: the TTL, then for each probe its address (when it
+ * differs from the previous probe's) and `0.123 ms`, or `*` for silence, with any !mark.
+ */
+export function formatHop(hop: Hop): string {
+  let line = hop.ttl.toString().padStart(2);
+  line += ' ';
+  let last: string | undefined;
+  for (const probe of hop.probes) {
+    if (probe.address === undefined || probe.rtt === undefined) {
+      line += ' *';
+      continue;
+    }
+    if (probe.address !== last) line += ` ${probe.address}`;
+    last = probe.address;
+    line += `  ${probe.rtt.toFixed(3)} ms${probe.mark ? ` ${probe.mark}` : ''}`;
+  }
+  return `${line}\n`;
+}
+
+function jsonHop(hop: Hop): Record<string, unknown> {
+  return {
+    ttl: hop.ttl,
+    reached: hop.reached,
+    probes: hop.probes.map((probe) => ({
+      ...probe,
+      rtt: probe.rtt === undefined ? undefined : Number(probe.rtt.toFixed(3)),
+    })),
+  };
+}

@@ -1,0 +1,303 @@
+/**
+ * IcmpSocket: a raw ICMP (IPv4) or ICMPv6 socket that sends the messages sockkit builds and
+ * parses every message it receives. Node.js has no raw sockets; the `raw-socket` native addon
+ * provides them. It is an optional dependency, loaded only when a raw socket is opened, so the
+ * rest of sockkit works on a machine where it could not be built.
+ */
+import { createSocket as createUdpSocket } from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import { fromSystemError, PacketError, SockkitError } from '../errors.js';
+import { nextSocketId, type Tracer } from '../trace.js';
+import { decodeIcmp, type IcmpMessage, type IpFamily, type Pseudo } from './icmp.js';
+import { decodeIPv4Header, type IPv4Header } from './ipv4-header.js';
+
+/** The part of the `raw-socket` addon sockkit uses (it ships no type declarations). */
+interface RawSocketModule {
+  createSocket(options: { protocol: number; addressFamily: number; bufferSize?: number }): RawSocket;
+  AddressFamily: { IPv4: number; IPv6: number };
+  Protocol: { ICMP: number; ICMPv6: number };
+  SocketLevel: { IPPROTO_IP: number; IPPROTO_IPV6: number };
+  SocketOption: { IP_TTL: number; IPV6_UNICAST_HOPS: number };
+}
+
+interface RawSocket {
+  on(event: 'message', listener: (buffer: Buffer, source: string) => void): void;
+  on(event: 'error', listener: (err: Error) => void): void;
+  on(event: 'close', listener: () => void): void;
+  send(
+    buffer: Buffer,
+    offset: number,
+    length: number,
+    address: string,
+    before: () => void,
+    after: (err: Error | null, bytes: number) => void,
+  ): void;
+  setOption(level: number, option: number, value: number): void;
+  close(): void;
+}
+
+/** HOW_TO_GRANT tells a user how to give node raw sockets without running everything as root. */
+export const HOW_TO_GRANT = 'sudo setcap cap_net_raw+ep "$(readlink -f "$(command -v node)")"';
+
+/** RAW_SOCKET_MODULE is the addon's package name. */
+export const RAW_SOCKET_MODULE = 'raw-socket';
+
+let loaded: Promise<RawSocketModule> | undefined;
+
+/**
+ * loadRawSocket imports the `raw-socket` addon once. Rejects with ERR_RAW_UNAVAILABLE, saying how
+ * to build it, when it is missing or failed to build. `specifier` exists for tests.
+ */
+export function loadRawSocket(
+  op: string,
+  url: string,
+  specifier = RAW_SOCKET_MODULE,
+): Promise<RawSocketModule> {
+  const attempt = (): Promise<RawSocketModule> =>
+    import(specifier).then(
+      (module: { default?: RawSocketModule } & RawSocketModule) => module.default ?? module,
+      (err: unknown) => {
+        const detail =
+          (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
+        throw new SockkitError(
+          'ERR_RAW_UNAVAILABLE',
+          op,
+          url,
+          `raw sockets are unavailable: the optional ${specifier} addon is not installed or did not build (${detail}); ` +
+            `install a C++ compiler, make and python3, then run \`npm rebuild ${specifier}\``,
+          { cause: err },
+        );
+      },
+    );
+  if (specifier !== RAW_SOCKET_MODULE) return attempt();
+  loaded ??= attempt().catch((err: unknown) => {
+    loaded = undefined;
+    throw err;
+  });
+  return loaded;
+}
+
+/** ReceivedPacket is one ICMP message a raw socket received, parsed. */
+export interface ReceivedPacket {
+  /** The address that sent it. */
+  readonly source: string;
+  /** The IPv4 header in front of it (IPv4 only: raw ICMPv6 sockets never deliver the IPv6 header). */
+  readonly ip?: IPv4Header;
+  /** The TTL it arrived with (IPv4 only, from its header). */
+  readonly ttl?: number;
+  readonly message: IcmpMessage;
+  /** Every byte received, IPv4 header included, for hex dumps. */
+  readonly bytes: Buffer;
+  /** When it arrived, from `performance.now()`. */
+  readonly receivedAt: number;
+}
+
+/** IcmpSocketOptions configure a raw ICMP socket. */
+export interface IcmpSocketOptions {
+  /** The operation and address that errors name (`ping 10.0.0.1`). */
+  readonly op?: string;
+  readonly url?: string;
+  readonly trace?: Tracer;
+}
+
+interface IcmpSocketEvents {
+  packet: [ReceivedPacket];
+  malformed: [PacketError, Buffer, string];
+  error: [SockkitError];
+  close: [];
+}
+
+/**
+ * IcmpSocket sends ICMP messages and emits `packet` for every well-formed one it receives and
+ * `malformed` (with the reason) for the others, which it otherwise drops. A raw socket receives
+ * every ICMP message that reaches the host, not only answers to its own: callers filter (ping by
+ * identifier). Open one with `IcmpSocket.open`.
+ */
+export class IcmpSocket extends EventEmitter<IcmpSocketEvents> {
+  readonly family: IpFamily;
+  readonly #raw: RawSocket;
+  readonly #module: RawSocketModule;
+  readonly #trace: Tracer | undefined;
+  readonly #id = nextSocketId();
+  readonly #kind: string;
+  #closed = false;
+
+  private constructor(family: IpFamily, module: RawSocketModule, raw: RawSocket, trace: Tracer | undefined) {
+    super();
+    this.family = family;
+    this.#module = module;
+    this.#raw = raw;
+    this.#trace = trace;
+    this.#kind = family === 4 ? 'icmp4' : 'icmp6';
+    raw.on('message', (buffer, source) => this.#receive(Buffer.from(buffer), source));
+    raw.on('error', (err) => {
+      this.emit('error', fromRawError('recv', '', err));
+    });
+    this.#trace?.({ step: 'created', socketId: this.#id, kind: this.#kind, detail: 'raw' });
+  }
+
+  /**
+   * open creates a raw ICMP socket for `family`. Rejects with ERR_RAW_UNAVAILABLE when the addon
+   * is missing and ERR_PERMISSION_DENIED, saying how to grant it, without root or CAP_NET_RAW.
+   */
+  static async open(family: IpFamily, options: IcmpSocketOptions = {}): Promise<IcmpSocket> {
+    const op = options.op ?? `open icmp${family === 4 ? '' : 'v6'}`;
+    const url = options.url ?? '';
+    const module = await loadRawSocket(op, url);
+    let raw: RawSocket;
+    try {
+      raw = module.createSocket({
+        protocol: family === 4 ? module.Protocol.ICMP : module.Protocol.ICMPv6,
+        addressFamily: family === 4 ? module.AddressFamily.IPv4 : module.AddressFamily.IPv6,
+        // Room for the largest IPv4 datagram; a smaller buffer would silently cut big replies.
+        bufferSize: 65_535,
+      });
+    } catch (err) {
+      throw fromRawError(op, url, err, true);
+    }
+    return new IcmpSocket(family, module, raw, options.trace);
+  }
+
+  /**
+   * send sends one ICMP `message` (starting at its type byte; the kernel adds the IP header) to
+   * the IP literal `address`. `ttl` sets the TTL (IPv4) or hop limit (IPv6) for this message
+   * alone. Resolves with the bytes sent; rejects with a SockkitError (ERR_UNREACHABLE when there
+   * is no route, ...).
+   */
+  send(message: Buffer, address: string, options: { ttl?: number } = {}): Promise<number> {
+    if (this.#closed) return Promise.reject(new SockkitError('ERR_IO', 'send', address, 'socket is closed'));
+    const { SocketLevel, SocketOption } = this.#module;
+    return new Promise((resolve, reject) => {
+      const before = (): void => {
+        if (options.ttl === undefined) return;
+        // Set just before this datagram leaves: sends are queued, and each may carry its own TTL.
+        if (this.family === 4) this.#raw.setOption(SocketLevel.IPPROTO_IP, SocketOption.IP_TTL, options.ttl);
+        else this.#raw.setOption(SocketLevel.IPPROTO_IPV6, SocketOption.IPV6_UNICAST_HOPS, options.ttl);
+      };
+      this.#raw.send(message, 0, message.length, address, before, (err, bytes) => {
+        if (err) {
+          const error = fromRawError('send', address, err);
+          this.#trace?.({ step: 'error', socketId: this.#id, kind: this.#kind, detail: error.message });
+          reject(error);
+          return;
+        }
+        this.#trace?.({ step: 'sent', socketId: this.#id, kind: this.#kind, address, bytes });
+        resolve(bytes);
+      });
+    });
+  }
+
+  /** close closes the socket; it emits nothing after. Calling it again does nothing. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#raw.close();
+    this.#trace?.({ step: 'closed', socketId: this.#id, kind: this.#kind });
+    this.emit('close');
+  }
+
+  /** closed is true once close() was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #receive(bytes: Buffer, source: string): void {
+    if (this.#closed) return;
+    const receivedAt = performance.now();
+    this.#trace?.({
+      step: 'recv',
+      socketId: this.#id,
+      kind: this.#kind,
+      address: source,
+      bytes: bytes.length,
+    });
+    try {
+      if (this.family === 4) {
+        const { value: ip, used } = decodeIPv4Header(bytes);
+        const message = decodeIcmp(4, bytes.subarray(used));
+        this.emit('packet', { source, ip, ttl: ip.ttl, message, bytes, receivedAt });
+      } else {
+        // The kernel verifies ICMPv6 checksums before a raw socket sees the message (RFC 3542
+        // section 3.1), and recvfrom does not tell which local address it was sent to.
+        this.emit('packet', { source, message: decodeIcmp(6, bytes), bytes, receivedAt });
+      }
+    } catch (err) {
+      if (!(err instanceof PacketError)) throw err;
+      this.#trace?.({
+        step: 'note',
+        socketId: this.#id,
+        kind: this.#kind,
+        detail: `dropped from ${source}: ${err.message}`,
+      });
+      this.emit('malformed', err, bytes, source);
+    }
+  }
+}
+
+/**
+ * localAddressFor returns the source address the kernel would use to reach `destination`, found
+ * by connecting a UDP socket (which sends nothing). ICMPv6 needs it for its checksum's
+ * pseudo-header. Resolves undefined when there is no route.
+ */
+export function localAddressFor(destination: string, family: IpFamily): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const socket = createUdpSocket(family === 4 ? 'udp4' : 'udp6');
+    socket.on('error', () => {
+      socket.close();
+      resolve(undefined);
+    });
+    socket.connect(9, destination, () => {
+      const local = socket.address().address;
+      socket.close();
+      resolve(local);
+    });
+  });
+}
+
+/** pseudoFor returns the ICMPv6 pseudo-header addresses for sending to `destination`, when known. */
+export async function pseudoFor(destination: string, family: IpFamily): Promise<Pseudo | undefined> {
+  if (family === 4) return undefined;
+  const source = await localAddressFor(destination, family);
+  return source ? { source, destination } : undefined;
+}
+
+// raw-socket reports failures as strerror(3) text without an errno name; map the ones that matter.
+const rawErrors: Array<[RegExp, string]> = [
+  [/Operation not permitted|Permission denied/i, 'EPERM'],
+  [/Network is unreachable/i, 'ENETUNREACH'],
+  [/No route to host/i, 'EHOSTUNREACH'],
+  [/Message too long/i, 'EMSGSIZE'],
+  [/Invalid argument/i, 'EINVAL'],
+  [/Address family not supported/i, 'EAFNOSUPPORT'],
+];
+
+/**
+ * fromRawError turns an addon error into a SockkitError. EPERM while opening means no privilege,
+ * and the message says how to grant it; while sending it means a firewall rule or a broadcast.
+ */
+function fromRawError(op: string, url: string, err: unknown, opening = false): SockkitError {
+  const text = err instanceof Error ? err.message : String(err);
+  const errno = rawErrors.find(([pattern]) => pattern.test(text))?.[1];
+  if (errno === 'EPERM' && opening) {
+    return new SockkitError(
+      'ERR_PERMISSION_DENIED',
+      op,
+      url,
+      `raw sockets need root or the CAP_NET_RAW capability; run as root, or grant it with: ${HOW_TO_GRANT}`,
+      { cause: err },
+    );
+  }
+  if (errno === 'EPERM') {
+    return new SockkitError(
+      'ERR_PERMISSION_DENIED',
+      op,
+      url,
+      'operation not permitted (a firewall rule, or a broadcast address)',
+      {
+        cause: err,
+      },
+    );
+  }
+  if (!errno) return new SockkitError('ERR_IO', op, url, text, { cause: err });
+  return fromSystemError(op, url, Object.assign(new Error(text), { code: errno }));
+}

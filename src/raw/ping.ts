@@ -1,0 +1,243 @@
+/**
+ * ping: ICMP echo requests to one host at an interval, each reply (or the error that answered
+ * instead) as an event, the way iputils `ping` works. `echo` sends a single request.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AbortError, fromSystemError, SockkitError } from '../errors.js';
+import { resolveHost } from '../resolve.js';
+import type { Tracer } from '../trace.js';
+import {
+  type EchoError,
+  type EchoOutcome,
+  type EchoReply,
+  EchoSession,
+  type WireEvent,
+} from './echo-session.js';
+import type { IpFamily } from './icmp.js';
+import { ipv6FromBytes, ipv6ToBytes } from './ip-address.js';
+
+/** DEFAULT_PAYLOAD is iputils' default: 56 data bytes, 64 with the ICMP header. */
+export const DEFAULT_PAYLOAD = 56;
+
+/** MAX_PAYLOAD is the largest echo payload per family: what fits in one IP datagram. */
+export const MAX_PAYLOAD: Readonly<Record<IpFamily, number>> = { 4: 65_535 - 20 - 8, 6: 65_535 - 8 };
+
+/** PingOptions configure ping() and echo(). Durations are in milliseconds. */
+export interface PingOptions {
+  /** Requests to send; unlimited by default (stop with `signal`). */
+  readonly count?: number;
+  /** Time between requests; 1000 by default. */
+  readonly interval?: number;
+  /** Payload bytes after the 8-byte ICMP header; 56 by default. */
+  readonly size?: number;
+  /** TTL (IPv4) or hop limit (IPv6); the system's default when unset. */
+  readonly ttl?: number;
+  /** How long to wait for each reply; 2000 by default. */
+  readonly timeout?: number;
+  /** Resolve the host to IPv4 (4) or IPv6 (6) only; the resolver's first answer by default. */
+  readonly family?: IpFamily;
+  /** Stops sending and waiting: the iteration ends, the summary covers what was sent. */
+  readonly signal?: AbortSignal;
+  readonly trace?: Tracer;
+  /** Called for every packet sent and every matching packet received (for hex dumps). */
+  readonly onWire?: (event: WireEvent) => void;
+}
+
+/** PingEvent is one thing that happened during a ping. */
+export type PingEvent =
+  | { readonly type: 'sent'; readonly sequence: number }
+  | ({ readonly type: 'reply' } & Omit<EchoReply, 'kind'>)
+  | ({ readonly type: 'error' } & Omit<EchoError, 'kind'>)
+  | { readonly type: 'timeout'; readonly sequence: number }
+  | { readonly type: 'send-error'; readonly sequence: number; readonly error: SockkitError };
+
+/**
+ * Ping is a running ping: the address it targets, and its events as an async iterable (iterate
+ * once). Requests are sent as the iteration runs; it ends after `count` requests have all been
+ * answered or timed out, or at once when `signal` aborts. Breaking out of the loop closes it.
+ */
+export class Ping implements AsyncIterable<PingEvent> {
+  /** The host as given. */
+  readonly host: string;
+  /** The IP address it resolved to. */
+  readonly address: string;
+  readonly family: IpFamily;
+  /** Payload bytes per request. */
+  readonly size: number;
+  readonly #session: EchoSession;
+  readonly #options: PingOptions;
+  #started = false;
+
+  constructor(host: string, session: EchoSession, options: PingOptions) {
+    this.host = host;
+    this.#session = session;
+    this.address = session.address;
+    this.family = session.family;
+    this.size = options.size ?? DEFAULT_PAYLOAD;
+    this.#options = options;
+  }
+
+  /** identifier is the ICMP echo identifier this ping's requests carry. */
+  get identifier(): number {
+    return this.#session.identifier;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<PingEvent> {
+    if (this.#started) throw new Error('a Ping can be iterated only once');
+    this.#started = true;
+    return this.#run();
+  }
+
+  /** close stops the ping and closes its socket, if the iteration has not already. */
+  close(): void {
+    this.#session.close();
+  }
+
+  async *#run(): AsyncGenerator<PingEvent> {
+    const { count = Number.POSITIVE_INFINITY, interval = 1000, timeout = 2000, ttl, signal } = this.#options;
+    const payload = patternPayload(this.size);
+    const queue: PingEvent[] = [];
+    let wake: (() => void) | undefined;
+    const push = (event: PingEvent): void => {
+      queue.push(event);
+      wake?.();
+    };
+    let outstanding = 0;
+    let sending = true;
+    const onAbort = (): void => wake?.();
+    signal?.addEventListener('abort', onAbort);
+    const send = (sequence: number): void => {
+      outstanding += 1;
+      push({ type: 'sent', sequence });
+      this.#session
+        .request({ sequence, payload, ttl, timeout, signal })
+        .then((outcome) => push(toEvent(outcome)))
+        .catch((err: unknown) => {
+          if (err instanceof AbortError) return;
+          const error = err instanceof SockkitError ? err : fromSystemError('ping', this.address, err);
+          push({ type: 'send-error', sequence, error });
+        })
+        .finally(() => {
+          outstanding -= 1;
+          wake?.();
+        });
+    };
+    const sender = (async (): Promise<void> => {
+      try {
+        for (let sent = 0; sent < count && !signal?.aborted; sent++) {
+          if (sent > 0) await sleep(interval, undefined, { signal });
+          send((sent + 1) % 0x10000);
+        }
+      } catch {
+        // aborted while waiting for the next send
+      } finally {
+        sending = false;
+        wake?.();
+      }
+    })();
+    try {
+      for (;;) {
+        while (queue.length > 0) yield queue.shift() as PingEvent;
+        if (signal?.aborted || (!sending && outstanding === 0)) break;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        wake = undefined;
+      }
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      this.#session.close();
+      await sender;
+    }
+  }
+}
+
+/**
+ * ping resolves `host` (a name or an IP literal, no port: ICMP has none) and opens a raw socket
+ * for it. Rejects with ERR_HOST_NOT_FOUND, ERR_PERMISSION_DENIED (no root or CAP_NET_RAW) or
+ * ERR_RAW_UNAVAILABLE (the addon is missing). Iterate the result to send and receive.
+ */
+export async function ping(host: string, options: PingOptions = {}): Promise<Ping> {
+  checkOptions(options);
+  const target = await resolveTarget('ping', host, options.family);
+  const session = await EchoSession.open(target.ip, target.family, {
+    trace: options.trace,
+    onWire: options.onWire,
+    op: 'ping',
+    url: host,
+  });
+  return new Ping(host, session, options);
+}
+
+/**
+ * echo sends one echo request to `host` and resolves with its outcome: the reply, the ICMP error
+ * that answered instead (time exceeded, unreachable), or a timeout. `count` and `interval` are
+ * ignored. Rejects like ping() for a host it cannot resolve or a socket it cannot open.
+ */
+export async function echo(
+  host: string,
+  options: PingOptions = {},
+): Promise<EchoOutcome & { address: string }> {
+  checkOptions(options);
+  const target = await resolveTarget('echo', host, options.family);
+  const session = await EchoSession.open(target.ip, target.family, {
+    trace: options.trace,
+    onWire: options.onWire,
+    op: 'echo',
+    url: host,
+  });
+  try {
+    const outcome = await session.request({
+      sequence: 1,
+      payload: patternPayload(options.size ?? DEFAULT_PAYLOAD),
+      ttl: options.ttl,
+      timeout: options.timeout ?? 2000,
+      signal: options.signal,
+    });
+    return { ...outcome, address: target.ip };
+  } finally {
+    session.close();
+  }
+}
+
+/** resolveTarget resolves `host` to its first address of `family`, as a SockkitError for `op` on failure. */
+export async function resolveTarget(
+  op: string,
+  host: string,
+  family?: IpFamily,
+): Promise<{ ip: string; family: IpFamily }> {
+  try {
+    const [first] = (await resolveHost(host, family)) as Array<{ ip: string; family: IpFamily }>;
+    if (!first || first.family === 4) return first as { ip: string; family: IpFamily };
+    // Canonical text (RFC 5952), so it compares equal to the source address of a reply.
+    const zone = /%.*$/.exec(first.ip)?.[0] ?? '';
+    return { ip: ipv6FromBytes(ipv6ToBytes(first.ip)) + zone, family: 6 };
+  } catch (err) {
+    throw fromSystemError(op, host, err);
+  }
+}
+
+/** patternPayload fills `size` bytes with 0x00, 0x01, ... so a changed byte in a reply shows. */
+export function patternPayload(size: number): Buffer {
+  const payload = Buffer.alloc(size);
+  for (let i = 0; i < size; i++) payload[i] = i & 0xff;
+  return payload;
+}
+
+function checkOptions(options: PingOptions): void {
+  const check = (name: string, value: number | undefined, min: number, max: number): void => {
+    if (value !== undefined && !(value >= min && value <= max)) {
+      throw new RangeError(`${name} must be from ${min} to ${max}, got ${value}`);
+    }
+  };
+  check('count', options.count, 1, Number.POSITIVE_INFINITY);
+  check('interval', options.interval, 1, 3_600_000);
+  check('size', options.size, 0, MAX_PAYLOAD[options.family ?? 4]);
+  check('ttl', options.ttl, 1, 255);
+  check('timeout', options.timeout, 1, 3_600_000);
+}
+
+function toEvent(outcome: EchoOutcome): PingEvent {
+  const { kind, ...rest } = outcome;
+  return { type: kind, ...rest } as PingEvent;
+}
