@@ -96,6 +96,38 @@ export class PacketError extends SockkitError {
   }
 }
 
+/**
+ * FrameTooLargeError reports a frame (a line, a length-prefixed message) over a codec's maximum
+ * size. A server closes only the connection that sent it. `size` is the frame's size when known,
+ * or the bytes seen so far without an end of frame.
+ */
+export class FrameTooLargeError extends SockkitError {
+  override name = 'FrameTooLargeError';
+  readonly size: number;
+  readonly limit: number;
+  /** True when `size` is a lower bound: the frame's end had not been seen yet. */
+  readonly atLeast: boolean;
+  constructor(op: string, url: string, size: number, limit: number, atLeast = false) {
+    const what = `frame of ${atLeast ? 'at least ' : ''}${size} bytes`;
+    super('ERR_FRAME_TOO_LARGE', op, url, `${what} exceeds the maximum of ${limit} bytes`);
+    this.size = size;
+    this.limit = limit;
+    this.atLeast = atLeast;
+  }
+}
+
+/**
+ * PacketError reports a packet that does not decode: too short for its headers, a wrong
+ * checksum, a field out of range. `op` names the layer (`decode icmp4`); a receiver drops the
+ * packet and carries on, it never crashes on one.
+ */
+export class PacketError extends SockkitError {
+  override name = 'PacketError';
+  constructor(op: string, reason: string) {
+    super('ERR_MALFORMED_PACKET', op, '', reason);
+  }
+}
+
 const systemErrors: Record<string, [ErrorCode, string]> = {
   ECONNREFUSED: ['ERR_CONNECTION_REFUSED', 'connection refused'],
   ECONNRESET: ['ERR_CONNECTION_RESET', 'connection reset by peer'],

@@ -1,0 +1,49 @@
+/**
+ * Deframer turns a stream's chunks into frames with a Codec: it keeps the bytes of a frame that
+ * has not fully arrived, and hands out every frame that has. It is still pure: no socket, no timers.
+ */
+import type { Codec } from './codec.js';
+
+/**
+ * Deframer accumulates chunks and yields the frames `codec` finds in them, in order. It never holds
+ * more than one incomplete frame (at most the codec's `maxFrameSize` plus a header), plus the chunk
+ * being read; the codec's errors (FrameTooLargeError, ERR_PROTOCOL) propagate from `push` and `end`.
+ */
+export class Deframer {
+  readonly codec: Codec;
+  #buffer: Buffer = Buffer.alloc(0);
+
+  constructor(codec: Codec) {
+    this.codec = codec;
+  }
+
+  /** buffered is the number of bytes held for a frame that has not fully arrived. */
+  get buffered(): number {
+    return this.#buffer.length;
+  }
+
+  /**
+   * push adds `chunk` and yields each complete frame, lazily: a consumer that stops pulling stops
+   * the decoding. A yielded frame is a view of the received bytes; it stays valid after later pushes.
+   */
+  *push(chunk: Buffer): Generator<Buffer, void, undefined> {
+    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+    for (;;) {
+      const decoded = this.codec.decode(this.#buffer);
+      if (!decoded) return;
+      this.#buffer = this.#buffer.subarray(decoded.used);
+      yield decoded.frame;
+    }
+  }
+
+  /**
+   * end signals the end of the stream: it returns the last frame held in leftover bytes (a line
+   * without its newline), undefined when nothing is left, or throws ERR_PROTOCOL when the codec
+   * says the leftover is a frame cut short.
+   */
+  end(): Buffer | undefined {
+    const rest = this.#buffer;
+    this.#buffer = Buffer.alloc(0);
+    return rest.length === 0 ? undefined : this.codec.decodeEnd(rest);
+  }
+}

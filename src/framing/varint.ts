@@ -1,0 +1,53 @@
+/**
+ * Unsigned varints (LEB128, as Protocol Buffers write them): seven bits per byte, least
+ * significant group first, the high bit set on every byte but the last. Small numbers take one byte.
+ */
+import { SockkitError } from '../errors.js';
+
+/** MAX_VARINT_BYTES is the longest varint accepted: ten bytes hold any 64-bit number. */
+export const MAX_VARINT_BYTES = 10;
+
+/** encodeVarint returns `value` as an unsigned varint. Throws RangeError unless it is a safe whole number ≥ 0. */
+export function encodeVarint(value: number): Buffer {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new RangeError(`varint: ${value} is not a whole number from 0 to 2^53-1`);
+  }
+  const bytes: number[] = [];
+  let rest = value;
+  while (rest >= 0x80) {
+    bytes.push((rest % 0x80) | 0x80);
+    rest = Math.floor(rest / 0x80);
+  }
+  bytes.push(rest);
+  return Buffer.from(bytes);
+}
+
+/**
+ * decodeVarint reads an unsigned varint at the start of `buffer`: its value and the bytes it used,
+ * or undefined when the buffer ends before the varint does ("need more"). Values above
+ * `stopAbove` are reported as soon as they are known (value is then a lower bound), so a caller
+ * can reject a huge length without reading all of it. Throws ERR_PROTOCOL for a varint longer
+ * than ten bytes, or one whose value is not a safe integer.
+ */
+export function decodeVarint(
+  buffer: Uint8Array,
+  stopAbove = Number.MAX_SAFE_INTEGER,
+): { value: number; used: number } | undefined {
+  let value = 0;
+  let scale = 1;
+  for (let i = 0; i < buffer.length; i++) {
+    if (i >= MAX_VARINT_BYTES) break;
+    const byte = buffer[i] as number;
+    value += (byte & 0x7f) * scale;
+    if (!Number.isSafeInteger(value)) throw varintError('a varint above 2^53-1');
+    if (value > stopAbove) return { value, used: i + 1 };
+    if ((byte & 0x80) === 0) return { value, used: i + 1 };
+    scale *= 0x80;
+  }
+  if (buffer.length >= MAX_VARINT_BYTES) throw varintError(`a varint longer than ${MAX_VARINT_BYTES} bytes`);
+  return undefined;
+}
+
+function varintError(what: string): SockkitError {
+  return new SockkitError('ERR_PROTOCOL', 'decode', 'varint', `malformed length: ${what}`);
+}
