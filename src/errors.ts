@@ -85,18 +85,6 @@ export class AbortError extends SockkitError {
 }
 
 /**
- * PacketError reports a packet that does not decode: too short for its headers, a wrong
- * checksum, a field out of range. `op` names the layer (`decode icmp4`); a receiver drops the
- * packet and carries on, it never crashes on one.
- */
-export class PacketError extends SockkitError {
-  override name = 'PacketError';
-  constructor(op: string, reason: string) {
-    super('ERR_MALFORMED_PACKET', op, '', reason);
-  }
-}
-
-/**
  * FrameTooLargeError reports a frame (a line, a length-prefixed message) over a codec's maximum
  * size. A server closes only the connection that sent it. `size` is the frame's size when known,
  * or the bytes seen so far without an end of frame.
