@@ -145,8 +145,45 @@ const systemErrors: Record<string, [ErrorCode, string]> = {
 export function fromSystemError(op: string, url: string, err: unknown): SockkitError {
   if (err instanceof SockkitError) return err;
   const errno = (err as NodeJS.ErrnoException | undefined)?.code;
+  const tls = errno ? tlsReason(errno, err as Error & { reason?: unknown }) : undefined;
+  if (tls) return new SockkitError('ERR_TLS', op, url, tls, { cause: err });
   const known = errno ? systemErrors[errno] : undefined;
   if (known) return new SockkitError(known[0], op, url, known[1], { cause: err });
   const text = err instanceof Error ? err.message : String(err);
   return new SockkitError('ERR_IO', op, url, text, { cause: err });
+}
+
+const tlsErrors: Record<string, string> = {
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'certificate verification failed: self-signed certificate',
+  SELF_SIGNED_CERT_IN_CHAIN: 'certificate verification failed: self-signed certificate in the chain',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'certificate verification failed: issuer not trusted',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'certificate verification failed: issuer not trusted',
+  UNABLE_TO_GET_ISSUER_CERT: 'certificate verification failed: issuer not trusted',
+  CERT_HAS_EXPIRED: 'certificate verification failed: certificate has expired',
+  CERT_NOT_YET_VALID: 'certificate verification failed: certificate is not yet valid',
+  CERT_SIGNATURE_FAILURE: 'certificate verification failed: bad signature',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'certificate verification failed: wrong host',
+  ERR_TLS_HANDSHAKE_TIMEOUT: 'TLS handshake timed out',
+  ERR_SSL_WRONG_VERSION_NUMBER: 'the peer does not speak TLS (wrong version number)',
+  ERR_SSL_HTTP_REQUEST: 'the peer sent plaintext HTTP, not TLS',
+  ERR_SSL_UNSUPPORTED_PROTOCOL: 'no TLS version in common (sockkit requires TLS 1.2 or newer)',
+  ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION: 'no TLS version in common (sockkit requires TLS 1.2 or newer)',
+  ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED: 'the server requires a client certificate',
+  ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE: 'the peer sent no client certificate',
+  ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE: 'the peer rejected our certificate',
+  ERR_SSL_TLSV1_ALERT_UNKNOWN_CA: 'the peer rejected our certificate (unknown CA)',
+  ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL: 'no ALPN protocol in common',
+  ERR_SSL_NO_APPLICATION_PROTOCOL: 'no ALPN protocol in common',
+};
+
+/** tlsReason words a TLS or certificate failure (an OpenSSL verify code or `ERR_SSL_*`), or returns undefined. */
+function tlsReason(errno: string, err: Error & { reason?: unknown }): string | undefined {
+  const known = tlsErrors[errno];
+  // Node's host-name check puts the names it compared in `reason`.
+  if (known && errno === 'ERR_TLS_CERT_ALTNAME_INVALID' && typeof err.reason === 'string')
+    return `${known} (${err.reason})`;
+  if (known) return known;
+  if (errno.startsWith('ERR_SSL_') || errno.startsWith('ERR_TLS_') || /^[A-Z_]+_CERT(_|$)/.test(errno))
+    return `TLS failure: ${err.message}`;
+  return undefined;
 }

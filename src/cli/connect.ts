@@ -3,10 +3,11 @@ import { Command, Option } from 'commander';
 import { dial } from '../stream/dial.js';
 import { relay } from '../stream/relay.js';
 import { addressArg, durationOption, tracerFor } from './common.js';
+import { type TlsClientFlags, tlsClientTransport, withTlsClientOptions } from './tls-options.js';
 import { addUdpConnectFlags, connectUdp } from './udp-relay.js';
 
 export function connectCommand(): Command {
-  return addUdpConnectFlags(new Command('connect'))
+  return addUdpConnectFlags(withTlsClientOptions(new Command('connect')))
     .summary('connect and relay stdin/stdout (like nc)')
     .description(
       'Connect to URL, then copy stdin to the socket and the socket to stdout, byte for byte.\n' +
@@ -29,10 +30,15 @@ Examples:
   sockkit connect udp://127.0.0.1:7                  # UDP: each line typed is one datagram
   printf 'a\\nb\\n' | sockkit connect udp://[::1]:7 --lines --linger 2s   # two datagrams, 2s for replies`,
     )
-    .action(async (url: string, options: { timeout?: number }, command: Command) => {
-      const address = addressArg('connect', url, ['tcp', 'unix', 'udp']);
+    .action(async (url: string, options: { timeout?: number } & TlsClientFlags, command: Command) => {
+      const address = addressArg('connect', url, ['tcp', 'unix', 'tls', 'udp']);
       if (address.scheme === 'udp') return connectUdp(address, command);
-      const conn = await dial(address, { timeout: options.timeout, trace: tracerFor(command, 'client') });
+      const transport = tlsClientTransport(options, address);
+      const conn = await dial(address, {
+        timeout: options.timeout,
+        trace: tracerFor(command, 'client'),
+        transport,
+      });
       await relay(conn, process.stdin, process.stdout, { stopOnPeerClose: process.stdin.isTTY === true });
     });
 }

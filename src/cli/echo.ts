@@ -2,13 +2,15 @@
 import { Command, Option } from 'commander';
 import { type Service, services } from '../services/index.js';
 import { durationOption } from './common.js';
+import { withLimitOptions } from './limit-options.js';
 import { runService, type ServiceRunOptions } from './serve.js';
+import { withTlsServerOptions } from './tls-options.js';
 
 /** DEFAULT_ECHO_URL is the introduction's address. */
 export const DEFAULT_ECHO_URL = 'tcp://127.0.0.1:65432';
 
 export function echoCommand(): Command {
-  return new Command('echo')
+  const command = new Command('echo')
     .summary('run an echo server')
     .description(
       'Echo server (RFC 862): every byte a client sends comes back unchanged. Serves any number of\n' +
@@ -35,4 +37,5 @@ Examples:
       // The short form of `sockkit serve echo`: one code path for both.
       await runService('echo', services.echo as Service, urls, options, command);
     });
+  return withLimitOptions(withTlsServerOptions(command));
 }

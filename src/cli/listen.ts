@@ -6,11 +6,13 @@ import { type Listener, listen } from '../stream/listen.js';
 import { relay } from '../stream/relay.js';
 import { aborted } from '../stream/serve.js';
 import { addressArg, announceListening, tracerFor } from './common.js';
+import { guardFor, type LimitFlags, withLimitOptions } from './limit-options.js';
 import { shutdownSignal } from './run.js';
+import { type TlsServerFlags, tlsServerTransport, withTlsServerOptions } from './tls-options.js';
 import { addUdpListenFlags, listenUdp } from './udp-relay.js';
 
 export function listenCommand(): Command {
-  return addUdpListenFlags(new Command('listen'))
+  return addUdpListenFlags(withLimitOptions(withTlsServerOptions(new Command('listen'))))
     .summary('accept a client and relay stdin/stdout (like nc -l)')
     .description(
       'Listen on URL, accept one client, and relay it to stdin/stdout as `connect` does; exit once\n' +
@@ -32,11 +34,18 @@ Examples:
   sockkit listen udp://0.0.0.0:5000 --join 239.1.2.3 --multicast-interface 10.0.0.1
   sockkit listen udp://0.0.0.0:5000 --join 239.1.2.3 --multicast-ttl 4 --no-multicast-loopback`,
     )
-    .action(async (url: string, options: { keepOpen?: boolean }, command: Command) => {
-      const address = addressArg('listen', url, ['tcp', 'unix', 'udp']);
+    .action(async (url: string, options: ListenFlags, command: Command) => {
+      const address = addressArg('listen', url, ['tcp', 'unix', 'tls', 'udp']);
       if (address.scheme === 'udp') return listenUdp(address, command);
+      const transport = await tlsServerTransport(options, [address]);
+      const guard = guardFor(options, command);
       const signal = shutdownSignal();
-      const listener = await listen(address, { signal, trace: tracerFor(command, 'server') });
+      const listener = await listen(address, {
+        signal,
+        trace: tracerFor(command, 'server'),
+        transport,
+        guard,
+      });
       announceListening(listener.addresses);
       if (options.keepOpen) return serveMany(listener, signal);
       let conn: Conn;
@@ -85,3 +94,5 @@ async function serveMany(listener: Listener, signal: AbortSignal): Promise<void>
   process.stdin.pause();
   for (const conn of clients) conn.close();
 }
+
+type ListenFlags = { keepOpen?: boolean } & TlsServerFlags & LimitFlags;

@@ -3,10 +3,11 @@ import { Command, Option } from 'commander';
 import { formatAddress } from '../address.js';
 import { dial, withDeadline } from '../stream/dial.js';
 import { addressArg, durationOption, tracerFor } from './common.js';
+import { type TlsClientFlags, tlsClientTransport, withTlsClientOptions } from './tls-options.js';
 import { addUdpSendFlags, sendUdp, udpSendOptionsOf } from './udp-send.js';
 
 export function sendCommand(): Command {
-  return addUdpSendFlags(new Command('send'))
+  return withTlsClientOptions(addUdpSendFlags(new Command('send')))
     .summary('send one message and print the reply')
     .description(
       'Connect to URL, send MESSAGE, half-close (so the server sees EOF), print everything the\n' +
@@ -32,12 +33,17 @@ Examples:
   sockkit send udp://239.1.2.3:5000 hi --multicast-ttl 2 --no-multicast-loopback
   sockkit send udp://239.1.2.3:5000 hi --join 239.1.2.3 --multicast-interface 10.0.0.1`,
     )
-    .action(async (url: string, message: string, options: { timeout: number }, command: Command) => {
-      const address = addressArg('send', url, ['tcp', 'unix', 'udp']);
+    .action(async (url: string, message: string, options: SendFlags, command: Command) => {
+      const address = addressArg('send', url, ['tcp', 'unix', 'udp', 'tls']);
       if (address.scheme === 'udp')
         return sendUdp(address, message, udpSendOptionsOf(options, command), command);
       const deadline = Date.now() + options.timeout;
-      const conn = await dial(address, { timeout: options.timeout, trace: tracerFor(command, 'client') });
+      const transport = tlsClientTransport(options, address);
+      const conn = await dial(address, {
+        timeout: options.timeout,
+        trace: tracerFor(command, 'client'),
+        transport,
+      });
       const exchange = async (): Promise<void> => {
         await conn.send(message);
         await conn.closeWrite();
@@ -56,3 +62,5 @@ Examples:
       }
     });
 }
+
+type SendFlags = { timeout: number } & TlsClientFlags;

@@ -13,11 +13,13 @@ import { type Listener, listen } from '../stream/listen.js';
 import { type ServeSummary, serve } from '../stream/serve.js';
 import { formatBytes, formatDuration } from '../units.js';
 import { addressArg, announceListening, durationOption, tracerFor } from './common.js';
+import { guardFor, type LimitFlags, limitSummary, withLimitOptions } from './limit-options.js';
 import { addPacketFlags, type PacketFlags, packetOptionsOf } from './packet-flags.js';
 import { shutdownSignal, warn } from './run.js';
+import { type TlsServerFlags, tlsServerTransport, withTlsServerOptions } from './tls-options.js';
 
 /** ServiceRunOptions are the flags `serve` and `echo` share. */
-export interface ServiceRunOptions extends PacketFlags {
+export interface ServiceRunOptions extends PacketFlags, TlsServerFlags, LimitFlags {
   grace: number;
   ipv6Only?: boolean;
 }
@@ -41,6 +43,7 @@ export function serveCommand(): Command {
     )
     .option('--ipv6-only', 'keep [::] to IPv6 instead of dual-stack');
   addPacketFlags(command);
+  withLimitOptions(withTlsServerOptions(command, 'serve echo'), 'serve echo');
   return command
     .addHelpText(
       'after',
@@ -81,7 +84,9 @@ export async function runService(
   options: ServiceRunOptions,
   command: Command,
 ): Promise<void> {
-  const addresses = urls.map((url) => addressArg(op, url, ['tcp', 'unix', 'udp']));
+  const addresses = urls.map((url) => addressArg(op, url, ['tcp', 'unix', 'udp', 'tls']));
+  const transport = await tlsServerTransport(options, addresses);
+  const guard = guardFor(options, command);
   const packetOptions = addresses.map((address) => packetOptionsOf(op, address, options));
   const trace = tracerFor(command, 'server');
   const signal = shutdownSignal(() =>
@@ -100,7 +105,7 @@ export async function runService(
       packetConns.push(...conns);
       announceListening(conns.map((c) => c.localAddress as SocketAddress));
     } else {
-      const listener = await listen(address, { signal, trace, ipv6Only: options.ipv6Only });
+      const listener = await listen(address, { signal, trace, ipv6Only: options.ipv6Only, transport, guard });
       listeners.push(listener);
       announceListening(listener.addresses);
     }
@@ -109,7 +114,7 @@ export async function runService(
     listeners.length > 0 ? serve(listeners, service.stream, { signal, grace: options.grace }) : undefined,
     packetConns.length > 0 ? servePackets(packetConns, service.datagram, { signal }) : undefined,
   ]);
-  warn(summaryLine(streams, datagrams));
+  warn(`${summaryLine(streams, datagrams)}${streams ? `; ${limitSummary(guard.stats)}` : ''}`);
 }
 
 function summaryLine(streams: ServeSummary | undefined, datagrams: PacketServeSummary | undefined): string {

@@ -26,7 +26,10 @@ export interface DialOptions {
 /** Target is one concrete place to connect to: an IP and port, or a socket path. */
 export type Target = { readonly host: string; readonly port: number } | { readonly path: string };
 
-/** Connector opens a socket to one target; `connectEvent` is emitted when it is ready for data. */
+/**
+ * Connector opens a socket to one target; `connectEvent` is emitted when it is ready for data.
+ * `handshake`, when given, describes the ready socket for `--trace` (TLS version, cipher, ...).
+ */
 export type Connector = (
   target: Target,
   address: SocketAddress,
@@ -34,6 +37,7 @@ export type Connector = (
 ) => {
   socket: Socket;
   connectEvent: string;
+  handshake?: (() => string) | undefined;
 };
 
 const plainConnector: Connector = (target) => ({
@@ -88,7 +92,7 @@ export async function dial(address: SocketAddress, options: DialOptions = {}): P
     const socketId = nextSocketId();
     options.trace?.({ step: 'created', socketId, kind });
     options.trace?.({ step: 'connecting', socketId, kind, address: label });
-    const { socket, connectEvent } = connector(target, address, options);
+    const { socket, connectEvent, handshake } = connector(target, address, options);
     try {
       await withDeadline(connected(socket, connectEvent), deadline, options.signal, url);
     } catch (err) {
@@ -111,6 +115,7 @@ export async function dial(address: SocketAddress, options: DialOptions = {}): P
     const from =
       localAddress.scheme === 'unix' ? undefined : formatHostPort(localAddress.host, localAddress.port);
     conn.trace('connected', { address: label, ...(from ? { detail: from } : {}) });
+    if (handshake && options.trace) conn.trace('note', { detail: handshake() });
     return conn;
   }
   throw firstError ?? fromSystemError('connect', url, new Error('no address to try'));

@@ -19,10 +19,33 @@ export interface ListenOptions {
   readonly backlog?: number | undefined;
   /** Keep `[::]` to IPv6 only instead of dual-stack. */
   readonly ipv6Only?: boolean | undefined;
+  /** Options a transport other than tcp and unix understands (TLS: `cert`, `key`, ...). */
+  readonly transport?: Readonly<Record<string, unknown>> | undefined;
+  /** A guard every accepted socket passes (limits, access control: see security/guard.ts). */
+  readonly guard?: AcceptGuard | undefined;
 }
 
-/** ServerFactory builds the Node server for one address; `stream/tls` supplies one for `tls://`. */
-export type ServerFactory = (address: SocketAddress) => { server: Server; connectionEvent: string };
+/**
+ * AcceptGuard decides on each accepted socket before it becomes a Conn. Without one, accepting
+ * costs nothing extra: limits are opt-in.
+ */
+export interface AcceptGuard {
+  /** watch is called once for each bound server, to observe its errors (EMFILE, TLS handshakes). */
+  watch(server: Server): void;
+  /** admit sees the raw socket (before any TLS handshake) and returns false after closing it to refuse it. */
+  admit(socket: Socket): boolean;
+  /** accepted sees the socket of each Conn once it is ready (after the TLS handshake). */
+  accepted(socket: Socket): void;
+}
+
+/**
+ * ServerFactory builds the Node server for one address; `stream/tls` supplies one for `tls://`.
+ * `handshake`, when given, describes a ready socket for `--trace` (TLS version, cipher, ...).
+ */
+export type ServerFactory = (
+  address: SocketAddress,
+  options: ListenOptions,
+) => { server: Server; connectionEvent: string; handshake?: (socket: Socket) => string };
 
 const plainServer: ServerFactory = () => ({
   // allowHalfOpen: a peer's FIN ends only its direction, so an echo can finish before closing.
@@ -131,17 +154,17 @@ export async function listen(address: SocketAddress, options: ListenOptions = {}
   try {
     if (address.scheme === 'unix') {
       if (!address.abstract) await prepareUnixPath(address.path);
-      const { server, connectionEvent } = factory(address);
-      sockets.push({ server, connectionEvent, local: address, kind: 'unix' });
+      const { server, connectionEvent, handshake } = factory(address, options);
+      sockets.push({ server, connectionEvent, handshake, local: address, kind: 'unix' });
       await bind(server, { path: unixSocketPath(address), backlog });
       traceListening(options.trace, 'unix', url, backlog);
     } else {
       // Every address of a name shares one port: the first bind picks it when port 0 was asked.
       let port = address.port;
       for (const host of await resolveHost(address.host)) {
-        const { server, connectionEvent } = factory(address);
+        const { server, connectionEvent, handshake } = factory(address, options);
         const kind = `${address.scheme === 'tls' ? 'tls' : 'tcp'}${host.family}`;
-        sockets.push({ server, connectionEvent, local: address, kind });
+        sockets.push({ server, connectionEvent, handshake, local: address, kind });
         await bind(server, { host: host.ip, port, backlog, ipv6Only: options.ipv6Only ?? false });
         port = (server.address() as AddressInfo).port;
         const local = { scheme: address.scheme, host: host.ip, port };
@@ -157,7 +180,7 @@ export async function listen(address: SocketAddress, options: ListenOptions = {}
     sockets.map((s) => s.server),
     sockets.map((s) => s.local),
   );
-  for (const bound of sockets) acceptInto(listener, bound, options.trace);
+  for (const bound of sockets) acceptInto(listener, bound, options.trace, options.guard);
   if (options.signal) {
     if (options.signal.aborted) void listener.close();
     else options.signal.addEventListener('abort', () => void listener.close(), { once: true });
@@ -168,6 +191,7 @@ export async function listen(address: SocketAddress, options: ListenOptions = {}
 interface BoundSocket {
   readonly server: Server;
   readonly connectionEvent: string;
+  readonly handshake: ((socket: Socket) => string) | undefined;
   local: SocketAddress;
   readonly kind: string;
 }
@@ -195,17 +219,33 @@ function traceListening(
   trace({ step: 'listening', socketId, kind, detail: `backlog ${backlog ?? 511}` });
 }
 
-function acceptInto(listener: Listener, bound: BoundSocket, trace: Tracer | undefined): void {
-  const { server, connectionEvent, local, kind } = bound;
+function acceptInto(
+  listener: Listener,
+  bound: BoundSocket,
+  trace: Tracer | undefined,
+  guard: AcceptGuard | undefined,
+): void {
+  const { server, connectionEvent, local, kind, handshake } = bound;
   // A listening socket's own errors after bind (EMFILE on accept) must not crash the process.
   server.on('error', () => {});
+  // The guard sees raw sockets; for TLS that is before the handshake, so refusing one costs no crypto.
+  const gateRaw = guard !== undefined && connectionEvent === 'connection';
+  if (guard) {
+    guard.watch(server);
+    if (!gateRaw) server.on('connection', (raw: Socket) => guard.admit(raw));
+  }
   server.on(connectionEvent, (socket: Socket) => {
+    if (gateRaw && !guard.admit(socket)) return;
     const remote: SocketAddress =
       local.scheme === 'unix'
         ? { scheme: 'unix', path: '', abstract: false }
         : { scheme: local.scheme, host: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
     const conn = new Conn(socket, { localAddress: local, remoteAddress: remote, kind, trace });
-    if (trace) conn.trace('accepted', { address: peerLabel(remote) });
+    if (trace) {
+      conn.trace('accepted', { address: peerLabel(remote) });
+      if (handshake) conn.trace('note', { detail: handshake(socket) });
+    }
+    guard?.accepted(socket);
     listener.deliver(conn);
   });
 }

@@ -1,0 +1,127 @@
+/**
+ * The limit flags every server takes: `withLimitOptions` adds them to a command, `guardFor` turns
+ * the parsed flags into a ConnectionGuard (for ListenOptions.guard) that reports on stderr, and
+ * `limitSummary` words the guard's counts for the shutdown summary.
+ */
+import { type Command, Option } from 'commander';
+import { AccessRules, parseCidr } from '../security/access.js';
+import { ConnectionGuard, type GuardStats, type LimitEvent } from '../security/guard.js';
+import { parseCount } from '../units.js';
+import { durationOption, globalsOf } from './common.js';
+
+/** LimitFlags are the parsed limit flags. */
+export interface LimitFlags {
+  maxConnections?: number;
+  maxPerIp?: number;
+  idleTimeout?: number;
+  allow?: string[];
+  deny?: string[];
+}
+
+/** How often, at most, one kind of limit is reported without --trace. */
+const REPORT_EVERY = 10_000;
+
+/** withLimitOptions adds `--max-connections`, `--max-per-ip`, `--idle-timeout`, `--allow` and `--deny` to a server command. */
+export function withLimitOptions(command: Command, usage = command.name()): Command {
+  const count = (flag: string) => (value: string) => parseCount(value, flag, 1);
+  const collect = (value: string, previous: string[] = []) => [...previous, value];
+  return command
+    .addOption(
+      new Option('--max-connections <n>', 'at most N clients at once; the next is reset at once').argParser(
+        count('--max-connections'),
+      ),
+    )
+    .addOption(
+      new Option('--max-per-ip <n>', 'at most N clients at once from one IP address').argParser(
+        count('--max-per-ip'),
+      ),
+    )
+    .addOption(
+      new Option(
+        '--idle-timeout <duration>',
+        'close a connection silent (both ways) for this long',
+      ).argParser(durationOption('--idle-timeout')),
+    )
+    .addOption(
+      new Option('--allow <cidr>', 'accept only clients in CIDR (repeatable, IPv4/IPv6)').argParser(collect),
+    )
+    .addOption(
+      new Option('--deny <cidr>', 'refuse clients in CIDR (repeatable; wins over --allow)').argParser(
+        collect,
+      ),
+    )
+    .addHelpText(
+      'after',
+      `
+Limit examples:
+  sockkit ${usage} tcp://0.0.0.0:9000 --max-connections 100 --max-per-ip 10 --idle-timeout 30s
+  sockkit ${usage} tcp://[::]:9000 --allow 127.0.0.0/8 --allow ::1/128 --deny 127.0.0.2`,
+    );
+}
+
+/**
+ * guardFor builds the ConnectionGuard for the parsed flags. Every server gets one, so running out
+ * of descriptors (EMFILE) always backs off. Each time a limit acts it prints one line on stderr:
+ * with --trace, one per connection; otherwise at most one per kind of limit every 10 s.
+ * Throws UsageError for a malformed CIDR.
+ */
+export function guardFor(flags: LimitFlags, command: Command): ConnectionGuard {
+  const allow = (flags.allow ?? []).map((c) => parseCidr(c, '--allow'));
+  const deny = (flags.deny ?? []).map((c) => parseCidr(c, '--deny'));
+  const access = allow.length + deny.length > 0 ? new AccessRules(allow, deny) : undefined;
+  const trace = globalsOf(command).trace === true;
+  const lastReported = new Map<string, number>();
+  const suppressed = new Map<string, number>();
+  const report = (event: LimitEvent): void => {
+    const line = `limit ${event.limit}${event.peer ? ` ${event.peer}` : ''}: ${event.detail}`;
+    if (trace) {
+      process.stderr.write(`[server] ${line}\n`);
+      return;
+    }
+    const now = Date.now();
+    const last = lastReported.get(event.limit);
+    if (last !== undefined && now - last < REPORT_EVERY) {
+      suppressed.set(event.limit, (suppressed.get(event.limit) ?? 0) + 1);
+      return;
+    }
+    const more = suppressed.get(event.limit) ?? 0;
+    suppressed.delete(event.limit);
+    lastReported.set(event.limit, now);
+    process.stderr.write(
+      `sockkit: ${line}${more > 0 ? ` (and ${more} more like it since the last report)` : ''}\n`,
+    );
+  };
+  return new ConnectionGuard(
+    {
+      maxConnections: flags.maxConnections,
+      maxPerIp: flags.maxPerIp,
+      idleTimeout: flags.idleTimeout,
+      access,
+    },
+    report,
+  );
+}
+
+/**
+ * limitSummary words a guard's counts for the shutdown line:
+ * `refused 3 by limit (max-connections 2, access 1), timed out 1 (idle 1), 2 failed TLS handshakes`.
+ */
+export function limitSummary(stats: GuardStats): string {
+  const refusedParts = Object.entries(stats.refused).filter(([, n]) => n > 0);
+  const refused = refusedParts.reduce((sum, [, n]) => sum + n, 0);
+  const timedOut = stats.timedOut.idle + stats.timedOut.handshake;
+  const parts = [
+    `refused ${refused} by limit${refused ? ` (${refusedParts.map(([k, n]) => `${k} ${n}`).join(', ')})` : ''}`,
+    `timed out ${timedOut}${
+      timedOut
+        ? ` (${Object.entries(stats.timedOut)
+            .filter(([, n]) => n > 0)
+            .map(([k, n]) => `${k} ${n}`)
+            .join(', ')})`
+        : ''
+    }`,
+  ];
+  if (stats.handshakeFailed) parts.push(`${stats.handshakeFailed} failed TLS handshakes`);
+  if (stats.emfilePauses) parts.push(`${stats.emfilePauses} pauses for lack of file descriptors`);
+  return parts.join(', ');
+}
