@@ -56,6 +56,11 @@ export class Conn implements AsyncIterable<Buffer> {
     }
   }
 
+  /** tracing is true when this connection reports its steps to a tracer (`--trace`). */
+  get tracing(): boolean {
+    return this.#trace !== undefined;
+  }
+
   /** bytesReceived counts the bytes read from the socket so far. */
   get bytesReceived(): number {
     return this.socket.bytesRead;
@@ -136,7 +141,8 @@ export class Conn implements AsyncIterable<Buffer> {
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
-    for await (const chunk of this.socket) {
+    // destroyOnReturn: false, so reading to EOF leaves our write side open (half-close).
+    for await (const chunk of this.socket.iterator({ destroyOnReturn: false })) {
       if (this.#trace) this.trace('recv', { bytes: (chunk as Buffer).length, address: this.#peer });
       yield chunk as Buffer;
     }
