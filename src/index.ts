@@ -48,6 +48,15 @@ export {
   UsageError,
 } from './errors.js';
 export { type ResolvedHost, resolveHost } from './resolve.js';
+export { AccessRules, type Cidr, parseCidr } from './security/access.js';
+export { type Certificate, certificateFingerprint, selfSignedCertificate } from './security/certificate.js';
+export {
+  ConnectionGuard,
+  type ConnectionLimits,
+  type GuardStats,
+  type LimitEvent,
+  type LimitName,
+} from './security/guard.js';
 export {
   chargenBytes,
   chargenDatagram,
@@ -62,8 +71,15 @@ export { type Service, serviceNamed, services } from './services/index.js';
 export { decodeTime, encodeTime, timeDatagram, timeStream } from './services/time.js';
 export { Conn, type ConnInit } from './stream/conn.js';
 export { type DialOptions, dial } from './stream/dial.js';
-export { Listener, type ListenOptions, listen } from './stream/listen.js';
+export { type AcceptGuard, Listener, type ListenOptions, listen } from './stream/listen.js';
 export { type RelayOptions, relay } from './stream/relay.js';
 export { type ServeOptions, type ServeSummary, type StreamService, serve } from './stream/serve.js';
+export {
+  DEFAULT_HANDSHAKE_TIMEOUT,
+  describeHandshake,
+  MIN_TLS_VERSION,
+  type TlsClientOptions,
+  type TlsServerOptions,
+} from './stream/tls.js';
 export { narrate, narrator, type TraceEvent, type Tracer, type TraceStep } from './trace.js';
 export { formatBytes, formatDuration, parseCount, parseDuration, parseSize } from './units.js';
