@@ -24,8 +24,18 @@ export async function resolveTarget(address: SocketAddress): Promise<StreamTarge
   }
 }
 
-/** openStream starts connecting a socket to `target` (TLS for tls:// addresses), with Nagle off. */
-export function openStream(target: StreamTarget, plan: LoadPlan): Socket {
+/**
+ * OnRead receives `length` bytes read into a buffer that is reused for the next read: the caller
+ * must be done with them when it returns.
+ */
+export type OnRead = (buffer: Buffer, length: number) => void;
+
+/**
+ * openStream starts connecting a socket to `target` (TLS for tls:// addresses), with Nagle off.
+ * With `onRead` and a `readBuffer` (tcp and unix only), reads land in that one buffer and skip the
+ * stream machinery: no allocation per read, and one buffer can serve every connection of a thread.
+ */
+export function openStream(target: StreamTarget, plan: LoadPlan, onRead?: OnRead, readBuffer?: Buffer): Socket {
   if (plan.address.scheme === 'tls') {
     const host = 'host' in target ? target.host : '';
     return tlsConnect({
@@ -34,6 +44,13 @@ export function openStream(target: StreamTarget, plan: LoadPlan): Socket {
       rejectUnauthorized: !plan.insecure,
       ...(plan.ca ? { ca: plan.ca } : {}),
     }).setNoDelay(true);
+  }
+  if (onRead && readBuffer) {
+    const callback = (length: number, buffer: Uint8Array): boolean => {
+      onRead(buffer as Buffer, length);
+      return true;
+    };
+    return netConnect({ ...target, noDelay: true, onread: { buffer: readBuffer, callback } });
   }
   return netConnect({ ...target, noDelay: true });
 }

@@ -54,18 +54,19 @@ export class MessageRing {
   }
 
   /**
-   * matches reports whether `chunk` equals the stream of messages starting `offset` bytes into
-   * message 0 (any whole number; the ring repeats). It allocates nothing.
+   * matches reports whether the first `length` bytes of `chunk` (all of it by default) equal the
+   * stream of messages starting `offset` bytes into message 0 (any whole number; the ring
+   * repeats). It allocates nothing.
    */
-  matches(chunk: Uint8Array, offset: number): boolean {
+  matches(chunk: Uint8Array, offset: number, length = chunk.length): boolean {
     const total = this.bytes.length;
-    if (total === 0) return chunk.length === 0;
+    if (total === 0) return length === 0;
     let at = offset % total;
     let done = 0;
-    while (done < chunk.length) {
-      const length = Math.min(chunk.length - done, total - at);
-      if (this.bytes.compare(chunk, done, done + length, at, at + length) !== 0) return false;
-      done += length;
+    while (done < length) {
+      const part = Math.min(length - done, total - at);
+      if (this.bytes.compare(chunk, done, done + part, at, at + part) !== 0) return false;
+      done += part;
       at = 0;
     }
     return true;

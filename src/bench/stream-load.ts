@@ -26,6 +26,8 @@ export class StreamLoad implements LoadEngine {
   readonly #ring: MessageRing;
   readonly #tally = new Tally();
   readonly #clients: StreamClient[] = [];
+  /** The one read buffer every plain (non-TLS) connection of this loop reads into. */
+  readonly #readBuffer = Buffer.allocUnsafe(256 << 10);
   #target: StreamTarget | undefined;
   #running = false;
   #ticker: NodeJS.Timeout | undefined;
@@ -49,8 +51,10 @@ export class StreamLoad implements LoadEngine {
     for (let first = 0; first < plan.connections; first += CONNECT_BATCH) {
       const batch: Promise<void>[] = [];
       for (let i = first; i < Math.min(plan.connections, first + CONNECT_BATCH); i += 1) {
-        const socket = openStream(target, plan);
-        const client = new StreamClient(this, socket, plan.firstConnection + i);
+        let client: StreamClient | undefined;
+        const onRead = (buffer: Buffer, length: number): void => client?.onData(buffer, length);
+        const socket = openStream(target, plan, onRead, this.#readBuffer);
+        client = new StreamClient(this, socket, plan.firstConnection + i);
         this.#clients.push(client);
         batch.push(connected(socket, plan));
       }
@@ -191,7 +195,8 @@ class StreamClient {
       this.#period = (1000 * plan.connections) / plan.rate;
       this.#phase = ((id - plan.firstConnection) * 1000) / plan.rate;
     }
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    // Plain sockets deliver reads through `onread` (see openStream); TLS sockets as 'data'.
+    socket.on('data', (chunk: Buffer) => this.onData(chunk, chunk.length));
     socket.on('error', () => {});
     socket.on('close', () => {
       if (load.running) load.tally.counters.errors += 1;
@@ -230,20 +235,21 @@ class StreamClient {
     return this.#sentAt[n % this.#sentAt.length] as number;
   }
 
-  #onData(chunk: Buffer): void {
+  /** onData checks and counts `length` bytes read into `chunk`, and sends one message per echo completed (closed loop). */
+  onData(chunk: Buffer, length: number): void {
     const load = this.#load;
     if (!load.running) return;
     const now = performance.now();
     const ring = load.ring;
     const counters = load.tally.counters;
     const offset = this.#first * ring.size + this.#received;
-    if (this.#received + chunk.length > this.#sent * ring.size || !ring.matches(chunk, offset)) {
-      const { bad, last } = ring.badMessages(chunk, offset, this.#first + this.#lastBad);
+    if (this.#received + length > this.#sent * ring.size || !ring.matches(chunk, offset, length)) {
+      const { bad, last } = ring.badMessages(chunk.subarray(0, length), offset, this.#first + this.#lastBad);
       counters.mismatches += Math.max(bad, 1);
       this.#lastBad = last - this.#first;
     }
-    this.#received += chunk.length;
-    counters.bytes += chunk.length;
+    this.#received += length;
+    counters.bytes += length;
     const done = Math.floor(this.#received / ring.size);
     if (done === this.#completed) return;
     const histogram = load.tally.histogram;

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { formatAddress } from '../address.js';
-import { type BenchReport, bench, type IntervalReport } from '../bench/bench.js';
+import type { BenchReport, IntervalReport } from '../bench/bench.js';
 import { SockkitError, UsageError } from '../errors.js';
 import { formatBytes, parseCount, parseSize } from '../units.js';
 import { addressArg, durationOption } from './common.js';
@@ -27,10 +27,10 @@ export function benchCommand(): Command {
   return new Command('bench')
     .summary('load-test an echo server')
     .description(
-      'Load generator for any echo server. Closed loop (default): each connection keeps --depth\n' +
-        'messages in flight. Open loop (--rate): messages go out on a fixed schedule and latency is\n' +
-        'measured from when each was due, so a server that stalls cannot hide it. Every echoed byte\n' +
-        'is checked; UDP datagrams carry sequence numbers (lost, duplicated, reordered). Exits 1 if a\n' +
+      'Load generator for any echo server. Closed loop (default): each connection keeps --depth ' +
+        'messages in flight. Open loop (--rate): messages go out on a fixed schedule and latency is ' +
+        'measured from when each was due, so a server that stalls cannot hide it. Every echoed byte ' +
+        'is checked; UDP datagrams carry sequence numbers (lost, duplicated, reordered). Exits 1 if a ' +
         'byte came back wrong, a connection failed, or nothing came back at all.',
     )
     .argument('<url>', 'the echo server: tcp://, udp://, unix: or tls://')
@@ -88,6 +88,8 @@ Examples:
       const ca = flags.ca === undefined ? undefined : readCa(flags.ca);
       const progress = !flags.json && process.stderr.isTTY ? new ProgressLine(flags.duration) : undefined;
       const signal = shutdownSignal();
+      // Loaded here, not at start-up: the histogram library should not slow every other command.
+      const { bench } = await import('../bench/bench.js');
       const report = await bench({
         address,
         connections: flags.connections,

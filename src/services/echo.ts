@@ -3,6 +3,7 @@
  */
 import type { PacketConn, Peer } from '../datagram/packet-conn.js';
 import type { Conn } from '../stream/conn.js';
+import { readInto } from '../stream/read-into.js';
 
 /**
  * echoStream echoes `conn` until the peer closes its write side, then finishes sending what is
@@ -12,13 +13,17 @@ import type { Conn } from '../stream/conn.js';
  */
 export function echoStream(conn: Conn): void {
   const resume = (): void => conn.resume();
-  conn.onData((chunk) => {
+  const echo = (chunk: Buffer): void => {
     if (!conn.write(chunk)) {
       conn.pause();
       conn.socket.once('drain', resume);
     }
-  });
+  };
   conn.socket.once('end', () => void conn.closeWrite());
+  // The fast path (no readable stream, no 64 KiB buffer per read); traced connections keep
+  // 'data' events so every read is narrated.
+  const fast = !conn.tracing && readInto(conn.socket, (length, buffer) => echo(buffer.subarray(0, length)));
+  if (!fast) conn.onData(echo);
 }
 
 /**
