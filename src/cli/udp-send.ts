@@ -63,7 +63,7 @@ export async function sendUdp(
       'ERR_NO_REPLY',
       'send',
       url,
-      `no reply after ${options.retries + 1} attempts (${options.timeout}ms each)`,
+      `no reply after ${options.retries + 1} attempt${options.retries === 0 ? '' : 's'} (${options.timeout}ms each)`,
     );
   }
   const reply = await request(address, message, {

@@ -77,10 +77,14 @@ export async function dialResolved(
     for (const detail of notes) options.trace?.({ step: 'note', socketId, kind, detail });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
-      socket.connect(port, host.ip, () => {
+      // Node passes a failed connect (EACCES for a broadcast address without SO_BROADCAST) to
+      // this callback instead of emitting 'error', although its type declares no argument.
+      const connected = (err?: Error): void => {
         socket.off('error', reject);
-        resolve();
-      });
+        if (err) reject(err);
+        else resolve();
+      };
+      socket.connect(port, host.ip, connected as () => void);
     });
   } catch (err) {
     socket.close();

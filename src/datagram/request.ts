@@ -14,18 +14,19 @@ export interface PacketRequestOptions extends DialPacketOptions, RequestOptions 
  * request sends `data` as one datagram to `address` and resolves with the first reply, retrying as
  * `PacketConn.request` does (default: 1 s timeout, 2 retries). When a name resolves to several
  * addresses, one that refuses (ICMP port unreachable) gives way to the next. Rejects with
- * `ERR_CONNECTION_REFUSED`, `ERR_NO_REPLY`, `ERR_MESSAGE_TOO_LARGE`, `ERR_HOST_NOT_FOUND` or
- * `ERR_ABORTED`; the time it takes is bounded by `timeout × (retries + 1)` per address tried.
+ * `ERR_CONNECTION_REFUSED`, `ERR_NO_REPLY`, `ERR_MESSAGE_TOO_LARGE`, `ERR_HOST_NOT_FOUND`,
+ * `ERR_PERMISSION_DENIED` (a broadcast address without `broadcast: true`) or `ERR_ABORTED`, all as
+ * `send URL: cause`; the time it takes is bounded by `timeout × (retries + 1)` per address tried.
  */
 export async function request(
   address: SocketAddress,
   data: Uint8Array | string,
   options: PacketRequestOptions = {},
 ): Promise<Datagram> {
-  const hosts = await resolvePacketTargets(address, options);
+  const hosts = await resolvePacketTargets(address, options).catch(asSend);
   let refused: SockkitError | undefined;
   for (const host of hosts) {
-    const conn = await dialResolved(address, host, options);
+    const conn = await dialResolved(address, host, options).catch(asSend);
     try {
       return await conn.request(data, options);
     } catch (err) {
@@ -36,4 +37,12 @@ export async function request(
     }
   }
   throw refused as SockkitError;
+}
+
+/** asSend reports a failure to resolve or connect as what the caller did: `send udp://...: ...`. */
+function asSend(err: unknown): never {
+  if (err instanceof SockkitError && err.op === 'connect') {
+    throw new SockkitError(err.code, 'send', err.url, err.reason, { cause: err.cause ?? err });
+  }
+  throw err;
 }

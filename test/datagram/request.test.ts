@@ -110,7 +110,7 @@ test('an unknown host is ERR_HOST_NOT_FOUND naming the URL', async () => {
   await assert.rejects(request(parseAddress('udp://no-such-host.invalid:7'), 'x'), (err: unknown) => {
     assert.ok(err instanceof SockkitError);
     assert.equal(err.code, 'ERR_HOST_NOT_FOUND');
-    assert.match(err.message, /^connect udp:\/\/no-such-host\.invalid:7: /);
+    assert.match(err.message, /^send udp:\/\/no-such-host\.invalid:7: /);
     return true;
   });
 });
