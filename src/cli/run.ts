@@ -42,7 +42,8 @@ function hintFor(err: SockkitError): string {
     case 'ERR_ADDRESS_IN_USE':
       return ' (another process holds it; pick another port, or port 0 for any free one)';
     case 'ERR_PERMISSION_DENIED':
-      if (err.op === 'send' && err.url.startsWith('udp://')) return ' (a broadcast address needs --broadcast)';
+      if (err.op === 'send' && err.url.startsWith('udp://'))
+        return ' (a broadcast address needs --broadcast)';
       return err.op === 'listen' ? ' (ports below 1024 need root or CAP_NET_BIND_SERVICE)' : '';
     default:
       return '';
