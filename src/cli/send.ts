@@ -59,6 +59,7 @@ Examples:
         await withDeadline(exchange(), deadline, undefined, formatAddress(address), 'send');
       } finally {
         conn.close();
+        await conn.closed;
       }
     });
 }

@@ -125,9 +125,12 @@ export class Listener implements AsyncIterable<Conn> {
     this.#closed = true;
     for (const waiter of this.#waiting.splice(0))
       waiter.reject(new AbortError('accept', formatAddress(this.address)));
-    return Promise.all(
-      this.#servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
-    ).then(() => undefined);
+    // server.close() shuts the listening socket at once; its callback would wait for every open
+    // connection too, which is not what closing a listener means here.
+    for (const server of this.#servers) server.close();
+    // Connections accepted but never taken by anyone are closed: nobody will serve them.
+    for (const conn of this.#pending.splice(0)) conn.close();
+    return new Promise((resolve) => setImmediate(resolve));
   }
 
   /** deliver hands a freshly accepted connection to the handler, a waiting accept, or the queue. */
