@@ -1,10 +1,12 @@
 /** `sockkit echo [URL...]`: the echo server (RFC 862) on any number of listeners. */
 import { Command, Option } from 'commander';
 import { type Service, services } from '../services/index.js';
+import { parseCount } from '../units.js';
 import { durationOption } from './common.js';
 import { withLimitOptions } from './limit-options.js';
 import { runService, type ServiceRunOptions } from './serve.js';
 import { withTlsServerOptions } from './tls-options.js';
+import { isWorker, prepareWorker, runWorkers } from './workers.js';
 
 /** DEFAULT_ECHO_URL is the introduction's address. */
 export const DEFAULT_ECHO_URL = 'tcp://127.0.0.1:65432';
@@ -24,6 +26,11 @@ export function echoCommand(): Command {
         .argParser(durationOption('--grace')),
     )
     .option('--ipv6-only', 'keep tcp://[::]:PORT to IPv6 instead of dual-stack')
+    .addOption(
+      new Option('--workers <n>', 'tcp/tls: spread the listeners over N processes (one per core)')
+        .default(1)
+        .argParser((v) => parseCount(v, '--workers', 1, 256)),
+    )
     .addHelpText(
       'after',
       `
@@ -31,9 +38,12 @@ Examples:
   sockkit echo                                   # tcp://127.0.0.1:65432
   sockkit echo tcp://[::1]:0 unix:/tmp/echo.sock  # IPv6 on any free port, and a Unix socket
   sockkit echo unix:@echo --trace                 # Linux abstract socket, narrated
-  sockkit echo udp://127.0.0.1:0 udp://[::1]:0     # UDP: each datagram goes back to its sender`,
+  sockkit echo udp://127.0.0.1:0 udp://[::1]:0     # UDP: each datagram goes back to its sender
+  sockkit echo tcp://0.0.0.0:7007 --workers 4     # four processes share one port`,
     )
-    .action(async (urls: string[], options: ServiceRunOptions, command: Command) => {
+    .action(async (urls: string[], options: ServiceRunOptions & { workers: number }, command: Command) => {
+      if (options.workers > 1 && !isWorker()) return runWorkers('echo', options.workers, urls);
+      if (isWorker()) prepareWorker();
       // The short form of `sockkit serve echo`: one code path for both.
       await runService('echo', services.echo as Service, urls, options, command);
     });

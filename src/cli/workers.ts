@@ -1,0 +1,94 @@
+/**
+ * `--workers N`: one listener spread over N processes (Node's cluster), for machines with more
+ * cores than one event loop can use. Each worker is the same command, run in full; the listening
+ * socket is created once and shared, and the kernel hands each new connection to one worker.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { createInterface } from 'node:readline';
+import { parseAddress } from '../address.js';
+import { UsageError } from '../errors.js';
+import { warn } from './run.js';
+
+/** SHUTDOWN is the message a worker reads as SIGTERM. */
+const SHUTDOWN = 'sockkit:shutdown';
+
+/** isWorker is true in a process that `runWorkers` started. */
+export function isWorker(): boolean {
+  return cluster.isWorker;
+}
+
+/**
+ * runWorkers starts `count` copies of this command and supervises them until they exit. It
+ * prints each `listening on URL` line once (the workers share the socket), passes the workers'
+ * other lines through as `sockkit: worker N: ...`, and turns SIGINT/SIGTERM into a graceful
+ * shutdown of every worker (a second signal kills them). Only tcp and tls listeners can be
+ * shared: anything else is a UsageError.
+ */
+export async function runWorkers(command: string, count: number, urls: readonly string[]): Promise<void> {
+  for (const url of urls) {
+    const { scheme } = parseAddress(url);
+    if (scheme !== 'tcp' && scheme !== 'tls') {
+      throw new UsageError(command, `--workers shares tcp and tls listeners only, not ${url}`);
+    }
+  }
+  // Workers accept from the shared socket themselves, rather than the primary accepting and
+  // passing each connection on (Node's round-robin default), which costs a message per connection.
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
+  cluster.setupPrimary({ stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
+  const announced = new Set<string>();
+  const workers: Worker[] = [];
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) {
+      for (const worker of workers) worker.process.kill('SIGKILL');
+      process.exit(130);
+    }
+    stopping = true;
+    for (const worker of workers) if (worker.isConnected()) worker.send(SHUTDOWN);
+  };
+  const exits: Promise<number>[] = [];
+  for (let n = 1; n <= count; n += 1) {
+    const worker = cluster.fork();
+    workers.push(worker);
+    if (worker.process.stderr) {
+      createInterface({ input: worker.process.stderr }).on('line', (line) => {
+        if (line.startsWith('listening on ')) {
+          if (!announced.has(line)) process.stderr.write(`${line}\n`);
+          announced.add(line);
+        } else process.stderr.write(`${line.replace(/^sockkit: /, `sockkit: worker ${n}: `)}\n`);
+      });
+    }
+    exits.push(
+      new Promise<number>((resolve) =>
+        worker.on('exit', (code, signal) => {
+          if (!stopping) {
+            warn(`worker ${n} exited unexpectedly (${signal ?? `code ${code}`}); stopping the others`);
+            stop();
+          }
+          resolve(code ?? 1);
+        }),
+      ),
+    );
+  }
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  const codes = await Promise.all(exits);
+  if (codes.some((code) => code !== 0)) process.exitCode = 1;
+}
+
+/**
+ * prepareWorker makes a worker shut down gracefully when the primary asks. A Ctrl-C on a
+ * terminal reaches every worker directly too; the request then adds nothing, so a single
+ * Ctrl-C never counts twice (which would force an immediate exit).
+ */
+export function prepareWorker(): void {
+  let signalled = false;
+  const mark = (): void => {
+    signalled = true;
+  };
+  process.on('SIGINT', mark);
+  process.on('SIGTERM', mark);
+  process.on('message', (message) => {
+    if (message === SHUTDOWN && !signalled) process.emit('SIGTERM');
+  });
+}
