@@ -56,6 +56,8 @@ export async function connectUdp(address: InetAddress, command: Command): Promis
     clearTimeout(idle);
     idle = setTimeout(() => void conn.close(), options.linger);
   };
+  // stdout closed by its reader (`| head`): the session is over, as it is for nc.
+  process.stdout.once('error', () => void conn.close());
   const receiving = (async (): Promise<void> => {
     for (;;) {
       const datagram = await conn.read().catch((err: SockkitError) => {
@@ -135,7 +137,9 @@ export async function listenUdp(address: InetAddress, command: Command): Promise
     });
   });
   sending.catch(() => {});
-  await Promise.race([aborted(signal), sending.then(() => aborted(signal))]);
+  // stdout closed by its reader (`| head`) ends the session as a signal would.
+  const outputClosed = new Promise<void>((resolve) => process.stdout.once('error', () => resolve()));
+  await Promise.race([aborted(signal), outputClosed, sending.then(() => aborted(signal))]);
   process.stdin.pause();
   await Promise.all(conns.map((c) => c.close()));
   const dropped = conns.reduce((sum, c) => sum + c.dropped, 0);
