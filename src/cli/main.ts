@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { benchCommand } from './bench.js';
+import { chatCommand } from './chat.js';
 import { connectCommand } from './connect.js';
 import { demoCommand } from './demo.js';
 import { echoCommand } from './echo.js';
@@ -46,6 +47,7 @@ for (const command of [
   serveCommand(),
   pingCommand(),
   tracerouteCommand(),
+  chatCommand(),
 ]) {
   program.addCommand(command);
 }

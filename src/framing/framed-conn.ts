@@ -4,9 +4,20 @@
  */
 import { formatAddress } from '../address.js';
 import { FrameTooLargeError, fromSystemError, SockkitError } from '../errors.js';
-import type { Conn } from '../stream/conn.js';
+import { type Conn, peerLabel } from '../stream/conn.js';
 import type { Codec } from './codec.js';
 import { Deframer } from './deframer.js';
+
+/** FramedConnOptions tune a FramedConn. */
+export interface FramedConnOptions {
+  /**
+   * farewell returns a last frame to send when reading fails on the peer's bytes (a frame too
+   * large, a malformed header), such as an error line for a person at a terminal. Default: none.
+   */
+  readonly farewell?: ((err: SockkitError) => Uint8Array | string | undefined) | undefined;
+  /** How long a connection closed for bad input may linger to flush its farewell, in ms. Default 1000. */
+  readonly linger?: number | undefined;
+}
 
 /**
  * FramedConn wraps a Conn. Iterate it (`for await (const frame of framed)`) to read frames; the
@@ -14,21 +25,24 @@ import { Deframer } from './deframer.js';
  * and TCP flow control slows the peer (backpressure), with at most one chunk and one partial frame
  * held in memory. A frame over the codec's maximum, or a stream cut inside a frame, ends the
  * iteration with a SockkitError (`read tcp://…: frame of 70000 bytes exceeds the maximum of 65536
- * bytes`) and closes this connection, and only this one.
+ * bytes`) and closes this connection, and only this one: reading stops, the farewell (if any) and
+ * a FIN are sent, and the socket is closed after `linger`. Breaking out of the loop leaves the
+ * connection open for the caller to close.
  */
 export class FramedConn implements AsyncIterable<Buffer> {
   readonly conn: Conn;
   readonly codec: Codec;
-
-  constructor(conn: Conn, codec: Codec) {
-    this.conn = conn;
-    this.codec = codec;
-  }
-
   /** framesReceived counts the frames read so far. */
   framesReceived = 0;
   /** framesSent counts the frames written so far. */
   framesSent = 0;
+  readonly #options: FramedConnOptions;
+
+  constructor(conn: Conn, codec: Codec, options: FramedConnOptions = {}) {
+    this.conn = conn;
+    this.codec = codec;
+    this.#options = options;
+  }
 
   /**
    * write encodes `frame` and queues it; it returns false when the socket's buffer is full (wait
@@ -59,9 +73,15 @@ export class FramedConn implements AsyncIterable<Buffer> {
 
   async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
     const deframer = new Deframer(this.codec);
-    const url = formatAddress(this.conn.remoteAddress);
+    const conn = this.conn;
+    const url = formatAddress(conn.remoteAddress);
+    const peer = peerLabel(conn.remoteAddress);
+    // destroyOnReturn: false, so that a consumer's `break` (or our own error) does not tear the
+    // socket down before a farewell is flushed.
+    const chunks = conn.socket.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>;
     try {
-      for await (const chunk of this.conn) {
+      for await (const chunk of chunks) {
+        conn.trace('recv', { bytes: chunk.length, address: peer });
         for (const frame of deframer.push(chunk)) {
           this.framesReceived += 1;
           yield frame;
@@ -73,13 +93,23 @@ export class FramedConn implements AsyncIterable<Buffer> {
         yield last;
       }
     } catch (err) {
-      this.conn.close();
-      throw readError(url, err);
+      const error = readError(url, err);
+      if (!conn.socket.destroyed) this.#reject(error);
+      throw error;
     }
-    if (this.conn.error) throw this.conn.error;
+    if (conn.error) throw conn.error;
+  }
+
+  /** reject closes a connection whose peer sent bytes the codec refused. */
+  #reject(error: SockkitError): void {
+    const conn = this.conn;
+    conn.pause();
+    const farewell = this.#options.farewell?.(error);
+    if (farewell !== undefined) conn.write(this.codec.encode(farewell));
+    void conn.closeWrite();
+    setTimeout(() => conn.close(), this.#options.linger ?? 1000).unref();
   }
 }
-
 /** readError restates a codec's error for the connection it came from. */
 function readError(url: string, err: unknown): SockkitError {
   if (err instanceof FrameTooLargeError) {

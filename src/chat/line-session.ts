@@ -1,0 +1,86 @@
+/**
+ * serveChatLines runs one chat client over a stream connection (tcp, unix, tls): lines in, lines
+ * out, as `nc` and `ncat` speak. This is where a connection's limits live: the longest line, the
+ * flood control's pace, and the bounded outgoing queue that keeps a slow reader from slowing the room.
+ */
+import { formatAddress } from '../address.js';
+import { FrameTooLargeError, SockkitError } from '../errors.js';
+import { FramedConn } from '../framing/framed-conn.js';
+import { lineCodec } from '../framing/line.js';
+import type { Conn } from '../stream/conn.js';
+import { formatBytes } from '../units.js';
+import type { Broker, ChatPeer } from './broker.js';
+
+/** DEFAULT_MAX_LINE is the longest line a chat client may send: 4 KiB. */
+export const DEFAULT_MAX_LINE = 4096;
+/** DEFAULT_MAX_QUEUE bounds the bytes waiting to be sent to one client: 1 MiB. */
+export const DEFAULT_MAX_QUEUE = 1024 * 1024;
+
+/** ChatLimits are the per-connection limits. */
+export interface ChatLimits {
+  /** The longest line a client may send, in bytes. Default 4 KiB. */
+  readonly maxLineLength?: number | undefined;
+  /**
+   * The most bytes waiting to be sent to one client, beyond what the kernel's buffers hold. A
+   * client that falls further behind is disconnected with a reason. Default 1 MiB.
+   */
+  readonly maxQueue?: number | undefined;
+}
+
+/**
+ * serveChatLines admits `conn` to `broker` and relays its lines until the client quits, closes,
+ * sends a line over the limit (it is told why, then closed), or reads too slowly (closed, and
+ * the room told why). It never rejects: every way a client ends is an expected outcome.
+ */
+export async function serveChatLines(broker: Broker, conn: Conn, limits: ChatLimits = {}): Promise<void> {
+  const maxQueue = limits.maxQueue ?? DEFAULT_MAX_QUEUE;
+  const framed = new FramedConn(conn, lineCodec({ maxLength: limits.maxLineLength ?? DEFAULT_MAX_LINE }), {
+    farewell: (err) =>
+      err instanceof FrameTooLargeError
+        ? `* error: line too long (over ${err.limit} bytes); closing`
+        : undefined,
+  });
+  let dropReason: string | undefined;
+  const peer: ChatPeer = {
+    label: formatAddress(conn.remoteAddress),
+    send(line) {
+      if (dropReason || conn.socket.destroyed) return;
+      // Lines come from other clients: one that is not valid as a line for us (it cannot hold a
+      // line feed) has been checked on the way in, so encode cannot throw here.
+      conn.write(`${line}\n`);
+      const queued = conn.socket.writableLength;
+      if (queued > maxQueue) {
+        // The client reads slower than the room talks. Waiting for it would stall everyone, and
+        // queueing more would grow without bound: drop the client, not the room.
+        dropReason = `too slow: ${formatBytes(queued)} queued for it`;
+        conn.close();
+      }
+    },
+    close(farewell) {
+      if (farewell && !conn.socket.destroyed) conn.write(`${farewell}\n`);
+      endSoon(conn);
+    },
+  };
+  const client = await broker.connect(peer);
+  if (!client) return;
+  let reason = 'connection closed';
+  try {
+    for await (const frame of framed) {
+      await client.flood.wait();
+      // After /quit, handle answers 'quit' to anything else the client had already sent.
+      if ((await broker.handle(client, frame.toString('utf8'))) === 'quit') endSoon(conn);
+    }
+  } catch (err) {
+    if (err instanceof FrameTooLargeError) reason = `line too long (over ${err.limit} bytes)`;
+    else if (err instanceof SockkitError) reason = err.reason;
+  }
+  await broker.disconnect(client, dropReason ?? reason);
+  endSoon(conn);
+}
+
+/** endSoon half-closes `conn` once queued lines are sent, and closes it if the peer lingers. */
+function endSoon(conn: Conn): void {
+  if (conn.socket.destroyed) return;
+  void conn.closeWrite();
+  setTimeout(() => conn.close(), 2000).unref();
+}
