@@ -5,7 +5,7 @@
  * "connection refused" on the next read.
  */
 import { formatAddress, formatHostPort, type InetAddress, type SocketAddress } from '../address.js';
-import { fromSystemError, SockkitError } from '../errors.js';
+import { fromSystemError } from '../errors.js';
 import { type ResolvedHost, resolveHost } from '../resolve.js';
 import { nextSocketId } from '../trace.js';
 import { closeOnAbort } from './listen-packet.js';
@@ -16,6 +16,7 @@ import {
   configureSocket,
   createPacketSocket,
   type PacketOptions,
+  requireUdp,
 } from './socket-options.js';
 
 /** DialPacketOptions tune `dialPacket`. */
@@ -44,14 +45,7 @@ export async function resolvePacketTargets(
   options: DialPacketOptions = {},
 ): Promise<ResolvedHost[]> {
   const url = formatAddress(address);
-  if (address.scheme !== 'udp') {
-    throw new SockkitError(
-      'ERR_USAGE',
-      'connect',
-      url,
-      `${address.scheme} is not a datagram transport (use udp://)`,
-    );
-  }
+  requireUdp('connect', address);
   checkPacketOptions('connect', options);
   return resolveHost(address.host, options.family).catch((err: unknown) => {
     throw fromSystemError('connect', url, err);

@@ -3,7 +3,7 @@
  * bind; there is no listen or accept, because datagrams from any peer arrive on the one socket.
  */
 import { formatAddress, formatHostPort, type InetAddress, type SocketAddress } from '../address.js';
-import { fromSystemError, SockkitError } from '../errors.js';
+import { fromSystemError } from '../errors.js';
 import { resolveHost } from '../resolve.js';
 import { nextSocketId } from '../trace.js';
 import { PacketConn } from './packet-conn.js';
@@ -13,6 +13,7 @@ import {
   configureSocket,
   createPacketSocket,
   type PacketOptions,
+  requireUdp,
 } from './socket-options.js';
 
 /**
@@ -36,14 +37,7 @@ export function listenPackets(address: SocketAddress, options: PacketOptions = {
 
 async function bindAll(address: SocketAddress, options: PacketOptions, all: boolean): Promise<PacketConn[]> {
   const url = formatAddress(address);
-  if (address.scheme !== 'udp') {
-    throw new SockkitError(
-      'ERR_USAGE',
-      'listen',
-      url,
-      `${address.scheme} is not a datagram transport (use udp://)`,
-    );
-  }
+  requireUdp('listen', address);
   checkPacketOptions('listen', options);
   const conns: PacketConn[] = [];
   try {

@@ -4,7 +4,8 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
-import { UsageError } from '../errors.js';
+import { formatAddress, type InetAddress, type SocketAddress } from '../address.js';
+import { SockkitError, UsageError } from '../errors.js';
 import type { Tracer } from '../trace.js';
 
 /** PacketOptions tune a datagram socket. Every field is optional. */
@@ -55,6 +56,14 @@ export function checkPacketOptions(op: string, options: PacketOptions): void {
   const ttl = options.multicastTtl;
   if (ttl !== undefined && (!Number.isInteger(ttl) || ttl < 0 || ttl > 255)) {
     throw new UsageError(op, `--multicast-ttl ${ttl}: expected a whole number from 0 to 255`);
+  }
+}
+
+/** requireUdp throws `ERR_USAGE` (`listen tcp://...: tcp is not a datagram transport`) unless `address` is `udp://`. */
+export function requireUdp(op: string, address: SocketAddress): asserts address is InetAddress {
+  if (address.scheme !== 'udp') {
+    const reason = `${address.scheme} is not a datagram transport (use udp://)`;
+    throw new SockkitError('ERR_USAGE', op, formatAddress(address), reason);
   }
 }
 

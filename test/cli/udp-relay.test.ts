@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createSocket } from 'node:dgram';
-import { once } from 'node:events';
 import { test } from 'node:test';
 import { parseAddress } from '../../src/address.js';
 import { dialPacket } from '../../src/datagram/dial-packet.js';
@@ -9,6 +7,7 @@ import { listenPacket } from '../../src/datagram/listen-packet.js';
 import { servePackets } from '../../src/datagram/serve-packets.js';
 import { echoDatagram } from '../../src/services/echo.js';
 import { runCli, startCli } from '../helpers.js';
+import { unusedUdpPort } from '../interop/udp-peers.js';
 
 async function startEcho(url = 'udp://127.0.0.1:0') {
   const controller = new AbortController();
@@ -75,11 +74,7 @@ test('connect udp:// carries 200 KB of binary stdin through an echo byte for byt
 });
 
 test('connect udp:// to a port nobody serves exits 1 with connection refused', async () => {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  socket.close();
-  await once(socket, 'close');
+  const port = await unusedUdpPort();
   const result = await runCli(['connect', `udp://127.0.0.1:${port}`, '--linger', '2s'], { input: 'hello\n' });
   assert.equal(result.code, 1);
   assert.equal(

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { createSocket } from 'node:dgram';
 import { test } from 'node:test';
 import { parseAddress } from '../../src/address.js';
 import { listenPacket } from '../../src/datagram/listen-packet.js';
@@ -7,6 +6,7 @@ import type { PacketConn } from '../../src/datagram/packet-conn.js';
 import { servePackets } from '../../src/datagram/serve-packets.js';
 import { echoDatagram } from '../../src/services/echo.js';
 import { runCli } from '../helpers.js';
+import { unusedUdpPort } from '../interop/udp-peers.js';
 
 /** withEcho runs an in-process UDP echo server on `url` for the length of `body`. */
 async function withEcho(url: string, body: (url: string) => Promise<void>): Promise<void> {
@@ -32,14 +32,6 @@ async function withSilent(body: (url: string, conn: PacketConn) => Promise<void>
   }
 }
 
-async function unusedPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(resolve));
-  return port;
-}
-
 for (const url of ['udp://127.0.0.1:0', 'udp://[::1]:0']) {
   test(`send ${url.replace(':0', '')} prints the reply to stdout, exit 0`, async () => {
     await withEcho(url, async (target) => {
@@ -61,7 +53,7 @@ test('send udp:// with an empty message sends a 0-byte datagram and gets one bac
 });
 
 test('send udp:// to a port nobody serves reports the ICMP refusal: exit 1, one line', async () => {
-  const port = await unusedPort();
+  const port = await unusedUdpPort();
   const result = await runCli(['send', `udp://127.0.0.1:${port}`, 'hello']);
   assert.equal(result.code, 1);
   assert.equal(

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { createSocket } from 'node:dgram';
 import { test } from 'node:test';
 import { type InetAddress, parseAddress } from '../../src/address.js';
 import { dialPacket } from '../../src/datagram/dial-packet.js';
@@ -8,19 +7,11 @@ import { request } from '../../src/datagram/request.js';
 import { servePackets } from '../../src/datagram/serve-packets.js';
 import { SockkitError } from '../../src/errors.js';
 import { echoDatagram } from '../../src/services/echo.js';
-
-/** unusedPort finds a UDP port nobody serves: bind port 0, note it, close it. */
-async function unusedPort(host: string): Promise<number> {
-  const socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
-  await new Promise<void>((resolve) => socket.bind(0, host, resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(resolve));
-  return port;
-}
+import { unusedUdpPort } from '../interop/udp-peers.js';
 
 for (const host of ['127.0.0.1', '::1']) {
   test(`a port nobody serves on ${host} answers ICMP port unreachable: ERR_CONNECTION_REFUSED, at once`, async () => {
-    const port = await unusedPort(host);
+    const port = await unusedUdpPort(host);
     const address: InetAddress = { scheme: 'udp', host, port };
     const started = Date.now();
     await assert.rejects(request(address, 'anyone?', { timeout: 3000, retries: 2 }), (err: unknown) => {
