@@ -6,6 +6,7 @@
  * shutdown summary.
  */
 import type { Server, Socket } from 'node:net';
+import { type TLSSocket, Server as TlsServer } from 'node:tls';
 import { formatHostPort } from '../address.js';
 import type { AcceptGuard } from '../stream/listen.js';
 import type { AccessRules } from './access.js';
@@ -102,14 +103,25 @@ export class ConnectionGuard implements AcceptGuard {
     server.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EMFILE' || err.code === 'ENFILE') this.#outOfDescriptors(err.code);
     });
-    server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (!(server instanceof TlsServer)) return;
+    tlsServers.add(server);
+    server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
+      // Node keeps the raw TCP socket as `_parent`; by now both may have lost their address.
+      const raw = (socket as { _parent?: Socket })._parent;
       // A raw socket the guard refused shows up here too, as a reset: it is already counted.
-      if (
-        refusedSockets.has(socket) ||
-        refusedSockets.has((socket as { _parent?: Socket })._parent as Socket)
-      )
+      if (raw && refusedSockets.has(raw)) return;
+      const peer = (raw && peerLabels.get(raw)) ?? peerOf(socket);
+      if (socket.authorizationError) {
+        // Node closes a client whose certificate does not verify without a TLS alert: say why here.
+        this.stats.handshakeFailed += 1;
+        const why = String(socket.authorizationError);
+        this.#report({
+          limit: 'handshake-failed',
+          peer,
+          detail: `client certificate refused: ${clientCertReasons[why] ?? why}`,
+        });
         return;
-      const peer = peerOf(socket);
+      }
       if (err.code === 'ERR_TLS_HANDSHAKE_TIMEOUT') {
         this.stats.timedOut.handshake += 1;
         this.#report({
@@ -135,6 +147,9 @@ export class ConnectionGuard implements AcceptGuard {
     }
     // Unix peers have no address: only --max-connections applies to them.
     const ip = unix ? undefined : unmapIPv4(socket.remoteAddress as string);
+    if (!unix && tlsServers.has((socket as { server?: Server }).server as Server)) {
+      peerLabels.set(socket, formatHostPort(ip as string, socket.remotePort ?? 0));
+    }
     if (this.#pausedUntil !== 0) {
       if (Date.now() < this.#pausedUntil)
         return this.#refuse(socket, 'emfile', 'refused: out of file descriptors, accepting is paused');
@@ -233,6 +248,19 @@ export class ConnectionGuard implements AcceptGuard {
 
 /** Servers bound to Unix sockets, whose peers have no address. */
 const unixServers = new WeakSet<Server>();
+
+/** TLS servers, whose failed handshakes are reported by the peer's address, kept here at accept. */
+const tlsServers = new WeakSet<Server>();
+const peerLabels = new WeakMap<Socket, string>();
+
+const clientCertReasons: Record<string, string> = {
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'not signed by a CA in --client-ca',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'not signed by a CA in --client-ca',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'self-signed, not from --client-ca',
+  SELF_SIGNED_CERT_IN_CHAIN: 'its chain ends in a CA not in --client-ca',
+  CERT_HAS_EXPIRED: 'expired',
+  CERT_NOT_YET_VALID: 'not yet valid',
+};
 
 /** Sockets a guard refused, so the TLS layer's report of their reset is not counted twice. */
 const refusedSockets = new WeakSet<Socket>();

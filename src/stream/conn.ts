@@ -142,9 +142,14 @@ export class Conn implements AsyncIterable<Buffer> {
 
   async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
     // destroyOnReturn: false, so reading to EOF leaves our write side open (half-close).
-    for await (const chunk of this.socket.iterator({ destroyOnReturn: false })) {
-      if (this.#trace) this.trace('recv', { bytes: (chunk as Buffer).length, address: this.#peer });
-      yield chunk as Buffer;
+    try {
+      for await (const chunk of this.socket.iterator({ destroyOnReturn: false })) {
+        if (this.#trace) this.trace('recv', { bytes: (chunk as Buffer).length, address: this.#peer });
+        yield chunk as Buffer;
+      }
+    } catch (err) {
+      // A read that fails (a reset, a TLS alert) rejects with the same SockkitError as `error`.
+      throw this.error ?? fromSystemError('read', formatAddress(this.remoteAddress), err);
     }
   }
 
