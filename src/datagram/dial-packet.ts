@@ -67,6 +67,8 @@ export async function dialResolved(
   const socket = createPacketSocket(host.family, options);
   try {
     await bindSocket(socket, undefined, 0);
+    const bound = socket.address();
+    options.trace?.({ step: 'bound', socketId, kind, address: formatHostPort(bound.address, bound.port) });
     const notes = configureSocket(socket, options);
     for (const detail of notes) options.trace?.({ step: 'note', socketId, kind, detail });
     await new Promise<void>((resolve, reject) => {

@@ -208,7 +208,8 @@ export class PacketConn implements AsyncIterable<Datagram> {
    * back, sending again up to `retries` times when none comes within `timeout` (UDP may lose
    * either datagram). Rejects with `ERR_CONNECTION_REFUSED` when the peer answers ICMP port
    * unreachable, `ERR_NO_REPLY` when every attempt went unanswered, or `ERR_ABORTED`. Its time is
-   * bounded by `timeout × (retries + 1)`.
+   * bounded by `timeout × (retries + 1)`. Datagrams that were waiting unread when it was called are
+   * discarded (and counted in `dropped`): they are late replies to an earlier exchange.
    */
   async request(data: Uint8Array | string, options: RequestOptions = {}): Promise<Datagram> {
     const timeout = options.timeout ?? 1000;
@@ -216,6 +217,9 @@ export class PacketConn implements AsyncIterable<Datagram> {
     if (!this.remoteAddress) throw new TypeError('request needs a connected PacketConn (use dialPacket)');
     if (!Number.isInteger(retries) || retries < 0)
       throw new RangeError(`retries must be 0 or more: ${retries}`);
+    // Datagrams already waiting are late replies to an earlier exchange, not answers to this one.
+    this.dropped += this.#queue.length;
+    this.#queue.length = 0;
     for (let attempt = 0; attempt <= retries; attempt += 1) {
       if (attempt > 0)
         this.trace('note', { detail: `no reply within ${timeout}ms; retry ${attempt} of ${retries}` });

@@ -132,3 +132,26 @@ test('request needs a connected socket and a sane retry count', async () => {
     await conn.close();
   }
 });
+
+test('a late reply to an earlier exchange is not taken as the answer to the next one', async () => {
+  const server = await listenPacket(parseAddress('udp://127.0.0.1:0'));
+  const client = await dialPacket(server.localAddress);
+  try {
+    // The server answers the first request twice (say, a duplicate on the way), then each once.
+    let count = 0;
+    server.onMessage((data, peer) => {
+      count += 1;
+      server.write(data, peer);
+      if (count === 1) server.write(Buffer.from('late duplicate'), peer);
+    });
+    assert.equal((await client.request('first')).data.toString(), 'first');
+    if (client.datagramsReceived < 2) {
+      await new Promise<void>((resolve) => client.socket.once('message', () => resolve()));
+    }
+    assert.equal((await client.request('second')).data.toString(), 'second');
+    assert.equal(client.dropped, 1);
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
