@@ -12,7 +12,9 @@ export function sendCommand(): Command {
     .description(
       'Connect to URL, send MESSAGE, half-close (so the server sees EOF), print everything the\n' +
         'server sends back to stdout, and exit 0 once it closes. MESSAGE is sent as given; add\n' +
-        'a newline yourself if the server expects lines.',
+        'a newline yourself if the server expects lines.\n\n' +
+        'udp://: MESSAGE is one datagram and the first reply is printed; --timeout (default 1s there)\n' +
+        'bounds each attempt and --retries (default 2) sends again, so it never waits forever.',
     )
     .argument('<url>', 'where to connect, e.g. tcp://127.0.0.1:65432')
     .argument('<message>', 'the bytes to send (UTF-8)')
