@@ -13,8 +13,8 @@ export function connectCommand(): Command {
       'Connect to URL, then copy stdin to the socket and the socket to stdout, byte for byte.\n' +
         'The end of stdin half-closes the connection (the server sees EOF); sockkit exits once the\n' +
         'server has closed too. On a terminal, the server closing ends the session at once.\n\n' +
-        'udp://: each stdin chunk (or line, with --lines) is one datagram and each reply goes to\n' +
-        'stdout; after stdin ends, sockkit waits --linger for late replies, then exits.',
+        'udp://: each stdin chunk (or line, with --lines) is one datagram; replies go\n' +
+        'to stdout. After stdin ends, sockkit waits --linger for late replies.',
     )
     .argument('<url>', 'where to connect')
     .addOption(

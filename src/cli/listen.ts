@@ -18,8 +18,8 @@ export function listenCommand(): Command {
       'Listen on URL, accept one client, and relay it to stdin/stdout as `connect` does; exit once\n' +
         'it is done. With --keep-open, keep accepting: what clients send goes to stdout, and stdin\n' +
         'goes to every connected client.\n\n' +
-        'udp://: prints the datagrams of the first peer heard from (with --keep-open, of every peer)\n' +
-        'and sends stdin to the peer heard from last, as nc -u -l does, until SIGINT/SIGTERM.',
+        'udp://: prints the datagrams of the first peer (with --keep-open, of every\n' +
+        'peer) and sends stdin to the peer heard from last, as nc -u -l does.',
     )
     .argument('<url>', 'where to listen, e.g. tcp://127.0.0.1:0')
     .option('-k, --keep-open', 'keep accepting clients after the first')

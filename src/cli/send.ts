@@ -13,8 +13,8 @@ export function sendCommand(): Command {
       'Connect to URL, send MESSAGE, half-close (so the server sees EOF), print everything the\n' +
         'server sends back to stdout, and exit 0 once it closes. MESSAGE is sent as given; add\n' +
         'a newline yourself if the server expects lines.\n\n' +
-        'udp://: MESSAGE is one datagram and the first reply is printed; --timeout (default 1s there)\n' +
-        'bounds each attempt and --retries (default 2) sends again, so it never waits forever.',
+        'udp://: MESSAGE is one datagram and the first reply is printed. --timeout\n' +
+        '(default 1s there) bounds each attempt and --retries (default 2) sends again.',
     )
     .argument('<url>', 'where to connect, e.g. tcp://127.0.0.1:65432')
     .argument('<message>', 'the bytes to send (UTF-8)')
