@@ -77,6 +77,13 @@ export function loadRawSocket(
   return loaded;
 }
 
+/**
+ * Every open IcmpSocket. The addon's socket object is held only weakly by its native side, and a
+ * caller awaiting a reply may hold nothing that reaches it either: without this strong reference
+ * the garbage collector could destroy an open socket (closing it) while a reply is awaited.
+ */
+const openSockets = new Set<IcmpSocket>();
+
 /** ReceivedPacket is one ICMP message a raw socket received, parsed. */
 export interface ReceivedPacket {
   /** The address that sent it. */
@@ -129,9 +136,17 @@ export class IcmpSocket extends EventEmitter<IcmpSocketEvents> {
     this.#raw = raw;
     this.#trace = trace;
     this.#kind = family === 4 ? 'icmp4' : 'icmp6';
-    raw.on('message', (buffer, source) => this.#receive(Buffer.from(buffer), source));
+    openSockets.add(this);
+    // The addon calls back from its poll handle without a callback scope, so promises settled
+    // there would wait for some unrelated event before their continuations ran. setImmediate
+    // hands each event to the event loop proper; the arrival time is taken first.
+    raw.on('message', (buffer, source) => {
+      const receivedAt = performance.now();
+      const bytes = Buffer.from(buffer);
+      setImmediate(() => this.#receive(bytes, source, receivedAt));
+    });
     raw.on('error', (err) => {
-      this.emit('error', fromRawError('recv', '', err));
+      setImmediate(() => this.emit('error', fromRawError('recv', '', err)));
     });
     this.#trace?.({ step: 'created', socketId: this.#id, kind: this.#kind, detail: 'raw' });
   }
@@ -175,22 +190,33 @@ export class IcmpSocket extends EventEmitter<IcmpSocketEvents> {
         else this.#raw.setOption(SocketLevel.IPPROTO_IPV6, SocketOption.IPV6_UNICAST_HOPS, options.ttl);
       };
       this.#raw.send(message, 0, message.length, address, before, (err, bytes) => {
-        if (err) {
-          const error = fromRawError('send', address, err);
-          this.#trace?.({ step: 'error', socketId: this.#id, kind: this.#kind, detail: error.message });
-          reject(error);
-          return;
-        }
-        this.#trace?.({ step: 'sent', socketId: this.#id, kind: this.#kind, address, bytes });
-        resolve(bytes);
+        setImmediate(() => this.#sent(address, err, bytes, resolve, reject));
       });
     });
+  }
+
+  #sent(
+    address: string,
+    err: Error | null,
+    bytes: number,
+    resolve: (bytes: number) => void,
+    reject: (err: SockkitError) => void,
+  ): void {
+    if (err) {
+      const error = fromRawError('send', address, err);
+      this.#trace?.({ step: 'error', socketId: this.#id, kind: this.#kind, detail: error.message });
+      reject(error);
+      return;
+    }
+    this.#trace?.({ step: 'sent', socketId: this.#id, kind: this.#kind, address, bytes });
+    resolve(bytes);
   }
 
   /** close closes the socket; it emits nothing after. Calling it again does nothing. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    openSockets.delete(this);
     this.#raw.close();
     this.#trace?.({ step: 'closed', socketId: this.#id, kind: this.#kind });
     this.emit('close');
@@ -201,9 +227,8 @@ export class IcmpSocket extends EventEmitter<IcmpSocketEvents> {
     return this.#closed;
   }
 
-  #receive(bytes: Buffer, source: string): void {
+  #receive(bytes: Buffer, source: string, receivedAt: number): void {
     if (this.#closed) return;
-    const receivedAt = performance.now();
     this.#trace?.({
       step: 'recv',
       socketId: this.#id,

@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { test } from 'node:test';
+import { SockkitError } from '../../src/errors.js';
+import { encodeEcho } from '../../src/raw/icmp.js';
+import {
+  IcmpSocket,
+  loadRawSocket,
+  localAddressFor,
+  type ReceivedPacket,
+} from '../../src/raw/icmp-socket.js';
+
+const needsRoot = process.getuid?.() === 0 ? false : 'needs root (raw sockets)';
+
+test('a missing addon is reported as ERR_RAW_UNAVAILABLE, saying how to build it', async () => {
+  await assert.rejects(loadRawSocket('ping', '127.0.0.1', 'raw-socket-not-installed'), (err: unknown) => {
+    assert.ok(err instanceof SockkitError);
+    assert.equal(err.code, 'ERR_RAW_UNAVAILABLE');
+    assert.match(
+      err.message,
+      /^ping 127\.0\.0\.1: raw sockets are unavailable: the optional raw-socket-not-installed addon/,
+    );
+    assert.match(
+      err.message,
+      /install a C\+\+ compiler, make and python3, then run `npm rebuild raw-socket-not-installed`/,
+    );
+    return true;
+  });
+});
+
+test('the kernel picks a local address for a destination without sending anything', async () => {
+  assert.equal(await localAddressFor('127.0.0.1', 4), '127.0.0.1');
+  assert.equal(await localAddressFor('::1', 6), '::1');
+});
+
+for (const [family, address] of [
+  [4, '127.0.0.1'],
+  [6, '::1'],
+] as const) {
+  test(`a raw socket sends an echo request to ${address} and parses the reply`, {
+    skip: needsRoot,
+  }, async () => {
+    const socket = await IcmpSocket.open(family);
+    try {
+      const identifier = 40_000 + (process.pid % 20_000);
+      const replied = new Promise<ReceivedPacket>((resolve) => {
+        socket.on('packet', (packet) => {
+          if (packet.message.kind === 'echo-reply' && packet.message.identifier === identifier)
+            resolve(packet);
+        });
+      });
+      const payload = Buffer.from('sockkit raw socket test');
+      const sent = await socket.send(encodeEcho(family, { identifier, sequence: 9, payload }), address, {
+        ttl: 7,
+      });
+      assert.equal(sent, 8 + payload.length);
+      const reply = await replied;
+      assert.equal(reply.source, address);
+      assert.equal(reply.message.kind, 'echo-reply');
+      assert.equal(reply.message.kind === 'echo-reply' && reply.message.sequence, 9);
+      assert.deepEqual(reply.message.kind === 'echo-reply' && reply.message.payload, payload);
+      if (family === 4) assert.equal(reply.ip?.source, address);
+      else assert.equal(reply.ip, undefined);
+    } finally {
+      socket.close();
+    }
+  });
+}
+
+test('a closed socket emits close once and refuses to send', { skip: needsRoot }, async () => {
+  const socket = await IcmpSocket.open(4);
+  const closed = once(socket, 'close');
+  socket.close();
+  socket.close();
+  await closed;
+  assert.equal(socket.closed, true);
+  await assert.rejects(
+    socket.send(encodeEcho(4, { identifier: 1, sequence: 1 }), '127.0.0.1'),
+    /socket is closed/,
+  );
+});
+
+test('a send the kernel refuses rejects with a clear reason', { skip: needsRoot }, async () => {
+  const socket = await IcmpSocket.open(4);
+  try {
+    // The limited broadcast address needs SO_BROADCAST, so the kernel refuses before anything leaves.
+    await assert.rejects(
+      socket.send(encodeEcho(4, { identifier: 1, sequence: 1 }), '255.255.255.255'),
+      (err: unknown) => {
+        assert.ok(err instanceof SockkitError);
+        assert.equal(err.code, 'ERR_PERMISSION_DENIED');
+        assert.equal(
+          err.message,
+          'send 255.255.255.255: operation not permitted (a firewall rule, or a broadcast address)',
+        );
+        return true;
+      },
+    );
+  } finally {
+    socket.close();
+  }
+});
