@@ -1,0 +1,187 @@
+/**
+ * TLS interop with OpenSSL's own tools as real peers: `openssl s_client` against sockkit's
+ * servers, and sockkit's clients against `openssl s_server`, in both directions; the fingerprint
+ * printed by --self-signed is the one OpenSSL sees; TLS below 1.2 is refused.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import { hostPort, type Running, runCli, startCli } from '../helpers.js';
+import { makeTestCerts, type Peer, startPeer, type TestCerts } from './tls-certs.js';
+
+describe('TLS interop with openssl s_client and s_server', () => {
+  let certs: TestCerts;
+  const running: Running[] = [];
+  const peers: Peer[] = [];
+  const sClient = (url: string, ...extra: string[]): Peer => {
+    const { host, port } = hostPort(url);
+    const peer = startPeer('openssl', [
+      's_client',
+      '-connect',
+      `${host}:${port}`,
+      '-quiet',
+      '-verify_return_error',
+      ...extra,
+    ]);
+    peers.push(peer);
+    return peer;
+  };
+
+  before(() => {
+    certs = makeTestCerts();
+  });
+  after(async () => {
+    await Promise.all([...running.map((r) => r.stop()), ...peers.map((p) => p.kill())]);
+    certs.remove();
+  });
+
+  test('openssl s_client verifies sockkit echo and gets its bytes back', async () => {
+    const server = await startCli([
+      'echo',
+      'tls://127.0.0.1:0',
+      '--cert',
+      certs.server.cert,
+      '--key',
+      certs.server.key,
+    ]);
+    running.push(server);
+    const client = sClient(server.urls[0] as string, '-CAfile', certs.caCert, '-servername', 'localhost');
+    client.child.stdin?.write('hello from openssl\n');
+    await client.waitFor(/hello from openssl\n/);
+    assert.equal(client.stdout(), 'hello from openssl\n');
+    client.child.stdin?.end();
+    await client.kill();
+  });
+
+  test('openssl s_client with a client certificate passes sockkit --client-ca; without one it is refused', async () => {
+    const server = await startCli([
+      'echo',
+      'tls://127.0.0.1:0',
+      '--cert',
+      certs.server.cert,
+      '--key',
+      certs.server.key,
+      '--client-ca',
+      certs.caCert,
+    ]);
+    running.push(server);
+    const url = server.urls[0] as string;
+    const good = sClient(url, '-CAfile', certs.caCert, '-cert', certs.client.cert, '-key', certs.client.key);
+    good.child.stdin?.write('mutual\n');
+    await good.waitFor(/mutual\n/);
+    await good.kill();
+    const bad = sClient(url, '-CAfile', certs.caCert);
+    bad.child.stdin?.write('anonymous\n');
+    const code = await bad.exited;
+    assert.notEqual(code, 0);
+    assert.doesNotMatch(bad.stdout(), /anonymous/);
+  });
+
+  test('the fingerprint --self-signed prints is the certificate openssl receives', async () => {
+    const server = await startCli(['echo', 'tls://127.0.0.1:0', '--self-signed']);
+    running.push(server);
+    const printed = /SHA-256 fingerprint ([0-9A-F:]{95})/.exec(server.stderr())?.[1];
+    assert.ok(printed, server.stderr());
+    const { port } = hostPort(server.urls[0] as string);
+    const pem = execFileSync('openssl', ['s_client', '-connect', `127.0.0.1:${port}`], {
+      input: '',
+      stdio: ['pipe', 'pipe', 'ignore'],
+      timeout: 5000,
+    });
+    const seen = execFileSync('openssl', ['x509', '-noout', '-fingerprint', '-sha256'], {
+      input: pem,
+    }).toString();
+    assert.equal(seen.trim().split('=')[1], printed);
+    const text = execFileSync('openssl', ['x509', '-noout', '-ext', 'subjectAltName'], {
+      input: pem,
+    }).toString();
+    assert.match(text, /IP Address:127\.0\.0\.1/);
+    assert.match(text, /DNS:localhost/);
+  });
+
+  test('a client offering only TLS 1.1 is refused, and the server keeps serving', async () => {
+    const server = await startCli([
+      'echo',
+      'tls://127.0.0.1:0',
+      '--cert',
+      certs.server.cert,
+      '--key',
+      certs.server.key,
+    ]);
+    running.push(server);
+    const url = server.urls[0] as string;
+    const old = sClient(url, '-tls1_1', '-cipher', 'DEFAULT@SECLEVEL=0');
+    old.child.stdin?.end();
+    assert.notEqual(await old.exited, 0);
+    const after = await runCli(['send', url, 'still here', '--ca', certs.caCert]);
+    assert.equal(after.code, 0, after.stderr);
+    assert.equal(after.stdout.toString(), 'still here');
+  });
+
+  test('sockkit send talks to openssl s_server, verifying it', async () => {
+    const server = startPeer('openssl', [
+      's_server',
+      '-accept',
+      '127.0.0.1:0',
+      '-cert',
+      certs.server.cert,
+      '-key',
+      certs.server.key,
+      '-rev',
+      '-naccept',
+      '1',
+    ]);
+    peers.push(server);
+    // s_server prints "ACCEPT 127.0.0.1:PORT" once it listens.
+    const [, port] = await server.waitFor(/ACCEPT 127\.0\.0\.1:(\d+)/);
+    const result = await runCli([
+      'send',
+      `tls://localhost:${port}`,
+      'sockkit to openssl\n',
+      '--ca',
+      certs.caCert,
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    // -rev answers each line reversed.
+    assert.match(result.stdout.toString(), /lssnepo ot tikkcos/);
+  });
+
+  test('sockkit connect relays both ways with openssl s_server, offering ALPN', async () => {
+    const server = startPeer('openssl', [
+      's_server',
+      '-accept',
+      '127.0.0.1:0',
+      '-cert',
+      certs.server.cert,
+      '-key',
+      certs.server.key,
+      '-naccept',
+      '1',
+      '-alpn',
+      'sockkit/1',
+    ]);
+    peers.push(server);
+    const [, port] = await server.waitFor(/ACCEPT 127\.0\.0\.1:(\d+)/);
+    const client = startPeer(process.execPath, [
+      (await import('../helpers.js')).CLI,
+      '--trace',
+      'connect',
+      `tls://127.0.0.1:${port}`,
+      '--ca',
+      certs.caCert,
+      '--alpn',
+      'sockkit/1',
+    ]);
+    peers.push(client);
+    client.child.stdin?.write('from sockkit\n');
+    await server.waitFor(/from sockkit\n/);
+    server.child.stdin?.write('from openssl\n');
+    await client.waitFor(/from openssl\n/);
+    assert.match(
+      (await client.waitFor(/TLS handshake done: [^\n]*/))[0],
+      /TLSv1\.3, .*peer CN=localhost, ALPN sockkit\/1/,
+    );
+    client.child.stdin?.end();
+    await Promise.all([client.kill(), server.kill()]);
+  });
+});
