@@ -134,6 +134,7 @@ const systemErrors: Record<string, [ErrorCode, string]> = {
   ENOENT: ['ERR_CONNECTION_REFUSED', 'no such socket file'],
   EMSGSIZE: ['ERR_MESSAGE_TOO_LARGE', 'message too long for a datagram'],
   EAFNOSUPPORT: ['ERR_ADDRESS_NOT_AVAILABLE', 'address family not supported'],
+  ENODEV: ['ERR_ADDRESS_NOT_AVAILABLE', 'no such network device (no interface or route for it)'],
   EEXIST: ['ERR_ADDRESS_IN_USE', 'a file that is not a socket is in the way'],
   EINVAL: ['ERR_IO', 'invalid argument'],
 };

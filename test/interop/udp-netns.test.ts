@@ -1,6 +1,6 @@
 /**
  * Broadcast and multicast between network namespaces this test creates: two namespaces joined by
- * a veth pair on 10.203.0.0/24. Traffic goes only to addresses inside them. Needs root (and
+ * a veth pair on 10.203.0.0/24 and fd03::/64. Traffic goes only to addresses inside them. Needs root (and
  * iproute2); skipped with the reason otherwise. Namespaces are removed even when a test fails.
  */
 import assert from 'node:assert/strict';
@@ -58,12 +58,14 @@ describe('broadcast and multicast inside test namespaces', { skip }, () => {
       ip('netns', 'add', nsA);
       ip('netns', 'add', nsB);
       ip('link', 'add', vethA, 'netns', nsA, 'type', 'veth', 'peer', 'name', vethB, 'netns', nsB);
-      for (const [ns, veth, address] of [
-        [nsA, vethA, '10.203.0.1/24'],
-        [nsB, vethB, '10.203.0.2/24'],
+      for (const [ns, veth, address, address6] of [
+        [nsA, vethA, '10.203.0.1/24', 'fd03::1/64'],
+        [nsB, vethB, '10.203.0.2/24', 'fd03::2/64'],
       ] as const) {
         ip('-n', ns, 'link', 'set', 'lo', 'up');
         ip('-n', ns, 'addr', 'add', address, 'broadcast', '10.203.0.255', 'dev', veth);
+        // nodad: usable at once, without waiting for duplicate address detection.
+        ip('-n', ns, 'addr', 'add', address6, 'dev', veth, 'nodad');
         ip('-n', ns, 'link', 'set', veth, 'up');
         // Multicast needs a route to leave (and a device to join on); this link is the only one.
         ip('-n', ns, 'route', 'add', '224.0.0.0/4', 'dev', veth);
@@ -182,5 +184,18 @@ describe('broadcast and multicast inside test namespaces', { skip }, () => {
     await finished(looped);
     await listener.until('looped');
     assert.equal(listener.stdout(), 'looped');
+  });
+
+  test('IPv6 multicast: serve echo joins ff15::1234 on an interface given as ::%NAME; send prints the reply', async () => {
+    const server = await sockkit(
+      nsB,
+      ['serve', 'echo', 'udp://[::]:7013', '--join', 'ff15::1234', '--multicast-interface', `::%${vethB}`],
+      true,
+    );
+    peers.push(server);
+    const client = await sockkit(nsA, ['send', 'udp://[ff15::1234]:7013', 'hello, IPv6 group']);
+    assert.equal(await finished(client), 0, client.stderr());
+    assert.equal(client.stdout(), 'hello, IPv6 group');
+    assert.match(client.stderr(), /reply from \[fd03::2\]:7013/);
   });
 });
