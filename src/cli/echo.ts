@@ -1,6 +1,6 @@
 /** `sockkit echo [URL...]`: the echo server (RFC 862) on any number of listeners. */
 import { Command, Option } from 'commander';
-import { type Service, services } from '../services/index.js';
+import { services } from '../services/index.js';
 import { parseCount } from '../units.js';
 import { durationOption } from './common.js';
 import { withLimitOptions } from './limit-options.js';
@@ -45,7 +45,7 @@ Examples:
       if (options.workers > 1 && !isWorker()) return runWorkers('echo', options.workers, urls);
       if (isWorker()) prepareWorker();
       // The short form of `sockkit serve echo`: one code path for both.
-      await runService('echo', services.echo as Service, urls, options, command);
+      await runService('echo', services.echo, urls, options, command);
     });
   return withLimitOptions(withTlsServerOptions(command));
 }

@@ -24,7 +24,7 @@ export interface Service {
 }
 
 /** services lists the classic simple services, by name. */
-export const services: Readonly<Record<string, Service>> = {
+export const services = {
   echo: {
     name: 'echo',
     rfc: 'RFC 862',
@@ -65,9 +65,12 @@ export const services: Readonly<Record<string, Service>> = {
     stream: timeStream,
     datagram: timeDatagram,
   },
-};
+} as const satisfies Readonly<Record<string, Service>>;
+
+/** ServiceName is the name of one of the simple services. */
+export type ServiceName = keyof typeof services;
 
 /** serviceNamed returns the service called `name`, or undefined. */
 export function serviceNamed(name: string): Service | undefined {
-  return Object.hasOwn(services, name) ? services[name] : undefined;
+  return Object.hasOwn(services, name) ? services[name as ServiceName] : undefined;
 }

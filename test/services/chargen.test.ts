@@ -13,12 +13,12 @@ import {
   chargenStream,
   createChargenDatagram,
 } from '../../src/services/chargen.js';
-import { type Service, services } from '../../src/services/index.js';
+import { services } from '../../src/services/index.js';
 import type { Conn } from '../../src/stream/conn.js';
 import { listen } from '../../src/stream/listen.js';
 import { serveBoth } from './serve-both.js';
 
-const chargen = services.chargen as Service;
+const chargen = services.chargen;
 
 // RFC 864, "TCP Based Character Generator Service", the sample of the popular pattern.
 const rfcSample = [

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { request } from '../../src/datagram/request.js';
 import { daytimeLine } from '../../src/services/daytime.js';
-import { type Service, services } from '../../src/services/index.js';
+import { services } from '../../src/services/index.js';
 import { readAll, serveBoth } from './serve-both.js';
 
-const daytime = services.daytime as Service;
+const daytime = services.daytime;
 const linePattern = /^(\w+day), (\w+) (\d{1,2}), (\d{4}) (\d\d):(\d\d):(\d\d)-UTC\r\n$/;
 
 /** parse reads a daytime line back into a Date, checking its weekday. */

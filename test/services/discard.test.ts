@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { dialPacket } from '../../src/datagram/dial-packet.js';
-import { type Service, services } from '../../src/services/index.js';
+import { services } from '../../src/services/index.js';
 import { readAll, serveBoth } from './serve-both.js';
 
-const discard = services.discard as Service;
+const discard = services.discard;
 
 test('over TCP everything sent is read and nothing comes back; the server closes after the client', async () => {
   const running = await serveBoth(discard);

@@ -33,7 +33,7 @@ test('decodeTime picks the era nearest the clock, so post-2036 replies decode to
 });
 
 test('over TCP the server sends exactly 4 bytes, within a second of the clock, then closes', async () => {
-  const running = await serveBoth(services.time as (typeof services)['time']);
+  const running = await serveBoth(services.time);
   try {
     const reply = await readAll(running.tcp);
     assert.equal(reply.length, 4);
@@ -44,7 +44,7 @@ test('over TCP the server sends exactly 4 bytes, within a second of the clock, t
 });
 
 test('over UDP any datagram, even an empty one, gets the same 4 bytes back', async () => {
-  const running = await serveBoth(services.time as (typeof services)['time']);
+  const running = await serveBoth(services.time);
   try {
     for (const ask of ['', 'what time is it?']) {
       const { data } = await request(running.udp, ask);
