@@ -67,7 +67,7 @@ export {
 export { daytimeDatagram, daytimeLine, daytimeStream } from './services/daytime.js';
 export { discardDatagram, discardStream } from './services/discard.js';
 export { echoDatagram, echoStream } from './services/echo.js';
-export { type Service, serviceNamed, services } from './services/index.js';
+export { type Service, type ServiceName, serviceNamed, services } from './services/index.js';
 export { decodeTime, encodeTime, timeDatagram, timeStream } from './services/time.js';
 export { Conn, type ConnInit } from './stream/conn.js';
 export { type DialOptions, dial } from './stream/dial.js';
