@@ -118,13 +118,15 @@ export class PacketConn implements AsyncIterable<Datagram> {
   /**
    * write sends `data` as one datagram to `peer` (or to the connected peer) without waiting.
    * Throws SockkitError `ERR_MESSAGE_TOO_LARGE` at once when `data` exceeds what one datagram can
-   * carry; a datagram is never truncated. Send failures are reported like socket errors.
+   * carry; a datagram is never truncated. Send failures are reported like socket errors; on a
+   * closed socket, or past `sendQueueLimit`, the datagram is dropped and counted in `dropped`.
    */
   write(data: Uint8Array | string, peer?: Peer): void {
     const size = byteSize(data);
     const family = this.#family(peer);
     if (size > maxDatagramSize(family)) throw tooLarge('send', this.#destinationUrl(peer), size, family);
-    if (this.socket.getSendQueueCount() >= this.#sendQueueLimit) {
+    // Closed (a server stopping), or the kernel is not keeping up: drop, as UDP may, and count it.
+    if (this.#isClosed || this.socket.getSendQueueCount() >= this.#sendQueueLimit) {
       this.dropped += 1;
       return;
     }

@@ -238,3 +238,10 @@ test('a sender that outruns the kernel loses datagrams past sendQueueLimit inste
     await conn.close();
   }
 });
+
+test('write on a closed socket drops the datagram instead of throwing', async () => {
+  const conn = await listenPacket(parseAddress('udp://127.0.0.1:0'));
+  await conn.close();
+  conn.write('too late', { address: '127.0.0.1', port: 9 });
+  assert.equal(conn.dropped, 1);
+});
