@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseAddress } from '../../src/address.js';
+import { packetOptionsOf } from '../../src/cli/packet-flags.js';
+import { UsageError } from '../../src/errors.js';
+
+test('datagram flags become PacketOptions for a udp:// address', () => {
+  const options = packetOptionsOf('listen', parseAddress('udp://0.0.0.0:5000'), {
+    broadcast: true,
+    join: ['239.1.2.3', 'ff15::1'],
+    multicastTtl: 4,
+    multicastLoopback: false,
+    multicastInterface: '10.0.0.1',
+  });
+  assert.deepEqual(options, {
+    broadcast: true,
+    join: ['239.1.2.3', 'ff15::1'],
+    multicastTtl: 4,
+    multicastLoopback: false,
+    multicastInterface: '10.0.0.1',
+  });
+});
+
+test('datagram flags on a stream address are a usage error listing every flag given', () => {
+  assert.throws(
+    () => packetOptionsOf('listen', parseAddress('tcp://127.0.0.1:0'), { broadcast: true, multicastTtl: 2 }),
+    (err: unknown) =>
+      err instanceof UsageError &&
+      err.message === 'listen: --broadcast, --multicast-ttl: only for udp:// addresses',
+  );
+  assert.deepEqual(packetOptionsOf('listen', parseAddress('tcp://127.0.0.1:0'), {}), {});
+});
+
+test('a group that is not multicast is caught while the flags are read', () => {
+  assert.throws(() => packetOptionsOf('send', parseAddress('udp://127.0.0.1:7'), { join: ['127.0.0.1'] }), {
+    code: 'ERR_USAGE',
+  });
+});
