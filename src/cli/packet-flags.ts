@@ -6,7 +6,7 @@ import { type Command, Option } from 'commander';
 import type { SocketAddress } from '../address.js';
 import { checkPacketOptions, type PacketOptions } from '../datagram/socket-options.js';
 import { UsageError } from '../errors.js';
-import { parseCount } from '../units.js';
+import { parseCount, parseSize } from '../units.js';
 
 /** PacketFlags are the parsed datagram flags. */
 export interface PacketFlags {
@@ -15,9 +15,13 @@ export interface PacketFlags {
   multicastTtl?: number;
   multicastLoopback?: boolean;
   multicastInterface?: string;
+  receiveBuffer?: number;
 }
 
-/** addPacketFlags adds `--broadcast`, `--join`, `--multicast-ttl`, `--[no-]multicast-loopback` and `--multicast-interface` to `command`. */
+/**
+ * addPacketFlags adds `--broadcast`, `--join`, `--multicast-ttl`, `--[no-]multicast-loopback`,
+ * `--multicast-interface` and `--receive-buffer` to `command`.
+ */
 export function addPacketFlags(command: Command): Command {
   return command
     .option('--broadcast', 'udp: allow sending to broadcast addresses (SO_BROADCAST)')
@@ -33,7 +37,13 @@ export function addPacketFlags(command: Command): Command {
     )
     .option('--multicast-loopback', 'udp: deliver our own multicast datagrams to this host too (default)')
     .option('--no-multicast-loopback', 'udp: do not deliver our own multicast datagrams to this host')
-    .option('--multicast-interface <ip>', 'udp: the local interface address for multicast');
+    .option('--multicast-interface <ip>', 'udp: the local interface address for multicast')
+    .addOption(
+      new Option(
+        '--receive-buffer <size>',
+        'udp: the kernel receive buffer (SO_RCVBUF), e.g. 4MiB',
+      ).argParser((value) => parseSize(value, '--receive-buffer')),
+    );
 }
 
 /**
@@ -47,6 +57,7 @@ export function packetOptionsOf(op: string, address: SocketAddress, flags: Packe
     flags.multicastTtl !== undefined ? '--multicast-ttl' : '',
     flags.multicastLoopback !== undefined ? '--multicast-loopback' : '',
     flags.multicastInterface !== undefined ? '--multicast-interface' : '',
+    flags.receiveBuffer !== undefined ? '--receive-buffer' : '',
   ].filter(Boolean);
   if (address.scheme !== 'udp') {
     if (given.length > 0) throw new UsageError(op, `${given.join(', ')}: only for udp:// addresses`);
@@ -58,6 +69,7 @@ export function packetOptionsOf(op: string, address: SocketAddress, flags: Packe
     multicastTtl: flags.multicastTtl,
     multicastLoopback: flags.multicastLoopback,
     multicastInterface: flags.multicastInterface,
+    receiveBufferSize: flags.receiveBuffer,
   };
   checkPacketOptions(op, options);
   return options;

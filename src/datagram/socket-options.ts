@@ -27,6 +27,14 @@ export interface PacketOptions {
   readonly multicastTtl?: number | undefined;
   /** Whether this host's own sockets receive the multicast datagrams it sends. The kernel's default is yes. */
   readonly multicastLoopback?: boolean | undefined;
+  /**
+   * SO_RCVBUF in bytes: what the kernel holds for this socket before it drops arrivals. The default
+   * (net.core.rmem_default, often 208 KiB) holds only three 64 KiB datagrams; Linux doubles the value
+   * asked and caps it at net.core.rmem_max.
+   */
+  readonly receiveBufferSize?: number | undefined;
+  /** SO_SNDBUF in bytes (Linux doubles it and caps it at net.core.wmem_max). */
+  readonly sendBufferSize?: number | undefined;
   /** Datagrams held for a reader that has not caught up, before new ones are dropped. Default 4096. */
   readonly queueLimit?: number | undefined;
   /** Sends the kernel has not taken yet, before new ones are dropped. Default 1024. */
@@ -73,6 +81,8 @@ export function createPacketSocket(family: 4 | 6, options: PacketOptions): Socke
     type: family === 4 ? 'udp4' : 'udp6',
     reuseAddr: options.reuseAddress ?? (options.join?.length ?? 0) > 0,
     ipv6Only: options.ipv6Only ?? false,
+    ...(options.receiveBufferSize === undefined ? {} : { recvBufferSize: options.receiveBufferSize }),
+    ...(options.sendBufferSize === undefined ? {} : { sendBufferSize: options.sendBufferSize }),
   });
 }
 
@@ -94,6 +104,12 @@ export function bindSocket(socket: Socket, host: string | undefined, port: numbe
  */
 export function configureSocket(socket: Socket, options: PacketOptions): string[] {
   const notes: string[] = [];
+  if (options.receiveBufferSize !== undefined) {
+    notes.push(`receive buffer ${socket.getRecvBufferSize()} bytes (SO_RCVBUF, as the kernel reports it)`);
+  }
+  if (options.sendBufferSize !== undefined) {
+    notes.push(`send buffer ${socket.getSendBufferSize()} bytes (SO_SNDBUF, as the kernel reports it)`);
+  }
   if (options.broadcast) {
     socket.setBroadcast(true);
     notes.push('broadcast enabled (SO_BROADCAST)');

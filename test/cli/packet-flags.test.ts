@@ -11,6 +11,7 @@ test('datagram flags become PacketOptions for a udp:// address', () => {
     multicastTtl: 4,
     multicastLoopback: false,
     multicastInterface: '10.0.0.1',
+    receiveBuffer: 4_194_304,
   });
   assert.deepEqual(options, {
     broadcast: true,
@@ -18,6 +19,7 @@ test('datagram flags become PacketOptions for a udp:// address', () => {
     multicastTtl: 4,
     multicastLoopback: false,
     multicastInterface: '10.0.0.1',
+    receiveBufferSize: 4_194_304,
   });
 });
 

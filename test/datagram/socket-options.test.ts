@@ -59,3 +59,16 @@ test('joining an IPv6 group on an IPv4 socket fails with one line naming the add
     },
   );
 });
+
+test('receive and send buffer sizes reach the kernel (Linux reports them doubled)', async () => {
+  const conn = await listenPacket(parseAddress('udp://127.0.0.1:0'), {
+    receiveBufferSize: 65_536,
+    sendBufferSize: 32_768,
+  });
+  try {
+    assert.equal(conn.socket.getRecvBufferSize(), 131_072);
+    assert.equal(conn.socket.getSendBufferSize(), 65_536);
+  } finally {
+    await conn.close();
+  }
+});
