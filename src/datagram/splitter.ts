@@ -23,6 +23,7 @@ export class DatagramSplitter {
 
   /** push takes the next chunk of the stream and returns the datagrams it completes, in order. */
   push(chunk: Buffer): Buffer[] {
+    if (chunk.length === 0) return [];
     if (!this.#lines) return this.#cut(chunk);
     const out: Buffer[] = [];
     let data = this.#pending.length > 0 ? Buffer.concat([this.#pending, chunk]) : chunk;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { DatagramSplitter } from '../../src/datagram/splitter.js';
 
 const text = (buffers: Buffer[]): string[] => buffers.map((b) => b.toString());
@@ -38,4 +39,27 @@ test('in line mode a line longer than a datagram goes out in full datagrams, the
 
 test('a splitter needs a positive maximum', () => {
   assert.throws(() => new DatagramSplitter(0), RangeError);
+});
+
+test('for any input and any chunking, the datagrams concatenate to the input and none exceeds the limit', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 12 }),
+      fc.integer({ min: 1, max: 20 }),
+      fc.boolean(),
+      (chunks, max, lines) => {
+        const splitter = new DatagramSplitter(max, lines);
+        const out = [...chunks.flatMap((c) => splitter.push(Buffer.from(c))), ...splitter.end()];
+        assert.ok(Buffer.concat(out).equals(Buffer.concat(chunks.map((c) => Buffer.from(c)))));
+        for (const datagram of out) assert.ok(datagram.length > 0 && datagram.length <= max);
+        if (lines) {
+          // Every datagram but the last ends a line or is full: a line is never cut short.
+          for (const datagram of out.slice(0, -1)) {
+            assert.ok(datagram.at(-1) === 0x0a || datagram.length === max);
+          }
+        }
+      },
+    ),
+    { numRuns: 300 },
+  );
 });
