@@ -44,10 +44,14 @@ export function relay(
     conn.socket.once('end', () => {
       if (options.stopOnPeerClose) conn.close();
     });
+    // Whoever read our output has gone (`sockkit connect ... | head`): stop, as netcat does, quietly.
+    const onOutputError = (): void => conn.close();
+    output.once('error', onOutputError);
     conn.socket.once('close', () => {
       input.off('data', onInput);
       input.off('end', onInputEnd);
       input.pause();
+      output.off('error', onOutputError);
       if (conn.error) reject(conn.error);
       else resolve();
     });

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { hostPort, runCli, startCli, tempDir } from '../helpers.js';
+import { promisify } from 'node:util';
+import { CLI, hostPort, runCli, startCli, tempDir } from '../helpers.js';
 
+const run = promisify(execFile);
 const dir = tempDir();
 after(() => dir.remove());
 
@@ -106,6 +109,14 @@ describe('sockkit connect', () => {
     assert.equal(result.stdout.toString(), 'got 1000 bytes\n');
     counting.close();
   });
+  test('stops quietly when whoever reads its stdout goes away (| head)', async () => {
+    const server = await startCli(['echo', 'tcp://127.0.0.1:0']);
+    const pipeline = `head -c 4000000 /dev/zero | "${process.execPath}" "${CLI}" connect ${server.urls[0]} | head -c 10 | wc -c; echo "exit \${PIPESTATUS[1]}" >&2`;
+    const { stdout, stderr } = await run('bash', ['-c', pipeline]);
+    assert.equal(stdout.trim(), '10');
+    assert.equal(stderr, 'exit 0\n', 'no stack trace, exit 0');
+    await server.stop();
+  });
 });
 
 describe('sockkit listen', () => {
@@ -126,7 +137,7 @@ describe('sockkit listen', () => {
   });
 
   test('--keep-open serves client after client until stopped', async () => {
-    const server = await startCli(['listen', 'unix:' + join(dir.path, 'listen.sock'), '--keep-open']);
+    const server = await startCli(['listen', `unix:${join(dir.path, 'listen.sock')}`, '--keep-open']);
     for (const word of ['one', 'two', 'three']) {
       const client = connect({ path: join(dir.path, 'listen.sock') });
       client.end(`${word}\n`);

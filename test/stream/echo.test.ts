@@ -81,9 +81,9 @@ describe('the echo server', () => {
         return reading;
       }),
     );
-    echoes.forEach((echo, i) =>
-      assert.ok(echo.equals(payloads[i] as Buffer), `client ${i} got different bytes`),
-    );
+    for (const [i, echo] of echoes.entries()) {
+      assert.ok(echo.equals(payloads[i] as Buffer), `client ${i} got different bytes`);
+    }
     const summary = await server.stop();
     assert.equal(summary.connections, clients);
   });
