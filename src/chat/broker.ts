@@ -81,6 +81,7 @@ export class Broker {
   readonly #byNick = new Map<string, ChatClient>();
   readonly #rooms = new Map<string, Set<ChatClient>>();
   #guests = 0;
+  #closing: Promise<void> | undefined;
 
   private constructor(options: BrokerOptions) {
     this.hub = options.hub ?? new MemoryHub();
@@ -116,19 +117,28 @@ export class Broker {
       peer.close(`* server full (${this.maxClients} clients); try again later`);
       return undefined;
     }
-    const wanted = nick && (await this.hub.claimNick(nick)) ? nick : undefined;
-    const client = new ChatClient(
-      peer,
-      wanted ?? (await this.#guestNick()),
-      new FloodControl(this.#floodRate, this.#floodBurst),
-    );
+    let wanted: string | undefined;
+    let given: string;
+    try {
+      wanted = nick && (await this.hub.claimNick(nick)) ? nick : undefined;
+      given = wanted ?? (await this.#guestNick());
+    } catch (err) {
+      this.#log?.(`${peer.label} turned away: ${reasonOf(err)}`);
+      peer.close(`* error: the chat is unavailable (${reasonOf(err)})`);
+      return undefined;
+    }
+    const client = new ChatClient(peer, given, new FloodControl(this.#floodRate, this.#floodBurst));
     this.#clients.add(client);
     this.#byNick.set(client.nick.toLowerCase(), client);
     this.stats.connections += 1;
     this.#log?.(`${client.nick} connected from ${peer.label}`);
     if (nick && !wanted) peer.send(`* nick ${nick} is taken; you are ${client.nick}`);
     peer.send(`* welcome, ${client.nick}! /help lists the commands`);
-    await this.#enter(client, this.room);
+    try {
+      await this.#enter(client, this.room);
+    } catch (err) {
+      peer.send(`* error: ${reasonOf(err)}`);
+    }
     return client;
   }
 
@@ -138,8 +148,13 @@ export class Broker {
    */
   async handle(client: ChatClient, line: string): Promise<'quit' | undefined> {
     if (client.left) return 'quit';
-    const command = parseCommand(line);
-    return this.#run(client, command);
+    try {
+      return await this.#run(client, parseCommand(line));
+    } catch (err) {
+      // The hub failed (Redis unreachable): tell the client; the connection itself is fine.
+      client.peer.send(`* error: ${reasonOf(err)}; try again`);
+      return undefined;
+    }
   }
 
   /** disconnect removes `client` and tells its room why it left. Calling it again does nothing. */
@@ -149,17 +164,24 @@ export class Broker {
     this.#clients.delete(client);
     this.#byNick.delete(client.nick.toLowerCase());
     this.#log?.(`${client.nick} disconnected${reason ? `: ${reason}` : ''}`);
-    if (client.room) await this.#exit(client, reason);
-    await this.hub.releaseNick(client.nick);
+    try {
+      if (client.room) await this.#exit(client, reason);
+      await this.hub.releaseNick(client.nick);
+    } catch (err) {
+      this.#log?.(`${client.nick}: could not record the departure: ${reasonOf(err)}`);
+    }
   }
 
   /** close disconnects every client with `reason` and closes the hub. */
-  async close(reason = 'server shutting down'): Promise<void> {
-    for (const client of [...this.#clients]) {
-      client.peer.close(`* ${reason}`);
-      await this.disconnect(client, reason);
-    }
-    await this.hub.close();
+  close(reason = 'server shutting down'): Promise<void> {
+    this.#closing ??= (async () => {
+      for (const client of [...this.#clients]) {
+        client.peer.close(`* ${reason}`);
+        await this.disconnect(client, reason);
+      }
+      await this.hub.close();
+    })();
+    return this.#closing;
   }
 
   async #run(client: ChatClient, command: ChatCommand): Promise<'quit' | undefined> {
@@ -320,4 +342,8 @@ export class Broker {
     this.stats.delivered += 1;
     client.peer.send(line);
   }
+}
+
+function reasonOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

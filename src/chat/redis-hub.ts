@@ -39,15 +39,24 @@ export class RedisHub implements Hub {
    * SockkitError (`connect redis://…: connection refused`) when Redis cannot be reached.
    */
   static async connect(url: string, options: RedisHubOptions = {}): Promise<RedisHub> {
+    // Until both connections are up, a failure is final (the CLI reports it and exits); after
+    // that, ioredis reconnects by itself with a growing delay, and its errors are not thrown.
+    let started = false;
+    let firstError: NodeJS.ErrnoException | undefined;
     const open = (): Redis => {
       const settings = {
         lazyConnect: true,
         connectTimeout: options.timeout ?? 5000,
         maxRetriesPerRequest: 3,
+        retryStrategy: (times: number) => (started ? Math.min(times * 200, 2000) : null),
       };
-      return url.startsWith('unix:')
+      const redis = url.startsWith('unix:')
         ? new Redis({ ...settings, path: url.replace(/^unix:(\/\/)?/, '') })
         : new Redis(url, settings);
+      redis.on('error', (err: NodeJS.ErrnoException) => {
+        firstError ??= err;
+      });
+      return redis;
     };
     const commands = open();
     const events = open();
@@ -56,18 +65,16 @@ export class RedisHub implements Hub {
     } catch (err) {
       commands.disconnect();
       events.disconnect();
-      const cause = err as NodeJS.ErrnoException;
+      const cause = firstError ?? (err as NodeJS.ErrnoException);
       const reason =
         cause.code === 'ECONNREFUSED'
           ? 'connection refused'
           : cause.code === 'ENOENT'
             ? 'no such socket file'
             : (cause.message ?? String(err));
-      throw new SockkitError('ERR_CONNECTION_REFUSED', 'connect', url, `redis: ${reason}`, { cause: err });
+      throw new SockkitError('ERR_CONNECTION_REFUSED', 'connect', url, `redis: ${reason}`, { cause });
     }
-    // After start, ioredis reconnects by itself; its errors are reported, not thrown.
-    commands.on('error', () => {});
-    events.on('error', () => {});
+    started = true;
     return new RedisHub(commands, events, options.prefix ?? 'sockkit:chat:');
   }
 
@@ -134,5 +141,6 @@ export class RedisHub implements Hub {
   async close(): Promise<void> {
     this.#events.disconnect();
     await this.#commands.quit().catch(() => undefined);
+    this.#commands.disconnect();
   }
 }
