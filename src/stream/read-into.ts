@@ -19,10 +19,12 @@ interface PrivateFields {
 
 /**
  * readInto switches a plain TCP or Unix socket to Node's `onread` mode: each read lands in a
- * fresh buffer that the socket passes to `onRead` directly, with no 'data' event, no readable
- * queue, and no 64 KiB allocation per read. Buffers start at MIN_READ bytes and double (up to
- * MAX_READ) while reads fill them, so an idle connection holds a small one and a bulk stream
- * reads in large ones. Every read gets its own buffer, so `onRead` may keep or write it.
+ * buffer that the socket passes to `onRead` directly, with no 'data' event, no readable queue,
+ * and no fresh 64 KiB allocation per read. The buffer is reused for the next read unless a write
+ * on this socket still holds it (the echo case: `onRead` may write `buffer` to this same socket);
+ * anything else `onRead` wants to keep, it must copy. Buffers start at MIN_READ bytes and double
+ * (up to MAX_READ) while reads fill them, so an idle connection holds a small one and a bulk
+ * stream reads in large ones.
  *
  * Node offers `onread` only to `net.connect`; for an accepted socket this sets the same fields
  * that option sets. It must be called before the socket has read anything. It returns false, and
@@ -41,16 +43,22 @@ export function readInto(socket: Socket, onRead: ReadHandler): boolean {
   const kBufferGen = symbols.get('kBufferGen');
   if (!kBuffer || !kBufferCb || !kBufferGen || fields[kBuffer] !== null) return false;
   let size = MIN_READ;
-  const first = Buffer.allocUnsafe(size);
+  let current = Buffer.allocUnsafe(size);
+  let reusable = false;
   fields[kBufferCb] = (length: number, buffer: Buffer): boolean => {
     // Grow while reads fill the buffer; shrink when they use little of it.
     if (length === buffer.length && size < MAX_READ) size *= 2;
     else if (length < size >>> 3 && size > MIN_READ) size >>>= 1;
     onRead(length, buffer);
+    // A write that did not complete at once still points into the buffer: the next read needs another.
+    reusable = socket.writableLength === 0;
     return true;
   };
-  fields[kBufferGen] = () => Buffer.allocUnsafe(size);
-  fields[kBuffer] = first;
-  handle.useUserBuffer(first);
+  fields[kBufferGen] = (): Buffer => {
+    if (!reusable || current.length !== size) current = Buffer.allocUnsafe(size);
+    return current;
+  };
+  fields[kBuffer] = current;
+  handle.useUserBuffer(current);
   return true;
 }
