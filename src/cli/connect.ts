@@ -3,11 +3,14 @@ import { Command, Option } from 'commander';
 import { dial } from '../stream/dial.js';
 import { relay } from '../stream/relay.js';
 import { addressArg, durationOption, tracerFor } from './common.js';
+import { codecOf, type FrameFlags, relayFramed, withFrameOptions } from './frame-option.js';
 import { type TlsClientFlags, tlsClientTransport, withTlsClientOptions } from './tls-options.js';
 import { addUdpConnectFlags, connectUdp } from './udp-relay.js';
 
+type ConnectFlags = { timeout?: number } & TlsClientFlags & FrameFlags;
+
 export function connectCommand(): Command {
-  return addUdpConnectFlags(withTlsClientOptions(new Command('connect')))
+  return withFrameOptions(addUdpConnectFlags(withTlsClientOptions(new Command('connect'))))
     .summary('connect and relay stdin/stdout (like nc)')
     .description(
       'Connect to URL, then copy stdin to the socket and the socket to stdout, byte for byte.\n' +
@@ -32,8 +35,9 @@ Examples:
   sockkit connect udp://127.0.0.1:7                  # UDP: each line typed is one datagram
   printf 'a\\nb\\n' | sockkit connect udp://[::1]:7 --lines --linger 2s   # two datagrams, 2s for replies`,
     )
-    .action(async (url: string, options: { timeout?: number } & TlsClientFlags, command: Command) => {
+    .action(async (url: string, options: ConnectFlags, command: Command) => {
       const address = addressArg('connect', url, ['tcp', 'unix', 'tls', 'udp']);
+      const codec = codecOf(options, address, 'connect');
       if (address.scheme === 'udp') return connectUdp(address, command);
       const transport = tlsClientTransport(options, address);
       const conn = await dial(address, {
@@ -41,6 +45,8 @@ Examples:
         trace: tracerFor(command, 'client'),
         transport,
       });
-      await relay(conn, process.stdin, process.stdout, { stopOnPeerClose: process.stdin.isTTY === true });
+      const stopOnPeerClose = process.stdin.isTTY === true;
+      if (codec) return relayFramed(conn, codec, process.stdin, process.stdout, { stopOnPeerClose });
+      await relay(conn, process.stdin, process.stdout, { stopOnPeerClose });
     });
 }

@@ -3,11 +3,12 @@ import { Command, Option } from 'commander';
 import { formatAddress } from '../address.js';
 import { dial, withDeadline } from '../stream/dial.js';
 import { addressArg, durationOption, tracerFor } from './common.js';
+import { codecOf, type FrameFlags, sendFramed, withFrameOptions } from './frame-option.js';
 import { type TlsClientFlags, tlsClientTransport, withTlsClientOptions } from './tls-options.js';
 import { addUdpSendFlags, sendUdp, udpSendOptionsOf } from './udp-send.js';
 
 export function sendCommand(): Command {
-  return withTlsClientOptions(addUdpSendFlags(new Command('send')))
+  return withFrameOptions(withTlsClientOptions(addUdpSendFlags(new Command('send'))))
     .summary('send one message and print the reply')
     .description(
       'Connect to URL, send MESSAGE, half-close (so the server sees EOF), print everything the\n' +
@@ -37,6 +38,7 @@ Examples:
     )
     .action(async (url: string, message: string, options: SendFlags, command: Command) => {
       const address = addressArg('send', url, ['tcp', 'unix', 'udp', 'tls']);
+      const codec = codecOf(options, address, 'send');
       if (address.scheme === 'udp')
         return sendUdp(address, message, udpSendOptionsOf(options, command), command);
       const deadline = Date.now() + options.timeout;
@@ -47,6 +49,7 @@ Examples:
         transport,
       });
       const exchange = async (): Promise<void> => {
+        if (codec) return sendFramed(conn, codec, message, process.stdout);
         await conn.send(message);
         await conn.closeWrite();
         let last: Buffer | undefined;
@@ -66,4 +69,4 @@ Examples:
     });
 }
 
-type SendFlags = { timeout: number } & TlsClientFlags;
+type SendFlags = { timeout: number } & TlsClientFlags & FrameFlags;

@@ -1,0 +1,119 @@
+/**
+ * `--frame line|len8|len16|len32|varint` for stream clients (`send`, `connect`, `bench`): speak to
+ * a service that frames its messages, one frame per message or per line typed, and print each
+ * frame received on a line of its own.
+ */
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { type Command, Option } from 'commander';
+import type { SocketAddress } from '../address.js';
+import { UsageError } from '../errors.js';
+import type { Codec } from '../framing/codec.js';
+import { codecFor, FRAME_NAMES, type FrameName } from '../framing/frame-names.js';
+import { FramedConn } from '../framing/framed-conn.js';
+import type { Conn } from '../stream/conn.js';
+import { parseSize } from '../units.js';
+
+/** FrameFlags are the parsed framing flags. */
+export interface FrameFlags {
+  frame?: FrameName;
+  maxFrame?: number;
+}
+
+/** withFrameOptions adds `--frame` and `--max-frame` to a stream client command. */
+export function withFrameOptions(command: Command, usage = command.name()): Command {
+  return command
+    .addOption(
+      new Option(
+        '--frame <framing>',
+        'frame messages: a line, or a 1/2/4-byte big-endian or varint length prefix',
+      ).choices(FRAME_NAMES),
+    )
+    .addOption(
+      new Option(
+        '--max-frame <size>',
+        'with --frame: the largest frame accepted or sent (default 64KiB; len8: 255)',
+      ).argParser((value) => parseSize(value, '--max-frame')),
+    )
+    .addHelpText(
+      'after',
+      `
+Framing examples (docs/framing.md):
+  sockkit ${usage} tcp://127.0.0.1:9000 --frame len16 ${usage === 'send' ? "'hello'   # sends 00 05 h e l l o" : '  # each line typed is one frame'}
+  sockkit ${usage} tcp://127.0.0.1:9000 --frame varint --max-frame 1MiB${usage === 'send' ? " 'hi'" : ''}`,
+    );
+}
+
+/**
+ * codecOf returns the codec `--frame` asks for, or undefined without it. Throws UsageError for
+ * `--frame` on a datagram address (datagrams keep their own boundaries) or a `--max-frame` the
+ * framing cannot express.
+ */
+export function codecOf(flags: FrameFlags, address: SocketAddress, op: string): Codec | undefined {
+  if (flags.frame === undefined) {
+    if (flags.maxFrame !== undefined) throw new UsageError(op, '--max-frame needs --frame');
+    return undefined;
+  }
+  if (address.scheme === 'udp') {
+    throw new UsageError(op, '--frame is for stream sockets; a UDP datagram is already one message');
+  }
+  try {
+    return codecFor(flags.frame, { maxFrameSize: flags.maxFrame });
+  } catch (err) {
+    throw new UsageError('--max-frame', err instanceof Error ? err.message : String(err));
+  }
+}
+
+/**
+ * sendFramed sends `message` as one frame, half-closes, and writes each frame received to
+ * `output` followed by a newline, until the server closes. Rejects with the read error (a frame
+ * over the maximum, a frame cut short) if the server's bytes do not frame.
+ */
+export async function sendFramed(conn: Conn, codec: Codec, message: string, output: Writable): Promise<void> {
+  const framed = new FramedConn(conn, codec);
+  await framed.send(message);
+  await framed.closeWrite();
+  for await (const frame of framed) await writeLine(output, frame);
+}
+
+/**
+ * relayFramed sends each line of `input` as one frame and writes each frame received to
+ * `output` on a line of its own, with backpressure both ways. The end of `input` half-closes the
+ * connection; it resolves once the server has closed too (or at once when it closes, with
+ * `stopOnPeerClose`).
+ */
+export async function relayFramed(
+  conn: Conn,
+  codec: Codec,
+  input: Readable,
+  output: Writable,
+  options: { stopOnPeerClose?: boolean } = {},
+): Promise<void> {
+  const framed = new FramedConn(conn, codec);
+  const lines = createInterface({ input, terminal: false });
+  lines.on('line', (line) => {
+    if (conn.socket.destroyed) return;
+    if (!framed.write(line)) {
+      lines.pause();
+      conn.socket.once('drain', () => lines.resume());
+    }
+  });
+  const inputDone = new Promise<void>((resolve) => lines.once('close', () => resolve()));
+  lines.once('close', () => void framed.closeWrite());
+  try {
+    for await (const frame of framed) await writeLine(output, frame);
+  } finally {
+    // The server is done sending. Interactive use stops here; a script's input, if the server
+    // only half-closed, is still sent to the end.
+    if (options.stopOnPeerClose || conn.socket.destroyed) lines.close();
+  }
+  await inputDone;
+  await framed.closeWrite();
+  conn.close();
+  await conn.closed;
+}
+
+function writeLine(output: Writable, frame: Buffer): Promise<void> | undefined {
+  const more = output.write(Buffer.concat([frame, Buffer.from('\n')]));
+  return more ? undefined : new Promise((resolve) => output.once('drain', () => resolve()));
+}
