@@ -13,6 +13,13 @@ export {
   type UnixAddress,
 } from './address.js';
 export { type BenchOptions, type BenchReport, bench, type IntervalReport } from './bench/bench.js';
+export { Broker, type BrokerOptions, type BrokerStats, ChatClient, type ChatPeer } from './chat/broker.js';
+export { type ChatCommand, isValidNick, normalizeRoom, parseCommand } from './chat/commands.js';
+export { FloodControl } from './chat/flood-control.js';
+export { type ChatEvent, type Hub, MemoryHub, type RoomInfo } from './chat/hub.js';
+export { type ChatLimits, serveChatLines } from './chat/line-session.js';
+export { RedisHub, type RedisHubOptions } from './chat/redis-hub.js';
+export { type ChatWeb, serveChatWeb } from './chat/web.js';
 export {
   type DialPacketOptions,
   dialPacket,
@@ -42,11 +49,20 @@ export {
   AbortError,
   AddressError,
   type ErrorCode,
+  FrameTooLargeError,
   fromSystemError,
   SockkitError,
   TimeoutError,
   UsageError,
 } from './errors.js';
+export { type Codec, type Decoded, toBytes } from './framing/codec.js';
+export { Deframer } from './framing/deframer.js';
+export { DEFAULT_MAX_FRAME_SIZE, type DelimiterOptions, delimiterCodec } from './framing/delimiter.js';
+export { codecFor, FRAME_NAMES, type FrameName, isFrameName } from './framing/frame-names.js';
+export { FramedConn, type FramedConnOptions } from './framing/framed-conn.js';
+export { type LengthPrefix, type LengthPrefixOptions, lengthPrefixCodec } from './framing/length-prefix.js';
+export { type LineOptions, lineCodec } from './framing/line.js';
+export { decodeVarint, encodeVarint, MAX_VARINT_BYTES } from './framing/varint.js';
 export { type ResolvedHost, resolveHost } from './resolve.js';
 export { AccessRules, type Cidr, parseCidr } from './security/access.js';
 export { type Certificate, certificateFingerprint, selfSignedCertificate } from './security/certificate.js';
