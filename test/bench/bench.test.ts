@@ -183,3 +183,55 @@ describe('sockkit bench catches faults', () => {
     assert.match(usage.stderr, /--size for udp/);
   });
 });
+
+describe('sockkit bench against sockkit echo over udp and tls', () => {
+  test('a udp run against sockkit echo loses, repeats and reorders nothing', async () => {
+    const echo = await startCli(['echo', 'udp://127.0.0.1:0']);
+    try {
+      const result = await runCli([
+        'bench',
+        echo.urls[0] as string,
+        '-c',
+        '4',
+        '-d',
+        '2',
+        '-t',
+        '700ms',
+        '--json',
+      ]);
+      assert.equal(result.code, 0, result.stderr);
+      const { summary } = summaryOf(result.stdout);
+      assert.ok(summary.messages > 0);
+      assert.deepEqual([summary.mismatches, summary.lost, summary.duplicated, summary.errors], [0, 0, 0, 0]);
+    } finally {
+      await echo.stop();
+    }
+  });
+
+  test('tls needs --insecure for a self-signed server, then checks every byte and counts handshakes', async () => {
+    const echo = await startCli(['echo', 'tls://127.0.0.1:0', '--self-signed']);
+    try {
+      const url = echo.urls[0] as string;
+      const refused = await runCli(['bench', url, '-t', '300ms']);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /^sockkit: connect tls:\/\/127\.0\.0\.1:\d+: TLS: .*--insecure/m);
+      const result = await runCli([
+        'bench',
+        url,
+        '-c',
+        '2',
+        '--insecure',
+        '--reconnect',
+        '-t',
+        '700ms',
+        '--json',
+      ]);
+      assert.equal(result.code, 0, result.stderr);
+      const { summary } = summaryOf(result.stdout);
+      assert.ok(summary.connections_per_second > 0);
+      assert.equal(summary.mismatches, 0);
+    } finally {
+      await echo.stop();
+    }
+  });
+});

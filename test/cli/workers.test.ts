@@ -1,0 +1,27 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { runCli, startCli } from '../helpers.js';
+
+test('echo --workers 2 prints one listening line, serves on the shared port, and stops both workers on SIGINT', async () => {
+  const server = await startCli(['echo', 'tcp://127.0.0.1:0', '--workers', '2']);
+  const url = server.urls[0] as string;
+  const bench = await runCli(['bench', url, '-c', '8', '-t', '500ms', '--json']);
+  assert.equal(bench.code, 0, bench.stderr);
+  const summary = JSON.parse(bench.stdout.toString().trim().split('\n').pop() as string);
+  assert.ok(summary.messages > 0);
+  assert.equal(summary.mismatches, 0);
+  const result = await server.stop('SIGINT');
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stderr.match(/^listening on /gm)?.length, 1, result.stderr);
+  assert.match(result.stderr, /^sockkit: worker 1: served \d+ connections/m);
+  assert.match(result.stderr, /^sockkit: worker 2: served \d+ connections/m);
+});
+
+test('echo --workers refuses a listener it cannot share, as a usage error', async () => {
+  const result = await runCli(['echo', 'udp://127.0.0.1:0', '--workers', '2']);
+  assert.equal(result.code, 2);
+  assert.match(
+    result.stderr,
+    /^sockkit: echo: --workers shares tcp and tls listeners only, not udp:\/\/127\.0\.0\.1:0/m,
+  );
+});
