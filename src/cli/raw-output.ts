@@ -30,12 +30,14 @@ export function hexdumpWriter(write: (text: string) => void): (event: WireEvent)
     const icmpAt = event.layout.ipHeader ? ((event.bytes[0] ?? 0) & 0x0f) * 4 : 0;
     const type = event.bytes[icmpAt] ?? -1;
     const what = `${event.layout.family === 4 ? 'ICMP' : 'ICMPv6'} ${icmpTypeName(event.layout.family, type)}`;
+    const limit =
+      event.ttl === undefined ? '' : ` with ${event.layout.family === 4 ? 'TTL' : 'hop limit'} ${event.ttl}`;
     const arrow =
       event.direction === 'sent'
-        ? `> sent ${event.bytes.length} bytes to`
-        : `< received ${event.bytes.length} bytes from`;
+        ? `> sent ${event.bytes.length} bytes to ${event.address}${limit}`
+        : `< received ${event.bytes.length} bytes from ${event.address}`;
     const note =
       event.direction === 'sent' && event.layout.family === 4 ? ' (the kernel adds the IPv4 header)' : '';
-    write(`${arrow} ${event.address}: ${what}${note}\n${formatHexdump(event.bytes, fields)}`);
+    write(`${arrow}: ${what}${note}\n${formatHexdump(event.bytes, fields)}`);
   };
 }

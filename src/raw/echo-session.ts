@@ -62,6 +62,8 @@ export interface WireEvent {
   readonly address: string;
   readonly bytes: Buffer;
   readonly layout: PacketLayout;
+  /** The TTL or hop limit a sent packet was given, when not the system default. */
+  readonly ttl?: number;
 }
 
 /** EchoSessionOptions configure an EchoSession. */
@@ -194,6 +196,7 @@ export class EchoSession {
         address: this.address,
         bytes: message,
         layout: { family: this.family, ipHeader: false, pseudo: this.#pseudo },
+        ttl: options.ttl,
       });
       this.#socket.send(message, this.address, { ttl: options.ttl }).catch((err: SockkitError) => {
         finish();

@@ -94,7 +94,10 @@ export class Ping implements AsyncIterable<PingEvent> {
   }
 
   async *#run(): AsyncGenerator<PingEvent> {
-    const { count = Number.POSITIVE_INFINITY, interval = 1000, timeout = 2000, ttl, signal } = this.#options;
+    const { count = Number.POSITIVE_INFINITY, interval = 1000, timeout = 2000, ttl } = this.#options;
+    // Stopped by the caller's signal, or by the loop ending early (a `break` in for await).
+    const stop = new AbortController();
+    const signal = this.#options.signal ? AbortSignal.any([this.#options.signal, stop.signal]) : stop.signal;
     const payload = patternPayload(this.size);
     const queue: PingEvent[] = [];
     let wake: (() => void) | undefined;
@@ -105,7 +108,7 @@ export class Ping implements AsyncIterable<PingEvent> {
     let outstanding = 0;
     let sending = true;
     const onAbort = (): void => wake?.();
-    signal?.addEventListener('abort', onAbort);
+    signal.addEventListener('abort', onAbort);
     const send = (sequence: number): void => {
       outstanding += 1;
       push({ type: 'sent', sequence });
@@ -124,7 +127,7 @@ export class Ping implements AsyncIterable<PingEvent> {
     };
     const sender = (async (): Promise<void> => {
       try {
-        for (let sent = 0; sent < count && !signal?.aborted; sent++) {
+        for (let sent = 0; sent < count && !signal.aborted; sent++) {
           if (sent > 0) await sleep(interval, undefined, { signal });
           send((sent + 1) % 0x10000);
         }
@@ -138,14 +141,15 @@ export class Ping implements AsyncIterable<PingEvent> {
     try {
       for (;;) {
         while (queue.length > 0) yield queue.shift() as PingEvent;
-        if (signal?.aborted || (!sending && outstanding === 0)) break;
+        if (signal.aborted || (!sending && outstanding === 0)) break;
         await new Promise<void>((resolve) => {
           wake = resolve;
         });
         wake = undefined;
       }
     } finally {
-      signal?.removeEventListener('abort', onAbort);
+      signal.removeEventListener('abort', onAbort);
+      stop.abort();
       this.#session.close();
       await sender;
     }
