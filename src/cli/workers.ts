@@ -31,9 +31,10 @@ export async function runWorkers(command: string, count: number, urls: readonly 
       throw new UsageError(command, `--workers shares tcp and tls listeners only, not ${url}`);
     }
   }
-  // Workers accept from the shared socket themselves, rather than the primary accepting and
-  // passing each connection on (Node's round-robin default), which costs a message per connection.
-  cluster.schedulingPolicy = cluster.SCHED_NONE;
+  // Node's default round-robin: the primary accepts and hands each connection to the next
+  // worker. It costs one message per connection, but spreads long-lived connections evenly,
+  // where letting workers race for accept (SCHED_NONE) piles most of them onto one or two.
+  cluster.schedulingPolicy = cluster.SCHED_RR;
   cluster.setupPrimary({ stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
   const announced = new Set<string>();
   const workers: Worker[] = [];
