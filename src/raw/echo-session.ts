@@ -97,7 +97,8 @@ interface Finished {
 }
 
 interface Pending {
-  readonly sentAt: number;
+  /** When the request left: set again just before the datagram is handed to the kernel. */
+  sentAt: number;
   readonly payload: Uint8Array;
   readonly settle: (outcome: EchoOutcome) => void;
 }
@@ -183,14 +184,15 @@ export class EchoSession {
         resolve({ kind: 'timeout', sequence });
       }, timeout);
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.#pending.set(sequence, {
+      const pending: Pending = {
         sentAt: performance.now(),
         payload,
         settle: (outcome) => {
           finish();
           resolve(outcome);
         },
-      });
+      };
+      this.#pending.set(sequence, pending);
       this.#options.onWire?.({
         direction: 'sent',
         address: this.address,
@@ -198,10 +200,17 @@ export class EchoSession {
         layout: { family: this.family, ipHeader: false, pseudo: this.#pseudo },
         ttl: options.ttl,
       });
-      this.#socket.send(message, this.address, { ttl: options.ttl }).catch((err: SockkitError) => {
-        finish();
-        reject(err);
-      });
+      this.#socket
+        .send(message, this.address, {
+          ttl: options.ttl,
+          beforeSend: () => {
+            pending.sentAt = performance.now();
+          },
+        })
+        .catch((err: SockkitError) => {
+          finish();
+          reject(err);
+        });
     });
   }
 

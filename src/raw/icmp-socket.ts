@@ -176,14 +176,20 @@ export class IcmpSocket extends EventEmitter<IcmpSocketEvents> {
   /**
    * send sends one ICMP `message` (starting at its type byte; the kernel adds the IP header) to
    * the IP literal `address`. `ttl` sets the TTL (IPv4) or hop limit (IPv6) for this message
-   * alone. Resolves with the bytes sent; rejects with a SockkitError (ERR_UNREACHABLE when there
+   * alone; `beforeSend` runs just before the datagram leaves (sends wait for the socket to be
+   * writable), which is the moment to start a round-trip clock. Resolves with the bytes sent; rejects with a SockkitError (ERR_UNREACHABLE when there
    * is no route, ...).
    */
-  send(message: Buffer, address: string, options: { ttl?: number } = {}): Promise<number> {
+  send(
+    message: Buffer,
+    address: string,
+    options: { ttl?: number; beforeSend?: () => void } = {},
+  ): Promise<number> {
     if (this.#closed) return Promise.reject(new SockkitError('ERR_IO', 'send', address, 'socket is closed'));
     const { SocketLevel, SocketOption } = this.#module;
     return new Promise((resolve, reject) => {
       const before = (): void => {
+        options.beforeSend?.();
         if (options.ttl === undefined) return;
         // Set just before this datagram leaves: sends are queued, and each may carry its own TTL.
         if (this.family === 4) this.#raw.setOption(SocketLevel.IPPROTO_IP, SocketOption.IP_TTL, options.ttl);
