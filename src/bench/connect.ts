@@ -35,7 +35,12 @@ export type OnRead = (buffer: Buffer, length: number) => void;
  * With `onRead` and a `readBuffer` (tcp and unix only), reads land in that one buffer and skip the
  * stream machinery: no allocation per read, and one buffer can serve every connection of a thread.
  */
-export function openStream(target: StreamTarget, plan: LoadPlan, onRead?: OnRead, readBuffer?: Buffer): Socket {
+export function openStream(
+  target: StreamTarget,
+  plan: LoadPlan,
+  onRead?: OnRead,
+  readBuffer?: Buffer,
+): Socket {
   if (plan.address.scheme === 'tls') {
     const host = 'host' in target ? target.host : '';
     return tlsConnect({
