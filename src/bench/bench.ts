@@ -5,6 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { formatAddress, type SocketAddress } from '../address.js';
 import { UsageError } from '../errors.js';
+import type { FrameName } from '../framing/frame-names.js';
 import { type LatencySummary, newHistogram, summarize } from './latency.js';
 import {
   addCounters,
@@ -41,6 +42,8 @@ export interface BenchOptions {
   readonly insecure?: boolean | undefined;
   /** TLS: PEM certificate authorities to trust. */
   readonly ca?: string | undefined;
+  /** Stream transports: frame each message as a line or with a length prefix (`--frame`); `size` is then the payload's. */
+  readonly frame?: FrameName | undefined;
   /** Aborting it ends the run early; the summary covers the time run. */
   readonly signal?: AbortSignal | undefined;
   /** Called once a second with that second's figures. */
@@ -183,6 +186,14 @@ function planThreads(options: BenchOptions): LoadPlan[] {
   if (options.address.scheme !== 'udp' && (size < 1 || size > 64 << 20)) {
     throw new UsageError(op, '--size must be from 1 B to 64 MiB');
   }
+  if (options.frame && options.address.scheme === 'udp') {
+    throw new UsageError(
+      op,
+      '--frame applies to stream transports (tcp, unix, tls); a datagram is already one message',
+    );
+  }
+  if (options.frame === 'len8' && size > 255)
+    throw new UsageError(op, '--size with --frame len8 must be at most 255 B');
   if (options.reconnect && options.address.scheme === 'udp') {
     throw new UsageError(op, '--reconnect applies to stream transports (tcp, unix, tls), not udp');
   }
@@ -202,6 +213,7 @@ function planThreads(options: BenchOptions): LoadPlan[] {
       connectTimeout: options.connectTimeout ?? 5000,
       insecure: options.insecure ?? false,
       ca: options.ca,
+      frame: options.frame,
     });
     first += share;
   }

@@ -4,6 +4,7 @@
  * LoadEngine in this thread; a worker thread runs one and is driven through the same interface.
  */
 import type { SocketAddress } from '../address.js';
+import type { FrameName } from '../framing/frame-names.js';
 import { type Histogram, newHistogram } from './latency.js';
 
 /** LoadPlan is the work one engine does. Every field is plain data, so it can cross to a worker. */
@@ -29,6 +30,8 @@ export interface LoadPlan {
   readonly insecure: boolean;
   /** TLS: PEM of the certificate authorities to trust, instead of the system's. */
   readonly ca?: string | undefined;
+  /** Stream transports: frame each message with this codec (the size is the payload's). */
+  readonly frame?: FrameName | undefined;
 }
 
 /** Counters are what a run counted over some interval. */

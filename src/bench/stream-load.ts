@@ -5,6 +5,7 @@
  */
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { codecFor, type FrameName } from '../framing/frame-names.js';
 import { connectEventOf, connected, openStream, resolveTarget, type StreamTarget } from './connect.js';
 import { recordMs } from './latency.js';
 import { type LoadEngine, type LoadPlan, type LoadSample, Tally } from './load.js';
@@ -16,8 +17,15 @@ const OPEN_LOOP_QUEUE = 1 << 20;
 const CONNECT_BATCH = 128;
 
 /** ringFor builds the messages a run sends: a few dozen distinct ones, at most about 16 MiB in all. */
-export function ringFor(size: number): MessageRing {
-  return new MessageRing(size, Math.max(7, Math.min(61, Math.floor((16 << 20) / Math.max(size, 1)))));
+export function ringFor(size: number, frame?: FrameName): MessageRing {
+  const count = Math.max(7, Math.min(61, Math.floor((16 << 20) / Math.max(size, 1))));
+  if (!frame) return new MessageRing(size, count);
+  const codec = codecFor(frame, { maxFrameSize: Math.max(size, 1) });
+  // A line can hold neither a line feed nor a final carriage return: its payload is printable.
+  const printable = (payload: Buffer): Buffer => payload.map((b) => 0x21 + (b % 94)) as Buffer;
+  return new MessageRing(size, count, (payload) =>
+    codec.encode(frame === 'line' ? printable(payload) : payload),
+  );
 }
 
 /** StreamLoad drives stream connections; see LoadEngine for the life cycle. */
@@ -32,7 +40,7 @@ export class StreamLoad implements LoadEngine {
   #running = false;
   #ticker: NodeJS.Timeout | undefined;
 
-  constructor(plan: LoadPlan, ring: MessageRing = ringFor(plan.size)) {
+  constructor(plan: LoadPlan, ring: MessageRing = ringFor(plan.size, plan.frame)) {
     this.#plan = plan;
     this.#ring = ring;
   }

@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { formatAddress } from '../address.js';
 import type { BenchReport, IntervalReport } from '../bench/bench.js';
 import { SockkitError, UsageError } from '../errors.js';
+import { FRAME_NAMES, type FrameName } from '../framing/frame-names.js';
 import { formatBytes, parseCount, parseSize } from '../units.js';
 import { addressArg, durationOption } from './common.js';
 import { shutdownSignal } from './run.js';
@@ -21,6 +22,7 @@ interface BenchFlags {
   insecure?: boolean;
   ca?: string;
   json?: boolean;
+  frame?: FrameName;
 }
 
 export function benchCommand(): Command {
@@ -69,6 +71,12 @@ export function benchCommand(): Command {
     .option('--insecure', 'tls: accept any server certificate (self-signed test servers)')
     .option('--ca <file>', 'tls: trust the certificate authorities in this PEM file')
     .option('--json', 'one JSON object per second on stdout, then the summary object')
+    .addOption(
+      new Option(
+        '--frame <framing>',
+        'tcp/unix/tls: frame each message as a line or with a length prefix',
+      ).choices(FRAME_NAMES),
+    )
     .addHelpText(
       'after',
       `
@@ -76,6 +84,7 @@ Examples:
   sockkit bench tcp://127.0.0.1:65432                          # one connection, ping-pong, 10 s
   sockkit bench tcp://127.0.0.1:65432 -c 50 -s 64 -t 5s        # 50 connections, 64 B ping-pong
   sockkit bench tcp://127.0.0.1:65432 -c 8 -s 64KiB -d 4       # streaming: 4 messages in flight
+  sockkit bench tcp://127.0.0.1:65432 --frame len16 -s 100     # each message: 2-byte length + 100 B
   sockkit bench tcp://127.0.0.1:65432 -c 10 --rate 20k         # open loop, 20,000 msgs/s in all
   sockkit bench udp://127.0.0.1:7 -c 50 --loss-timeout 200ms   # UDP, lost/duplicated/reordered
   sockkit bench unix:/tmp/echo.sock -c 4 --threads 2           # two worker threads
@@ -103,6 +112,7 @@ Examples:
         connectTimeout: flags.timeout,
         insecure: flags.insecure,
         ca,
+        frame: flags.frame,
         signal,
         onInterval: (interval) => {
           if (flags.json) process.stdout.write(`${JSON.stringify({ type: 'interval', ...interval })}\n`);
