@@ -123,6 +123,11 @@ export class EchoSession {
   readonly #pending = new Map<number, Pending>();
   readonly #finished = new Map<number, Finished>();
   readonly #options: EchoSessionOptions;
+  /**
+   * onLate receives replies to a request already answered (`duplicate`) or given up on (a late
+   * reply); it starts as the `onLate` option and may be replaced.
+   */
+  onLate: ((reply: EchoReply) => void) | undefined;
 
   private constructor(
     socket: IcmpSocket,
@@ -135,6 +140,7 @@ export class EchoSession {
     this.family = socket.family;
     this.#pseudo = pseudo;
     this.#options = options;
+    this.onLate = options.onLate;
     this.identifier = allocateIdentifier();
     socket.on('packet', (packet) => this.#match(packet));
     socket.on('error', () => {}); // a receive error loses one packet; its request times out
@@ -266,7 +272,7 @@ export class EchoSession {
       pending.settle(reply);
     } else {
       this.#finished.set(message.sequence, { ...request, replied: true });
-      this.#options.onLate?.(reply);
+      this.onLate?.(reply);
     }
   }
 

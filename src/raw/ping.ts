@@ -109,6 +109,8 @@ export class Ping implements AsyncIterable<PingEvent> {
     let sending = true;
     const onAbort = (): void => wake?.();
     signal.addEventListener('abort', onAbort);
+    // Duplicates (iputils' DUP!) and replies that came after their timeout are events too.
+    this.#session.onLate = (reply) => push(toEvent(reply));
     const send = (sequence: number): void => {
       outstanding += 1;
       push({ type: 'sent', sequence });

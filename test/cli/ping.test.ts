@@ -3,28 +3,11 @@ import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { CLI, type CliResult, runCli } from '../helpers.js';
+import { CLI, runCli } from '../helpers.js';
+import { run } from '../raw/netns.js';
 
 const needsRoot = process.getuid?.() === 0 ? false : 'needs root (raw sockets)';
 const HIDE_ADDON = fileURLToPath(new URL('./hide-raw-socket.js', import.meta.url));
-
-/** run runs `command ARGS` to completion. */
-function run(command: string, args: readonly string[], timeout = 8000): Promise<CliResult> {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const out: Buffer[] = [];
-  let err = '';
-  child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-  child.stderr.on('data', (chunk: Buffer) => {
-    err += chunk.toString();
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeout);
-  return new Promise((resolve) => {
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout: Buffer.concat(out), stderr: err });
-    });
-  });
-}
 
 /** whyNoNobody says why the CLI cannot be run as user 65534 here, or undefined when it can. */
 function whyNoNobody(): string | undefined {
@@ -181,4 +164,25 @@ test('without the raw-socket addon the other commands still work', async () => {
   const result = await run(process.execPath, ['--import', HIDE_ADDON, CLI, 'ping', '--help']);
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout.toString(), /Examples:\n {2}sockkit ping 127\.0\.0\.1 --count 3/);
+});
+
+test('Ctrl-C stops an endless ping with the summary, exit 0', { skip: needsRoot }, async () => {
+  const child = spawn(process.execPath, [CLI, 'ping', '127.0.0.1', '--interval', '100ms'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 8000);
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+    if (/icmp_seq=2 /.test(out)) child.kill('SIGINT');
+  });
+  const code = await closed;
+  clearTimeout(timer);
+  assert.equal(code, 0, out);
+  const summary = /^--- 127\.0\.0\.1 ping statistics ---\n(\d+) packets transmitted, (\d+) received/m.exec(
+    out,
+  );
+  assert.ok(summary, out);
+  assert.ok(Number(summary[2]) >= 2, out);
 });

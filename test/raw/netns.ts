@@ -99,7 +99,12 @@ export function runIn(
   args: readonly string[],
   timeout = 8000,
 ): Promise<CliResult> {
-  const child = spawn('ip', ['netns', 'exec', ns, command, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return run('ip', ['netns', 'exec', ns, command, ...args], timeout);
+}
+
+/** run runs `command ARGS` to completion, killing it after `timeout` ms. */
+export function run(command: string, args: readonly string[], timeout = 8000): Promise<CliResult> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const out: Buffer[] = [];
   let err = '';
   child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
