@@ -5,6 +5,7 @@
  */
 import { type Command, Option } from 'commander';
 import { AccessRules, parseCidr } from '../security/access.js';
+import { descriptorBudget } from '../security/descriptors.js';
 import { ConnectionGuard, type GuardStats, type LimitEvent } from '../security/guard.js';
 import { parseCount } from '../units.js';
 import { durationOption, globalsOf } from './common.js';
@@ -97,6 +98,7 @@ export function guardFor(flags: LimitFlags, command: Command): ConnectionGuard {
       maxPerIp: flags.maxPerIp,
       idleTimeout: flags.idleTimeout,
       access,
+      descriptorBudget: descriptorBudget()?.connections,
     },
     report,
   );

@@ -22,6 +22,11 @@ export interface ConnectionLimits {
   readonly idleTimeout?: number | undefined;
   /** Who may connect (`--allow`, `--deny`). */
   readonly access?: AccessRules | undefined;
+  /**
+   * Connections beyond this many are refused (as `emfile`) before the process runs out of file
+   * descriptors: see `descriptorBudget`. The CLI always sets it from `ulimit -n`.
+   */
+  readonly descriptorBudget?: number | undefined;
 }
 
 /** LimitName names the limit that acted. */
@@ -83,7 +88,7 @@ export class ConnectionGuard implements AcceptGuard {
    * Throws RangeError for a limit that is not a positive whole number.
    */
   constructor(limits: ConnectionLimits, report: (event: LimitEvent) => void = () => {}) {
-    for (const key of ['maxConnections', 'maxPerIp', 'idleTimeout'] as const) {
+    for (const key of ['maxConnections', 'maxPerIp', 'idleTimeout', 'descriptorBudget'] as const) {
       const value = limits[key];
       if (value !== undefined && !(Number.isInteger(value) && value > 0))
         throw new RangeError(`${key} must be a positive whole number, not ${value}`);
@@ -165,6 +170,13 @@ export class ConnectionGuard implements AcceptGuard {
         `refused: ${this.#open} connections open (--max-connections ${limits.maxConnections})`,
       );
     }
+    if (limits.descriptorBudget !== undefined && this.#open >= limits.descriptorBudget) {
+      return this.#refuse(
+        socket,
+        'emfile',
+        `refused: ${this.#open} connections open, one more would run the process out of file descriptors (raise ulimit -n)`,
+      );
+    }
     let fromIp = 0;
     if (limits.maxPerIp !== undefined && ip !== undefined) {
       fromIp = this.#perIp.get(ip) ?? 0;
@@ -178,7 +190,12 @@ export class ConnectionGuard implements AcceptGuard {
       this.#perIp.set(ip, fromIp + 1);
     }
     // Count only when a count limit is set: without limits, admitting costs a few comparisons.
-    if (limits.maxConnections === undefined && limits.maxPerIp === undefined) return true;
+    if (
+      limits.maxConnections === undefined &&
+      limits.maxPerIp === undefined &&
+      limits.descriptorBudget === undefined
+    )
+      return true;
     this.#open += 1;
     socket.once('close', () => {
       this.#open -= 1;
