@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import { SockkitError } from '../../src/errors.js';
@@ -99,4 +100,56 @@ test('a send the kernel refuses rejects with a clear reason', { skip: needsRoot 
   } finally {
     socket.close();
   }
+});
+
+test('a packet with a bad checksum is dropped with its reason, and the socket carries on', {
+  skip: needsRoot,
+}, async () => {
+  const socket = await IcmpSocket.open(4);
+  try {
+    const identifier = 20_000 + (process.pid % 20_000);
+    const damaged = encodeEcho(4, { identifier, sequence: 1, payload: Buffer.from('damaged') });
+    damaged.writeUInt16BE(damaged.readUInt16BE(2) ^ 0x0101, 2);
+    // The kernel drops the bad request itself, but a raw socket sees it first.
+    const malformed = new Promise<string>((resolve) => {
+      socket.on('malformed', (err, bytes) => {
+        if (bytes.subarray(20).readUInt16BE(4) === identifier) resolve(err.message);
+      });
+    });
+    await socket.send(damaged, '127.0.0.1');
+    assert.match(await malformed, /^decode icmp: bad checksum 0x[0-9a-f]{4} \(expected 0x[0-9a-f]{4}\)$/);
+    const replied = new Promise<void>((resolve) => {
+      socket.on('packet', (packet) => {
+        if (packet.message.kind === 'echo-reply' && packet.message.identifier === identifier) resolve();
+      });
+    });
+    await socket.send(encodeEcho(4, { identifier, sequence: 2 }), '127.0.0.1');
+    await replied;
+  } finally {
+    socket.close();
+  }
+});
+
+test('an open raw socket survives garbage collection when the caller keeps no reference', {
+  skip: needsRoot,
+}, async () => {
+  // Before sockets were held in a module-level set, the addon's object could be collected (and
+  // its socket closed) while a caller awaited a reply through an unreferenced promise chain.
+  const module = new URL('../../src/raw/icmp-socket.js', import.meta.url).href;
+  const script = `
+    import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+    const { IcmpSocket } = await import(${JSON.stringify(module)});
+    await IcmpSocket.open(4);
+    for (let i = 0; i < 3; i++) { globalThis.gc(); await new Promise((r) => setImmediate(r)); }
+    // Count the raw sockets this process holds: its socket inodes that /proc/net/raw lists.
+    const inodes = new Set(readdirSync('/proc/self/fd').map((fd) => { try { return readlinkSync('/proc/self/fd/' + fd); } catch { return ''; } }).map((link) => /^socket:\\[(\\d+)\\]$/.exec(link)?.[1]).filter(Boolean));
+    const raw = readFileSync('/proc/net/raw', 'utf8').trim().split('\\n').slice(1).map((line) => line.trim().split(/\\s+/)[9]);
+    console.log(raw.filter((inode) => inodes.has(inode)).length);
+    process.exit(0);`;
+  const result = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    timeout: 8000,
+  });
+  assert.equal(result.status, 0, result.stderr);
+  assert.equal(result.stdout.trim(), '1');
 });
