@@ -10,7 +10,8 @@ import type { Tracer } from '../trace.js';
 import type { PacketLayout } from './hexdump.js';
 import { type EchoMessage, type ErrorMessage, encodeEcho, type IpFamily, type Pseudo } from './icmp.js';
 import { describeIcmpError } from './icmp-names.js';
-import { IcmpSocket, pseudoFor, type ReceivedPacket } from './icmp-socket.js';
+import { IcmpSocket, type ReceivedPacket } from './icmp-socket.js';
+import { pseudoFor } from './local-address.js';
 
 /** EchoReply is an echo reply matched to a request. */
 export interface EchoReply {

@@ -4,78 +4,12 @@
  * provides them. It is an optional dependency, loaded only when a raw socket is opened, so the
  * rest of sockkit works on a machine where it could not be built.
  */
-import { createSocket as createUdpSocket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
-import { fromSystemError, PacketError, SockkitError } from '../errors.js';
+import { PacketError, SockkitError } from '../errors.js';
 import { nextSocketId, type Tracer } from '../trace.js';
-import { decodeIcmp, type IcmpMessage, type IpFamily, type Pseudo } from './icmp.js';
+import { decodeIcmp, type IcmpMessage, type IpFamily } from './icmp.js';
 import { decodeIPv4Header, type IPv4Header } from './ipv4-header.js';
-
-/** The part of the `raw-socket` addon sockkit uses (it ships no type declarations). */
-interface RawSocketModule {
-  createSocket(options: { protocol: number; addressFamily: number; bufferSize?: number }): RawSocket;
-  AddressFamily: { IPv4: number; IPv6: number };
-  Protocol: { ICMP: number; ICMPv6: number };
-  SocketLevel: { IPPROTO_IP: number; IPPROTO_IPV6: number };
-  SocketOption: { IP_TTL: number; IPV6_UNICAST_HOPS: number };
-}
-
-interface RawSocket {
-  on(event: 'message', listener: (buffer: Buffer, source: string) => void): void;
-  on(event: 'error', listener: (err: Error) => void): void;
-  on(event: 'close', listener: () => void): void;
-  send(
-    buffer: Buffer,
-    offset: number,
-    length: number,
-    address: string,
-    before: () => void,
-    after: (err: Error | null, bytes: number) => void,
-  ): void;
-  setOption(level: number, option: number, value: number): void;
-  close(): void;
-}
-
-/** HOW_TO_GRANT tells a user how to give node raw sockets without running everything as root. */
-export const HOW_TO_GRANT = 'sudo setcap cap_net_raw+ep "$(readlink -f "$(command -v node)")"';
-
-/** RAW_SOCKET_MODULE is the addon's package name. */
-export const RAW_SOCKET_MODULE = 'raw-socket';
-
-let loaded: Promise<RawSocketModule> | undefined;
-
-/**
- * loadRawSocket imports the `raw-socket` addon once. Rejects with ERR_RAW_UNAVAILABLE, saying how
- * to build it, when it is missing or failed to build. `specifier` exists for tests.
- */
-export function loadRawSocket(
-  op: string,
-  url: string,
-  specifier = RAW_SOCKET_MODULE,
-): Promise<RawSocketModule> {
-  const attempt = (): Promise<RawSocketModule> =>
-    import(specifier).then(
-      (module: { default?: RawSocketModule } & RawSocketModule) => module.default ?? module,
-      (err: unknown) => {
-        const detail =
-          (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
-        throw new SockkitError(
-          'ERR_RAW_UNAVAILABLE',
-          op,
-          url,
-          `raw sockets are unavailable: the optional ${specifier} addon is not installed or did not build (${detail}); ` +
-            `install a C++ compiler, make and python3, then run \`npm rebuild ${specifier}\``,
-          { cause: err },
-        );
-      },
-    );
-  if (specifier !== RAW_SOCKET_MODULE) return attempt();
-  loaded ??= attempt().catch((err: unknown) => {
-    loaded = undefined;
-    throw err;
-  });
-  return loaded;
-}
+import { fromRawError, loadRawSocket, type RawSocket, type RawSocketModule } from './raw-socket-addon.js';
 
 /**
  * Every open IcmpSocket. The addon's socket object is held only weakly by its native side, and a
@@ -263,72 +197,4 @@ export class IcmpSocket extends EventEmitter<IcmpSocketEvents> {
       this.emit('malformed', err, bytes, source);
     }
   }
-}
-
-/**
- * localAddressFor returns the source address the kernel would use to reach `destination`, found
- * by connecting a UDP socket (which sends nothing). ICMPv6 needs it for its checksum's
- * pseudo-header. Resolves undefined when there is no route.
- */
-export function localAddressFor(destination: string, family: IpFamily): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const socket = createUdpSocket(family === 4 ? 'udp4' : 'udp6');
-    socket.on('error', () => {
-      socket.close();
-      resolve(undefined);
-    });
-    socket.connect(9, destination, () => {
-      const local = socket.address().address;
-      socket.close();
-      resolve(local);
-    });
-  });
-}
-
-/** pseudoFor returns the ICMPv6 pseudo-header addresses for sending to `destination`, when known. */
-export async function pseudoFor(destination: string, family: IpFamily): Promise<Pseudo | undefined> {
-  if (family === 4) return undefined;
-  const source = await localAddressFor(destination, family);
-  return source ? { source, destination } : undefined;
-}
-
-// raw-socket reports failures as strerror(3) text without an errno name; map the ones that matter.
-const rawErrors: Array<[RegExp, string]> = [
-  [/Operation not permitted|Permission denied/i, 'EPERM'],
-  [/Network is unreachable/i, 'ENETUNREACH'],
-  [/No route to host/i, 'EHOSTUNREACH'],
-  [/Message too long/i, 'EMSGSIZE'],
-  [/Invalid argument/i, 'EINVAL'],
-  [/Address family not supported/i, 'EAFNOSUPPORT'],
-];
-
-/**
- * fromRawError turns an addon error into a SockkitError. EPERM while opening means no privilege,
- * and the message says how to grant it; while sending it means a firewall rule or a broadcast.
- */
-function fromRawError(op: string, url: string, err: unknown, opening = false): SockkitError {
-  const text = err instanceof Error ? err.message : String(err);
-  const errno = rawErrors.find(([pattern]) => pattern.test(text))?.[1];
-  if (errno === 'EPERM' && opening) {
-    return new SockkitError(
-      'ERR_PERMISSION_DENIED',
-      op,
-      url,
-      `raw sockets need root or the CAP_NET_RAW capability; run as root, or grant it with: ${HOW_TO_GRANT}`,
-      { cause: err },
-    );
-  }
-  if (errno === 'EPERM') {
-    return new SockkitError(
-      'ERR_PERMISSION_DENIED',
-      op,
-      url,
-      'operation not permitted (a firewall rule, or a broadcast address)',
-      {
-        cause: err,
-      },
-    );
-  }
-  if (!errno) return new SockkitError('ERR_IO', op, url, text, { cause: err });
-  return fromSystemError(op, url, Object.assign(new Error(text), { code: errno }));
 }
