@@ -20,6 +20,7 @@ interface PingFlags {
   json?: boolean;
 }
 
+/** pingCommand builds `sockkit ping`. */
 export function pingCommand(): Command {
   return new Command('ping')
     .summary('send ICMP echo requests (raw sockets; needs root or CAP_NET_RAW)')

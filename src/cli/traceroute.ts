@@ -18,6 +18,7 @@ interface TracerouteFlags {
   json?: boolean;
 }
 
+/** tracerouteCommand builds `sockkit traceroute`. */
 export function tracerouteCommand(): Command {
   return new Command('traceroute')
     .summary('list the routers on the way to a host (raw sockets; needs root or CAP_NET_RAW)')

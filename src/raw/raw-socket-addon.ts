@@ -13,6 +13,7 @@ export interface RawSocketModule {
   SocketOption: { IP_TTL: number; IPV6_UNICAST_HOPS: number };
 }
 
+/** RawSocket is the addon's socket object, as far as sockkit uses it. */
 export interface RawSocket {
   on(event: 'message', listener: (buffer: Buffer, source: string) => void): void;
   on(event: 'error', listener: (err: Error) => void): void;
