@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { describe, test } from 'node:test';
+import { CLI, hostPort, startCli } from '../helpers.js';
+import { LineUser } from './line-user.js';
+
+/**
+ * PTY runs a command on a pseudo-terminal (Python's pty module, in Debian's python3), so that
+ * `chat join` sees a real terminal: raw mode, a prompt, redraws. stdin and stdout are its two ends.
+ */
+const PTY = 'import pty, sys; sys.exit(pty.spawn(sys.argv[1:]) >> 8)';
+
+/** visible drops the cursor-movement escape sequences readline writes, keeping the text. */
+function visible(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: escape sequences are what is removed.
+  return text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
+}
+
+describe('sockkit chat join on a terminal', () => {
+  test('an incoming line clears the prompt, prints, and redraws the prompt with the half-typed text', async () => {
+    const server = await startCli(['chat', 'serve', 'tcp://127.0.0.1:0']);
+    const { port } = hostPort(server.urls[0] as string);
+    const bob = LineUser.ncat('127.0.0.1', String(port));
+    bob.say('/nick bob');
+    await bob.next(/is now known as bob$/);
+
+    const child = spawn(
+      'python3',
+      ['-c', PTY, process.execPath, CLI, 'chat', 'join', server.urls[0] as string, '--nick', 'tty'],
+      {
+        stdio: ['pipe', 'pipe', 'inherit'],
+        env: { ...process.env, TERM: 'xterm', COLUMNS: '80', LINES: '24' },
+      },
+    );
+    let screen = '';
+    const waitFor = (pattern: RegExp): Promise<void> =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`no ${pattern} on the terminal; it shows:\n${JSON.stringify(screen)}`)),
+          5000,
+        );
+        const check = (): void => {
+          if (!pattern.test(visible(screen))) return;
+          clearTimeout(timer);
+          child.stdout.off('data', onData);
+          resolve();
+        };
+        const onData = (chunk: Buffer): void => {
+          screen += chunk.toString('utf8');
+          check();
+        };
+        child.stdout.on('data', onData);
+        check();
+      });
+
+    try {
+      await bob.next(/is now known as tty$/);
+      await waitFor(/> $/);
+      child.stdin.write('hel'); // typed, not yet sent
+      await waitFor(/> hel$/);
+      const before = screen.length;
+      bob.say('hi from nc');
+      await waitFor(/<bob> hi from nc/);
+      await waitFor(/<bob> hi from nc\r?\n[^]*> hel/);
+      const redraw = screen.slice(before);
+      // The line starts on a cleared line (carriage return, erase line), not after "> hel".
+      assert.match(redraw, /\r\x1b\[2K<bob> hi from nc\r?\n/);
+      assert.doesNotMatch(visible(screen), /hel<bob>/);
+
+      child.stdin.write('lo\r'); // finish typing: the line goes out whole
+      assert.equal(await bob.next(/^<tty>/), '<tty> hello');
+      child.stdin.write('/quit\r');
+      await bob.next(/^\* tty left #lobby \(quit\)$/);
+    } finally {
+      child.kill();
+      bob.quit();
+      await server.stop();
+    }
+  });
+});
