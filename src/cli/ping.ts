@@ -66,6 +66,11 @@ IPv6 replies show no ttl: a raw ICMPv6 socket does not see the hop limit (docs/r
     )
     .action(async (host: string, flags: PingFlags, command: Command) => {
       const family = familyOf('ping', flags);
+      if (host.includes('://'))
+        throw new UsageError(
+          'ping',
+          `${host}: give a host name or IP address, not a URL (ICMP has no ports)`,
+        );
       const count = flags.count === undefined ? undefined : parseCount(flags.count, '--count', 1);
       const size = parseSize(flags.size, '--size');
       const maxSize = MAX_PAYLOAD[family ?? 4];
@@ -98,14 +103,18 @@ IPv6 replies show no ttl: a raw ICMPv6 socket does not see the hop limit (docs/r
         );
       }
       const statistics = new PingStatistics();
-      const started = performance.now();
+      // iputils' "time": from the first request to the last thing that happened, waits excluded.
+      let started: number | undefined;
+      let lastActivity = 0;
       for await (const event of session) {
         statistics.add(event);
+        if (event.type !== 'timeout') lastActivity = performance.now();
+        started ??= lastActivity;
         if (flags.json) out(`${JSON.stringify(jsonEvent(event))}\n`);
         else printEvent(event, out);
       }
       const summary = statistics.summary();
-      const elapsed = Math.round(performance.now() - started);
+      const elapsed = Math.round(lastActivity - (started ?? lastActivity));
       if (flags.json)
         out(
           `${JSON.stringify({ type: 'summary', host, address: session.address, ...summary, time: elapsed })}\n`,

@@ -1,5 +1,6 @@
 /** `sockkit traceroute HOST`: the routers on the way to HOST, from ICMP echo probes with growing TTL. */
 import { Command, Option } from 'commander';
+import { UsageError } from '../errors.js';
 import { type Hop, traceroute } from '../raw/traceroute.js';
 import { parseCount, parseSize } from '../units.js';
 import { durationOption, tracerFor } from './common.js';
@@ -63,6 +64,12 @@ Raw sockets need root or CAP_NET_RAW. To let node open them without root:
     )
     .action(async (host: string, flags: TracerouteFlags, command: Command) => {
       const family = familyOf('traceroute', flags);
+      if (host.includes('://')) {
+        throw new UsageError(
+          'traceroute',
+          `${host}: give a host name or IP address, not a URL (ICMP has no ports)`,
+        );
+      }
       const maxHops = parseCount(flags.maxHops, '--max-hops', 1, 255);
       const firstHop = parseCount(flags.firstHop, '--first-hop', 1, maxHops);
       const queries = parseCount(flags.queries, '--queries', 1, 10);

@@ -111,6 +111,10 @@ test('bad values are usage errors: one line, exit 2', async () => {
     [['ping', '127.0.0.1', '--interval', 'soon'], /^sockkit: --interval: invalid duration "soon"/],
     [['ping', '127.0.0.1', '-4', '-6'], /^sockkit: ping: -4 and -6 exclude each other/],
     [['ping'], /^sockkit: ping: missing required argument 'host'/],
+    [
+      ['ping', 'tcp://127.0.0.1:7'],
+      /^sockkit: ping: tcp:\/\/127\.0\.0\.1:7: give a host name or IP address, not a URL \(ICMP has no ports\)$/m,
+    ],
   ];
   for (const [args, message] of cases) {
     const result = await runCli(args);
