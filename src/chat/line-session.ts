@@ -45,8 +45,8 @@ export async function serveChatLines(broker: Broker, conn: Conn, limits: ChatLim
     label: formatAddress(conn.remoteAddress),
     send(line) {
       if (dropReason || conn.socket.destroyed) return;
-      // Lines come from other clients: one that is not valid as a line for us (it cannot hold a
-      // line feed) has been checked on the way in, so encode cannot throw here.
+      // No line can hold a line feed: every transport splits its input at line feeds, and
+      // nicknames and room names are checked, so one write is one line for the client.
       conn.write(`${line}\n`);
       const queued = conn.socket.writableLength;
       if (queued > maxQueue) {

@@ -92,7 +92,11 @@ export class RedisHub implements Hub {
       } catch {
         return; // not ours: another program on the same channel
       }
-      handler(event);
+      try {
+        handler(event);
+      } catch {
+        // A malformed event from another publisher must not take this broker down.
+      }
     });
     await this.#events.subscribe(channel);
   }

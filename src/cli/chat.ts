@@ -131,7 +131,7 @@ Examples:
       const room = normalizeRoom(options.room);
       if (!room) throw new UsageError('--room', `invalid room ${JSON.stringify(options.room)}`);
       const web = options.web === undefined ? undefined : webAddress(options.web);
-      const transport = await tlsServerTransport(options, addresses);
+      const transport = await tlsServerTransport(options, web ? [...addresses, web] : addresses);
       const guard = guardFor(options, cmd);
       const trace = tracerFor(cmd, 'server');
       const signal = shutdownSignal(() => warn('shutting down (Ctrl-C again to force)'));
