@@ -5,6 +5,7 @@
  */
 import { type Command, Option } from 'commander';
 import { AccessRules, parseCidr } from '../security/access.js';
+import { DatagramGuard, type DatagramGuardStats } from '../security/datagram-guard.js';
 import { descriptorBudget } from '../security/descriptors.js';
 import { ConnectionGuard, type GuardStats, type LimitEvent } from '../security/guard.js';
 import { parseCount } from '../units.js';
@@ -61,19 +62,49 @@ Limit examples:
 }
 
 /**
- * guardFor builds the ConnectionGuard for the parsed flags. Every server gets one, so running out
- * of descriptors (EMFILE) always backs off. Each time a limit acts it prints one line on stderr:
- * with --trace, one per connection; otherwise at most one per kind of limit every 10 s.
- * Throws UsageError for a malformed CIDR.
+ * guardFor builds the ConnectionGuard for the parsed flags. Every server gets one, so it never
+ * runs itself out of descriptors. Each time a limit acts it prints one line on stderr (see
+ * `limitReporter`). Throws UsageError for a malformed CIDR.
  */
 export function guardFor(flags: LimitFlags, command: Command): ConnectionGuard {
+  return new ConnectionGuard(
+    {
+      maxConnections: flags.maxConnections,
+      maxPerIp: flags.maxPerIp,
+      idleTimeout: flags.idleTimeout,
+      access: accessRules(flags),
+      descriptorBudget: descriptorBudget()?.connections,
+    },
+    limitReporter(command),
+  );
+}
+
+/**
+ * datagramGuardFor builds the DatagramGuard for UDP listeners: `--allow`/`--deny`, and
+ * `--max-per-ip` as datagrams per second from one address. It returns undefined when neither is
+ * given, so an unlimited UDP server does no extra work per datagram.
+ */
+export function datagramGuardFor(flags: LimitFlags, command: Command): DatagramGuard | undefined {
+  const access = accessRules(flags);
+  if (!access && flags.maxPerIp === undefined) return undefined;
+  return new DatagramGuard({ access, maxPerIp: flags.maxPerIp }, limitReporter(command));
+}
+
+function accessRules(flags: LimitFlags): AccessRules | undefined {
   const allow = (flags.allow ?? []).map((c) => parseCidr(c, '--allow'));
   const deny = (flags.deny ?? []).map((c) => parseCidr(c, '--deny'));
-  const access = allow.length + deny.length > 0 ? new AccessRules(allow, deny) : undefined;
+  return allow.length + deny.length > 0 ? new AccessRules(allow, deny) : undefined;
+}
+
+/**
+ * limitReporter prints each LimitEvent as one line on stderr: with --trace, one per event;
+ * otherwise at most one per kind of limit every 10 s, with a count of the ones not shown.
+ */
+export function limitReporter(command: Command): (event: LimitEvent) => void {
   const trace = globalsOf(command).trace === true;
   const lastReported = new Map<string, number>();
   const suppressed = new Map<string, number>();
-  const report = (event: LimitEvent): void => {
+  return (event) => {
     const line = `limit ${event.limit}${event.peer ? ` ${event.peer}` : ''}: ${event.detail}`;
     if (trace) {
       process.stderr.write(`[server] ${line}\n`);
@@ -92,16 +123,13 @@ export function guardFor(flags: LimitFlags, command: Command): ConnectionGuard {
       `sockkit: ${line}${more > 0 ? ` (and ${more} more like it since the last report)` : ''}\n`,
     );
   };
-  return new ConnectionGuard(
-    {
-      maxConnections: flags.maxConnections,
-      maxPerIp: flags.maxPerIp,
-      idleTimeout: flags.idleTimeout,
-      access,
-      descriptorBudget: descriptorBudget()?.connections,
-    },
-    report,
-  );
+}
+
+/** datagramLimitSummary words a DatagramGuard's counts: `dropped 40 by limit (max-per-ip 40)`. */
+export function datagramLimitSummary(stats: DatagramGuardStats): string {
+  const parts = Object.entries(stats.dropped).filter(([, n]) => n > 0);
+  const total = parts.reduce((sum, [, n]) => sum + n, 0);
+  return `dropped ${total} datagrams by limit${total ? ` (${parts.map(([k, n]) => `${k} ${n}`).join(', ')})` : ''}`;
 }
 
 /**

@@ -13,7 +13,14 @@ import { type Listener, listen } from '../stream/listen.js';
 import { type ServeSummary, serve } from '../stream/serve.js';
 import { formatBytes, formatDuration } from '../units.js';
 import { addressArg, announceListening, durationOption, tracerFor } from './common.js';
-import { guardFor, type LimitFlags, limitSummary, withLimitOptions } from './limit-options.js';
+import {
+  datagramGuardFor,
+  datagramLimitSummary,
+  guardFor,
+  type LimitFlags,
+  limitSummary,
+  withLimitOptions,
+} from './limit-options.js';
 import { addPacketFlags, type PacketFlags, packetOptionsOf } from './packet-flags.js';
 import { shutdownSignal, warn } from './run.js';
 import { type TlsServerFlags, tlsServerTransport, withTlsServerOptions } from './tls-options.js';
@@ -88,6 +95,7 @@ export async function runService(
   const addresses = urls.map((url) => addressArg(op, url, ['tcp', 'unix', 'udp', 'tls']));
   const transport = await tlsServerTransport(options, addresses);
   const guard = guardFor(options, command);
+  const datagramGuard = datagramGuardFor(options, command);
   const packetOptions = addresses.map((address) => packetOptionsOf(op, address, options));
   const trace = tracerFor(command, 'server');
   const signal = shutdownSignal(() =>
@@ -113,9 +121,17 @@ export async function runService(
   }
   const [streams, datagrams] = await Promise.all([
     listeners.length > 0 ? serve(listeners, service.stream, { signal, grace: options.grace }) : undefined,
-    packetConns.length > 0 ? servePackets(packetConns, service.datagram, { signal }) : undefined,
+    packetConns.length > 0
+      ? servePackets(packetConns, service.datagram, {
+          signal,
+          admit: datagramGuard?.admit.bind(datagramGuard),
+        })
+      : undefined,
   ]);
-  warn(`${summaryLine(streams, datagrams)}${streams ? `; ${limitSummary(guard.stats)}` : ''}`);
+  warn(
+    `${summaryLine(streams, datagrams)}${streams ? `; ${limitSummary(guard.stats)}` : ''}` +
+      (datagrams && datagramGuard ? `; ${datagramLimitSummary(datagramGuard.stats)}` : ''),
+  );
 }
 
 function summaryLine(streams: ServeSummary | undefined, datagrams: PacketServeSummary | undefined): string {

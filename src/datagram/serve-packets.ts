@@ -16,6 +16,8 @@ export type DatagramService = (data: Buffer, peer: Peer, conn: PacketConn) => vo
 export interface PacketServeOptions {
   /** Aborting it stops the service and closes the sockets. */
   readonly signal: AbortSignal;
+  /** A gate each datagram passes first (access rules, rate per sender: see security/datagram-guard.ts). */
+  readonly admit?: ((peer: Peer) => boolean) | undefined;
 }
 
 /** PacketServeSummary counts what a datagram server did, for its shutdown report. */
@@ -38,8 +40,10 @@ export async function servePackets(
   service: DatagramService,
   options: PacketServeOptions,
 ): Promise<PacketServeSummary> {
+  const admit = options.admit;
   for (const conn of conns) {
     conn.onMessage((data, peer) => {
+      if (admit !== undefined && !admit(peer)) return;
       try {
         service(data, peer, conn);
       } catch (err) {

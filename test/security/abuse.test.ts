@@ -6,13 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
 import { readdirSync, readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { describe, type TestContext, test } from 'node:test';
 import { parseAddress } from '../../src/address.js';
 import { dial } from '../../src/stream/dial.js';
 import '../../src/stream/tls.js';
-import { CLI, type Running, startCli } from '../helpers.js';
+import { CLI, hostPort, type Running, startCli } from '../helpers.js';
 import { startPeer } from '../interop/tls-certs.js';
 
 const MiB = 1024 * 1024;
@@ -309,4 +310,143 @@ describe('abuse the server survives', { timeout: 60_000 }, () => {
       await server.exited;
     }
   });
+
+  test('a flood of UDP datagrams from many ports leaves the server answering, unaltered', async (t) => {
+    await withServer(['echo', 'udp://127.0.0.1:0'], async (_server, url, pid) => {
+      const { host, port } = hostPort(url);
+      await udpEchoes(host, port, 5);
+      const before = usage(pid);
+      const started = Date.now();
+      const senders = 50;
+      const perSender = 400;
+      const payload = randomBytes(1024);
+      // 50 sockets (50 source ports), 400 datagrams of 1 KiB each, as fast as they go; bounded
+      // by count and by a 5 s deadline. Nobody reads the replies.
+      const sockets = Array.from({ length: senders }, () => createSocket('udp4'));
+      let sent = 0;
+      await Promise.all(
+        sockets.map(async (socket) => {
+          socket.on('error', () => {});
+          await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+          for (let i = 0; i < perSender && Date.now() - started < 5000; i++) {
+            await new Promise<void>((resolve) => socket.send(payload, port, host, () => resolve()));
+            sent += 1;
+          }
+        }),
+      );
+      const seconds = (Date.now() - started) / 1000;
+      const during = usage(pid);
+      for (const socket of sockets) socket.close();
+      // Replies may be lost under a flood (that is UDP), but none may be altered, and a new
+      // client is answered exactly.
+      assert.ok(await udpAnswered(host, port), 'a new client gets its datagrams back exactly');
+      const after = await settledUsage(pid, before.fds);
+      report(
+        t,
+        'UDP flood',
+        before,
+        after,
+        `${sent} datagrams of 1 KiB from ${senders} ports in ${seconds.toFixed(2)} s; RSS during ${(during.rssKiB / 1024).toFixed(1)} MiB`,
+      );
+      assertNoLeak(before, after);
+    });
+  });
+
+  test('UDP --max-per-ip and --deny drop a flooding or denied sender, and count it', async () => {
+    const stderr = await withServer(
+      ['echo', 'udp://127.0.0.1:0', '--max-per-ip', '50', '--deny', '127.0.0.9'],
+      async (_server, url) => {
+        const { host, port } = hostPort(url);
+        const flooder = createSocket('udp4');
+        const replies: Buffer[] = [];
+        flooder.on('message', (data) => replies.push(data));
+        await new Promise<void>((resolve) => flooder.bind(0, '127.0.0.1', resolve));
+        const started = Date.now();
+        for (let i = 0; i < 500; i++)
+          await new Promise<void>((r) => flooder.send(`n${i}`, port, host, () => r()));
+        const windows = Math.ceil((Date.now() - started + 1) / 1000) + 1;
+        const denied = createSocket('udp4');
+        let deniedReplies = 0;
+        denied.on('message', () => {
+          deniedReplies += 1;
+        });
+        await new Promise<void>((resolve) => denied.bind(0, '127.0.0.9', resolve));
+        await new Promise<void>((r) => denied.send('let me in', port, host, () => r()));
+        // A later sender is still answered: once it is, every earlier datagram has been handled.
+        assert.ok(await udpEchoes(host, port, 1, '127.0.0.3'));
+        assert.ok(replies.length <= 50 * windows, `${replies.length} replies to a sender capped at 50/s`);
+        assert.ok(replies.length >= 1);
+        assert.ok(replies.every((r) => /^n\d+$/.test(r.toString())));
+        assert.equal(deniedReplies, 0);
+        flooder.close();
+        denied.close();
+      },
+    );
+    assert.match(
+      stderr,
+      /limit max-per-ip 127\.0\.0\.1:\d+: dropped: over 50 datagrams this second from 127\.0\.0\.1/,
+    );
+    assert.match(stderr, /limit access 127\.0\.0\.9:\d+: dropped: 127\.0\.0\.9 is not allowed/);
+    assert.match(stderr, /dropped \d+ datagrams by limit \(access 1, max-per-ip \d+\)/);
+  });
 });
+
+/**
+ * udpAnswered tries (up to 10 rounds, bounded) until a round of 5 datagrams all come back exactly:
+ * right after a flood the server's receive buffer may still be full, and UDP drops what does not
+ * fit. A reply that differs from what was sent fails at once.
+ */
+async function udpAnswered(host: string, port: number): Promise<boolean> {
+  for (let round = 0; round < 10; round++) {
+    const result = await udpRound(host, port, 5, '127.0.0.1', 1000);
+    if (result === 'altered') return false;
+    if (result === 'all') return true;
+  }
+  return false;
+}
+
+/** udpEchoes resolves true once `count` datagrams from `from` all came back exactly within 3 s. */
+async function udpEchoes(host: string, port: number, count: number, from = '127.0.0.1'): Promise<boolean> {
+  return (await udpRound(host, port, count, from, 3000)) === 'all';
+}
+
+/**
+ * udpRound sends `count` distinct datagrams from `from` to an echo server: `all` once each came
+ * back byte for byte, `lost` if some did not within `timeout` ms, `altered` on any mismatch.
+ */
+async function udpRound(
+  host: string,
+  port: number,
+  count: number,
+  from: string,
+  timeout: number,
+): Promise<'all' | 'lost' | 'altered'> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, from, resolve));
+  const sent = new Map<string, Buffer>();
+  try {
+    return await new Promise((resolve) => {
+      const timer = setTimeout(() => resolve('lost'), timeout);
+      socket.on('message', (data) => {
+        const key = data.subarray(0, 8).toString('hex');
+        const expected = sent.get(key);
+        if (!expected?.equals(data)) {
+          clearTimeout(timer);
+          return resolve('altered');
+        }
+        sent.delete(key);
+        if (sent.size === 0) {
+          clearTimeout(timer);
+          resolve('all');
+        }
+      });
+      for (let i = 0; i < count; i++) {
+        const datagram = randomBytes(512);
+        sent.set(datagram.subarray(0, 8).toString('hex'), datagram);
+        socket.send(datagram, port, host);
+      }
+    });
+  } finally {
+    socket.close();
+  }
+}

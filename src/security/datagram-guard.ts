@@ -1,0 +1,85 @@
+/**
+ * DatagramGuard is the UDP counterpart of ConnectionGuard: with no connections to count, it
+ * judges each datagram by its sender. `--allow`/`--deny` apply as for streams; `--max-per-ip N`
+ * means at most N datagrams per second from one IP address. What it refuses is dropped unread and
+ * counted, never answered, so a flood (or a spoofed sender) cannot make the server reflect it.
+ */
+import { formatHostPort } from '../address.js';
+import type { Peer } from '../datagram/packet-conn.js';
+import type { AccessRules } from './access.js';
+import { unmapIPv4 } from './access.js';
+import type { LimitEvent } from './guard.js';
+
+/** DatagramLimits lists the limits a DatagramGuard enforces; an absent one is off. */
+export interface DatagramLimits {
+  /** Who may send (`--allow`, `--deny`). */
+  readonly access?: AccessRules | undefined;
+  /** At most this many datagrams per second from one IP address; the rest are dropped. */
+  readonly maxPerIp?: number | undefined;
+}
+
+/** DatagramGuardStats counts the datagrams a guard dropped, by the limit that dropped them. */
+export interface DatagramGuardStats {
+  readonly dropped: { access: number; 'max-per-ip': number };
+}
+
+/** The most senders tracked in one second: past it, new senders are dropped until the window turns. */
+export const MAX_TRACKED_SENDERS = 65_536;
+const WINDOW = 1000;
+
+/** DatagramGuard decides, datagram by datagram, whether a server should handle it. */
+export class DatagramGuard {
+  readonly stats: DatagramGuardStats = { dropped: { access: 0, 'max-per-ip': 0 } };
+  readonly #limits: DatagramLimits;
+  readonly #report: (event: LimitEvent) => void;
+  /** Datagrams per sender in the current one-second window; cleared as each window starts. */
+  readonly #counts = new Map<string, number>();
+  #windowStart = 0;
+
+  /** The constructor takes the limits and a function told of every LimitEvent. Throws RangeError for a bad maxPerIp. */
+  constructor(limits: DatagramLimits, report: (event: LimitEvent) => void = () => {}) {
+    const max = limits.maxPerIp;
+    if (max !== undefined && !(Number.isInteger(max) && max > 0))
+      throw new RangeError(`maxPerIp must be a positive whole number, not ${max}`);
+    this.#limits = limits;
+    this.#report = report;
+  }
+
+  /** admit returns true when a datagram from `peer` may be handled, false (counted, reported) to drop it. */
+  admit(peer: Peer): boolean {
+    const ip = unmapIPv4(peer.address);
+    const { access, maxPerIp } = this.#limits;
+    if (access && !access.permits(ip)) {
+      this.stats.dropped.access += 1;
+      this.#report({
+        limit: 'access',
+        peer: formatHostPort(ip, peer.port),
+        detail: `dropped: ${ip} is not allowed (--allow/--deny)`,
+      });
+      return false;
+    }
+    if (maxPerIp === undefined) return true;
+    const now = Date.now();
+    if (now - this.#windowStart >= WINDOW) {
+      this.#counts.clear();
+      this.#windowStart = now;
+    }
+    const seen = this.#counts.get(ip);
+    if (seen === undefined && this.#counts.size >= MAX_TRACKED_SENDERS)
+      return this.#dropRate(ip, peer.port, 'too many senders this second');
+    if ((seen ?? 0) >= maxPerIp)
+      return this.#dropRate(
+        ip,
+        peer.port,
+        `over ${maxPerIp} datagrams this second from ${ip} (--max-per-ip ${maxPerIp})`,
+      );
+    this.#counts.set(ip, (seen ?? 0) + 1);
+    return true;
+  }
+
+  #dropRate(ip: string, port: number, why: string): false {
+    this.stats.dropped['max-per-ip'] += 1;
+    this.#report({ limit: 'max-per-ip', peer: formatHostPort(ip, port), detail: `dropped: ${why}` });
+    return false;
+  }
+}
