@@ -286,11 +286,16 @@ export class EchoSession {
   }
 
   #wire(packet: ReceivedPacket): void {
-    this.#options.onWire?.({
+    if (!this.#options.onWire) return;
+    // A reply or error was sent to our local address: that pair is its ICMPv6 pseudo-header.
+    const local = this.#pseudo?.source.replace(/%.*$/, '');
+    const source = packet.source.replace(/%.*$/, '');
+    const pseudo = this.family === 6 && local ? { source, destination: local } : undefined;
+    this.#options.onWire({
       direction: 'received',
       address: packet.source,
       bytes: packet.bytes,
-      layout: { family: this.family, ipHeader: this.family === 4 },
+      layout: { family: this.family, ipHeader: this.family === 4, pseudo },
     });
   }
 }

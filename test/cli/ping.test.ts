@@ -190,3 +190,12 @@ test('Ctrl-C stops an endless ping with the summary, exit 0', { skip: needsRoot 
   assert.ok(summary, out);
   assert.ok(Number(summary[2]) >= 2, out);
 });
+
+test('--hexdump on IPv6 verifies both checksums over the pseudo-header', { skip: needsRoot }, async () => {
+  const result = await runCli(['ping', '::1', '-c', '1', '--hexdump', '--size', '4']);
+  assert.equal(result.code, 0, result.stderr);
+  const text = result.stdout.toString();
+  assert.match(text, /^> sent 12 bytes to ::1: ICMPv6 echo request$/m);
+  assert.match(text, /^< received 12 bytes from ::1: ICMPv6 echo reply$/m);
+  assert.equal(text.match(/checksum 0x[0-9a-f]{4} \(correct\)$/gm)?.length, 2, text);
+});
