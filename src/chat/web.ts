@@ -117,14 +117,16 @@ async function serveWebSocket(
     if (pending.length >= MAX_PENDING_LINES) ws.pause();
     void drain();
   });
+  let reason = 'connection closed';
+  // A WebSocket reports a client's protocol errors (a message over maxPayload: 1009) as 'error'
+  // events, then closes: handled here, so one client's bad frame never reaches the process.
+  ws.on('error', (err: Error & { code?: string }) => {
+    reason = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'line too long' : err.message;
+  });
   const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
   client = await broker.connect(peer, nick);
   if (!client) return;
   void drain();
-  let reason = 'connection closed';
-  ws.once('close', (code) => {
-    if (code === 1009) reason = 'line too long';
-  });
   await closed;
   await broker.disconnect(client, dropReason ?? reason);
 }
