@@ -42,7 +42,10 @@ export function serveChatWeb(
     }
     wss.handleUpgrade(request, socket, head, (ws) => {
       const label = `ws ${request.socket.remoteAddress ?? ''}:${request.socket.remotePort ?? ''}`;
-      void serveWebSocket(broker, ws, label, url.searchParams.get('nick') ?? undefined, maxQueue);
+      // serveWebSocket does not reject; the catch is a last line of defence for the process.
+      serveWebSocket(broker, ws, label, url.searchParams.get('nick') ?? undefined, maxQueue).catch(() =>
+        ws.terminate(),
+      );
     });
   });
   for (const listener of listeners) listener.handle((conn) => http.emit('connection', conn.socket));

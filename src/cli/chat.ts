@@ -13,6 +13,7 @@ import { type ChatWeb, serveChatWeb } from '../chat/web.js';
 import { UsageError } from '../errors.js';
 import { FramedConn } from '../framing/framed-conn.js';
 import { lineCodec } from '../framing/line.js';
+import type { Conn } from '../stream/conn.js';
 import { dial } from '../stream/dial.js';
 import { type Listener, listen } from '../stream/listen.js';
 import { serve } from '../stream/serve.js';
@@ -172,7 +173,10 @@ Examples:
       }
       signal.addEventListener('abort', () => void front?.close(), { once: true });
       signal.addEventListener('abort', () => void broker.close(), { once: true });
-      const summary = await serve(listeners, (conn) => void serveChatLines(broker, conn, limits), {
+      // serveChatLines does not reject; the catch is a last line of defence for the process.
+      const service = (conn: Conn): void =>
+        void serveChatLines(broker, conn, limits).catch(() => conn.close());
+      const summary = await serve(listeners, service, {
         signal,
         grace: options.grace,
       });
