@@ -252,7 +252,7 @@ Examples:
       await talk(framed);
       if (conn.error) throw conn.error;
     });
-  return withTlsClientOptions(command);
+  return withTlsClientOptions(command, 'chat join');
 }
 
 /**

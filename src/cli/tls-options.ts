@@ -66,7 +66,7 @@ TLS examples:
 }
 
 /** withTlsClientOptions adds `--ca`, `--servername`, `--cert`, `--key`, `--insecure` and `--alpn` to a client command. */
-export function withTlsClientOptions(command: Command): Command {
+export function withTlsClientOptions(command: Command, usage = command.name()): Command {
   return command
     .option('--ca <file>', 'tls://: trust this CA (PEM) instead of the system store')
     .option(
@@ -81,9 +81,9 @@ export function withTlsClientOptions(command: Command): Command {
       'after',
       `
 TLS examples:
-  sockkit ${command.name()} tls://example.test:443 ${command.name() === 'send' ? "'hi' " : ''}--ca ca.pem
-  sockkit ${command.name()} tls://127.0.0.1:8443 ${command.name() === 'send' ? "'hi' " : ''}--servername localhost --ca server.pem
-  sockkit ${command.name()} tls://127.0.0.1:8443 ${command.name() === 'send' ? "'hi' " : ''}--insecure   # no verification: tests only`,
+  sockkit ${usage} tls://example.test:443 ${command.name() === 'send' ? "'hi' " : ''}--ca ca.pem
+  sockkit ${usage} tls://127.0.0.1:8443 ${command.name() === 'send' ? "'hi' " : ''}--servername localhost --ca server.pem
+  sockkit ${usage} tls://127.0.0.1:8443 ${command.name() === 'send' ? "'hi' " : ''}--insecure   # no verification: tests only`,
     );
 }
 
