@@ -37,6 +37,12 @@ export interface Codec {
    * length-prefixed codec throws ERR_PROTOCOL, since the frame was cut short.
    */
   decodeEnd(rest: Buffer): Buffer;
+  /**
+   * frameSize, when a codec can tell, returns the total bytes (header included) of the frame that
+   * starts `buffer`, once its header is complete; undefined otherwise. A Deframer uses it to
+   * gather a large frame's chunks without copying them on every read. Optional.
+   */
+  frameSize?(buffer: Buffer): number | undefined;
 }
 
 /** toBytes views a frame given as a string (UTF-8) or bytes as a Buffer, without copying bytes. */

@@ -12,6 +12,11 @@ import type { Codec } from './codec.js';
 export class Deframer {
   readonly codec: Codec;
   #buffer: Buffer = Buffer.alloc(0);
+  /** Chunks received since the last decode, not yet joined to #buffer. */
+  #chunks: Buffer[] = [];
+  #chunkBytes = 0;
+  /** The size of the frame being gathered, when the codec told it; no decode until it is all here. */
+  #frameSize = 0;
 
   constructor(codec: Codec) {
     this.codec = codec;
@@ -19,7 +24,7 @@ export class Deframer {
 
   /** buffered is the number of bytes held for a frame that has not fully arrived. */
   get buffered(): number {
-    return this.#buffer.length;
+    return this.#buffer.length + this.#chunkBytes;
   }
 
   /**
@@ -27,10 +32,24 @@ export class Deframer {
    * the decoding. A yielded frame is a view of the received bytes; it stays valid after later pushes.
    */
   *push(chunk: Buffer): Generator<Buffer, void, undefined> {
-    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+    // A large length-prefixed frame arrives in many chunks: gather them, and join them once, when
+    // the whole frame is here, rather than copying the growing buffer on every read.
+    this.#chunks.push(chunk);
+    this.#chunkBytes += chunk.length;
+    if (this.#buffer.length + this.#chunkBytes < this.#frameSize) return;
+    this.#buffer =
+      this.#buffer.length === 0 && this.#chunks.length === 1
+        ? chunk
+        : Buffer.concat([this.#buffer, ...this.#chunks]);
+    this.#chunks = [];
+    this.#chunkBytes = 0;
+    this.#frameSize = 0;
     for (;;) {
       const decoded = this.codec.decode(this.#buffer);
-      if (!decoded) return;
+      if (!decoded) {
+        this.#frameSize = this.codec.frameSize?.(this.#buffer) ?? 0;
+        return;
+      }
       this.#buffer = this.#buffer.subarray(decoded.used);
       yield decoded.frame;
     }
@@ -42,8 +61,10 @@ export class Deframer {
    * says the leftover is a frame cut short.
    */
   end(): Buffer | undefined {
-    const rest = this.#buffer;
+    const rest = Buffer.concat([this.#buffer, ...this.#chunks]);
     this.#buffer = Buffer.alloc(0);
+    this.#chunks = [];
+    this.#chunkBytes = 0;
     return rest.length === 0 ? undefined : this.codec.decodeEnd(rest);
   }
 }

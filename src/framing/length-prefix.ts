@@ -60,6 +60,10 @@ export function lengthPrefixCodec(prefix: LengthPrefix, options: LengthPrefixOpt
     decodeEnd(rest) {
       throw truncatedError(prefix, rest.length);
     },
+    frameSize(buffer) {
+      const head = readHeader(prefix, buffer, max);
+      return head && head.used + head.length;
+    },
   };
 }
 
