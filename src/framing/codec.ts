@@ -43,6 +43,11 @@ export interface Codec {
    * gather a large frame's chunks without copying them on every read. Optional.
    */
   frameSize?(buffer: Buffer): number | undefined;
+  /**
+   * mayEnd, when a codec can tell, returns false if no frame can end inside `chunk` (a chunk
+   * without a line feed ends no line), so a Deframer need not look again. Optional.
+   */
+  mayEnd?(chunk: Buffer): boolean;
 }
 
 /** toBytes views a frame given as a string (UTF-8) or bytes as a Buffer, without copying bytes. */

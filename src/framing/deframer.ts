@@ -36,7 +36,11 @@ export class Deframer {
     // the whole frame is here, rather than copying the growing buffer on every read.
     this.#chunks.push(chunk);
     this.#chunkBytes += chunk.length;
-    if (this.#buffer.length + this.#chunkBytes < this.#frameSize) return;
+    const held = this.#buffer.length + this.#chunkBytes;
+    if (held < this.#frameSize) return;
+    // Likewise a long line arriving in small pieces: look again only once a piece could end it,
+    // or once it could be too long.
+    if (this.codec.mayEnd?.(chunk) === false && held <= this.codec.maxFrameSize) return;
     this.#buffer =
       this.#buffer.length === 0 && this.#chunks.length === 1
         ? chunk

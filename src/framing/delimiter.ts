@@ -44,6 +44,10 @@ export function delimiterCodec(delimiter: Uint8Array | string, options: Delimite
       if (buffer.length >= max + end.length) throw new FrameTooLargeError('decode', name, max + 1, max, true);
       return undefined;
     },
+    mayEnd(chunk) {
+      // The delimiter may have started in an earlier chunk, but it ends in this one.
+      return chunk.includes(end[end.length - 1] as number);
+    },
     decodeEnd(rest) {
       if (rest.length > max) throw new FrameTooLargeError('decode', name, rest.length, max);
       return rest;

@@ -53,6 +53,9 @@ export function lineCodec(options: LineOptions = {}): Codec {
       if (pending > max) throw new FrameTooLargeError('decode', 'line', pending, max, true);
       return undefined;
     },
+    mayEnd(chunk) {
+      return chunk.includes(LF);
+    },
     decodeEnd(rest) {
       const length = rest[rest.length - 1] === CR ? rest.length - 1 : rest.length;
       if (length > max) throw new FrameTooLargeError('decode', 'line', length, max);
