@@ -19,10 +19,11 @@ export const CHAT_PAGE = `<!doctype html>
   #log .mine { color: #135; }
   form { display: flex; gap: .5rem; padding: .5rem 1rem; border-top: 1px solid #ccc; }
   #text { flex: 1; font: inherit; padding: .3rem; }
+  [hidden] { display: none !important; }
 </style>
 </head>
 <body>
-<header>sockkit chat <span id="status">connecting…</span></header>
+<header>sockkit chat <span id="status"></span></header>
 <pre id="log" aria-live="polite"></pre>
 <form id="join">
   <label>Nickname <input id="nick" name="nick" autocomplete="off" required pattern="[A-Za-z][A-Za-z0-9_\\-]{0,19}"></label>
@@ -43,22 +44,31 @@ export const CHAT_PAGE = `<!doctype html>
     log.append(row);
     log.scrollTop = log.scrollHeight;
   };
-  status.textContent = '';
   let socket;
+  let current = '';
   document.getElementById('join').addEventListener('submit', (event) => {
     event.preventDefault();
     const nick = document.getElementById('nick').value.trim();
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
     socket = new WebSocket(scheme + '//' + location.host + '/chat?nick=' + encodeURIComponent(nick));
     socket.addEventListener('open', () => {
-      status.textContent = 'connected';
+      status.textContent = '· connected as ' + nick;
       document.getElementById('join').hidden = true;
       document.getElementById('say').hidden = false;
       document.getElementById('text').focus();
     });
-    socket.addEventListener('message', (message) => show(String(message.data)));
+    socket.addEventListener('message', (message) => {
+      const line = String(message.data);
+      // Keep the header true to the broker: it may have given another name, or a /nick changed it.
+      const named = /^\\* welcome, (\\S+)! /.exec(line) || /^\\* (?:you are now known as|\\S+ is now known as) (\\S+)$/.exec(line);
+      if (named && (line.startsWith('* welcome') || line.startsWith('* you') || line.startsWith('* ' + current + ' '))) {
+        current = named[1];
+        status.textContent = '· connected as ' + current;
+      }
+      show(line);
+    });
     socket.addEventListener('close', (close) => {
-      status.textContent = 'disconnected' + (close.reason ? ': ' + close.reason : '');
+      status.textContent = '· disconnected' + (close.reason ? ': ' + close.reason : '');
       document.getElementById('say').hidden = true;
     });
   });

@@ -68,6 +68,7 @@ describe('the chat web page, in headless Chromium', {
     const ann = await join(browser, web, 'ann');
     const ben = await join(browser, web, 'ben');
     await seen(ann, '* ben joined #lobby');
+    assert.equal(await ann.textContent('#status'), '· connected as ann');
     const nc = LineUser.ncat('127.0.0.1', String(port));
     nc.say('/nick carl');
     await seen(ben, '* guest1 is now known as carl');
