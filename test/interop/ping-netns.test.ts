@@ -141,6 +141,52 @@ for (const [family, router, target] of [
   });
 }
 
+for (const [family, router, nowhere, words] of [
+  ['4', '10.77.1.1', '10.99.0.1', 'Destination Net Unreachable'],
+  ['6', 'fd77:1::1', 'fd99::1', 'Destination unreachable: No route'],
+] as const) {
+  // Linux rate-limits "no route" errors per sender in a token bucket (net.ipv4.route.error_cost
+  // and error_burst, host-wide) that it shares with the ICMP error limit; lifting that limit
+  // (icmp_ratelimit=0) empties the bucket. So each tool gets a fresh network with the default
+  // limits, where two such errors always pass: one for traceroute, one for ping.
+  test(`an address the router has no route to is reported unreachable, as iputils does, over IPv${family}`, {
+    skip,
+  }, async (t) => {
+    const ourNet = makeTopology({ defaultRateLimits: true });
+    t.after(() => ourNet.remove());
+    const theirNet = makeTopology({ defaultRateLimits: true });
+    t.after(() => theirNet.remove());
+    const ourTrace = await sockkitIn(ourNet.a, ['traceroute', nowhere, '-q', '1', '-w', '2s']);
+    const theirTrace = await runIn(theirNet.a, 'traceroute', [
+      `-${family}`,
+      '-I',
+      '-n',
+      '-q',
+      '1',
+      '-N',
+      '1',
+      '-w',
+      '2',
+      nowhere,
+    ]);
+    assert.equal(ourTrace.code, 1);
+    assert.match(ourTrace.stdout.toString(), new RegExp(`^ 1  ${router}  \\d+\\.\\d{3} ms !N\n$`, 'm'));
+    assert.match(theirTrace.stdout.toString(), new RegExp(`^ 1  ${router}  \\d+\\.\\d{3} ms !N$`, 'm'));
+    assert.match(
+      ourTrace.stderr,
+      new RegExp(`^sockkit: traceroute ${nowhere}: ${nowhere} not reached within 30 hops\n$`),
+    );
+
+    const ours = await sockkitIn(ourNet.a, ['ping', nowhere, '-c', '1', '-W', '2s']);
+    const theirs = await runIn(theirNet.a, 'ping', [`-${family}`, '-c', '1', '-W', '2', nowhere]);
+    const line = `From ${router} icmp_seq=1 ${words}`;
+    assert.equal(ours.code, 1);
+    assert.ok(ours.stdout.toString().split('\n').includes(line), ours.stdout.toString());
+    assert.ok(theirs.stdout.toString().split('\n').includes(line), theirs.stdout.toString());
+    assert.equal(lossOf(ours.stdout.toString()), lossOf(theirs.stdout.toString()));
+  });
+}
+
 test('two pings at once through the router each count only their own replies', { skip }, async () => {
   const [first, second] = await Promise.all([
     sockkitIn(hostA(), ['ping', '10.77.2.2', '-c', '4', '-i', '50ms', '--json']),

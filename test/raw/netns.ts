@@ -30,8 +30,11 @@ export function whyNoNamespaces(): string | undefined {
   return undefined;
 }
 
-/** makeTopology builds the network; on any failure it removes what it made and rethrows. */
-export function makeTopology(): Topology {
+/**
+ * makeTopology builds the network; on any failure it removes what it made and rethrows. Error
+ * rate limits are lifted unless `defaultRateLimits` (see the "no route" test for why it matters).
+ */
+export function makeTopology(options: { defaultRateLimits?: boolean } = {}): Topology {
   made += 1;
   const id = `${process.pid}x${made}`;
   const a = `skA${id}`;
@@ -64,7 +67,15 @@ export function makeTopology(): Topology {
       // No duplicate address detection, so IPv6 addresses work at once; no ICMP rate limit, so
       // back-to-back tests all get their time exceeded messages.
       sysctl(ns, 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0');
-      sysctl(ns, 'net.ipv4.icmp_ratelimit=0', 'net.ipv6.icmp.ratelimit=0');
+      sysctl(ns, 'net.ipv6.icmp.ratelimit=0');
+      if (!options.defaultRateLimits) sysctl(ns, 'net.ipv4.icmp_ratelimit=0');
+      try {
+        // Since Linux 6.2 the global ICMP budget is per namespace (and randomised since 6.11):
+        // make it large enough that iputils and sockkit, run back to back, never starve.
+        sysctl(ns, 'net.ipv4.icmp_msgs_per_sec=100000', 'net.ipv4.icmp_msgs_burst=10000');
+      } catch {
+        // an older kernel: the budget is host-wide and cannot be set from here
+      }
     }
     const short = id.slice(-9); // interface names are at most 15 characters
     ip('link', 'add', `a${short}`, 'netns', a, 'type', 'veth', 'peer', 'name', `ra${short}`, 'netns', r);
