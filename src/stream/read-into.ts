@@ -17,14 +17,29 @@ interface PrivateFields {
   [key: symbol]: unknown;
 }
 
+/** The private fields `net.Socket` keeps its `onread` option in; found once, on the first socket. */
+interface OnReadFields {
+  readonly buffer: symbol;
+  readonly callback: symbol;
+  readonly generator: symbol;
+}
+let onReadFields: OnReadFields | null | undefined;
+
+/**
+ * firstRead takes every connection's first read, so a connection that never sends holds no
+ * buffer of its own. It is safe to share: reads run one at a time, and what lands in it is
+ * copied before anyone can write it.
+ */
+let firstRead: Buffer | undefined;
+
 /**
  * readInto switches a plain TCP or Unix socket to Node's `onread` mode: each read lands in a
  * buffer that the socket passes to `onRead` directly, with no 'data' event, no readable queue,
  * and no fresh 64 KiB allocation per read. The buffer is reused for the next read unless a write
  * on this socket still holds it (the echo case: `onRead` may write `buffer` to this same socket);
- * anything else `onRead` wants to keep, it must copy. Buffers start at MIN_READ bytes and double
- * (up to MAX_READ) while reads fill them, so an idle connection holds a small one and a bulk
- * stream reads in large ones.
+ * anything else `onRead` wants to keep, it must copy. The first read goes to a buffer shared by
+ * all sockets (and is copied), so idle connections cost no buffer; after it, a connection's
+ * buffer is sized to its reads, from MIN_READ up to MAX_READ bytes.
  *
  * Node offers `onread` only to `net.connect`; for an accepted socket this sets the same fields
  * that option sets. It must be called before the socket has read anything. It returns false, and
@@ -37,15 +52,20 @@ export function readInto(socket: Socket, onRead: ReadHandler): boolean {
   const handle = fields._handle;
   if ('encrypted' in socket || socket.bytesRead > 0 || socket.readableLength > 0) return false;
   if (!handle || typeof handle.useUserBuffer !== 'function') return false;
-  const symbols = new Map(Object.getOwnPropertySymbols(socket).map((s) => [s.description, s]));
-  const kBuffer = symbols.get('kBuffer');
-  const kBufferCb = symbols.get('kBufferCb');
-  const kBufferGen = symbols.get('kBufferGen');
-  if (!kBuffer || !kBufferCb || !kBufferGen || fields[kBuffer] !== null) return false;
+  onReadFields ??= findOnReadFields(socket);
+  const known = onReadFields;
+  if (!known || fields[known.buffer] !== null) return false;
+  firstRead ??= Buffer.allocUnsafe(MAX_READ);
   let size = MIN_READ;
-  let current = Buffer.allocUnsafe(size);
+  let current: Buffer | undefined;
   let reusable = false;
-  fields[kBufferCb] = (length: number, buffer: Buffer): boolean => {
+  fields[known.callback] = (length: number, buffer: Buffer): boolean => {
+    if (buffer === firstRead) {
+      while (size < length && size < MAX_READ) size *= 2;
+      onRead(length, Buffer.from(buffer.subarray(0, length)));
+      reusable = false;
+      return true;
+    }
     // Grow while reads fill the buffer; shrink when they use little of it.
     if (length === buffer.length && size < MAX_READ) size *= 2;
     else if (length < size >>> 3 && size > MIN_READ) size >>>= 1;
@@ -54,11 +74,19 @@ export function readInto(socket: Socket, onRead: ReadHandler): boolean {
     reusable = socket.writableLength === 0;
     return true;
   };
-  fields[kBufferGen] = (): Buffer => {
-    if (!reusable || current.length !== size) current = Buffer.allocUnsafe(size);
+  fields[known.generator] = (): Buffer => {
+    if (!reusable || current?.length !== size) current = Buffer.allocUnsafe(size);
     return current;
   };
-  fields[kBuffer] = current;
-  handle.useUserBuffer(current);
+  fields[known.buffer] = firstRead;
+  handle.useUserBuffer(firstRead);
   return true;
+}
+
+function findOnReadFields(socket: Socket): OnReadFields | null {
+  const symbols = new Map(Object.getOwnPropertySymbols(socket).map((s) => [s.description, s]));
+  const buffer = symbols.get('kBuffer');
+  const callback = symbols.get('kBufferCb');
+  const generator = symbols.get('kBufferGen');
+  return buffer && callback && generator ? { buffer, callback, generator } : null;
 }
