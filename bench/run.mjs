@@ -276,23 +276,40 @@ async function compareWithBench(workload, scheme, servers, flags) {
 
 async function loadGenerator() {
   if (!ref) return;
-  const runs = { c: [], sockkit: [] };
+  const runs = { c: [], sockkit: [], cCpu: [], sockkitCpu: [] };
   for (let round = 0; round < rounds; round += 1) {
     const port = await freePort();
     const server = await startServer([ref.server, 'tcp', String(port)], 'tcp', port);
-    runs.c.push((await runLoad('tcp', port, { conns: 50, size: 64, depth: 1 })).msgsPerSecond);
+    // The shell's cutime/cstime after waiting for echo_load: the C client's own CPU time.
+    const script = `taskset -c ${loadCpu} ${ref.load} tcp 127.0.0.1 ${port} 50 64 1 ${seconds}; cat /proc/$$/stat`;
+    const [line, stat] = (await output('sh', ['-c', script])).trim().split('\n');
+    const c = JSON.parse(line);
+    const fields = stat.split(') ')[1].split(' ');
+    runs.c.push(c.msgs_per_s);
+    runs.cCpu.push(((Number(fields[13]) + Number(fields[14])) / 100 / c.msgs) * 1e6);
     const s = await sockkitBench(`tcp://127.0.0.1:${port}`, ['-c', '50', '-t', `${seconds}s`]);
     runs.sockkit.push(s.messages_per_second);
+    runs.sockkitCpu.push((s.cpu_s / s.messages) * 1e6);
     await stopServer(server);
   }
   const ratios = runs.sockkit.map((r, i) => r / runs.c[i]);
+  const workload = 'load generator: TCP 64 B ping-pong x50 against the C server';
   report({
-    workload: 'load generator: TCP 64 B ping-pong x50 against the C server',
+    workload,
     server: 'sockkit bench (one thread)',
     msgs_per_second: Math.round(median(runs.sockkit)),
     ratio: round3(median(ratios)),
     ratio_to: 'C echo_load',
     ratio_range: [round3(Math.min(...ratios)), round3(Math.max(...ratios))],
+    client_cpu_us_per_msg: round3(median(runs.sockkitCpu)),
+  });
+  report({
+    workload,
+    server: 'C echo_load',
+    msgs_per_second: Math.round(median(runs.c)),
+    ratio: 1,
+    ratio_to: 'C echo_load',
+    client_cpu_us_per_msg: round3(median(runs.cCpu)),
   });
 }
 
@@ -455,7 +472,11 @@ function report(row) {
         ? `${row.connections_per_second.toLocaleString('en-US')} conn/s`
         : `${row.msgs_per_second.toLocaleString('en-US')} msgs/s`;
   const range = row.ratio_range ? ` (${row.ratio_range[0]}-${row.ratio_range[1]})` : '';
-  const cpu = row.server_cpu_us_per_msg ? `  server CPU ${row.server_cpu_us_per_msg.toFixed(2)} us/msg` : '';
+  const cpu = row.server_cpu_us_per_msg
+    ? `  server CPU ${row.server_cpu_us_per_msg.toFixed(2)} us/msg`
+    : row.client_cpu_us_per_msg
+      ? `  client CPU ${row.client_cpu_us_per_msg.toFixed(2)} us/msg`
+      : '';
   const faults = row.faults ? `  FAULTS ${row.faults}` : '';
   console.log(
     `  ${row.server.padEnd(28)} ${figure.padStart(18)}   ${String(row.ratio).padStart(6)} x ${row.ratio_to}${range}${cpu}${faults}`,

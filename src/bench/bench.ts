@@ -86,6 +86,11 @@ export interface BenchReport {
   rate: number;
   threads: number;
   duration_s: number;
+  /**
+   * CPU time this process (every thread) spent during the run, in seconds: compare it with
+   * `duration_s` to tell whether the load generator, rather than the server, was the limit.
+   */
+  cpu_s: number;
 }
 
 /**
@@ -109,6 +114,7 @@ export async function bench(options: BenchOptions): Promise<BenchReport> {
   const duration = options.duration ?? 10_000;
   for (const engine of engines) engine.start();
   const began = performance.now();
+  const cpuBefore = process.cpuUsage();
   let seconds = 0;
   let stopEarly = options.signal?.aborted ?? false;
   const onAbort = (): void => {
@@ -141,6 +147,7 @@ export async function bench(options: BenchOptions): Promise<BenchReport> {
   }
   options.signal?.removeEventListener('abort', onAbort);
   const elapsed = (performance.now() - began) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
   const last = combine(await Promise.all(engines.map((e) => e.stop())));
   addCounters(total, last.counters);
   histogram.add(last.histogram);
@@ -164,6 +171,7 @@ export async function bench(options: BenchOptions): Promise<BenchReport> {
     rate: options.rate ?? 0,
     threads: plans.length,
     duration_s: Number(elapsed.toFixed(3)),
+    cpu_s: Number(((cpu.user + cpu.system) / 1e6).toFixed(3)),
   };
 }
 
