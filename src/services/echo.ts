@@ -12,18 +12,16 @@ import { readInto } from '../stream/read-into.js';
  * by one buffer per connection however much the peer sends.
  */
 export function echoStream(conn: Conn): void {
-  const resume = (): void => conn.resume();
   const echo = (chunk: Buffer): void => {
     if (!conn.write(chunk)) {
       conn.pause();
-      conn.socket.once('drain', resume);
+      conn.socket.once('drain', () => conn.resume());
     }
   };
   conn.socket.once('end', () => void conn.closeWrite());
   // The fast path (no readable stream, no 64 KiB buffer per read); traced connections keep
   // 'data' events so every read is narrated.
-  const fast = !conn.tracing && readInto(conn.socket, (length, buffer) => echo(buffer.subarray(0, length)));
-  if (!fast) conn.onData(echo);
+  if (conn.tracing || !readInto(conn.socket, echo)) conn.onData(echo);
 }
 
 /**

@@ -5,8 +5,11 @@
  */
 import type { Socket } from 'node:net';
 
-/** ReadHandler receives `length` bytes read into `buffer`. To stop reading, call `socket.pause()` (and `resume()` later). */
-export type ReadHandler = (length: number, buffer: Buffer) => void;
+/**
+ * ReadHandler receives the bytes of one read, as a view into readInto's buffer. To stop reading,
+ * call `socket.pause()` (and `resume()` later).
+ */
+export type ReadHandler = (chunk: Buffer) => void;
 
 /** MIN_READ and MAX_READ bound the buffers readInto's adaptive sizing hands out. */
 export const MIN_READ = 256;
@@ -34,9 +37,9 @@ let firstRead: Buffer | undefined;
 
 /**
  * readInto switches a plain TCP or Unix socket to Node's `onread` mode: each read lands in a
- * buffer that the socket passes to `onRead` directly, with no 'data' event, no readable queue,
+ * buffer whose bytes the socket passes to `onRead` directly, with no 'data' event, no readable queue,
  * and no fresh 64 KiB allocation per read. The buffer is reused for the next read unless a write
- * on this socket still holds it (the echo case: `onRead` may write `buffer` to this same socket);
+ * on this socket still holds it (the echo case: `onRead` may write its chunk to this same socket);
  * anything else `onRead` wants to keep, it must copy. The first read goes to a buffer shared by
  * all sockets (and is copied), so idle connections cost no buffer; after it, a connection's
  * buffer is sized to its reads, from MIN_READ up to MAX_READ bytes.
@@ -62,14 +65,14 @@ export function readInto(socket: Socket, onRead: ReadHandler): boolean {
   fields[known.callback] = (length: number, buffer: Buffer): boolean => {
     if (buffer === firstRead) {
       while (size < length && size < MAX_READ) size *= 2;
-      onRead(length, Buffer.from(buffer.subarray(0, length)));
+      onRead(Buffer.from(buffer.subarray(0, length)));
       reusable = false;
       return true;
     }
     // Grow while reads fill the buffer; shrink when they use little of it.
     if (length === buffer.length && size < MAX_READ) size *= 2;
     else if (length < size >>> 3 && size > MIN_READ) size >>>= 1;
-    onRead(length, buffer);
+    onRead(buffer.subarray(0, length));
     // A write that did not complete at once still points into the buffer: the next read needs another.
     reusable = socket.writableLength === 0;
     return true;

@@ -10,8 +10,8 @@ function echoServer(engaged: boolean[], onPause: () => void = () => {}): Promise
     socket.on('error', () => {});
     socket.once('end', () => socket.end());
     engaged.push(
-      readInto(socket, (length, buffer) => {
-        if (!socket.write(buffer.subarray(0, length))) {
+      readInto(socket, (chunk) => {
+        if (!socket.write(chunk)) {
           socket.pause();
           onPause();
           socket.once('drain', () => socket.resume());
