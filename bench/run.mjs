@@ -155,32 +155,36 @@ async function compare(workload, proto, servers, load, base) {
 async function idleMemory() {
   const servers = [
     ['sockkit echo', (port) => ['node', cli, 'echo', `tcp://127.0.0.1:${port}`]],
+    ['sockkit library (no guard)', (port) => ['node', join(root, 'bench/library-echo.mjs'), String(port)]],
     ['bare Node net echo', (port) => ['node', naive, 'tcp', String(port)]],
   ];
-  const perConnection = new Map();
-  for (const [name, command] of servers) {
-    const port = await freePort();
-    const server = await startServer(command(port), 'tcp', port);
-    await settle();
-    const before = rss(server.pid);
-    const holder = spawn(
-      'taskset',
-      ['-c', loadCpu, 'node', hold, '127.0.0.1', String(port), String(idleConnections)],
-      {
-        stdio: ['pipe', 'pipe', 'inherit'],
-      },
-    );
-    await new Promise((ok, no) => {
-      holder.stdout.on('data', (d) => String(d).includes('held') && ok());
-      holder.on('exit', (code) => no(new Error(`hold exited ${code}`)));
-    });
-    await settle(1500);
-    const after = rss(server.pid);
-    holder.stdin.end();
-    await new Promise((ok) => holder.on('exit', ok));
-    await stopServer(server);
-    perConnection.set(name, (after - before) / idleConnections);
+  const perConnection = new Map(servers.map(([name]) => [name, []]));
+  for (let round = 0; round < rounds; round += 1) {
+    for (const [name, command] of servers) {
+      const port = await freePort();
+      const server = await startServer(command(port), 'tcp', port);
+      await settle();
+      const before = rss(server.pid);
+      const holder = spawn(
+        'taskset',
+        ['-c', loadCpu, 'node', hold, '127.0.0.1', String(port), String(idleConnections)],
+        {
+          stdio: ['pipe', 'pipe', 'inherit'],
+        },
+      );
+      await new Promise((ok, no) => {
+        holder.stdout.on('data', (d) => String(d).includes('held') && ok());
+        holder.on('exit', (code) => no(new Error(`hold exited ${code}`)));
+      });
+      await settle(1500);
+      const after = rss(server.pid);
+      holder.stdin.end();
+      await new Promise((ok) => holder.on('exit', ok));
+      await stopServer(server);
+      perConnection.get(name).push((after - before) / idleConnections);
+    }
   }
+  for (const [name, list] of perConnection) perConnection.set(name, median(list));
   const base = perConnection.get('bare Node net echo');
   for (const [name, kib] of perConnection) {
     report({
