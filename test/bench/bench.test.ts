@@ -235,3 +235,47 @@ describe('sockkit bench against sockkit echo over udp and tls', () => {
     }
   });
 });
+
+describe('the open loop measures from the intended send time', () => {
+  /** stallingServer echoes, except that once, after `after` bytes, it holds everything for `stall` ms. */
+  async function stallingServer(after: number, stall: number): Promise<Server> {
+    const server = createServer((socket) => {
+      let seen = 0;
+      let held: Buffer[] | undefined;
+      socket.on('error', () => {});
+      socket.on('data', (chunk) => {
+        seen += chunk.length;
+        if (held) return void held.push(chunk);
+        if (seen >= after && seen - chunk.length < after) {
+          held = [chunk];
+          setTimeout(() => {
+            socket.write(Buffer.concat(held ?? []));
+            held = undefined;
+          }, stall);
+          return;
+        }
+        socket.write(chunk);
+      });
+    });
+    await listening(server);
+    return server;
+  }
+
+  test('a 300 ms stall shows in every message due during it, not just the one in flight', async () => {
+    const openServer = await stallingServer(64 * 50, 300);
+    const closedServer = await stallingServer(64 * 50, 300);
+    try {
+      const address = (s: Server) => parseAddress(`tcp://127.0.0.1:${(s.address() as AddressInfo).port}`);
+      const open = await bench({ address: address(openServer), rate: 200, duration: 1200 });
+      const closed = await bench({ address: address(closedServer), duration: 1200 });
+      assert.equal(open.mismatches + closed.mismatches, 0);
+      assert.ok(open.latency_us.max >= 250_000 && closed.latency_us.max >= 250_000, 'both see the stall');
+      // About 60 of the open loop's 240 messages were due during the stall; the closed loop sent one.
+      assert.ok(open.latency_us.p90 >= 100_000, `open loop p90 ${open.latency_us.p90} µs`);
+      assert.ok(closed.latency_us.p90 < 100_000, `closed loop p90 ${closed.latency_us.p90} µs`);
+    } finally {
+      openServer.close();
+      closedServer.close();
+    }
+  });
+});
