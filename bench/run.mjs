@@ -128,7 +128,9 @@ async function compare(workload, proto, servers, load, base) {
       const result = await runLoad(proto, port, load);
       // The C reference exits when a client resets a connection at the end of a bulk run; its
       // figures stand (the load generator checked every byte), its CPU time is then unknown.
-      const cpu = server.exitCode === null ? cpuTime(server.pid) - cpu0 : Number.NaN;
+      // socat and ncat fork a process per connection, whose CPU time the parent does not see.
+      const forks = /socat|ncat/.test(name);
+      const cpu = server.exitCode === null && !forks ? cpuTime(server.pid) - cpu0 : Number.NaN;
       await stopServer(server);
       runs.get(name).push({ ...result, cpuPerMessage: result.msgs > 0 ? (cpu * 1e6) / result.msgs : 0 });
     }
