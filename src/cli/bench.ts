@@ -5,7 +5,7 @@ import { formatAddress } from '../address.js';
 import type { BenchReport, IntervalReport } from '../bench/bench.js';
 import { SockkitError, UsageError } from '../errors.js';
 import { FRAME_NAMES, type FrameName } from '../framing/frame-names.js';
-import { formatBytes, parseCount, parseSize } from '../units.js';
+import { formatBytes, formatDuration, parseCount, parseSize } from '../units.js';
 import { addressArg, durationOption } from './common.js';
 import { shutdownSignal } from './run.js';
 
@@ -168,7 +168,7 @@ class ProgressLine {
   update(i: IntervalReport): void {
     const faults = i.mismatches + i.errors + i.lost > 0 ? `  faults ${i.mismatches + i.errors + i.lost}` : '';
     process.stderr.write(
-      `\r\x1b[2K${i.elapsed_s}s/${Math.round(this.#duration / 1000)}s  ${i.messages_per_second.toLocaleString('en-US')} msgs/s  ` +
+      `\r\x1b[2K${i.elapsed_s}s/${formatDuration(this.#duration)}  ${i.messages_per_second.toLocaleString('en-US')} msgs/s  ` +
         `p99 ${us(i.latency_us.p99)}  open ${i.open_connections}${faults}`,
     );
   }
