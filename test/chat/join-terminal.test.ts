@@ -16,7 +16,7 @@ function visible(text: string): string {
   return text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
 }
 
-describe('sockkit chat join on a terminal', () => {
+describe('sockkit chat join on a terminal', { timeout: 30_000 }, () => {
   test('an incoming line clears the prompt, prints, and redraws the prompt with the half-typed text', async () => {
     const server = await startCli(['chat', 'serve', 'tcp://127.0.0.1:0']);
     const { port } = hostPort(server.urls[0] as string);

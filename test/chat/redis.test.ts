@@ -24,7 +24,7 @@ async function startRedis(dir: string): Promise<{ url: string; child: ChildProce
   return { url: `unix:${path}`, child };
 }
 
-describe('two chat brokers sharing rooms through Redis', () => {
+describe('two chat brokers sharing rooms through Redis', { timeout: 30_000 }, () => {
   const dir = tempDir();
   let redis: { url: string; child: ChildProcess };
   let one: Running;
@@ -37,49 +37,55 @@ describe('two chat brokers sharing rooms through Redis', () => {
   after(async () => {
     const results = await Promise.all([one.stop(), two.stop()]);
     for (const result of results) assert.equal(result.code, 0, result.stderr);
-    redis.child.kill();
-    await once(redis.child, 'exit');
+    if (redis.child.exitCode === null && redis.child.signalCode === null) {
+      redis.child.kill();
+      await once(redis.child, 'exit');
+    }
     dir.remove();
   });
 
   test('users on different brokers see each other, whisper, and share nicknames and rooms', async () => {
     const alice = LineUser.ncat('127.0.0.1', String(hostPort(one.urls[0] as string).port));
     const bob = LineUser.ncat('127.0.0.1', String(hostPort(two.urls[0] as string).port));
-    alice.say('/nick alice');
-    await alice.next(/is now known as alice$/);
-    bob.say('/nick bob');
-    await alice.next(/is now known as bob$/); // broker one hears of broker two's client
+    try {
+      alice.say('/nick alice');
+      await alice.next(/is now known as alice$/);
+      bob.say('/nick bob');
+      await alice.next(/is now known as bob$/); // broker one hears of broker two's client
 
-    alice.say('hello from broker one');
-    assert.equal(await bob.next(/^<alice>/), '<alice> hello from broker one');
-    bob.say('and hello from broker two');
-    assert.equal(await alice.next(/^<bob>/), '<bob> and hello from broker two');
+      alice.say('hello from broker one');
+      assert.equal(await bob.next(/^<alice>/), '<alice> hello from broker one');
+      bob.say('and hello from broker two');
+      assert.equal(await alice.next(/^<bob>/), '<bob> and hello from broker two');
 
-    bob.say('/who');
-    assert.equal(await bob.next(/^\* #lobby:/), '* #lobby: alice, bob');
-    bob.say('/nick alice');
-    assert.equal(await bob.next(/^\* nick alice is taken$/), '* nick alice is taken');
-    bob.say('/msg alice across brokers');
-    assert.equal(await alice.next(/^\*bob\*/), '*bob* across brokers');
+      bob.say('/who');
+      assert.equal(await bob.next(/^\* #lobby:/), '* #lobby: alice, bob');
+      bob.say('/nick alice');
+      assert.equal(await bob.next(/^\* nick alice is taken$/), '* nick alice is taken');
+      bob.say('/msg alice across brokers');
+      assert.equal(await alice.next(/^\*bob\*/), '*bob* across brokers');
 
-    alice.say('/join #ops');
-    await bob.next(/^\* alice left #lobby \(joined #ops\)$/);
-    bob.say('/list');
-    assert.equal(await bob.next(/^\* rooms:/), '* rooms: #lobby (1), #ops (1)');
-    bob.say('/join #ops');
-    await alice.next(/^\* bob joined #ops$/);
-    bob.say('in ops now');
-    assert.equal(await alice.next(/^<bob> in ops/), '<bob> in ops now');
+      alice.say('/join #ops');
+      await bob.next(/^\* alice left #lobby \(joined #ops\)$/);
+      bob.say('/list');
+      assert.equal(await bob.next(/^\* rooms:/), '* rooms: #lobby (1), #ops (1)');
+      bob.say('/join #ops');
+      await alice.next(/^\* bob joined #ops$/);
+      bob.say('in ops now');
+      assert.equal(await alice.next(/^<bob> in ops/), '<bob> in ops now');
 
-    bob.quit();
-    await alice.next(/^\* bob left #ops \(connection closed\)$/);
-    alice.say('/who');
-    assert.equal(await alice.next(/^\* #ops:/), '* #ops: alice');
-    alice.quit();
+      bob.quit();
+      await alice.next(/^\* bob left #ops \(connection closed\)$/);
+      alice.say('/who');
+      assert.equal(await alice.next(/^\* #ops:/), '* #ops: alice');
+    } finally {
+      alice.quit();
+      bob.quit();
+    }
   });
 });
 
-describe('chat serve --redis', () => {
+describe('chat serve --redis', { timeout: 30_000 }, () => {
   test('reports an unreachable Redis in one line and exits 1', async () => {
     const dir = tempDir();
     const result = await runCli([

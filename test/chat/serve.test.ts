@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { hostPort, type Running, runCli, startCli, tempDir } from '../helpers.js';
 import { LineUser } from './line-user.js';
 
-describe('sockkit chat serve, with ncat users', () => {
+describe('sockkit chat serve, with ncat users', { timeout: 30_000 }, () => {
   let server: Running;
   let port: number;
   before(async () => {
@@ -88,7 +88,7 @@ describe('sockkit chat serve, with ncat users', () => {
   });
 });
 
-describe('sockkit chat serve limits', () => {
+describe('sockkit chat serve limits', { timeout: 30_000 }, () => {
   test('--max-clients turns the next client away with a reason', async () => {
     const server = await startCli(['chat', 'serve', 'tcp://127.0.0.1:0', '--max-clients', '1']);
     const { port } = hostPort(server.urls[0] as string);
@@ -183,7 +183,7 @@ describe('sockkit chat serve limits', () => {
   });
 });
 
-describe('sockkit chat serve on a Unix socket, and sockkit chat join', () => {
+describe('sockkit chat serve on a Unix socket, and sockkit chat join', { timeout: 30_000 }, () => {
   test('a chat join client from a script and an ncat user talk over a Unix socket', async () => {
     const dir = tempDir();
     const url = `unix:${dir.path}/chat.sock`;

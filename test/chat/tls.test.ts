@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { hostPort, runCli, startCli } from '../helpers.js';
 import { LineUser } from './line-user.js';
 
-describe('chat over tls://', () => {
+describe('chat over tls://', { timeout: 30_000 }, () => {
   test('an ncat --ssl user and a chat join --insecure script talk through a TLS broker', async () => {
     const server = await startCli(['chat', 'serve', 'tls://127.0.0.1:0', '--self-signed']);
     const url = server.urls[0] as string;

@@ -35,6 +35,7 @@ async function seen(page: Page, line: string): Promise<void> {
 
 describe('the chat web page, in headless Chromium', {
   skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install chromium)`,
+  timeout: 30_000,
 }, () => {
   let server: Running;
   let browser: Browser;

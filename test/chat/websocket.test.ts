@@ -15,7 +15,7 @@ async function open(url: string): Promise<{ ws: WebSocket; lines: string[] }> {
   return { ws, lines };
 }
 
-describe('the chat WebSocket endpoint', () => {
+describe('the chat WebSocket endpoint', { timeout: 30_000 }, () => {
   test('a message over --max-line closes that WebSocket with 1009, and the room is told', async () => {
     const server = await startCli(['chat', 'serve', 'tcp://127.0.0.1:0', '--web', '0', '--max-line', '100'], {
       listens: 2,

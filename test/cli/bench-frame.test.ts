@@ -29,7 +29,7 @@ async function frameEcho(
   return { url: formatAddress(listener.address), sizes, close: () => listener.close() };
 }
 
-describe('bench --frame', () => {
+describe('bench --frame', { timeout: 30_000 }, () => {
   for (const name of ['line', 'len16', 'varint'] as const) {
     test(`sends well-formed ${name} frames that a framing server decodes and echoes`, async () => {
       const server = await frameEcho(name);

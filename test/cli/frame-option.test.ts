@@ -27,7 +27,7 @@ async function recordingServer(
   return { url: `tcp://127.0.0.1:${(server.address() as AddressInfo).port}`, received, server };
 }
 
-describe('--frame on send and connect', () => {
+describe('--frame on send and connect', { timeout: 30_000 }, () => {
   test('send --frame len16 writes a two-byte big-endian length and prints each reply frame on a line', async () => {
     const reply = Buffer.from([0, 2, 0x6f, 0x6b, 0, 3, 0x79, 0x6f, 0x75]);
     const { url, received, server } = await recordingServer(reply);
