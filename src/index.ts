@@ -13,7 +13,8 @@ export {
   type UnixAddress,
 } from './address.js';
 export { type BenchOptions, type BenchReport, bench, type IntervalReport } from './bench/bench.js';
-export { Broker, type BrokerOptions, type BrokerStats, ChatClient, type ChatPeer } from './chat/broker.js';
+export { Broker, type BrokerOptions, type BrokerStats } from './chat/broker.js';
+export { ChatClient, type ChatPeer } from './chat/chat-client.js';
 export { type ChatCommand, isValidNick, normalizeRoom, parseCommand } from './chat/commands.js';
 export { FloodControl } from './chat/flood-control.js';
 export { type ChatEvent, type Hub, MemoryHub, type RoomInfo } from './chat/hub.js';

@@ -3,39 +3,10 @@
  * it concerns. It knows nothing of sockets: each client is a ChatPeer (a TCP or Unix line stream,
  * a WebSocket), so every transport gets the same rules. What brokers share goes through a Hub.
  */
+import { ChatClient, type ChatPeer } from './chat-client.js';
 import { type ChatCommand, HELP_TEXT, parseCommand } from './commands.js';
 import { FloodControl } from './flood-control.js';
 import { type ChatEvent, type Hub, MemoryHub } from './hub.js';
-
-/** ChatPeer is one client's connection, as the broker sees it. */
-export interface ChatPeer {
-  /** Where the client is, for log lines: `tcp://127.0.0.1:53122`, `ws 127.0.0.1:53122`. */
-  readonly label: string;
-  /**
-   * send queues one line for the client. It must not block, and must not queue without bound:
-   * a transport disconnects a client whose queue is full (see ChatSession).
-   */
-  send(line: string): void;
-  /** close sends `farewell` (best effort) and ends the connection. */
-  close(farewell?: string): void;
-}
-
-/** ChatClient is one connected client: its peer, its nickname and room, and its flood control. */
-export class ChatClient {
-  readonly peer: ChatPeer;
-  nick: string;
-  /** The room the client talks in, or undefined after `/part`. */
-  room: string | undefined;
-  readonly flood: FloodControl;
-  /** True once the client has left; a client leaves once. */
-  left = false;
-
-  constructor(peer: ChatPeer, nick: string, flood: FloodControl) {
-    this.peer = peer;
-    this.nick = nick;
-    this.flood = flood;
-  }
-}
 
 /** BrokerOptions tune a Broker. Every field is optional. */
 export interface BrokerOptions {

@@ -9,7 +9,8 @@ import { FramedConn } from '../framing/framed-conn.js';
 import { lineCodec } from '../framing/line.js';
 import type { Conn } from '../stream/conn.js';
 import { formatBytes } from '../units.js';
-import type { Broker, ChatPeer } from './broker.js';
+import type { Broker } from './broker.js';
+import type { ChatPeer } from './chat-client.js';
 
 /** DEFAULT_MAX_LINE is the longest line a chat client may send: 4 KiB. */
 export const DEFAULT_MAX_LINE = 4096;

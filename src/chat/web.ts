@@ -8,7 +8,8 @@ import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Listener } from '../stream/listen.js';
 import { formatBytes } from '../units.js';
-import type { Broker, ChatClient, ChatPeer } from './broker.js';
+import type { Broker } from './broker.js';
+import type { ChatClient, ChatPeer } from './chat-client.js';
 import { type ChatLimits, DEFAULT_MAX_LINE, DEFAULT_MAX_QUEUE } from './line-session.js';
 import { CHAT_PAGE } from './web-page.js';
 

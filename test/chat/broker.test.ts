@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Broker, type ChatClient, type ChatPeer } from '../../src/chat/broker.js';
+import { Broker } from '../../src/chat/broker.js';
+import type { ChatClient, ChatPeer } from '../../src/chat/chat-client.js';
 import { MemoryHub } from '../../src/chat/hub.js';
 
 /** TextPeer is a ChatPeer that keeps the lines it is sent: the broker needs no socket to be tested. */
