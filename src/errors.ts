@@ -164,6 +164,7 @@ const tlsErrors: Record<string, string> = {
   CERT_NOT_YET_VALID: 'certificate verification failed: certificate is not yet valid',
   CERT_SIGNATURE_FAILURE: 'certificate verification failed: bad signature',
   ERR_TLS_CERT_ALTNAME_INVALID: 'certificate verification failed: wrong host',
+  ERR_TLS_FINGERPRINT_MISMATCH: 'certificate verification failed: fingerprint does not match',
   ERR_TLS_HANDSHAKE_TIMEOUT: 'TLS handshake timed out',
   ERR_SSL_WRONG_VERSION_NUMBER: 'the peer does not speak TLS (wrong version number)',
   ERR_SSL_HTTP_REQUEST: 'the peer sent plaintext HTTP, not TLS',
@@ -181,8 +182,8 @@ const tlsErrors: Record<string, string> = {
 function tlsReason(errno: string, err: Error & { reason?: unknown }): string | undefined {
   const known = tlsErrors[errno];
   // Node's host-name check puts the names it compared in `reason`.
-  if (known && errno === 'ERR_TLS_CERT_ALTNAME_INVALID' && typeof err.reason === 'string')
-    return `${known} (${err.reason})`;
+  const detailed = errno === 'ERR_TLS_CERT_ALTNAME_INVALID' || errno === 'ERR_TLS_FINGERPRINT_MISMATCH';
+  if (known && detailed && typeof err.reason === 'string') return `${known} (${err.reason})`;
   if (known) return known;
   if (errno.startsWith('ERR_SSL_') || errno.startsWith('ERR_TLS_') || /^[A-Z_]+_CERT(_|$)/.test(errno))
     return `TLS failure: ${err.message}`;

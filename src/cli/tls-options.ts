@@ -11,7 +11,12 @@ import { formatAddress, type SocketAddress } from '../address.js';
 import { UsageError } from '../errors.js';
 import { resolveHost } from '../resolve.js';
 import { certificateFingerprint, certificateNames, selfSignedCertificate } from '../security/certificate.js';
-import { DEFAULT_HANDSHAKE_TIMEOUT, type TlsClientOptions, type TlsServerOptions } from '../stream/tls.js';
+import {
+  DEFAULT_HANDSHAKE_TIMEOUT,
+  normalizeFingerprint,
+  type TlsClientOptions,
+  type TlsServerOptions,
+} from '../stream/tls.js';
 import { formatDuration } from '../units.js';
 import { durationOption } from './common.js';
 import { warn } from './run.js';
@@ -33,6 +38,7 @@ export interface TlsClientFlags {
   cert?: string;
   key?: string;
   insecure?: boolean;
+  fingerprint?: string;
   alpn?: string;
 }
 
@@ -65,7 +71,7 @@ TLS examples:
     );
 }
 
-/** withTlsClientOptions adds `--ca`, `--servername`, `--cert`, `--key`, `--insecure` and `--alpn` to a client command. */
+/** withTlsClientOptions adds `--ca`, `--servername`, `--cert`, `--key`, `--fingerprint`, `--insecure` and `--alpn` to a client command. */
 export function withTlsClientOptions(command: Command, usage = command.name()): Command {
   return command
     .option('--ca <file>', 'tls://: trust this CA (PEM) instead of the system store')
@@ -75,6 +81,10 @@ export function withTlsClientOptions(command: Command, usage = command.name()): 
     )
     .option('--cert <file>', 'tls://: a client certificate (PEM), for servers that ask for one')
     .option('--key <file>', 'tls://: the private key of --cert (PEM)')
+    .option(
+      '--fingerprint <sha256>',
+      'tls://: trust exactly the certificate with this SHA-256 fingerprint (pinning)',
+    )
     .option('--insecure', 'tls://: do NOT verify the server certificate or host name (warns each time)')
     .option('--alpn <protocols>', 'tls://: ALPN protocols to offer, comma-separated')
     .addHelpText(
@@ -83,6 +93,7 @@ export function withTlsClientOptions(command: Command, usage = command.name()): 
 TLS examples:
   sockkit ${usage} tls://example.test:443 ${command.name() === 'send' ? "'hi' " : ''}--ca ca.pem
   sockkit ${usage} tls://127.0.0.1:8443 ${command.name() === 'send' ? "'hi' " : ''}--servername localhost --ca server.pem
+  sockkit ${usage} tls://127.0.0.1:8443 ${command.name() === 'send' ? "'hi' " : ''}--fingerprint 3A:91:...:7C   # pin a --self-signed server
   sockkit ${usage} tls://127.0.0.1:8443 ${command.name() === 'send' ? "'hi' " : ''}--insecure   # no verification: tests only`,
     );
 }
@@ -154,13 +165,25 @@ export function tlsClientTransport(
   address: SocketAddress,
 ): TlsClientOptions | undefined {
   if (address.scheme !== 'tls') {
-    const given = ['ca', 'servername', 'cert', 'key', 'insecure', 'alpn'].find(
+    const given = ['ca', 'servername', 'cert', 'key', 'insecure', 'alpn', 'fingerprint'].find(
       (k) => flags[k as keyof TlsClientFlags],
     );
     if (given) throw new UsageError('tls', `--${given} needs a tls:// address`);
     return undefined;
   }
   if (Boolean(flags.cert) !== Boolean(flags.key)) throw new UsageError('tls', '--cert and --key go together');
+  let fingerprint: string | undefined;
+  if (flags.fingerprint !== undefined) {
+    if (flags.insecure) throw new UsageError('tls', 'use either --fingerprint or --insecure, not both');
+    try {
+      fingerprint = normalizeFingerprint(flags.fingerprint);
+    } catch {
+      throw new UsageError(
+        '--fingerprint',
+        `"${flags.fingerprint}" is not a SHA-256 fingerprint (64 hex digits)`,
+      );
+    }
+  }
   if (flags.insecure) {
     warn(
       `warning: --insecure: the certificate of ${formatAddress(address)} is NOT verified; anyone in the path can read and change this traffic`,
@@ -175,6 +198,7 @@ export function tlsClientTransport(
     cert,
     key,
     insecure: flags.insecure === true,
+    fingerprint,
     alpn: alpnList(flags.alpn),
   };
 }

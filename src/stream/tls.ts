@@ -47,6 +47,11 @@ export type TlsClientOptions = {
   readonly key?: string | Buffer | undefined;
   /** Skip certificate and host-name verification. Dangerous: anyone in the path can read the traffic. */
   readonly insecure?: boolean | undefined;
+  /**
+   * Trust exactly the certificate with this SHA-256 fingerprint (`AB:CD:...`, colons optional),
+   * whoever signed it and whatever names it carries: pinning, as for a `--self-signed` server.
+   */
+  readonly fingerprint?: string | undefined;
   /** Protocols offered for ALPN, in order of preference. */
   readonly alpn?: readonly string[] | undefined;
 };
@@ -92,14 +97,44 @@ const connector: Connector = (target, address, options) => {
     ...(tls.cert ? { cert: tls.cert } : {}),
     ...(tls.key ? { key: tls.key } : {}),
     ...(tls.alpn ? { ALPNProtocols: [...tls.alpn] } : {}),
-    rejectUnauthorized: tls.insecure !== true,
+    // A pinned certificate replaces CA and host-name checks: it is checked below, after the handshake.
+    rejectUnauthorized: tls.insecure !== true && tls.fingerprint === undefined,
     minVersion: MIN_TLS_VERSION,
   };
   // allowHalfOpen: our FIN (closeWrite) must not stop us reading the reply (not in Node's types).
   const socket = connect({ ...connectOptions, allowHalfOpen: true } as ConnectionOptions);
   socket.setNoDelay(true);
-  return { socket, connectEvent: 'secureConnect', handshake: () => describeHandshake(socket) };
+  const handshake = (): string => describeHandshake(socket);
+  if (tls.fingerprint === undefined) return { socket, connectEvent: 'secureConnect', handshake };
+  const want = normalizeFingerprint(tls.fingerprint);
+  socket.once('secureConnect', () => {
+    const got = socket.getPeerCertificate().fingerprint256;
+    if (got === want) socket.emit(PINNED);
+    else {
+      const mismatch = `the server's certificate has fingerprint ${got ?? '(none)'}, not ${want}`;
+      socket.destroy(
+        Object.assign(new Error(mismatch), { code: 'ERR_TLS_FINGERPRINT_MISMATCH', reason: mismatch }),
+      );
+    }
+  });
+  return { socket, connectEvent: PINNED, handshake };
 };
+
+/** The event a pinned client socket emits once its peer's fingerprint matched. */
+const PINNED = 'sockkit:pinned';
+
+/**
+ * normalizeFingerprint writes a SHA-256 fingerprint as Node and OpenSSL print it: 32 upper-case
+ * hex pairs joined by colons. Throws RangeError for anything else.
+ */
+export function normalizeFingerprint(text: string): string {
+  const hex = text
+    .replace(/^sha256[:=]?/i, '')
+    .replace(/:/g, '')
+    .toUpperCase();
+  if (!/^[0-9A-F]{64}$/.test(hex)) throw new RangeError(`not a SHA-256 fingerprint: "${text}"`);
+  return hex.match(/../g)?.join(':') ?? hex;
+}
 
 registerServerFactory('tls', serverFactory);
 registerConnector('tls', connector);

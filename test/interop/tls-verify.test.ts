@@ -119,6 +119,36 @@ describe('TLS verification (sockkit client and server, openssl-made certificates
     }
   });
 
+  test('--fingerprint pins the certificate a --self-signed server printed, and refuses any other', async () => {
+    const server = await startCli(['echo', 'tls://127.0.0.1:0', '--self-signed']);
+    servers.push(server);
+    const url = server.urls[0] as string;
+    const printed = /SHA-256 fingerprint ([0-9A-F:]{95})/.exec(server.stderr())?.[1] as string;
+    const pinned = await runCli(['send', url, 'pinned', '--fingerprint', printed]);
+    assert.equal(pinned.code, 0, pinned.stderr);
+    assert.equal(pinned.stdout.toString(), 'pinned');
+    assert.doesNotMatch(pinned.stderr, /warning/);
+    // Without colons and in lower case is the same fingerprint.
+    const plain = await runCli([
+      'send',
+      url,
+      'plain',
+      '--fingerprint',
+      printed.replace(/:/g, '').toLowerCase(),
+    ]);
+    assert.equal(plain.stdout.toString(), 'plain');
+    const other = `${printed.startsWith('00') ? '11' : '00'}${printed.slice(2)}`;
+    const wrong = await runCli(['send', url, 'wrong', '--fingerprint', other]);
+    assert.equal(wrong.code, 1);
+    assert.match(
+      wrong.stderr,
+      /certificate verification failed: fingerprint does not match \(the server's certificate has fingerprint /,
+    );
+    assert.equal(wrong.stdout.length, 0);
+    const malformed = await runCli(['send', url, 'x', '--fingerprint', 'abc']);
+    assert.equal(malformed.code, 2);
+  });
+
   test('mutual TLS accepts a client certificate from --client-ca', async () => {
     const url = await serve(certs.server, '--client-ca', certs.caCert);
     const result = await runCli([
