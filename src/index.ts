@@ -121,6 +121,7 @@ export {
   DEFAULT_HANDSHAKE_TIMEOUT,
   describeHandshake,
   MIN_TLS_VERSION,
+  normalizeFingerprint,
   type TlsClientOptions,
   type TlsServerOptions,
 } from './stream/tls.js';
