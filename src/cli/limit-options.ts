@@ -4,6 +4,7 @@
  * `limitSummary` words the guard's counts for the shutdown summary.
  */
 import { type Command, Option } from 'commander';
+import { UsageError } from '../errors.js';
 import { AccessRules, parseCidr } from '../security/access.js';
 import { DatagramGuard, type DatagramGuardStats } from '../security/datagram-guard.js';
 import { descriptorBudget } from '../security/descriptors.js';
@@ -34,9 +35,10 @@ export function withLimitOptions(command: Command, usage = command.name()): Comm
       ),
     )
     .addOption(
-      new Option('--max-per-ip <n>', 'at most N clients at once from one IP address').argParser(
-        count('--max-per-ip'),
-      ),
+      new Option(
+        '--max-per-ip <n>',
+        'at most N clients at once from one IP address (udp://: N datagrams per second)',
+      ).argParser(count('--max-per-ip')),
     )
     .addOption(
       new Option(
@@ -94,6 +96,17 @@ function accessRules(flags: LimitFlags): AccessRules | undefined {
   const allow = (flags.allow ?? []).map((c) => parseCidr(c, '--allow'));
   const deny = (flags.deny ?? []).map((c) => parseCidr(c, '--deny'));
   return allow.length + deny.length > 0 ? new AccessRules(allow, deny) : undefined;
+}
+
+/** refuseLimitFlags throws UsageError (exit 2) when any limit flag was given to `where`, which cannot enforce it. */
+export function refuseLimitFlags(flags: LimitFlags, where: string): void {
+  const given = (['maxConnections', 'maxPerIp', 'idleTimeout', 'allow', 'deny'] as const).find(
+    (k) => flags[k] !== undefined,
+  );
+  if (given) {
+    const flag = `--${given.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    throw new UsageError(flag, `limits are not enforced by ${where}`);
+  }
 }
 
 /**

@@ -6,7 +6,7 @@ import { type Listener, listen } from '../stream/listen.js';
 import { relay } from '../stream/relay.js';
 import { aborted } from '../stream/serve.js';
 import { addressArg, announceListening, tracerFor } from './common.js';
-import { guardFor, type LimitFlags, withLimitOptions } from './limit-options.js';
+import { guardFor, type LimitFlags, refuseLimitFlags, withLimitOptions } from './limit-options.js';
 import { shutdownSignal } from './run.js';
 import { type TlsServerFlags, tlsServerTransport, withTlsServerOptions } from './tls-options.js';
 import { addUdpListenFlags, listenUdp } from './udp-relay.js';
@@ -38,7 +38,10 @@ Examples:
     )
     .action(async (url: string, options: ListenFlags, command: Command) => {
       const address = addressArg('listen', url, ['tcp', 'unix', 'tls', 'udp']);
-      if (address.scheme === 'udp') return listenUdp(address, command);
+      if (address.scheme === 'udp') {
+        refuseLimitFlags(options, 'listen udp:// (use sockkit echo or serve for a limited UDP server)');
+        return listenUdp(address, command);
+      }
       const transport = await tlsServerTransport(options, [address]);
       const guard = guardFor(options, command);
       const signal = shutdownSignal();

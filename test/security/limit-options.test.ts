@@ -114,5 +114,9 @@ describe('limit flags (CLI)', () => {
       assert.equal(result.code, 2, `${flags.join(' ')}: ${result.stderr}`);
       assert.match(result.stderr, message);
     }
+    // listen udp:// relays one peer to stdio and enforces no limit: asking for one is an error.
+    const udp = await runCli(['listen', 'udp://127.0.0.1:0', '--deny', '10.0.0.0/8']);
+    assert.equal(udp.code, 2);
+    assert.match(udp.stderr, /--deny: limits are not enforced by listen udp:\/\//);
   });
 });
