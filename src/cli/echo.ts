@@ -1,5 +1,6 @@
 /** `sockkit echo [URL...]`: the echo server (RFC 862) on any number of listeners. */
 import { Command, Option } from 'commander';
+import { UsageError } from '../errors.js';
 import { services } from '../services/index.js';
 import { parseCount } from '../units.js';
 import { durationOption } from './common.js';
@@ -42,6 +43,11 @@ Examples:
   sockkit echo tcp://0.0.0.0:7007 --workers 4     # four processes share one port`,
     )
     .action(async (urls: string[], options: ServiceRunOptions & { workers: number }, command: Command) => {
+      if (options.workers > 1 && options.selfSigned)
+        throw new UsageError(
+          '--self-signed',
+          'each worker would make its own certificate: use --cert/--key with --workers',
+        );
       if (options.workers > 1 && !isWorker()) return runWorkers('echo', options.workers, urls);
       if (isWorker()) prepareWorker();
       // The short form of `sockkit serve echo`: one code path for both.
