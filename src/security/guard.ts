@@ -24,7 +24,9 @@ export interface ConnectionLimits {
   readonly access?: AccessRules | undefined;
   /**
    * Connections beyond this many are refused (as `emfile`) before the process runs out of file
-   * descriptors: see `descriptorBudget`. The CLI always sets it from `ulimit -n`.
+   * descriptors: see `descriptorBudget`. The CLI always sets it from `ulimit -n`. It is enforced
+   * by Node (`server.maxConnections`, split across the guard's servers), costing nothing per
+   * admitted connection.
    */
   readonly descriptorBudget?: number | undefined;
 }
@@ -82,6 +84,7 @@ export class ConnectionGuard implements AcceptGuard {
   #pausedUntil = 0;
   #pause = FIRST_PAUSE;
   #lastEmfile = 0;
+  readonly #budgeted: Server[] = [];
 
   /**
    * The constructor takes the limits and a function told of every LimitEvent (it must not throw).
@@ -108,6 +111,7 @@ export class ConnectionGuard implements AcceptGuard {
     server.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EMFILE' || err.code === 'ENFILE') this.#outOfDescriptors(err.code);
     });
+    if (this.#limits.descriptorBudget !== undefined) this.#shareBudget(server, this.#limits.descriptorBudget);
     if (!(server instanceof TlsServer)) return;
     tlsServers.add(server);
     server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
@@ -144,21 +148,25 @@ export class ConnectionGuard implements AcceptGuard {
   /** admit checks a raw socket against every limit; it resets and refuses the socket when one says no. */
   admit(socket: Socket): boolean {
     const limits = this.#limits;
-    const unix = unixServers.has((socket as { server?: Server }).server as Server);
-    if (!unix && socket.remoteAddress === undefined) {
-      // The client reset before we looked: there is nobody to serve or to refuse.
-      socket.destroy();
-      return false;
-    }
-    // Unix peers have no address: only --max-connections applies to them.
-    const ip = unix ? undefined : unmapIPv4(socket.remoteAddress as string);
-    if (!unix && tlsServers.has((socket as { server?: Server }).server as Server)) {
-      peerLabels.set(socket, formatHostPort(ip as string, socket.remotePort ?? 0));
-    }
+    const server = (socket as { server?: Server }).server as Server;
+    const tls = tlsServers.has(server);
     if (this.#pausedUntil !== 0) {
       if (Date.now() < this.#pausedUntil)
         return this.#refuse(socket, 'emfile', 'refused: out of file descriptors, accepting is paused');
       this.#pausedUntil = 0;
+    }
+    // The peer's address is read only when a rule needs it (reading it costs a system call and
+    // a cached object per socket); Unix peers have none, so only --max-connections applies to them.
+    let ip: string | undefined;
+    if ((limits.access !== undefined || limits.maxPerIp !== undefined || tls) && !unixServers.has(server)) {
+      const remote = socket.remoteAddress;
+      if (remote === undefined) {
+        // The client reset before we looked: there is nobody to serve or to refuse.
+        socket.destroy();
+        return false;
+      }
+      ip = unmapIPv4(remote);
+      if (tls) peerLabels.set(socket, formatHostPort(ip, socket.remotePort ?? 0));
     }
     if (limits.access && ip !== undefined && !limits.access.permits(ip)) {
       return this.#refuse(socket, 'access', `refused: ${ip} is not allowed (--allow/--deny)`);
@@ -168,13 +176,6 @@ export class ConnectionGuard implements AcceptGuard {
         socket,
         'max-connections',
         `refused: ${this.#open} connections open (--max-connections ${limits.maxConnections})`,
-      );
-    }
-    if (limits.descriptorBudget !== undefined && this.#open >= limits.descriptorBudget) {
-      return this.#refuse(
-        socket,
-        'emfile',
-        `refused: ${this.#open} connections open, one more would run the process out of file descriptors (raise ulimit -n)`,
       );
     }
     let fromIp = 0;
@@ -189,17 +190,12 @@ export class ConnectionGuard implements AcceptGuard {
       }
       this.#perIp.set(ip, fromIp + 1);
     }
-    // Count only when a count limit is set: without limits, admitting costs a few comparisons.
-    if (
-      limits.maxConnections === undefined &&
-      limits.maxPerIp === undefined &&
-      limits.descriptorBudget === undefined
-    )
-      return true;
+    // Count only when a count limit is set: without one, admitting costs a few comparisons.
+    if (limits.maxConnections === undefined && limits.maxPerIp === undefined) return true;
     this.#open += 1;
     socket.once('close', () => {
       this.#open -= 1;
-      if (limits.maxPerIp !== undefined && ip !== undefined) {
+      if (ip !== undefined && limits.maxPerIp !== undefined) {
         const left = (this.#perIp.get(ip) ?? 1) - 1;
         if (left <= 0) this.#perIp.delete(ip);
         else this.#perIp.set(ip, left);
@@ -242,6 +238,28 @@ export class ConnectionGuard implements AcceptGuard {
       socket.destroy();
     }
     return false;
+  }
+
+  /**
+   * shareBudget enforces the descriptor budget with Node's own `server.maxConnections`, split
+   * evenly across the guard's servers: Node then closes an excess connection as it accepts it,
+   * at no cost per admitted connection, and reports it as 'drop'.
+   */
+  #shareBudget(server: Server, budget: number): void {
+    this.#budgeted.push(server);
+    const share = Math.max(1, Math.floor(budget / this.#budgeted.length));
+    for (const each of this.#budgeted) each.maxConnections = share;
+    server.on('drop', (data?: { remoteAddress?: string; remotePort?: number }) => {
+      this.stats.refused.emfile += 1;
+      const peer = data?.remoteAddress
+        ? formatHostPort(unmapIPv4(data.remoteAddress), data.remotePort ?? 0)
+        : '';
+      this.#report({
+        limit: 'emfile',
+        peer,
+        detail: `refused: ${server.maxConnections} connections open on this listener, one more would run the process out of file descriptors (raise ulimit -n)`,
+      });
+    });
   }
 
   #outOfDescriptors(code: string): void {

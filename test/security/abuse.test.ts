@@ -104,7 +104,7 @@ async function withServer(
 describe('abuse the server survives', { timeout: 60_000 }, () => {
   test('garbage and plaintext at a TLS port: each is dropped, TLS clients are still served', async (t) => {
     const stderr = await withServer(
-      ['echo', 'tls://127.0.0.1:0', '--self-signed'],
+      ['echo', 'tls://127.0.0.1:0', '--self-signed', '--handshake-timeout', '1s'],
       async (_server, url, pid) => {
         await echoedIntact(url, 1024); // warm up: the first TLS handshake allocates lasting state
         const before = usage(pid);
