@@ -67,28 +67,28 @@ export { type LineOptions, lineCodec } from './framing/line.js';
 export { decodeVarint, encodeVarint, MAX_VARINT_BYTES } from './framing/varint.js';
 export { internetChecksum } from './raw/checksum.js';
 export {
-  type EchoOutcome,
   type EchoError as EchoErrorOutcome,
+  type EchoOutcome,
   type EchoReply,
   EchoSession,
   type WireEvent,
 } from './raw/echo-session.js';
-export { formatHexdump, type Field, type PacketLayout, packetFields } from './raw/hexdump.js';
-export { describeIcmpError, icmpTypeName } from './raw/icmp-names.js';
-export { IcmpSocket, type ReceivedPacket } from './raw/icmp-socket.js';
+export { type Field, formatHexdump, type PacketLayout, packetFields } from './raw/hexdump.js';
 export {
   decodeIcmp,
   type EchoMessage,
-  encodeEcho,
   type ErrorMessage,
+  encodeEcho,
   type IcmpMessage,
   type IpFamily,
   type QuotedPacket,
 } from './raw/icmp.js';
+export { describeIcmpError, icmpTypeName } from './raw/icmp-names.js';
+export { IcmpSocket, type ReceivedPacket } from './raw/icmp-socket.js';
 export { decodeIPv4Header, type IPv4Header } from './raw/ipv4-header.js';
 export { decodeIPv6Header, type IPv6Header } from './raw/ipv6-header.js';
-export { PingStatistics, type PingSummary } from './raw/ping-statistics.js';
 export { echo, Ping, type PingEvent, type PingOptions, ping } from './raw/ping.js';
+export { PingStatistics, type PingSummary } from './raw/ping-statistics.js';
 export { type Hop, type Probe, Traceroute, type TracerouteOptions, traceroute } from './raw/traceroute.js';
 export { type ResolvedHost, resolveHost } from './resolve.js';
 export { AccessRules, type Cidr, parseCidr } from './security/access.js';
