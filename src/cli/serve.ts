@@ -138,7 +138,7 @@ function summaryLine(streams: ServeSummary | undefined, datagrams: PacketServeSu
   const parts: string[] = [];
   if (streams) {
     parts.push(
-      `${streams.connections} connections, ${formatBytes(streams.bytesReceived)} in, ` +
+      `${streams.connections} connection${streams.connections === 1 ? '' : 's'}, ${formatBytes(streams.bytesReceived)} in, ` +
         `${formatBytes(streams.bytesSent)} out` +
         (streams.forciblyClosed ? `, ${streams.forciblyClosed} closed at end of grace` : ''),
     );

@@ -32,7 +32,7 @@ test('serve time answers on TCP and UDP at once, and SIGINT ends it with a summa
   }
   const result = await server.stop();
   assert.equal(result.code, 0);
-  assert.match(result.stderr, /served 1 connections, 0 B in, 4 B out; 1 datagrams in \(0 B\), 1 out \(4 B\)/);
+  assert.match(result.stderr, /served 1 connection, 0 B in, 4 B out; 1 datagrams in \(0 B\), 1 out \(4 B\)/);
 });
 
 test('serve with no URL runs the service on TCP and UDP on loopback, free ports', async () => {

@@ -68,7 +68,7 @@ describe('limit flags (CLI)', () => {
     assert.equal(allowed.stdout.toString(), 'allowed');
     const done = await server.stop();
     assert.match(done.stderr, /limit access 127\.0\.0\.5:\d+: refused: 127\.0\.0\.5 is not allowed/);
-    assert.match(done.stderr, /served 1 connections.*refused 1 by limit \(access 1\)/);
+    assert.match(done.stderr, /served 1 connection.*refused 1 by limit \(access 1\)/);
   });
 
   test('--idle-timeout closes a silent client and --trace narrates it per connection', async () => {
