@@ -6,7 +6,8 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Running, tempDir } from '../helpers.js';
+import { after, before } from 'node:test';
+import { type Running, startCli, tempDir } from '../helpers.js';
 
 /** TestCerts holds the paths of every file `makeTestCerts` made. */
 export interface TestCerts {
@@ -226,4 +227,52 @@ export function waitForOutput(running: Running, pattern: RegExp, timeout = 5000)
     stderr?.on('data', check);
     check();
   });
+}
+
+/** TlsFixture is what `useTlsFixture` gives a suite. */
+export interface TlsFixture {
+  /** The suite's certificates, made before its first test. */
+  readonly certs: TestCerts;
+  /** echo starts `sockkit echo tls://127.0.0.1:0` with the server certificate, plus `extra` flags. */
+  echo(...extra: string[]): Promise<Running>;
+  /** start runs `sockkit ARGS` until the suite ends (see startCli). */
+  start(args: readonly string[]): Promise<Running>;
+  /** track stops `peer` when the suite ends. */
+  track(peer: Peer): Peer;
+}
+
+/**
+ * useTlsFixture makes test certificates before the calling suite's tests and, after them, stops
+ * every server and peer it started or tracked and removes the certificates. Call it inside `describe`.
+ */
+export function useTlsFixture(): TlsFixture {
+  let certs: TestCerts | undefined;
+  const running: Running[] = [];
+  const peers: Peer[] = [];
+  before(() => {
+    certs = makeTestCerts();
+  });
+  after(async () => {
+    await Promise.all([...running.map((r) => r.stop()), ...peers.map((p) => p.kill())]);
+    certs?.remove();
+  });
+  return {
+    get certs(): TestCerts {
+      if (!certs) throw new Error('useTlsFixture: certificates are made in before()');
+      return certs;
+    },
+    async start(args) {
+      const server = await startCli(args);
+      running.push(server);
+      return server;
+    },
+    echo(...extra) {
+      const { cert, key } = this.certs.server;
+      return this.start(['echo', 'tls://127.0.0.1:0', '--cert', cert, '--key', key, ...extra]);
+    },
+    track(peer) {
+      peers.push(peer);
+      return peer;
+    },
+  };
 }

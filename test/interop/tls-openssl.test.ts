@@ -5,14 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { after, before, describe, test } from 'node:test';
-import { hostPort, type Running, runCli, startCli } from '../helpers.js';
-import { makeTestCerts, type Peer, startPeer, type TestCerts } from './tls-certs.js';
+import { describe, test } from 'node:test';
+import { hostPort, runCli } from '../helpers.js';
+import { type Peer, startPeer, useTlsFixture } from './tls-certs.js';
 
 describe('TLS interop with openssl s_client and s_server', () => {
-  let certs: TestCerts;
-  const running: Running[] = [];
-  const peers: Peer[] = [];
+  const tls = useTlsFixture();
   const sClient = (url: string, ...extra: string[]): Peer => {
     const { host, port } = hostPort(url);
     const peer = startPeer('openssl', [
@@ -23,29 +21,13 @@ describe('TLS interop with openssl s_client and s_server', () => {
       '-verify_return_error',
       ...extra,
     ]);
-    peers.push(peer);
+    tls.track(peer);
     return peer;
   };
 
-  before(() => {
-    certs = makeTestCerts();
-  });
-  after(async () => {
-    await Promise.all([...running.map((r) => r.stop()), ...peers.map((p) => p.kill())]);
-    certs.remove();
-  });
-
   test('openssl s_client verifies sockkit echo and gets its bytes back', async () => {
-    const server = await startCli([
-      'echo',
-      'tls://127.0.0.1:0',
-      '--cert',
-      certs.server.cert,
-      '--key',
-      certs.server.key,
-    ]);
-    running.push(server);
-    const client = sClient(server.urls[0] as string, '-CAfile', certs.caCert, '-servername', 'localhost');
+    const server = await tls.echo();
+    const client = sClient(server.urls[0] as string, '-CAfile', tls.certs.caCert, '-servername', 'localhost');
     client.child.stdin?.write('hello from openssl\n');
     await client.waitFor(/hello from openssl\n/);
     assert.equal(client.stdout(), 'hello from openssl\n');
@@ -54,23 +36,21 @@ describe('TLS interop with openssl s_client and s_server', () => {
   });
 
   test('openssl s_client with a client certificate passes sockkit --client-ca; without one it is refused', async () => {
-    const server = await startCli([
-      'echo',
-      'tls://127.0.0.1:0',
-      '--cert',
-      certs.server.cert,
-      '--key',
-      certs.server.key,
-      '--client-ca',
-      certs.caCert,
-    ]);
-    running.push(server);
+    const server = await tls.echo('--client-ca', tls.certs.caCert);
     const url = server.urls[0] as string;
-    const good = sClient(url, '-CAfile', certs.caCert, '-cert', certs.client.cert, '-key', certs.client.key);
+    const good = sClient(
+      url,
+      '-CAfile',
+      tls.certs.caCert,
+      '-cert',
+      tls.certs.client.cert,
+      '-key',
+      tls.certs.client.key,
+    );
     good.child.stdin?.write('mutual\n');
     await good.waitFor(/mutual\n/);
     await good.kill();
-    const bad = sClient(url, '-CAfile', certs.caCert);
+    const bad = sClient(url, '-CAfile', tls.certs.caCert);
     bad.child.stdin?.write('anonymous\n');
     const code = await bad.exited;
     assert.notEqual(code, 0);
@@ -78,8 +58,7 @@ describe('TLS interop with openssl s_client and s_server', () => {
   });
 
   test('the fingerprint --self-signed prints is the certificate openssl receives', async () => {
-    const server = await startCli(['echo', 'tls://127.0.0.1:0', '--self-signed']);
-    running.push(server);
+    const server = await tls.start(['echo', 'tls://127.0.0.1:0', '--self-signed']);
     const printed = /SHA-256 fingerprint ([0-9A-F:]{95})/.exec(server.stderr())?.[1];
     assert.ok(printed, server.stderr());
     const { port } = hostPort(server.urls[0] as string);
@@ -100,20 +79,12 @@ describe('TLS interop with openssl s_client and s_server', () => {
   });
 
   test('a client offering only TLS 1.1 is refused, and the server keeps serving', async () => {
-    const server = await startCli([
-      'echo',
-      'tls://127.0.0.1:0',
-      '--cert',
-      certs.server.cert,
-      '--key',
-      certs.server.key,
-    ]);
-    running.push(server);
+    const server = await tls.echo();
     const url = server.urls[0] as string;
     const old = sClient(url, '-tls1_1', '-cipher', 'DEFAULT@SECLEVEL=0');
     old.child.stdin?.end();
     assert.notEqual(await old.exited, 0);
-    const after = await runCli(['send', url, 'still here', '--ca', certs.caCert]);
+    const after = await runCli(['send', url, 'still here', '--ca', tls.certs.caCert]);
     assert.equal(after.code, 0, after.stderr);
     assert.equal(after.stdout.toString(), 'still here');
   });
@@ -124,14 +95,14 @@ describe('TLS interop with openssl s_client and s_server', () => {
       '-accept',
       '127.0.0.1:0',
       '-cert',
-      certs.server.cert,
+      tls.certs.server.cert,
       '-key',
-      certs.server.key,
+      tls.certs.server.key,
       '-rev',
       '-naccept',
       '1',
     ]);
-    peers.push(server);
+    tls.track(server);
     // s_server prints "ACCEPT 127.0.0.1:PORT" once it listens.
     const [, port] = await server.waitFor(/ACCEPT 127\.0\.0\.1:(\d+)/);
     const result = await runCli([
@@ -139,7 +110,7 @@ describe('TLS interop with openssl s_client and s_server', () => {
       `tls://localhost:${port}`,
       'sockkit to openssl\n',
       '--ca',
-      certs.caCert,
+      tls.certs.caCert,
     ]);
     assert.equal(result.code, 0, result.stderr);
     // -rev answers each line reversed.
@@ -152,15 +123,15 @@ describe('TLS interop with openssl s_client and s_server', () => {
       '-accept',
       '127.0.0.1:0',
       '-cert',
-      certs.server.cert,
+      tls.certs.server.cert,
       '-key',
-      certs.server.key,
+      tls.certs.server.key,
       '-naccept',
       '1',
       '-alpn',
       'sockkit/1',
     ]);
-    peers.push(server);
+    tls.track(server);
     const [, port] = await server.waitFor(/ACCEPT 127\.0\.0\.1:(\d+)/);
     const client = startPeer(process.execPath, [
       (await import('../helpers.js')).CLI,
@@ -168,11 +139,11 @@ describe('TLS interop with openssl s_client and s_server', () => {
       'connect',
       `tls://127.0.0.1:${port}`,
       '--ca',
-      certs.caCert,
+      tls.certs.caCert,
       '--alpn',
       'sockkit/1',
     ]);
-    peers.push(client);
+    tls.track(client);
     client.child.stdin?.write('from sockkit\n');
     await server.waitFor(/from sockkit\n/);
     server.child.stdin?.write('from openssl\n');

@@ -3,41 +3,23 @@
  * verifying client of sockkit echo, and sockkit's client against socat's OPENSSL-LISTEN echo.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { hostPort, type Running, runCli, startCli } from '../helpers.js';
-import { makeTestCerts, type Peer, startPeer, type TestCerts } from './tls-certs.js';
+import { describe, test } from 'node:test';
+import { hostPort, runCli } from '../helpers.js';
+import { startPeer, useTlsFixture } from './tls-certs.js';
 
 describe('TLS interop with socat OPENSSL', () => {
-  let certs: TestCerts;
-  const running: Running[] = [];
-  const peers: Peer[] = [];
-
-  before(() => {
-    certs = makeTestCerts();
-  });
-  after(async () => {
-    await Promise.all([...running.map((r) => r.stop()), ...peers.map((p) => p.kill())]);
-    certs.remove();
-  });
+  const tls = useTlsFixture();
 
   test('socat OPENSSL verifies sockkit echo and gets every byte back, binary included', async () => {
-    const server = await startCli([
-      'echo',
-      'tls://127.0.0.1:0',
-      '--cert',
-      certs.server.cert,
-      '--key',
-      certs.server.key,
-    ]);
-    running.push(server);
+    const server = await tls.echo();
     const { port } = hostPort(server.urls[0] as string);
     const client = startPeer('socat', [
       '-t',
       '2',
       '-',
-      `OPENSSL:127.0.0.1:${port},cafile=${certs.caCert},commonname=localhost`,
+      `OPENSSL:127.0.0.1:${port},cafile=${tls.certs.caCert},commonname=localhost`,
     ]);
-    peers.push(client);
+    tls.track(client);
     const payload = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
     client.child.stdin?.end(payload);
     assert.equal(await client.exited, 0);
@@ -45,11 +27,15 @@ describe('TLS interop with socat OPENSSL', () => {
   });
 
   test('socat OPENSSL refuses sockkit --self-signed unless told to trust it', async () => {
-    const server = await startCli(['echo', 'tls://127.0.0.1:0', '--self-signed']);
-    running.push(server);
+    const server = await tls.start(['echo', 'tls://127.0.0.1:0', '--self-signed']);
     const { port } = hostPort(server.urls[0] as string);
-    const client = startPeer('socat', ['-t', '2', '-', `OPENSSL:127.0.0.1:${port},cafile=${certs.caCert}`]);
-    peers.push(client);
+    const client = startPeer('socat', [
+      '-t',
+      '2',
+      '-',
+      `OPENSSL:127.0.0.1:${port},cafile=${tls.certs.caCert}`,
+    ]);
+    tls.track(client);
     client.child.stdin?.end('refused\n');
     assert.notEqual(await client.exited, 0);
     assert.equal(client.stdout(), '');
@@ -59,17 +45,17 @@ describe('TLS interop with socat OPENSSL', () => {
     const server = startPeer('socat', [
       '-d',
       '-d',
-      `OPENSSL-LISTEN:0,bind=127.0.0.1,reuseaddr,cert=${certs.server.cert},key=${certs.server.key},verify=0`,
+      `OPENSSL-LISTEN:0,bind=127.0.0.1,reuseaddr,cert=${tls.certs.server.cert},key=${tls.certs.server.key},verify=0`,
       'PIPE',
     ]);
-    peers.push(server);
+    tls.track(server);
     const [, port] = await server.waitFor(/listening on AF=2 127\.0\.0\.1:(\d+)/);
     const result = await runCli([
       'send',
       `tls://localhost:${port}`,
       'sockkit to socat',
       '--ca',
-      certs.caCert,
+      tls.certs.caCert,
     ]);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout.toString(), 'sockkit to socat');
@@ -79,12 +65,12 @@ describe('TLS interop with socat OPENSSL', () => {
     const server = startPeer('socat', [
       '-d',
       '-d',
-      `OPENSSL-LISTEN:0,bind=127.0.0.1,reuseaddr,cert=${certs.wrongHost.cert},key=${certs.wrongHost.key},verify=0`,
+      `OPENSSL-LISTEN:0,bind=127.0.0.1,reuseaddr,cert=${tls.certs.wrongHost.cert},key=${tls.certs.wrongHost.key},verify=0`,
       'PIPE',
     ]);
-    peers.push(server);
+    tls.track(server);
     const [, port] = await server.waitFor(/listening on AF=2 127\.0\.0\.1:(\d+)/);
-    const result = await runCli(['send', `tls://127.0.0.1:${port}`, 'x', '--ca', certs.caCert]);
+    const result = await runCli(['send', `tls://127.0.0.1:${port}`, 'x', '--ca', tls.certs.caCert]);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /certificate verification failed: wrong host/);
   });
