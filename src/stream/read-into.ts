@@ -38,9 +38,7 @@ let firstRead: Buffer | undefined;
 /**
  * readInto switches a plain TCP or Unix socket to Node's `onread` mode: each read lands in a
  * buffer whose bytes the socket passes to `onRead` directly, with no 'data' event, no readable queue,
- * and no fresh 64 KiB allocation per read. The buffer is reused for the next read unless a write
- * on this socket still holds it (the echo case: `onRead` may write its chunk to this same socket);
- * anything else `onRead` wants to keep, it must copy. The first read goes to a buffer shared by
+ * and no fresh 64 KiB allocation per read. Each read gets a fresh buffer, so `onRead` may keep or write the chunk it is given. The first read goes to a buffer shared by
  * all sockets (and is copied), so idle connections cost no buffer; after it, a connection's
  * buffer is sized to its reads, from MIN_READ up to MAX_READ bytes.
  *
@@ -60,27 +58,22 @@ export function readInto(socket: Socket, onRead: ReadHandler): boolean {
   if (!known || fields[known.buffer] !== null) return false;
   firstRead ??= Buffer.allocUnsafe(MAX_READ);
   let size = MIN_READ;
-  let current: Buffer | undefined;
-  let reusable = false;
   fields[known.callback] = (length: number, buffer: Buffer): boolean => {
     if (buffer === firstRead) {
       while (size < length && size < MAX_READ) size *= 2;
       onRead(Buffer.from(buffer.subarray(0, length)));
-      reusable = false;
       return true;
     }
     // Grow while reads fill the buffer; shrink when they use little of it.
     if (length === buffer.length && size < MAX_READ) size *= 2;
     else if (length < size >>> 3 && size > MIN_READ) size >>>= 1;
     onRead(buffer.subarray(0, length));
-    // A write that did not complete at once still points into the buffer: the next read needs another.
-    reusable = socket.writableLength === 0;
     return true;
   };
-  fields[known.generator] = (): Buffer => {
-    if (!reusable || current?.length !== size) current = Buffer.allocUnsafe(size);
-    return current;
-  };
+  // Every read gets a buffer of its own: the handler's writes may still point into the last one.
+  // (Reusing it when no write was pending saved little and was seen, once under load, to
+  // coincide with a corrupted echo; a byte is worth more than the allocation.)
+  fields[known.generator] = (): Buffer => Buffer.allocUnsafe(size);
   fields[known.buffer] = firstRead;
   handle.useUserBuffer(firstRead);
   return true;
