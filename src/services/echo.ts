@@ -1,6 +1,7 @@
 /**
  * The echo service (RFC 862) over a stream: every byte received is sent back, unchanged.
  */
+import type { Socket } from 'node:net';
 import type { PacketConn, Peer } from '../datagram/packet-conn.js';
 import type { Conn } from '../stream/conn.js';
 import { readInto } from '../stream/read-into.js';
@@ -18,10 +19,32 @@ export function echoStream(conn: Conn): void {
       conn.socket.once('drain', () => conn.resume());
     }
   };
-  conn.socket.once('end', () => void conn.closeWrite());
-  // The fast path (no readable stream, no 64 KiB buffer per read); traced connections keep
-  // 'data' events so every read is narrated.
-  if (conn.tracing || !readInto(conn.socket, echo)) conn.onData(echo);
+  // The fast path (no readable stream, no 64 KiB buffer per read) shares its listeners among all
+  // connections, so an idle one costs little; traced connections narrate every step instead.
+  if (conn.tracing) {
+    conn.socket.on('end', () => void conn.closeWrite());
+    conn.onData(echo);
+    return;
+  }
+  conn.socket.on('end', endWrite);
+  if (!readInto(conn.socket, echoChunk)) conn.onData(echo);
+}
+
+/** echoChunk is the fast path's echo, one function for every socket (see readInto). */
+function echoChunk(chunk: Buffer, socket: Socket): void {
+  if (!socket.write(chunk)) {
+    socket.pause();
+    socket.once('drain', resumeReading);
+  }
+}
+
+function resumeReading(this: Socket): void {
+  this.resume();
+}
+
+/** endWrite half-closes a socket whose peer has finished sending: the echo's last step. */
+function endWrite(this: Socket): void {
+  this.end();
 }
 
 /**

@@ -29,13 +29,12 @@ export class Conn implements AsyncIterable<Buffer> {
   readonly localAddress: SocketAddress;
   readonly remoteAddress: SocketAddress;
   readonly socketId: number;
-  /** closed resolves once the socket is fully closed, whether cleanly or not. It never rejects. */
-  readonly closed: Promise<void>;
   /** The first error the connection met, if any (a reset, a timeout). */
   error: SockkitError | undefined;
   readonly #trace: Tracer | undefined;
   readonly #kind: string;
-  readonly #peer: string;
+  #peer: string | undefined;
+  #closed: Promise<void> | undefined;
 
   constructor(socket: Socket, init: ConnInit) {
     this.socket = socket;
@@ -44,8 +43,9 @@ export class Conn implements AsyncIterable<Buffer> {
     this.socketId = init.socketId ?? nextSocketId();
     this.#trace = init.trace;
     this.#kind = init.kind;
-    this.#peer = peerLabel(init.remoteAddress);
-    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
+    // A server may hold thousands of idle connections, so a Conn allocates little up front: the
+    // `closed` promise and the peer label are made when first asked for (docs/performance.md).
+    socket.on('close', noteClosed);
     socket.on('error', (err) => {
       this.error ??= fromSystemError('read', formatAddress(this.remoteAddress), err);
       this.trace('error', { detail: this.error.reason });
@@ -54,6 +54,14 @@ export class Conn implements AsyncIterable<Buffer> {
       socket.once('end', () => this.trace('peer-shutdown-write'));
       socket.once('close', () => this.trace('closed'));
     }
+  }
+
+  /** closed resolves once the socket is fully closed, whether cleanly or not. It never rejects. */
+  get closed(): Promise<void> {
+    this.#closed ??= closedSockets.has(this.socket)
+      ? Promise.resolve()
+      : new Promise((resolve) => this.socket.once('close', () => resolve()));
+    return this.#closed;
   }
 
   /** tracing is true when this connection reports its steps to a tracer (`--trace`). */
@@ -78,7 +86,7 @@ export class Conn implements AsyncIterable<Buffer> {
   write(chunk: Uint8Array | string): boolean {
     if (this.#trace) {
       const bytes = typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
-      this.trace('sent', { bytes, address: this.#peer });
+      this.trace('sent', { bytes, address: this.#peerLabel() });
     }
     return this.socket.write(chunk);
   }
@@ -108,7 +116,7 @@ export class Conn implements AsyncIterable<Buffer> {
       return;
     }
     this.socket.on('data', (chunk: Buffer) => {
-      this.trace('recv', { bytes: chunk.length, address: this.#peer });
+      this.trace('recv', { bytes: chunk.length, address: this.#peerLabel() });
       listener(chunk);
     });
   }
@@ -144,7 +152,7 @@ export class Conn implements AsyncIterable<Buffer> {
     // destroyOnReturn: false, so reading to EOF leaves our write side open (half-close).
     try {
       for await (const chunk of this.socket.iterator({ destroyOnReturn: false })) {
-        if (this.#trace) this.trace('recv', { bytes: (chunk as Buffer).length, address: this.#peer });
+        if (this.#trace) this.trace('recv', { bytes: (chunk as Buffer).length, address: this.#peerLabel() });
         yield chunk as Buffer;
       }
     } catch (err) {
@@ -153,10 +161,21 @@ export class Conn implements AsyncIterable<Buffer> {
     }
   }
 
+  #peerLabel(): string {
+    this.#peer ??= peerLabel(this.remoteAddress);
+    return this.#peer;
+  }
+
   /** trace reports a step of this connection to its tracer, if it has one. */
   trace(step: TraceStep, extra: { bytes?: number; address?: string; detail?: string } = {}): void {
     this.#trace?.({ step, socketId: this.socketId, kind: this.#kind, ...extra });
   }
+}
+
+/** Sockets whose 'close' has fired; `noteClosed` is every Conn's one shared 'close' listener. */
+const closedSockets = new WeakSet<Socket>();
+function noteClosed(this: Socket): void {
+  closedSockets.add(this);
 }
 
 function closedError(): NodeJS.ErrnoException {

@@ -6,10 +6,15 @@
 import type { Socket } from 'node:net';
 
 /**
- * ReadHandler receives the bytes of one read, as a view into readInto's buffer. To stop reading,
- * call `socket.pause()` (and `resume()` later).
+ * ReadHandler receives the bytes of one read and the socket they came from. The chunk is its to
+ * keep (each read has a buffer of its own). To stop reading, call `socket.pause()` (and
+ * `resume()` later). One handler may serve every socket: readInto then adds no per-socket
+ * closure, which matters for a server holding many idle connections.
  */
-export type ReadHandler = (chunk: Buffer) => void;
+export type ReadHandler = (chunk: Buffer, socket: Socket) => void;
+
+/** OnRead is the callback Node's onread mode calls, with the socket as `this`. */
+type OnRead = (this: Socket, length: number, buffer: Buffer) => boolean;
 
 /** MIN_READ and MAX_READ bound the buffers readInto's adaptive sizing hands out. */
 export const MIN_READ = 256;
@@ -36,11 +41,23 @@ let onReadFields: OnReadFields | null | undefined;
 let firstRead: Buffer | undefined;
 
 /**
+ * nextSize is the size of the buffer the next read of the socket just read should get. Node calls
+ * the read callback and then, at once, the buffer generator, so one module-wide value carries it
+ * from one to the other: sockets keep no size of their own (their buffer's length is it).
+ */
+let nextSize = MIN_READ;
+const nextBuffer = (): Buffer => Buffer.allocUnsafe(nextSize);
+
+/** The read callback made for each handler, shared by every socket that handler reads. */
+const callbacks = new WeakMap<ReadHandler, OnRead>();
+
+/**
  * readInto switches a plain TCP or Unix socket to Node's `onread` mode: each read lands in a
- * buffer whose bytes the socket passes to `onRead` directly, with no 'data' event, no readable queue,
- * and no fresh 64 KiB allocation per read. Each read gets a fresh buffer, so `onRead` may keep or write the chunk it is given. The first read goes to a buffer shared by
- * all sockets (and is copied), so idle connections cost no buffer; after it, a connection's
- * buffer is sized to its reads, from MIN_READ up to MAX_READ bytes.
+ * buffer whose bytes the socket passes to `onRead` directly, with no 'data' event, no readable
+ * queue, and no fresh 64 KiB allocation per read. Each read gets a fresh buffer, so `onRead` may
+ * keep or write the chunk it is given. The first read goes to a buffer shared by all sockets (and
+ * is copied), so idle connections cost no buffer; after it, a connection's buffer is sized to its
+ * reads, from MIN_READ up to MAX_READ bytes.
  *
  * Node offers `onread` only to `net.connect`; for an accepted socket this sets the same fields
  * that option sets. It must be called before the socket has read anything. It returns false, and
@@ -57,26 +74,42 @@ export function readInto(socket: Socket, onRead: ReadHandler): boolean {
   const known = onReadFields;
   if (!known || fields[known.buffer] !== null) return false;
   firstRead ??= Buffer.allocUnsafe(MAX_READ);
-  let size = MIN_READ;
-  fields[known.callback] = (length: number, buffer: Buffer): boolean => {
-    if (buffer === firstRead) {
-      while (size < length && size < MAX_READ) size *= 2;
-      onRead(Buffer.from(buffer.subarray(0, length)));
-      return true;
-    }
-    // Grow while reads fill the buffer; shrink when they use little of it.
-    if (length === buffer.length && size < MAX_READ) size *= 2;
-    else if (length < size >>> 3 && size > MIN_READ) size >>>= 1;
-    onRead(buffer.subarray(0, length));
-    return true;
-  };
+  let callback = callbacks.get(onRead);
+  if (!callback) {
+    callback = readCallback(onRead);
+    callbacks.set(onRead, callback);
+  }
+  fields[known.callback] = callback;
   // Every read gets a buffer of its own: the handler's writes may still point into the last one.
   // (Reusing it when no write was pending saved little and was seen, once under load, to
   // coincide with a corrupted echo; a byte is worth more than the allocation.)
-  fields[known.generator] = (): Buffer => Buffer.allocUnsafe(size);
+  fields[known.generator] = nextBuffer;
   fields[known.buffer] = firstRead;
   handle.useUserBuffer(firstRead);
   return true;
+}
+
+/**
+ * readCallback makes the onread callback for `onRead`. The buffer each read lands in is sized to
+ * the reads before it: it doubles while reads fill it, and halves when they use under an eighth.
+ */
+function readCallback(onRead: ReadHandler): OnRead {
+  return function (this: Socket, length: number, buffer: Buffer): boolean {
+    if (buffer === firstRead) {
+      // The shared first buffer: copy out, and size this socket's own buffer to the read.
+      let size = MIN_READ;
+      while (size < length && size < MAX_READ) size *= 2;
+      onRead(Buffer.from(buffer.subarray(0, length)), this);
+      nextSize = size;
+      return true;
+    }
+    const size = buffer.length;
+    onRead(buffer.subarray(0, length), this);
+    if (length === size && size < MAX_READ) nextSize = size * 2;
+    else if (length < size >>> 3 && size > MIN_READ) nextSize = size >>> 1;
+    else nextSize = size;
+    return true;
+  };
 }
 
 function findOnReadFields(socket: Socket): OnReadFields | null {

@@ -2,6 +2,7 @@
  * serve runs a stream service on listeners until a signal asks it to stop, then shuts down
  * gracefully: stop accepting, give open connections a grace period to finish, close the rest.
  */
+import type { Socket } from 'node:net';
 import type { Conn } from './conn.js';
 import type { Listener } from './listen.js';
 
@@ -35,15 +36,20 @@ export async function serve(
   options: ServeOptions,
 ): Promise<ServeSummary> {
   const summary: ServeSummary = { connections: 0, forciblyClosed: 0, bytesReceived: 0, bytesSent: 0 };
-  const open = new Set<Conn>();
+  // The open connections by socket, so that one 'close' listener serves them all: an idle
+  // connection then costs serve a map entry and no closure of its own.
+  const open = new Map<Socket, Conn>();
+  function onClose(this: Socket): void {
+    const conn = open.get(this);
+    if (!conn) return;
+    open.delete(this);
+    summary.bytesReceived += conn.bytesReceived;
+    summary.bytesSent += conn.bytesSent;
+  }
   const onConnection = (conn: Conn): void => {
     summary.connections += 1;
-    open.add(conn);
-    conn.socket.once('close', () => {
-      open.delete(conn);
-      summary.bytesReceived += conn.bytesReceived;
-      summary.bytesSent += conn.bytesSent;
-    });
+    open.set(conn.socket, conn);
+    conn.socket.on('close', onClose);
     service(conn);
   };
   for (const listener of listeners) listener.handle(onConnection);
@@ -51,11 +57,12 @@ export async function serve(
   await Promise.all(listeners.map((l) => l.close()));
   if (open.size > 0) {
     const grace = new Promise<void>((resolve) => setTimeout(resolve, options.grace ?? 5000).unref());
-    await Promise.race([grace, Promise.all([...open].map((c) => c.closed))]);
+    await Promise.race([grace, Promise.all([...open.values()].map((c) => c.closed))]);
   }
   summary.forciblyClosed = open.size;
-  for (const conn of open) conn.close();
-  await Promise.all([...open].map((c) => c.closed));
+  const left = [...open.values()];
+  for (const conn of left) conn.close();
+  await Promise.all(left.map((c) => c.closed));
   return summary;
 }
 

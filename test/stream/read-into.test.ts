@@ -10,7 +10,8 @@ function echoServer(engaged: boolean[], onPause: () => void = () => {}): Promise
     socket.on('error', () => {});
     socket.once('end', () => socket.end());
     engaged.push(
-      readInto(socket, (chunk) => {
+      readInto(socket, (chunk, from) => {
+        assert.equal(from, socket, 'the handler is given the socket it reads');
         if (!socket.write(chunk)) {
           socket.pause();
           onPause();
