@@ -19,16 +19,27 @@ export interface CliResult {
   stderr: string;
 }
 
-/** runCli runs `sockkit ARGS` to completion, feeding it `input` on stdin (or nothing). */
+/**
+ * runCli runs `sockkit ARGS` to completion, feeding it `input` on stdin (or nothing). With
+ * `slowReader`, its stdout is read one chunk per turn of the event loop, so output piles up in
+ * the pipe as it does for a slow consumer.
+ */
 export function runCli(
   args: readonly string[],
-  options: { input?: string | Buffer; timeout?: number; env?: NodeJS.ProcessEnv } = {},
+  options: { input?: string | Buffer; timeout?: number; env?: NodeJS.ProcessEnv; slowReader?: boolean } = {},
 ): Promise<CliResult> {
   const child = spawn(process.execPath, [CLI, ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: options.env ?? process.env,
   });
   const done = collect(child, options.timeout ?? 8000);
+  if (options.slowReader) {
+    const stdout = child.stdout as NodeJS.ReadableStream;
+    stdout.on('data', () => {
+      stdout.pause();
+      setImmediate(() => stdout.resume());
+    });
+  }
   child.stdin?.on('error', () => {});
   child.stdin?.end(options.input ?? '');
   return done;

@@ -12,7 +12,7 @@ import { demoCommand } from './demo.js';
 import { echoCommand } from './echo.js';
 import { listenCommand } from './listen.js';
 import { pingCommand } from './ping.js';
-import { reportError } from './run.js';
+import { exitFlushed, reportError, stopWhenOutputCloses } from './run.js';
 import { sendCommand } from './send.js';
 import { serveCommand } from './serve.js';
 import { tracerouteCommand } from './traceroute.js';
@@ -67,11 +67,12 @@ function applyConventions(command: Command): void {
   for (const sub of command.commands) applyConventions(sub);
 }
 
+stopWhenOutputCloses();
 try {
   await program.parseAsync(process.argv);
-  process.exit(process.exitCode ?? 0);
+  await exitFlushed(Number(process.exitCode ?? 0));
 } catch (err) {
-  process.exit(
+  await exitFlushed(
     reportError(err, program.opts<{ debug?: boolean }>().debug === true || process.argv.includes('--debug')),
   );
 }

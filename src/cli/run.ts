@@ -51,6 +51,35 @@ function hintFor(err: SockkitError): string {
 }
 
 /**
+ * stopWhenOutputCloses makes the process exit quietly, with 0, when whoever reads its stdout goes
+ * away (`sockkit send ... | head`): what it would still print has no reader, as with netcat.
+ */
+export function stopWhenOutputCloses(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    warn(`write stdout: ${err.message}`);
+    process.exit(EXIT_FAILURE);
+  });
+}
+
+/**
+ * exitFlushed ends the process with `code` once what was written to stdout and stderr has been
+ * handed to the system. When they are pipes, Node writes them asynchronously, and a bare
+ * `process.exit` drops whatever is still queued: the tail of a reply, for a reader slower than
+ * the network. A reader that has gone away (`| head`) fails the write, which ends the wait too.
+ */
+export async function exitFlushed(code: number): Promise<never> {
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  process.exit(code);
+}
+
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  if (stream.writableLength === 0 || stream.destroyed) return Promise.resolve();
+  // An empty write's callback runs once every write queued before it is done (or has failed).
+  return new Promise((resolve) => stream.write('', () => resolve()));
+}
+
+/**
  * shutdownSignal returns a signal that aborts on the first SIGINT or SIGTERM, so a server can
  * shut down gracefully; a second one exits at once.
  */

@@ -1,4 +1,5 @@
 /** `sockkit send URL MESSAGE`: the introduction's client: connect, send, half-close, print the reply. */
+import { once } from 'node:events';
 import { Command, Option } from 'commander';
 import { formatAddress } from '../address.js';
 import { dial, withDeadline } from '../stream/dial.js';
@@ -54,7 +55,8 @@ Examples:
         await conn.closeWrite();
         let last: Buffer | undefined;
         for await (const chunk of conn) {
-          process.stdout.write(chunk);
+          // Backpressure: a slow reader of our output slows the reading of the reply.
+          if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
           last = chunk;
         }
         if (conn.error) throw conn.error;

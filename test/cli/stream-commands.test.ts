@@ -69,6 +69,28 @@ describe('sockkit send', () => {
     await server.stop();
   });
 
+  test('prints an 8 MiB reply in full to a slow reader, and stops quietly when the reader goes (| head)', async (t) => {
+    // A server that answers any request with 8 MiB, far more than a pipe holds.
+    const reply = randomBytes(8 * 1024 * 1024);
+    const big = createServer({ allowHalfOpen: true }, (socket) => {
+      socket.on('error', () => {});
+      socket.resume();
+      socket.on('end', () => socket.end(reply));
+    }).listen(0, '127.0.0.1');
+    await new Promise((resolve) => big.once('listening', resolve));
+    t.after(() => big.close());
+    const url = `tcp://127.0.0.1:${(big.address() as { port: number }).port}`;
+    const result = await runCli(['send', url, 'all of it'], { slowReader: true });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout.length, reply.length, 'every byte reaches stdout');
+    assert.ok(result.stdout.equals(reply));
+
+    const pipeline = `"${process.execPath}" "${CLI}" send ${url} hi | head -c 10 | wc -c; echo "exit \${PIPESTATUS[0]}" >&2`;
+    const { stdout, stderr } = await run('bash', ['-c', pipeline]);
+    assert.equal(stdout.trim(), '10');
+    assert.equal(stderr, 'exit 0\n', 'no error line, exit 0');
+  });
+
   test('--timeout bounds the whole exchange when the server never answers', async () => {
     // A server that accepts and reads, but never replies nor closes.
     const silent = createServer({ allowHalfOpen: true }, (socket) => socket.resume()).listen(0, '127.0.0.1');
@@ -91,6 +113,18 @@ describe('sockkit connect', () => {
     assert.equal(result.code, 0, result.stderr);
     assert.ok(result.stdout.equals(data), 'the echo differs from the input');
     await server.stop();
+  });
+
+  test('prints all of a 4 MiB echo to a slow reader of its stdout before it exits', async (t) => {
+    // stdout is a pipe, which Node writes asynchronously: exiting with bytes still queued would
+    // cut the tail off (it once did, one run in many).
+    const server = await startCli(['echo', 'tcp://127.0.0.1:0']);
+    t.after(() => server.stop());
+    const data = randomBytes(4 * 1024 * 1024);
+    const result = await runCli(['connect', server.urls[0] as string], { input: data, slowReader: true });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout.length, data.length, 'every byte reaches stdout');
+    assert.ok(result.stdout.equals(data), 'the echo differs from the input');
   });
 
   test('half-closes at the end of stdin and still prints what the server sends afterwards', async () => {
