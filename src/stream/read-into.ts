@@ -6,8 +6,9 @@
 import type { Socket } from 'node:net';
 
 /**
- * ReadHandler receives the bytes of one read and the socket they came from. The chunk is its to
- * keep (each read has a buffer of its own). To stop reading, call `socket.pause()` (and
+ * ReadHandler receives the bytes of one read and the socket they came from. It may write the chunk
+ * to that same socket (the echo case); anything else it wants to keep past the call, it must copy,
+ * because the next read may land in the same buffer. To stop reading, call `socket.pause()` (and
  * `resume()` later). One handler may serve every socket: readInto then adds no per-socket
  * closure, which matters for a server holding many idle connections.
  */
@@ -41,12 +42,18 @@ let onReadFields: OnReadFields | null | undefined;
 let firstRead: Buffer | undefined;
 
 /**
- * nextSize is the size of the buffer the next read of the socket just read should get. Node calls
- * the read callback and then, at once, the buffer generator, so one module-wide value carries it
- * from one to the other: sockets keep no size of their own (their buffer's length is it).
+ * What the next read of the socket just read should land in: its last buffer again (`reusable`),
+ * or a new one of `nextSize` bytes. Node calls the read callback and then, at once, the buffer
+ * generator, so module-wide values carry the choice from one to the other: sockets keep no state
+ * of their own for it (their buffer's length is their size).
  */
 let nextSize = MIN_READ;
-const nextBuffer = (): Buffer => Buffer.allocUnsafe(nextSize);
+let reusable: Buffer | undefined;
+function nextBuffer(): Buffer {
+  const buffer = reusable ?? Buffer.allocUnsafe(nextSize);
+  reusable = undefined;
+  return buffer;
+}
 
 /** The read callback made for each handler, shared by every socket that handler reads. */
 const callbacks = new WeakMap<ReadHandler, OnRead>();
@@ -54,10 +61,10 @@ const callbacks = new WeakMap<ReadHandler, OnRead>();
 /**
  * readInto switches a plain TCP or Unix socket to Node's `onread` mode: each read lands in a
  * buffer whose bytes the socket passes to `onRead` directly, with no 'data' event, no readable
- * queue, and no fresh 64 KiB allocation per read. Each read gets a fresh buffer, so `onRead` may
- * keep or write the chunk it is given. The first read goes to a buffer shared by all sockets (and
- * is copied), so idle connections cost no buffer; after it, a connection's buffer is sized to its
- * reads, from MIN_READ up to MAX_READ bytes.
+ * queue, and no fresh 64 KiB allocation per read. A buffer is used again for the next read only
+ * when no write on the socket still points into it. The first read goes to a buffer shared by all
+ * sockets (and is copied), so idle connections cost no buffer; after it, a connection's buffer is
+ * sized to its reads, from MIN_READ up to MAX_READ bytes.
  *
  * Node offers `onread` only to `net.connect`; for an accepted socket this sets the same fields
  * that option sets. It must be called before the socket has read anything. It returns false, and
@@ -80,9 +87,6 @@ export function readInto(socket: Socket, onRead: ReadHandler): boolean {
     callbacks.set(onRead, callback);
   }
   fields[known.callback] = callback;
-  // Every read gets a buffer of its own: the handler's writes may still point into the last one.
-  // (Reusing it when no write was pending saved little and was seen, once under load, to
-  // coincide with a corrupted echo; a byte is worth more than the allocation.)
   fields[known.generator] = nextBuffer;
   fields[known.buffer] = firstRead;
   handle.useUserBuffer(firstRead);
@@ -101,6 +105,7 @@ function readCallback(onRead: ReadHandler): OnRead {
       while (size < length && size < MAX_READ) size *= 2;
       onRead(Buffer.from(buffer.subarray(0, length)), this);
       nextSize = size;
+      reusable = undefined;
       return true;
     }
     const size = buffer.length;
@@ -108,6 +113,9 @@ function readCallback(onRead: ReadHandler): OnRead {
     if (length === size && size < MAX_READ) nextSize = size * 2;
     else if (length < size >>> 3 && size > MIN_READ) nextSize = size >>> 1;
     else nextSize = size;
+    // A write the system did not take at once keeps pointing into this buffer until it is done,
+    // and counts in writableLength until then: only with nothing pending may the buffer be reused.
+    reusable = nextSize === size && this.writableLength === 0 ? buffer : undefined;
     return true;
   };
 }
