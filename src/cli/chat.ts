@@ -7,7 +7,7 @@ import type { SocketAddress } from '../address.js';
 import { Broker } from '../chat/broker.js';
 import { normalizeRoom } from '../chat/commands.js';
 import { DEFAULT_MAX_LINE, DEFAULT_MAX_QUEUE, serveChatLines } from '../chat/line-session.js';
-import { RedisHub } from '../chat/redis-hub.js';
+import { MIN_LEASE, RedisHub } from '../chat/redis-hub.js';
 import { type ChatWeb, serveChatWeb } from '../chat/web.js';
 import { UsageError } from '../errors.js';
 import type { Conn } from '../stream/conn.js';
@@ -46,6 +46,7 @@ interface ServeFlags extends TlsServerFlags, LimitFlags {
   web?: string;
   redis?: string;
   redisPrefix?: string;
+  redisLease: number;
   room: string;
   maxClients: number;
   maxLine: number;
@@ -71,6 +72,11 @@ function serveSubcommand(): Command {
     .option('--web <url|port>', 'also serve the web page and WebSocket endpoint (a port means 127.0.0.1)')
     .option('--redis <url>', 'share rooms with other brokers: redis://host:port or unix:/path/redis.sock')
     .option('--redis-prefix <prefix>', 'prefix of the Redis keys and channel', 'sockkit:chat:')
+    .addOption(
+      new Option('--redis-lease <duration>', 'how long the users of a broker that died stay listed')
+        .default(15_000, '15s')
+        .argParser(leaseDuration),
+    )
     .option('--room <name>', 'the room every client starts in', '#lobby')
     .addOption(
       new Option('--max-clients <n>', 'clients at once; the next is told the server is full')
@@ -113,7 +119,7 @@ Examples:
   sockkit chat serve --web tcp://0.0.0.0:8080 --room '#general'
   sockkit chat serve tcp://127.0.0.1:7001 --redis redis://127.0.0.1:6379   # broker 1
   sockkit chat serve tcp://127.0.0.1:7002 --redis redis://127.0.0.1:6379   # broker 2, same rooms
-  sockkit chat serve --redis unix:/run/redis/redis.sock --redis-prefix team1:
+  sockkit chat serve --redis unix:/run/redis/redis.sock --redis-prefix team1: --redis-lease 5s
   sockkit chat serve --max-clients 50 --max-line 512 --max-queue 256KiB --flood-rate 5 --flood-burst 10
   sockkit chat serve tls://127.0.0.1:7443 --self-signed --grace 5s`,
     )
@@ -127,7 +133,7 @@ Examples:
       const trace = tracerFor(cmd, 'server');
       const signal = shutdownSignal(() => warn('shutting down (Ctrl-C again to force)'));
       const hub = options.redis
-        ? await RedisHub.connect(options.redis, { prefix: options.redisPrefix })
+        ? await RedisHub.connect(options.redis, { prefix: options.redisPrefix, lease: options.redisLease })
         : undefined;
       const broker = await Broker.start({
         hub,
@@ -185,6 +191,14 @@ function positiveSize(value: string, flag: string): number {
   const size = parseSize(value, flag);
   if (size < 1) throw new UsageError(flag, `must be at least 1 byte (got ${value})`);
   return size;
+}
+
+/** leaseDuration reads `--redis-lease`: a duration of at least MIN_LEASE. */
+function leaseDuration(value: string): number {
+  const lease = durationOption('--redis-lease')(value);
+  if (lease < MIN_LEASE)
+    throw new UsageError('--redis-lease', `must be at least ${MIN_LEASE}ms (got ${value})`);
+  return lease;
 }
 
 /** webAddress reads `--web`: a bare port means 127.0.0.1, anything else is a stream URL. */
