@@ -89,7 +89,8 @@ describe('TLS interop with openssl s_client and s_server', () => {
     assert.equal(after.stdout.toString(), 'still here');
   });
 
-  test('sockkit send talks to openssl s_server, verifying it', async () => {
+  /** sServer runs `openssl s_server` with the test server's certificate for one client, and its port once it listens. */
+  async function sServer(...extra: string[]): Promise<{ server: Peer; port: string }> {
     const server = startPeer('openssl', [
       's_server',
       '-accept',
@@ -98,13 +99,18 @@ describe('TLS interop with openssl s_client and s_server', () => {
       tls.certs.server.cert,
       '-key',
       tls.certs.server.key,
-      '-rev',
       '-naccept',
       '1',
+      ...extra,
     ]);
     tls.track(server);
     // s_server prints "ACCEPT 127.0.0.1:PORT" once it listens.
     const [, port] = await server.waitFor(/ACCEPT 127\.0\.0\.1:(\d+)/);
+    return { server, port: port as string };
+  }
+
+  test('sockkit send talks to openssl s_server, verifying it', async () => {
+    const { port } = await sServer('-rev');
     const result = await runCli([
       'send',
       `tls://localhost:${port}`,
@@ -118,21 +124,7 @@ describe('TLS interop with openssl s_client and s_server', () => {
   });
 
   test('sockkit connect relays both ways with openssl s_server, offering ALPN', async () => {
-    const server = startPeer('openssl', [
-      's_server',
-      '-accept',
-      '127.0.0.1:0',
-      '-cert',
-      tls.certs.server.cert,
-      '-key',
-      tls.certs.server.key,
-      '-naccept',
-      '1',
-      '-alpn',
-      'sockkit/1',
-    ]);
-    tls.track(server);
-    const [, port] = await server.waitFor(/ACCEPT 127\.0\.0\.1:(\d+)/);
+    const { server, port } = await sServer('-alpn', 'sockkit/1');
     const client = startPeer(process.execPath, [
       (await import('../helpers.js')).CLI,
       '--trace',

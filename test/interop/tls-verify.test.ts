@@ -11,7 +11,8 @@ import { makeTestCerts, type TestCerts, waitForOutput } from './tls-certs.js';
 describe('TLS verification (sockkit client and server, openssl-made certificates)', () => {
   let certs: TestCerts;
   const servers: Running[] = [];
-  const serve = async (cert: { cert: string; key: string }, ...extra: string[]): Promise<string> => {
+  /** startServer runs `sockkit echo tls://` with `cert` and `extra` flags, stopped after the suite. */
+  const startServer = async (cert: { cert: string; key: string }, ...extra: string[]): Promise<Running> => {
     const server = await startCli([
       'echo',
       'tls://127.0.0.1:0',
@@ -22,8 +23,10 @@ describe('TLS verification (sockkit client and server, openssl-made certificates
       ...extra,
     ]);
     servers.push(server);
-    return server.urls[0] as string;
+    return server;
   };
+  const serve = async (cert: { cert: string; key: string }, ...extra: string[]): Promise<string> =>
+    (await startServer(cert, ...extra)).urls[0] as string;
 
   before(() => {
     certs = makeTestCerts();
@@ -175,17 +178,7 @@ describe('TLS verification (sockkit client and server, openssl-made certificates
   });
 
   test('mutual TLS refuses a certificate from another CA: no byte is served, and the server says why', async () => {
-    const server = await startCli([
-      'echo',
-      'tls://127.0.0.1:0',
-      '--cert',
-      certs.server.cert,
-      '--key',
-      certs.server.key,
-      '--client-ca',
-      certs.caCert,
-    ]);
-    servers.push(server);
+    const server = await startServer(certs.server, '--client-ca', certs.caCert);
     const stranger = await runCli([
       'send',
       server.urls[0] as string,
@@ -208,20 +201,14 @@ describe('TLS verification (sockkit client and server, openssl-made certificates
   });
 
   test('--trace shows the handshake: version, cipher, peer subject and ALPN, on both sides', async () => {
-    const server = await startCli([
-      '--trace',
-      'echo',
-      'tls://127.0.0.1:0',
-      '--cert',
-      certs.server.cert,
-      '--key',
-      certs.server.key,
+    const server = await startServer(
+      certs.server,
       '--client-ca',
       certs.caCert,
       '--alpn',
       'h2,http/1.1',
-    ]);
-    servers.push(server);
+      '--trace',
+    );
     const result = await runCli([
       '--trace',
       'send',
