@@ -164,15 +164,19 @@ export class Ping implements AsyncIterable<PingEvent> {
  * ERR_RAW_UNAVAILABLE (the addon is missing). Iterate the result to send and receive.
  */
 export async function ping(host: string, options: PingOptions = {}): Promise<Ping> {
+  return new Ping(host, await openSession('ping', host, options), options);
+}
+
+/** openSession checks `options`, resolves `host` and opens the raw socket `op` sends its echoes on. */
+async function openSession(op: 'ping' | 'echo', host: string, options: PingOptions): Promise<EchoSession> {
   checkOptions(options);
-  const target = await resolveTarget('ping', host, options.family);
-  const session = await EchoSession.open(target.ip, target.family, {
+  const target = await resolveTarget(op, host, options.family);
+  return EchoSession.open(target.ip, target.family, {
     trace: options.trace,
     onWire: options.onWire,
-    op: 'ping',
+    op,
     url: host,
   });
-  return new Ping(host, session, options);
 }
 
 /**
@@ -184,14 +188,7 @@ export async function echo(
   host: string,
   options: PingOptions = {},
 ): Promise<EchoOutcome & { address: string }> {
-  checkOptions(options);
-  const target = await resolveTarget('echo', host, options.family);
-  const session = await EchoSession.open(target.ip, target.family, {
-    trace: options.trace,
-    onWire: options.onWire,
-    op: 'echo',
-    url: host,
-  });
+  const session = await openSession('echo', host, options);
   try {
     const outcome = await session.request({
       sequence: 1,
@@ -200,7 +197,7 @@ export async function echo(
       timeout: options.timeout ?? 2000,
       signal: options.signal,
     });
-    return { ...outcome, address: target.ip };
+    return { ...outcome, address: session.address };
   } finally {
     session.close();
   }
