@@ -66,9 +66,12 @@ export class SockkitError extends Error {
     this.op = op;
     this.url = url;
     this.reason = reason;
-    const cause = options?.cause as NodeJS.ErrnoException | undefined;
-    this.errno =
-      typeof cause?.code === 'string' ? cause.code : cause instanceof SockkitError ? cause.errno : undefined;
+    const cause = options?.cause;
+    if (cause instanceof SockkitError) this.errno = cause.errno;
+    else {
+      const errno = (cause as NodeJS.ErrnoException | undefined)?.code;
+      this.errno = typeof errno === 'string' ? errno : undefined;
+    }
   }
 }
 
