@@ -7,14 +7,12 @@
 import { formatAddress, formatHostPort, type InetAddress, type SocketAddress } from '../address.js';
 import { fromSystemError } from '../errors.js';
 import { type ResolvedHost, resolveHost } from '../resolve.js';
-import { nextSocketId } from '../trace.js';
 import { closeOnAbort } from './listen-packet.js';
 import { PacketConn } from './packet-conn.js';
 import {
-  bindSocket,
   checkPacketOptions,
-  configureSocket,
-  createPacketSocket,
+  type OpenedSocket,
+  openPacketSocket,
   type PacketOptions,
   requireUdp,
 } from './socket-options.js';
@@ -60,17 +58,11 @@ export async function dialResolved(
 ): Promise<PacketConn> {
   const url = formatAddress(address);
   const port = address.scheme === 'unix' ? 0 : address.port;
-  const kind = `udp${host.family}`;
-  const socketId = nextSocketId();
   const label = formatHostPort(host.ip, port);
-  options.trace?.({ step: 'created', socketId, kind });
-  const socket = createPacketSocket(host.family, options);
+  let opened: OpenedSocket | undefined;
   try {
-    await bindSocket(socket, undefined, 0);
-    const bound = socket.address();
-    options.trace?.({ step: 'bound', socketId, kind, address: formatHostPort(bound.address, bound.port) });
-    const notes = configureSocket(socket, options);
-    for (const detail of notes) options.trace?.({ step: 'note', socketId, kind, detail });
+    opened = await openPacketSocket(host.family, undefined, 0, options);
+    const { socket } = opened;
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
       // Node passes a failed connect (EACCES for a broadcast address without SO_BROADCAST) to
@@ -83,9 +75,10 @@ export async function dialResolved(
       socket.connect(port, host.ip, connected as () => void);
     });
   } catch (err) {
-    socket.close();
+    opened?.socket.close();
     throw fromSystemError('connect', url, err);
   }
+  const { socket, kind, socketId } = opened;
   const local = socket.address();
   const localAddress: InetAddress = { scheme: 'udp', host: local.address, port: local.port };
   const remoteAddress: InetAddress = { scheme: 'udp', host: host.ip, port };

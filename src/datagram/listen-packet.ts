@@ -2,19 +2,11 @@
  * listenPacket binds a datagram (UDP) socket, in the spirit of Go's `net.ListenPacket`: create and
  * bind; there is no listen or accept, because datagrams from any peer arrive on the one socket.
  */
-import { formatAddress, formatHostPort, type InetAddress, type SocketAddress } from '../address.js';
+import { formatAddress, type InetAddress, type SocketAddress } from '../address.js';
 import { fromSystemError } from '../errors.js';
 import { resolveHost } from '../resolve.js';
-import { nextSocketId } from '../trace.js';
 import { PacketConn } from './packet-conn.js';
-import {
-  bindSocket,
-  checkPacketOptions,
-  configureSocket,
-  createPacketSocket,
-  type PacketOptions,
-  requireUdp,
-} from './socket-options.js';
+import { checkPacketOptions, openPacketSocket, type PacketOptions, requireUdp } from './socket-options.js';
 
 /**
  * listenPacket binds `address` (a `udp://` address) and resolves with its PacketConn, the port
@@ -44,22 +36,17 @@ async function bindAll(address: SocketAddress, options: PacketOptions, all: bool
     const hosts = await resolveHost(address.host);
     let port = address.port;
     for (const host of all ? hosts : hosts.slice(0, 1)) {
-      const kind = `udp${host.family}`;
-      const socketId = nextSocketId();
-      options.trace?.({ step: 'created', socketId, kind });
-      const socket = createPacketSocket(host.family, options);
-      try {
-        await bindSocket(socket, host.ip, port);
-        port = socket.address().port;
-        const notes = configureSocket(socket, options);
-        options.trace?.({ step: 'bound', socketId, kind, address: formatHostPort(host.ip, port) });
-        for (const detail of notes) options.trace?.({ step: 'note', socketId, kind, detail });
-      } catch (err) {
-        socket.close();
-        throw err;
-      }
+      const opened = await openPacketSocket(host.family, host.ip, port, options);
+      port = opened.port;
       const localAddress: InetAddress = { scheme: 'udp', host: host.ip, port };
-      conns.push(new PacketConn(socket, { ...options, localAddress, kind, socketId }));
+      conns.push(
+        new PacketConn(opened.socket, {
+          ...options,
+          localAddress,
+          kind: opened.kind,
+          socketId: opened.socketId,
+        }),
+      );
     }
   } catch (err) {
     await Promise.all(conns.map((c) => c.close()));

@@ -4,9 +4,9 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
-import { formatAddress, type InetAddress, type SocketAddress } from '../address.js';
-import { SockkitError, UsageError } from '../errors.js';
-import type { Tracer } from '../trace.js';
+import { formatAddress, formatHostPort, type InetAddress, type SocketAddress } from '../address.js';
+import { SchemeError, UsageError } from '../errors.js';
+import { nextSocketId, type Tracer } from '../trace.js';
 
 /** PacketOptions tune a datagram socket. Every field is optional. */
 export interface PacketOptions {
@@ -67,11 +67,47 @@ export function checkPacketOptions(op: string, options: PacketOptions): void {
   }
 }
 
-/** requireUdp throws `ERR_USAGE` (`listen tcp://...: tcp is not a datagram transport`) unless `address` is `udp://`. */
+/** requireUdp throws SchemeError (`listen tcp://...: tcp:// is not supported here (expected udp://)`) unless `address` is `udp://`. */
 export function requireUdp(op: string, address: SocketAddress): asserts address is InetAddress {
-  if (address.scheme !== 'udp') {
-    const reason = `${address.scheme} is not a datagram transport (use udp://)`;
-    throw new SockkitError('ERR_USAGE', op, formatAddress(address), reason);
+  if (address.scheme !== 'udp') throw new SchemeError(op, formatAddress(address), address.scheme, ['udp']);
+}
+
+/** OpenedSocket is a bound, configured datagram socket and the identity its trace events carry. */
+export interface OpenedSocket {
+  readonly socket: Socket;
+  readonly socketId: number;
+  /** `udp4` or `udp6`. */
+  readonly kind: string;
+  /** The port bound, the kernel's choice when 0 was asked. */
+  readonly port: number;
+}
+
+/**
+ * openPacketSocket runs the datagram workflow up to the point where data can flow: create a socket
+ * of `family`, bind it to `host:port` (every local address when `host` is undefined; any free port
+ * for 0), and apply the options that need a bound socket, narrating each step. On failure the
+ * socket is closed and the system's error thrown, for the caller to word under its operation.
+ */
+export async function openPacketSocket(
+  family: 4 | 6,
+  host: string | undefined,
+  port: number,
+  options: PacketOptions,
+): Promise<OpenedSocket> {
+  const kind = `udp${family}`;
+  const socketId = nextSocketId();
+  options.trace?.({ step: 'created', socketId, kind });
+  const socket = createPacketSocket(family, options);
+  try {
+    await bindSocket(socket, host, port);
+    const bound = socket.address();
+    const notes = configureSocket(socket, options);
+    options.trace?.({ step: 'bound', socketId, kind, address: formatHostPort(bound.address, bound.port) });
+    for (const detail of notes) options.trace?.({ step: 'note', socketId, kind, detail });
+    return { socket, socketId, kind, port: bound.port };
+  } catch (err) {
+    socket.close();
+    throw err;
   }
 }
 

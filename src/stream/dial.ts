@@ -5,7 +5,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { formatAddress, formatHostPort, type SocketAddress, unixSocketPath } from '../address.js';
-import { AbortError, fromSystemError, type SockkitError, TimeoutError } from '../errors.js';
+import { AbortError, fromSystemError, SchemeError, type SockkitError, TimeoutError } from '../errors.js';
 import { resolveHost } from '../resolve.js';
 import { nextSocketId, type Tracer } from '../trace.js';
 import { Conn } from './conn.js';
@@ -65,8 +65,7 @@ export function registerConnector(scheme: string, connector: Connector): void {
 export async function dial(address: SocketAddress, options: DialOptions = {}): Promise<Conn> {
   const url = formatAddress(address);
   const connector = connectors.get(address.scheme);
-  if (!connector)
-    throw fromSystemError('connect', url, new Error(`${address.scheme} is not a stream transport`));
+  if (!connector) throw new SchemeError('connect', url, address.scheme, ['tcp', 'tls', 'unix']);
   const deadline = options.timeout === undefined ? undefined : Date.now() + options.timeout;
   let targets: { target: Target; kind: string; label: string }[];
   if (address.scheme === 'unix') {

@@ -4,7 +4,7 @@
  */
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { formatAddress, formatHostPort, type SocketAddress, unixSocketPath } from '../address.js';
-import { AbortError, fromSystemError } from '../errors.js';
+import { AbortError, fromSystemError, SchemeError } from '../errors.js';
 import { resolveHost } from '../resolve.js';
 import { nextSocketId, type Tracer } from '../trace.js';
 import { Conn, peerLabel } from './conn.js';
@@ -150,8 +150,7 @@ export class Listener implements AsyncIterable<Conn> {
 export async function listen(address: SocketAddress, options: ListenOptions = {}): Promise<Listener> {
   const url = formatAddress(address);
   const factory = factories.get(address.scheme);
-  if (!factory)
-    throw fromSystemError('listen', url, new Error(`${address.scheme} is not a stream transport`));
+  if (!factory) throw new SchemeError('listen', url, address.scheme, ['tcp', 'tls', 'unix']);
   const backlog = options.backlog ?? 511;
   const sockets: BoundSocket[] = [];
   try {

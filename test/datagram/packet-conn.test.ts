@@ -197,9 +197,20 @@ test('binding a port another socket holds fails with ERR_ADDRESS_IN_USE naming t
   }
 });
 
-test('a stream address is not a datagram address', async () => {
-  await assert.rejects(listenPacket(parseAddress('tcp://127.0.0.1:0')), { code: 'ERR_USAGE' });
-  await assert.rejects(dialPacket(parseAddress('tcp://127.0.0.1:7')), { code: 'ERR_USAGE' });
+test('a stream address is not a datagram address: SchemeError, as for a datagram address given to dial', async () => {
+  const wrongScheme = (op: string, url: string) => ({
+    name: 'SchemeError',
+    code: 'ERR_UNSUPPORTED_SCHEME',
+    message: `${op} ${url}: tcp:// is not supported here (expected udp://)`,
+  });
+  await assert.rejects(
+    listenPacket(parseAddress('tcp://127.0.0.1:0')),
+    wrongScheme('listen', 'tcp://127.0.0.1:0'),
+  );
+  await assert.rejects(
+    dialPacket(parseAddress('tcp://127.0.0.1:7')),
+    wrongScheme('connect', 'tcp://127.0.0.1:7'),
+  );
 });
 
 test('an aborted signal closes the socket', async () => {
