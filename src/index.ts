@@ -67,7 +67,7 @@ export { type LineOptions, lineCodec } from './framing/line.js';
 export { decodeVarint, encodeVarint, MAX_VARINT_BYTES } from './framing/varint.js';
 export { internetChecksum } from './raw/checksum.js';
 export {
-  type EchoError as EchoErrorOutcome,
+  type EchoErrorOutcome,
   type EchoOutcome,
   type EchoReply,
   EchoSession,
@@ -87,7 +87,7 @@ export { describeIcmpError, icmpTypeName } from './raw/icmp-names.js';
 export { IcmpSocket, type ReceivedPacket } from './raw/icmp-socket.js';
 export { decodeIPv4Header, type IPv4Header } from './raw/ipv4-header.js';
 export { decodeIPv6Header, type IPv6Header } from './raw/ipv6-header.js';
-export { echo, Ping, type PingEvent, type PingOptions, ping } from './raw/ping.js';
+export { Ping, type PingEvent, type PingOptions, ping, pingOnce } from './raw/ping.js';
 export { PingStatistics, type PingSummary } from './raw/ping-statistics.js';
 export { type Hop, type Probe, Traceroute, type TracerouteOptions, traceroute } from './raw/traceroute.js';
 export { type ResolvedHost, resolveHost } from './resolve.js';

@@ -30,8 +30,8 @@ export interface EchoReply {
   readonly corrupted: boolean;
 }
 
-/** EchoError is an ICMP error (time exceeded, unreachable...) that quotes one of our requests. */
-export interface EchoError {
+/** EchoErrorOutcome is an ICMP error (time exceeded, unreachable...) that quotes one of our requests. */
+export interface EchoErrorOutcome {
   readonly kind: 'error';
   readonly sequence: number;
   /** The router or host that sent the error. */
@@ -54,7 +54,7 @@ export interface EchoTimeout {
 }
 
 /** EchoOutcome is how one echo request ended. */
-export type EchoOutcome = EchoReply | EchoError | EchoTimeout;
+export type EchoOutcome = EchoReply | EchoErrorOutcome | EchoTimeout;
 
 /** WireEvent is a packet this session sent or one it received and matched, for hex dumps. */
 export interface WireEvent {

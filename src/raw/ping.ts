@@ -4,17 +4,10 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AbortError, fromSystemError, SockkitError } from '../errors.js';
-import { resolveHost } from '../resolve.js';
 import type { Tracer } from '../trace.js';
-import {
-  type EchoError,
-  type EchoOutcome,
-  type EchoReply,
-  EchoSession,
-  type WireEvent,
-} from './echo-session.js';
+import { checkRange, EchoRun, openEchoSession, patternPayload } from './echo-run.js';
+import type { EchoErrorOutcome, EchoOutcome, EchoReply, EchoSession, WireEvent } from './echo-session.js';
 import type { IpFamily } from './icmp.js';
-import { ipv6FromBytes, ipv6ToBytes } from './ip-address.js';
 
 /** DEFAULT_PAYLOAD is iputils' default: 56 data bytes, 64 with the ICMP header. */
 export const DEFAULT_PAYLOAD = 56;
@@ -22,7 +15,7 @@ export const DEFAULT_PAYLOAD = 56;
 /** MAX_PAYLOAD is the largest echo payload per family: what fits in one IP datagram. */
 export const MAX_PAYLOAD: Readonly<Record<IpFamily, number>> = { 4: 65_535 - 20 - 8, 6: 65_535 - 8 };
 
-/** PingOptions configure ping() and echo(). Durations are in milliseconds. */
+/** PingOptions configure ping() and pingOnce(). Durations are in milliseconds. */
 export interface PingOptions {
   /** Requests to send; unlimited by default (stop with `signal`). */
   readonly count?: number;
@@ -47,7 +40,7 @@ export interface PingOptions {
 export type PingEvent =
   | { readonly type: 'sent'; readonly sequence: number }
   | ({ readonly type: 'reply' } & Omit<EchoReply, 'kind'>)
-  | ({ readonly type: 'error' } & Omit<EchoError, 'kind'>)
+  | ({ readonly type: 'error' } & Omit<EchoErrorOutcome, 'kind'>)
   | { readonly type: 'timeout'; readonly sequence: number }
   | { readonly type: 'send-error'; readonly sequence: number; readonly error: SockkitError };
 
@@ -56,44 +49,23 @@ export type PingEvent =
  * once). Requests are sent as the iteration runs; it ends after `count` requests have all been
  * answered or timed out, or at once when `signal` aborts. Breaking out of the loop closes it.
  */
-export class Ping implements AsyncIterable<PingEvent> {
-  /** The host as given. */
-  readonly host: string;
-  /** The IP address it resolved to. */
-  readonly address: string;
-  readonly family: IpFamily;
+export class Ping extends EchoRun<PingEvent> {
   /** Payload bytes per request. */
   readonly size: number;
-  readonly #session: EchoSession;
   readonly #options: PingOptions;
-  #started = false;
 
   constructor(host: string, session: EchoSession, options: PingOptions) {
-    this.host = host;
-    this.#session = session;
-    this.address = session.address;
-    this.family = session.family;
+    super(host, session);
     this.size = options.size ?? DEFAULT_PAYLOAD;
     this.#options = options;
   }
 
   /** identifier is the ICMP echo identifier this ping's requests carry. */
   get identifier(): number {
-    return this.#session.identifier;
+    return this.session.identifier;
   }
 
-  [Symbol.asyncIterator](): AsyncIterator<PingEvent> {
-    if (this.#started) throw new Error('a Ping can be iterated only once');
-    this.#started = true;
-    return this.#run();
-  }
-
-  /** close stops the ping and closes its socket, if the iteration has not already. */
-  close(): void {
-    this.#session.close();
-  }
-
-  async *#run(): AsyncGenerator<PingEvent> {
+  protected override async *run(): AsyncGenerator<PingEvent> {
     const { count = Number.POSITIVE_INFINITY, interval = 1000, timeout = 2000, ttl } = this.#options;
     // Stopped by the caller's signal, or by the loop ending early (a `break` in for await).
     const stop = new AbortController();
@@ -110,11 +82,11 @@ export class Ping implements AsyncIterable<PingEvent> {
     const onAbort = (): void => wake?.();
     signal.addEventListener('abort', onAbort);
     // Duplicates (iputils' DUP!) and replies that came after their timeout are events too.
-    this.#session.onLate = (reply) => push(toEvent(reply));
+    this.session.onLate = (reply) => push(toEvent(reply));
     const send = (sequence: number): void => {
       outstanding += 1;
       push({ type: 'sent', sequence });
-      this.#session
+      this.session
         .request({ sequence, payload, ttl, timeout, signal })
         .then((outcome) => push(toEvent(outcome)))
         .catch((err: unknown) => {
@@ -152,7 +124,7 @@ export class Ping implements AsyncIterable<PingEvent> {
     } finally {
       signal.removeEventListener('abort', onAbort);
       stop.abort();
-      this.#session.close();
+      this.session.close();
       await sender;
     }
   }
@@ -168,23 +140,21 @@ export async function ping(host: string, options: PingOptions = {}): Promise<Pin
 }
 
 /** openSession checks `options`, resolves `host` and opens the raw socket `op` sends its echoes on. */
-async function openSession(op: 'ping' | 'echo', host: string, options: PingOptions): Promise<EchoSession> {
-  checkOptions(options);
-  const target = await resolveTarget(op, host, options.family);
-  return EchoSession.open(target.ip, target.family, {
-    trace: options.trace,
-    onWire: options.onWire,
-    op,
-    url: host,
-  });
+function openSession(op: 'ping' | 'echo', host: string, options: PingOptions): Promise<EchoSession> {
+  checkRange('count', options.count, 1, Number.POSITIVE_INFINITY);
+  checkRange('interval', options.interval, 1, 3_600_000);
+  checkRange('size', options.size, 0, MAX_PAYLOAD[options.family ?? 4]);
+  checkRange('ttl', options.ttl, 1, 255);
+  checkRange('timeout', options.timeout, 1, 3_600_000);
+  return openEchoSession(op, host, options);
 }
 
 /**
- * echo sends one echo request to `host` and resolves with its outcome: the reply, the ICMP error
+ * pingOnce sends one echo request to `host` and resolves with its outcome: the reply, the ICMP error
  * that answered instead (time exceeded, unreachable), or a timeout. `count` and `interval` are
  * ignored. Rejects like ping() for a host it cannot resolve or a socket it cannot open.
  */
-export async function echo(
+export async function pingOnce(
   host: string,
   options: PingOptions = {},
 ): Promise<EchoOutcome & { address: string }> {
@@ -201,43 +171,6 @@ export async function echo(
   } finally {
     session.close();
   }
-}
-
-/** resolveTarget resolves `host` to its first address of `family`, as a SockkitError for `op` on failure. */
-export async function resolveTarget(
-  op: string,
-  host: string,
-  family?: IpFamily,
-): Promise<{ ip: string; family: IpFamily }> {
-  try {
-    const [first] = (await resolveHost(host, family)) as Array<{ ip: string; family: IpFamily }>;
-    if (!first || first.family === 4) return first as { ip: string; family: IpFamily };
-    // Canonical text (RFC 5952), so it compares equal to the source address of a reply.
-    const zone = /%.*$/.exec(first.ip)?.[0] ?? '';
-    return { ip: ipv6FromBytes(ipv6ToBytes(first.ip)) + zone, family: 6 };
-  } catch (err) {
-    throw fromSystemError(op, host, err);
-  }
-}
-
-/** patternPayload fills `size` bytes with 0x00, 0x01, ... so a changed byte in a reply shows. */
-export function patternPayload(size: number): Buffer {
-  const payload = Buffer.alloc(size);
-  for (let i = 0; i < size; i++) payload[i] = i & 0xff;
-  return payload;
-}
-
-function checkOptions(options: PingOptions): void {
-  const check = (name: string, value: number | undefined, min: number, max: number): void => {
-    if (value !== undefined && !(value >= min && value <= max)) {
-      throw new RangeError(`${name} must be from ${min} to ${max}, got ${value}`);
-    }
-  };
-  check('count', options.count, 1, Number.POSITIVE_INFINITY);
-  check('interval', options.interval, 1, 3_600_000);
-  check('size', options.size, 0, MAX_PAYLOAD[options.family ?? 4]);
-  check('ttl', options.ttl, 1, 255);
-  check('timeout', options.timeout, 1, 3_600_000);
 }
 
 function toEvent(outcome: EchoOutcome): PingEvent {

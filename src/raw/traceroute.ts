@@ -4,10 +4,10 @@
  * itself; the target answers with an echo reply, and the trace stops there.
  */
 import type { Tracer } from '../trace.js';
-import { EchoSession, type WireEvent } from './echo-session.js';
+import { checkRange, EchoRun, openEchoSession, patternPayload } from './echo-run.js';
+import type { EchoSession, WireEvent } from './echo-session.js';
 import type { IpFamily } from './icmp.js';
 import { unreachableMark } from './icmp-names.js';
-import { patternPayload, resolveTarget } from './ping.js';
 
 /** Probe is one probe's answer. */
 export interface Probe {
@@ -56,39 +56,20 @@ export const DEFAULT_PROBE_PAYLOAD = 32;
  * out. It ends at the target, at a hop where every answer is an unreachable, at `maxHops`, or
  * when `signal` aborts (then the iteration ends without error).
  */
-export class Traceroute implements AsyncIterable<Hop> {
-  readonly host: string;
-  readonly address: string;
-  readonly family: IpFamily;
+export class Traceroute extends EchoRun<Hop> {
   readonly maxHops: number;
   /** Size of each probe on the wire, IP header included. */
   readonly packetSize: number;
-  readonly #session: EchoSession;
   readonly #options: TracerouteOptions;
-  #started = false;
 
   constructor(host: string, session: EchoSession, options: TracerouteOptions) {
-    this.host = host;
-    this.#session = session;
-    this.address = session.address;
-    this.family = session.family;
+    super(host, session);
     this.maxHops = options.maxHops ?? 30;
     this.packetSize = (session.family === 4 ? 20 : 40) + 8 + (options.size ?? DEFAULT_PROBE_PAYLOAD);
     this.#options = options;
   }
 
-  [Symbol.asyncIterator](): AsyncIterator<Hop> {
-    if (this.#started) throw new Error('a Traceroute can be iterated only once');
-    this.#started = true;
-    return this.#run();
-  }
-
-  /** close stops the trace and closes its socket, if the iteration has not already. */
-  close(): void {
-    this.#session.close();
-  }
-
-  async *#run(): AsyncGenerator<Hop> {
+  protected override async *run(): AsyncGenerator<Hop> {
     const { firstHop = 1, queries = 3, timeout = 3000, signal } = this.#options;
     const payload = patternPayload(this.#options.size ?? DEFAULT_PROBE_PAYLOAD);
     let sequence = 0;
@@ -111,7 +92,7 @@ export class Traceroute implements AsyncIterable<Hop> {
           return;
       }
     } finally {
-      this.#session.close();
+      this.session.close();
     }
   }
 
@@ -122,7 +103,7 @@ export class Traceroute implements AsyncIterable<Hop> {
     timeout: number,
     signal?: AbortSignal,
   ): Promise<Probe> {
-    const outcome = await this.#session.request({ sequence, ttl, payload, timeout, signal });
+    const outcome = await this.session.request({ sequence, ttl, payload, timeout, signal });
     if (outcome.kind === 'timeout') return { kind: 'timeout', mark: '' };
     if (outcome.kind === 'reply')
       return { kind: 'reply', address: outcome.source, rtt: outcome.rtt, mark: '' };
@@ -146,21 +127,10 @@ export class Traceroute implements AsyncIterable<Hop> {
  * out of range. Iterate the result for its hops.
  */
 export async function traceroute(host: string, options: TracerouteOptions = {}): Promise<Traceroute> {
-  const check = (name: string, value: number | undefined, min: number, max: number): void => {
-    if (value !== undefined && !(Number.isInteger(value) && value >= min && value <= max)) {
-      throw new RangeError(`${name} must be a whole number from ${min} to ${max}, got ${value}`);
-    }
-  };
-  check('maxHops', options.maxHops, 1, 255);
-  check('firstHop', options.firstHop, 1, options.maxHops ?? 255);
-  check('queries', options.queries, 1, 10);
-  check('size', options.size, 0, 65_000);
-  const target = await resolveTarget('traceroute', host, options.family);
-  const session = await EchoSession.open(target.ip, target.family, {
-    trace: options.trace,
-    onWire: options.onWire,
-    op: 'traceroute',
-    url: host,
-  });
+  checkRange('maxHops', options.maxHops, 1, 255, true);
+  checkRange('firstHop', options.firstHop, 1, options.maxHops ?? 255, true);
+  checkRange('queries', options.queries, 1, 10, true);
+  checkRange('size', options.size, 0, 65_000, true);
+  const session = await openEchoSession('traceroute', host, options);
   return new Traceroute(host, session, options);
 }

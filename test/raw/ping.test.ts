@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { echo, type PingEvent, patternPayload, ping } from '../../src/raw/ping.js';
+import { patternPayload } from '../../src/raw/echo-run.js';
+import { type PingEvent, ping, pingOnce } from '../../src/raw/ping.js';
 
 const needsRoot = process.getuid?.() === 0 ? false : 'needs root (raw sockets)';
 
@@ -11,7 +12,7 @@ async function collect(events: AsyncIterable<PingEvent>): Promise<PingEvent[]> {
 }
 
 test('echo to 127.0.0.1 resolves with a reply carrying the loopback TTL', { skip: needsRoot }, async () => {
-  const outcome = await echo('127.0.0.1', { timeout: 2000 });
+  const outcome = await pingOnce('127.0.0.1', { timeout: 2000 });
   assert.equal(outcome.kind, 'reply');
   assert.equal(outcome.address, '127.0.0.1');
   assert.equal(outcome.kind === 'reply' && outcome.ttl, 64);
@@ -19,7 +20,7 @@ test('echo to 127.0.0.1 resolves with a reply carrying the loopback TTL', { skip
 });
 
 test('echo to ::1 resolves with a reply, without a TTL', { skip: needsRoot }, async () => {
-  const outcome = await echo('::1', { size: 100 });
+  const outcome = await pingOnce('::1', { size: 100 });
   assert.equal(outcome.kind, 'reply');
   assert.equal(outcome.kind === 'reply' && outcome.source, '::1');
   assert.equal(outcome.kind === 'reply' && outcome.ttl, undefined);
@@ -95,7 +96,7 @@ test('options out of range are refused before any packet is sent', async () => {
   await assert.rejects(ping('127.0.0.1', { ttl: 0 }), /ttl must be from 1 to 255, got 0/);
   await assert.rejects(ping('127.0.0.1', { size: 70_000 }), RangeError);
   await assert.rejects(ping('127.0.0.1', { count: 0 }), /count must be from 1/);
-  await assert.rejects(echo('127.0.0.1', { timeout: 0 }), /timeout must be from 1/);
+  await assert.rejects(pingOnce('127.0.0.1', { timeout: 0 }), /timeout must be from 1/);
 });
 
 test('an IPv4 literal with -6 is refused, naming the address', async () => {
