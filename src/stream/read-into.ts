@@ -4,6 +4,7 @@
  * by about a fifth (docs/performance.md).
  */
 import type { Socket } from 'node:net';
+import { onReadAccess } from '../node-internals.js';
 
 /**
  * ReadHandler receives the bytes of one read and the socket they came from. It may write the chunk
@@ -20,19 +21,6 @@ type OnRead = (this: Socket, length: number, buffer: Buffer) => boolean;
 /** MIN_READ and MAX_READ bound the buffers readInto's adaptive sizing hands out. */
 export const MIN_READ = 256;
 export const MAX_READ = 64 * 1024;
-
-interface PrivateFields {
-  _handle?: { useUserBuffer?: (buffer: Uint8Array) => void } | null;
-  [key: symbol]: unknown;
-}
-
-/** The private fields `net.Socket` keeps its `onread` option in; found once, on the first socket. */
-interface OnReadFields {
-  readonly buffer: symbol;
-  readonly callback: symbol;
-  readonly generator: symbol;
-}
-let onReadFields: OnReadFields | null | undefined;
 
 /**
  * firstRead takes every connection's first read, so a connection that never sends holds no
@@ -73,23 +61,19 @@ const callbacks = new WeakMap<ReadHandler, OnRead>();
  * `pause()`, `resume()`, timeouts and `bytesRead` work as before.
  */
 export function readInto(socket: Socket, onRead: ReadHandler): boolean {
-  const fields = socket as unknown as PrivateFields;
-  const handle = fields._handle;
   if ('encrypted' in socket || socket.bytesRead > 0 || socket.readableLength > 0) return false;
-  if (!handle || typeof handle.useUserBuffer !== 'function') return false;
-  onReadFields ??= findOnReadFields(socket);
-  const known = onReadFields;
-  if (!known || fields[known.buffer] !== null) return false;
+  const access = onReadAccess(socket);
+  if (!access || access.get(access.fields.buffer) !== null) return false;
   firstRead ??= Buffer.allocUnsafe(MAX_READ);
   let callback = callbacks.get(onRead);
   if (!callback) {
     callback = readCallback(onRead);
     callbacks.set(onRead, callback);
   }
-  fields[known.callback] = callback;
-  fields[known.generator] = nextBuffer;
-  fields[known.buffer] = firstRead;
-  handle.useUserBuffer(firstRead);
+  access.set(access.fields.callback, callback);
+  access.set(access.fields.generator, nextBuffer);
+  access.set(access.fields.buffer, firstRead);
+  access.useUserBuffer(firstRead);
   return true;
 }
 
@@ -118,12 +102,4 @@ function readCallback(onRead: ReadHandler): OnRead {
     reusable = nextSize === size && this.writableLength === 0 ? buffer : undefined;
     return true;
   };
-}
-
-function findOnReadFields(socket: Socket): OnReadFields | null {
-  const symbols = new Map(Object.getOwnPropertySymbols(socket).map((s) => [s.description, s]));
-  const buffer = symbols.get('kBuffer');
-  const callback = symbols.get('kBufferCb');
-  const generator = symbols.get('kBufferGen');
-  return buffer && callback && generator ? { buffer, callback, generator } : null;
 }

@@ -1,0 +1,77 @@
+/**
+ * Every private Node.js field sockkit reads, in one place. Each is used only where speed or a
+ * Node bug leaves no public way, each lookup fails soft (undefined, and the caller takes the public
+ * path), and test/node-internals.test.ts fails loudly when a Node release renames one.
+ *
+ * Checked on Node.js 20.20 (the supported line) and 22.x: `net.Socket` keeps its `onread` option
+ * in the symbol-keyed fields `kBuffer`, `kBufferCb` and `kBufferGen` and reads through
+ * `_handle.useUserBuffer`; a `TLSSocket` made by a server keeps the TCP socket it wraps as
+ * `_parent`, and an accepted socket points to its server as `server`.
+ */
+import type { Server, Socket } from 'node:net';
+
+/** OnReadFields are where a socket keeps Node's `onread` mode: the buffer, its callback, its generator. */
+export interface OnReadFields {
+  readonly buffer: symbol;
+  readonly callback: symbol;
+  readonly generator: symbol;
+}
+
+/** OnReadAccess is a socket's `onread` machinery: its native handle and the fields above. */
+export interface OnReadAccess {
+  readonly fields: OnReadFields;
+  useUserBuffer(buffer: Uint8Array): void;
+  get(field: symbol): unknown;
+  set(field: symbol, value: unknown): void;
+}
+
+interface PrivateSocket {
+  _handle?: { useUserBuffer?: (buffer: Uint8Array) => void } | null;
+  _parent?: Socket | null;
+  server?: Server | null;
+  [key: symbol]: unknown;
+}
+
+/** The symbols are the same for every socket of a process: found once, on the first socket asked. */
+let onReadFields: OnReadFields | null | undefined;
+
+/**
+ * onReadAccess returns the private `onread` fields of `socket`, or undefined when this Node.js
+ * does not have them (or the socket has no native handle yet): the caller then reads with 'data'.
+ */
+export function onReadAccess(socket: Socket): OnReadAccess | undefined {
+  const fields = socket as unknown as PrivateSocket;
+  const handle = fields._handle;
+  if (!handle || typeof handle.useUserBuffer !== 'function') return undefined;
+  onReadFields ??= findOnReadFields(socket);
+  if (!onReadFields) return undefined;
+  return {
+    fields: onReadFields,
+    useUserBuffer: (buffer) => handle.useUserBuffer?.(buffer),
+    get: (field) => fields[field],
+    set: (field, value) => {
+      fields[field] = value;
+    },
+  };
+}
+
+function findOnReadFields(socket: Socket): OnReadFields | null {
+  const symbols = new Map(Object.getOwnPropertySymbols(socket).map((s) => [s.description, s]));
+  const buffer = symbols.get('kBuffer');
+  const callback = symbols.get('kBufferCb');
+  const generator = symbols.get('kBufferGen');
+  return buffer && callback && generator ? { buffer, callback, generator } : null;
+}
+
+/**
+ * tlsParentSocket returns the TCP socket a server-side TLSSocket wraps, or undefined. After a
+ * failed handshake the TLSSocket may have lost its peer's address while the TCP socket still knows it.
+ */
+export function tlsParentSocket(socket: Socket): Socket | undefined {
+  return (socket as unknown as PrivateSocket)._parent ?? undefined;
+}
+
+/** serverOf returns the server that accepted `socket`, or undefined for a socket made by connect. */
+export function serverOf(socket: Socket): Server | undefined {
+  return (socket as unknown as PrivateSocket).server ?? undefined;
+}
