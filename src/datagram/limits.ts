@@ -4,7 +4,7 @@
  * header, leaving 65,535 − 8 = 65,527. Larger messages cannot be sent as one datagram (jumbograms
  * aside), and sockkit says so instead of truncating or splitting them.
  */
-import { SockkitError } from '../errors.js';
+import { MessageTooLargeError, type SockkitError } from '../errors.js';
 import { formatBytes } from '../units.js';
 
 /** MAX_DATAGRAM_IPV4 is the largest UDP payload over IPv4, in bytes. */
@@ -27,8 +27,7 @@ export function byteSize(data: Uint8Array | string): number {
  * `url`: `send udp://127.0.0.1:7: message of 70000 bytes exceeds the largest UDP datagram over IPv4 (65507 bytes)`.
  */
 export function tooLarge(op: string, url: string, size: number, family: 4 | 6): SockkitError {
-  return new SockkitError(
-    'ERR_MESSAGE_TOO_LARGE',
+  return new MessageTooLargeError(
     op,
     url,
     `message of ${size} bytes (${formatBytes(size)}) exceeds the largest UDP datagram over IPv${family} ` +

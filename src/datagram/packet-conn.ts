@@ -5,7 +5,7 @@
  */
 import type { Socket } from 'node:dgram';
 import { formatAddress, formatHostPort, type InetAddress } from '../address.js';
-import { AbortError, fromSystemError, SockkitError } from '../errors.js';
+import { AbortError, fromSystemError, NoReplyError, rewrap, SockkitError } from '../errors.js';
 import { nextSocketId, type Tracer, type TraceStep } from '../trace.js';
 import { byteSize, maxDatagramSize, tooLarge } from './limits.js';
 
@@ -227,15 +227,14 @@ export class PacketConn implements AsyncIterable<Datagram> {
         this.trace('note', { detail: `no reply within ${timeout}ms; retry ${attempt} of ${retries}` });
       await this.send(data);
       const reply = await this.read(timeout, options.signal).catch((err: SockkitError) => {
-        throw new SockkitError(err.code, 'send', this.#url, err.reason, { cause: err.cause ?? err });
+        throw rewrap(err, 'send', this.#url);
       });
       if (options.signal?.aborted) throw new AbortError('send', this.#url);
       if (reply) return reply;
       if (this.#isClosed) break;
     }
     const attempts = retries + 1;
-    throw new SockkitError(
-      'ERR_NO_REPLY',
+    throw new NoReplyError(
       'send',
       this.#url,
       `no reply after ${attempts} attempt${attempts === 1 ? '' : 's'} (${timeout}ms each)`,

@@ -3,7 +3,7 @@
  * over every address a name resolves to.
  */
 import type { SocketAddress } from '../address.js';
-import { SockkitError } from '../errors.js';
+import { rewrap, SockkitError } from '../errors.js';
 import { type DialPacketOptions, dialResolved, resolvePacketTargets } from './dial-packet.js';
 import type { Datagram, RequestOptions } from './packet-conn.js';
 
@@ -42,7 +42,7 @@ export async function request(
 /** asSend reports a failure to resolve or connect as what the caller did: `send udp://...: ...`. */
 function asSend(err: unknown): never {
   if (err instanceof SockkitError && err.op === 'connect') {
-    throw new SockkitError(err.code, 'send', err.url, err.reason, { cause: err.cause ?? err });
+    throw rewrap(err, 'send', err.url);
   }
   throw err;
 }

@@ -3,7 +3,7 @@
  * with a Codec and writes with the same one.
  */
 import { formatAddress } from '../address.js';
-import { FrameTooLargeError, fromSystemError, SockkitError } from '../errors.js';
+import { FrameTooLargeError, fromSystemError, rewrap, SockkitError } from '../errors.js';
 import { type Conn, peerLabel } from '../stream/conn.js';
 import type { Codec } from './codec.js';
 import { Deframer } from './deframer.js';
@@ -116,7 +116,7 @@ function readError(url: string, err: unknown): SockkitError {
     return new FrameTooLargeError('read', url, err.size, err.limit, err.atLeast);
   }
   if (err instanceof SockkitError && err.op === 'decode') {
-    return new SockkitError(err.code, 'read', url, err.reason, { cause: err });
+    return rewrap(err, 'read', url);
   }
   return fromSystemError('read', url, err);
 }

@@ -5,7 +5,7 @@
  * rest of sockkit works on a machine where it could not be built.
  */
 import { EventEmitter } from 'node:events';
-import { PacketError, SockkitError } from '../errors.js';
+import { IoError, PacketError, type SockkitError } from '../errors.js';
 import { nextSocketId, type Tracer } from '../trace.js';
 import { decodeIcmp, type IcmpMessage, type IpFamily } from './icmp.js';
 import { decodeIPv4Header, type IPv4Header } from './ipv4-header.js';
@@ -119,7 +119,7 @@ export class IcmpSocket extends EventEmitter<IcmpSocketEvents> {
     address: string,
     options: { ttl?: number; beforeSend?: () => void } = {},
   ): Promise<number> {
-    if (this.#closed) return Promise.reject(new SockkitError('ERR_IO', 'send', address, 'socket is closed'));
+    if (this.#closed) return Promise.reject(new IoError('send', address, 'socket is closed'));
     const { SocketLevel, SocketOption } = this.#module;
     return new Promise((resolve, reject) => {
       const before = (): void => {
