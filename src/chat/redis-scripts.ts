@@ -3,17 +3,19 @@
  * script so that it is atomic. RedisHub registers them with ioredis' `defineCommand`.
  */
 
-// The directory, under the prefix P:
-//   P broker:ID     heartbeat of broker ID, expiring after the lease unless refreshed
-//   P brokers       set of the broker ids that may hold entries (live, or dead and not yet cleaned)
-//   P nicks         hash: lower-case nick -> id of the broker holding it
-//   P rooms         set of room names that may have members
-//   P room:#name    hash: nick -> id of the broker holding that membership
+// The directory, under the hash tag T = {PREFIX} (so that every key lives in one hash slot, and one
+// Redis Cluster node holds the whole directory):
+//   T broker:ID     heartbeat of broker ID, expiring after the lease unless refreshed
+//   T brokers       set of the broker ids that may hold entries (live, or dead and not yet cleaned)
+//   T nicks         hash: lower-case nick -> id of the broker holding it
+//   T rooms         set of room names that may have members
+//   T room:#name    hash: nick -> id of the broker holding that membership
 // An entry whose broker has no heartbeat key does not count. Every check-and-set is one Lua
-// script, so it is atomic. Scripts build the heartbeat and room keys from the prefix, which is
-// fine on one Redis server (not on Redis Cluster, where every key must be declared).
+// script, so it is atomic. Scripts build the heartbeat and room keys from the tag (ARGV[1]); these
+// keys are not declared in KEYS, which Redis Cluster allows because they hash to the slot of the
+// declared ones (the tag decides the slot), so the script runs on the node that holds them all.
 
-/** PREFIX is the Lua prelude of the scripts that build keys: every script takes the prefix as ARGV[1]. */
+/** PREFIX is the Lua prelude of the scripts that build keys: every script takes the tag `{PREFIX}` as ARGV[1]. */
 const PREFIX = `
 local prefix = ARGV[1]
 `;
@@ -50,8 +52,8 @@ end
 `;
 
 /**
- * SCRIPTS are the directory operations that must be atomic. Every script takes the prefix as
- * ARGV[1]; `keys` is how many KEYS come first.
+ * SCRIPTS are the directory operations that must be atomic. Every script takes the tag `{PREFIX}`
+ * as ARGV[1]; `keys` is how many KEYS come first.
  */
 export const SCRIPTS = {
   // KEYS: heartbeat, brokers. ARGV: prefix, id, lease. 1 when the id was not registered (a new
@@ -151,33 +153,59 @@ redis.call('DEL', KEYS[4])
 redis.call('SREM', KEYS[1], ARGV[2])
 return 0`,
   },
-  // KEYS: nicks, rooms. ARGV: prefix, id, count of nicks, nicks (lower case)..., then room, nick
-  // pairs. Writes back this broker's entries after it was taken for dead, except those a live
-  // broker took meanwhile; returns the memberships it wrote back (room, nick, ...).
-  dirRestore: {
-    keys: 2,
+  // KEYS: heartbeat, brokers, nicks, rooms. ARGV: prefix, id, lease, count of nicks, nicks (lower
+  // case)..., then room, nick pairs: everything this broker holds now. Takes the lease and makes
+  // the directory hold exactly that for this broker: removes its entries that are not in the lists
+  // (users who left while it could not reach Redis), and writes back those missing (it was taken
+  // for dead, or Redis lost its data), except where a live broker took them meanwhile. Returns
+  // the count of removed memberships, then the removed (room, nick) pairs, then the written ones.
+  dirSync: {
+    keys: 4,
     lua: `${ALIVE}
 local id = ARGV[2]
+redis.call('SET', KEYS[1], '1', 'PX', ARGV[3])
+redis.call('SADD', KEYS[2], id)
+local nickCount = tonumber(ARGV[4])
+local wantNicks, wantRooms = {}, {}
+for i = 5, 4 + nickCount do wantNicks[ARGV[i]] = true end
+for i = 5 + nickCount, #ARGV, 2 do wantRooms[ARGV[i] .. '\\n' .. ARGV[i + 1]] = true end
+local nicks = redis.call('HGETALL', KEYS[3])
+for i = 1, #nicks, 2 do
+  if nicks[i + 1] == id and not wantNicks[nicks[i]] then redis.call('HDEL', KEYS[3], nicks[i]) end
+end
+local removed = {}
+for _, room in ipairs(redis.call('SMEMBERS', KEYS[4])) do
+  local key = prefix .. 'room:' .. room
+  local members = redis.call('HGETALL', key)
+  for i = 1, #members, 2 do
+    if members[i + 1] == id and not wantRooms[room .. '\\n' .. members[i]] then
+      redis.call('HDEL', key, members[i])
+      removed[#removed + 1] = room
+      removed[#removed + 1] = members[i]
+    end
+  end
+  if redis.call('HLEN', key) == 0 then redis.call('SREM', KEYS[4], room) end
+end
 local function free(key, field)
   local owner = redis.call('HGET', key, field)
   return not owner or (owner ~= id and not alive(owner))
 end
-local nickCount = tonumber(ARGV[3])
-for i = 4, 3 + nickCount do
-  if free(KEYS[1], ARGV[i]) then redis.call('HSET', KEYS[1], ARGV[i], id) end
+for i = 5, 4 + nickCount do
+  if free(KEYS[3], ARGV[i]) then redis.call('HSET', KEYS[3], ARGV[i], id) end
 end
-local restored = {}
-for i = 4 + nickCount, #ARGV, 2 do
+local result = { #removed / 2 }
+for _, v in ipairs(removed) do result[#result + 1] = v end
+for i = 5 + nickCount, #ARGV, 2 do
   local room, nick = ARGV[i], ARGV[i + 1]
   local key = prefix .. 'room:' .. room
   if free(key, nick) then
     redis.call('HSET', key, nick, id)
-    redis.call('SADD', KEYS[2], room)
-    restored[#restored + 1] = room
-    restored[#restored + 1] = nick
+    redis.call('SADD', KEYS[4], room)
+    result[#result + 1] = room
+    result[#result + 1] = nick
   end
 end
-return restored`,
+return result`,
   },
 } as const;
 

@@ -45,7 +45,8 @@ Examples:
 interface ServeFlags extends TlsServerFlags, LimitFlags {
   web?: string;
   redis?: string;
-  redisPrefix?: string;
+  redisCluster?: boolean;
+  redisPrefix: string;
   redisLease: number;
   room: string;
   maxClients: number;
@@ -71,7 +72,12 @@ function serveSubcommand(): Command {
     .argument('[url...]', 'addresses to listen on', [DEFAULT_CHAT_URL])
     .option('--web <url|port>', 'also serve the web page and WebSocket endpoint (a port means 127.0.0.1)')
     .option('--redis <url>', 'share rooms with other brokers: redis://host:port or unix:/path/redis.sock')
-    .option('--redis-prefix <prefix>', 'prefix of the Redis keys and channel', 'sockkit:chat:')
+    .option('--redis-cluster', '--redis names one node of a Redis Cluster (redis:// or rediss://)')
+    .addOption(
+      new Option('--redis-prefix <prefix>', 'prefix of the Redis keys and channel (not empty)')
+        .default('sockkit:chat:')
+        .argParser(redisPrefix),
+    )
     .addOption(
       new Option('--redis-lease <duration>', 'how long the users of a broker that died stay listed')
         .default(15_000, '15s')
@@ -120,6 +126,7 @@ Examples:
   sockkit chat serve tcp://127.0.0.1:7001 --redis redis://127.0.0.1:6379   # broker 1
   sockkit chat serve tcp://127.0.0.1:7002 --redis redis://127.0.0.1:6379   # broker 2, same rooms
   sockkit chat serve --redis unix:/run/redis/redis.sock --redis-prefix team1: --redis-lease 5s
+  sockkit chat serve --redis redis://10.0.0.5:7000 --redis-cluster                # any node of a cluster
   sockkit chat serve --max-clients 50 --max-line 512 --max-queue 256KiB --flood-rate 5 --flood-burst 10
   sockkit chat serve tls://127.0.0.1:7443 --self-signed --grace 5s`,
     )
@@ -132,9 +139,7 @@ Examples:
       const guard = guardFor(options, cmd);
       const trace = tracerFor(cmd, 'server');
       const signal = shutdownSignal(() => warn('shutting down (Ctrl-C again to force)'));
-      const hub = options.redis
-        ? await RedisHub.connect(options.redis, { prefix: options.redisPrefix, lease: options.redisLease })
-        : undefined;
+      const hub = options.redis ? await connectRedis(options.redis, options) : undefined;
       const broker = await Broker.start({
         hub,
         room,
@@ -199,6 +204,38 @@ function leaseDuration(value: string): number {
   if (lease < MIN_LEASE)
     throw new UsageError('--redis-lease', `must be at least ${MIN_LEASE}ms (got ${value})`);
   return lease;
+}
+
+/** redisPrefix reads `--redis-prefix`: any text but the empty string, which is no hash tag. */
+function redisPrefix(value: string): string {
+  if (value === '') throw new UsageError('--redis-prefix', 'must not be empty');
+  return value;
+}
+
+/**
+ * connectRedis opens the hub of `--redis`, and prints one line each time the shared directory
+ * becomes unavailable and is back (the broker keeps serving its own users meanwhile).
+ */
+async function connectRedis(url: string, options: ServeFlags): Promise<RedisHub> {
+  if (options.redisCluster && !/^rediss?:\/\//.test(url)) {
+    throw new UsageError(
+      '--redis',
+      `--redis-cluster takes a redis:// or rediss:// URL of one node (got ${url})`,
+    );
+  }
+  return RedisHub.connect(url, {
+    prefix: options.redisPrefix,
+    lease: options.redisLease,
+    cluster: options.redisCluster,
+    onAvailability: (change) =>
+      warn(
+        change.available
+          ? `chat: shared directory at ${url} is back with this broker's ${change.nicks} users ` +
+              `(${change.rejoined} room memberships written back)`
+          : `chat: shared directory at ${url} unavailable (${change.reason}); ` +
+              "serving this broker's users only until it is back",
+      ),
+  });
 }
 
 /** webAddress reads `--web`: a bare port means 127.0.0.1, anything else is a stream URL. */
