@@ -126,7 +126,7 @@ Examples:
   sockkit chat serve tcp://127.0.0.1:7001 --redis redis://127.0.0.1:6379   # broker 1
   sockkit chat serve tcp://127.0.0.1:7002 --redis redis://127.0.0.1:6379   # broker 2, same rooms
   sockkit chat serve --redis unix:/run/redis/redis.sock --redis-prefix team1: --redis-lease 5s
-  sockkit chat serve --redis redis://10.0.0.5:7000 --redis-cluster                # any node of a cluster
+  sockkit chat serve --redis redis://192.0.2.5:7000 --redis-cluster               # any node of a cluster
   sockkit chat serve --max-clients 50 --max-line 512 --max-queue 256KiB --flood-rate 5 --flood-burst 10
   sockkit chat serve tls://127.0.0.1:7443 --self-signed --grace 5s`,
     )
