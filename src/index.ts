@@ -15,7 +15,16 @@ export {
 export { type BenchOptions, type BenchReport, bench, type IntervalReport } from './bench/bench.js';
 export { Broker, type BrokerOptions, type BrokerStats } from './chat/broker.js';
 export { ChatClient, type ChatPeer } from './chat/chat-client.js';
-export { type ChatCommand, isValidNick, normalizeRoom, parseCommand } from './chat/commands.js';
+export {
+  type ChatCommand,
+  isValidNick,
+  isValidRoom,
+  nickRefusal,
+  normalizeRoom,
+  parseCommand,
+  printable,
+  roomRefusal,
+} from './chat/commands.js';
 export { FloodControl } from './chat/flood-control.js';
 export { type ChatEvent, type Hub, MemoryHub, type RoomInfo } from './chat/hub.js';
 export { type ChatLimits, serveChatLines } from './chat/line-session.js';

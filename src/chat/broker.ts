@@ -2,9 +2,25 @@
  * Broker runs a chat: nicknames, rooms, commands, and the delivery of every line to the clients
  * it concerns. It knows nothing of sockets: each client is a ChatPeer (a TCP or Unix line stream,
  * a WebSocket), so every transport gets the same rules. What brokers share goes through a Hub.
+ *
+ * Two text rules hold at this one place, whatever the transport. Every name that enters (a
+ * client's first nick, `/nick`, `/join`, `/who`, `/msg`, and the names in what the hub carries
+ * from other brokers) is checked here, with the same refusal. And every line that leaves (to a
+ * client, or to the log) goes through `printable`: no control character but TAB reaches a
+ * client's terminal, whoever sent it.
  */
 import { ChatClient, type ChatPeer } from './chat-client.js';
-import { type ChatCommand, HELP_TEXT, parseCommand } from './commands.js';
+import {
+  type ChatCommand,
+  HELP_TEXT,
+  isValidNick,
+  isValidRoom,
+  nickRefusal,
+  normalizeRoom,
+  parseCommand,
+  printable,
+  roomRefusal,
+} from './commands.js';
 import { FloodControl } from './flood-control.js';
 import { type ChatEvent, type Hub, MemoryHub } from './hub.js';
 
@@ -12,7 +28,7 @@ import { type ChatEvent, type Hub, MemoryHub } from './hub.js';
 export interface BrokerOptions {
   /** Where brokers share state; a MemoryHub (this process only) by default. */
   readonly hub?: Hub | undefined;
-  /** The room every client starts in. Default `#lobby`. */
+  /** The room every client starts in (its `#` may be left out). Default `#lobby`. */
   readonly room?: string | undefined;
   /** Clients this broker accepts at once; the next one is told the server is full. Default 1000. */
   readonly maxClients?: number | undefined;
@@ -20,7 +36,11 @@ export interface BrokerOptions {
   readonly floodRate?: number | undefined;
   /** Lines a client may send at once before the rate applies. Default 20. */
   readonly floodBurst?: number | undefined;
-  /** Receives one line per client arriving or leaving (with the reason), for a server's log. */
+  /**
+   * Receives one line per client arriving or leaving (with the reason), per event refused from the
+   * hub, and per session ended by an internal error, for a server's log. Lines are printable (no
+   * control characters); a log that throws is ignored.
+   */
   readonly log?: ((line: string) => void) | undefined;
 }
 
@@ -55,19 +75,35 @@ export class Broker {
   #closing: Promise<void> | undefined;
 
   private constructor(options: BrokerOptions) {
+    const room = normalizeRoom(options.room ?? '#lobby');
+    if (!room) throw new RangeError(`room: ${roomRefusal(options.room ?? '')}`);
     this.hub = options.hub ?? new MemoryHub();
-    this.room = options.room ?? '#lobby';
+    this.room = room;
     this.maxClients = options.maxClients ?? 1000;
     this.#floodRate = options.floodRate ?? 10;
     this.#floodBurst = options.floodBurst ?? 20;
-    this.#log = options.log;
+    const log = options.log;
+    this.#log =
+      log &&
+      ((line) => {
+        try {
+          log(printable(line));
+        } catch {
+          // A log that fails must not fail the chat.
+        }
+      });
     new FloodControl(this.#floodRate, this.#floodBurst); // validates the options now, not per client
   }
 
-  /** start creates a broker and subscribes it to its hub's events. Throws RangeError for bad limits. */
+  /**
+   * start creates a broker and subscribes it to its hub's events. Throws RangeError for bad limits
+   * or an invalid room name.
+   */
   static async start(options: BrokerOptions = {}): Promise<Broker> {
     const broker = new Broker(options);
-    await broker.hub.subscribe((event) => broker.#deliver(event));
+    // A hub carries what other brokers published (or anyone with access to the Redis channel):
+    // the event is checked here before it is trusted, whatever its declared type.
+    await broker.hub.subscribe((event: unknown) => broker.#receive(event));
     return broker;
   }
 
@@ -77,8 +113,9 @@ export class Broker {
   }
 
   /**
-   * connect admits a client, with `nick` if it is free (otherwise a guest name), puts it in the
-   * default room and announces it. When the broker is full it closes the peer with a reason and
+   * connect admits a client, with `nick` if it is valid and free (otherwise a guest name, and the
+   * client is told why: the refusal `/nick` gives), puts it in the default room and announces it.
+   * An empty `nick` counts as none. When the broker is full it closes the peer with a reason and
    * resolves undefined.
    */
   async connect(peer: ChatPeer, nick?: string): Promise<ChatClient | undefined> {
@@ -88,14 +125,16 @@ export class Broker {
       peer.close(`* server full (${this.maxClients} clients); try again later`);
       return undefined;
     }
+    const asked = nick || undefined;
+    const refusal = asked === undefined ? undefined : nickRefusal(asked);
     let wanted: string | undefined;
     let given: string;
     try {
-      wanted = nick && (await this.hub.claimNick(nick)) ? nick : undefined;
+      wanted = asked !== undefined && !refusal && (await this.hub.claimNick(asked)) ? asked : undefined;
       given = wanted ?? (await this.#guestNick());
     } catch (err) {
       this.#log?.(`${peer.label} turned away: ${reasonOf(err)}`);
-      peer.close(`* error: the chat is unavailable (${reasonOf(err)})`);
+      peer.close(printable(`* error: the chat is unavailable (${reasonOf(err)})`));
       return undefined;
     }
     const client = new ChatClient(peer, given, new FloodControl(this.#floodRate, this.#floodBurst));
@@ -103,12 +142,14 @@ export class Broker {
     this.#byNick.set(client.nick.toLowerCase(), client);
     this.stats.connections += 1;
     this.#log?.(`${client.nick} connected from ${peer.label}`);
-    if (nick && !wanted) peer.send(`* nick ${nick} is taken; you are ${client.nick}`);
-    peer.send(`* welcome, ${client.nick}! /help lists the commands`);
+    if (refusal) this.#tell(client, `* ${refusal}; you are ${client.nick}`);
+    else if (asked !== undefined && !wanted)
+      this.#tell(client, `* nick ${asked} is taken; you are ${client.nick}`);
+    this.#tell(client, `* welcome, ${client.nick}! /help lists the commands`);
     try {
       await this.#enter(client, this.room);
     } catch (err) {
-      peer.send(`* error: ${reasonOf(err)}`);
+      this.#tell(client, `* error: ${reasonOf(err)}`);
     }
     return client;
   }
@@ -123,18 +164,46 @@ export class Broker {
       return await this.#run(client, parseCommand(line));
     } catch (err) {
       // The hub failed (Redis unreachable): tell the client; the connection itself is fine.
-      client.peer.send(`* error: ${reasonOf(err)}; try again`);
+      this.#tell(client, `* error: ${reasonOf(err)}; try again`);
       return undefined;
     }
   }
 
+  /**
+   * log writes `line` to the broker's log (BrokerOptions.log), if it has one, in its printable
+   * form: for a transport's own events, such as a connection that failed before it was a client.
+   */
+  log(line: string): void {
+    this.#log?.(line);
+  }
+
   /** disconnect removes `client` and tells its room why it left. Calling it again does nothing. */
-  async disconnect(client: ChatClient, reason: string): Promise<void> {
+  disconnect(client: ChatClient, reason: string): Promise<void> {
+    return this.#leave(client, reason);
+  }
+
+  /**
+   * fail ends `client`'s session after an internal error (a transport that threw, a bug): the last
+   * line of defence of a session. It closes the peer with `* error: internal error; closing`,
+   * tells the room the client left (`internal error`), and logs one line with the cause; the
+   * other clients carry on. It never throws; for a client that already left it does nothing.
+   */
+  fail(client: ChatClient, err: unknown): void {
+    if (client.left) return;
+    try {
+      client.peer.close('* error: internal error; closing');
+    } catch {
+      // The peer is broken already: leaving is all that is left to do.
+    }
+    void this.#leave(client, 'internal error', reasonOf(err));
+  }
+
+  async #leave(client: ChatClient, reason: string, cause?: string): Promise<void> {
     if (client.left) return;
     client.left = true;
     this.#clients.delete(client);
     this.#byNick.delete(client.nick.toLowerCase());
-    this.#log?.(`${client.nick} disconnected${reason ? `: ${reason}` : ''}`);
+    this.#log?.(`${client.nick} disconnected${reason ? `: ${reason}` : ''}${cause ? ` (${cause})` : ''}`);
     try {
       if (client.room) await this.#exit(client, reason);
       await this.hub.releaseNick(client.nick);
@@ -147,7 +216,11 @@ export class Broker {
   close(reason = 'server shutting down'): Promise<void> {
     this.#closing ??= (async () => {
       for (const client of [...this.#clients]) {
-        client.peer.close(`* ${reason}`);
+        try {
+          client.peer.close(printable(`* ${reason}`));
+        } catch {
+          // A broken peer is still disconnected below.
+        }
         await this.disconnect(client, reason);
       }
       await this.hub.close();
@@ -156,7 +229,7 @@ export class Broker {
   }
 
   async #run(client: ChatClient, command: ChatCommand): Promise<'quit' | undefined> {
-    const reply = (line: string): void => client.peer.send(line);
+    const reply = (line: string): void => this.#tell(client, line);
     switch (command.kind) {
       case 'empty':
         return undefined;
@@ -167,16 +240,22 @@ export class Broker {
           await this.hub.publish({ kind: 'say', room: client.room, from: client.nick, text: command.text });
         }
         return undefined;
-      case 'nick':
-        await this.#rename(client, command.nick);
+      case 'nick': {
+        const refusal = nickRefusal(command.nick);
+        if (refusal) reply(`* ${refusal}`);
+        else await this.#rename(client, command.nick);
         return undefined;
-      case 'join':
-        if (client.room === command.room) reply(`* you are already in ${command.room}`);
+      }
+      case 'join': {
+        const room = normalizeRoom(command.room);
+        if (!room) reply(`* ${roomRefusal(command.room)}`);
+        else if (client.room === room) reply(`* you are already in ${room}`);
         else {
-          if (client.room) await this.#exit(client, `joined ${command.room}`);
-          await this.#enter(client, command.room);
+          if (client.room) await this.#exit(client, `joined ${room}`);
+          await this.#enter(client, room);
         }
         return undefined;
+      }
       case 'part':
         if (!client.room) reply('* you are in no room');
         else {
@@ -186,23 +265,31 @@ export class Broker {
         }
         return undefined;
       case 'list': {
-        const rooms = await this.hub.rooms();
+        // The hub's directory is shared: list only what this broker would have let in.
+        const rooms = (await this.hub.rooms()).filter(
+          (r) => typeof r.room === 'string' && isValidRoom(r.room) && Number.isSafeInteger(r.members),
+        );
         reply(
           rooms.length ? `* rooms: ${rooms.map((r) => `${r.room} (${r.members})`).join(', ')}` : '* no rooms',
         );
         return undefined;
       }
       case 'who': {
-        const room = command.room ?? client.room;
-        if (!room) reply('* you are in no room; /who #ROOM');
+        const room = command.room === undefined ? client.room : normalizeRoom(command.room);
+        if (command.room !== undefined && !room) reply(`* ${roomRefusal(command.room)}`);
+        else if (!room) reply('* you are in no room; /who #ROOM');
         else {
-          const members = await this.hub.members(room);
+          const members = (await this.hub.members(room)).filter(
+            (m) => typeof m === 'string' && isValidNick(m),
+          );
           reply(`* ${room}: ${members.length ? members.join(', ') : 'nobody'}`);
         }
         return undefined;
       }
-      case 'msg':
-        if (!(await this.hub.hasNick(command.nick))) reply(`* no such nick: ${command.nick}`);
+      case 'msg': {
+        const refusal = nickRefusal(command.nick);
+        if (refusal) reply(`* ${refusal}`);
+        else if (!(await this.hub.hasNick(command.nick))) reply(`* no such nick: ${command.nick}`);
         else {
           await this.hub.publish({
             kind: 'private',
@@ -213,6 +300,7 @@ export class Broker {
           reply(`-> *${command.nick}* ${command.text}`);
         }
         return undefined;
+      }
       case 'quit':
         reply(`* bye, ${client.nick}`);
         await this.disconnect(client, command.reason ? `quit: ${command.reason}` : 'quit');
@@ -226,12 +314,13 @@ export class Broker {
     }
   }
 
+  /** rename gives `client` the valid nickname `nick`, if it is free. */
   async #rename(client: ChatClient, nick: string): Promise<void> {
     const old = client.nick;
-    if (nick === old) return client.peer.send(`* you are already ${nick}`);
+    if (nick === old) return this.#tell(client, `* you are already ${nick}`);
     // Changing only the case keeps the claim, which is case-insensitive.
     const sameName = nick.toLowerCase() === old.toLowerCase();
-    if (!sameName && !(await this.hub.claimNick(nick))) return client.peer.send(`* nick ${nick} is taken`);
+    if (!sameName && !(await this.hub.claimNick(nick))) return this.#tell(client, `* nick ${nick} is taken`);
     if (client.left) {
       // The client left while the claim was in flight.
       if (!sameName) await this.hub.releaseNick(nick);
@@ -245,7 +334,7 @@ export class Broker {
       await this.hub.leaveRoom(client.room, old);
       await this.hub.enterRoom(client.room, nick);
       await this.hub.publish({ kind: 'rename', room: client.room, from: old, to: nick });
-    } else client.peer.send(`* you are now known as ${nick}`);
+    } else this.#tell(client, `* you are now known as ${nick}`);
   }
 
   async #enter(client: ChatClient, room: string): Promise<void> {
@@ -277,6 +366,13 @@ export class Broker {
     }
   }
 
+  /** receive delivers an event from the hub, unless it breaks the rules; then it logs why. */
+  #receive(event: unknown): void {
+    const refusal = eventRefusal(event);
+    if (refusal) this.#log?.(`ignored an event from the hub: ${refusal}`);
+    else this.#deliver(event as ChatEvent);
+  }
+
   /** deliver sends an event from the hub to the clients of this broker it concerns. */
   #deliver(event: ChatEvent): void {
     switch (event.kind) {
@@ -297,22 +393,75 @@ export class Broker {
         return;
       case 'private': {
         const target = this.#byNick.get(event.to.toLowerCase());
-        if (target) this.#send(target, `*${event.from}* ${event.text}`);
+        if (target) {
+          this.stats.delivered += 1;
+          this.#tell(target, `*${event.from}* ${event.text}`);
+        }
         return;
       }
     }
   }
 
   #toRoom(room: string, line: string, except?: string): void {
+    const shown = printable(line); // once, not once per member
     for (const client of this.#rooms.get(room) ?? []) {
-      if (client.nick !== except) this.#send(client, line);
+      if (client.nick === except) continue;
+      this.stats.delivered += 1;
+      this.#write(client, shown);
     }
   }
 
-  #send(client: ChatClient, line: string): void {
-    this.stats.delivered += 1;
-    client.peer.send(line);
+  /** tell sends `line` to `client` in its printable form. */
+  #tell(client: ChatClient, line: string): void {
+    this.#write(client, printable(line));
   }
+
+  /**
+   * write sends a printable line to `client`. A peer must not throw; one that does is dropped
+   * alone (fail), so that delivering to a room never stops at a broken member.
+   */
+  #write(client: ChatClient, line: string): void {
+    try {
+      client.peer.send(line);
+    } catch (err) {
+      this.fail(client, err);
+    }
+  }
+}
+
+type Rule = 'nick' | 'room' | 'text';
+
+/** The fields of each kind of event, and the rule each obeys. */
+const EVENT_FIELDS: Readonly<Record<string, Readonly<Record<string, Rule>>>> = {
+  say: { room: 'room', from: 'nick', text: 'text' },
+  join: { room: 'room', nick: 'nick' },
+  part: { room: 'room', nick: 'nick', reason: 'text' },
+  rename: { room: 'room', from: 'nick', to: 'nick' },
+  private: { from: 'nick', to: 'nick', text: 'text' },
+};
+
+/**
+ * eventRefusal returns why `event`, as received from the hub, must not be delivered (not an
+ * event, an unknown kind, a field that is not text, a name that breaks the rules), or undefined.
+ */
+function eventRefusal(event: unknown): string | undefined {
+  if (typeof event !== 'object' || event === null) return 'not an event';
+  const fields = event as Record<string, unknown>;
+  const kind = fields.kind;
+  const rules =
+    typeof kind === 'string' && Object.hasOwn(EVENT_FIELDS, kind) ? EVENT_FIELDS[kind] : undefined;
+  if (!rules) return 'unknown kind of event';
+  for (const [field, rule] of Object.entries(rules)) {
+    const value = fields[field];
+    if (typeof value !== 'string') return `${kind} event: ${field} is not text`;
+    if (rule === 'nick') {
+      const refusal = nickRefusal(value);
+      if (refusal) return refusal;
+    }
+    // Rooms travel in their full form, with their #.
+    if (rule === 'room' && !isValidRoom(value)) return roomRefusal(value) ?? `room ${value} without its #`;
+  }
+  return undefined;
 }
 
 function reasonOf(err: unknown): string {

@@ -10,7 +10,7 @@ import { lineCodec } from '../framing/line.js';
 import type { Conn } from '../stream/conn.js';
 import { formatBytes } from '../units.js';
 import type { Broker } from './broker.js';
-import type { ChatPeer } from './chat-client.js';
+import type { ChatClient, ChatPeer } from './chat-client.js';
 
 /** DEFAULT_MAX_LINE is the longest line a chat client may send: 4 KiB. */
 export const DEFAULT_MAX_LINE = 4096;
@@ -31,7 +31,8 @@ export interface ChatLimits {
 /**
  * serveChatLines admits `conn` to `broker` and relays its lines until the client quits, closes,
  * sends a line over the limit (it is told why, then closed), or reads too slowly (closed, and
- * the room told why). It never rejects: every way a client ends is an expected outcome.
+ * the room told why). It never rejects: every way a client ends is an expected outcome, and an
+ * unexpected error (a bug) ends this client's session alone, with one line in the broker's log.
  */
 export async function serveChatLines(broker: Broker, conn: Conn, limits: ChatLimits = {}): Promise<void> {
   const maxQueue = limits.maxQueue ?? DEFAULT_MAX_QUEUE;
@@ -46,8 +47,8 @@ export async function serveChatLines(broker: Broker, conn: Conn, limits: ChatLim
     label: formatAddress(conn.remoteAddress),
     send(line) {
       if (dropReason || conn.socket.destroyed) return;
-      // No line can hold a line feed: every transport splits its input at line feeds, and
-      // nicknames and room names are checked, so one write is one line for the client.
+      // No line can hold a line feed: the broker sends only printable lines (a line feed in
+      // one is shown as ^J), so one write is one line for the client.
       conn.write(`${line}\n`);
       const queued = conn.socket.writableLength;
       if (queued > maxQueue) {
@@ -62,21 +63,35 @@ export async function serveChatLines(broker: Broker, conn: Conn, limits: ChatLim
       endSoon(conn);
     },
   };
-  const client = await broker.connect(peer);
-  if (!client) return;
-  let reason = 'connection closed';
+  let client: ChatClient | undefined;
   try {
-    for await (const frame of framed) {
-      await client.flood.wait();
-      // After /quit, handle answers 'quit' to anything else the client had already sent.
-      if ((await broker.handle(client, frame.toString('utf8'))) === 'quit') endSoon(conn);
+    client = await broker.connect(peer);
+    if (!client) return;
+    let reason = 'connection closed';
+    try {
+      for await (const frame of framed) {
+        await client.flood.wait();
+        // Bytes that are not UTF-8 become U+FFFD here; control characters are the broker's to show.
+        // After /quit, handle answers 'quit' to anything else the client had already sent.
+        if ((await broker.handle(client, frame.toString('utf8'))) === 'quit') endSoon(conn);
+      }
+    } catch (err) {
+      if (err instanceof FrameTooLargeError) reason = `line too long (over ${err.limit} bytes)`;
+      else if (err instanceof SockkitError) reason = err.reason;
+      else throw err;
     }
+    await broker.disconnect(client, dropReason ?? reason);
+    endSoon(conn);
   } catch (err) {
-    if (err instanceof FrameTooLargeError) reason = `line too long (over ${err.limit} bytes)`;
-    else if (err instanceof SockkitError) reason = err.reason;
+    // The last line of defence: whatever went wrong ends this session, never the server.
+    if (client) broker.fail(client, err);
+    else broker.log(`${peer.label}: internal error, connection closed (${reasonOf(err)})`);
+    endSoon(conn);
   }
-  await broker.disconnect(client, dropReason ?? reason);
-  endSoon(conn);
+}
+
+function reasonOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** endSoon half-closes `conn` once queued lines are sent, and closes it if the peer lingers. */

@@ -4,19 +4,27 @@
  */
 import { createInterface } from 'node:readline';
 import { Command, Option } from 'commander';
-import { normalizeRoom } from '../chat/commands.js';
+import { formatAddress } from '../address.js';
+import { nickRefusal, normalizeRoom, printable, roomRefusal } from '../chat/commands.js';
+import { DEFAULT_MAX_LINE } from '../chat/line-session.js';
 import { UsageError } from '../errors.js';
 import { FramedConn } from '../framing/framed-conn.js';
 import { lineCodec } from '../framing/line.js';
 import { dial } from '../stream/dial.js';
+import { formatBytes, parseSize } from '../units.js';
 import { addressArg, durationOption, tracerFor } from './common.js';
+import { warn } from './run.js';
 import { type TlsClientFlags, tlsClientTransport, withTlsClientOptions } from './tls-options.js';
 
 interface JoinFlags extends TlsClientFlags {
   nick?: string;
   room?: string;
   timeout?: number;
+  maxLine: number;
 }
+
+/** The largest --max-line: the broker's own bound is a choice of its operator, this one is ours. */
+const MAX_MAX_LINE = 16 * 1024 * 1024;
 
 /** chatJoinCommand is `sockkit chat join URL`: the terminal client. */
 export function chatJoinCommand(): Command {
@@ -26,13 +34,20 @@ export function chatJoinCommand(): Command {
       'Connect to a chat broker and talk: each line typed goes to your room, lines starting with / ' +
         'are commands (/help). On a terminal, incoming lines print above a prompt that keeps what ' +
         'you are typing. Without a terminal, lines are read from stdin and printed to stdout, for ' +
-        'scripts. Exits 0 when the server closes the connection (after /quit, for instance).',
+        'scripts. Exits 0 when the server closes the connection (after /quit, for instance). A line ' +
+        'longer than --max-line is not sent (the server would close the connection): one line on ' +
+        'stderr says so, and the session goes on.',
     )
     .argument('<url>', 'the broker, e.g. tcp://127.0.0.1:7777')
     .option('-n, --nick <name>', 'your nickname (otherwise the server names you guestN)')
     .option('--room <name>', 'join this room after connecting')
     .addOption(
       new Option('-w, --timeout <duration>', 'bound on connecting').argParser(durationOption('--timeout')),
+    )
+    .addOption(
+      new Option('--max-line <size>', "the longest line to send: the server's --max-line")
+        .default(DEFAULT_MAX_LINE, formatBytes(DEFAULT_MAX_LINE))
+        .argParser(maxLineOption),
     )
     .addHelpText(
       'after',
@@ -45,19 +60,27 @@ Examples:
     )
     .action(async (url: string, options: JoinFlags, cmd: Command) => {
       const address = addressArg('chat join', url, ['tcp', 'unix', 'tls']);
+      // The broker refuses these too; refusing them here, with its words, saves a useless session.
+      const nickProblem = options.nick === undefined ? undefined : nickRefusal(options.nick);
+      if (nickProblem) throw new UsageError('--nick', nickProblem);
       const room = options.room === undefined ? undefined : normalizeRoom(options.room);
       if (options.room !== undefined && !room)
-        throw new UsageError('--room', `invalid room ${JSON.stringify(options.room)}`);
+        throw new UsageError('--room', roomRefusal(options.room) ?? 'invalid room');
       const transport = tlsClientTransport(options, address);
       const conn = await dial(address, {
         timeout: options.timeout,
         trace: tracerFor(cmd, 'client'),
         transport,
       });
-      const framed = new FramedConn(conn, lineCodec({ maxLength: 1024 * 1024 }));
+      // Lines in are the server's, up to its --max-line plus a nickname, with each control
+      // character shown in up to 8 bytes (`<U+009B>` for 2): bound them far above that.
+      const framed = new FramedConn(
+        conn,
+        lineCodec({ maxLength: Math.max(1024 * 1024, 8 * options.maxLine) }),
+      );
       if (options.nick) framed.write(`/nick ${options.nick}`);
       if (room) framed.write(`/join ${room}`);
-      await talk(framed);
+      await talk(framed, options.maxLine);
       if (conn.error) throw conn.error;
     });
   return withTlsClientOptions(command, 'chat join');
@@ -68,7 +91,7 @@ Examples:
  * terminal, an incoming line clears the prompt line, prints, and redraws the prompt with the
  * text being typed, so the two never mix.
  */
-async function talk(framed: FramedConn): Promise<void> {
+async function talk(framed: FramedConn, maxLine: number): Promise<void> {
   const terminal = process.stdin.isTTY === true && process.stdout.isTTY === true;
   const input = createInterface({
     input: process.stdin,
@@ -76,9 +99,26 @@ async function talk(framed: FramedConn): Promise<void> {
     terminal,
     prompt: '> ',
   });
+  /** show prints one line (a diagnostic on stderr, prefixed `sockkit: `) without mixing it with the prompt. */
+  const show = (line: string, diagnostic = false): void => {
+    if (terminal) process.stdout.write('\r\x1b[2K'); // carriage return, then erase the prompt line
+    if (diagnostic) warn(line);
+    else process.stdout.write(`${line}\n`);
+    if (terminal) input.prompt(true); // redraw the prompt and the text typed so far
+  };
+  const url = formatAddress(framed.conn.remoteAddress);
   input.on('line', (line) => {
     const text = line.replace(/\r+$/, '');
     if (framed.conn.socket.destroyed) return;
+    const size = Buffer.byteLength(text);
+    if (size > maxLine) {
+      // The server would close the connection for it: keep the session, drop the line, say so.
+      show(
+        `send ${url}: line of ${size} bytes exceeds the maximum of ${maxLine} bytes (--max-line); not sent`,
+        true,
+      );
+      return;
+    }
     if (!framed.write(text)) {
       // The server reads slower than stdin arrives (a piped file): wait for it.
       input.pause();
@@ -91,15 +131,6 @@ async function talk(framed: FramedConn): Promise<void> {
     framed.write('/quit');
     input.close();
   });
-  const show = (line: string): void => {
-    if (!terminal) {
-      process.stdout.write(`${line}\n`);
-      return;
-    }
-    process.stdout.write('\r\x1b[2K'); // carriage return, then erase the prompt line
-    process.stdout.write(`${line}\n`);
-    input.prompt(true); // redraw the prompt and the text typed so far
-  };
   if (terminal) input.prompt();
   try {
     for await (const frame of framed) show(printable(frame.toString('utf8')));
@@ -110,8 +141,10 @@ async function talk(framed: FramedConn): Promise<void> {
   }
 }
 
-/** printable replaces control characters (a terminal escape sequence in a message) with `?`. */
-function printable(line: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
-  return line.replace(/[\x00-\x08\x0b-\x1f\x7f\x9b]/g, '?');
+/** maxLineOption reads `--max-line`: a size from 1 byte to 16 MiB. */
+function maxLineOption(value: string): number {
+  const size = parseSize(value, '--max-line');
+  if (size < 1 || size > MAX_MAX_LINE)
+    throw new UsageError('--max-line', `must be from 1 B to ${formatBytes(MAX_MAX_LINE)} (got ${value})`);
+  return size;
 }

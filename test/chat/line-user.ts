@@ -11,12 +11,12 @@ export class LineUser {
   readonly closed: Promise<void>;
   #partial = '';
   #waiters: { match: RegExp; resolve: (line: string) => void }[] = [];
-  readonly #write: (text: string) => void;
+  readonly #write: (data: string | Uint8Array) => void;
   readonly #end: () => void;
 
   private constructor(
     source: NodeJS.ReadableStream,
-    write: (text: string) => void,
+    write: (data: string | Uint8Array) => void,
     end: () => void,
     closed: Promise<void>,
   ) {
@@ -33,7 +33,7 @@ export class LineUser {
     const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
     return new LineUser(
       child.stdout as NodeJS.ReadableStream,
-      (text) => child.stdin?.write(text),
+      (data) => child.stdin?.write(data),
       () => child.kill(),
       closed,
     );
@@ -46,7 +46,7 @@ export class LineUser {
     const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
     const user = new LineUser(
       socket,
-      (text) => socket.write(text),
+      (data) => socket.write(data),
       () => socket.destroy(),
       closed,
     );
@@ -74,9 +74,9 @@ export class LineUser {
     this.#write(`${line}\n`);
   }
 
-  /** send writes raw text. */
-  send(text: string): void {
-    this.#write(text);
+  /** send writes raw text, or raw bytes (which need not be UTF-8). */
+  send(data: string | Uint8Array): void {
+    this.#write(data);
   }
 
   /** next resolves with the first line received (already or later) that matches `match`. */

@@ -78,11 +78,15 @@ describe('sockkit chat serve, with ncat users', { timeout: 30_000 }, () => {
     await eve.next(/^\* welcome/);
     await frank.next(/^\* welcome/);
     eve.send('\u0000\u001b[2J\r\n');
-    eve.send(Buffer.from([0xff, 0xfe, 0x0a]).toString('latin1'));
+    eve.send(Buffer.from([0xff, 0xfe, 0x0a])); // not UTF-8: sent as these three bytes
+    eve.send(Buffer.from([0x9b, 0x32, 0x4a, 0xc3, 0x0a])); // a raw CSI, and a truncated sequence
     eve.say('/nick');
     await eve.next(/^\* usage: \/nick NAME$/);
     frank.say('/who');
     await frank.next(/^\* #lobby:/);
+    assert.match(await frank.next(/> \^@/), /^<guest\d+> \^@\^\[\[2J$/);
+    assert.match(await frank.next(/> \uFFFD\uFFFD$/), /^<guest\d+> \uFFFD\uFFFD$/);
+    assert.match(await frank.next(/> \uFFFD2J/), /^<guest\d+> \uFFFD2J\uFFFD$/);
     eve.quit();
     frank.quit();
   });
@@ -204,6 +208,48 @@ describe('sockkit chat serve on a Unix socket, and sockkit chat join', { timeout
     watcher.quit();
     await server.stop();
     dir.remove();
+  });
+
+  test('chat join does not send a line over --max-line: one line on stderr, and the session goes on', async () => {
+    const server = await startCli(['chat', 'serve', 'tcp://127.0.0.1:0']);
+    const url = server.urls[0] as string;
+    const watcher = LineUser.socket('127.0.0.1', hostPort(url).port);
+    try {
+      watcher.say('/nick watcher');
+      await watcher.next(/is now known as watcher$/);
+      // 5000 bytes: over the server's 4 KiB; 2 MiB: over what chat join's reader once allowed.
+      const input = `${'x'.repeat(5000)}\nafter the long one\n${'y'.repeat(2 * 1024 * 1024)}\nand after the longer one\n/quit\n`;
+      const joined = await runCli(['chat', 'join', url, '--nick', 'paster'], { input });
+      assert.equal(joined.code, 0, joined.stderr);
+      assert.equal(
+        joined.stderr,
+        `sockkit: send ${url}: line of 5000 bytes exceeds the maximum of 4096 bytes (--max-line); not sent\n` +
+          `sockkit: send ${url}: line of 2097152 bytes exceeds the maximum of 4096 bytes (--max-line); not sent\n`,
+      );
+      assert.match(joined.stdout.toString(), /^\* bye, paster$/m);
+      assert.equal(await watcher.next(/^<paster> after the long/), '<paster> after the long one');
+      assert.equal(await watcher.next(/^<paster> and after/), '<paster> and after the longer one');
+      assert.equal(await watcher.next(/^\* paster left/), '* paster left #lobby (quit)');
+      assert.ok(!watcher.lines.some((l) => l.includes('xxxx') || l.includes('yyyy')));
+    } finally {
+      watcher.quit();
+      await server.stop();
+    }
+  });
+
+  test('chat join refuses an invalid --nick, or a bad --max-line, as a usage error', async () => {
+    const nick = await runCli(['chat', 'join', 'tcp://127.0.0.1:1', '--nick', '9 lives']);
+    assert.equal(nick.code, 2);
+    assert.equal(
+      nick.stderr,
+      'sockkit: --nick: invalid nick "9 lives" (a letter, then up to 19 letters, digits, _ or -)\n',
+    );
+    const feed = await runCli(['chat', 'join', 'tcp://127.0.0.1:1', '--nick', 'a\n/quit']);
+    assert.equal(feed.code, 2);
+    assert.match(feed.stderr, /^sockkit: --nick: invalid nick "a\\n\/quit"/);
+    const max = await runCli(['chat', 'join', 'tcp://127.0.0.1:1', '--max-line', '0']);
+    assert.equal(max.code, 2);
+    assert.equal(max.stderr, 'sockkit: --max-line: must be from 1 B to 16.0 MiB (got 0)\n');
   });
 
   test('chat join reports a refused connection in one line and exits 1', async () => {
