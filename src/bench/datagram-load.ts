@@ -1,7 +1,8 @@
 /**
  * The UDP load loop: many peers (one connected UDP socket each), each keeping `depth` datagrams
  * in flight (closed loop) or sending on a schedule (open loop). Each datagram starts with the
- * peer's number and a sequence number, so replies can be told lost, duplicated or reordered.
+ * peer's number and a sequence number, so replies can be told lost, duplicated or reordered. Each
+ * reply is checked and dropped as it comes, so a server that answers ten times costs no memory.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';

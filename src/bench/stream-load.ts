@@ -1,8 +1,9 @@
 /**
  * The stream load loop (tcp, unix, tls): many connections, each keeping `depth` messages in
  * flight (closed loop), sending on a fixed schedule (open loop), or opening a new connection per
- * message (reconnect). Every byte that comes back is compared with what was sent. A connection
- * that fails is counted by kind and closed, never thrown.
+ * message (reconnect). Every byte that comes back is compared with what was sent; a byte beyond
+ * what was sent fails that connection (a protocol error), so a server that sends without end costs
+ * nothing but the read buffer. A connection that fails is counted by kind and closed, never thrown.
  */
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -207,7 +208,8 @@ export class StreamLoad implements LoadEngine {
     socket.once(connectEventOf(plan), () => socket.write(message));
     socket.on('data', (chunk: Buffer) => {
       if (!this.#running) return finish();
-      if (received + chunk.length > ring.size || !ring.matches(chunk, offset + received)) {
+      if (received + chunk.length > ring.size) return finish('protocol'); // more than was sent
+      if (!ring.matches(chunk, offset + received)) {
         counters().mismatches += 1;
         return finish();
       }
@@ -318,15 +320,30 @@ class StreamClient {
     return this.#sentAt[n % this.#sentAt.length] as number;
   }
 
-  /** onData checks and counts `length` bytes read into `chunk`, and sends one message per echo completed (closed loop). */
+  /**
+   * onData checks and counts `length` bytes read into `chunk`, and sends one message per echo
+   * completed (closed loop). Bytes beyond what was sent (before the run starts, nothing was) fail
+   * the connection as a protocol error: the echoes they complete would each send another message,
+   * and a server that sends without reading would pile them up in memory without end.
+   */
   onData(chunk: Buffer, length: number): void {
     const load = this.#load;
-    if (this.#state === 'failed' || !load.running) return;
+    if (this.#state === 'failed' || load.stopped) return;
+    const ring = load.ring;
+    const owed = this.#sent * ring.size - this.#received;
+    const used = Math.min(length, owed);
+    if (used > 0) this.#check(chunk, used);
+    if (length > owed) this.fail('protocol');
+  }
+
+  /** #check counts `length` echoed bytes at the start of `chunk`, all of them owed. */
+  #check(chunk: Buffer, length: number): void {
+    const load = this.#load;
     const now = performance.now();
     const ring = load.ring;
     const counters = load.tally.counters;
     const offset = this.#first * ring.size + this.#received;
-    if (this.#received + length > this.#sent * ring.size || !ring.matches(chunk, offset, length)) {
+    if (!ring.matches(chunk, offset, length)) {
       const { bad, last } = ring.badMessages(chunk.subarray(0, length), offset, this.#first + this.#lastBad);
       counters.mismatches += Math.max(bad, 1);
       this.#lastBad = last - this.#first;

@@ -33,8 +33,9 @@ export function benchCommand(): Command {
         'messages in flight. Open loop (--rate): messages go out on a fixed schedule and latency is ' +
         'measured from when each was due, so a server that stalls cannot hide it. Every echoed byte ' +
         'is checked; UDP datagrams carry sequence numbers (lost, duplicated, reordered). A run always ' +
-        'ends with its report; it exits 1 if a byte came back wrong, a connection failed (counted by ' +
-        'kind: refused, reset, closed, timed out, ...), or nothing came back at all.',
+        'ends with its report; it exits 1 if a byte came back wrong or unsent, a connection failed ' +
+        '(counted by kind: refused, reset, closed, timed out, protocol, ...), a UDP server replied ' +
+        'more than it was asked, or nothing came back at all.',
     )
     .argument('<url>', 'the echo server: tcp://, udp://, unix: or tls://')
     .addOption(count('-c, --connections <n>', 'connections (udp: peers, one socket each)', 1, 1))
@@ -133,6 +134,8 @@ export function failureOf(report: BenchReport): string | undefined {
   const faults: string[] = [];
   if (report.mismatches > 0) faults.push(`${report.mismatches} echoed messages differed from what was sent`);
   if (report.errors > 0) faults.push(`${report.errors} connection errors (${errorKinds(report)})`);
+  if (report.duplicated > 0)
+    faults.push(`${report.duplicated} replies more than the requests sent (duplicated)`);
   if (report.messages === 0) faults.push('no message came back');
   return faults.length > 0 ? faults.join(', ') : undefined;
 }

@@ -5,11 +5,18 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { describe, test } from 'node:test';
+import { parseAddress } from '../../src/address.js';
+import { bench } from '../../src/bench/bench.js';
 import { CLI, type CliResult, startCli } from '../helpers.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: parsed JSON, checked field by field in the tests
 type Json = Record<string, any>;
+
+const MiB = 1024 * 1024;
 
 /** BenchRun is a `sockkit bench` child: its pid, its first interval line, and its end. */
 interface BenchRun {
@@ -81,6 +88,16 @@ function assertFailedWithKinds(result: CliResult, errors: number, kinds: readonl
   return summary;
 }
 
+function listening(server: Server): Promise<number> {
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
+  );
+}
+
+function closed(server: Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
 describe('bench against a server that dies or refuses', () => {
   for (const threads of ['1', '2']) {
     test(`a server killed mid-run ends the run with its report and the errors by kind (--threads ${threads})`, {
@@ -115,3 +132,105 @@ describe('bench against a server that dies or refuses', () => {
     });
   }
 });
+
+describe('bench against a server that sends more than it was sent', () => {
+  test('a tcp server that sends endlessly is a protocol error on that connection, and memory stays bounded', {
+    timeout: 9500,
+  }, async (t) => {
+    // The first connection gets its first message echoed, then bytes without end; the others, an echo.
+    let accepted = 0;
+    let flooded = 0;
+    let floodClosed: (hwmKiB: number | undefined) => void = () => {};
+    const floodEnded = new Promise<number | undefined>((resolve) => {
+      floodClosed = resolve;
+    });
+    let pid = 0;
+    const flood = Buffer.alloc(64 * 1024, 0x61);
+    const server = createServer((socket: Socket) => {
+      socket.on('error', () => {});
+      accepted += 1;
+      if (accepted > 1) return void socket.pipe(socket);
+      socket.once('data', (first) => {
+        socket.write(first);
+        const pump = (): void => {
+          while (!socket.destroyed && socket.write(flood)) flooded += flood.length;
+        };
+        socket.on('drain', pump);
+        pump();
+      });
+      // The bench is still running (its other connection keeps it going): read its peak memory now.
+      socket.on('close', () => floodClosed(highWaterKiB(pid)));
+    });
+    const port = await listening(server);
+    try {
+      const run = startBench([`tcp://127.0.0.1:${port}`, '-c', '2', '-t', '2s']);
+      pid = run.pid;
+      const hwmKiB = await Promise.race([floodEnded, run.done.then(() => undefined)]);
+      const result = await run.done;
+      assert.ok(hwmKiB !== undefined, 'the flooded connection was closed while the bench still ran');
+      t.diagnostic(`bench peak memory (VmHWM) ${hwmKiB} KiB; the server got ${flooded} bytes out`);
+      assert.ok(hwmKiB < 200 * 1024, `bench peak memory ${hwmKiB} KiB`);
+      assert.ok(flooded < 32 * MiB, `the server got ${flooded} bytes out before the bench closed it`);
+      const summary = assertFailedWithKinds(result, 1, ['protocol']);
+      assert.equal(summary.errors_by_kind.protocol, 1);
+      assert.ok(summary.messages > 0, 'the well-behaved connection ran on');
+    } finally {
+      await closed(server);
+    }
+  });
+
+  test('in reconnect mode too, a reply longer than the message fails that round as a protocol error', {
+    timeout: 9500,
+  }, async () => {
+    const server = createServer((socket) => {
+      socket.on('error', () => {});
+      socket.on('data', (chunk) => socket.write(Buffer.concat([chunk, Buffer.from('and more')])));
+    });
+    const port = await listening(server);
+    try {
+      const report = await bench({
+        address: parseAddress(`tcp://127.0.0.1:${port}`),
+        reconnect: true,
+        duration: 300,
+      });
+      assert.ok(report.errors_by_kind.protocol > 0, JSON.stringify(report));
+      assert.equal(report.errors, report.errors_by_kind.protocol);
+      assert.equal(report.mismatches, 0);
+    } finally {
+      await closed(server);
+    }
+  });
+
+  test('a udp server that answers every datagram ten times fails the run, naming the extra replies', {
+    timeout: 9500,
+  }, async () => {
+    const server = createSocket('udp4');
+    server.on('message', (message, peer) => {
+      for (let i = 0; i < 10; i += 1) server.send(message, peer.port, peer.address);
+    });
+    await new Promise<void>((resolve) => server.bind(0, '127.0.0.1', resolve));
+    try {
+      const result = await startBench([`udp://127.0.0.1:${server.address().port}`, '-c', '2', '-t', '500ms'])
+        .done;
+      assert.equal(result.code, 1, result.stderr);
+      const summary = summaryOf(result);
+      assert.ok(summary.duplicated > summary.messages, JSON.stringify(summary));
+      assert.match(
+        result.stderr,
+        /^sockkit: bench udp:\/\/127\.0\.0\.1:\d+: \d+ replies more than the requests sent \(duplicated\)\n$/,
+      );
+    } finally {
+      server.close();
+    }
+  });
+});
+
+/** highWaterKiB is a live process's peak resident memory (VmHWM), or undefined once it has exited. */
+function highWaterKiB(pid: number): number | undefined {
+  try {
+    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
