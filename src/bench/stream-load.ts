@@ -80,21 +80,20 @@ export class StreamLoad implements LoadEngine {
     for (let first = 0; first < plan.connections; first += CONNECT_BATCH) {
       const batch: Promise<void>[] = [];
       for (let i = first; i < Math.min(plan.connections, first + CONNECT_BATCH); i += 1) {
-        let client: StreamClient | undefined;
-        const onRead = (buffer: Buffer, length: number): void => client?.onData(buffer, length);
+        // Reads only start once connected, after `client` below exists.
+        const onRead = (buffer: Buffer, length: number): void => client.onData(buffer, length);
         const socket = openStream(target, plan, onRead, this.#readBuffer);
-        const opening = new StreamClient(this, socket, plan.firstConnection + i);
-        client = opening;
-        this.#clients.push(opening);
+        const client = new StreamClient(this, socket, plan.firstConnection + i);
+        this.#clients.push(client);
         batch.push(
           connected(socket, plan).then(
             () => {
               opened += 1;
-              opening.opened();
+              client.opened();
             },
             (err: SockkitError) => {
               error ??= err;
-              opening.fail(errorKindOf(err));
+              client.fail(errorKindOf(err));
             },
           ),
         );
@@ -157,13 +156,13 @@ export class StreamLoad implements LoadEngine {
     this.#openCount += 1;
   }
   connectionFailed(kind: ErrorKind, wasOpen: boolean): void {
-    if (!this.#stopped) this.#tally.counters.errors[kind] += 1;
+    this.recordError(kind);
     if (!wasOpen) return;
     this.#openCount -= 1;
     if (this.#openCount === 0 && this.#running) this.#idle();
   }
 
-  /** recordError counts one failed connection of `kind` (reconnect mode), unless the run has stopped. */
+  /** recordError counts one failed connection of `kind`, unless the run has stopped. */
   recordError(kind: ErrorKind): void {
     if (!this.#stopped) this.#tally.counters.errors[kind] += 1;
   }
