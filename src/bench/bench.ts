@@ -1,6 +1,8 @@
 /**
  * bench is the load generator: it drives one load loop per thread against an echo server, reports
  * each second, and returns a summary with rates, latency percentiles and every fault it counted.
+ * Whatever the server does once a connection is open (resets it, dies, floods it), the run ends
+ * with its summary: a failed connection is counted by kind, never thrown.
  */
 import { performance } from 'node:perf_hooks';
 import { formatAddress, type SocketAddress } from '../address.js';
@@ -9,10 +11,13 @@ import type { FrameName } from '../framing/frame-names.js';
 import { type LatencySummary, newHistogram, summarize } from './latency.js';
 import {
   addCounters,
+  type ConnectOutcome,
   type Counters,
+  type ErrorCounts,
   type LoadEngine,
   type LoadPlan,
   type LoadSample,
+  totalErrors,
   zeroCounters,
 } from './load.js';
 import { createEngine, WorkerEngine } from './worker.js';
@@ -59,7 +64,10 @@ export interface IntervalReport {
   connections_per_second: number;
   latency_us: LatencySummary;
   mismatches: number;
+  /** Connections that failed, of every kind. */
   errors: number;
+  /** Connections that failed, by kind: refused, reset, closed, timed_out, protocol, tls, other. */
+  errors_by_kind: ErrorCounts;
   lost: number;
   open_connections: number;
 }
@@ -75,8 +83,15 @@ export interface BenchReport {
   connections_per_second: number;
   latency_us: LatencySummary;
   mismatches: number;
+  /** Connections that failed, of every kind (a connection fails once, and is not reopened). */
   errors: number;
+  /**
+   * Connections that failed, by kind: `refused`, `reset`, `closed` (by the server before the run
+   * ended), `timed_out` (connecting), `protocol` (the server sent more than it was sent), `tls`, `other`.
+   */
+  errors_by_kind: ErrorCounts;
   lost: number;
+  /** UDP replies beyond one per datagram sent: a server that answers twice, or ten times. */
   duplicated: number;
   reordered: number;
   connections: number;
@@ -95,33 +110,46 @@ export interface BenchReport {
 
 /**
  * bench runs a load against the echo server at `options.address` and resolves with its summary.
- * It rejects with a SockkitError if the connections cannot be opened (`connect tcp://...: connection
- * refused`), and throws UsageError for impossible options. Faults during the run (mismatched
- * bytes, resets, lost datagrams) are counted in the report, not thrown.
+ * It rejects with a SockkitError if not one connection can be opened (`connect tcp://...:
+ * connection refused`), and throws UsageError for impossible options. If some connections open,
+ * the run goes on with them, and the others count as errors. Faults during the run (mismatched
+ * bytes, resets, a server that sends more than it was sent, lost datagrams) are counted in the
+ * report, not thrown; the run ends early when no connection is left.
  */
 export async function bench(options: BenchOptions): Promise<BenchReport> {
   const plans = planThreads(options);
   const engines: LoadEngine[] =
     plans.length === 1 ? [createEngine(plans[0] as LoadPlan)] : plans.map((p) => new WorkerEngine(p));
-  try {
-    await Promise.all(engines.map((e) => e.connect()));
-  } catch (err) {
+  const outcomes = await Promise.allSettled(engines.map((e) => e.connect()));
+  let opened = 0;
+  let failure: unknown;
+  for (const outcome of outcomes) {
+    if (outcome.status === 'rejected') failure = outcome.reason;
+    else opened += outcome.value.opened;
+  }
+  if (failure !== undefined || opened === 0) {
     await Promise.allSettled(engines.map((e) => e.stop()));
-    throw err;
+    throw failure ?? firstConnectError(outcomes);
   }
   const total = zeroCounters();
   const histogram = newHistogram();
   const duration = options.duration ?? 10_000;
-  for (const engine of engines) engine.start();
-  const began = performance.now();
-  const cpuBefore = process.cpuUsage();
-  let seconds = 0;
   let stopEarly = options.signal?.aborted ?? false;
   const onAbort = (): void => {
     stopEarly = true;
     wake();
   };
   let wake = (): void => {};
+  // The run ends as soon as every engine has lost its last connection: nothing is left to measure.
+  let idle = 0;
+  const onIdle = (): void => {
+    idle += 1;
+    if (idle === engines.length) onAbort();
+  };
+  for (const engine of engines) engine.start(onIdle);
+  const began = performance.now();
+  const cpuBefore = process.cpuUsage();
+  let seconds = 0;
   options.signal?.addEventListener('abort', onAbort, { once: true });
   while (!stopEarly) {
     const from = seconds * 1000;
@@ -161,7 +189,8 @@ export async function bench(options: BenchOptions): Promise<BenchReport> {
     connections_per_second: round(total.connects / elapsed),
     latency_us: summarize(histogram),
     mismatches: total.mismatches,
-    errors: total.errors,
+    errors: totalErrors(total.errors),
+    errors_by_kind: total.errors,
     lost: total.lost,
     duplicated: total.duplicated,
     reordered: total.reordered,
@@ -173,6 +202,14 @@ export async function bench(options: BenchOptions): Promise<BenchReport> {
     duration_s: Number(elapsed.toFixed(3)),
     cpu_s: Number(((cpu.user + cpu.system) / 1e6).toFixed(3)),
   };
+}
+
+/** firstConnectError is the first connect failure any engine met. */
+function firstConnectError(outcomes: readonly PromiseSettledResult<ConnectOutcome>[]): Error {
+  for (const outcome of outcomes) {
+    if (outcome.status === 'fulfilled' && outcome.value.error) return outcome.value.error;
+  }
+  return new Error('no connection opened');
 }
 
 /** planThreads checks the options and splits the connections (and the open loop's rate) over the threads. */
@@ -250,7 +287,8 @@ function intervalReport(elapsed: number, sample: LoadSample, seconds: number): I
     connections_per_second: round(c.connects / seconds),
     latency_us: summarize(sample.histogram),
     mismatches: c.mismatches,
-    errors: c.errors,
+    errors: totalErrors(c.errors),
+    errors_by_kind: c.errors,
     lost: c.lost,
     open_connections: sample.open,
   };

@@ -67,23 +67,31 @@ export function connectEventOf(plan: LoadPlan): string {
 
 /**
  * connected resolves once `socket` is ready for data, and rejects with a SockkitError naming the
- * address (`connect tcp://127.0.0.1:9: connection refused`) on failure or after `plan.connectTimeout`.
+ * address (`connect tcp://127.0.0.1:9: connection refused`) on failure or after `plan.connectTimeout`,
+ * destroying the socket. Listeners the caller put on the socket are left as they were.
  */
 export function connected(socket: Socket, plan: LoadPlan): Promise<void> {
   const url = formatAddress(plan.address);
+  const event = connectEventOf(plan);
   return new Promise((resolve, reject) => {
+    // Only this function's own listeners come off: the caller's 'error' listener must stay, or
+    // the socket's first reset after connecting is an unhandled 'error' that ends the process.
+    const onError = (err: Error): void => fail(connectError(url, err));
+    const onConnect = (): void => {
+      clearTimeout(timer);
+      socket.off('error', onError);
+      resolve();
+    };
     const fail = (err: SockkitError): void => {
       clearTimeout(timer);
+      socket.off('error', onError);
+      socket.off(event, onConnect);
       socket.destroy();
       reject(err);
     };
     const timer = setTimeout(() => fail(new TimeoutError('connect', url)), plan.connectTimeout);
-    socket.once('error', (err) => fail(connectError(url, err)));
-    socket.once(connectEventOf(plan), () => {
-      clearTimeout(timer);
-      socket.removeAllListeners('error');
-      resolve();
-    });
+    socket.once('error', onError);
+    socket.once(event, onConnect);
   });
 }
 

@@ -1,7 +1,8 @@
 /**
  * The UDP load loop: many peers (one connected UDP socket each), each keeping `depth` datagrams
  * in flight (closed loop) or sending on a schedule (open loop). Each datagram starts with the
- * peer's number and a sequence number, so replies can be told lost, duplicated or reordered.
+ * peer's number and a sequence number, so replies can be told lost, duplicated or reordered. Each
+ * reply is checked and dropped as it comes, so a server that answers ten times costs no memory.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
@@ -9,7 +10,14 @@ import { performance } from 'node:perf_hooks';
 import type { InetAddress } from '../address.js';
 import { resolveTarget } from './connect.js';
 import { recordMs } from './latency.js';
-import { type LoadEngine, type LoadPlan, type LoadSample, Tally } from './load.js';
+import {
+  type ConnectOutcome,
+  errorKindOf,
+  type LoadEngine,
+  type LoadPlan,
+  type LoadSample,
+  Tally,
+} from './load.js';
 import type { MessageRing } from './payload.js';
 import { ringFor } from './stream-load.js';
 
@@ -41,7 +49,7 @@ export class DatagramLoad implements LoadEngine {
     this.ring = ringFor(plan.size - DATAGRAM_HEADER);
   }
 
-  async connect(): Promise<void> {
+  async connect(): Promise<ConnectOutcome> {
     const address = this.plan.address as InetAddress;
     const target = await resolveTarget(address);
     if (!('host' in target)) throw new RangeError('UDP needs a host and port');
@@ -53,9 +61,11 @@ export class DatagramLoad implements LoadEngine {
       ready.push(new Promise((resolve) => socket.connect(target.port, target.host, () => resolve())));
     }
     await Promise.all(ready);
+    return { opened: this.#peers.length };
   }
 
-  start(): void {
+  /** start begins sending; UDP peers never fail for good, so `onIdle` is never called. */
+  start(_onIdle?: () => void): void {
     this.running = true;
     const now = performance.now();
     for (const peer of this.#peers) peer.start(now);
@@ -134,8 +144,8 @@ class DatagramPeer {
     this.#headers = Array.from({ length: slots }, () => Buffer.alloc(DATAGRAM_HEADER));
     socket.on('message', (message: Buffer) => this.#onMessage(message));
     // A connected UDP socket hears ICMP "port unreachable" as ECONNREFUSED on its next send.
-    socket.on('error', () => {
-      if (load.running) load.tally.counters.errors += 1;
+    socket.on('error', (err) => {
+      if (load.running) load.tally.counters.errors[errorKindOf(err)] += 1;
     });
   }
 

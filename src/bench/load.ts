@@ -4,6 +4,7 @@
  * LoadEngine in this thread; a worker thread runs one and is driven through the same interface.
  */
 import type { SocketAddress } from '../address.js';
+import { fromSystemError, type SockkitError } from '../errors.js';
 import type { FrameName } from '../framing/frame-names.js';
 import { type Histogram, newHistogram } from './latency.js';
 
@@ -34,6 +35,47 @@ export interface LoadPlan {
   readonly frame?: FrameName | undefined;
 }
 
+/**
+ * ERROR_KINDS are the ways a connection can fail, as the report counts them: `refused` (nobody
+ * listens, or a UDP port answered "unreachable"), `reset` (the server reset the connection, as a
+ * full server does), `closed` (the server closed it before the run ended), `timed_out` (a connect
+ * that took longer than the connect timeout), `protocol` (the server sent bytes it was never sent),
+ * `tls` (a failed handshake or certificate), `other` (any other system error, or a worker thread lost).
+ */
+export const ERROR_KINDS = ['refused', 'reset', 'closed', 'timed_out', 'protocol', 'tls', 'other'] as const;
+
+/** ErrorKind is one of ERROR_KINDS. */
+export type ErrorKind = (typeof ERROR_KINDS)[number];
+
+/** ErrorCounts counts failed connections by kind. */
+export type ErrorCounts = Record<ErrorKind, number>;
+
+/** errorKindOf classifies a connection's error (a SockkitError, or a Node system or TLS error). */
+export function errorKindOf(err: unknown): ErrorKind {
+  switch (fromSystemError('', '', err).code) {
+    case 'ERR_CONNECTION_REFUSED':
+      return 'refused';
+    case 'ERR_CONNECTION_RESET':
+      return 'reset';
+    case 'ERR_TIMEOUT':
+      return 'timed_out';
+    case 'ERR_PROTOCOL':
+    case 'ERR_FRAME_TOO_LARGE':
+      return 'protocol';
+    case 'ERR_TLS':
+      return 'tls';
+    default:
+      return 'other';
+  }
+}
+
+/** totalErrors is the number of failed connections of every kind. */
+export function totalErrors(errors: ErrorCounts): number {
+  let total = 0;
+  for (const kind of ERROR_KINDS) total += errors[kind];
+  return total;
+}
+
 /** Counters are what a run counted over some interval. */
 export interface Counters {
   /** Messages whose echo came back complete. */
@@ -42,11 +84,11 @@ export interface Counters {
   bytes: number;
   /** Messages whose echo differed from what was sent (or a datagram that was never sent). */
   mismatches: number;
-  /** Connections that failed (reset, closed early, connect failed in reconnect mode). */
-  errors: number;
+  /** Connections that failed (refused, reset, closed early, sent more than they were sent, ...), by kind. */
+  errors: ErrorCounts;
   /** UDP datagrams never answered within the loss timeout. */
   lost: number;
-  /** UDP replies that came twice. */
+  /** UDP replies beyond the one each datagram asks for: a datagram answered twice, or ten times. */
   duplicated: number;
   /** UDP replies that came after a later one. */
   reordered: number;
@@ -60,7 +102,7 @@ export function zeroCounters(): Counters {
     messages: 0,
     bytes: 0,
     mismatches: 0,
-    errors: 0,
+    errors: { refused: 0, reset: 0, closed: 0, timed_out: 0, protocol: 0, tls: 0, other: 0 },
     lost: 0,
     duplicated: 0,
     reordered: 0,
@@ -70,7 +112,14 @@ export function zeroCounters(): Counters {
 
 /** addCounters adds `from` into `into`. */
 export function addCounters(into: Counters, from: Counters): void {
-  for (const key of Object.keys(into) as (keyof Counters)[]) into[key] += from[key];
+  into.messages += from.messages;
+  into.bytes += from.bytes;
+  into.mismatches += from.mismatches;
+  for (const kind of ERROR_KINDS) into.errors[kind] += from.errors[kind];
+  into.lost += from.lost;
+  into.duplicated += from.duplicated;
+  into.reordered += from.reordered;
+  into.connects += from.connects;
 }
 
 /** LoadSample is what happened since the previous sample: counters, and a histogram of latencies. */
@@ -81,12 +130,27 @@ export interface LoadSample {
   readonly open: number;
 }
 
+/**
+ * ConnectOutcome is how an engine's connections opened: how many did, and the first failure.
+ * Each connection that could not open is counted in the engine's first sample, by kind.
+ */
+export interface ConnectOutcome {
+  readonly opened: number;
+  readonly error?: SockkitError | undefined;
+}
+
 /** LoadEngine is one load loop, driven by `bench`: connect, start, sample each second, stop. */
 export interface LoadEngine {
-  /** connect opens every connection; it rejects with a SockkitError if one cannot connect. */
-  connect(): Promise<void>;
-  /** start begins sending. */
-  start(): void;
+  /**
+   * connect opens every connection it can and resolves with how many did; the run goes on with
+   * those. It rejects only when nothing could be tried (a name that does not resolve).
+   */
+  connect(): Promise<ConnectOutcome>;
+  /**
+   * start begins sending. `onIdle` is called once if every connection has failed (stream
+   * transports outside reconnect mode), so the run can end then rather than at its next second.
+   */
+  start(onIdle?: () => void): void;
   /** sample returns what happened since the previous sample and starts a new interval. */
   sample(): Promise<LoadSample>;
   /** stop stops sending, closes every connection, and returns the last interval. */

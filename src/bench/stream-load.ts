@@ -1,14 +1,25 @@
 /**
  * The stream load loop (tcp, unix, tls): many connections, each keeping `depth` messages in
  * flight (closed loop), sending on a fixed schedule (open loop), or opening a new connection per
- * message (reconnect). Every byte that comes back is compared with what was sent.
+ * message (reconnect). Every byte that comes back is compared with what was sent; a byte beyond
+ * what was sent fails that connection (a protocol error), so a server that sends without end costs
+ * nothing but the read buffer. A connection that fails is counted by kind and closed, never thrown.
  */
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import type { SockkitError } from '../errors.js';
 import { codecFor, type FrameName } from '../framing/frame-names.js';
 import { connectEventOf, connected, openStream, resolveTarget, type StreamTarget } from './connect.js';
 import { recordMs } from './latency.js';
-import { type LoadEngine, type LoadPlan, type LoadSample, Tally } from './load.js';
+import {
+  type ConnectOutcome,
+  type ErrorKind,
+  errorKindOf,
+  type LoadEngine,
+  type LoadPlan,
+  type LoadSample,
+  Tally,
+} from './load.js';
 import { MessageRing } from './payload.js';
 
 /** OPEN_LOOP_QUEUE caps the bytes an open-loop connection leaves queued in its socket: a slow server delays sends (and the latency shows it) rather than growing memory. */
@@ -38,6 +49,10 @@ export class StreamLoad implements LoadEngine {
   readonly #readBuffer = Buffer.allocUnsafe(256 << 10);
   #target: StreamTarget | undefined;
   #running = false;
+  #stopped = false;
+  /** Connections open now: connected, and not failed. */
+  #openCount = 0;
+  #onIdle: (() => void) | undefined;
   #ticker: NodeJS.Timeout | undefined;
 
   constructor(plan: LoadPlan, ring: MessageRing = ringFor(plan.size, plan.frame)) {
@@ -45,37 +60,50 @@ export class StreamLoad implements LoadEngine {
     this.#ring = ring;
   }
 
-  async connect(): Promise<void> {
+  async connect(): Promise<ConnectOutcome> {
     const target = await resolveTarget(this.#plan.address);
     this.#target = target;
     if (this.#plan.reconnect) {
       // Check once that the server answers, so a wrong address fails fast with its cause.
       const probe = openStream(target, this.#plan);
-      await connected(probe, this.#plan);
+      try {
+        await connected(probe, this.#plan);
+      } catch (err) {
+        return { opened: 0, error: err as SockkitError };
+      }
       probe.destroy();
-      return;
+      return { opened: this.#plan.connections };
     }
     const plan = this.#plan;
+    let opened = 0;
+    let error: SockkitError | undefined;
     for (let first = 0; first < plan.connections; first += CONNECT_BATCH) {
       const batch: Promise<void>[] = [];
       for (let i = first; i < Math.min(plan.connections, first + CONNECT_BATCH); i += 1) {
-        let client: StreamClient | undefined;
-        const onRead = (buffer: Buffer, length: number): void => client?.onData(buffer, length);
+        // Reads only start once connected, after `client` below exists.
+        const onRead = (buffer: Buffer, length: number): void => client.onData(buffer, length);
         const socket = openStream(target, plan, onRead, this.#readBuffer);
-        client = new StreamClient(this, socket, plan.firstConnection + i);
+        const client = new StreamClient(this, socket, plan.firstConnection + i);
         this.#clients.push(client);
-        batch.push(connected(socket, plan));
+        batch.push(
+          connected(socket, plan).then(
+            () => {
+              opened += 1;
+              client.opened();
+            },
+            (err: SockkitError) => {
+              error ??= err;
+              client.fail(errorKindOf(err));
+            },
+          ),
+        );
       }
-      try {
-        await Promise.all(batch);
-      } catch (err) {
-        for (const client of this.#clients) client.socket.destroy();
-        throw err;
-      }
+      await Promise.all(batch);
     }
+    return { opened, error };
   }
 
-  start(): void {
+  start(onIdle?: () => void): void {
     this.#running = true;
     const now = performance.now();
     const plan = this.#plan;
@@ -83,6 +111,8 @@ export class StreamLoad implements LoadEngine {
       for (let i = 0; i < plan.connections; i += 1) this.#cycle(plan.firstConnection + i);
       return;
     }
+    this.#onIdle = onIdle;
+    if (this.#openCount === 0) queueMicrotask(() => this.#idle());
     for (const client of this.#clients) client.start(now);
     if (plan.rate > 0) this.#ticker = setInterval(() => this.#tick(), 1);
   }
@@ -93,6 +123,7 @@ export class StreamLoad implements LoadEngine {
 
   stop(): Promise<LoadSample> {
     this.#running = false;
+    this.#stopped = true;
     clearInterval(this.#ticker);
     for (const client of this.#clients) client.socket.destroy();
     return Promise.resolve(this.#tally.take(0));
@@ -101,6 +132,10 @@ export class StreamLoad implements LoadEngine {
   /** The state the clients share. */
   get running(): boolean {
     return this.#running;
+  }
+  /** stopped is true once `stop` was called: what happens to a connection after that is no fault. */
+  get stopped(): boolean {
+    return this.#stopped;
   }
   get tally(): Tally {
     return this.#tally;
@@ -113,10 +148,29 @@ export class StreamLoad implements LoadEngine {
   }
 
   #open(): number {
-    if (this.#plan.reconnect) return this.#plan.connections;
-    let open = 0;
-    for (const client of this.#clients) if (!client.socket.destroyed) open += 1;
-    return open;
+    return this.#plan.reconnect ? this.#plan.connections : this.#openCount;
+  }
+
+  /** connectionOpened and connectionFailed keep the count of open connections (a client calls each at most once). */
+  connectionOpened(): void {
+    this.#openCount += 1;
+  }
+  connectionFailed(kind: ErrorKind, wasOpen: boolean): void {
+    this.recordError(kind);
+    if (!wasOpen) return;
+    this.#openCount -= 1;
+    if (this.#openCount === 0 && this.#running) this.#idle();
+  }
+
+  /** recordError counts one failed connection of `kind`, unless the run has stopped. */
+  recordError(kind: ErrorKind): void {
+    if (!this.#stopped) this.#tally.counters.errors[kind] += 1;
+  }
+
+  #idle(): void {
+    const onIdle = this.#onIdle;
+    this.#onIdle = undefined;
+    onIdle?.();
   }
 
   /** #tick sends every open-loop message whose time has come. */
@@ -137,42 +191,37 @@ export class StreamLoad implements LoadEngine {
     let received = 0;
     let finished = false;
     const socket = openStream(this.#target, plan);
-    const finish = (failed: boolean): void => {
+    /** finish ends this round; `failure` is the kind of error that ended it, if one did. */
+    const finish = (failure?: ErrorKind): void => {
       if (finished) return;
       finished = true;
+      clearTimeout(timer);
       socket.destroy();
       if (!this.#running) return;
-      if (failed) counters().errors += 1;
+      if (failure) this.recordError(failure);
       // A failed connect retries on the next turn of the loop, not in a tight loop.
-      if (failed) setTimeout(() => this.#cycle(id), 10);
+      if (failure) setTimeout(() => this.#cycle(id), 10);
       else setImmediate(() => this.#cycle(id));
     };
-    const timer = setTimeout(() => finish(true), plan.connectTimeout);
+    const timer = setTimeout(() => finish('timed_out'), plan.connectTimeout);
     socket.once(connectEventOf(plan), () => socket.write(message));
     socket.on('data', (chunk: Buffer) => {
-      if (!this.#running) return finish(false);
-      if (received + chunk.length > ring.size || !ring.matches(chunk, offset + received)) {
+      if (!this.#running) return finish();
+      if (received + chunk.length > ring.size) return finish('protocol'); // more than was sent
+      if (!ring.matches(chunk, offset + received)) {
         counters().mismatches += 1;
-        clearTimeout(timer);
-        return finish(false);
+        return finish();
       }
       received += chunk.length;
       counters().bytes += chunk.length;
       if (received < ring.size) return;
-      clearTimeout(timer);
       recordMs(this.#tally.histogram, performance.now() - began);
       counters().messages += 1;
       counters().connects += 1;
-      finish(false);
+      finish();
     });
-    socket.on('error', () => {
-      clearTimeout(timer);
-      finish(true);
-    });
-    socket.on('close', () => {
-      clearTimeout(timer);
-      finish(received < ring.size);
-    });
+    socket.on('error', (err) => finish(errorKindOf(err)));
+    socket.on('close', () => finish('closed'));
   }
 }
 
@@ -189,6 +238,8 @@ class StreamClient {
   #received = 0;
   #lastBad = -1;
   #startedAt = 0;
+  /** Connecting until `connected` settles (its outcome is counted there), then open, then failed. */
+  #state: 'connecting' | 'open' | 'failed' = 'connecting';
   /** Open loop: milliseconds between this connection's messages, and its first message's time. */
   #period = 0;
   #phase = 0;
@@ -205,14 +256,39 @@ class StreamClient {
     }
     // Plain sockets deliver reads through `onread` (see openStream); TLS sockets as 'data'.
     socket.on('data', (chunk: Buffer) => this.onData(chunk, chunk.length));
-    socket.on('error', () => {});
-    socket.on('close', () => {
-      if (load.running) load.tally.counters.errors += 1;
+    // Every failure ends here, counted once by its kind: the first of 'error' and 'close' wins.
+    socket.on('error', (err) => {
+      if (this.#state === 'open') this.fail(errorKindOf(err));
     });
+    socket.on('close', () => {
+      if (this.#state === 'open') this.fail('closed');
+    });
+  }
+
+  /** isOpen is true from a successful connect until the connection fails or the run stops. */
+  get isOpen(): boolean {
+    return this.#state === 'open' && !this.socket.destroyed;
+  }
+
+  /** opened marks the connect done: from now on the connection's own events count its failure. */
+  opened(): void {
+    if (this.#state !== 'connecting') return;
+    this.#state = 'open';
+    this.#load.connectionOpened();
+  }
+
+  /** fail counts this connection's failure as `kind` (once, and only while the run is on) and closes it. */
+  fail(kind: ErrorKind): void {
+    if (this.#state === 'failed') return;
+    const wasOpen = this.#state === 'open';
+    this.#state = 'failed';
+    this.socket.destroy();
+    this.#load.connectionFailed(kind, wasOpen);
   }
 
   /** start sends the first `depth` messages (closed loop), or arms the schedule (open loop). */
   start(now: number): void {
+    if (!this.isOpen) return;
     this.#startedAt = now;
     if (this.#period > 0) {
       this.sendDue(now);
@@ -243,15 +319,30 @@ class StreamClient {
     return this.#sentAt[n % this.#sentAt.length] as number;
   }
 
-  /** onData checks and counts `length` bytes read into `chunk`, and sends one message per echo completed (closed loop). */
+  /**
+   * onData checks and counts `length` bytes read into `chunk`, and sends one message per echo
+   * completed (closed loop). Bytes beyond what was sent (before the run starts, nothing was) fail
+   * the connection as a protocol error: the echoes they complete would each send another message,
+   * and a server that sends without reading would pile them up in memory without end.
+   */
   onData(chunk: Buffer, length: number): void {
     const load = this.#load;
-    if (!load.running) return;
+    if (this.#state === 'failed' || load.stopped) return;
+    const ring = load.ring;
+    const owed = this.#sent * ring.size - this.#received;
+    const used = Math.min(length, owed);
+    if (used > 0) this.#check(chunk, used);
+    if (length > owed) this.fail('protocol');
+  }
+
+  /** #check counts `length` echoed bytes at the start of `chunk`, all of them owed. */
+  #check(chunk: Buffer, length: number): void {
+    const load = this.#load;
     const now = performance.now();
     const ring = load.ring;
     const counters = load.tally.counters;
     const offset = this.#first * ring.size + this.#received;
-    if (this.#received + length > this.#sent * ring.size || !ring.matches(chunk, offset, length)) {
+    if (!ring.matches(chunk, offset, length)) {
       const { bad, last } = ring.badMessages(chunk.subarray(0, length), offset, this.#first + this.#lastBad);
       counters.mismatches += Math.max(bad, 1);
       this.#lastBad = last - this.#first;
@@ -268,7 +359,7 @@ class StreamClient {
       recordMs(histogram, now - this.#sentTime(this.#completed));
       this.#completed += 1;
       counters.messages += 1;
-      if (closed) this.#send(now);
+      if (closed && load.running) this.#send(now);
     }
     if (batch) this.socket.uncork();
   }

@@ -4,10 +4,18 @@
  * (counters, and the interval's histogram compressed), never per message.
  */
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { type ErrorCode, SockkitError } from '../errors.js';
+import type { SockkitError } from '../errors.js';
 import { DatagramLoad } from './datagram-load.js';
-import { decodeHistogram, encodeHistogram } from './latency.js';
-import type { Counters, LoadEngine, LoadPlan, LoadSample } from './load.js';
+import { decodeHistogram, encodeHistogram, newHistogram } from './latency.js';
+import {
+  type ConnectOutcome,
+  type Counters,
+  type LoadEngine,
+  type LoadPlan,
+  type LoadSample,
+  zeroCounters,
+} from './load.js';
+import { type PackedError, packError, unpackError } from './packed-error.js';
 import { StreamLoad } from './stream-load.js';
 
 /** createEngine makes the load loop for the plan's transport, in this thread. */
@@ -18,71 +26,110 @@ export function createEngine(plan: LoadPlan): LoadEngine {
 type Command = 'connect' | 'start' | 'sample' | 'stop';
 interface Reply {
   readonly id: number;
+  readonly outcome?: { opened: number; error?: PackedError | undefined };
   readonly sample?: { counters: Counters; histogram: string; open: number };
-  readonly error?: { code: ErrorCode; op: string; url: string; reason: string } | { message: string };
+  readonly error?: PackedError;
+  /** Sent unasked (id 0) when every connection of the thread has failed. */
+  readonly idle?: true;
 }
 
-/** WorkerEngine runs a load loop in a worker thread and drives it from this one. */
+/**
+ * WorkerEngine runs a load loop in a worker thread and drives it from this one. Errors keep
+ * their class and code across the boundary (see packed-error.ts). Should the thread itself be
+ * lost, the run goes on without it: the connections it still held count as errors (`other`).
+ */
 export class WorkerEngine implements LoadEngine {
   readonly #worker: Worker;
   readonly #pending = new Map<number, (reply: Reply) => void>();
   #lastId = 0;
-  #exited: Error | undefined;
+  /** Why the thread is gone, once it is. */
+  #lost: Error | undefined;
+  /** Connections open at the last word from the thread: what is lost with it. */
+  #open = 0;
+  #onIdle: (() => void) | undefined;
 
   constructor(plan: LoadPlan) {
     this.#worker = new Worker(new URL(import.meta.url), { workerData: { sockkitBench: plan } });
     this.#worker.on('message', (reply: Reply) => {
+      if (reply.idle) return this.#idle();
       this.#pending.get(reply.id)?.(reply);
       this.#pending.delete(reply.id);
     });
-    const fail = (err: Error): void => {
-      this.#exited = err;
-      for (const resolve of this.#pending.values()) resolve({ id: 0, error: { message: err.message } });
+    const lose = (err: Error): void => {
+      this.#lost ??= err;
+      this.#idle();
+      for (const answer of this.#pending.values()) answer({ id: 0, error: packError(this.#lost) });
       this.#pending.clear();
     };
-    this.#worker.on('error', fail);
-    this.#worker.on('exit', () => fail(new Error('bench worker exited')));
+    this.#worker.on('error', lose);
+    this.#worker.on('exit', (code) => lose(new Error(`bench worker exited (code ${code})`)));
   }
 
-  async connect(): Promise<void> {
-    await this.#ask('connect');
+  async connect(): Promise<ConnectOutcome> {
+    const { outcome } = await this.#ask('connect');
+    this.#open = outcome?.opened ?? 0;
+    const error = outcome?.error && (unpackError(outcome.error) as SockkitError);
+    return { opened: this.#open, error };
   }
 
-  start(): void {
+  start(onIdle?: () => void): void {
+    this.#onIdle = onIdle;
     void this.#ask('start').catch(() => {});
   }
 
   async sample(): Promise<LoadSample> {
-    return toSample(await this.#ask('sample'));
+    if (this.#lost) return this.#lostSample();
+    try {
+      return this.#received(await this.#ask('sample'));
+    } catch {
+      return this.#lostSample();
+    }
   }
 
   async stop(): Promise<LoadSample> {
-    const reply = await this.#ask('stop');
-    await this.#worker.terminate();
-    return toSample(reply);
+    if (this.#lost) return this.#lostSample();
+    try {
+      return this.#received(await this.#ask('stop'));
+    } catch {
+      return this.#lostSample();
+    } finally {
+      await this.#worker.terminate();
+    }
+  }
+
+  #received(reply: Reply): LoadSample {
+    const sample = reply.sample;
+    if (!sample) throw new Error('bench worker sent no sample');
+    this.#open = sample.open;
+    return { counters: sample.counters, open: sample.open, histogram: decodeHistogram(sample.histogram) };
+  }
+
+  /** #lostSample is the sample of a thread that is gone: its open connections failed, once. */
+  #lostSample(): LoadSample {
+    const counters = zeroCounters();
+    counters.errors.other += this.#open;
+    this.#open = 0;
+    return { counters, histogram: newHistogram(), open: 0 };
+  }
+
+  /** #idle tells the driver, once, that this thread has no connection left. */
+  #idle(): void {
+    const onIdle = this.#onIdle;
+    this.#onIdle = undefined;
+    onIdle?.();
   }
 
   #ask(command: Command): Promise<Reply> {
-    if (this.#exited) return Promise.reject(this.#exited);
+    if (this.#lost) return Promise.reject(this.#lost);
     const id = ++this.#lastId;
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, (reply) => {
-        if (!reply.error) return resolve(reply);
-        const e = reply.error;
-        reject('code' in e ? new SockkitError(e.code, e.op, e.url, e.reason) : new Error(e.message));
-      });
+      this.#pending.set(id, (reply) => (reply.error ? reject(unpackError(reply.error)) : resolve(reply)));
       this.#worker.postMessage({ id, command });
     });
   }
 }
 
-function toSample(reply: Reply): LoadSample {
-  const sample = reply.sample;
-  if (!sample) throw new Error('bench worker sent no sample');
-  return { counters: sample.counters, open: sample.open, histogram: decodeHistogram(sample.histogram) };
-}
-
-/** serve is the worker side: run the engine, answer each command. */
+/** serveCommands is the worker side: run the engine, answer each command. */
 function serveCommands(plan: LoadPlan): void {
   const port = parentPort;
   if (!port) return;
@@ -94,17 +141,16 @@ function serveCommands(plan: LoadPlan): void {
   });
   port.on('message', async ({ id, command }: { id: number; command: Command }) => {
     try {
-      if (command === 'connect') await engine.connect();
-      if (command === 'start') engine.start();
+      if (command === 'connect') {
+        const { opened, error } = await engine.connect();
+        return port.postMessage({ id, outcome: { opened, error: error && packError(error) } });
+      }
+      if (command === 'start') engine.start(() => port.postMessage({ id: 0, idle: true }));
       if (command === 'sample') return port.postMessage({ id, sample: pack(await engine.sample()) });
       if (command === 'stop') return port.postMessage({ id, sample: pack(await engine.stop()) });
       port.postMessage({ id });
     } catch (err) {
-      const error =
-        err instanceof SockkitError
-          ? { code: err.code, op: err.op, url: err.url, reason: err.reason }
-          : { message: err instanceof Error ? err.message : String(err) };
-      port.postMessage({ id, error });
+      port.postMessage({ id, error: packError(err) });
     }
   });
 }

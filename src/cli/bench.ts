@@ -32,8 +32,10 @@ export function benchCommand(): Command {
       'Load generator for any echo server. Closed loop (default): each connection keeps --depth ' +
         'messages in flight. Open loop (--rate): messages go out on a fixed schedule and latency is ' +
         'measured from when each was due, so a server that stalls cannot hide it. Every echoed byte ' +
-        'is checked; UDP datagrams carry sequence numbers (lost, duplicated, reordered). Exits 1 if a ' +
-        'byte came back wrong, a connection failed, or nothing came back at all.',
+        'is checked; UDP datagrams carry sequence numbers (lost, duplicated, reordered). A run always ' +
+        'ends with its report; it exits 1 if a byte came back wrong or unsent, a connection failed ' +
+        '(counted by kind: refused, reset, closed, timed out, protocol, ...), a UDP server replied ' +
+        'more than it was asked, or nothing came back at all.',
     )
     .argument('<url>', 'the echo server: tcp://, udp://, unix: or tls://')
     .addOption(count('-c, --connections <n>', 'connections (udp: peers, one socket each)', 1, 1))
@@ -131,9 +133,19 @@ Examples:
 export function failureOf(report: BenchReport): string | undefined {
   const faults: string[] = [];
   if (report.mismatches > 0) faults.push(`${report.mismatches} echoed messages differed from what was sent`);
-  if (report.errors > 0) faults.push(`${report.errors} connection errors`);
+  if (report.errors > 0) faults.push(`${report.errors} connection errors (${errorKinds(report)})`);
+  if (report.duplicated > 0)
+    faults.push(`${report.duplicated} replies more than the requests sent (duplicated)`);
   if (report.messages === 0) faults.push('no message came back');
   return faults.length > 0 ? faults.join(', ') : undefined;
+}
+
+/** errorKinds words the report's errors by kind: `2 reset, 1 timed out`. */
+function errorKinds(report: BenchReport): string {
+  return Object.entries(report.errors_by_kind)
+    .filter(([, count]) => count > 0)
+    .map(([kind, count]) => `${count} ${kind.replace('_', ' ')}`)
+    .join(', ');
 }
 
 /** formatReport is the human summary. */
@@ -148,6 +160,7 @@ function formatReport(r: BenchReport, reconnect: boolean): string {
     ...(reconnect ? [`  connects   ${n(r.connections_per_second)}/s (connect, one echo, close)`] : []),
     `  latency    p50 ${us(l.p50)}  p90 ${us(l.p90)}  p99 ${us(l.p99)}  p99.9 ${us(l.p999)}  max ${us(l.max)}`,
     `  checks     ${n(r.mismatches)} mismatches, ${n(r.errors)} errors` +
+      (r.errors > 0 ? ` (${errorKinds(r)})` : '') +
       (r.url.startsWith('udp:')
         ? `, ${n(r.lost)} lost, ${n(r.duplicated)} duplicated, ${n(r.reordered)} reordered`
         : ''),

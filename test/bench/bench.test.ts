@@ -4,6 +4,7 @@ import { type AddressInfo, createServer, type Server } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { parseAddress } from '../../src/address.js';
 import { bench } from '../../src/bench/bench.js';
+import { SockkitError, TimeoutError } from '../../src/errors.js';
 import { type Running, runCli, startCli, tempDir } from '../helpers.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: parsed JSON, checked field by field in the tests
@@ -277,5 +278,52 @@ describe('the open loop measures from the intended send time', () => {
       openServer.close();
       closedServer.close();
     }
+  });
+});
+
+describe('bench over worker threads', () => {
+  test("a worker's connect error keeps its class, code and errno across the thread boundary", {
+    timeout: 9000,
+  }, async () => {
+    // A tls:// bench against a plain server that reads and never answers: every TLS handshake times out.
+    const silent = createServer((socket) => socket.on('error', () => {}).resume());
+    const port = await listening(silent);
+    try {
+      await assert.rejects(
+        bench({
+          address: parseAddress(`tls://127.0.0.1:${port}`),
+          connections: 2,
+          threads: 2,
+          connectTimeout: 300,
+          duration: 500,
+        }),
+        (err: Error) => {
+          assert.ok(err instanceof TimeoutError, `${err.name}: ${err.message}`);
+          assert.equal(err.code, 'ERR_TIMEOUT');
+          assert.equal(err.message, `connect tls://127.0.0.1:${port}: timed out`);
+          return true;
+        },
+      );
+    } finally {
+      await new Promise((resolve) => silent.close(resolve));
+    }
+    const refused = createServer();
+    const closedPort = await listening(refused);
+    await new Promise((resolve) => refused.close(resolve));
+    await assert.rejects(
+      bench({
+        address: parseAddress(`tcp://127.0.0.1:${closedPort}`),
+        connections: 2,
+        threads: 2,
+        duration: 500,
+      }),
+      (err: Error) => {
+        assert.ok(err instanceof SockkitError, `${err.name}: ${err.message}`);
+        assert.equal(err.code, 'ERR_CONNECTION_REFUSED');
+        assert.equal(err.errno, 'ECONNREFUSED');
+        assert.equal(err.message, `connect tcp://127.0.0.1:${closedPort}: connection refused`);
+        return true;
+      },
+    );
   });
 });
