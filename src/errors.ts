@@ -92,8 +92,10 @@ export class AddressError extends UsageError {
   override name = 'AddressError';
   declare readonly code: 'ERR_INVALID_ADDRESS';
   constructor(url: string, reason: string) {
-    super(`address ${JSON.stringify(url)}`, reason);
+    super('address', reason, url);
     setCode(this, 'ERR_INVALID_ADDRESS');
+    // Quoted, so an empty or spaced URL still reads as one: address "tcp//x": missing scheme.
+    this.message = `address ${JSON.stringify(url)}: ${reason}`;
   }
 }
 

@@ -2,19 +2,10 @@
  * Errors across the worker-thread boundary. A thread's message is structured-cloned, which keeps
  * an Error's message and little else: a TimeoutError arrives as a plain Error, without its `code`.
  * packError writes down what each class is built from, and unpackError builds the same class
- * again with its own constructor, so the main thread matches on `instanceof` and `code` as if the
+ * again (errorFor picks it by code), so the main thread matches on `instanceof` and `code` as if the
  * error had been raised there.
  */
-import {
-  AbortError,
-  AddressError,
-  type ErrorCode,
-  FrameTooLargeError,
-  PacketError,
-  SockkitError,
-  TimeoutError,
-  UsageError,
-} from '../errors.js';
+import { type ErrorCode, errorFor, FrameTooLargeError, SockkitError } from '../errors.js';
 
 /** PackedError is an error as plain data, for a worker thread's message. */
 export interface PackedError {
@@ -68,26 +59,8 @@ function build(packed: PackedError): Error {
     if (err.name !== packed.name) err.name = packed.name;
     return err;
   }
-  switch (packed.name) {
-    case 'TimeoutError':
-      return new TimeoutError(s.op, s.url, s.reason);
-    case 'AbortError':
-      return new AbortError(s.op, s.url);
-    case 'FrameTooLargeError': {
-      const f = packed.frame ?? { size: 0, limit: 0, atLeast: false };
-      return new FrameTooLargeError(s.op, s.url, f.size, f.limit, f.atLeast);
-    }
-    case 'PacketError':
-      return new PacketError(s.op, s.reason);
-    case 'AddressError':
-      // AddressError's op is `address "URL"`: the URL it was built from, as JSON.
-      return new AddressError(JSON.parse(s.op.slice('address '.length)) as string, s.reason);
-    case 'UsageError':
-      return new UsageError(s.op, s.reason, s.code === 'ERR_INVALID_ADDRESS' ? s.code : 'ERR_USAGE');
-    default: {
-      const cause =
-        packed.cause && Object.assign(new Error(packed.cause.message), { code: packed.cause.code });
-      return new SockkitError(s.code, s.op, s.url, s.reason, cause ? { cause } : undefined);
-    }
-  }
+  const cause = packed.cause && Object.assign(new Error(packed.cause.message), { code: packed.cause.code });
+  const f = packed.frame;
+  if (f) return new FrameTooLargeError(s.op, s.url, f.size, f.limit, f.atLeast, s.reason);
+  return errorFor(s.code, s.op, s.url, s.reason, cause ? { cause } : undefined);
 }
