@@ -1,10 +1,20 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { accessSync, constants, readFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { CLI } from '../helpers.js';
+import { CLI, tempDir } from '../helpers.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -15,4 +25,28 @@ test('npx sockkit works from the repository root: the built entry point is execu
   const { version } = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { version: string };
   const { stdout } = await run('npx', ['--no-install', 'sockkit', '--version'], { cwd: root });
   assert.equal(stdout.trim(), version);
+});
+
+test('npm run build starts clean: a compiled test whose source is gone does not survive it', {
+  timeout: 9000,
+}, async () => {
+  // The real build script on a one-file project, so the suite's own dist is never touched.
+  const project = tempDir();
+  try {
+    copyFileSync(join(root, 'package.json'), join(project.path, 'package.json'));
+    copyFileSync(join(root, 'tsconfig.json'), join(project.path, 'tsconfig.json'));
+    symlinkSync(join(root, 'node_modules'), join(project.path, 'node_modules'));
+    mkdirSync(join(project.path, 'src/cli'), { recursive: true });
+    writeFileSync(join(project.path, 'src/cli/main.ts'), 'export const built = true;\n');
+    const stale = join(project.path, 'dist/test/renamed.test.js');
+    mkdirSync(join(project.path, 'dist/test'), { recursive: true });
+    writeFileSync(stale, "throw new Error('stale');\n");
+
+    await run('npm', ['run', '--silent', 'build'], { cwd: project.path });
+
+    assert.equal(existsSync(stale), false, 'the stale compiled test survived the build');
+    accessSync(join(project.path, 'dist/src/cli/main.js'), constants.X_OK);
+  } finally {
+    project.remove();
+  }
 });
