@@ -33,18 +33,29 @@ const hostnamePattern =
   /^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\.?$/;
 
 /**
+ * MAX_UNIX_PATH_BYTES is the longest Unix socket path or abstract name, in UTF-8 bytes: the
+ * kernel's `sun_path` holds 108 bytes, with a terminating NUL after a path or a leading NUL
+ * before an abstract name.
+ */
+export const MAX_UNIX_PATH_BYTES = 107;
+
+/**
  * parseAddress parses a socket URL into a SocketAddress.
  * Throws AddressError (code `ERR_INVALID_ADDRESS`, exit 2 in the CLI) naming the offending part:
- * an unknown scheme, a missing or out-of-range port, a malformed host or an empty path.
+ * an unknown scheme, a missing or out-of-range port, a malformed host, an empty path, or a Unix
+ * path or abstract name over MAX_UNIX_PATH_BYTES. A relative Unix path (`unix:app.sock`) is kept
+ * as written: the system resolves it against the working directory when it binds or connects.
  */
 export function parseAddress(url: string): SocketAddress {
   const colon = url.indexOf(':');
   const schemeText = url.slice(0, Math.max(colon, 0));
-  if (colon <= 0 || !/^[a-z][a-z0-9+.-]*$/i.test(schemeText) || /^\d+$/.test(url.slice(colon + 1))) {
+  const scheme = schemeText.toLowerCase();
+  // `host:80` is a forgotten tcp://; but `unix:80` is the file 80 in the working directory.
+  const bareHostPort = scheme !== 'unix' && /^\d+$/.test(url.slice(colon + 1));
+  if (colon <= 0 || !/^[a-z][a-z0-9+.-]*$/i.test(schemeText) || bareHostPort) {
     const hint = /^[\w.-]+:\d+$|^\[[^\]]*\]:\d+$/.test(url) ? `; did you mean tcp://${url}?` : '';
     throw new AddressError(url, `missing scheme (expected tcp://, udp://, tls:// or unix:)${hint}`);
   }
-  const scheme = url.slice(0, colon).toLowerCase();
   const rest = url.slice(colon + 1);
   if (scheme === 'unix') return parseUnix(url, rest);
   if (!inetSchemes.includes(scheme)) {
@@ -64,13 +75,43 @@ function parseUnix(url: string, rest: string): UnixAddress {
   if (path.startsWith('@')) {
     const name = path.slice(1);
     if (name === '') throw new AddressError(url, 'empty abstract socket name');
+    checkSunPath(url, 'abstract socket name', name);
     return { scheme: 'unix', path: name, abstract: true };
   }
   if (path === '') throw new AddressError(url, 'missing socket path');
-  if (path.includes('\0')) throw new AddressError(url, 'socket path contains a NUL byte');
-  // sun_path holds 108 bytes including the terminating NUL.
-  if (Buffer.byteLength(path) > 107) throw new AddressError(url, 'socket path longer than 107 bytes');
+  checkSunPath(url, 'socket path', path);
+  if (readsAsNumber(path) && Buffer.byteLength(path) > MAX_UNIX_PATH_BYTES - 2) {
+    throw new AddressError(
+      url,
+      `socket path of ${Buffer.byteLength(path)} bytes is over the limit of ${MAX_UNIX_PATH_BYTES - 2} bytes for a name that reads as a number (it is bound as ./${path})`,
+    );
+  }
   return { scheme: 'unix', path, abstract: false };
+}
+
+/** readsAsNumber is true for a path Node's `listen()` would take for a port (`123`, `1e3`, ` 7`), as its `isPipeName` decides. */
+function readsAsNumber(path: string): boolean {
+  return Number(path) >= 0;
+}
+
+/**
+ * checkSunPath refuses what the kernel's `sun_path` cannot hold as written. Past the limit, Node
+ * cuts the name short without a word, so two names would share one socket. A NUL byte ends a path;
+ * in an abstract name it is refused too, because Node pads abstract names with NULs to the full
+ * 108 bytes, so `a` and `a\0` would be one name. A lone surrogate has no UTF-8 form (Node would
+ * write U+FFFD), so the bound name would not be the one printed.
+ */
+function checkSunPath(url: string, what: string, text: string): void {
+  if (text.includes('\0')) throw new AddressError(url, `${what} contains a NUL byte`);
+  const bytes = Buffer.from(text);
+  if (bytes.toString() !== text)
+    throw new AddressError(url, `${what} is not valid Unicode (a lone surrogate)`);
+  if (bytes.length > MAX_UNIX_PATH_BYTES) {
+    throw new AddressError(
+      url,
+      `${what} of ${bytes.length} bytes is over the limit of ${MAX_UNIX_PATH_BYTES} bytes (the kernel's sun_path)`,
+    );
+  }
 }
 
 function parseInet(url: string, scheme: InetScheme, authority: string): InetAddress {
@@ -109,10 +150,23 @@ function parseInet(url: string, scheme: InetScheme, authority: string): InetAddr
   return { scheme, host, port };
 }
 
-/** formatAddress formats a SocketAddress as the URL that parseAddress reads back. */
+/**
+ * formatAddress formats a SocketAddress as the URL that parseAddress reads back to the same
+ * value. The one exception is a relative path that starts with `@`, which parseAddress never
+ * returns: it is written `unix:./@name`, the same file, so that it does not read as an abstract name.
+ */
 export function formatAddress(address: SocketAddress): string {
-  if (address.scheme === 'unix') return address.abstract ? `unix:@${address.path}` : `unix:${address.path}`;
+  if (address.scheme === 'unix') return formatUnix(address);
   return `${address.scheme}://${formatHostPort(address.host, address.port)}`;
+}
+
+function formatUnix(address: UnixAddress): string {
+  const { path } = address;
+  if (address.abstract) return `unix:@${path}`;
+  // `unix://` is an empty authority and must be followed by the path: `unix:////a` is the path `//a`.
+  if (path.startsWith('//')) return `unix://${path}`;
+  if (path.startsWith('@')) return `unix:./${path}`;
+  return `unix:${path}`;
 }
 
 /** formatHostPort writes `host:port`, bracketing IPv6 literals: `[::1]:7`. */
@@ -125,7 +179,12 @@ export function isInet(address: SocketAddress): address is InetAddress {
   return address.scheme !== 'unix';
 }
 
-/** unixSocketPath gives the path Node's `net` expects: abstract names start with a NUL byte. */
+/**
+ * unixSocketPath gives the path Node's `net` expects: abstract names start with a NUL byte, and a
+ * relative path that reads as a number (`unix:123`) is written `./123`, the same file, since
+ * Node's `listen()` would take it for a port.
+ */
 export function unixSocketPath(address: UnixAddress): string {
-  return address.abstract ? `\0${address.path}` : address.path;
+  if (address.abstract) return `\0${address.path}`;
+  return readsAsNumber(address.path) ? `./${address.path}` : address.path;
 }

@@ -394,7 +394,7 @@ const systemErrors: Record<string, [ErrorCode, string]> = {
   EACCES: ['ERR_PERMISSION_DENIED', 'permission denied'],
   EPERM: ['ERR_PERMISSION_DENIED', 'operation not permitted'],
   ENOENT: ['ERR_CONNECTION_REFUSED', 'no such socket file'],
-  ENOTDIR: ['ERR_ADDRESS_NOT_AVAILABLE', 'a part of the path is not a directory'],
+  ENOTDIR: ['ERR_CONNECTION_REFUSED', 'no such socket file (a part of its path is not a directory)'],
   EMSGSIZE: ['ERR_MESSAGE_TOO_LARGE', 'message too long for a datagram'],
   EAFNOSUPPORT: ['ERR_ADDRESS_NOT_AVAILABLE', 'address family not supported'],
   ENODEV: ['ERR_ADDRESS_NOT_AVAILABLE', 'no such network device (no interface or route for it)'],

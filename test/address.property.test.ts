@@ -64,6 +64,57 @@ describe('parseAddress and formatAddress (properties)', () => {
     );
   });
 
+  test('every URL it accepts formats to a URL that parses back to the same address', () => {
+    // Inputs built from the characters that carry meaning in a socket URL, so that most parse.
+    const piece = fc.constantFrom(
+      '/',
+      '//',
+      '@',
+      ':',
+      '.',
+      '..',
+      '[',
+      ']',
+      '%',
+      '1',
+      '80',
+      'a',
+      'é',
+      ' ',
+      '\0',
+    );
+    const tail = fc.array(piece, { maxLength: 12 }).map((parts) => parts.join(''));
+    const prefix = fc.constantFrom('unix:', 'UNIX:', 'unix://', 'unix:@', 'tcp://', 'udp://[::1]', 'tls://a');
+    const long = fc
+      .tuple(fc.constantFrom('unix:/', 'unix:@', 'unix:'), fc.integer({ min: 100, max: 115 }), piece)
+      .map(([p, n, last]) => `${p}${'x'.repeat(n)}${last}`);
+    const url = fc.oneof(
+      fc.tuple(prefix, tail).map(([p, t]) => p + t),
+      long,
+      fc.string({ maxLength: 30 }).map((s) => `unix:${s}`),
+    );
+    let accepted = 0;
+    fc.assert(
+      fc.property(url, (input) => {
+        let address: SocketAddress;
+        try {
+          address = parseAddress(input);
+        } catch (err) {
+          assert.ok(err instanceof AddressError, `unexpected ${String(err)} for ${JSON.stringify(input)}`);
+          return;
+        }
+        accepted++;
+        const formatted = formatAddress(address);
+        assert.deepEqual(parseAddress(formatted), address, `${JSON.stringify(input)} → ${formatted}`);
+      }),
+      {
+        numRuns: 3000,
+        examples: [['unix:////1'], ['unix:123'], ['unix://///'], ['unix:@@'], ['unix:/@x'], ['unix:./@x']],
+      },
+    );
+    assert.ok(accepted > 500, `only ${accepted} inputs parsed: the generator no longer tests much`);
+  });
+
   test('any port above 65535 is refused, naming the port', () => {
     fc.assert(
       fc.property(scheme, fc.ipV4(), fc.integer({ min: 65536, max: 10 ** 9 }), (s, host, p) => {

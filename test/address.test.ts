@@ -18,6 +18,11 @@ describe('parseAddress', () => {
     ['unix:///tmp/echo.sock', { scheme: 'unix', path: '/tmp/echo.sock', abstract: false }],
     ['unix:relative.sock', { scheme: 'unix', path: 'relative.sock', abstract: false }],
     ['unix:@echo', { scheme: 'unix', path: 'echo', abstract: true }],
+    ['unix:123', { scheme: 'unix', path: '123', abstract: false }],
+    ['unix:////1', { scheme: 'unix', path: '//1', abstract: false }],
+    ['unix:./@file', { scheme: 'unix', path: './@file', abstract: false }],
+    [`unix:/${'x'.repeat(106)}`, { scheme: 'unix', path: `/${'x'.repeat(106)}`, abstract: false }],
+    [`unix:@${'x'.repeat(107)}`, { scheme: 'unix', path: 'x'.repeat(107), abstract: true }],
   ];
   for (const [url, expected] of good) {
     test(`parses ${url}`, () => assert.deepEqual(parseAddress(url), expected));
@@ -44,7 +49,17 @@ describe('parseAddress', () => {
     ['unix:', /missing socket path/],
     ['unix:@', /empty abstract socket name/],
     ['unix://relative', /absolute path/],
-    [`unix:/${'x'.repeat(120)}`, /longer than 107 bytes/],
+    [`unix:/${'x'.repeat(120)}`, /socket path of 121 bytes is over the limit of 107 bytes/],
+    [`unix:/${'é'.repeat(54)}`, /socket path of 109 bytes is over the limit of 107 bytes/],
+    [
+      `unix:${'1'.repeat(106)}`,
+      /socket path of 106 bytes is over the limit of 105 bytes for a name that reads as a number/,
+    ],
+    [`unix:@${'x'.repeat(108)}`, /abstract socket name of 108 bytes is over the limit of 107 bytes/],
+    ['unix:@a\0b', /abstract socket name contains a NUL byte/],
+    ['unix:/a\0b', /socket path contains a NUL byte/],
+    ['unix:/\ud800', /socket path is not valid Unicode/],
+    ['unix:@\udfff', /abstract socket name is not valid Unicode/],
     ['', /missing scheme/],
   ];
   for (const [url, message] of bad) {
@@ -66,9 +81,22 @@ describe('formatAddress', () => {
       'tls://localhost:443',
       'unix:/a/b.sock',
       'unix:@abc',
+      'unix:relative.sock',
+      'unix:123',
+      'unix:////1',
+      'unix://///',
+      'unix:/@x',
     ]) {
       assert.equal(formatAddress(parseAddress(url)), url);
     }
+  });
+  test('writes a path that starts with // after unix://, so that it reads back', () => {
+    assert.equal(formatAddress({ scheme: 'unix', path: '//1', abstract: false }), 'unix:////1');
+  });
+  test('writes a relative path that starts with @ as ./@, so that it is not read as an abstract name', () => {
+    const url = formatAddress({ scheme: 'unix', path: '@file', abstract: false });
+    assert.equal(url, 'unix:./@file');
+    assert.deepEqual(parseAddress(url), { scheme: 'unix', path: './@file', abstract: false });
   });
   test('brackets IPv6 hosts', () => {
     assert.equal(formatAddress({ scheme: 'tcp', host: '::', port: 0 }), 'tcp://[::]:0');

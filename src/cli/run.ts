@@ -34,17 +34,19 @@ export function reportError(err: unknown, debug: boolean): number {
 }
 
 function hintFor(err: SockkitError): string {
+  // A Unix path's reason already says what is wrong with it; hints about ports would mislead.
+  const unix = err.url.startsWith('unix:');
   switch (err.code) {
     case 'ERR_CONNECTION_REFUSED':
       return ' (is a server listening there?)';
     case 'ERR_NO_REPLY':
       return ' (UDP promises no delivery: is a server listening there? a firewall may drop datagrams silently)';
     case 'ERR_ADDRESS_IN_USE':
-      return ' (another process holds it; pick another port, or port 0 for any free one)';
+      return unix ? '' : ' (another process holds it; pick another port, or port 0 for any free one)';
     case 'ERR_PERMISSION_DENIED':
       if (err.op === 'send' && err.url.startsWith('udp://'))
         return ' (a broadcast address needs --broadcast)';
-      return err.op === 'listen' ? ' (ports below 1024 need root or CAP_NET_BIND_SERVICE)' : '';
+      return err.op === 'listen' && !unix ? ' (ports below 1024 need root or CAP_NET_BIND_SERVICE)' : '';
     default:
       return '';
   }

@@ -52,7 +52,7 @@ export function lengthPrefixCodec(prefix: LengthPrefix, options: LengthPrefixOpt
     decode(buffer): Decoded | undefined {
       const head = readHeader(prefix, buffer, max);
       if (!head) return undefined;
-      if (head.length > max) throw new FrameTooLargeError('decode', prefix, head.length, max);
+      if (head.length > max) throw new FrameTooLargeError('decode', prefix, head.length, max, head.atLeast);
       const end = head.used + head.length;
       if (buffer.length < end) return undefined;
       return { frame: buffer.subarray(head.used, end), used: end };
@@ -79,10 +79,11 @@ function readHeader(
   prefix: LengthPrefix,
   buffer: Buffer,
   max: number,
-): { length: number; used: number } | undefined {
+): { length: number; used: number; atLeast?: boolean } | undefined {
   if (prefix === 'varint') {
     const varint = decodeVarint(buffer, max);
-    return varint && { length: varint.value, used: varint.used };
+    // A header cut short at the limit gives only a lower bound of the length.
+    return varint && { length: varint.value, used: varint.used, atLeast: varint.atLeast === true };
   }
   const size = prefix === 'len8' ? 1 : prefix === 'len16' ? 2 : 4;
   if (buffer.length < size) return undefined;

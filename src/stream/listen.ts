@@ -8,7 +8,7 @@ import { AbortError, fromSystemError, SchemeError } from '../errors.js';
 import { resolveHost } from '../resolve.js';
 import { nextSocketId, type Tracer } from '../trace.js';
 import { Conn, peerLabel } from './conn.js';
-import { prepareUnixPath } from './unix-path.js';
+import { prepareUnixPath, unixListenError } from './unix-path.js';
 
 /** ListenOptions tune a listener. Every field is optional. */
 export interface ListenOptions {
@@ -145,7 +145,8 @@ export class Listener implements AsyncIterable<Conn> {
 /**
  * listen binds `address` and starts listening. A name binds every address it resolves to, on one
  * port. Rejects with a SockkitError such as `listen tcp://127.0.0.1:80: permission denied` or
- * `... address already in use`; a Unix path that a live server holds is in use, a stale one is replaced.
+ * `... address already in use`. A Unix socket file nobody accepts on is replaced; anything else at
+ * the path is refused and left alone (see prepareUnixPath).
  */
 export async function listen(address: SocketAddress, options: ListenOptions = {}): Promise<Listener> {
   const url = formatAddress(address);
@@ -155,7 +156,7 @@ export async function listen(address: SocketAddress, options: ListenOptions = {}
   const sockets: BoundSocket[] = [];
   try {
     if (address.scheme === 'unix') {
-      if (!address.abstract) await prepareUnixPath(address.path);
+      if (!address.abstract) await prepareUnixPath(address);
       const { server, connectionEvent, handshake } = factory(address, options);
       sockets.push({ server, connectionEvent, handshake, local: address, kind: 'unix' });
       await bind(server, { path: unixSocketPath(address), backlog });
@@ -176,7 +177,9 @@ export async function listen(address: SocketAddress, options: ListenOptions = {}
     }
   } catch (err) {
     for (const { server } of sockets) server.close();
-    throw fromSystemError('listen', url, err);
+    throw address.scheme === 'unix'
+      ? await unixListenError(address, err)
+      : fromSystemError('listen', url, err);
   }
   const listener = new Listener(
     sockets.map((s) => s.server),

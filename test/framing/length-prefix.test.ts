@@ -43,9 +43,24 @@ describe('lengthPrefixCodec', () => {
         err.size === 1025 &&
         err.message === 'decode len32: frame of 1025 bytes exceeds the maximum of 1024 bytes',
     );
+  });
+
+  test('a varint header cut short at the limit reports an at-least size; a whole one the exact size', () => {
+    const codec = lengthPrefixCodec('varint', { maxFrameSize: 100 });
     assert.throws(
-      () => lengthPrefixCodec('varint', { maxFrameSize: 100 }).decode(Buffer.from([0xff])),
-      FrameTooLargeError,
+      () => codec.decode(Buffer.from([0xff])),
+      (err: unknown) =>
+        err instanceof FrameTooLargeError &&
+        err.atLeast &&
+        err.size === 127 &&
+        err.message === 'decode varint: frame of at least 127 bytes exceeds the maximum of 100 bytes',
+    );
+    assert.throws(
+      () => codec.decode(Buffer.from([0x65])),
+      (err: unknown) =>
+        err instanceof FrameTooLargeError &&
+        !err.atLeast &&
+        err.message === 'decode varint: frame of 101 bytes exceeds the maximum of 100 bytes',
     );
   });
 

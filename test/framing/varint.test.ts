@@ -28,12 +28,31 @@ describe('varint', () => {
   test('rejects a varint longer than ten bytes as a protocol error', () => {
     assert.throws(
       () => decodeVarint(Buffer.alloc(11, 0x80)),
-      (err: unknown) => err instanceof SockkitError && err.code === 'ERR_PROTOCOL',
+      (err: unknown) =>
+        err instanceof SockkitError &&
+        err.code === 'ERR_PROTOCOL' &&
+        err.message === 'decode varint: malformed length: a varint longer than 10 bytes',
     );
   });
 
-  test('stops early once the value passes a bound', () => {
-    assert.deepEqual(decodeVarint(Buffer.from([0xff, 0xff]), 100), { value: 127, used: 1 });
+  test('stops early once the value passes a bound, saying the value is only a lower bound', () => {
+    assert.deepEqual(decodeVarint(Buffer.from([0xff, 0xff]), 100), { value: 127, used: 1, atLeast: true });
+  });
+
+  test('a value over the bound in the last byte is exact', () => {
+    assert.deepEqual(decodeVarint(Buffer.from([0x7f, 0xff]), 100), { value: 127, used: 1 });
+    assert.deepEqual(decodeVarint(Buffer.from([0x80, 0x01]), 100), { value: 128, used: 2 });
+  });
+
+  test('a value past 2^53-1 is reported as at least 2^53, not as a wrong exact number', () => {
+    assert.throws(
+      () => decodeVarint(Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f])),
+      (err: unknown) =>
+        err instanceof SockkitError &&
+        err.code === 'ERR_PROTOCOL' &&
+        err.message ===
+          'decode varint: length out of range: a varint of at least 2^53 (the largest read is 2^53-1)',
+    );
   });
 
   test('refuses negative and fractional values', () => {

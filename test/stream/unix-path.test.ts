@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { parseAddress } from '../../src/address.js';
+import { dial } from '../../src/stream/dial.js';
 import { listen } from '../../src/stream/listen.js';
 import { tempDir } from '../helpers.js';
 
@@ -23,11 +24,14 @@ test('a stale socket file, left by a server that is gone, is replaced', async ()
 test('a socket file a live server holds is "address already in use"', async () => {
   const path = join(dir.path, 'live.sock');
   const first = await listen(parseAddress(`unix:${path}`));
-  await assert.rejects(listen(parseAddress(`unix:${path}`)), {
-    code: 'ERR_ADDRESS_IN_USE',
-    message: `listen unix:${path}: address already in use`,
-  });
-  await first.close();
+  try {
+    await assert.rejects(listen(parseAddress(`unix:${path}`)), {
+      code: 'ERR_ADDRESS_IN_USE',
+      message: `listen unix:${path}: address already in use (a server is accepting connections on it)`,
+    });
+  } finally {
+    await first.close();
+  }
 });
 
 test('a regular file in the way is not replaced', async () => {
@@ -35,9 +39,48 @@ test('a regular file in the way is not replaced', async () => {
   writeFileSync(path, 'precious');
   await assert.rejects(listen(parseAddress(`unix:${path}`)), {
     code: 'ERR_ADDRESS_IN_USE',
-    message: `listen unix:${path}: a file that is not a socket is in the way`,
+    message: `listen unix:${path}: a regular file is in the way; it was left alone`,
   });
   assert.ok(existsSync(path));
+});
+
+test('a missing folder is named, as an address not available here', async () => {
+  const path = join(dir.path, 'no-such-folder', 'x.sock');
+  await assert.rejects(listen(parseAddress(`unix:${path}`)), {
+    code: 'ERR_ADDRESS_NOT_AVAILABLE',
+    message: `listen unix:${path}: no such directory: ${join(dir.path, 'no-such-folder')}`,
+  });
+});
+
+test('a relative path is bound in the working directory', async () => {
+  const name = `relative-${process.pid}.sock`;
+  const cwd = process.cwd();
+  process.chdir(dir.path);
+  try {
+    const listener = await listen(parseAddress(`unix:${name}`));
+    assert.ok(existsSync(join(dir.path, name)));
+    await listener.close();
+  } finally {
+    process.chdir(cwd);
+  }
+});
+
+test('a relative path that reads as a number is a file, not a port', async () => {
+  const cwd = process.cwd();
+  process.chdir(dir.path);
+  try {
+    for (const name of ['123', '1e3', '0x10']) {
+      const listener = await listen(parseAddress(`unix:${name}`));
+      assert.ok(lstatSync(join(dir.path, name)).isSocket(), name);
+      const accepted = listener.accept();
+      const conn = await dial(parseAddress(`unix:${name}`));
+      (await accepted).close();
+      conn.close();
+      await listener.close();
+    }
+  } finally {
+    process.chdir(cwd);
+  }
 });
 
 test('the socket file is removed when the listener closes', async () => {
