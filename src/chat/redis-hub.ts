@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
-import { SockkitError } from '../errors.js';
+import { ConnectionRefusedError, IoError, ProtocolError, SockkitError } from '../errors.js';
 import type { ChatEvent, Hub, RoomInfo } from './hub.js';
 import { type DirectoryScripts, SCRIPTS } from './redis-scripts.js';
 
@@ -151,7 +151,7 @@ export class RedisHub implements Hub {
       commands.disconnect();
       events.disconnect();
       const cause = state.firstError ?? (err as NodeJS.ErrnoException);
-      throw new SockkitError('ERR_CONNECTION_REFUSED', 'connect', url, `redis: ${reasonOf(cause)}`, {
+      throw new ConnectionRefusedError('connect', url, `redis: ${reasonOf(cause)}`, {
         cause,
       });
     }
@@ -163,7 +163,7 @@ export class RedisHub implements Hub {
       commands.disconnect();
       events.disconnect();
       if (err instanceof SockkitError) throw err;
-      throw new SockkitError('ERR_IO', 'connect', url, `redis: ${reasonOf(err)}`, { cause: err });
+      throw new IoError('connect', url, `redis: ${reasonOf(err)}`, { cause: err });
     }
     hub.#watch();
     hub.#schedule();
@@ -319,8 +319,7 @@ export class RedisHub implements Hub {
    */
   async #register(url: string, prefix: string): Promise<void> {
     const refuse = (what: string): never => {
-      throw new SockkitError(
-        'ERR_PROTOCOL',
+      throw new ProtocolError(
         'connect',
         url,
         `redis: ${what} holds an older sockkit's directory; stop the old brokers and delete the keys under ${prefix}`,

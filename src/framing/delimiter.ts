@@ -2,7 +2,7 @@
  * delimiterCodec frames messages by ending each with a delimiter, the oldest framing there is:
  * lines end with `\n`, Redis's RESP with `\r\n`, some feeds with a NUL byte.
  */
-import { FrameTooLargeError, SockkitError } from '../errors.js';
+import { FrameTooLargeError, ProtocolError, type SockkitError } from '../errors.js';
 import { type Codec, type Decoded, toBytes } from './codec.js';
 
 /** DEFAULT_MAX_FRAME_SIZE bounds a frame when the caller does not: 64 KiB. */
@@ -65,10 +65,5 @@ export function checkMaxFrameSize(max: number): number {
 
 /** truncatedError reports a stream that ended in the middle of a frame. */
 export function truncatedError(name: string, rest: number): SockkitError {
-  return new SockkitError(
-    'ERR_PROTOCOL',
-    'decode',
-    name,
-    `stream ended in the middle of a frame (${rest} bytes left over)`,
-  );
+  return new ProtocolError('decode', name, `stream ended in the middle of a frame (${rest} bytes left over)`);
 }

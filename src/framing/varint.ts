@@ -2,7 +2,7 @@
  * Unsigned varints (LEB128, as Protocol Buffers write them): seven bits per byte, least
  * significant group first, the high bit set on every byte but the last. Small numbers take one byte.
  */
-import { SockkitError } from '../errors.js';
+import { ProtocolError, type SockkitError } from '../errors.js';
 
 /** MAX_VARINT_BYTES is the longest varint accepted: ten bytes hold any 64-bit number. */
 export const MAX_VARINT_BYTES = 10;
@@ -64,5 +64,5 @@ export function decodeVarint(
 }
 
 function varintError(problem: string, what: string): SockkitError {
-  return new SockkitError('ERR_PROTOCOL', 'decode', 'varint', `${problem}: ${what}`);
+  return new ProtocolError('decode', 'varint', `${problem}: ${what}`);
 }

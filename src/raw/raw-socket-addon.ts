@@ -2,7 +2,13 @@
  * The optional `raw-socket` native addon: its types (it ships none), loading it lazily with a
  * useful error when it is missing, and turning its errors (strerror text) into SockkitErrors.
  */
-import { fromSystemError, SockkitError } from '../errors.js';
+import {
+  fromSystemError,
+  IoError,
+  PermissionDeniedError,
+  RawUnavailableError,
+  type SockkitError,
+} from '../errors.js';
 
 /** The part of the `raw-socket` addon sockkit uses (it ships no type declarations). */
 export interface RawSocketModule {
@@ -53,8 +59,7 @@ export function loadRawSocket(
       (err: unknown) => {
         const detail =
           (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
-        throw new SockkitError(
-          'ERR_RAW_UNAVAILABLE',
+        throw new RawUnavailableError(
           op,
           url,
           `raw sockets are unavailable: the optional ${specifier} addon is not installed or did not build (${detail}); ` +
@@ -89,8 +94,7 @@ export function fromRawError(op: string, url: string, err: unknown, opening = fa
   const text = err instanceof Error ? err.message : String(err);
   const errno = rawErrors.find(([pattern]) => pattern.test(text))?.[1];
   if (errno === 'EPERM' && opening) {
-    return new SockkitError(
-      'ERR_PERMISSION_DENIED',
+    return new PermissionDeniedError(
       op,
       url,
       `raw sockets need root or the CAP_NET_RAW capability; run as root, or grant it with: ${HOW_TO_GRANT}`,
@@ -98,8 +102,7 @@ export function fromRawError(op: string, url: string, err: unknown, opening = fa
     );
   }
   if (errno === 'EPERM') {
-    return new SockkitError(
-      'ERR_PERMISSION_DENIED',
+    return new PermissionDeniedError(
       op,
       url,
       'operation not permitted (a firewall rule, or a broadcast address)',
@@ -108,6 +111,6 @@ export function fromRawError(op: string, url: string, err: unknown, opening = fa
       },
     );
   }
-  if (!errno) return new SockkitError('ERR_IO', op, url, text, { cause: err });
+  if (!errno) return new IoError(op, url, text, { cause: err });
   return fromSystemError(op, url, Object.assign(new Error(text), { code: errno }));
 }

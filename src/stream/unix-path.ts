@@ -9,7 +9,13 @@ import { lstat, readlink, stat, unlink } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import { formatAddress, type UnixAddress } from '../address.js';
-import { fromSystemError, SockkitError } from '../errors.js';
+import {
+  AddressInUseError,
+  AddressNotAvailableError,
+  fromSystemError,
+  PermissionDeniedError,
+  type SockkitError,
+} from '../errors.js';
 
 /**
  * prepareUnixPath makes the path of `address` ready to bind: it removes a stale socket file, one
@@ -50,8 +56,7 @@ export async function prepareUnixPath(address: UnixAddress): Promise<void> {
       throw inUse(address, 'a socket of another type, such as datagram, is bound to it');
     case 'EACCES':
     case 'EPERM':
-      throw new SockkitError(
-        'ERR_PERMISSION_DENIED',
+      throw new PermissionDeniedError(
         'listen',
         formatAddress(address),
         'permission denied (a socket file is there that this user may not connect to; it was left alone)',
@@ -78,19 +83,14 @@ export async function unixListenError(address: UnixAddress, err: unknown): Promi
     (statErr: NodeJS.ErrnoException) => statErr.code,
   );
   if (why === 'ENOENT') {
-    return new SockkitError('ERR_ADDRESS_NOT_AVAILABLE', 'listen', url, `no such directory: ${folder}`, {
-      cause: err,
-    });
+    return new AddressNotAvailableError('listen', url, `no such directory: ${folder}`, { cause: err });
   }
   if (why === 'ENOTDIR' || errno === 'ENOTDIR') {
     const file = await firstNonDirectory(folder);
-    return new SockkitError('ERR_ADDRESS_NOT_AVAILABLE', 'listen', url, `not a directory: ${file}`, {
-      cause: err,
-    });
+    return new AddressNotAvailableError('listen', url, `not a directory: ${file}`, { cause: err });
   }
   if (errno === 'EACCES') {
-    return new SockkitError(
-      'ERR_PERMISSION_DENIED',
+    return new PermissionDeniedError(
       'listen',
       url,
       `permission denied (this user may not create files in ${folder})`,
@@ -139,19 +139,9 @@ function fileKind(stats: Stats): string {
 }
 
 function inUse(address: UnixAddress, why: string): SockkitError {
-  return new SockkitError(
-    'ERR_ADDRESS_IN_USE',
-    'listen',
-    formatAddress(address),
-    `address already in use (${why})`,
-  );
+  return new AddressInUseError('listen', formatAddress(address), `address already in use (${why})`);
 }
 
 function inTheWay(address: UnixAddress, what: string): SockkitError {
-  return new SockkitError(
-    'ERR_ADDRESS_IN_USE',
-    'listen',
-    formatAddress(address),
-    `${what} is in the way; it was left alone`,
-  );
+  return new AddressInUseError('listen', formatAddress(address), `${what} is in the way; it was left alone`);
 }
