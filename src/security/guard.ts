@@ -140,7 +140,10 @@ export class ConnectionGuard implements AcceptGuard {
         });
       } else {
         this.stats.handshakeFailed += 1;
-        this.#report({ limit: 'handshake-failed', peer, detail: `TLS handshake failed: ${tlsCause(err)}` });
+        // A FIN before the handshake is done ends the socket at once (see stream/tls.ts); Node
+        // reports that as a reset, which it is not.
+        const cause = socket.readableEnded ? 'the client closed before finishing it' : tlsCause(err);
+        this.#report({ limit: 'handshake-failed', peer, detail: `TLS handshake failed: ${cause}` });
       }
     });
   }
