@@ -102,6 +102,7 @@ export { type Hop, type Probe, Traceroute, type TracerouteOptions, traceroute } 
 export { type ResolvedHost, resolveHost } from './resolve.js';
 export { AccessRules, type Cidr, parseCidr } from './security/access.js';
 export { type Certificate, certificateFingerprint, selfSignedCertificate } from './security/certificate.js';
+export { DatagramGuard, type DatagramGuardStats, type DatagramLimits } from './security/datagram-guard.js';
 export {
   ConnectionGuard,
   type ConnectionLimits,
@@ -109,6 +110,12 @@ export {
   type LimitEvent,
   type LimitName,
 } from './security/guard.js';
+export {
+  DEFAULT_REPLY_BUDGET,
+  isLoopbackHost,
+  ReplyBudget,
+  type ReplyBudgetOptions,
+} from './security/reply-budget.js';
 export {
   chargenBytes,
   chargenDatagram,

@@ -4,7 +4,7 @@ import { UsageError } from '../errors.js';
 import { services } from '../services/index.js';
 import { parseCount } from '../units.js';
 import { durationOption } from './common.js';
-import { withLimitOptions } from './limit-options.js';
+import { withLimitOptions, withReplyBudgetOption } from './limit-options.js';
 import { runService, type ServiceRunOptions } from './serve.js';
 import { withTlsServerOptions } from './tls-options.js';
 import { isWorker, prepareWorker, runWorkers } from './workers.js';
@@ -53,5 +53,5 @@ Examples:
       // The short form of `sockkit serve echo`: one code path for both.
       await runService('echo', services.echo, urls, options, command);
     });
-  return withLimitOptions(withTlsServerOptions(command));
+  return withReplyBudgetOption(withLimitOptions(withTlsServerOptions(command)));
 }

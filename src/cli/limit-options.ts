@@ -9,6 +9,7 @@ import { AccessRules, parseCidr } from '../security/access.js';
 import { DatagramGuard, type DatagramGuardStats } from '../security/datagram-guard.js';
 import { descriptorBudget } from '../security/descriptors.js';
 import { ConnectionGuard, type GuardStats, type LimitEvent } from '../security/guard.js';
+import { DEFAULT_REPLY_BUDGET, ReplyBudget } from '../security/reply-budget.js';
 import { parseCount } from '../units.js';
 import { durationOption, globalsOf } from './common.js';
 
@@ -63,6 +64,40 @@ Limit examples:
     );
 }
 
+/** MAX_REPLY_BUDGET is the largest `--reply-budget`: replies per second to one source. */
+export const MAX_REPLY_BUDGET = 1_000_000;
+
+/** ReplyBudgetFlags is the parsed `--reply-budget`: replies per second, 0 for `off`, absent for the default. */
+export interface ReplyBudgetFlags {
+  replyBudget?: number;
+}
+
+/** withReplyBudgetOption adds `--reply-budget` to a command that runs UDP services (`serve`, `echo`). */
+export function withReplyBudgetOption(command: Command): Command {
+  return command.addOption(
+    new Option(
+      '--reply-budget <n|off>',
+      `udp://: at most N replies per second to one source (IPv4 address, IPv6 /64); default ${DEFAULT_REPLY_BUDGET} ` +
+        'on addresses that are not loopback, none on loopback; a number applies everywhere; off lifts it',
+    ).argParser((value: string) =>
+      value === 'off' ? 0 : parseCount(value, '--reply-budget', 1, MAX_REPLY_BUDGET),
+    ),
+  );
+}
+
+/**
+ * replyBudgetFor builds the ReplyBudget for the parsed flag: by default DEFAULT_REPLY_BUDGET on
+ * sockets not bound to loopback; `--reply-budget N` applies N on every socket, loopback too;
+ * `--reply-budget off` returns undefined (no budget).
+ */
+export function replyBudgetFor(flags: ReplyBudgetFlags, command: Command): ReplyBudget | undefined {
+  if (flags.replyBudget === 0) return undefined;
+  return new ReplyBudget(
+    { perSecond: flags.replyBudget ?? DEFAULT_REPLY_BUDGET, onLoopback: flags.replyBudget !== undefined },
+    limitReporter(command),
+  );
+}
+
 /**
  * guardFor builds the ConnectionGuard for the parsed flags. Every server gets one, so it never
  * runs itself out of descriptors. Each time a limit acts it prints one line on stderr (see
@@ -111,14 +146,18 @@ export function refuseLimitFlags(flags: LimitFlags, where: string): void {
 
 /**
  * limitReporter prints each LimitEvent as one line on stderr: with --trace, one per event;
- * otherwise at most one per kind of limit every 10 s, with a count of the ones not shown.
+ * otherwise at most one per kind of limit every 10 s, with a count of the ones not shown. A
+ * `service-error` (a service that threw on one client: the last line of defence) reads
+ * `service error PEER: ...`.
  */
 export function limitReporter(command: Command): (event: LimitEvent) => void {
   const trace = globalsOf(command).trace === true;
   const lastReported = new Map<string, number>();
   const suppressed = new Map<string, number>();
   return (event) => {
-    const line = `limit ${event.limit}${event.peer ? ` ${event.peer}` : ''}: ${event.detail}`;
+    // A service that failed on one client is not a limit, but is reported the same way, as rarely.
+    const what = event.limit === 'service-error' ? 'service error' : `limit ${event.limit}`;
+    const line = `${what}${event.peer ? ` ${event.peer}` : ''}: ${event.detail}`;
     if (trace) {
       process.stderr.write(`[server] ${line}\n`);
       return;

@@ -3,11 +3,12 @@
  * daytime, time) on any mix of TCP, Unix and UDP listeners. `sockkit echo` is its short form.
  */
 import { Command, Option } from 'commander';
-import type { SocketAddress } from '../address.js';
+import { formatAddress, type SocketAddress } from '../address.js';
 import { listenPackets } from '../datagram/listen-packet.js';
 import type { PacketConn } from '../datagram/packet-conn.js';
 import { type PacketServeSummary, servePackets } from '../datagram/serve-packets.js';
 import { UsageError } from '../errors.js';
+import { isLoopbackHost, type ReplyBudget } from '../security/reply-budget.js';
 import { type Service, serviceNamed, services } from '../services/index.js';
 import { type Listener, listen } from '../stream/listen.js';
 import { type ServeSummary, serve } from '../stream/serve.js';
@@ -18,15 +19,19 @@ import {
   datagramLimitSummary,
   guardFor,
   type LimitFlags,
+  limitReporter,
   limitSummary,
+  type ReplyBudgetFlags,
+  replyBudgetFor,
   withLimitOptions,
+  withReplyBudgetOption,
 } from './limit-options.js';
 import { addPacketFlags, type PacketFlags, packetOptionsOf } from './packet-flags.js';
 import { shutdownSignal, warn } from './run.js';
 import { type TlsServerFlags, tlsServerTransport, withTlsServerOptions } from './tls-options.js';
 
 /** ServiceRunOptions are the flags `serve` and `echo` share. */
-export interface ServiceRunOptions extends PacketFlags, TlsServerFlags, LimitFlags {
+export interface ServiceRunOptions extends PacketFlags, TlsServerFlags, LimitFlags, ReplyBudgetFlags {
   grace: number;
   ipv6Only?: boolean;
 }
@@ -50,7 +55,7 @@ export function serveCommand(): Command {
     )
     .option('--ipv6-only', 'keep [::] to IPv6 instead of dual-stack');
   addPacketFlags(command);
-  withLimitOptions(withTlsServerOptions(command, 'serve echo'), 'serve echo');
+  withReplyBudgetOption(withLimitOptions(withTlsServerOptions(command, 'serve echo'), 'serve echo'));
   return command
     .addHelpText(
       'after',
@@ -64,6 +69,7 @@ Examples:
   sudo sockkit serve time tcp://0.0.0.0:37 udp://0.0.0.0:37   # the well-known port needs root
   sockkit serve discard udp://[::1]:0 unix:/tmp/discard.sock --trace
   sockkit serve echo tcp://[::]:7007 --ipv6-only --grace 2s
+  sockkit serve chargen udp://0.0.0.0:1919 --reply-budget 100   # each source: 100 replies a second
   sockkit serve echo udp://0.0.0.0:5000 --join 239.1.2.3     # also answer the multicast group
   sockkit serve echo udp://0.0.0.0:5000 --join 239.1.2.3 --multicast-interface 10.0.0.1
   sockkit serve echo udp://0.0.0.0:5000 --broadcast --multicast-ttl 2 --no-multicast-loopback
@@ -96,6 +102,8 @@ export async function runService(
   const transport = await tlsServerTransport(options, addresses);
   const guard = guardFor(options, command);
   const datagramGuard = datagramGuardFor(options, command);
+  const replyBudget = replyBudgetFor(options, command);
+  const reportFailure = limitReporter(command);
   const packetOptions = addresses.map((address) => packetOptionsOf(op, address, options));
   const trace = tracerFor(command, 'server');
   const signal = shutdownSignal(() =>
@@ -119,18 +127,40 @@ export async function runService(
       announceListening(listener.addresses);
     }
   }
+  warnIfReflector(packetConns, replyBudget);
   const [streams, datagrams] = await Promise.all([
-    listeners.length > 0 ? serve(listeners, service.stream, { signal, grace: options.grace }) : undefined,
+    listeners.length > 0
+      ? serve(listeners, service.stream, { signal, grace: options.grace, report: reportFailure })
+      : undefined,
     packetConns.length > 0
       ? servePackets(packetConns, service.datagram, {
           signal,
           admit: datagramGuard?.admit.bind(datagramGuard),
+          replyBudget,
+          report: reportFailure,
         })
       : undefined,
   ]);
   warn(
     `${summaryLine(streams, datagrams)}${streams ? `; ${limitSummary(guard.stats)}` : ''}` +
       (datagrams && datagramGuard ? `; ${datagramLimitSummary(datagramGuard.stats)}` : ''),
+  );
+}
+
+/**
+ * warnIfReflector prints one line when a UDP socket can be reached from other hosts (it is not
+ * bound to loopback): a forged sender could aim its replies at a victim. It says what limits them.
+ */
+function warnIfReflector(conns: readonly PacketConn[], budget: ReplyBudget | undefined): void {
+  const exposed = conns.filter((c) => !isLoopbackHost(c.localAddress.host));
+  if (exposed.length === 0) return;
+  const where = exposed.map((c) => formatAddress(c.localAddress)).join(', ');
+  warn(
+    budget
+      ? `warning: ${where} is reachable from other hosts, where a sender's address can be forged: ` +
+          `at most ${budget.perSecond} replies per second per source (--reply-budget N or off)`
+      : `warning: ${where} is reachable from other hosts and --reply-budget is off: ` +
+          'anyone can aim its replies at a forged sender address',
   );
 }
 
@@ -147,7 +177,8 @@ function summaryLine(streams: ServeSummary | undefined, datagrams: PacketServeSu
     parts.push(
       `${datagrams.datagramsReceived} datagrams in (${formatBytes(datagrams.bytesReceived)}), ` +
         `${datagrams.datagramsSent} out (${formatBytes(datagrams.bytesSent)})` +
-        (datagrams.dropped ? `, ${datagrams.dropped} dropped` : ''),
+        (datagrams.dropped ? `, ${datagrams.dropped} dropped` : '') +
+        (datagrams.overBudget ? `, ${datagrams.overBudget} unanswered over the reply budget` : ''),
     );
   }
   return `served ${parts.join('; ')}`;

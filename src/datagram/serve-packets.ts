@@ -2,6 +2,9 @@
  * servePackets runs a datagram service on bound sockets until a signal asks it to stop, the UDP
  * counterpart of `stream/serve.ts`. There are no connections to drain: stopping closes the sockets.
  */
+import { formatHostPort } from '../address.js';
+import { type LimitEvent, reportingSafely } from '../security/guard.js';
+import type { ReplyBudget } from '../security/reply-budget.js';
 import { aborted } from '../stream/serve.js';
 import type { PacketConn, Peer } from './packet-conn.js';
 
@@ -18,6 +21,17 @@ export interface PacketServeOptions {
   readonly signal: AbortSignal;
   /** A gate each datagram passes first (access rules, rate per sender: see security/datagram-guard.ts). */
   readonly admit?: ((peer: Peer) => boolean) | undefined;
+  /**
+   * Caps the replies to each source on the sockets it covers (by default those not bound to
+   * loopback), so the service cannot be aimed at a forged sender: see security/reply-budget.ts.
+   * Without it, replies are not limited.
+   */
+  readonly replyBudget?: ReplyBudget | undefined;
+  /**
+   * report is told, as a `service-error` LimitEvent, of each datagram the service (or `admit`)
+   * threw on: that datagram is dropped, the others are served.
+   */
+  readonly report?: ((event: LimitEvent) => void) | undefined;
 }
 
 /** PacketServeSummary counts what a datagram server did, for its shutdown report. */
@@ -28,27 +42,55 @@ export interface PacketServeSummary {
   bytesSent: number;
   /** Datagrams dropped because a queue was full, or because the service threw on them. */
   dropped: number;
+  /** Datagrams dropped unanswered because their source had spent its reply budget. */
+  overBudget: number;
 }
 
 /**
  * servePackets passes every datagram that arrives on `conns` to `service` until `options.signal`
  * aborts, then closes every socket and resolves with a summary. A service that throws on one
- * datagram (an oversize reply, say) loses that datagram only: the error is traced and counted.
+ * datagram (an oversize reply, say) loses that datagram only: the error is traced, counted and
+ * reported. With a reply budget, the replies the service sends while handling a datagram are
+ * charged to the datagram's source, and a source past its budget is not answered.
  */
 export async function servePackets(
   conns: readonly PacketConn[],
   service: DatagramService,
   options: PacketServeOptions,
 ): Promise<PacketServeSummary> {
-  const admit = options.admit;
+  const { admit, replyBudget } = options;
+  const report = reportingSafely(options.report ?? ignore);
+  let overBudget = 0;
   for (const conn of conns) {
+    const budget = replyBudget?.covers(conn.localAddress.host) ? replyBudget : undefined;
     conn.onMessage((data, peer) => {
-      if (admit !== undefined && !admit(peer)) return;
+      // The last line of defence: whatever this datagram does to the service, to the gate or to
+      // the budget, it loses this datagram only, never the server.
       try {
-        service(data, peer, conn);
+        if (admit !== undefined && !admit(peer)) return;
+        if (budget === undefined) {
+          service(data, peer, conn);
+          return;
+        }
+        if (!budget.allows(peer)) {
+          overBudget += 1;
+          return;
+        }
+        const sentBefore = conn.datagramsSent;
+        try {
+          service(data, peer, conn);
+        } finally {
+          budget.spend(peer, conn.datagramsSent - sentBefore);
+        }
       } catch (err) {
         conn.dropped += 1;
-        conn.trace('error', { detail: err instanceof Error ? err.message : String(err) });
+        const detail = err instanceof Error ? err.message : String(err);
+        conn.trace('error', { detail });
+        report({
+          limit: 'service-error',
+          peer: formatHostPort(peer.address, peer.port),
+          detail: `datagram dropped: the service failed on it: ${detail}`,
+        });
       }
     });
   }
@@ -60,6 +102,7 @@ export async function servePackets(
     bytesReceived: 0,
     bytesSent: 0,
     dropped: 0,
+    overBudget,
   };
   for (const conn of conns) {
     summary.datagramsReceived += conn.datagramsReceived;
@@ -70,3 +113,5 @@ export async function servePackets(
   }
   return summary;
 }
+
+function ignore(): void {}

@@ -8,7 +8,8 @@ import { formatHostPort } from '../address.js';
 import type { Peer } from '../datagram/packet-conn.js';
 import type { AccessRules } from './access.js';
 import { unmapIPv4 } from './access.js';
-import type { LimitEvent } from './guard.js';
+import { type LimitEvent, reportingSafely } from './guard.js';
+import { SenderWindow } from './sender-window.js';
 
 /** DatagramLimits lists the limits a DatagramGuard enforces; an absent one is off. */
 export interface DatagramLimits {
@@ -23,18 +24,13 @@ export interface DatagramGuardStats {
   readonly dropped: { access: number; 'max-per-ip': number };
 }
 
-/** The most senders tracked in one second: past it, new senders are dropped until the window turns. */
-export const MAX_TRACKED_SENDERS = 65_536;
-const WINDOW = 1000;
-
 /** DatagramGuard decides, datagram by datagram, whether a server should handle it. */
 export class DatagramGuard {
   readonly stats: DatagramGuardStats = { dropped: { access: 0, 'max-per-ip': 0 } };
   readonly #limits: DatagramLimits;
   readonly #report: (event: LimitEvent) => void;
-  /** Datagrams per sender in the current one-second window; cleared as each window starts. */
-  readonly #counts = new Map<string, number>();
-  #windowStart = 0;
+  /** Datagrams per sender in the current one-second window. */
+  readonly #counts = new SenderWindow();
 
   /** The constructor takes the limits and a function told of every LimitEvent. Throws RangeError for a bad maxPerIp. */
   constructor(limits: DatagramLimits, report: (event: LimitEvent) => void = () => {}) {
@@ -42,7 +38,7 @@ export class DatagramGuard {
     if (max !== undefined && !(Number.isInteger(max) && max > 0))
       throw new RangeError(`maxPerIp must be a positive whole number, not ${max}`);
     this.#limits = limits;
-    this.#report = report;
+    this.#report = reportingSafely(report);
   }
 
   /** admit returns true when a datagram from `peer` may be handled, false (counted, reported) to drop it. */
@@ -59,21 +55,15 @@ export class DatagramGuard {
       return false;
     }
     if (maxPerIp === undefined) return true;
-    const now = Date.now();
-    if (now - this.#windowStart >= WINDOW) {
-      this.#counts.clear();
-      this.#windowStart = now;
-    }
-    const seen = this.#counts.get(ip);
-    if (seen === undefined && this.#counts.size >= MAX_TRACKED_SENDERS)
-      return this.#dropRate(ip, peer.port, 'too many senders this second');
-    if ((seen ?? 0) >= maxPerIp)
+    const seen = this.#counts.count(ip);
+    if (this.#counts.full(ip)) return this.#dropRate(ip, peer.port, 'too many senders this second');
+    if (seen >= maxPerIp)
       return this.#dropRate(
         ip,
         peer.port,
         `over ${maxPerIp} datagrams this second from ${ip} (--max-per-ip ${maxPerIp})`,
       );
-    this.#counts.set(ip, (seen ?? 0) + 1);
+    this.#counts.add(ip);
     return true;
   }
 

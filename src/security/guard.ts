@@ -39,7 +39,9 @@ export type LimitName =
   | 'idle-timeout'
   | 'handshake-timeout'
   | 'handshake-failed'
-  | 'emfile';
+  | 'emfile'
+  | 'reply-budget'
+  | 'service-error';
 
 /** LimitEvent reports one time a limit acted on one connection (or, for `emfile`, on accepting). */
 export interface LimitEvent {
@@ -87,8 +89,8 @@ export class ConnectionGuard implements AcceptGuard {
   readonly #budgeted: Server[] = [];
 
   /**
-   * The constructor takes the limits and a function told of every LimitEvent (it must not throw).
-   * Throws RangeError for a limit that is not a positive whole number.
+   * The constructor takes the limits and a function told of every LimitEvent (one that throws is
+   * ignored: see `reportingSafely`). Throws RangeError for a limit that is not a positive whole number.
    */
   constructor(limits: ConnectionLimits, report: (event: LimitEvent) => void = () => {}) {
     for (const key of ['maxConnections', 'maxPerIp', 'idleTimeout', 'descriptorBudget'] as const) {
@@ -97,7 +99,7 @@ export class ConnectionGuard implements AcceptGuard {
         throw new RangeError(`${key} must be a positive whole number, not ${value}`);
     }
     this.#limits = limits;
-    this.#report = report;
+    this.#report = reportingSafely(report);
   }
 
   /** open is how many admitted connections are open now (counted only with a count limit). */
@@ -140,7 +142,10 @@ export class ConnectionGuard implements AcceptGuard {
         });
       } else {
         this.stats.handshakeFailed += 1;
-        this.#report({ limit: 'handshake-failed', peer, detail: `TLS handshake failed: ${tlsCause(err)}` });
+        // A FIN before the handshake is done ends the socket at once (see stream/tls.ts); Node
+        // reports that as a reset, which it is not.
+        const cause = socket.readableEnded ? 'the client closed before finishing it' : tlsCause(err);
+        this.#report({ limit: 'handshake-failed', peer, detail: `TLS handshake failed: ${cause}` });
       }
     });
   }
@@ -279,6 +284,21 @@ export class ConnectionGuard implements AcceptGuard {
       detail: `accept failed: too many open files (${code}); refusing new connections for ${this.#pause}ms`,
     });
   }
+}
+
+/**
+ * reportingSafely wraps a report function so that one that throws cannot stop a guard halfway
+ * through refusing or closing a connection (and so cannot reach the process's uncaught-exception
+ * handler from a socket event). An error it throws is dropped: there is nowhere left to report it.
+ */
+export function reportingSafely(report: (event: LimitEvent) => void): (event: LimitEvent) => void {
+  return (event) => {
+    try {
+      report(event);
+    } catch {
+      // The reporter itself failed; the limit still acts.
+    }
+  };
 }
 
 /** Servers bound to Unix sockets, whose peers have no address. */

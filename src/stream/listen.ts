@@ -237,10 +237,10 @@ function acceptInto(
   const gateRaw = guard !== undefined && connectionEvent === 'connection';
   if (guard) {
     guard.watch(server);
-    if (!gateRaw) server.on('connection', (raw: Socket) => guard.admit(raw));
+    if (!gateRaw) server.on('connection', (raw: Socket) => consult(raw, trace, kind, () => guard.admit(raw)));
   }
   server.on(connectionEvent, (socket: Socket) => {
-    if (gateRaw && !guard.admit(socket)) return;
+    if (gateRaw && !consult(socket, trace, kind, () => guard.admit(socket))) return;
     const remote: SocketAddress =
       local.scheme === 'unix'
         ? { scheme: 'unix', path: '', abstract: false }
@@ -250,7 +250,28 @@ function acceptInto(
       conn.trace('accepted', { address: peerLabel(remote) });
       if (handshake) conn.trace('note', { detail: handshake(socket) });
     }
-    guard?.accepted(socket);
+    if (guard && !consult(socket, trace, kind, () => acceptedBy(guard, socket))) return;
     listener.deliver(conn);
   });
+}
+
+/**
+ * consult runs one of a guard's callbacks on one socket and returns its verdict. A guard that
+ * throws closes that socket only, traced: the last line of defence, so the listener and every
+ * other connection carry on.
+ */
+function consult(socket: Socket, trace: Tracer | undefined, kind: string, decide: () => boolean): boolean {
+  try {
+    return decide();
+  } catch (err) {
+    socket.destroy();
+    const detail = `the guard failed on this connection: ${err instanceof Error ? err.message : String(err)}`;
+    trace?.({ step: 'error', socketId: nextSocketId(), kind, detail });
+    return false;
+  }
+}
+
+function acceptedBy(guard: AcceptGuard, socket: Socket): true {
+  guard.accepted(socket);
+  return true;
 }

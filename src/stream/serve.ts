@@ -3,7 +3,8 @@
  * gracefully: stop accepting, give open connections a grace period to finish, close the rest.
  */
 import type { Socket } from 'node:net';
-import type { Conn } from './conn.js';
+import { type LimitEvent, reportingSafely } from '../security/guard.js';
+import { type Conn, peerLabel } from './conn.js';
 import type { Listener } from './listen.js';
 
 /** StreamService handles one accepted connection from start to close. It must not throw. */
@@ -15,6 +16,11 @@ export interface ServeOptions {
   readonly signal: AbortSignal;
   /** How long open connections may take to finish after the signal, in milliseconds. Default 5000. */
   readonly grace?: number | undefined;
+  /**
+   * report is told, as a `service-error` LimitEvent, of each connection the service threw on:
+   * that connection is closed, the others are served.
+   */
+  readonly report?: ((event: LimitEvent) => void) | undefined;
 }
 
 /** ServeSummary counts what a server did, for its shutdown report. */
@@ -28,7 +34,8 @@ export interface ServeSummary {
 
 /**
  * serve passes every connection accepted on `listeners` to `service` until `options.signal`
- * aborts, and resolves with a summary once every listener and connection is closed.
+ * aborts, and resolves with a summary once every listener and connection is closed. A service
+ * that throws on a connection loses that connection only: it is closed, traced and reported.
  */
 export async function serve(
   listeners: readonly Listener[],
@@ -39,6 +46,7 @@ export async function serve(
   // The open connections by socket, so that one 'close' listener serves them all: an idle
   // connection then costs serve a map entry and no closure of its own.
   const open = new Map<Socket, Conn>();
+  const report = reportingSafely(options.report ?? ignore);
   function onClose(this: Socket): void {
     const conn = open.get(this);
     if (!conn) return;
@@ -50,7 +58,19 @@ export async function serve(
     summary.connections += 1;
     open.set(conn.socket, conn);
     conn.socket.on('close', onClose);
-    service(conn);
+    // The last line of defence: a service that throws on one connection loses that connection only.
+    try {
+      service(conn);
+    } catch (err) {
+      const detail = err instanceof Error ? err.message : String(err);
+      conn.trace('error', { detail });
+      conn.close();
+      report({
+        limit: 'service-error',
+        peer: peerLabel(conn.remoteAddress),
+        detail: `closed: the service failed on this connection: ${detail}`,
+      });
+    }
   };
   for (const listener of listeners) listener.handle(onConnection);
   await aborted(options.signal);
@@ -71,3 +91,5 @@ export function aborted(signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }
+
+function ignore(): void {}

@@ -69,7 +69,11 @@ const serverFactory: ServerFactory = (address, options) => {
     key: tls.key,
     minVersion: MIN_TLS_VERSION,
     handshakeTimeout: tls.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
-    allowHalfOpen: true,
+    // Not half-open during the handshake: a client that sends its FIN before finishing can never
+    // finish (its Finished message would have to come after), so its EOF must end the socket and
+    // release the descriptor at once, not at the handshake timeout. Half-close is allowed again
+    // once the handshake is done (below), so an echo still answers a client's last bytes.
+    allowHalfOpen: false,
     noDelay: true,
     ...(tls.alpn ? { ALPNProtocols: [...tls.alpn] } : {}),
     ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
@@ -78,6 +82,11 @@ const serverFactory: ServerFactory = (address, options) => {
   // 'tlsClientError' but leaves the socket (and its descriptor) open, so a client that stalls
   // would otherwise be held forever. A client's bad handshake is expected, never fatal.
   server.on('tlsClientError', (_err: Error, socket: TLSSocket) => socket.destroy());
+  // Registered before `listen` adds its own listener, so the connection is half-open aware by the
+  // time a service sees it. Node reads `allowHalfOpen` when the peer's FIN arrives, not before.
+  server.on('secureConnection', (socket: TLSSocket) => {
+    socket.allowHalfOpen = true;
+  });
   return {
     server,
     connectionEvent: 'secureConnection',

@@ -25,6 +25,7 @@ test('servePackets serves several sockets and sums them in its summary once stop
     bytesReceived: 6,
     bytesSent: 6,
     dropped: 0,
+    overBudget: 0,
   });
   for (const conn of conns) assert.equal(await conn.read(), undefined, 'closed');
 });

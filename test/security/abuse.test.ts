@@ -210,6 +210,49 @@ describe('abuse the server survives', { timeout: 60_000 }, () => {
     assert.match(stderr, /timed out 200 \(handshake 200\)/);
   });
 
+  test('TLS clients that close their side mid-handshake are released at once, not at --handshake-timeout', {
+    timeout: 10_000,
+  }, async (t) => {
+    const stderr = await withServer(
+      ['echo', 'tls://127.0.0.1:0', '--self-signed', '--handshake-timeout', '30s'],
+      async (_server, url, pid) => {
+        await echoedIntact(url, 1024);
+        const before = usage(pid);
+        const started = Date.now();
+        const peers = 100;
+        // Half send nothing, half the first bytes of a TLS record; all then send their FIN. A
+        // peer's socket closes only when the server closes its side: that is the release.
+        const released = Array.from({ length: peers }, (_, i) => {
+          const socket = raw(url);
+          socket.once('connect', () => {
+            if (i % 2 === 1) socket.write(Buffer.from([0x16, 0x03, 0x01]));
+            socket.end();
+          });
+          return new Promise((resolve) => socket.once('close', resolve));
+        });
+        await Promise.all(released);
+        const seconds = (Date.now() - started) / 1000;
+        const after = await settledUsage(pid, before.fds);
+        report(
+          t,
+          'FIN mid-handshake',
+          before,
+          after,
+          `${peers} peers, all released after ${seconds.toFixed(2)} s`,
+        );
+        assert.ok(seconds < 10, `released after ${seconds} s, against a 30 s handshake timeout`);
+        assertNoLeak(before, after);
+        // Half-close still works once a handshake is done: the echo answers after the client's FIN.
+        assert.ok(await echoedIntact(url), 'a new client is served, half-close and all');
+      },
+    );
+    assert.match(
+      stderr,
+      /limit handshake-failed 127\.0\.0\.1:\d+: TLS handshake failed: the client closed before finishing it/,
+    );
+    assert.match(stderr, /timed out 0, 100 failed TLS handshakes/);
+  });
+
   test('clients that send and never read cannot grow the server, and others are served', async (t) => {
     await withServer(['echo', 'tcp://127.0.0.1:0'], async (_server, url, pid) => {
       await echoedIntact(url, 1024);
