@@ -135,13 +135,14 @@ Examples:
       const hub = options.redis
         ? await RedisHub.connect(options.redis, { prefix: options.redisPrefix, lease: options.redisLease })
         : undefined;
+      const log = (line: string): void => void process.stderr.write(`chat: ${line}\n`);
       const broker = await Broker.start({
         hub,
         room,
         maxClients: options.maxClients,
         floodRate: options.floodRate,
         floodBurst: options.floodBurst,
-        log: options.verbose ? (line) => process.stderr.write(`chat: ${line}\n`) : undefined,
+        log: options.verbose ? log : undefined,
       });
       const limits = { maxLineLength: options.maxLine, maxQueue: options.maxQueue };
       const listeners: Listener[] = [];
@@ -154,7 +155,9 @@ Examples:
         }
         if (web) {
           const listener = await listen(web, { signal, trace, transport, guard });
-          front = serveChatWeb(broker, [listener], limits);
+          // Handler failures are logged even without -v: they are rare, and they explain a
+          // connection that was closed.
+          front = serveChatWeb(broker, [listener], { ...limits, log });
           announceListening(listener.addresses);
           const at = listener.address;
           if (at.scheme !== 'unix') {
