@@ -14,6 +14,7 @@ import type { Broker } from './broker.js';
 import type { ChatClient, ChatPeer } from './chat-client.js';
 import { type ChatLimits, DEFAULT_MAX_LINE, DEFAULT_MAX_QUEUE } from './line-session.js';
 import { printable } from './printable.js';
+import { OriginPolicy } from './web-origin.js';
 import { CHAT_PAGE } from './web-page.js';
 
 /** Lines read from one WebSocket but not yet handled, before the broker stops reading it. */
@@ -27,6 +28,11 @@ const MAX_TIMER = 2_147_483_647;
 
 /** ChatWebOptions tune serveChatWeb: the per-connection limits, and what only the web side has. */
 export interface ChatWebOptions extends ChatLimits {
+  /**
+   * Origins whose pages may open the WebSocket besides the page's own (`https://host[:port]`),
+   * or `*` for any page. See OriginPolicy for the default. Default none.
+   */
+  readonly allowOrigins?: readonly string[] | undefined;
   /**
    * The time an HTTP client has, from connecting or from the end of its previous answer, to send
    * a request's headers and take the answer; then its connection is closed (with `408` when no
@@ -46,8 +52,9 @@ export interface ChatWeb {
  * serveChatWeb serves the chat page and WebSocket endpoint on `listeners` (already bound, by
  * `listen`, so any stream URL works). A message over `maxLineLength` closes that WebSocket with
  * code 1009; a client whose unsent messages pass `maxQueue` is dropped as too slow. A request
- * that cannot be parsed gets `400`; a failure
- * in a handler closes that one connection. Throws TypeError or RangeError for bad options.
+ * that cannot be parsed gets `400`, a WebSocket from a page of another origin `403` (see
+ * OriginPolicy); a failure in a handler closes that one connection. Throws TypeError or
+ * RangeError for bad options.
  */
 export function serveChatWeb(
   broker: Broker,
@@ -62,6 +69,7 @@ export function serveChatWeb(
       `requestTimeout must be an integer from 1 to ${MAX_TIMER} ms (got ${requestTimeout})`,
     );
   }
+  const origins = new OriginPolicy(options.allowOrigins);
   const log = options.log;
   /** failed is the last line of defence: one line in the log, and only this connection closed. */
   const failed = (socket: Duplex, what: string, err: unknown): void => {
@@ -85,6 +93,11 @@ export function serveChatWeb(
       if (!target) return refuse(socket, 400, 'malformed request target');
       if (target.pathname !== '/chat') return refuse(socket, 404, 'not found');
       const label = `ws ${peerOf(socket)}`;
+      const verdict = origins.check(request);
+      if (!verdict.allowed) {
+        log?.(`${label} refused: ${verdict.reason}`);
+        return refuse(socket, 403, 'origin not allowed');
+      }
       const nick = target.searchParams.get('nick') ?? undefined;
       wss.handleUpgrade(request, socket, head, (ws) => {
         const fail = (err: unknown): void => {

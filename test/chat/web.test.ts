@@ -81,6 +81,20 @@ describe('the chat web page, in headless Chromium', {
     await ann.close();
   });
 
+  test('the page opened as http://localhost:PORT/ joins too: its origin is the one it was served under', async () => {
+    const page = await join(browser, web.replace('127.0.0.1', 'localhost'), 'lou');
+    const nc = LineUser.ncat('127.0.0.1', String(port));
+    try {
+      await nc.next(/^\* welcome/);
+      await say(page, 'hello from localhost');
+      assert.equal(await nc.next(/^<lou>/), '<lou> hello from localhost');
+      assert.doesNotMatch(server.stderr(), /refused/);
+    } finally {
+      nc.quit();
+      await page.close();
+    }
+  });
+
   test('the page is served with a content security policy, and other paths are 404', async () => {
     const page = await fetch(web);
     assert.equal(page.status, 200);

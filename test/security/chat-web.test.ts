@@ -1,20 +1,25 @@
 /**
  * Attacks on the chat's web front end (`chat serve --web`): malformed requests that once killed the
- * broker, and clients that never finish a request. Each runs on loopback against the real
- * server, bounded in time.
+ * broker, pages of other sites that open the chat's WebSocket in the visitor's browser (cross-site
+ * WebSocket hijacking, DNS rebinding), and clients that never finish a request. Each runs on
+ * loopback against the real server, bounded in time.
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { readdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { isInet, parseAddress } from '../../src/address.js';
 import { Broker } from '../../src/chat/broker.js';
 import { type ChatWeb, serveChatWeb } from '../../src/chat/web.js';
 import { listen } from '../../src/stream/listen.js';
+import { launchChromium, NO_CHROMIUM } from '../chat/browser.js';
 import { LineUser } from '../chat/line-user.js';
-import { hostPort, type Running, startCli } from '../helpers.js';
+import { hostPort, type Running, runCli, startCli } from '../helpers.js';
 
 /** startChat runs `chat serve` with a line listener and `--web`, and returns both ports. */
 async function startChat(
@@ -136,6 +141,200 @@ describe('malformed HTTP requests at chat serve --web', { timeout: 30_000 }, () 
       const result = await server.stop();
       assert.equal(result.code, 0, result.stderr);
       assert.doesNotMatch(result.stderr, /Error|\n\s+at /, 'no exception reached the process');
+    }
+  });
+});
+
+describe('cross-site WebSocket hijacking: the Origin check', { timeout: 60_000 }, () => {
+  let chat: Awaited<ReturnType<typeof startChat>>;
+  let url: string;
+  before(async () => {
+    chat = await startChat();
+    url = `ws://127.0.0.1:${chat.webPort}/chat`;
+  });
+  after(async () => {
+    const result = await chat?.server.stop();
+    assert.equal(result?.code, 0, result?.stderr);
+  });
+
+  test('a WebSocket from a page of another origin is refused with 403, and the refusal logged on one line', async () => {
+    const { outcome } = openChat(`${url}?nick=mallory`, { origin: 'http://evil.test' });
+    assert.equal(await outcome, 'refused 403');
+    const logged = chat.server
+      .stderr()
+      .split('\n')
+      .filter((line) => line.includes('refused'));
+    assert.equal(logged.length, 1, chat.server.stderr());
+    assert.match(
+      logged[0] as string,
+      /^chat: ws 127\.0\.0\.1:\d+ refused: origin "http:\/\/evil\.test" is not this page's \(127\.0\.0\.1:\d+\)/,
+    );
+  });
+
+  test("the page's own origin, as 127.0.0.1 or localhost, and a client with no Origin are accepted", async () => {
+    const own = openChat(`${url}?nick=own`, { origin: `http://127.0.0.1:${chat.webPort}` });
+    const local = openChat(`${url}?nick=local`, {
+      origin: `http://localhost:${chat.webPort}`,
+      headers: { host: `localhost:${chat.webPort}` },
+    });
+    const script = openChat(`${url}?nick=script`); // ws sends no Origin: not a browser
+    try {
+      assert.deepEqual(await Promise.all([own.outcome, local.outcome, script.outcome]), [
+        'welcome',
+        'welcome',
+        'welcome',
+      ]);
+    } finally {
+      for (const { ws } of [own, local, script]) ws.terminate();
+    }
+  });
+
+  test('Origin null, a malformed Origin, another port or scheme-less tricks are refused', async () => {
+    const attempts = [
+      { origin: 'null' },
+      { origin: 'not a url' },
+      { origin: `http://127.0.0.1:${chat.webPort + 1}` },
+      { origin: `http://127.0.0.1:${chat.webPort}.evil.test` },
+      {
+        origin: `http://127.0.0.1:${chat.webPort}`,
+        headers: { host: `evil.test@127.0.0.1:${chat.webPort}` },
+      },
+      { origin: 'http://\u009b2J.test' },
+    ];
+    for (const options of attempts) {
+      assert.equal(await openChat(url, options).outcome, 'refused 403', JSON.stringify(options));
+    }
+    const raw = [...chat.server.stderr()].filter((c) => c === '\u001b' || (c >= '\u0080' && c <= '\u009f'));
+    assert.deepEqual(raw, [], 'the log escapes what a client sent');
+  });
+
+  test('DNS rebinding: a page whose own name points at 127.0.0.1 is refused, though Origin and Host agree', async () => {
+    const rebound = `rebound.test:${chat.webPort}`;
+    const { outcome } = openChat(url, { origin: `http://${rebound}`, headers: { host: rebound } });
+    assert.equal(await outcome, 'refused 403');
+    assert.match(
+      chat.server.stderr(),
+      /refused: origin "http:\/\/rebound\.test:\d+" reached a loopback address/,
+    );
+  });
+
+  test('--allow-origin admits the origins named, and * admits any', async () => {
+    const [named, anyone] = await Promise.all([
+      startChat(['--allow-origin', 'https://chat.example', '--allow-origin', 'http://friend.test:8080/']),
+      startChat(['--allow-origin', '*']),
+    ]);
+    try {
+      const at = `ws://127.0.0.1:${named.webPort}/chat`;
+      assert.equal(await openChat(at, { origin: 'https://chat.example' }).outcome, 'welcome');
+      assert.equal(await openChat(at, { origin: 'http://friend.test:8080' }).outcome, 'welcome');
+      assert.equal(await openChat(at, { origin: 'http://friend.test:8081' }).outcome, 'refused 403');
+      const open = `ws://127.0.0.1:${anyone.webPort}/chat`;
+      assert.equal(await openChat(open, { origin: 'null' }).outcome, 'welcome');
+      assert.equal(await openChat(open, { origin: 'http://evil.test' }).outcome, 'welcome');
+    } finally {
+      await Promise.all([named.server.stop(), anyone.server.stop()]);
+    }
+  });
+
+  test('--allow-origin takes only an http(s) origin or *, and only with --web', async () => {
+    const serve = ['chat', 'serve', 'tcp://127.0.0.1:0'];
+    const [badScheme, withPath, withoutWeb] = await Promise.all([
+      runCli([...serve, '--web', '0', '--allow-origin', 'ftp://x']),
+      runCli([...serve, '--web', '0', '--allow-origin', 'http://x/path']),
+      runCli([...serve, '--allow-origin', '*']),
+    ]);
+    for (const result of [badScheme, withPath]) {
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, /^sockkit: --allow-origin: invalid origin ".*": expected http:\/\/HOST/m);
+    }
+    assert.equal(withoutWeb.code, 2, withoutWeb.stderr);
+    assert.match(withoutWeb.stderr, /^sockkit: --allow-origin: needs --web$/m);
+  });
+});
+
+describe('cross-site WebSocket hijacking, in headless Chromium', {
+  skip: NO_CHROMIUM,
+  timeout: 30_000,
+}, () => {
+  let browser: Browser;
+  let evil: Server;
+  let evilOrigin: string;
+  let target = '';
+  before(async () => {
+    browser = await launchChromium(['--host-resolver-rules=MAP rebound.test 127.0.0.1']);
+    // Another site: a page on another loopback port whose script opens the chat's WebSocket.
+    evil = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><script>
+        const seen = [];
+        const ws = new WebSocket(${JSON.stringify(target)});
+        ws.onopen = () => seen.push('open');
+        ws.onmessage = (m) => {
+          seen.push(String(m.data));
+          if (String(m.data).startsWith('* welcome')) window.result = seen.join('\\n');
+        };
+        ws.onclose = (c) => { seen.push('close ' + c.code); window.result ??= seen.join('\\n'); };
+      </script>`);
+    });
+    evil.listen(0, '127.0.0.1');
+    await once(evil, 'listening');
+    evilOrigin = `http://127.0.0.1:${(evil.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    await browser?.close();
+    evil?.close();
+  });
+
+  /** visit opens the other site's page, aimed at `webPort`, and resolves with what its script saw. */
+  async function visit(webPort: number): Promise<string> {
+    target = `ws://127.0.0.1:${webPort}/chat?nick=mallory`;
+    const page: Page = await browser.newPage();
+    try {
+      await page.goto(`${evilOrigin}/`);
+      await page.waitForFunction(() => (window as unknown as { result?: string }).result !== undefined);
+      return await page.evaluate(() => (window as unknown as { result: string }).result);
+    } finally {
+      await page.close();
+    }
+  }
+
+  test("another site's page cannot join the chat in the visitor's browser; with --allow-origin it can", async () => {
+    const chat = await startChat();
+    const nc = LineUser.ncat('127.0.0.1', String(chat.linePort));
+    try {
+      await nc.next(/^\* welcome/);
+      assert.equal(await visit(chat.webPort), 'close 1006');
+      assert.match(chat.server.stderr(), new RegExp(`refused: origin "${evilOrigin}" is not this page's`));
+      nc.say('/who');
+      assert.match(await nc.next(/^\* #lobby:/), /^\* #lobby: guest\d+$/, 'mallory never joined');
+    } finally {
+      nc.quit();
+      await chat.server.stop();
+    }
+
+    const allowed = await startChat(['--allow-origin', evilOrigin]);
+    try {
+      assert.match(await visit(allowed.webPort), /^open\n\* welcome, mallory! /);
+      assert.doesNotMatch(allowed.server.stderr(), /refused/);
+    } finally {
+      await allowed.server.stop();
+    }
+  });
+
+  test('DNS rebinding: the chat page loaded as http://rebound.test:PORT/ (resolved to 127.0.0.1) is refused', async () => {
+    const chat = await startChat();
+    const page = await browser.newPage();
+    try {
+      await page.goto(`http://rebound.test:${chat.webPort}/`);
+      await page.fill('#nick', 'mallory');
+      await page.click('#join button');
+      await page.waitForFunction(() => document.getElementById('status')?.textContent === '· disconnected');
+      assert.match(
+        chat.server.stderr(),
+        /refused: origin "http:\/\/rebound\.test:\d+" reached a loopback address/,
+      );
+    } finally {
+      await page.close();
+      await chat.server.stop();
     }
   });
 });
