@@ -9,6 +9,7 @@ import { normalizeRoom } from '../chat/commands.js';
 import { DEFAULT_MAX_LINE, DEFAULT_MAX_QUEUE, serveChatLines } from '../chat/line-session.js';
 import { MIN_LEASE, RedisHub } from '../chat/redis-hub.js';
 import { type ChatWeb, serveChatWeb } from '../chat/web.js';
+import { normalizeOrigin } from '../chat/web-origin.js';
 import { UsageError } from '../errors.js';
 import type { Conn } from '../stream/conn.js';
 import { type Listener, listen } from '../stream/listen.js';
@@ -44,6 +45,7 @@ Examples:
 
 interface ServeFlags extends TlsServerFlags, LimitFlags {
   web?: string;
+  allowOrigin?: string[];
   redis?: string;
   redisCluster?: boolean;
   redisPrefix: string;
@@ -71,6 +73,12 @@ function serveSubcommand(): Command {
     )
     .argument('[url...]', 'addresses to listen on', [DEFAULT_CHAT_URL])
     .option('--web <url|port>', 'also serve the web page and WebSocket endpoint (a port means 127.0.0.1)')
+    .addOption(
+      new Option(
+        '--allow-origin <url>',
+        "with --web: also let pages from URL's origin open the WebSocket (repeatable; * for any)",
+      ).argParser(allowedOrigin),
+    )
     .option('--redis <url>', 'share rooms with other brokers: redis://host:port or unix:/path/redis.sock')
     .option('--redis-cluster', '--redis names one node of a Redis Cluster (redis:// or rediss://)')
     .addOption(
@@ -123,6 +131,7 @@ Examples:
   sockkit chat serve tcp://[::]:7777 unix:/tmp/chat.sock -v  # IPv4+IPv6 and a Unix socket, log arrivals
   sockkit chat serve --web 8080                              # and http://127.0.0.1:8080/ for browsers
   sockkit chat serve --web tcp://0.0.0.0:8080 --room '#general'
+  sockkit chat serve --web unix:/run/chat.sock --allow-origin https://chat.example  # behind a proxy
   sockkit chat serve tcp://127.0.0.1:7001 --redis redis://127.0.0.1:6379   # broker 1
   sockkit chat serve tcp://127.0.0.1:7002 --redis redis://127.0.0.1:6379   # broker 2, same rooms
   sockkit chat serve --redis unix:/run/redis/redis.sock --redis-prefix team1: --redis-lease 5s
@@ -135,18 +144,20 @@ Examples:
       const room = normalizeRoom(options.room);
       if (!room) throw new UsageError('--room', `invalid room ${JSON.stringify(options.room)}`);
       const web = options.web === undefined ? undefined : webAddress(options.web);
+      if (options.allowOrigin && !web) throw new UsageError('--allow-origin', 'needs --web');
       const transport = await tlsServerTransport(options, web ? [...addresses, web] : addresses);
       const guard = guardFor(options, cmd);
       const trace = tracerFor(cmd, 'server');
       const signal = shutdownSignal(() => warn('shutting down (Ctrl-C again to force)'));
       const hub = options.redis ? await connectRedis(options.redis, options) : undefined;
+      const log = (line: string): void => void process.stderr.write(`chat: ${line}\n`);
       const broker = await Broker.start({
         hub,
         room,
         maxClients: options.maxClients,
         floodRate: options.floodRate,
         floodBurst: options.floodBurst,
-        log: options.verbose ? (line) => process.stderr.write(`chat: ${line}\n`) : undefined,
+        log: options.verbose ? log : undefined,
       });
       const limits = { maxLineLength: options.maxLine, maxQueue: options.maxQueue };
       const listeners: Listener[] = [];
@@ -159,7 +170,9 @@ Examples:
         }
         if (web) {
           const listener = await listen(web, { signal, trace, transport, guard });
-          front = serveChatWeb(broker, [listener], limits);
+          // Refusals and handler failures are logged even without -v: they are rare, and they
+          // explain a page that cannot connect.
+          front = serveChatWeb(broker, [listener], { ...limits, allowOrigins: options.allowOrigin, log });
           announceListening(listener.addresses);
           const at = listener.address;
           if (at.scheme !== 'unix') {
@@ -236,6 +249,15 @@ async function connectRedis(url: string, options: ServeFlags): Promise<RedisHub>
               "serving this broker's users only until it is back",
       ),
   });
+}
+
+/** allowedOrigin reads one `--allow-origin`: an http(s) origin, or `*`; repeated, they add up. */
+function allowedOrigin(value: string, previous: string[] = []): string[] {
+  try {
+    return [...previous, normalizeOrigin(value)];
+  } catch (err) {
+    throw new UsageError('--allow-origin', (err as Error).message);
+  }
 }
 
 /** webAddress reads `--web`: a bare port means 127.0.0.1, anything else is a stream URL. */

@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { hostPort, type Running, startCli } from '../helpers.js';
+import { launchChromium, NO_CHROMIUM } from './browser.js';
 import { LineUser } from './line-user.js';
-
-/** Debian's chromium: the tests never download a browser. */
-const CHROMIUM = '/usr/bin/chromium';
 
 /** join opens the chat page in a new browser page and joins as `nick`. */
 async function join(browser: Browser, url: string, nick: string): Promise<Page> {
@@ -34,7 +31,7 @@ async function seen(page: Page, line: string): Promise<void> {
 }
 
 describe('the chat web page, in headless Chromium', {
-  skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install chromium)`,
+  skip: NO_CHROMIUM,
   timeout: 30_000,
 }, () => {
   let server: Running;
@@ -45,19 +42,7 @@ describe('the chat web page, in headless Chromium', {
     server = await startCli(['chat', 'serve', 'tcp://127.0.0.1:0', '--web', '0'], { listens: 2 });
     port = hostPort(server.urls[0] as string).port;
     web = `http://127.0.0.1:${hostPort(server.urls[1] as string).port}/`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
@@ -94,6 +79,20 @@ describe('the chat web page, in headless Chromium', {
     await seen(ann, '* ben left #lobby (connection closed)');
     nc.quit();
     await ann.close();
+  });
+
+  test('the page opened as http://localhost:PORT/ joins too: its origin is the one it was served under', async () => {
+    const page = await join(browser, web.replace('127.0.0.1', 'localhost'), 'lou');
+    const nc = LineUser.ncat('127.0.0.1', String(port));
+    try {
+      await nc.next(/^\* welcome/);
+      await say(page, 'hello from localhost');
+      assert.equal(await nc.next(/^<lou>/), '<lou> hello from localhost');
+      assert.doesNotMatch(server.stderr(), /refused/);
+    } finally {
+      nc.quit();
+      await page.close();
+    }
   });
 
   test('the page is served with a content security policy, and other paths are 404', async () => {

@@ -2,6 +2,10 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { describe, test } from 'node:test';
 import { WebSocket } from 'ws';
+import { isInet, parseAddress } from '../../src/address.js';
+import { Broker } from '../../src/chat/broker.js';
+import { serveChatWeb } from '../../src/chat/web.js';
+import { listen } from '../../src/stream/listen.js';
 import { hostPort, startCli } from '../helpers.js';
 import { LineUser } from './line-user.js';
 
@@ -74,6 +78,25 @@ describe('the chat WebSocket endpoint', { timeout: 30_000 }, () => {
       reader.quit();
       const result = await server.stop();
       assert.match(result.stderr, /chat: sloth disconnected: too slow/);
+    }
+  });
+
+  test('a farewell longer than a close frame holds (non-ASCII too) is cut to 123 bytes, not thrown', async () => {
+    const broker = await Broker.start();
+    const listener = await listen(parseAddress('tcp://127.0.0.1:0'));
+    assert.ok(isInet(listener.address));
+    const web = serveChatWeb(broker, [listener]);
+    try {
+      const { ws } = await open(`ws://127.0.0.1:${listener.address.port}/chat?nick=zoe`);
+      const closing = once(ws, 'close') as Promise<[number, Buffer]>;
+      await broker.close(`arrêt du serveur ${'é'.repeat(100)}`);
+      const [code, reason] = await closing;
+      assert.equal(code, 1000);
+      assert.equal(reason.toString(), `arrêt du serveur ${'é'.repeat(52)}`);
+      assert.ok(reason.length <= 123);
+    } finally {
+      await web.close();
+      await broker.close();
     }
   });
 });
