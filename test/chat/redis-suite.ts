@@ -238,7 +238,7 @@ export function redisDirectoryTests(backend: () => RedisBackend): void {
     test('refuses to start next to the unleased directory of an older sockkit', async () => {
       await raw.sadd('old:nicks', 'bob');
       await assert.rejects(connect('old:', 15_000), {
-        name: 'SockkitError',
+        name: 'ProtocolError',
         code: 'ERR_PROTOCOL',
         message: /^connect \S+: redis: old:nicks holds an older sockkit's directory; stop the old brokers/,
       });
@@ -248,7 +248,7 @@ export function redisDirectoryTests(backend: () => RedisBackend): void {
       await raw.set('older:broker:b1', '1', 'PX', 60_000);
       await raw.sadd('older:brokers', 'b1');
       await assert.rejects(connect('older:', 15_000), {
-        name: 'SockkitError',
+        name: 'ProtocolError',
         code: 'ERR_PROTOCOL',
         message:
           /^connect \S+: redis: older:brokers holds an older sockkit's directory; stop the old brokers/,

@@ -21,6 +21,22 @@ import { launchChromium, NO_CHROMIUM } from '../chat/browser.js';
 import { LineUser } from '../chat/line-user.js';
 import { hostPort, type Running, runCli, startCli } from '../helpers.js';
 
+/**
+ * logged resolves with the server's stderr once it has a line matching `pattern`: the log and the
+ * client's answer travel on different pipes, so the answer may arrive first.
+ */
+function logged(server: Running, pattern: RegExp): Promise<string> {
+  return new Promise((resolve) => {
+    const check = (): void => {
+      if (!pattern.test(server.stderr())) return;
+      server.child.stderr?.off('data', check);
+      resolve(server.stderr());
+    };
+    server.child.stderr?.on('data', check);
+    check();
+  });
+}
+
 /** startChat runs `chat serve` with a line listener and `--web`, and returns both ports. */
 async function startChat(
   extra: string[] = [],
@@ -160,13 +176,12 @@ describe('cross-site WebSocket hijacking: the Origin check', { timeout: 60_000 }
   test('a WebSocket from a page of another origin is refused with 403, and the refusal logged on one line', async () => {
     const { outcome } = openChat(`${url}?nick=mallory`, { origin: 'http://evil.test' });
     assert.equal(await outcome, 'refused 403');
-    const logged = chat.server
-      .stderr()
+    const refusals = (await logged(chat.server, /refused/))
       .split('\n')
       .filter((line) => line.includes('refused'));
-    assert.equal(logged.length, 1, chat.server.stderr());
+    assert.equal(refusals.length, 1, chat.server.stderr());
     assert.match(
-      logged[0] as string,
+      refusals[0] as string,
       /^chat: ws 127\.0\.0\.1:\d+ refused: origin "http:\/\/evil\.test" is not this page's \(127\.0\.0\.1:\d+\)/,
     );
   });
@@ -212,10 +227,7 @@ describe('cross-site WebSocket hijacking: the Origin check', { timeout: 60_000 }
     const rebound = `rebound.test:${chat.webPort}`;
     const { outcome } = openChat(url, { origin: `http://${rebound}`, headers: { host: rebound } });
     assert.equal(await outcome, 'refused 403');
-    assert.match(
-      chat.server.stderr(),
-      /refused: origin "http:\/\/rebound\.test:\d+" reached a loopback address/,
-    );
+    await logged(chat.server, /refused: origin "http:\/\/rebound\.test:\d+" reached a loopback address/);
   });
 
   test('--allow-origin admits the origins named, and * admits any', async () => {
@@ -303,7 +315,7 @@ describe('cross-site WebSocket hijacking, in headless Chromium', {
     try {
       await nc.next(/^\* welcome/);
       assert.equal(await visit(chat.webPort), 'close 1006');
-      assert.match(chat.server.stderr(), new RegExp(`refused: origin "${evilOrigin}" is not this page's`));
+      await logged(chat.server, new RegExp(`refused: origin "${evilOrigin}" is not this page's`));
       nc.say('/who');
       assert.match(await nc.next(/^\* #lobby:/), /^\* #lobby: guest\d+$/, 'mallory never joined');
     } finally {
@@ -328,10 +340,7 @@ describe('cross-site WebSocket hijacking, in headless Chromium', {
       await page.fill('#nick', 'mallory');
       await page.click('#join button');
       await page.waitForFunction(() => document.getElementById('status')?.textContent === '· disconnected');
-      assert.match(
-        chat.server.stderr(),
-        /refused: origin "http:\/\/rebound\.test:\d+" reached a loopback address/,
-      );
+      await logged(chat.server, /refused: origin "http:\/\/rebound\.test:\d+" reached a loopback address/);
     } finally {
       await page.close();
       await chat.server.stop();
