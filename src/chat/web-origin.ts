@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
-import { printable } from './printable.js';
+import { quoteForLog } from './quote-for-log.js';
 
 /** ANY_ORIGIN, among the allowed origins, lets a page from anywhere open the WebSocket. */
 export const ANY_ORIGIN = '*';
@@ -78,7 +78,7 @@ export class OriginPolicy {
   check(request: IncomingMessage): OriginVerdict {
     const origin = request.headers.origin;
     if (origin === undefined || this.#any) return ALLOWED;
-    const shown = printable(origin);
+    const shown = quoteForLog(origin);
     const page = parseOrigin(origin);
     if (!page) return refused(`origin ${shown} is malformed`);
     if (this.#allowed.has(page.origin)) return ALLOWED;
@@ -86,7 +86,7 @@ export class OriginPolicy {
     const served = /^[A-Za-z0-9._~%:[\]-]+$/.test(host)
       ? parseOrigin(`${page.protocol}//${host}`)
       : undefined;
-    if (!served) return refused(`origin ${shown} and a malformed Host ${printable(host)}`);
+    if (!served) return refused(`origin ${shown} and a malformed Host ${quoteForLog(host)}`);
     if (served.host !== page.host) {
       return refused(`origin ${shown} is not this page's (${served.host}) nor an allowed origin`);
     }

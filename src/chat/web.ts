@@ -13,7 +13,7 @@ import { formatBytes } from '../units.js';
 import type { Broker } from './broker.js';
 import type { ChatClient, ChatPeer } from './chat-client.js';
 import { type ChatLimits, DEFAULT_MAX_LINE, DEFAULT_MAX_QUEUE } from './line-session.js';
-import { printable } from './printable.js';
+import { quoteForLog } from './quote-for-log.js';
 import { OriginPolicy } from './web-origin.js';
 import { CHAT_PAGE } from './web-page.js';
 
@@ -73,7 +73,7 @@ export function serveChatWeb(
   const log = options.log;
   /** failed is the last line of defence: one line in the log, and only this connection closed. */
   const failed = (socket: Duplex, what: string, err: unknown): void => {
-    log?.(`web ${peerOf(socket)}: ${what} failed: ${printable(reasonOf(err))}; connection closed`);
+    log?.(`web ${peerOf(socket)}: ${what} failed: ${quoteForLog(reasonOf(err))}; connection closed`);
     socket.destroy();
   };
   const deadlines = new RequestDeadlines(requestTimeout);
