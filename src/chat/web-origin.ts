@@ -4,8 +4,10 @@
  * `Origin` header (RFC 6455 §4.1, §10.2): without this check, every site a user visits could
  * join the chat as them and read the room (cross-site WebSocket hijacking).
  */
+
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
+import { isLoopbackHost } from '../security/reply-budget.js';
 import { quoteForLog } from './quote-for-log.js';
 
 /** ANY_ORIGIN, among the allowed origins, lets a page from anywhere open the WebSocket. */
@@ -116,9 +118,8 @@ function parseOrigin(text: string): URL | undefined {
 
 /** isLoopbackAddress tells a socket's local address on the loopback interface (IPv4-mapped too). */
 function isLoopbackAddress(address: string | undefined): boolean {
-  if (!address) return false; // a Unix socket: a proxy in front decides what reaches it
-  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
-  return address === '::1' || (isIP(v4) === 4 && v4.startsWith('127.'));
+  // No address is a Unix socket: a proxy in front decides what reaches it.
+  return address !== undefined && address !== '' && isLoopbackHost(address);
 }
 
 /** isLoopbackName tells a URL hostname (as `new URL` normalizes it) that names this machine. */
