@@ -82,9 +82,23 @@ export class SockkitError extends Error {
 export class UsageError extends SockkitError {
   override name = 'UsageError';
   declare readonly code: 'ERR_USAGE' | 'ERR_INVALID_ADDRESS' | 'ERR_UNSUPPORTED_SCHEME';
-  constructor(op: string, reason: string, url = '') {
+  /**
+   * The library option at fault (`multicastTtl`), when there is one. `reason` names it in those
+   * words; a command line that spells it as a flag (`--multicast-ttl`) rewrites it with `flagFor`.
+   */
+  readonly option: string | undefined;
+  constructor(op: string, reason: string, url = '', option?: string) {
     super('ERR_USAGE', op, url, reason);
+    this.option = option;
   }
+}
+
+/**
+ * optionError reports a library option with a value that cannot work; the reason starts with the
+ * option's name, as a library user wrote it: `multicastTtl 300: expected a whole number from 0 to 255`.
+ */
+export function optionError(op: string, option: string, reason: string, url = ''): UsageError {
+  return new UsageError(op, `${option} ${reason}`, url, option);
 }
 
 /** AddressError reports a socket URL that does not parse; the message names the offending part. */

@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { formatAddress, type SocketAddress } from '../address.js';
-import { UsageError } from '../errors.js';
+import { optionError } from '../errors.js';
 import type { FrameName } from '../framing/frame-names.js';
 import { type LatencySummary, newHistogram, summarize } from './latency.js';
 import {
@@ -221,26 +221,27 @@ function planThreads(options: BenchOptions): LoadPlan[] {
   const depth = options.depth ?? 1;
   const rate = options.rate ?? 0;
   if (!Number.isInteger(connections) || connections < 1)
-    throw new UsageError(op, '--connections must be at least 1');
-  if (!Number.isInteger(threads) || threads < 1) throw new UsageError(op, '--threads must be at least 1');
-  if (!Number.isInteger(depth) || depth < 1) throw new UsageError(op, '--depth must be at least 1');
-  if (!(rate >= 0)) throw new UsageError(op, '--rate must be 0 or more');
+    throw optionError(op, 'connections', 'must be at least 1');
+  if (!Number.isInteger(threads) || threads < 1) throw optionError(op, 'threads', 'must be at least 1');
+  if (!Number.isInteger(depth) || depth < 1) throw optionError(op, 'depth', 'must be at least 1');
+  if (!(rate >= 0)) throw optionError(op, 'rate', 'must be 0 or more');
   if (options.address.scheme === 'udp' && (size < 8 || size > 65_507)) {
-    throw new UsageError(op, '--size for udp must be from 8 B (the sequence header) to 65507 B');
+    throw optionError(op, 'size', 'for udp must be from 8 B (the sequence header) to 65507 B');
   }
   if (options.address.scheme !== 'udp' && (size < 1 || size > 64 << 20)) {
-    throw new UsageError(op, '--size must be from 1 B to 64 MiB');
+    throw optionError(op, 'size', 'must be from 1 B to 64 MiB');
   }
   if (options.frame && options.address.scheme === 'udp') {
-    throw new UsageError(
+    throw optionError(
       op,
-      '--frame applies to stream transports (tcp, unix, tls); a datagram is already one message',
+      'frame',
+      'applies to stream transports (tcp, unix, tls); a datagram is already one message',
     );
   }
   if (options.frame === 'len8' && size > 255)
-    throw new UsageError(op, '--size with --frame len8 must be at most 255 B');
+    throw optionError(op, 'size', 'must be at most 255 B when frames are len8');
   if (options.reconnect && options.address.scheme === 'udp') {
-    throw new UsageError(op, '--reconnect applies to stream transports (tcp, unix, tls), not udp');
+    throw optionError(op, 'reconnect', 'applies to stream transports (tcp, unix, tls), not udp');
   }
   const plans: LoadPlan[] = [];
   let first = 0;

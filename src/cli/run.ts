@@ -3,7 +3,7 @@
  * into an AbortSignal. Commands call the library and let errors reach `reportError`.
  */
 import { CommanderError } from 'commander';
-import { SockkitError, UsageError } from '../errors.js';
+import { isUsageCode, SockkitError, UsageError } from '../errors.js';
 
 /** EXIT_FAILURE: the operation failed at run time. EXIT_USAGE: the command line was wrong. */
 export const EXIT_FAILURE = 1;
@@ -21,16 +21,29 @@ export function warn(message: string): void {
 export function reportError(err: unknown, debug: boolean): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT_USAGE;
   if (debug && err instanceof Error) process.stderr.write(`${err.stack}\n`);
-  if (err instanceof UsageError) {
-    warn(err.message);
-    return EXIT_USAGE;
-  }
-  if (err instanceof SockkitError) {
-    warn(err.message + hintFor(err));
+  if (!(err instanceof SockkitError)) {
+    warn(
+      `internal error: ${err instanceof Error ? err.message : String(err)} (run with --debug for details)`,
+    );
     return EXIT_FAILURE;
   }
-  warn(`internal error: ${err instanceof Error ? err.message : String(err)} (run with --debug for details)`);
+  if (isUsageCode(err.code)) {
+    warn(inFlagWords(err));
+    return EXIT_USAGE;
+  }
+  warn(err.message + hintFor(err));
   return EXIT_FAILURE;
+}
+
+/**
+ * inFlagWords writes a library usage error as a command line user reads it: the option it names
+ * (`multicastTtl`) becomes the flag that sets it (`--multicast-ttl`).
+ */
+function inFlagWords(err: SockkitError): string {
+  const option = err instanceof UsageError ? err.option : undefined;
+  if (!option) return err.message;
+  const flag = `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  return err.message.replace(`: ${option} `, `: ${flag} `);
 }
 
 function hintFor(err: SockkitError): string {

@@ -5,7 +5,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
 import { formatAddress, formatHostPort, type InetAddress, type SocketAddress } from '../address.js';
-import { SchemeError, UsageError } from '../errors.js';
+import { optionError, SchemeError } from '../errors.js';
 import { nextSocketId, type Tracer } from '../trace.js';
 
 /** PacketOptions tune a datagram socket. Every field is optional. */
@@ -58,12 +58,12 @@ export function isMulticast(ip: string): boolean {
 export function checkPacketOptions(op: string, options: PacketOptions): void {
   for (const group of options.join ?? []) {
     if (!isMulticast(group)) {
-      throw new UsageError(op, `--join ${group}: not a multicast group (224.0.0.0/4 or ff00::/8)`);
+      throw optionError(op, 'join', `${group}: not a multicast group (224.0.0.0/4 or ff00::/8)`);
     }
   }
   const ttl = options.multicastTtl;
   if (ttl !== undefined && (!Number.isInteger(ttl) || ttl < 0 || ttl > 255)) {
-    throw new UsageError(op, `--multicast-ttl ${ttl}: expected a whole number from 0 to 255`);
+    throw optionError(op, 'multicastTtl', `${ttl}: expected a whole number from 0 to 255`);
   }
 }
 

@@ -61,6 +61,6 @@ describe('bench --frame', { timeout: 30_000 }, () => {
     assert.match(udp.stderr, /--frame applies to stream transports/);
     const len8 = await runCli(['bench', 'tcp://127.0.0.1:9', '--frame', 'len8', '-s', '300', '-t', '1s']);
     assert.equal(len8.code, 2);
-    assert.match(len8.stderr, /--size with --frame len8 must be at most 255 B/);
+    assert.match(len8.stderr, /--size must be at most 255 B when frames are len8/);
   });
 });

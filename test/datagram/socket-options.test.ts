@@ -12,12 +12,13 @@ test('isMulticast knows 224.0.0.0/4 and ff00::/8 and nothing else', () => {
   }
 });
 
-test('joining something that is not a multicast group is a usage error naming the flag', () => {
+test('joining something that is not a multicast group is a usage error naming the option, not a flag', () => {
   assert.throws(
-    () => checkPacketOptions('listen', { join: ['10.0.0.1'] }),
+    () => checkPacketOptions('listen', { join: ['192.0.2.1'] }),
     (err: unknown) =>
       err instanceof UsageError &&
-      err.message === 'listen: --join 10.0.0.1: not a multicast group (224.0.0.0/4 or ff00::/8)',
+      err.option === 'join' &&
+      err.message === 'listen: join 192.0.2.1: not a multicast group (224.0.0.0/4 or ff00::/8)',
   );
 });
 
