@@ -24,7 +24,7 @@ export function echoCommand(): Command {
     .addOption(
       new Option('--grace <duration>', 'time open connections get to finish at shutdown')
         .default(5000, '5s')
-        .argParser(durationOption('--grace')),
+        .argParser(durationOption('--grace', 0)),
     )
     .option('--ipv6-only', 'keep tcp://[::]:PORT to IPv6 instead of dual-stack')
     .addOption(

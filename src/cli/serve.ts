@@ -46,7 +46,7 @@ export function serveCommand(): Command {
     .addOption(
       new Option('--grace <duration>', 'time open connections get to finish at shutdown')
         .default(5000, '5s')
-        .argParser(durationOption('--grace')),
+        .argParser(durationOption('--grace', 0)),
     )
     .option('--ipv6-only', 'keep [::] to IPv6 instead of dual-stack');
   addPacketFlags(command);

@@ -35,7 +35,7 @@ export function addUdpConnectFlags(command: Command): Command {
     .addOption(
       new Option('--linger <duration>', 'udp: after stdin ends, wait this long for more replies')
         .default(1000, '1s')
-        .argParser(durationOption('--linger')),
+        .argParser(durationOption('--linger', 0)),
     );
 }
 
