@@ -165,4 +165,15 @@ export {
   type TlsServerOptions,
 } from './stream/tls.js';
 export { narrate, narrator, type TraceEvent, type Tracer, type TraceStep } from './trace.js';
-export { formatBytes, formatDuration, parseCount, parseDuration, parseSize } from './units.js';
+export {
+  formatBytes,
+  formatDuration,
+  GiB,
+  KiB,
+  MAX_TIMER,
+  MiB,
+  parseCount,
+  parseDuration,
+  parseRate,
+  parseSize,
+} from './units.js';

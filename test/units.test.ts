@@ -1,7 +1,26 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { UsageError } from '../src/errors.js';
-import { formatBytes, parseCount, parseDuration, parseSize } from '../src/units.js';
+import {
+  formatBytes,
+  GiB,
+  KiB,
+  MAX_TIMER,
+  MiB,
+  parseCount,
+  parseDuration,
+  parseRate,
+  parseSize,
+} from '../src/units.js';
+
+/** usage matches the one UsageError with exactly this message. */
+function usage(message: string): (e: unknown) => boolean {
+  return (e) => {
+    assert.ok(e instanceof UsageError, `a UsageError, not ${String(e)}`);
+    assert.equal(e.message, message);
+    return true;
+  };
+}
 
 test('parseDuration reads ms, s, m, h and bare seconds', () => {
   assert.equal(parseDuration('250ms'), 250);
@@ -34,10 +53,102 @@ test('parseSize rejects unknown units', () => {
   assert.throws(() => parseSize('5 parsecs', '--size'), /--size: invalid size "5 parsecs"/);
 });
 
-test('parseCount keeps to its range', () => {
+test('parseCount keeps to its range, and names it', () => {
   assert.equal(parseCount('5', '--count', 1, 10), 5);
-  assert.throws(() => parseCount('0', '--count', 1, 10), /--count: invalid number "0"/);
-  assert.throws(() => parseCount('1.5', '--count'), UsageError);
+  assert.equal(parseCount('10', '--count', 1, 10), 10);
+  assert.throws(() => parseCount('0', '--count', 1, 10), usage('--count: must be from 1 to 10 (got 0)'));
+  assert.throws(
+    () => parseCount('99999999999999999999', '--max-clients', 1, 1_000_000),
+    usage('--max-clients: must be from 1 to 1000000 (got 99999999999999999999)'),
+  );
+  assert.throws(() => parseCount('1.5', '--count'), /--count: invalid number "1.5"/);
+});
+
+test('parseDuration is at most the largest timer Node keeps, by default', () => {
+  assert.equal(MAX_TIMER, 2_147_483_647);
+  assert.equal(parseDuration('2147483647ms', '--grace'), MAX_TIMER);
+  assert.equal(parseDuration('596h', '--grace'), 596 * 3_600_000);
+  assert.equal(parseDuration('0', '--grace'), 0);
+  for (const text of ['600h', '2147483648ms', '597h', '35800m', '99999999999999999999']) {
+    assert.throws(
+      () => parseDuration(text, '--grace'),
+      usage(`--grace: must be from 0ms to 24.8 days (got ${text})`),
+    );
+  }
+  // A larger max is capped at the largest timer too.
+  assert.throws(() => parseDuration('600h', '--timeout', 1, Number.POSITIVE_INFINITY), /to 24\.8 days/);
+});
+
+test('parseDuration keeps to a range given, stated in the largest whole unit', () => {
+  assert.equal(parseDuration('1ms', '--timeout', 1), 1);
+  assert.throws(
+    () => parseDuration('0s', '--timeout', 1),
+    usage('--timeout: must be from 1ms to 24.8 days (got 0s)'),
+  );
+  // 0.4ms rounds to 0 ms: out of a range that starts at 1ms.
+  assert.throws(() => parseDuration('0.4ms', '--interval', 1), /--interval: must be from 1ms/);
+  assert.throws(
+    () => parseDuration('50ms', '--redis-lease', 100, 2 * 3_600_000),
+    usage('--redis-lease: must be from 100ms to 2h (got 50ms)'),
+  );
+  assert.throws(() => parseDuration('2h1ms', '--x', 0, 90_000), /invalid duration/);
+  assert.throws(
+    () => parseDuration('91s', '--x', 1500, 90_000),
+    usage('--x: must be from 1.5s to 90s (got 91s)'),
+  );
+  assert.throws(
+    () => parseDuration('2h', '--x', 0, 5 * 60_000),
+    usage('--x: must be from 0ms to 5m (got 2h)'),
+  );
+});
+
+test('parseSize keeps to a range given, stated exactly in binary units', () => {
+  assert.equal(parseSize('16MiB', '--max-line', 1, 16 * MiB), 16 * MiB);
+  assert.equal(parseSize('1', '--max-line', 1, 16 * MiB), 1);
+  for (const text of ['0', '16777217', '17MiB', '99999999999999999999', '1G']) {
+    assert.throws(
+      () => parseSize(text, '--max-line', 1, 16 * MiB),
+      usage(`--max-line: must be from 1 B to 16 MiB (got ${text})`),
+    );
+  }
+  assert.throws(
+    () => parseSize('65536', '--size', 0, 65_535),
+    usage('--size: must be from 0 B to 65535 B (got 65536)'),
+  );
+  assert.throws(
+    () => parseSize('2GiB', '--receive-buffer', KiB, GiB),
+    usage('--receive-buffer: must be from 1 KiB to 1 GiB (got 2GiB)'),
+  );
+});
+
+test('parseRate reads k and M, and keeps to its range', () => {
+  assert.equal(parseRate('5000', '--rate'), 5000);
+  assert.equal(parseRate('20k', '--rate'), 20_000);
+  assert.equal(parseRate('1.5M', '--rate'), 1_500_000);
+  assert.throws(() => parseRate('fast', '--rate'), /--rate: invalid rate "fast"/);
+  assert.throws(
+    () => parseRate('11M', '--rate', 0, 10_000_000),
+    usage('--rate: must be from 0 to 10000000 (got 11M)'),
+  );
+});
+
+test('every parser refuses values just outside its range and takes values just inside, for every unit', () => {
+  const cases: [(text: string) => number, string, number, number][] = [
+    [(t) => parseDuration(t, '--d', 1000, 60_000), 'ms', 1000, 60_000],
+    [(t) => parseSize(t, '--s', 1, 64 * KiB), 'B', 1, 64 * KiB],
+    [(t) => parseCount(t, '--c', 1, 255), '', 1, 255],
+  ];
+  for (const [parse, unit, min, max] of cases) {
+    assert.equal(parse(`${min}${unit}`), min);
+    assert.equal(parse(`${max}${unit}`), max);
+    for (const outside of [min - 1, max + 1]) {
+      assert.throws(
+        () => parse(`${outside}${unit}`),
+        (e: unknown) =>
+          e instanceof UsageError && e.code === 'ERR_USAGE' && /must be from .* \(got /.test(e.message),
+      );
+    }
+  }
 });
 
 test('formatBytes picks a readable unit', () => {

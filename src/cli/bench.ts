@@ -5,7 +5,7 @@ import { formatAddress } from '../address.js';
 import type { BenchReport, IntervalReport } from '../bench/bench.js';
 import { SockkitError, UsageError } from '../errors.js';
 import { FRAME_NAMES, type FrameName } from '../framing/frame-names.js';
-import { formatBytes, formatDuration, parseCount, parseSize } from '../units.js';
+import { formatBytes, formatDuration, MiB, parseCount, parseRate, parseSize } from '../units.js';
 import { addressArg, durationOption } from './common.js';
 import { shutdownSignal } from './run.js';
 
@@ -38,22 +38,22 @@ export function benchCommand(): Command {
         'more than it was asked, or nothing came back at all.',
     )
     .argument('<url>', 'the echo server: tcp://, udp://, unix: or tls://')
-    .addOption(count('-c, --connections <n>', 'connections (udp: peers, one socket each)', 1, 1))
+    .addOption(count('-c, --connections <n>', 'connections (udp: peers, one socket each)', 1, 1, 100_000))
     .addOption(
       new Option('-s, --size <size>', 'bytes per message (udp: at least 8)')
         .default(64, '64')
-        .argParser((v) => parseSize(v, '--size')),
+        .argParser((v) => parseSize(v, '--size', 1, 64 * MiB)),
     )
-    .addOption(count('-d, --depth <n>', 'messages in flight per connection (1 = ping-pong)', 1, 1))
+    .addOption(count('-d, --depth <n>', 'messages in flight per connection (1 = ping-pong)', 1, 1, 10_000))
     .addOption(
       new Option('-t, --duration <duration>', 'how long to run')
         .default(10_000, '10s')
-        .argParser(durationOption('--duration')),
+        .argParser(durationOption('--duration', 1)),
     )
     .addOption(
       new Option('-r, --rate <msgs/s>', 'open loop: messages per second in all (10k, 2.5M)')
         .default(0)
-        .argParser(parseRate),
+        .argParser((v) => parseRate(v, '--rate', 0, 10_000_000)),
     )
     .option(
       '--reconnect',
@@ -63,12 +63,12 @@ export function benchCommand(): Command {
     .addOption(
       new Option('--loss-timeout <duration>', 'udp: a datagram unanswered this long is lost')
         .default(1000, '1s')
-        .argParser(durationOption('--loss-timeout')),
+        .argParser(durationOption('--loss-timeout', 1)),
     )
     .addOption(
       new Option('-w, --timeout <duration>', 'how long each connect may take')
         .default(5000, '5s')
-        .argParser(durationOption('--timeout')),
+        .argParser(durationOption('--timeout', 1)),
     )
     .option('--insecure', 'tls: accept any server certificate (self-signed test servers)')
     .option('--ca <file>', 'tls: trust the certificate authorities in this PEM file')
@@ -190,17 +190,10 @@ class ProgressLine {
   }
 }
 
-function count(flags: string, description: string, fallback: number, min: number, max?: number): Option {
+function count(flags: string, description: string, fallback: number, min: number, max: number): Option {
   return new Option(flags, description)
     .default(fallback)
     .argParser((v) => parseCount(v, flags.replace(/^-\w, /, '').split(' ')[0], min, max));
-}
-
-function parseRate(text: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([kKmM]?)\s*$/.exec(text);
-  if (!match) throw new UsageError('--rate', `invalid rate "${text}" (expected e.g. 5000, 20k, 1.5M)`);
-  const factor = { '': 1, k: 1e3, m: 1e6 }[(match[2] ?? '').toLowerCase()] ?? 1;
-  return Number(match[1]) * factor;
 }
 
 function readCa(file: string): string {

@@ -42,7 +42,7 @@ export function chatJoinCommand(): Command {
     .option('-n, --nick <name>', 'your nickname (otherwise the server names you guestN)')
     .option('--room <name>', 'join this room after connecting')
     .addOption(
-      new Option('-w, --timeout <duration>', 'bound on connecting').argParser(durationOption('--timeout')),
+      new Option('-w, --timeout <duration>', 'bound on connecting').argParser(durationOption('--timeout', 1)),
     )
     .addOption(
       new Option('--max-line <size>', "the longest line to send: the server's --max-line")

@@ -14,7 +14,7 @@ import { UsageError } from '../errors.js';
 import type { Conn } from '../stream/conn.js';
 import { type Listener, listen } from '../stream/listen.js';
 import { serve } from '../stream/serve.js';
-import { formatBytes, parseCount, parseSize } from '../units.js';
+import { formatBytes, GiB, MiB, parseCount, parseSize } from '../units.js';
 import { chatJoinCommand } from './chat-join.js';
 import { addressArg, announceListening, durationOption, tracerFor } from './common.js';
 import { guardFor, type LimitFlags, limitSummary, withLimitOptions } from './limit-options.js';
@@ -89,38 +89,38 @@ function serveSubcommand(): Command {
     .addOption(
       new Option('--redis-lease <duration>', 'how long the users of a broker that died stay listed')
         .default(15_000, '15s')
-        .argParser(leaseDuration),
+        .argParser(durationOption('--redis-lease', MIN_LEASE)),
     )
     .option('--room <name>', 'the room every client starts in', '#lobby')
     .addOption(
       new Option('--max-clients <n>', 'clients at once; the next is told the server is full')
         .default(1000)
-        .argParser((v) => parseCount(v, '--max-clients', 1)),
+        .argParser((v) => parseCount(v, '--max-clients', 1, 1_000_000)),
     )
     .addOption(
       new Option('--max-line <size>', 'the longest line a client may send; longer closes that client')
         .default(DEFAULT_MAX_LINE, formatBytes(DEFAULT_MAX_LINE))
-        .argParser((v) => positiveSize(v, '--max-line')),
+        .argParser((v) => parseSize(v, '--max-line', 1, 16 * MiB)),
     )
     .addOption(
       new Option('--max-queue <size>', 'bytes waiting for one slow client before it is disconnected')
         .default(DEFAULT_MAX_QUEUE, formatBytes(DEFAULT_MAX_QUEUE))
-        .argParser((v) => positiveSize(v, '--max-queue')),
+        .argParser((v) => parseSize(v, '--max-queue', 1, GiB)),
     )
     .addOption(
       new Option('--flood-rate <lines>', 'lines per second one client may send on average (0: no limit)')
         .default(10)
-        .argParser((v) => parseCount(v, '--flood-rate')),
+        .argParser((v) => parseCount(v, '--flood-rate', 0, 1_000_000)),
     )
     .addOption(
       new Option('--flood-burst <lines>', 'lines one client may send at once before --flood-rate applies')
         .default(20)
-        .argParser((v) => parseCount(v, '--flood-burst', 1)),
+        .argParser((v) => parseCount(v, '--flood-burst', 1, 1_000_000)),
     )
     .addOption(
       new Option('--grace <duration>', 'time clients get to receive their farewell at shutdown')
         .default(2000, '2s')
-        .argParser(durationOption('--grace')),
+        .argParser(durationOption('--grace', 0)),
     )
     .option('-v, --verbose', 'print a line on stderr for each client arriving and leaving (with the reason)')
     .addHelpText(
@@ -203,20 +203,6 @@ Examples:
       );
     });
   return withLimitOptions(withTlsServerOptions(command, 'chat serve'), 'chat serve');
-}
-
-function positiveSize(value: string, flag: string): number {
-  const size = parseSize(value, flag);
-  if (size < 1) throw new UsageError(flag, `must be at least 1 byte (got ${value})`);
-  return size;
-}
-
-/** leaseDuration reads `--redis-lease`: a duration of at least MIN_LEASE. */
-function leaseDuration(value: string): number {
-  const lease = durationOption('--redis-lease')(value);
-  if (lease < MIN_LEASE)
-    throw new UsageError('--redis-lease', `must be at least ${MIN_LEASE}ms (got ${value})`);
-  return lease;
 }
 
 /** redisPrefix reads `--redis-prefix`: any text but the empty string, which is no hash tag. */

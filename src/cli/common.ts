@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { formatAddress, parseAddress, type Scheme, type SocketAddress } from '../address.js';
 import { UsageError } from '../errors.js';
 import { narrator, type Tracer } from '../trace.js';
-import { parseDuration } from '../units.js';
+import { MAX_TIMER, parseDuration } from '../units.js';
 
 /** GlobalOptions are the flags every command takes. */
 export interface GlobalOptions {
@@ -40,9 +40,13 @@ export function addressArg(command: string, url: string, schemes: readonly Schem
   return address;
 }
 
-/** durationOption is a commander argument parser for durations (`250ms`, `2s`). */
-export function durationOption(flag: string): (value: string) => number {
-  return (value) => parseDuration(value, flag);
+/**
+ * durationOption is a commander argument parser for durations (`250ms`, `2s`) from `min` to
+ * `max` ms (default 0 to MAX_TIMER, the longest a timer can wait); outside is a UsageError that
+ * names the flag and the range.
+ */
+export function durationOption(flag: string, min = 0, max = MAX_TIMER): (value: string) => number {
+  return (value) => parseDuration(value, flag, min, max);
 }
 
 /** announceListening prints `listening on URL` on stderr for each bound address. */

@@ -22,7 +22,7 @@ export function connectCommand(): Command {
     .argument('<url>', 'where to connect')
     .addOption(
       new Option('-w, --timeout <duration>', 'bound on connecting (not on the session)').argParser(
-        durationOption('--timeout'),
+        durationOption('--timeout', 1),
       ),
     )
     .addHelpText(

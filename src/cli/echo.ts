@@ -18,13 +18,13 @@ export function echoCommand(): Command {
     .description(
       'Echo server (RFC 862): every byte a client sends comes back unchanged. Serves any number of\n' +
         'clients at once, on every URL given. A client that half-closes gets the rest of its echo,\n' +
-        'then the server closes. SIGINT/SIGTERM shut down gracefully.',
+        'then the server closes. SIGINT, SIGTERM and SIGHUP shut down gracefully.',
     )
     .argument('[url...]', 'addresses to listen on', [DEFAULT_ECHO_URL])
     .addOption(
       new Option('--grace <duration>', 'time open connections get to finish at shutdown')
         .default(5000, '5s')
-        .argParser(durationOption('--grace')),
+        .argParser(durationOption('--grace', 0)),
     )
     .option('--ipv6-only', 'keep tcp://[::]:PORT to IPv6 instead of dual-stack')
     .addOption(

@@ -12,13 +12,16 @@ import type { Codec } from '../framing/codec.js';
 import { codecFor, FRAME_NAMES, type FrameName } from '../framing/frame-names.js';
 import { FramedConn } from '../framing/framed-conn.js';
 import type { Conn } from '../stream/conn.js';
-import { parseSize } from '../units.js';
+import { MiB, parseSize } from '../units.js';
 
 /** FrameFlags are the parsed framing flags. */
 export interface FrameFlags {
   frame?: FrameName;
   maxFrame?: number;
 }
+
+/** MAX_FRAME_FLAG bounds `--max-frame`: a frame is held whole in memory until it is complete. */
+const MAX_FRAME_FLAG = 256 * MiB;
 
 /** withFrameOptions adds `--frame` and `--max-frame` to a stream client command. */
 export function withFrameOptions(command: Command, usage = command.name()): Command {
@@ -33,7 +36,7 @@ export function withFrameOptions(command: Command, usage = command.name()): Comm
       new Option(
         '--max-frame <size>',
         'with --frame: the largest frame accepted or sent (default 64KiB; len8: 255)',
-      ).argParser((value) => parseSize(value, '--max-frame')),
+      ).argParser((value) => parseSize(value, '--max-frame', 1, MAX_FRAME_FLAG)),
     )
     .addHelpText(
       'after',

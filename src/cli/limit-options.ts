@@ -22,12 +22,15 @@ export interface LimitFlags {
   deny?: string[];
 }
 
+/** MAX_LIMIT bounds `--max-connections` and `--max-per-ip`: far past any descriptor limit. */
+export const MAX_LIMIT = 1_000_000;
+
 /** How often, at most, one kind of limit is reported without --trace. */
 const REPORT_EVERY = 10_000;
 
 /** withLimitOptions adds `--max-connections`, `--max-per-ip`, `--idle-timeout`, `--allow` and `--deny` to a server command. */
 export function withLimitOptions(command: Command, usage = command.name()): Command {
-  const count = (flag: string) => (value: string) => parseCount(value, flag, 1);
+  const count = (flag: string) => (value: string) => parseCount(value, flag, 1, MAX_LIMIT);
   const collect = (value: string, previous: string[] = []) => [...previous, value];
   return command
     .addOption(
@@ -45,7 +48,7 @@ export function withLimitOptions(command: Command, usage = command.name()): Comm
       new Option(
         '--idle-timeout <duration>',
         'close a connection silent (both ways) for this long',
-      ).argParser(durationOption('--idle-timeout')),
+      ).argParser(durationOption('--idle-timeout', 1)),
     )
     .addOption(
       new Option('--allow <cidr>', 'accept only clients in CIDR (repeatable, IPv4/IPv6)').argParser(collect),

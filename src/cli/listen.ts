@@ -17,7 +17,8 @@ export function listenCommand(): Command {
     .description(
       'Listen on URL, accept one client, and relay it to stdin/stdout as `connect` does; exit once\n' +
         'it is done. With --keep-open, keep accepting: what clients send goes to stdout, and stdin\n' +
-        'goes to every connected client.\n\n' +
+        'goes to every connected client, at the pace of the slowest (one that leaves no longer\n' +
+        'holds the others back).\n\n' +
         'udp://: prints the datagrams of the first peer (with --keep-open, of every\n' +
         'peer) and sends stdin to the peer heard from last, as nc -u -l does.',
     )
@@ -66,36 +67,63 @@ Examples:
     });
 }
 
-/** serveMany relays every client to stdout and stdin to every client, until the signal aborts. */
+/**
+ * serveMany relays every client to stdout and stdin to every client, until the signal aborts.
+ * Both directions keep backpressure: stdin waits for the slowest client, and a client waits
+ * for stdout. What waits on a client is released when it drains or leaves, so a client that
+ * stopped reading and then went away never holds the others back.
+ */
 async function serveMany(listener: Listener, signal: AbortSignal): Promise<void> {
   const clients = new Set<Conn>();
+  // The clients whose buffers are full: stdin stays paused while any is left.
+  const stdinWaitsFor = new Set<Conn>();
+  // The clients paused for stdout: one 'drain' listener resumes them all.
+  const waitingForStdout = new Set<Conn>();
   let inputEnded = false;
+  let stopped = false;
+  const release = (conn: Conn): void => {
+    if (!stdinWaitsFor.delete(conn) || stdinWaitsFor.size > 0 || stopped) return;
+    conn.trace('note', { detail: 'stdin resumed' });
+    process.stdin.resume();
+  };
+  const resumeClients = (): void => {
+    for (const conn of waitingForStdout) conn.resume();
+    waitingForStdout.clear();
+  };
   listener.handle((conn) => {
     clients.add(conn);
-    conn.socket.once('close', () => clients.delete(conn));
+    conn.socket.once('close', () => {
+      clients.delete(conn);
+      waitingForStdout.delete(conn);
+      release(conn);
+    });
     if (inputEnded) void conn.closeWrite();
     conn.onData((chunk) => {
-      if (!process.stdout.write(chunk)) {
-        conn.pause();
-        process.stdout.once('drain', () => conn.resume());
-      }
+      if (process.stdout.write(chunk)) return;
+      conn.pause();
+      if (waitingForStdout.size === 0) process.stdout.once('drain', resumeClients);
+      waitingForStdout.add(conn);
     });
     // A client's FIN ends only its direction; close ours too so it is not left half-open.
     conn.socket.once('end', () => void conn.closeWrite());
   });
   process.stdin.on('data', (chunk: Buffer) => {
     for (const conn of clients) {
-      if (!conn.write(chunk)) {
-        process.stdin.pause();
-        conn.socket.once('drain', () => process.stdin.resume());
-      }
+      // A client whose FIN we answered with ours (or that is closing) takes no more input.
+      if (!conn.socket.writable) continue;
+      if (conn.write(chunk) || stdinWaitsFor.has(conn)) continue;
+      stdinWaitsFor.add(conn);
+      conn.trace('note', { detail: 'stdin paused until this client reads' });
+      conn.socket.once('drain', () => release(conn));
     }
+    if (stdinWaitsFor.size > 0) process.stdin.pause();
   });
   process.stdin.once('end', () => {
     inputEnded = true;
     for (const conn of clients) void conn.closeWrite();
   });
   await aborted(signal);
+  stopped = true;
   process.stdin.pause();
   for (const conn of clients) conn.close();
 }

@@ -6,7 +6,7 @@ import { type Command, Option } from 'commander';
 import type { SocketAddress } from '../address.js';
 import { checkPacketOptions, type PacketOptions } from '../datagram/socket-options.js';
 import { UsageError } from '../errors.js';
-import { parseCount, parseSize } from '../units.js';
+import { GiB, parseCount, parseSize } from '../units.js';
 
 /** PacketFlags are the parsed datagram flags. */
 export interface PacketFlags {
@@ -42,7 +42,7 @@ export function addPacketFlags(command: Command): Command {
       new Option(
         '--receive-buffer <size>',
         'udp: the kernel receive buffer (SO_RCVBUF), e.g. 4MiB',
-      ).argParser((value) => parseSize(value, '--receive-buffer')),
+      ).argParser((value) => parseSize(value, '--receive-buffer', 1, GiB)),
     );
 }
 

@@ -2,6 +2,9 @@
  * The CLI's edge: turning errors into one line and an exit code (CONVENTIONS.md), and signals
  * into an AbortSignal. Commands call the library and let errors reach `reportError`.
  */
+import { closeSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { isatty } from 'node:tty';
 import { CommanderError } from 'commander';
 import { isUsageCode, SockkitError, UsageError } from '../errors.js';
 
@@ -95,17 +98,50 @@ function flushed(stream: NodeJS.WriteStream): Promise<void> {
 }
 
 /**
- * shutdownSignal returns a signal that aborts on the first SIGINT or SIGTERM, so a server can
- * shut down gracefully; a second one exits at once.
+ * SHUTDOWN_SIGNALS end a server gracefully: Ctrl-C, a service manager's stop, and the hangup a
+ * terminal or SSH session sends as it closes (a server is not cut off mid-transfer by that).
+ */
+export const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * shutdownSignal returns a signal that aborts on the first SIGINT, SIGTERM or SIGHUP, so a server
+ * can shut down gracefully; a second one exits at once, with 128 + its number as a shell would
+ * report a process it killed (130 for Ctrl-C).
  */
 export function shutdownSignal(onFirst?: () => void): AbortSignal {
   const controller = new AbortController();
-  const onSignal = (): void => {
-    if (controller.signal.aborted) process.exit(130);
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (controller.signal.aborted) process.exit(128 + (osConstants.signals[signal] ?? 0));
     onFirst?.();
     controller.abort();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const signal of SHUTDOWN_SIGNALS) process.on(signal, onSignal);
+  surviveHangup();
   return controller.signal;
+}
+
+/**
+ * surviveHangup lets a server outlive its terminal (the SSH session closed) and still shut down
+ * gracefully, with its own exit code:
+ * - A diagnostic line written to a terminal that is gone fails (EIO); it has nowhere else to go,
+ *   and must not end the process as an unhandled 'error' would.
+ * - At exit, Node restores the mode of every standard stream that was a terminal, and Node 20
+ *   aborts (SIGABRT) when that terminal is gone (nodejs/node#51519, fixed later by
+ *   nodejs/node#58200). A terminal that hung up no longer answers as one: its descriptor is
+ *   closed first, so Node leaves it alone.
+ */
+function surviveHangup(): void {
+  const terminals = [0, 1, 2].filter((fd) => isatty(fd));
+  if (terminals.length === 0) return;
+  if (terminals.includes(2)) process.stderr.on('error', () => {});
+  process.once('exit', () => {
+    for (const fd of terminals) {
+      if (isatty(fd)) continue;
+      try {
+        closeSync(fd);
+      } catch {
+        // Already closed: nothing to restore either.
+      }
+    }
+  });
 }

@@ -23,7 +23,7 @@ export function sendCommand(): Command {
     .addOption(
       new Option('-w, --timeout <duration>', 'bound on the whole exchange')
         .default(10_000, '10s')
-        .argParser(durationOption('--timeout')),
+        .argParser(durationOption('--timeout', 1)),
     )
     .addHelpText(
       'after',

@@ -44,14 +44,14 @@ export function serveCommand(): Command {
     .summary('run a simple service (echo, discard, chargen, daytime, time)')
     .description(
       'Run one of the classic simple services on every URL given (TCP, Unix and UDP alike) until ' +
-        'SIGINT/SIGTERM, then shut down gracefully as `sockkit echo` does.',
+        'SIGINT, SIGTERM or SIGHUP, then shut down gracefully as `sockkit echo` does.',
     )
     .argument('<service>', `one of: ${Object.keys(services).join(', ')}`)
     .argument('[url...]', 'addresses to listen on', ['tcp://127.0.0.1:0', 'udp://127.0.0.1:0'])
     .addOption(
       new Option('--grace <duration>', 'time open connections get to finish at shutdown')
         .default(5000, '5s')
-        .argParser(durationOption('--grace')),
+        .argParser(durationOption('--grace', 0)),
     )
     .option('--ipv6-only', 'keep [::] to IPv6 instead of dual-stack');
   addPacketFlags(command);
@@ -89,7 +89,7 @@ Examples:
 
 /**
  * runService binds every URL (stream listeners for tcp/unix, datagram sockets for udp), prints
- * `listening on URL` for each, serves `service` until SIGINT/SIGTERM, then prints a summary.
+ * `listening on URL` for each, serves `service` until SIGINT, SIGTERM or SIGHUP, then prints a summary.
  */
 export async function runService(
   op: string,

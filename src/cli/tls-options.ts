@@ -59,7 +59,7 @@ export function withTlsServerOptions(command: Command, usage = command.name()): 
         'tls://: drop clients that have not finished the handshake',
       )
         .default(DEFAULT_HANDSHAKE_TIMEOUT, formatDuration(DEFAULT_HANDSHAKE_TIMEOUT))
-        .argParser(durationOption('--handshake-timeout')),
+        .argParser(durationOption('--handshake-timeout', 1)),
     )
     .addHelpText(
       'after',

@@ -37,7 +37,7 @@ export function tracerouteCommand(): Command {
     .addOption(
       new Option('-w, --timeout <duration>', 'how long to wait for each probe')
         .default(3000, '3s')
-        .argParser(durationOption('--timeout')),
+        .argParser(durationOption('--timeout', 1)),
     )
     .option(
       '-s, --size <bytes>',
@@ -73,8 +73,7 @@ Raw sockets need root or CAP_NET_RAW. To let node open them without root:
       const maxHops = parseCount(flags.maxHops, '--max-hops', 1, 255);
       const firstHop = parseCount(flags.firstHop, '--first-hop', 1, maxHops);
       const queries = parseCount(flags.queries, '--queries', 1, 10);
-      const size = parseSize(flags.size, '--size');
-      parseCount(String(size), '--size', 0, 65_000);
+      const size = parseSize(flags.size, '--size', 0, 65_000);
       const out = (text: string): void => {
         process.stdout.write(text);
       };

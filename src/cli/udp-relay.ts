@@ -35,7 +35,7 @@ export function addUdpConnectFlags(command: Command): Command {
     .addOption(
       new Option('--linger <duration>', 'udp: after stdin ends, wait this long for more replies')
         .default(1000, '1s')
-        .argParser(durationOption('--linger')),
+        .argParser(durationOption('--linger', 0)),
     );
 }
 
@@ -91,7 +91,7 @@ export interface UdpListenOptions extends PacketFlags {
 }
 
 /**
- * listenUdp (the flags are `command`'s) binds `address`, prints `listening on URL`, and relays until SIGINT/SIGTERM: datagrams
+ * listenUdp (the flags are `command`'s) binds `address`, prints `listening on URL`, and relays until SIGINT, SIGTERM or SIGHUP: datagrams
  * to stdout, stdin (cut into datagrams) to the last peer heard from. Without `keepOpen` the first
  * peer is the only one (as `nc -u -l` connects to its first peer): others' datagrams are ignored.
  * Sending waits until a peer has been heard from, since until then there is nobody to send to.

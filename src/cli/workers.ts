@@ -7,7 +7,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { createInterface } from 'node:readline';
 import { parseAddress } from '../address.js';
 import { UsageError } from '../errors.js';
-import { warn } from './run.js';
+import { SHUTDOWN_SIGNALS, warn } from './run.js';
 
 /** SHUTDOWN is the message a worker reads as SIGTERM. */
 const SHUTDOWN = 'sockkit:shutdown';
@@ -20,7 +20,7 @@ export function isWorker(): boolean {
 /**
  * runWorkers starts `count` copies of this command and supervises them until they exit. It
  * prints each `listening on URL` line once (the workers share the socket), passes the workers'
- * other lines through as `sockkit: worker N: ...`, and turns SIGINT/SIGTERM into a graceful
+ * other lines through as `sockkit: worker N: ...`, and turns SIGINT/SIGTERM/SIGHUP into a graceful
  * shutdown of every worker (a second signal kills them). Only tcp and tls listeners can be
  * shared: anything else is a UsageError.
  */
@@ -38,19 +38,29 @@ export async function runWorkers(command: string, count: number, urls: readonly 
   cluster.setupPrimary({ stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
   const announced = new Set<string>();
   const workers: Worker[] = [];
+  // A worker hears SHUTDOWN only once it has set up its handler, which it does before it listens:
+  // one asked to stop earlier is asked again when it starts listening.
+  const listening = new Set<Worker>();
   let stopping = false;
+  const tellToStop = (worker: Worker): void => {
+    if (listening.has(worker) && worker.isConnected()) worker.send(SHUTDOWN);
+  };
   const stop = (): void => {
     if (stopping) {
       for (const worker of workers) worker.process.kill('SIGKILL');
       process.exit(130);
     }
     stopping = true;
-    for (const worker of workers) if (worker.isConnected()) worker.send(SHUTDOWN);
+    for (const worker of workers) tellToStop(worker);
   };
   const exits: Promise<number>[] = [];
   for (let n = 1; n <= count; n += 1) {
     const worker = cluster.fork();
     workers.push(worker);
+    worker.once('listening', () => {
+      listening.add(worker);
+      if (stopping) tellToStop(worker);
+    });
     if (worker.process.stderr) {
       createInterface({ input: worker.process.stderr }).on('line', (line) => {
         if (line.startsWith('listening on ')) {
@@ -71,15 +81,14 @@ export async function runWorkers(command: string, count: number, urls: readonly 
       ),
     );
   }
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  for (const signal of SHUTDOWN_SIGNALS) process.on(signal, stop);
   const codes = await Promise.all(exits);
   if (codes.some((code) => code !== 0)) process.exitCode = 1;
 }
 
 /**
- * prepareWorker makes a worker shut down gracefully when the primary asks. A Ctrl-C on a
- * terminal reaches every worker directly too; the request then adds nothing, so a single
+ * prepareWorker makes a worker shut down gracefully when the primary asks. A Ctrl-C (or a
+ * hangup) on a terminal reaches every worker directly too; the request then adds nothing, so a single
  * Ctrl-C never counts twice (which would force an immediate exit).
  */
 export function prepareWorker(): void {
@@ -87,8 +96,7 @@ export function prepareWorker(): void {
   const mark = (): void => {
     signalled = true;
   };
-  process.on('SIGINT', mark);
-  process.on('SIGTERM', mark);
+  for (const signal of SHUTDOWN_SIGNALS) process.on(signal, mark);
   process.on('message', (message) => {
     if (message === SHUTDOWN && !signalled) process.emit('SIGTERM');
   });

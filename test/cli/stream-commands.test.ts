@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -183,6 +184,85 @@ describe('sockkit listen', () => {
     assert.equal(result.code, 0);
     assert.deepEqual(result.stdout.toString().split('\n').filter(Boolean).sort(), ['one', 'three', 'two']);
   });
+
+  // A client that stops reading holds stdin back (backpressure waits for the slowest client); when
+  // it leaves, whatever waited on it must go on. Each case runs until the server says (--trace)
+  // that stdin waits on A, so A leaves only once the server is really stuck on it.
+  for (const { scheme, leave } of [
+    { scheme: 'tcp', leave: 'reset' },
+    { scheme: 'unix', leave: 'close' },
+  ] as const) {
+    test(`--keep-open: a ${scheme} client that stops reading, then leaves (${leave}), no longer holds stdin from the others`, {
+      timeout: 9000,
+    }, async () => {
+      const path = join(dir.path, `keep-open-${leave}.sock`);
+      const url = scheme === 'tcp' ? 'tcp://127.0.0.1:0' : `unix:${path}`;
+      const server = await startCli(['--trace', 'listen', url, '--keep-open'], { stdin: 'pipe' });
+      const target = scheme === 'tcp' ? hostPort(server.urls[0] as string) : { path };
+      const serverOut: Buffer[] = [];
+      server.child.stdout?.on('data', (chunk: Buffer) => serverOut.push(chunk));
+      const heardFrom = (who: string): Promise<void> =>
+        new Promise((resolve) => {
+          const check = (): void => {
+            if (Buffer.concat(serverOut).includes(who)) {
+              server.child.stdout?.off('data', check);
+              resolve();
+            }
+          };
+          server.child.stdout?.on('data', check);
+          check();
+        });
+      // A never reads; B reads everything and keeps it.
+      const a = connect(target);
+      a.pause();
+      a.on('error', () => {});
+      a.write('A\n');
+      const b = connect(target);
+      const received: Buffer[] = [];
+      b.on('data', (chunk: Buffer) => received.push(chunk));
+      const bEnded = new Promise((resolve) => b.once('end', resolve));
+      b.write('B\n');
+      await Promise.all([heardFrom('A\n'), heardFrom('B\n')]);
+
+      // Feed stdin until the server reports that it waits on A (A's window is full).
+      const stdin = server.child.stdin as NodeJS.WritableStream;
+      const stuckOnA = new Promise<void>((resolve) => {
+        const check = (): void => {
+          if (/stdin paused/.test(server.stderr())) {
+            server.child.stderr?.off('data', check);
+            resolve();
+          }
+        };
+        server.child.stderr?.on('data', check);
+        check();
+      });
+      let stuck = false;
+      void stuckOnA.then(() => {
+        stuck = true;
+      });
+      const written: Buffer[] = [];
+      while (!stuck) {
+        const chunk = randomBytes(64 * 1024);
+        written.push(chunk);
+        if (!stdin.write(chunk)) await Promise.race([once(stdin, 'drain'), stuckOnA]);
+      }
+
+      if (leave === 'reset') a.resetAndDestroy();
+      else a.destroy();
+      // What stdin brings after A left reaches B, and so does everything before it.
+      const after = randomBytes(1024 * 1024);
+      written.push(after);
+      stdin.end(after);
+      await bEnded;
+      const expected = Buffer.concat(written);
+      const got = Buffer.concat(received);
+      assert.equal(got.length, expected.length, 'B received every byte written to stdin');
+      assert.ok(got.equals(expected), 'byte-exact');
+      b.destroy();
+      const result = await server.stop();
+      assert.equal(result.code, 0, result.stderr.slice(-500));
+    });
+  }
 });
 
 describe('errors', () => {

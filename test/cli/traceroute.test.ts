@@ -41,8 +41,8 @@ test('traceroute --hexdump shows each probe with its TTL', { skip: needsRoot }, 
 
 test('traceroute usage errors exit 2 with one line', async () => {
   for (const [args, message] of [
-    [['traceroute', '127.0.0.1', '--max-hops', '0'], /^sockkit: --max-hops: invalid number "0"/],
-    [['traceroute', '127.0.0.1', '--queries', '11'], /^sockkit: --queries: invalid number "11"/],
+    [['traceroute', '127.0.0.1', '--max-hops', '0'], /^sockkit: --max-hops: must be from 1 to 255 \(got 0\)/],
+    [['traceroute', '127.0.0.1', '--queries', '11'], /^sockkit: --queries: must be from 1 to 10 \(got 11\)/],
     [['traceroute', '127.0.0.1', '--timeout', 'x'], /^sockkit: --timeout: invalid duration "x"/],
     [['traceroute', '-4', '-6', '::1'], /^sockkit: traceroute: -4 and -6 exclude each other/],
   ] as const) {

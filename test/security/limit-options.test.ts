@@ -106,7 +106,7 @@ describe('limit flags (CLI)', () => {
     const cases: [string[], RegExp][] = [
       [['--allow', '10.0.0.0/33'], /--allow: invalid prefix length in "10\.0\.0\.0\/33" \(expected 0-32\)/],
       [['--deny', 'not-an-ip'], /--deny: invalid address in "not-an-ip"/],
-      [['--max-connections', '0'], /--max-connections: invalid number "0"/],
+      [['--max-connections', '0'], /--max-connections: must be from 1 to 1000000 \(got 0\)/],
       [['--idle-timeout', 'soon'], /--idle-timeout: invalid duration "soon"/],
     ];
     for (const [flags, message] of cases) {
