@@ -1,8 +1,15 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { runCli } from '../helpers.js';
+
+/** Every server and socket the tests open, closed at the end even when a test failed or timed out. */
+const opened = { servers: new Set<Server>(), sockets: new Set<Socket>() };
+after(() => {
+  for (const socket of opened.sockets) socket.destroy();
+  for (const server of opened.servers) server.close();
+});
 
 /** recordingServer answers each connection with `reply` once the client half-closes, and keeps what it received. */
 async function recordingServer(
@@ -13,7 +20,9 @@ async function recordingServer(
   const received = new Promise<Buffer>((resolve) => {
     resolveReceived = resolve;
   });
+  opened.servers.add(server);
   server.on('connection', (socket: Socket) => {
+    opened.sockets.add(socket);
     const chunks: Buffer[] = [];
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     socket.on('error', () => {});
