@@ -120,11 +120,18 @@ export class AddressError extends UsageError {
 export class SchemeError extends UsageError {
   override name = 'SchemeError';
   declare readonly code: 'ERR_UNSUPPORTED_SCHEME';
-  /** The schemes the operation takes. */
+  /** The scheme the address had. */
+  readonly scheme: string;
+  /** The schemes the operation takes (empty when not known, as for an error rebuilt by `errorFor`). */
   readonly expected: readonly string[];
-  constructor(op: string, url: string, scheme: string, expected: readonly string[]) {
-    super(op, `${scheme}:// is not supported here (expected ${listOr(expected.map((s) => `${s}://`))})`, url);
+  constructor(op: string, url: string, scheme: string, expected: readonly string[], reason?: string) {
+    super(
+      op,
+      reason ?? `${scheme}:// is not supported here (expected ${listOr(expected.map((s) => `${s}://`))})`,
+      url,
+    );
     setCode(this, 'ERR_UNSUPPORTED_SCHEME');
+    this.scheme = scheme;
     this.expected = expected;
   }
 }
@@ -333,7 +340,7 @@ const builders: Record<ErrorCode, Build> = {
   ERR_USAGE: (op, url, reason) => new UsageError(op, reason, url),
   ERR_INVALID_ADDRESS: (_op, url, reason) => new AddressError(url, reason),
   ERR_UNSUPPORTED_SCHEME: (op, url, reason) =>
-    setCode(new UsageError(op, reason, url), 'ERR_UNSUPPORTED_SCHEME'),
+    new SchemeError(op, url, /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1] ?? '', [], reason),
   ERR_CONNECTION_REFUSED: (op, url, reason, o) => new ConnectionRefusedError(op, url, reason, o),
   ERR_CONNECTION_RESET: (op, url, reason, o) => new ConnectionResetError(op, url, reason, o),
   ERR_ADDRESS_IN_USE: (op, url, reason, o) => new AddressInUseError(op, url, reason, o),
@@ -379,6 +386,8 @@ export function rewrap(err: unknown, op: string, url: string): SockkitError {
   if (inner.op === op && inner.url === url) return inner;
   if (inner instanceof FrameTooLargeError)
     return new FrameTooLargeError(op, url, inner.size, inner.limit, inner.atLeast, inner.reason);
+  if (inner instanceof SchemeError)
+    return new SchemeError(op, url, inner.scheme, inner.expected, inner.reason);
   return errorFor(inner.code, op, url, inner.reason, { cause: inner });
 }
 

@@ -4,7 +4,7 @@
  */
 import type { Socket } from 'node:net';
 import { formatAddress, type SocketAddress } from '../address.js';
-import { fromSystemError, type SockkitError } from '../errors.js';
+import { ConnectionResetError, fromSystemError, type SockkitError } from '../errors.js';
 import { nextSocketId, type Tracer, type TraceStep } from '../trace.js';
 
 /** ConnInit describes a connected socket to wrap. */
@@ -94,8 +94,12 @@ export class Conn implements AsyncIterable<Buffer> {
   /** send writes `chunk` and resolves once the socket can take more; it rejects if the connection fails. */
   send(chunk: Uint8Array | string): Promise<void> {
     return new Promise((resolve, reject) => {
+      // Closed without an error: this side closed it (or both sides had finished); no peer to blame.
       const onClose = (): void =>
-        reject(this.error ?? fromSystemError('write', formatAddress(this.remoteAddress), closedError()));
+        reject(
+          this.error ??
+            new ConnectionResetError('write', formatAddress(this.remoteAddress), 'the connection is closed'),
+        );
       if (this.socket.destroyed) return onClose();
       if (this.write(chunk)) return resolve();
       this.socket.once('close', onClose);
@@ -176,10 +180,6 @@ export class Conn implements AsyncIterable<Buffer> {
 const closedSockets = new WeakSet<Socket>();
 function noteClosed(this: Socket): void {
   closedSockets.add(this);
-}
-
-function closedError(): NodeJS.ErrnoException {
-  return Object.assign(new Error('connection closed'), { code: 'EPIPE' });
 }
 
 /** peerLabel is how trace lines name a connection's peer: `127.0.0.1:53122`, or the socket path. */

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import type { ChildProcessByStdio } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import { describe, test } from 'node:test';
-import { CLI, hostPort, startCli } from '../helpers.js';
+import { hostPort, startCli } from '../helpers.js';
 import { LineUser } from './line-user.js';
 
 /**
@@ -24,14 +25,13 @@ describe('sockkit chat join on a terminal', { timeout: 30_000 }, () => {
     bob.say('/nick bob');
     await bob.next(/is now known as bob$/);
 
-    const child = spawn(
-      'python3',
-      ['-c', PTY, process.execPath, CLI, 'chat', 'join', server.urls[0] as string, '--nick', 'tty'],
-      {
-        stdio: ['pipe', 'pipe', 'inherit'],
-        env: { ...process.env, TERM: 'xterm', COLUMNS: '80', LINES: '24' },
-      },
-    );
+    const join = await startCli(['chat', 'join', server.urls[0] as string, '--nick', 'tty'], {
+      wrapper: ['python3', '-c', PTY],
+      env: { ...process.env, TERM: 'xterm', COLUMNS: '80', LINES: '24' },
+      stdin: 'pipe',
+      listens: 0,
+    });
+    const child = join.child as ChildProcessByStdio<Writable, Readable, Readable>;
     let screen = '';
     const waitFor = (pattern: RegExp): Promise<void> =>
       new Promise((resolve, reject) => {
@@ -72,7 +72,7 @@ describe('sockkit chat join on a terminal', { timeout: 30_000 }, () => {
       child.stdin.write('/quit\r');
       await bob.next(/^\* tty left #lobby \(quit\)$/);
     } finally {
-      child.kill();
+      await join.stop('SIGTERM');
       bob.quit();
       await server.stop();
     }

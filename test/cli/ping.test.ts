@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { CLI, runCli } from '../helpers.js';
-import { run } from '../raw/netns.js';
+import { CLI, runCli, startCli } from '../helpers.js';
 
 const needsRoot = process.getuid?.() === 0 ? false : 'needs root (raw sockets)';
 const HIDE_ADDON = fileURLToPath(new URL('./hide-raw-socket.js', import.meta.url));
@@ -129,14 +128,9 @@ test('without root or CAP_NET_RAW ping fails with one line saying how to grant i
     ['ping', '127.0.0.1', '-c', '1'],
     ['traceroute', '::1'],
   ]) {
-    const result = await run('setpriv', [
-      '--reuid=65534',
-      '--regid=65534',
-      '--clear-groups',
-      process.execPath,
-      CLI,
-      ...command,
-    ]);
+    const result = await runCli(command, {
+      wrapper: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'],
+    });
     assert.equal(result.code, 1, result.stderr);
     assert.equal(result.stdout.length, 0);
     const lines = result.stderr.trim().split('\n');
@@ -152,7 +146,7 @@ test('without root or CAP_NET_RAW ping fails with one line saying how to grant i
 
 test('without the raw-socket addon ping fails with one line saying how to build it', async () => {
   accessSync(HIDE_ADDON, constants.R_OK);
-  const result = await run(process.execPath, ['--import', HIDE_ADDON, CLI, 'ping', '127.0.0.1', '-c', '1']);
+  const result = await runCli(['ping', '127.0.0.1', '-c', '1'], { nodeArgs: ['--import', HIDE_ADDON] });
   // stdout too: a PING line there means the addon loaded after all.
   assert.equal(result.code, 1, `${result.stdout}${result.stderr}`);
   assert.equal(result.stdout.length, 0, result.stdout.toString());
@@ -165,24 +159,16 @@ test('without the raw-socket addon ping fails with one line saying how to build 
 });
 
 test('without the raw-socket addon the other commands still work', async () => {
-  const result = await run(process.execPath, ['--import', HIDE_ADDON, CLI, 'ping', '--help']);
+  const result = await runCli(['ping', '--help'], { nodeArgs: ['--import', HIDE_ADDON] });
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout.toString(), /Examples:\n {2}sockkit ping 127\.0\.0\.1 --count 3/);
 });
 
 test('Ctrl-C stops an endless ping with the summary, exit 0', { skip: needsRoot }, async () => {
-  const child = spawn(process.execPath, [CLI, 'ping', '127.0.0.1', '--interval', '100ms'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 8000);
-  child.stdout.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-    if (/icmp_seq=2 /.test(out)) child.kill('SIGINT');
-  });
-  const code = await closed;
-  clearTimeout(timer);
+  const ping = await startCli(['ping', '127.0.0.1', '--interval', '100ms'], { listens: 0, timeout: 8000 });
+  await ping.waitFor(/icmp_seq=2 /, 'stdout', 7000);
+  const { code, stdout } = await ping.stop('SIGINT');
+  const out = stdout.toString();
   assert.equal(code, 0, out);
   const summary = /^--- 127\.0\.0\.1 ping statistics ---\n(\d+) packets transmitted, (\d+) received/m.exec(
     out,

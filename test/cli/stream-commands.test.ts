@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { promisify } from 'node:util';
-import { CLI, hostPort, runCli, startCli, tempDir } from '../helpers.js';
+import { hostPort, runCli, startCli, tempDir } from '../helpers.js';
 
-const run = promisify(execFile);
 const dir = tempDir();
 after(() => dir.remove());
 
@@ -86,9 +83,12 @@ describe('sockkit send', () => {
     assert.equal(result.stdout.length, reply.length, 'every byte reaches stdout');
     assert.ok(result.stdout.equals(reply));
 
-    const pipeline = `"${process.execPath}" "${CLI}" send ${url} hi | head -c 10 | wc -c; echo "exit \${PIPESTATUS[0]}" >&2`;
-    const { stdout, stderr } = await run('bash', ['-c', pipeline]);
-    assert.equal(stdout.trim(), '10');
+    // bash runs the CLI ("$@") into `head`, and reports the CLI's exit status.
+    const pipeline = `"$@" | head -c 10 | wc -c; echo "exit \${PIPESTATUS[0]}" >&2`;
+    const { stdout, stderr } = await runCli(['send', url, 'hi'], {
+      wrapper: ['bash', '-c', pipeline, 'bash'],
+    });
+    assert.equal(stdout.toString().trim(), '10');
     assert.equal(stderr, 'exit 0\n', 'no error line, exit 0');
   });
 
@@ -147,9 +147,11 @@ describe('sockkit connect', () => {
   });
   test('stops quietly when whoever reads its stdout goes away (| head)', async () => {
     const server = await startCli(['echo', 'tcp://127.0.0.1:0']);
-    const pipeline = `head -c 4000000 /dev/zero | "${process.execPath}" "${CLI}" connect ${server.urls[0]} | head -c 10 | wc -c; echo "exit \${PIPESTATUS[1]}" >&2`;
-    const { stdout, stderr } = await run('bash', ['-c', pipeline]);
-    assert.equal(stdout.trim(), '10');
+    const pipeline = `head -c 4000000 /dev/zero | "$@" | head -c 10 | wc -c; echo "exit \${PIPESTATUS[1]}" >&2`;
+    const { stdout, stderr } = await runCli(['connect', server.urls[0] as string], {
+      wrapper: ['bash', '-c', pipeline, 'bash'],
+    });
+    assert.equal(stdout.toString().trim(), '10');
     assert.equal(stderr, 'exit 0\n', 'no stack trace, exit 0');
     await server.stop();
   });

@@ -235,8 +235,8 @@ export interface TlsFixture {
   readonly certs: TestCerts;
   /** echo starts `sockkit echo tls://127.0.0.1:0` with the server certificate, plus `extra` flags. */
   echo(...extra: string[]): Promise<Running>;
-  /** start runs `sockkit ARGS` until the suite ends (see startCli). */
-  start(args: readonly string[]): Promise<Running>;
+  /** start runs `sockkit ARGS` until the suite ends (see startCli for `options`). */
+  start(args: readonly string[], options?: Parameters<typeof startCli>[1]): Promise<Running>;
   /** track stops `peer` when the suite ends. */
   track(peer: Peer): Peer;
 }
@@ -261,8 +261,8 @@ export function useTlsFixture(): TlsFixture {
       if (!certs) throw new Error('useTlsFixture: certificates are made in before()');
       return certs;
     },
-    async start(args) {
-      const server = await startCli(args);
+    async start(args, options) {
+      const server = await startCli(args, options);
       running.push(server);
       return server;
     },

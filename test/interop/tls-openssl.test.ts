@@ -125,26 +125,19 @@ describe('TLS interop with openssl s_client and s_server', () => {
 
   test('sockkit connect relays both ways with openssl s_server, offering ALPN', async () => {
     const { server, port } = await sServer('-alpn', 'sockkit/1');
-    const client = startPeer(process.execPath, [
-      (await import('../helpers.js')).CLI,
-      '--trace',
-      'connect',
-      `tls://127.0.0.1:${port}`,
-      '--ca',
-      tls.certs.caCert,
-      '--alpn',
-      'sockkit/1',
-    ]);
-    tls.track(client);
+    const client = await tls.start(
+      ['--trace', 'connect', `tls://127.0.0.1:${port}`, '--ca', tls.certs.caCert, '--alpn', 'sockkit/1'],
+      { listens: 0, stdin: 'pipe', timeout: 8000 },
+    );
     client.child.stdin?.write('from sockkit\n');
     await server.waitFor(/from sockkit\n/);
     server.child.stdin?.write('from openssl\n');
-    await client.waitFor(/from openssl\n/);
+    await client.waitFor(/from openssl\n/, 'stdout');
     assert.match(
-      (await client.waitFor(/TLS handshake done: [^\n]*/))[0],
+      (await client.waitFor(/TLS handshake done: [^\n]*/, 'stderr'))[0],
       /TLSv1\.3, .*peer CN=localhost, ALPN sockkit\/1/,
     );
     client.child.stdin?.end();
-    await Promise.all([client.kill(), server.kill()]);
+    await Promise.all([client.stop(), server.kill()]);
   });
 });

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { CLI } from '../helpers.js';
-import { hasCommand, type Peer, startPeer } from './udp-peers.js';
+import { type Running, startCli } from '../helpers.js';
+import { hasCommand, startPeer } from './udp-peers.js';
 
 const nsA = `sk3a-${process.pid}`;
 const nsB = `sk3b-${process.pid}`;
@@ -36,22 +36,17 @@ function removeNamespaces(): void {
 }
 
 /** sockkit runs the CLI inside namespace `ns`, resolving once it prints `listening on` (for servers). */
-function sockkit(ns: string, args: readonly string[], server = false): Promise<Peer> {
-  return startPeer(
-    'ip',
-    ['netns', 'exec', ns, process.execPath, CLI, ...args],
-    server ? /listening on \S+/ : undefined,
-  );
+function sockkit(ns: string, args: readonly string[], server = false): Promise<Running> {
+  return startCli(args, { wrapper: ['ip', 'netns', 'exec', ns], listens: server ? 1 : 0 });
 }
 
-/** finished waits for a peer to exit and returns its exit code. */
-function finished(peer: Peer): Promise<number | null> {
-  if (peer.child.exitCode !== null) return Promise.resolve(peer.child.exitCode);
-  return new Promise((resolve) => peer.child.once('close', (code) => resolve(code)));
+/** finished waits for a CLI run to exit and returns its exit code. */
+async function finished(run: Running): Promise<number | null> {
+  return (await run.done).code;
 }
 
 describe('broadcast and multicast inside test namespaces', { skip }, () => {
-  const peers: Peer[] = [];
+  const peers: { stop(): Promise<unknown> }[] = [];
   before(() => {
     removeNamespaces();
     try {
@@ -114,7 +109,7 @@ describe('broadcast and multicast inside test namespaces', { skip }, () => {
       '--retries',
       '0',
     ]);
-    await listener.until('to the group');
+    await listener.waitFor(/to the group/, 'stdout');
     // Nobody answered (listen only prints), so send reports no reply after its one attempt.
     assert.equal(await finished(client), 1);
     assert.match(client.stderr(), /no reply after 1 attempt \(200ms each\)/);
@@ -182,7 +177,7 @@ describe('broadcast and multicast inside test namespaces', { skip }, () => {
       '0',
     ]);
     await finished(looped);
-    await listener.until('looped');
+    await listener.waitFor(/looped/, 'stdout');
     assert.equal(listener.stdout(), 'looped');
   });
 

@@ -5,8 +5,8 @@
  *
  *   A a<id> 10.77.1.2 fd77:1::2 ── R 10.77.1.1 fd77:1::1 | 10.77.2.1 fd77:2::1 ── B 10.77.2.2 fd77:2::2
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { CLI, type CliResult } from '../helpers.js';
+import { execFileSync } from 'node:child_process';
+import { type CliResult, runCli, runProgram } from '../helpers.js';
 
 /** Topology is a running three-namespace network. */
 export interface Topology {
@@ -110,28 +110,13 @@ export function runIn(
   args: readonly string[],
   timeout = 8000,
 ): Promise<CliResult> {
-  return run('ip', ['netns', 'exec', ns, command, ...args], timeout);
-}
-
-/** run runs `command ARGS` to completion, killing it after `timeout` ms. */
-export function run(command: string, args: readonly string[], timeout = 8000): Promise<CliResult> {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const out: Buffer[] = [];
-  let err = '';
-  child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-  child.stderr.on('data', (chunk: Buffer) => {
-    err += chunk.toString();
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeout);
-  return new Promise((resolve) => {
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout: Buffer.concat(out), stderr: err });
-    });
-  });
+  return runProgram('ip', ['netns', 'exec', ns, command, ...args], timeout);
 }
 
 /** sockkitIn runs the built CLI inside namespace `ns`. */
 export function sockkitIn(ns: string, args: readonly string[], timeout?: number): Promise<CliResult> {
-  return runIn(ns, process.execPath, [CLI, ...args], timeout);
+  return runCli(args, {
+    wrapper: ['ip', 'netns', 'exec', ns],
+    ...(timeout === undefined ? {} : { timeout }),
+  });
 }

@@ -13,8 +13,7 @@ import { describe, type TestContext, test } from 'node:test';
 import { parseAddress } from '../../src/address.js';
 import { dial } from '../../src/stream/dial.js';
 import '../../src/stream/tls.js';
-import { CLI, hostPort, type Running, startCli } from '../helpers.js';
-import { startPeer } from '../interop/tls-certs.js';
+import { hostPort, type Running, startCli } from '../helpers.js';
 
 const MiB = 1024 * 1024;
 
@@ -309,12 +308,12 @@ describe('abuse the server survives', { timeout: 60_000 }, () => {
   });
 
   test('running short of descriptors (ulimit -n 128) refuses the excess, never crashes, and recovers', async (t) => {
-    const server = startPeer('sh', [
-      '-c',
-      `ulimit -n 128 && exec "${process.execPath}" "${CLI}" echo tcp://127.0.0.1:0`,
-    ]);
+    const server = await startCli(['echo', 'tcp://127.0.0.1:0'], {
+      wrapper: ['sh', '-c', 'ulimit -n 128 && exec "$@"', 'sh'],
+      timeout: 8000,
+    });
     try {
-      const [, url] = await server.waitFor(/listening on (tcp:\/\/\S+)\n/);
+      const url = server.urls[0];
       const pid = server.child.pid as number;
       await echoedIntact(url as string, 1024);
       const before = usage(pid);
@@ -352,8 +351,7 @@ describe('abuse the server survives', { timeout: 60_000 }, () => {
         /one more would run the process out of file descriptors/,
       );
     } finally {
-      server.child.kill('SIGINT');
-      await server.exited;
+      await server.stop();
     }
   });
 

@@ -4,14 +4,13 @@
  * never a stack trace, and never memory that grows with what a hostile server sends.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { describe, test } from 'node:test';
 import { parseAddress } from '../../src/address.js';
 import { bench } from '../../src/bench/bench.js';
-import { CLI, type CliResult, startCli } from '../helpers.js';
+import { type CliResult, startCli } from '../helpers.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: parsed JSON, checked field by field in the tests
 type Json = Record<string, any>;
@@ -27,32 +26,17 @@ interface BenchRun {
 }
 
 /** startBench runs `sockkit bench ARGS --json`, killed after 9 s if it has not ended. */
-function startBench(args: readonly string[]): BenchRun {
-  const child = spawn(process.execPath, [CLI, 'bench', ...args, '--json'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const out: Buffer[] = [];
-  let err = '';
-  let interval: () => void = () => {};
-  const firstInterval = new Promise<void>((resolve) => {
-    interval = resolve;
-  });
-  child.stdout.on('data', (chunk: Buffer) => {
-    out.push(chunk);
-    if (Buffer.concat(out).includes('"type":"interval"')) interval();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    err += chunk.toString();
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 9000);
-  const done = new Promise<CliResult>((resolve) => {
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      interval();
-      resolve({ code, signal, stdout: Buffer.concat(out), stderr: err });
-    });
-  });
-  return { pid: child.pid as number, firstInterval, done };
+async function startBench(args: readonly string[]): Promise<BenchRun> {
+  const running = await startCli(['bench', ...args, '--json'], { listens: 0, timeout: 9000 });
+  return {
+    pid: running.child.pid as number,
+    // Settles on the first interval line, or when the run ends without one.
+    firstInterval: running.waitFor(/"type":"interval"/, 'stdout', 9000).then(
+      () => {},
+      () => {},
+    ),
+    done: running.done,
+  };
 }
 
 /** summaryOf is the run's last JSON line, which must be its summary. */
@@ -104,7 +88,7 @@ describe('bench against a server that dies or refuses', () => {
       timeout: 9500,
     }, async () => {
       const echo = await startCli(['echo', 'tcp://127.0.0.1:0']);
-      const run = startBench([echo.urls[0] as string, '-c', '3', '--threads', threads, '-t', '6s']);
+      const run = await startBench([echo.urls[0] as string, '-c', '3', '--threads', threads, '-t', '6s']);
       await run.firstInterval;
       echo.child.kill('SIGKILL');
       await echo.done;
@@ -121,8 +105,8 @@ describe('bench against a server that dies or refuses', () => {
     }, async () => {
       const echo = await startCli(['echo', 'tcp://127.0.0.1:0', '--max-connections', '2']);
       try {
-        const result = await startBench([echo.urls[0] as string, '-c', '5', '--threads', threads, '-t', '1s'])
-          .done;
+        const run = await startBench([echo.urls[0] as string, '-c', '5', '--threads', threads, '-t', '1s']);
+        const result = await run.done;
         const summary = assertFailedWithKinds(result, 3, ['reset', 'closed']);
         assert.ok(summary.messages > 0, 'the two accepted connections were loaded');
         assert.equal(summary.mismatches, 0);
@@ -163,7 +147,7 @@ describe('bench against a server that sends more than it was sent', () => {
     });
     const port = await listening(server);
     try {
-      const run = startBench([`tcp://127.0.0.1:${port}`, '-c', '2', '-t', '2s']);
+      const run = await startBench([`tcp://127.0.0.1:${port}`, '-c', '2', '-t', '2s']);
       pid = run.pid;
       const hwmKiB = await Promise.race([floodEnded, run.done.then(() => undefined)]);
       const result = await run.done;
@@ -210,8 +194,8 @@ describe('bench against a server that sends more than it was sent', () => {
     });
     await new Promise<void>((resolve) => server.bind(0, '127.0.0.1', resolve));
     try {
-      const result = await startBench([`udp://127.0.0.1:${server.address().port}`, '-c', '2', '-t', '500ms'])
-        .done;
+      const run = await startBench([`udp://127.0.0.1:${server.address().port}`, '-c', '2', '-t', '500ms']);
+      const result = await run.done;
       assert.equal(result.code, 1, result.stderr);
       const summary = summaryOf(result);
       assert.ok(summary.duplicated > summary.messages, JSON.stringify(summary));

@@ -151,31 +151,70 @@ describe('ConnectionGuard', { timeout: 8000 }, () => {
 
   test('--idle-timeout: traffic either way keeps a connection; silence closes it', async () => {
     const h = await start('tcp://127.0.0.1:0', { idleTimeout: 400 });
-    const socket = await open({ port: port(h.listener), host: '127.0.0.1' });
+    const p = port(h.listener);
+    const socket = await open({ port: p, host: '127.0.0.1' });
     const closed = once(socket, 'close');
-    // Send something every 100 ms for 1 s: far more than the idle timeout in total.
+    const peer = `127.0.0.1:${socket.localPort}`;
     let echoed = '';
     socket.on('data', (chunk: Buffer) => {
       echoed += chunk.toString();
     });
-    for (let i = 0; i < 10; i++) {
-      socket.write('.');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.equal(h.guard.stats.timedOut.idle, 0);
+    /**
+     * busyUntilSilentOneCloses keeps `socket` busy, one byte at a time, each step waiting for the
+     * byte (or its echo) to arrive, until a silent connection opened at the start is closed for
+     * idleness: the idle timeout has then passed for certain, with no gap in the traffic near it.
+     * `step` sends one byte and resolves once it has arrived.
+     */
+    const busyUntilSilentOneCloses = async (step: () => Promise<void>): Promise<number> => {
+      const silent = await open({ port: p, host: '127.0.0.1' });
+      let timedOut = false;
+      silent.once('close', () => {
+        timedOut = true;
+      });
+      let steps = 0;
+      // Bounded: a loopback round trip takes well under a millisecond, so 400 ms is far fewer.
+      while (!timedOut) {
+        await step();
+        steps += 1;
+        assert.ok(steps < 1_000_000, 'the silent connection was never closed');
+      }
+      return steps;
+    };
+    const echoOf = (text: string): Promise<void> =>
+      new Promise((resolve) => {
+        const want = echoed.length + text.length;
+        const check = (): void => {
+          if (echoed.length < want) return;
+          socket.off('data', check);
+          resolve();
+        };
+        socket.on('data', check);
+        socket.write(text);
+      });
+    // The client talks and the server echoes.
+    const dots = await busyUntilSilentOneCloses(() => echoOf('.'));
+    assert.equal(h.guard.stats.timedOut.idle, 1);
     assert.equal(socket.destroyed, false);
     // Now only the server talks: a server-to-client stream also counts as traffic.
     const serverSide = h.accepted[0] as Conn;
-    for (let i = 0; i < 6; i++) {
-      serverSide.write('s');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.equal(h.guard.stats.timedOut.idle, 0);
+    const esses = await busyUntilSilentOneCloses(
+      () =>
+        new Promise((resolve) => {
+          socket.once('data', () => resolve());
+          serverSide.write('s');
+        }),
+    );
+    assert.equal(h.guard.stats.timedOut.idle, 2);
+    assert.equal(socket.destroyed, false);
     await closed; // then silence: the server closes it
-    assert.equal(echoed, `${'.'.repeat(10)}${'s'.repeat(6)}`);
-    assert.equal(h.guard.stats.timedOut.idle, 1);
-    assert.equal(h.events[0]?.limit, 'idle-timeout');
-    assert.match(h.events[0]?.detail ?? '', /closed: idle for 400ms/);
+    assert.equal(echoed, `${'.'.repeat(dots)}${'s'.repeat(esses)}`);
+    assert.equal(h.guard.stats.timedOut.idle, 3);
+    assert.deepEqual(
+      h.events.map((e) => e.limit),
+      ['idle-timeout', 'idle-timeout', 'idle-timeout'],
+    );
+    assert.equal(h.events[2]?.peer, peer);
+    assert.match(h.events[2]?.detail ?? '', /closed: idle for 400ms/);
   });
 
   test('a TLS client that never finishes its handshake is dropped after the handshake timeout', async () => {
