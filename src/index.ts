@@ -125,14 +125,9 @@ export { type Hop, type Probe, Traceroute, type TracerouteOptions, traceroute } 
 export { type ResolvedHost, resolveHost } from './resolve.js';
 export { AccessRules, type Cidr, parseCidr } from './security/access.js';
 export { type Certificate, certificateFingerprint, selfSignedCertificate } from './security/certificate.js';
+export { ConnectionGuard, type ConnectionLimits, type GuardStats } from './security/connection-guard.js';
 export { DatagramGuard, type DatagramGuardStats, type DatagramLimits } from './security/datagram-guard.js';
-export {
-  ConnectionGuard,
-  type ConnectionLimits,
-  type GuardStats,
-  type LimitEvent,
-  type LimitName,
-} from './security/guard.js';
+export type { LimitEvent, LimitName, LimitOption } from './security/limit-event.js';
 export {
   DEFAULT_REPLY_BUDGET,
   isLoopbackHost,

@@ -6,9 +6,10 @@
 import { type Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { AccessRules, parseCidr } from '../security/access.js';
+import { ConnectionGuard, type GuardStats } from '../security/connection-guard.js';
 import { DatagramGuard, type DatagramGuardStats } from '../security/datagram-guard.js';
 import { descriptorBudget } from '../security/descriptors.js';
-import { ConnectionGuard, type GuardStats, type LimitEvent } from '../security/guard.js';
+import type { LimitEvent, LimitOption } from '../security/limit-event.js';
 import { DEFAULT_REPLY_BUDGET, ReplyBudget } from '../security/reply-budget.js';
 import { parseCount } from '../units.js';
 import { durationOption, globalsOf } from './common.js';
@@ -148,9 +149,31 @@ export function refuseLimitFlags(flags: LimitFlags, where: string): void {
 }
 
 /**
- * limitReporter prints each LimitEvent as one line on stderr: with --trace, one per event;
- * otherwise at most one per kind of limit every 10 s, with a count of the ones not shown. A
- * `service-error` (a service that threw on one client: the last line of defence) reads
+ * The flag behind each library option a LimitEvent can name, as the hint at the end of a limit
+ * line: `refused: 4 connections open (--max-connections 4)`. A duration's value is not repeated:
+ * the library counts it in ms, the flag takes units.
+ */
+const flagHints: Record<LimitOption, (value: number | undefined) => string> = {
+  maxConnections: (n) => `--max-connections ${n}`,
+  maxPerIp: (n) => `--max-per-ip ${n}`,
+  access: () => '--allow/--deny',
+  idleTimeout: () => '--idle-timeout',
+  clientCa: () => '--client-ca',
+  replyBudget: (n) => `--reply-budget ${n}`,
+};
+
+/** limitLine words a LimitEvent as the CLI prints it: `limit max-per-ip 127.0.0.1:53122: refused: ... (--max-per-ip 1)`. */
+export function limitLine(event: LimitEvent): string {
+  // A service that failed on one client is not a limit, but is reported the same way, as rarely.
+  const what = event.limit === 'service-error' ? 'service error' : `limit ${event.limit}`;
+  const hint = event.option ? ` (${flagHints[event.option.name](event.option.value)})` : '';
+  return `${what}${event.peer ? ` ${event.peer}` : ''}: ${event.detail}${hint}`;
+}
+
+/**
+ * limitReporter prints each LimitEvent as one line on stderr (see `limitLine`): with --trace, one
+ * per event; otherwise at most one per kind of limit every 10 s, with a count of the ones not
+ * shown. A `service-error` (a service that threw on one client: the last line of defence) reads
  * `service error PEER: ...`.
  */
 export function limitReporter(command: Command): (event: LimitEvent) => void {
@@ -158,9 +181,7 @@ export function limitReporter(command: Command): (event: LimitEvent) => void {
   const lastReported = new Map<string, number>();
   const suppressed = new Map<string, number>();
   return (event) => {
-    // A service that failed on one client is not a limit, but is reported the same way, as rarely.
-    const what = event.limit === 'service-error' ? 'service error' : `limit ${event.limit}`;
-    const line = `${what}${event.peer ? ` ${event.peer}` : ''}: ${event.detail}`;
+    const line = limitLine(event);
     if (trace) {
       process.stderr.write(`[server] ${line}\n`);
       return;

@@ -3,7 +3,7 @@
  * counterpart of `stream/serve.ts`. There are no connections to drain: stopping closes the sockets.
  */
 import { formatHostPort } from '../address.js';
-import { type LimitEvent, reportingSafely } from '../security/guard.js';
+import { type LimitEvent, reportingSafely } from '../security/limit-event.js';
 import type { ReplyBudget } from '../security/reply-budget.js';
 import { aborted } from '../stream/serve.js';
 import type { PacketConn, Peer } from './packet-conn.js';

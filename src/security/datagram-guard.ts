@@ -1,19 +1,19 @@
 /**
  * DatagramGuard is the UDP counterpart of ConnectionGuard: with no connections to count, it
- * judges each datagram by its sender. `--allow`/`--deny` apply as for streams; `--max-per-ip N`
- * means at most N datagrams per second from one IP address. What it refuses is dropped unread and
+ * judges each datagram by its sender. `access` applies as for streams; `maxPerIp` means at most
+ * that many datagrams per second from one IP address. What it refuses is dropped unread and
  * counted, never answered, so a flood (or a spoofed sender) cannot make the server reflect it.
  */
 import { formatHostPort } from '../address.js';
 import type { Peer } from '../datagram/packet-conn.js';
 import type { AccessRules } from './access.js';
 import { unmapIPv4 } from './access.js';
-import { type LimitEvent, reportingSafely } from './guard.js';
+import { type LimitEvent, reportingSafely } from './limit-event.js';
 import { SenderWindow } from './sender-window.js';
 
 /** DatagramLimits lists the limits a DatagramGuard enforces; an absent one is off. */
 export interface DatagramLimits {
-  /** Who may send (`--allow`, `--deny`). */
+  /** Who may send: datagrams from senders these rules do not permit are dropped. */
   readonly access?: AccessRules | undefined;
   /** At most this many datagrams per second from one IP address; the rest are dropped. */
   readonly maxPerIp?: number | undefined;
@@ -50,7 +50,8 @@ export class DatagramGuard {
       this.#report({
         limit: 'access',
         peer: formatHostPort(ip, peer.port),
-        detail: `dropped: ${ip} is not allowed (--allow/--deny)`,
+        detail: `dropped: ${ip} is not allowed`,
+        option: { name: 'access' },
       });
       return false;
     }
@@ -58,18 +59,17 @@ export class DatagramGuard {
     const seen = this.#counts.count(ip);
     if (this.#counts.full(ip)) return this.#dropRate(ip, peer.port, 'too many senders this second');
     if (seen >= maxPerIp)
-      return this.#dropRate(
-        ip,
-        peer.port,
-        `over ${maxPerIp} datagrams this second from ${ip} (--max-per-ip ${maxPerIp})`,
-      );
+      return this.#dropRate(ip, peer.port, `over ${maxPerIp} datagrams this second from ${ip}`, {
+        name: 'maxPerIp',
+        value: maxPerIp,
+      });
     this.#counts.add(ip);
     return true;
   }
 
-  #dropRate(ip: string, port: number, why: string): false {
+  #dropRate(ip: string, port: number, why: string, option?: LimitEvent['option']): false {
     this.stats.dropped['max-per-ip'] += 1;
-    this.#report({ limit: 'max-per-ip', peer: formatHostPort(ip, port), detail: `dropped: ${why}` });
+    this.#report({ limit: 'max-per-ip', peer: formatHostPort(ip, port), detail: `dropped: ${why}`, option });
     return false;
   }
 }

@@ -15,10 +15,10 @@ import { formatHostPort } from '../address.js';
 import type { Peer } from '../datagram/packet-conn.js';
 import { ipv6FromBytes, ipv6ToBytes } from '../raw/ip-address.js';
 import { unmapIPv4 } from './access.js';
-import { type LimitEvent, reportingSafely } from './guard.js';
+import { type LimitEvent, reportingSafely } from './limit-event.js';
 import { SenderWindow } from './sender-window.js';
 
-/** DEFAULT_REPLY_BUDGET is the replies per second one source gets by default (`--reply-budget`). */
+/** DEFAULT_REPLY_BUDGET is the replies per second one source gets by default (ReplyBudgetOptions.perSecond). */
 export const DEFAULT_REPLY_BUDGET = 10;
 
 /** ReplyBudgetOptions tune a ReplyBudget. */
@@ -65,14 +65,12 @@ export class ReplyBudget {
     const source = sourceOf(peer.address);
     const spent = this.#spent.count(source);
     if (spent < this.perSecond && !this.#spent.full(source)) return true;
-    const why =
-      spent >= this.perSecond
-        ? `${spent} replies this second to ${source} (--reply-budget ${this.perSecond})`
-        : 'too many sources this second';
+    const overBudget = spent >= this.perSecond;
     this.#report({
       limit: 'reply-budget',
       peer: formatHostPort(unmapIPv4(peer.address), peer.port),
-      detail: `dropped unanswered: ${why}`,
+      detail: `dropped unanswered: ${overBudget ? `${spent} replies this second to ${source}` : 'too many sources this second'}`,
+      option: overBudget ? { name: 'replyBudget', value: this.perSecond } : undefined,
     });
     return false;
   }

@@ -21,7 +21,7 @@ export interface ListenOptions {
   readonly ipv6Only?: boolean | undefined;
   /** Options a transport other than tcp and unix understands (TLS: `cert`, `key`, ...). */
   readonly transport?: Readonly<Record<string, unknown>> | undefined;
-  /** A guard every accepted socket passes (limits, access control: see security/guard.ts). */
+  /** A guard every accepted socket passes (limits, access control: see security/connection-guard.ts). */
   readonly guard?: AcceptGuard | undefined;
 }
 

@@ -3,7 +3,7 @@
  * gracefully: stop accepting, give open connections a grace period to finish, close the rest.
  */
 import type { Socket } from 'node:net';
-import { type LimitEvent, reportingSafely } from '../security/guard.js';
+import { type LimitEvent, reportingSafely } from '../security/limit-event.js';
 import { type Conn, peerLabel } from './conn.js';
 import type { Listener } from './listen.js';
 

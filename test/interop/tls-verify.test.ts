@@ -196,7 +196,7 @@ describe('TLS verification (sockkit client and server, openssl-made certificates
     await waitForOutput(server, /client certificate refused/);
     assert.match(
       server.stderr(),
-      /limit handshake-failed 127\.0\.0\.1:\d+: client certificate refused: not signed by a CA in --client-ca/,
+      /limit handshake-failed 127\.0\.0\.1:\d+: client certificate refused: not signed by a trusted client CA \(--client-ca\)$/m,
     );
   });
 

@@ -7,10 +7,12 @@ import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
+import { connect as tlsConnect } from 'node:tls';
 import { parseAddress } from '../../src/address.js';
 import { AccessRules, parseCidr } from '../../src/security/access.js';
 import { selfSignedCertificate } from '../../src/security/certificate.js';
-import { ConnectionGuard, type ConnectionLimits, type LimitEvent } from '../../src/security/guard.js';
+import { ConnectionGuard, type ConnectionLimits } from '../../src/security/connection-guard.js';
+import type { LimitEvent } from '../../src/security/limit-event.js';
 import { echoStream } from '../../src/services/echo.js';
 import type { Conn } from '../../src/stream/conn.js';
 import { type Listener, listen } from '../../src/stream/listen.js';
@@ -23,6 +25,8 @@ interface Harness {
   events: LimitEvent[];
   /** Server-side connections, in accept order. */
   accepted: Conn[];
+  /** event resolves with the nth event (from 1) once the guard has reported it. */
+  event(n: number): Promise<LimitEvent>;
 }
 
 const cleanups: (() => unknown)[] = [];
@@ -36,7 +40,17 @@ async function start(
   transport?: Record<string, unknown>,
 ): Promise<Harness> {
   const events: LimitEvent[] = [];
-  const guard = new ConnectionGuard(limits, (e) => events.push(e));
+  const waiting: { n: number; resolve: (e: LimitEvent) => void }[] = [];
+  const guard = new ConnectionGuard(limits, (e) => {
+    events.push(e);
+    for (const w of waiting.filter((w) => w.n === events.length)) w.resolve(e);
+  });
+  const event = (n: number) =>
+    new Promise<LimitEvent>((resolve) => {
+      const arrived = events[n - 1];
+      if (arrived) resolve(arrived);
+      else waiting.push({ n, resolve });
+    });
   const listener = await listen(parseAddress(url), { guard, transport });
   const accepted: Conn[] = [];
   listener.handle((conn) => {
@@ -47,7 +61,7 @@ async function start(
     for (const conn of accepted) conn.close();
     await listener.close();
   });
-  return { listener, guard, events, accepted };
+  return { listener, guard, events, accepted, event };
 }
 
 function port(listener: Listener): number {
@@ -101,7 +115,8 @@ describe('ConnectionGuard', { timeout: 8000 }, () => {
     assert.equal(h.guard.stats.refused['max-connections'], 1);
     assert.equal(h.events.length, 1);
     assert.equal(h.events[0]?.limit, 'max-connections');
-    assert.match(h.events[0]?.detail ?? '', /refused: 2 connections open \(--max-connections 2\)/);
+    assert.equal(h.events[0]?.detail, 'refused: 2 connections open');
+    assert.deepEqual(h.events[0]?.option, { name: 'maxConnections', value: 2 });
     // Free a slot: once the server has closed its side, a new client gets in.
     first.destroy();
     await h.accepted[0]?.closed;
@@ -121,7 +136,8 @@ describe('ConnectionGuard', { timeout: 8000 }, () => {
     const b1 = await open({ port: p, host: '127.0.0.1', localAddress: '127.0.0.3' });
     assert.ok(await echoes(b1, 'b1'));
     assert.equal(h.guard.stats.refused['max-per-ip'], 1);
-    assert.match(h.events[0]?.detail ?? '', /1 connections open from 127\.0\.0\.2 \(--max-per-ip 1\)/);
+    assert.equal(h.events[0]?.detail, 'refused: 1 connections open from 127.0.0.2');
+    assert.deepEqual(h.events[0]?.option, { name: 'maxPerIp', value: 1 });
     assert.match(h.events[0]?.peer ?? '', /^127\.0\.0\.2:\d+$/);
   });
 
@@ -134,7 +150,8 @@ describe('ConnectionGuard', { timeout: 8000 }, () => {
     const allowed = await open({ port: p, host: '127.0.0.1', localAddress: '127.0.0.3' });
     assert.ok(await echoes(allowed, 'yes'));
     assert.equal(h.guard.stats.refused.access, 1);
-    assert.match(h.events[0]?.detail ?? '', /127\.0\.0\.2 is not allowed/);
+    assert.equal(h.events[0]?.detail, 'refused: 127.0.0.2 is not allowed');
+    assert.deepEqual(h.events[0]?.option, { name: 'access' });
   });
 
   test('--allow on a dual-stack listener judges IPv4 peers by their IPv4 address, and refuses ::1', async () => {
@@ -244,5 +261,101 @@ describe('ConnectionGuard', { timeout: 8000 }, () => {
   test('a limit that is not a positive whole number is a RangeError', () => {
     assert.throws(() => new ConnectionGuard({ maxConnections: 0 }), RangeError);
     assert.throws(() => new ConnectionGuard({ idleTimeout: 1.5 }), RangeError);
+  });
+
+  test('two guards in one process: a Unix server and a TCP server each keep their own accounting', async () => {
+    const dir = tempDir();
+    cleanups.push(dir.remove);
+    const path = join(dir.path, 'one.sock');
+    const unix = await start(`unix:${path}`, { maxConnections: 1, maxPerIp: 1 });
+    const tcp = await start('tcp://127.0.0.1:0', { maxConnections: 2, maxPerIp: 1 });
+    const p = port(tcp.listener);
+    assert.ok(await echoes(await open({ path }), 'unix one'));
+    assert.ok(await echoes(await open({ port: p, host: '127.0.0.1', localAddress: '127.0.0.2' }), 'tcp one'));
+    // The Unix server is full: its refusal is its own.
+    assert.equal(await echoes(await open({ path }), 'unix two'), false);
+    assert.equal(unix.guard.stats.refused['max-connections'], 1);
+    assert.deepEqual(tcp.guard.stats.refused, {
+      'max-connections': 0,
+      'max-per-ip': 0,
+      access: 0,
+      emfile: 0,
+    });
+    assert.equal(tcp.events.length, 0);
+    // The TCP server counts its own peers by address: one more from 127.0.0.2 is refused, 127.0.0.3 is not.
+    assert.equal(
+      await echoes(await open({ port: p, host: '127.0.0.1', localAddress: '127.0.0.2' }), 'no'),
+      false,
+    );
+    assert.ok(await echoes(await open({ port: p, host: '127.0.0.1', localAddress: '127.0.0.3' }), 'tcp two'));
+    assert.equal(tcp.guard.stats.refused['max-per-ip'], 1);
+    assert.equal(unix.guard.stats.refused['max-per-ip'], 0);
+    assert.deepEqual([unix.guard.open, tcp.guard.open], [1, 2]);
+    assert.deepEqual(
+      [unix.events.map((e) => `${e.limit} ${e.peer}`), tcp.events.map((e) => e.limit)],
+      [['max-connections unix peer'], ['max-per-ip']],
+    );
+  });
+
+  test('two guards in one process: a TLS server keeps its refusals and failed handshakes to itself, a TCP server beside it sees none', async () => {
+    const { cert, key } = await selfSignedCertificate(['127.0.0.1']);
+    const tls = await start('tls://127.0.0.1:0', { maxConnections: 1 }, { cert, key });
+    const tcp = await start('tcp://127.0.0.1:0', { maxConnections: 1 });
+    // A client that has not started its handshake holds the TLS server's one slot: the next is
+    // refused, and the reset of that refused socket is not counted again as a failed handshake.
+    const holder = await open({ port: port(tls.listener), host: '127.0.0.1' });
+    const refused = await open({ port: port(tls.listener), host: '127.0.0.1' });
+    assert.equal((await tls.event(1)).limit, 'max-connections');
+    if (!refused.destroyed) await new Promise((resolve) => refused.once('close', resolve));
+    // Then the holder speaks plaintext: a failed handshake, named by the peer's address.
+    holder.write('GET / HTTP/1.0\r\n\r\n');
+    const failed = await tls.event(2);
+    assert.equal(failed.limit, 'handshake-failed');
+    assert.equal(failed.detail, 'TLS handshake failed: the client does not speak TLS');
+    assert.equal(failed.peer, `127.0.0.1:${holder.localPort}`);
+    // The TCP server, alone in its guard, admits its one client as if nothing had happened.
+    assert.ok(await echoes(await open({ port: port(tcp.listener), host: '127.0.0.1' }), 'tcp'));
+    assert.equal(tls.guard.stats.handshakeFailed, 1);
+    assert.equal(tls.guard.stats.refused['max-connections'], 1);
+    assert.deepEqual(tcp.guard.stats, {
+      refused: { 'max-connections': 0, 'max-per-ip': 0, access: 0, emfile: 0 },
+      timedOut: { idle: 0, handshake: 0 },
+      handshakeFailed: 0,
+      emfilePauses: 0,
+    });
+    assert.deepEqual(tcp.events, []);
+    assert.equal(tls.events.length, 2);
+  });
+
+  test('a client certificate the CA did not sign, or none, is refused in words that name clientCa, not a flag', async () => {
+    const ca = await selfSignedCertificate(['sockkit test CA']);
+    const server = await selfSignedCertificate(['127.0.0.1']);
+    const stranger = await selfSignedCertificate(['stranger']);
+    const h = await start('tls://127.0.0.1:0', {}, { cert: server.cert, key: server.key, clientCa: ca.cert });
+    const client = (certificate?: { cert: string; key: string }) => {
+      const socket = tlsConnect({
+        host: '127.0.0.1',
+        port: port(h.listener),
+        rejectUnauthorized: false,
+        ...certificate,
+      });
+      cleanups.push(() => socket.destroy());
+      socket.on('error', () => {});
+      return new Promise((resolve) => socket.once('close', resolve));
+    };
+    await client(stranger);
+    const refused = await h.event(1);
+    assert.equal(refused.limit, 'handshake-failed');
+    assert.equal(
+      refused.detail,
+      'client certificate refused: self-signed, not signed by a trusted client CA',
+    );
+    assert.deepEqual(refused.option, { name: 'clientCa' });
+    await client();
+    const none = await h.event(2);
+    assert.equal(none.detail, 'TLS handshake failed: no client certificate (the server requires one)');
+    assert.deepEqual(none.option, { name: 'clientCa' });
+    assert.equal(h.guard.stats.handshakeFailed, 2);
+    for (const event of h.events) assert.doesNotMatch(event.detail, /--/);
   });
 });

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { describe, test } from 'node:test';
+import { limitLine } from '../../src/cli/limit-options.js';
 import { hostPort, runCli, startCli } from '../helpers.js';
 import { waitForOutput } from '../interop/tls-certs.js';
 
@@ -67,7 +68,10 @@ describe('limit flags (CLI)', () => {
     const allowed = await runCli(['send', url, 'allowed']);
     assert.equal(allowed.stdout.toString(), 'allowed');
     const done = await server.stop();
-    assert.match(done.stderr, /limit access 127\.0\.0\.5:\d+: refused: 127\.0\.0\.5 is not allowed/);
+    assert.match(
+      done.stderr,
+      /limit access 127\.0\.0\.5:\d+: refused: 127\.0\.0\.5 is not allowed \(--allow\/--deny\)/,
+    );
     assert.match(done.stderr, /served 1 connection.*refused 1 by limit \(access 1\)/);
   });
 
@@ -75,7 +79,10 @@ describe('limit flags (CLI)', () => {
     const server = await startCli(['--trace', 'echo', 'tcp://127.0.0.1:0', '--idle-timeout', '300ms']);
     const silent = await hold(server.urls[0] as string);
     await closed(silent);
-    await waitForOutput(server, /\[server\] limit idle-timeout 127\.0\.0\.1:\d+: closed: idle for 300ms/);
+    await waitForOutput(
+      server,
+      /\[server\] limit idle-timeout 127\.0\.0\.1:\d+: closed: idle for 300ms \(--idle-timeout\)$/m,
+    );
     const done = await server.stop();
     assert.match(done.stderr, /timed out 1 \(idle 1\)/);
   });
@@ -97,7 +104,7 @@ describe('limit flags (CLI)', () => {
     first.destroy();
     await waitForOutput(
       server,
-      /limit max-per-ip 127\.0\.0\.1:\d+: refused: 1 connections open from 127\.0\.0\.1/,
+      /limit max-per-ip 127\.0\.0\.1:\d+: refused: 1 connections open from 127\.0\.0\.1 \(--max-per-ip 1\)/,
     );
     await server.stop();
   });
@@ -118,5 +125,79 @@ describe('limit flags (CLI)', () => {
     const udp = await runCli(['listen', 'udp://127.0.0.1:0', '--deny', '10.0.0.0/8']);
     assert.equal(udp.code, 2);
     assert.match(udp.stderr, /--deny: limits are not enforced by listen udp:\/\//);
+  });
+});
+
+describe('limitLine', () => {
+  test('adds the flag behind the library option that acted; the words from the library name none', () => {
+    const peer = '127.0.0.1:53122';
+    const cases: [Parameters<typeof limitLine>[0], string][] = [
+      [
+        {
+          limit: 'max-connections',
+          peer,
+          detail: 'refused: 4 connections open',
+          option: { name: 'maxConnections', value: 4 },
+        },
+        'limit max-connections 127.0.0.1:53122: refused: 4 connections open (--max-connections 4)',
+      ],
+      [
+        {
+          limit: 'max-per-ip',
+          peer,
+          detail: 'refused: 1 connections open from 127.0.0.1',
+          option: { name: 'maxPerIp', value: 1 },
+        },
+        'limit max-per-ip 127.0.0.1:53122: refused: 1 connections open from 127.0.0.1 (--max-per-ip 1)',
+      ],
+      [
+        { limit: 'access', peer, detail: 'refused: 127.0.0.1 is not allowed', option: { name: 'access' } },
+        'limit access 127.0.0.1:53122: refused: 127.0.0.1 is not allowed (--allow/--deny)',
+      ],
+      [
+        {
+          limit: 'idle-timeout',
+          peer,
+          detail: 'closed: idle for 30000ms',
+          option: { name: 'idleTimeout', value: 30_000 },
+        },
+        'limit idle-timeout 127.0.0.1:53122: closed: idle for 30000ms (--idle-timeout)',
+      ],
+      [
+        {
+          limit: 'handshake-failed',
+          peer,
+          detail: 'client certificate refused: expired',
+          option: { name: 'clientCa' },
+        },
+        'limit handshake-failed 127.0.0.1:53122: client certificate refused: expired (--client-ca)',
+      ],
+      [
+        {
+          limit: 'reply-budget',
+          peer,
+          detail: 'dropped unanswered: 5 replies this second to 127.0.0.1',
+          option: { name: 'replyBudget', value: 5 },
+        },
+        'limit reply-budget 127.0.0.1:53122: dropped unanswered: 5 replies this second to 127.0.0.1 (--reply-budget 5)',
+      ],
+      [
+        { limit: 'handshake-failed', peer, detail: 'TLS handshake failed: the client does not speak TLS' },
+        'limit handshake-failed 127.0.0.1:53122: TLS handshake failed: the client does not speak TLS',
+      ],
+      [
+        {
+          limit: 'emfile',
+          peer: '',
+          detail: 'accept failed: too many open files (EMFILE); refusing new connections for 50ms',
+        },
+        'limit emfile: accept failed: too many open files (EMFILE); refusing new connections for 50ms',
+      ],
+      [
+        { limit: 'service-error', peer, detail: 'closed: the service failed on this connection: boom' },
+        'service error 127.0.0.1:53122: closed: the service failed on this connection: boom',
+      ],
+    ];
+    for (const [event, line] of cases) assert.equal(limitLine(event), line);
   });
 });
