@@ -12,8 +12,7 @@ import { after, describe, test } from 'node:test';
 import { parseAddress } from '../../src/address.js';
 import { dial } from '../../src/stream/dial.js';
 import { listen } from '../../src/stream/listen.js';
-import { CLI, type CliResult, runCli, tempDir } from '../helpers.js';
-import { run } from '../raw/netns.js';
+import { CLI, type CliResult, runCli, runProgram, tempDir } from '../helpers.js';
 
 const dir = tempDir();
 // User 65534 must reach the folders made below.
@@ -37,7 +36,7 @@ function whyNoNobody(): string | undefined {
 
 /** asNobody runs `sockkit ARGS` as user 65534, killed after 5 s. */
 function asNobody(args: readonly string[]): Promise<CliResult> {
-  return run('setpriv', [...NOBODY, process.execPath, CLI, ...args], 5000);
+  return runProgram('setpriv', [...NOBODY, process.execPath, CLI, ...args], 5000);
 }
 
 /**
