@@ -78,6 +78,8 @@ function isSafeRange(address: string, prefix: number | undefined, family: 'ipv4'
 
 /** ends returns the first and last address of `address/prefix` (127.0.0.0/7 starts at 126.0.0.0). */
 function ends(address: string, prefix: number, family: 'ipv4' | 'ipv6'): [string, string] {
+  // An IPv4-mapped IPv6 range (::ffff:10.0.0.0/104) is judged by its first address alone.
+  if (family === 'ipv6' && address.includes('.')) return [address, address];
   const bits = family === 'ipv4' ? 32n : 128n;
   const value =
     family === 'ipv4'
@@ -107,7 +109,7 @@ function ipv6Value(address: string): bigint {
  * unsafeAddresses returns each IP literal (with its /prefix, if any) and each URL host name in
  * `text` that an example may not send to.
  */
-export function unsafeAddresses(text: string): string[] {
+function unsafeAddresses(text: string): string[] {
   const found: string[] = [];
   // IPv6 first, then blank it out, so that ::ffff:10.0.0.1 is not read again as IPv4.
   const withoutIpv6 = text.replace(
@@ -149,7 +151,7 @@ interface CodeBlock {
 }
 
 /** codeIn returns the fenced blocks and inline code spans of `markdown`, with their first line. */
-export function codeIn(markdown: string): CodeBlock[] {
+function codeIn(markdown: string): CodeBlock[] {
   const blocks: CodeBlock[] = [];
   let fence: { marker: string; info: string; line: number; body: string[] } | undefined;
   // Inline spans may run over a line break, so they are matched a paragraph at a time.
@@ -211,11 +213,10 @@ describe('the address check', () => {
       unsafeAddresses('ping 10.0.0.1; --deny 172.16.0.0/12 --allow fd00::/8 udp://[ff15::1234]:5000 8.8.8.8'),
       ['fd00::/8', 'ff15::1234', '10.0.0.1', '172.16.0.0/12', '8.8.8.8'],
     );
-    assert.deepEqual(unsafeAddresses('udp://10.0.0.255:7 ::ffff:192.168.1.1 tcp://github.com:22'), [
-      '::ffff:192.168.1.1',
-      '10.0.0.255',
-      'github.com',
-    ]);
+    assert.deepEqual(
+      unsafeAddresses('udp://10.0.0.255:7 ::ffff:192.168.1.1 ::ffff:10.0.0.0/104 tcp://github.com:22'),
+      ['::ffff:192.168.1.1', '::ffff:10.0.0.0/104', '10.0.0.255', 'github.com'],
+    );
   });
 
   test('lets loopback, wildcards, documentation ranges and placeholders through', () => {
