@@ -34,8 +34,8 @@ Examples:
   sockkit listen udp://127.0.0.1:9000                  # like nc -u -l: the first peer only
   sockkit listen udp://[::]:9000 --keep-open --lines   # any peer; each stdin line to the last one heard
   sockkit listen udp://0.0.0.0:9000 --broadcast        # receive (and answer) broadcasts
-  sockkit listen udp://0.0.0.0:5000 --join 239.1.2.3 --multicast-interface 10.0.0.1
-  sockkit listen udp://0.0.0.0:5000 --join 239.1.2.3 --multicast-ttl 4 --no-multicast-loopback`,
+  sockkit listen udp://0.0.0.0:5000 --join 233.252.0.1 --multicast-interface 192.0.2.10
+  sockkit listen udp://0.0.0.0:5000 --join 233.252.0.1 --multicast-ttl 4 --no-multicast-loopback`,
     )
     .action(async (url: string, options: ListenFlags, command: Command) => {
       const address = addressArg('listen', url, ['tcp', 'unix', 'tls', 'udp']);

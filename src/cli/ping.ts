@@ -56,7 +56,7 @@ Examples:
   sockkit ping 127.0.0.1 --count 3
   sockkit ping ::1 -c 2 --interval 200ms --size 1000
   sockkit ping -6 localhost -c 1 --hexdump        # see each ICMPv6 field
-  sockkit ping 10.0.0.1 --ttl 1 -c 1              # "Time to live exceeded" from the first router
+  sockkit ping 198.51.100.1 --ttl 1 -c 1          # "Time to live exceeded" from the first router
   sockkit ping 192.0.2.1 -c 2 --timeout 500ms     # 100% loss, exit 1
   sockkit ping 127.0.0.1 -c 3 --json -4
 

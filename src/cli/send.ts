@@ -33,9 +33,9 @@ Examples:
   sockkit send unix:/tmp/echo.sock "$(date)" --timeout 2s
   sockkit send tcp://localhost:65432 hi --trace   # tries ::1 and 127.0.0.1 in turn
   sockkit send udp://127.0.0.1:7 hi --timeout 500ms --retries 4   # UDP: 500ms per attempt, 5 attempts
-  sockkit send udp://10.0.0.255:7 hi --broadcast                  # every reply on the subnet
-  sockkit send udp://239.1.2.3:5000 hi --multicast-ttl 2 --no-multicast-loopback
-  sockkit send udp://239.1.2.3:5000 hi --join 239.1.2.3 --multicast-interface 10.0.0.1`,
+  sockkit send udp://192.0.2.255:7 hi --broadcast                 # every reply on the subnet
+  sockkit send udp://233.252.0.1:5000 hi --multicast-ttl 2 --no-multicast-loopback
+  sockkit send udp://233.252.0.1:5000 hi --join 233.252.0.1 --multicast-interface 192.0.2.10`,
     )
     .action(async (url: string, message: string, options: SendFlags, command: Command) => {
       const address = addressArg('send', url, ['tcp', 'unix', 'udp', 'tls']);

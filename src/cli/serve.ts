@@ -70,8 +70,8 @@ Examples:
   sockkit serve discard udp://[::1]:0 unix:/tmp/discard.sock --trace
   sockkit serve echo tcp://[::]:7007 --ipv6-only --grace 2s
   sockkit serve chargen udp://0.0.0.0:1919 --reply-budget 100   # each source: 100 replies a second
-  sockkit serve echo udp://0.0.0.0:5000 --join 239.1.2.3     # also answer the multicast group
-  sockkit serve echo udp://0.0.0.0:5000 --join 239.1.2.3 --multicast-interface 10.0.0.1
+  sockkit serve echo udp://0.0.0.0:5000 --join 233.252.0.1     # also answer the multicast group
+  sockkit serve echo udp://0.0.0.0:5000 --join 233.252.0.1 --multicast-interface 192.0.2.10
   sockkit serve echo udp://0.0.0.0:5000 --broadcast --multicast-ttl 2 --no-multicast-loopback
   sockkit serve discard udp://127.0.0.1:9009 --receive-buffer 4MiB   # absorb bursts of 64 KiB datagrams`,
     )

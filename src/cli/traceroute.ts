@@ -54,10 +54,10 @@ export function tracerouteCommand(): Command {
 Examples:
   sockkit traceroute 127.0.0.1
   sockkit traceroute -6 ::1 --queries 1
-  sockkit traceroute 10.0.2.2 --max-hops 5 --timeout 500ms
-  sockkit traceroute 10.0.2.2 --first-hop 2 --size 100 -4
-  sockkit traceroute 10.0.2.2 -q 1 --hexdump       # the time exceeded messages, field by field
-  sockkit traceroute 10.0.2.2 --json
+  sockkit traceroute 198.51.100.1 --max-hops 5 --timeout 500ms
+  sockkit traceroute 198.51.100.1 --first-hop 2 --size 100 -4
+  sockkit traceroute 198.51.100.1 -q 1 --hexdump       # the time exceeded messages, field by field
+  sockkit traceroute 198.51.100.1 --json
 
 Raw sockets need root or CAP_NET_RAW. To let node open them without root:
   sudo setcap cap_net_raw+ep "$(readlink -f "$(command -v node)")"`,
