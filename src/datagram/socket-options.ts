@@ -17,7 +17,7 @@ export interface PacketOptions {
   readonly ipv6Only?: boolean | undefined;
   /** SO_REUSEADDR, so several sockets can bind one port (on by default when joining a group). */
   readonly reuseAddress?: boolean | undefined;
-  /** SO_BROADCAST: allow sending to a broadcast address such as 255.255.255.255 or 10.0.0.255. */
+  /** SO_BROADCAST: allow sending to a broadcast address such as 255.255.255.255 or 192.0.2.255. */
   readonly broadcast?: boolean | undefined;
   /** Multicast groups to join (224.0.0.0/4 or ff00::/8), so datagrams sent to them arrive here. */
   readonly join?: readonly string[] | undefined;

@@ -74,7 +74,7 @@ export interface EchoSessionOptions {
   readonly onWire?: (event: WireEvent) => void;
   /** Called for replies to a request already answered (`duplicate`) or given up on (a late reply). */
   readonly onLate?: (outcome: EchoReply) => void;
-  /** The operation and address errors name, such as `ping 10.0.0.1`. */
+  /** The operation and address errors name, such as `ping 192.0.2.1`. */
   readonly op?: string;
   readonly url?: string;
 }

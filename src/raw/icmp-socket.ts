@@ -35,7 +35,7 @@ export interface ReceivedPacket {
 
 /** IcmpSocketOptions configure a raw ICMP socket. */
 export interface IcmpSocketOptions {
-  /** The operation and address that errors name (`ping 10.0.0.1`). */
+  /** The operation and address that errors name (`ping 192.0.2.1`). */
   readonly op?: string;
   readonly url?: string;
   readonly trace?: Tracer;

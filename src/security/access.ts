@@ -6,7 +6,7 @@
 import { BlockList, isIP } from 'node:net';
 import { UsageError } from '../errors.js';
 
-/** Cidr is a network: an address and a prefix length (`10.0.0.0/8`, `fd00::/8`, a bare address is /32 or /128). */
+/** Cidr is a network: an address and a prefix length (`198.51.100.0/24`, `2001:db8::/32`, a bare address is /32 or /128). */
 export interface Cidr {
   readonly network: string;
   readonly prefix: number;
@@ -23,7 +23,7 @@ export function parseCidr(text: string, what = 'cidr'): Cidr {
   const addressText = (slash < 0 ? text : text.slice(0, slash)).replace(/^\[(.*)\]$/, '$1');
   const family = isIP(addressText);
   if (family === 0)
-    throw new UsageError(what, `invalid address in "${text}" (expected e.g. 10.0.0.0/8 or fd00::/8)`);
+    throw new UsageError(what, `invalid address in "${text}" (expected e.g. 198.51.100.0/24 or 2001:db8::/32)`);
   const max = family === 4 ? 32 : 128;
   const prefixText = slash < 0 ? String(max) : text.slice(slash + 1);
   if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > max) {
@@ -47,7 +47,7 @@ export class AccessRules {
 
   /**
    * permits tells whether `address` may connect: not covered by any deny rule, and covered by an
-   * allow rule when there is one. An IPv4-mapped IPv6 address (`::ffff:10.0.0.1`, as a dual-stack
+   * allow rule when there is one. An IPv4-mapped IPv6 address (`::ffff:192.0.2.1`, as a dual-stack
    * socket reports IPv4 peers) is judged as the IPv4 address it carries. A string that is not an
    * IP address is refused.
    */
