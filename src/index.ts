@@ -61,6 +61,8 @@ export {
   type ErrorCode,
   FrameTooLargeError,
   fromSystemError,
+  isSockkitError,
+  type KnownError,
   PacketError,
   SockkitError,
   TimeoutError,
