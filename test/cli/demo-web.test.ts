@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { createServer, get as httpGet, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import WebSocket from 'ws';
+import { serveDemoPage } from '../../src/cli/demo/web.js';
+import { listen } from '../../src/index.js';
 import { hostPort, type Running, startCli } from '../helpers.js';
 
 /** Debian's chromium: the tests never download a browser. */
@@ -302,3 +304,62 @@ function statusWithHost(port: number, host: string): Promise<number> {
     request.on('error', reject);
   });
 }
+
+describe('the demo page server, limits', { timeout: 20_000 }, () => {
+  test('drops a connection that sends no whole request within the deadline', { timeout: 8000 }, async () => {
+    const listener = await listen({ scheme: 'tcp', host: '127.0.0.1', port: 0 });
+    const served = serveDemoPage(listener, { requestDeadline: 300 });
+    const port = (listener.address as { port: number }).port;
+    try {
+      const silent = connect(port, '127.0.0.1');
+      const dribbling = connect(port, '127.0.0.1', () => dribbling.write('GET / HTTP/1.1\r\nHo'));
+      const closedAt = (socket: typeof silent): Promise<number> =>
+        new Promise((resolve) => {
+          socket.on('error', () => {});
+          socket.once('close', () => resolve(Date.now()));
+        });
+      const started = Date.now();
+      const [a, b] = await Promise.all([closedAt(silent), closedAt(dribbling)]);
+      assert.ok(
+        a - started >= 250 && b - started >= 250,
+        `closed after ${a - started} and ${b - started} ms`,
+      );
+      // A page that completed its handshake is not held to the deadline.
+      const { status, ws } = await openSocket(`ws://127.0.0.1:${port}/ws`, {
+        Origin: `http://127.0.0.1:${port}`,
+      });
+      assert.equal(status, 101);
+      const stillOpen = await new Promise<boolean>((resolve) => {
+        ws?.once('close', () => resolve(false));
+        // Three deadlines later, a request still gets its answer on this WebSocket.
+        setTimeout(() => {
+          ws?.once('message', () => resolve(true));
+          ws?.send('not json');
+        }, 900);
+      });
+      assert.equal(stillOpen, true);
+      ws?.close();
+    } finally {
+      await served.close();
+    }
+  });
+
+  test('opens at most eight pages at once; the ninth gets 503', { timeout: 8000 }, async () => {
+    const listener = await listen({ scheme: 'tcp', host: '127.0.0.1', port: 0 });
+    const served = serveDemoPage(listener);
+    const port = (listener.address as { port: number }).port;
+    try {
+      const url = `ws://127.0.0.1:${port}/ws`;
+      const headers = { Origin: `http://127.0.0.1:${port}` };
+      const pages = await Promise.all(Array.from({ length: 8 }, () => openSocket(url, headers)));
+      assert.deepEqual(
+        pages.map((p) => p.status),
+        Array(8).fill(101),
+      );
+      assert.equal((await openSocket(url, headers)).status, 503);
+      for (const p of pages) p.ws?.close();
+    } finally {
+      await served.close();
+    }
+  });
+});

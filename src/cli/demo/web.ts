@@ -19,6 +19,12 @@ const MAX_REQUEST = 1024;
 const MAX_MESSAGE = 200;
 /** Pages open at once; one more is refused with 503. */
 const MAX_PAGES = 8;
+/** Demos running at once, over every page (a page that leaves does not stop its demo at once). */
+const MAX_RUNNING = 4;
+/** Connections at once; past it, new ones are closed on arrival. */
+const MAX_CONNECTIONS = 64;
+/** The time a connection has to send a whole request, from connecting or from its previous answer. */
+const REQUEST_DEADLINE = 10_000;
 /** A page that does not read what it is sent past this is dropped. */
 const MAX_QUEUED = 1 << 20;
 /** Bytes of each send or receive the page gets for its hover dumps. */
@@ -33,6 +39,8 @@ export interface DemoPage {
 export interface DemoPageOptions {
   /** Where to tell of refused requests (one line each); nowhere by default. */
   readonly log?: ((line: string) => void) | undefined;
+  /** The time a connection has to send a whole request, in ms (from connecting, or from its previous answer). Default 10000. */
+  readonly requestDeadline?: number | undefined;
 }
 
 /**
@@ -43,9 +51,25 @@ export interface DemoPageOptions {
 export function serveDemoPage(listener: Listener, options: DemoPageOptions = {}): DemoPage {
   const address = listener.address;
   const port = address.scheme === 'unix' ? 0 : address.port;
-  const http = createServer({ requestTimeout: 10_000, headersTimeout: 10_000 }, (request, response) =>
-    page(request, response, port),
-  );
+  // Node's own request timeouts only run for a server that listen()ed itself; this one is handed
+  // its connections, so each gets a deadline here: a request that has not come whole in time (a
+  // client that connects and says nothing, or dribbles its headers) is dropped.
+  const deadlines = new WeakMap<Duplex, NodeJS.Timeout>();
+  const arm = (socket: Duplex): void => {
+    clearTimeout(deadlines.get(socket));
+    deadlines.set(
+      socket,
+      setTimeout(() => socket.destroy(), options.requestDeadline ?? REQUEST_DEADLINE),
+    );
+  };
+  const disarm = (socket: Duplex): void => clearTimeout(deadlines.get(socket));
+  const http = createServer((request, response) => {
+    disarm(request.socket);
+    response.once('finish', () => arm(request.socket));
+    page(request, response, port);
+  });
+  for (const server of listener.servers) server.maxConnections = MAX_CONNECTIONS;
+  const running = { count: 0 };
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_REQUEST });
   http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const refuse = (status: number, text: string, reason: string): void => {
@@ -58,11 +82,17 @@ export function serveDemoPage(listener: Listener, options: DemoPageOptions = {})
     const verdict = checkSameOrigin(request.headers, port);
     if (!verdict.allowed) return refuse(403, 'Forbidden', verdict.reason);
     if (wss.clients.size >= MAX_PAGES) return refuse(503, 'Service Unavailable', 'too many pages open');
-    wss.handleUpgrade(request, socket, head, (ws) => servePage(ws));
+    // A page may sit idle as long as its reader likes: the deadline was for the request only.
+    disarm(socket);
+    wss.handleUpgrade(request, socket, head, (ws) => servePage(ws, running));
   });
   // A malformed request is answered by Node itself (400, with no 'clientError' listener) and
   // closes only that connection.
-  listener.handle((conn) => http.emit('connection', conn.socket));
+  listener.handle((conn) => {
+    arm(conn.socket);
+    conn.socket.once('close', () => disarm(conn.socket));
+    http.emit('connection', conn.socket);
+  });
   return {
     async close() {
       for (const ws of wss.clients) ws.close(1001, 'server shutting down');
@@ -109,7 +139,7 @@ function page(request: IncomingMessage, response: ServerResponse, port: number):
 }
 
 /** servePage runs the demos one page asks for, one at a time, and sends it their stories. */
-function servePage(ws: WebSocket): void {
+function servePage(ws: WebSocket, all: { count: number }): void {
   let running = false;
   const send = (message: object): void => {
     if (ws.readyState !== ws.OPEN) return;
@@ -128,7 +158,12 @@ function servePage(ws: WebSocket): void {
       send({ type: 'refused', reason: 'a demo is running; wait for its end' });
       return;
     }
+    if (all.count >= MAX_RUNNING) {
+      send({ type: 'refused', reason: 'too many demos running; try again in a moment' });
+      return;
+    }
     running = true;
+    all.count += 1;
     send({ type: 'start', kind: request.kind, message: request.message });
     runDemo(defaultTarget(request.kind), request.message, webNarration(send))
       .then(
@@ -138,6 +173,7 @@ function servePage(ws: WebSocket): void {
       )
       .finally(() => {
         running = false;
+        all.count -= 1;
       });
   });
 }
