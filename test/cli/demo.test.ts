@@ -187,10 +187,31 @@ test('demo raw without the raw-socket addon fails with one line saying how to bu
   );
 });
 
-test('demo usage errors are one line, exit 2', { timeout: 10_000 }, async () => {
-  const cases: Array<[string[], RegExp]> = [
+/** usageErrors runs each case and checks it fails with its one line, exit 2. */
+async function usageErrors(cases: ReadonlyArray<[string[], RegExp]>): Promise<void> {
+  const results = await Promise.all(cases.map(([args]) => runCli(args)));
+  for (const [i, [args, message]] of cases.entries()) {
+    const result = results[i] as Awaited<ReturnType<typeof runCli>>;
+    assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+    assert.equal(result.stdout.length, 0);
+    assert.match(result.stderr.trim(), message);
+    assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+  }
+}
+
+test('an unknown demo or a malformed URL is a usage error: one line, exit 2', {
+  timeout: 10_000,
+}, async () => {
+  await usageErrors([
     [['demo', 'sctp'], /^sockkit: demo: unknown demo "sctp" \(use tcp, udp, tls, raw, or a URL\)$/],
     [['demo', 'tcp://127.0.0.1'], /^sockkit: address "tcp:\/\/127\.0\.0\.1": /],
+  ]);
+});
+
+test('--web with a kind, or with an address that is not tcp://, is a usage error: one line, exit 2', {
+  timeout: 10_000,
+}, async () => {
+  await usageErrors([
     [
       ['demo', 'udp', '--web'],
       /^sockkit: demo: --web runs every demo from its page; give no kind or URL \(got "udp"\)$/,
@@ -200,12 +221,5 @@ test('demo usage errors are one line, exit 2', { timeout: 10_000 }, async () => 
       /^sockkit: --web: udp:\/\/127\.0\.0\.1:0: the page is served over tcp:\/\//,
     ],
     [['demo', '--web', '70000'], /^sockkit: --web: invalid number "70000"/],
-  ];
-  for (const [args, message] of cases) {
-    const result = await runCli(args);
-    assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
-    assert.equal(result.stdout.length, 0);
-    assert.match(result.stderr.trim(), message);
-    assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
-  }
+  ]);
 });
