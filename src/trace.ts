@@ -32,6 +32,11 @@ export interface TraceEvent {
   readonly address?: string;
   /** Byte count for recv and sent. */
   readonly bytes?: number;
+  /**
+   * The bytes themselves, for recv and sent: what a learner hovers over in `demo --web`. It is the
+   * buffer the socket read or was given, not a copy, so a tracer that keeps it must copy it.
+   */
+  readonly data?: Uint8Array;
   /** Free text: the backlog, an error's message, a TLS handshake's parameters. */
   readonly detail?: string;
 }

@@ -1,64 +1,99 @@
 /**
- * `sockkit demo`: the introduction's echo example, done properly and narrated step by step: a
- * server and a client in one process, each socket's life traced as it happens.
+ * `sockkit demo [kind|url]`: watch each kind of socket at work, narrated step by step: the echo
+ * example over a stream (tcp, the default), over datagrams (udp), over TLS (tls), and an ICMP
+ * echo built by hand on a raw socket (raw). `--web` serves a page that runs them and draws them.
+ * The scenarios live in ./demo/, one per file; this module only reads the command line.
  */
 import { Command } from 'commander';
-import { formatAddress } from '../address.js';
-import { echoStream } from '../services/echo.js';
-import { dial } from '../stream/dial.js';
-import { listen } from '../stream/listen.js';
-import { narrator } from '../trace.js';
-import { addressArg } from './common.js';
+import {
+  formatHostPort,
+  listen,
+  parseAddress,
+  parseCount,
+  type SocketAddress,
+  UsageError,
+} from '../index.js';
+import { announceListening } from './common.js';
+import { demoTarget, runDemo } from './demo/demos.js';
+import { terminalNarration } from './demo/narration.js';
+import { serveDemoPage } from './demo/web.js';
+import { shutdownSignal, warn } from './run.js';
+
+interface DemoOptions {
+  message: string;
+  web?: string | true;
+}
 
 export function demoCommand(): Command {
   return new Command('demo')
-    .summary('watch an echo server and client talk, step by step')
+    .summary('watch sockets at work, step by step: tcp, udp, tls, raw, or all of them on a web page')
     .description(
-      'Starts an echo server on a free port, connects a client, sends MESSAGE, and narrates every\n' +
-        'step of both sockets: create, bind, listen, connect, accept, send, receive, close.',
+      'Runs a server and a client in one process and narrates every step of their sockets:\n' +
+        '  tcp  (the default) the echo example over a stream socket: create, bind, listen, connect,\n' +
+        '       accept, send, receive, shut down, close\n' +
+        '  udp  the same over datagrams: no listen, no accept; boundaries kept; a refused port; sizes\n' +
+        '  tls  the echo with a handshake in front: a certificate, what is verified, ciphertext on the wire\n' +
+        '  raw  an ICMP echo request built by hand, sent on a raw socket (needs root or CAP_NET_RAW)\n' +
+        'A URL instead of a kind chooses the demo by its scheme (tcp://, unix:, udp://, tls://) and\n' +
+        'says where its server listens. --web serves a page that runs any demo from a button and\n' +
+        'draws it as a sequence diagram.',
     )
-    .argument('[url]', 'where the server listens', 'tcp://127.0.0.1:0')
+    .argument('[kind|url]', 'tcp, udp, tls or raw; or where the server listens')
     .option('-m, --message <text>', 'what the client sends', 'Hello, world')
+    .option('--web [url|port]', 'serve the demo page (default tcp://127.0.0.1:0; a port means 127.0.0.1)')
     .addHelpText(
       'after',
       `
 Examples:
   sockkit demo
+  sockkit demo udp
+  sockkit demo tls --message 'secret'
+  sudo sockkit demo raw
   sockkit demo tcp://[::1]:0 --message 'over IPv6'
-  sockkit demo unix:@sockkit-demo`,
+  sockkit demo unix:@sockkit-demo
+  sockkit demo --web                # prints the page's address; open it in a browser`,
     )
-    .action(async (url: string, options: { message: string }) => {
-      const address = addressArg('demo', url, ['tcp', 'unix']);
-      const out = (line: string): boolean => process.stdout.write(line);
-      const step = (text: string): void => void out(`\n${text}\n`);
-
-      step('1. The server creates a socket, binds it to an address, and listens for connections.');
-      const listener = await listen(address, { trace: narrator('server', out) });
-      out(`   The server is listening on ${formatAddress(listener.address)}.\n`);
-
-      step('2. The client creates its own socket and connects; the server accepts the connection.');
-      const accepting = listener.accept();
-      const client = await dial(listener.address, { trace: narrator('client', out), timeout: 5000 });
-      const served = await accepting;
-      echoStream(served);
-
-      step(
-        `3. The client sends ${JSON.stringify(options.message)}, then shuts down its write side (half-close),`,
+    .action(async (argument: string | undefined, options: DemoOptions) => {
+      if (options.web !== undefined) {
+        if (argument !== undefined) {
+          throw new UsageError(
+            'demo',
+            `--web runs every demo from its page; give no kind or URL (got "${argument}")`,
+          );
+        }
+        const address = webAddress(options.web === true ? 'tcp://127.0.0.1:0' : options.web);
+        const signal = shutdownSignal();
+        const listener = await listen(address);
+        const page = serveDemoPage(listener, { log: warn });
+        announceListening(listener.addresses);
+        process.stdout.write(`Open ${pageUrl(listener.address)} in a browser. Ctrl-C stops the server.\n`);
+        await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+        await page.close();
+        return;
+      }
+      const target = demoTarget(argument);
+      const ok = await runDemo(
+        target,
+        options.message,
+        terminalNarration((text) => process.stdout.write(text)),
       );
-      out('   telling the server it has nothing more to send. The server echoes every byte back.\n');
-      await client.send(options.message);
-      await client.closeWrite();
-      const chunks: Buffer[] = [];
-      for await (const chunk of client) chunks.push(chunk);
-      const reply = Buffer.concat(chunks).toString();
-
-      step('4. The server saw EOF, finished echoing and closed; the client read to the end and closed.');
-      await Promise.all([client.closed, served.closed]);
-      await listener.close();
-      out(`\nSent ${JSON.stringify(options.message)}, received ${JSON.stringify(reply)}: `);
-      out(reply === options.message ? 'the echo is exact.\n' : 'the echo DIFFERS.\n');
-      if (reply !== options.message) process.exitCode = 1;
-      out('\nNext: run `npx sockkit echo` in one terminal and `npx sockkit connect tcp://127.0.0.1:65432`\n');
-      out('in another, add --trace to either, or see `npx sockkit --help` for every command.\n');
+      if (!ok) process.exitCode = 1;
     });
+}
+
+/** webAddress reads `--web`: a bare port means 127.0.0.1, anything else a tcp:// URL. */
+function webAddress(value: string): SocketAddress {
+  const url = /^\d+$/.test(value) ? `tcp://127.0.0.1:${parseCount(value, '--web', 0, 65535)}` : value;
+  const address = parseAddress(url);
+  if (address.scheme !== 'tcp') {
+    throw new UsageError('--web', `${value}: the page is served over tcp:// (use a tcp:// URL or a port)`);
+  }
+  return address;
+}
+
+/** pageUrl is the page's address for a browser: a wildcard address is reached on loopback. */
+function pageUrl(address: SocketAddress): string {
+  if (address.scheme === 'unix') return '';
+  const host = address.host === '0.0.0.0' ? '127.0.0.1' : address.host === '::' ? '::1' : address.host;
+  return `http://${formatHostPort(host, address.port)}/`;
 }

@@ -132,7 +132,7 @@ export class PacketConn implements AsyncIterable<Datagram> {
     }
     this.datagramsSent += 1;
     this.bytesSent += size;
-    if (this.#trace) this.trace('sent', { bytes: size, address: this.#peerLabel(peer) });
+    if (this.#trace) this.trace('sent', { bytes: size, address: this.#peerLabel(peer), data: bytesOf(data) });
     if (peer) this.socket.send(data, peer.port, peer.address);
     else this.socket.send(data);
   }
@@ -155,7 +155,8 @@ export class PacketConn implements AsyncIterable<Datagram> {
         }
         this.datagramsSent += 1;
         this.bytesSent += size;
-        this.trace('sent', { bytes: size, address: this.#peerLabel(peer) });
+        if (this.#trace)
+          this.trace('sent', { bytes: size, address: this.#peerLabel(peer), data: bytesOf(data) });
         resolve();
       };
       if (this.#isClosed) return reject(fromSystemError('send', url, closedError()));
@@ -259,7 +260,10 @@ export class PacketConn implements AsyncIterable<Datagram> {
   }
 
   /** trace reports a step of this socket to its tracer, if it has one. */
-  trace(step: TraceStep, extra: { bytes?: number; address?: string; detail?: string } = {}): void {
+  trace(
+    step: TraceStep,
+    extra: { bytes?: number; address?: string; detail?: string; data?: Uint8Array } = {},
+  ): void {
     this.#trace?.({ step, socketId: this.socketId, kind: this.#kind, ...extra });
   }
 
@@ -267,7 +271,7 @@ export class PacketConn implements AsyncIterable<Datagram> {
     this.datagramsReceived += 1;
     this.bytesReceived += data.length;
     if (this.#trace)
-      this.trace('recv', { bytes: data.length, address: formatHostPort(peer.address, peer.port) });
+      this.trace('recv', { bytes: data.length, address: formatHostPort(peer.address, peer.port), data });
     if (this.#handler) {
       this.#handler(data, peer);
       return;
@@ -300,6 +304,11 @@ export class PacketConn implements AsyncIterable<Datagram> {
     if (peer) return formatHostPort(peer.address, peer.port);
     return this.remoteAddress ? formatHostPort(this.remoteAddress.host, this.remoteAddress.port) : '';
   }
+}
+
+/** bytesOf is what a trace event shows of a datagram: its bytes, a string taken as UTF-8. */
+function bytesOf(data: Uint8Array | string): Uint8Array {
+  return typeof data === 'string' ? Buffer.from(data) : data;
 }
 
 function closedError(): NodeJS.ErrnoException {

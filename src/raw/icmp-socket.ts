@@ -130,12 +130,13 @@ export class IcmpSocket extends EventEmitter<IcmpSocketEvents> {
         else this.#raw.setOption(SocketLevel.IPPROTO_IPV6, SocketOption.IPV6_UNICAST_HOPS, options.ttl);
       };
       this.#raw.send(message, 0, message.length, address, before, (err, bytes) => {
-        setImmediate(() => this.#sent(address, err, bytes, resolve, reject));
+        setImmediate(() => this.#sent(message, address, err, bytes, resolve, reject));
       });
     });
   }
 
   #sent(
+    message: Buffer,
     address: string,
     err: Error | null,
     bytes: number,
@@ -148,7 +149,7 @@ export class IcmpSocket extends EventEmitter<IcmpSocketEvents> {
       reject(error);
       return;
     }
-    this.#trace?.({ step: 'sent', socketId: this.#id, kind: this.#kind, address, bytes });
+    this.#trace?.({ step: 'sent', socketId: this.#id, kind: this.#kind, address, bytes, data: message });
     resolve(bytes);
   }
 
@@ -175,6 +176,7 @@ export class IcmpSocket extends EventEmitter<IcmpSocketEvents> {
       kind: this.#kind,
       address: source,
       bytes: bytes.length,
+      data: bytes,
     });
     try {
       if (this.family === 4) {

@@ -23,7 +23,10 @@ export function parseCidr(text: string, what = 'cidr'): Cidr {
   const addressText = (slash < 0 ? text : text.slice(0, slash)).replace(/^\[(.*)\]$/, '$1');
   const family = isIP(addressText);
   if (family === 0)
-    throw new UsageError(what, `invalid address in "${text}" (expected e.g. 198.51.100.0/24 or 2001:db8::/32)`);
+    throw new UsageError(
+      what,
+      `invalid address in "${text}" (expected e.g. 198.51.100.0/24 or 2001:db8::/32)`,
+    );
   const max = family === 4 ? 32 : 128;
   const prefixText = slash < 0 ? String(max) : text.slice(slash + 1);
   if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > max) {

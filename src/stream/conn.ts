@@ -85,8 +85,8 @@ export class Conn implements AsyncIterable<Buffer> {
    */
   write(chunk: Uint8Array | string): boolean {
     if (this.#trace) {
-      const bytes = typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
-      this.trace('sent', { bytes, address: this.#peerLabel() });
+      const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      this.trace('sent', { bytes: data.byteLength, address: this.#peerLabel(), data });
     }
     return this.socket.write(chunk);
   }
@@ -120,7 +120,7 @@ export class Conn implements AsyncIterable<Buffer> {
       return;
     }
     this.socket.on('data', (chunk: Buffer) => {
-      this.trace('recv', { bytes: chunk.length, address: this.#peerLabel() });
+      this.trace('recv', { bytes: chunk.length, address: this.#peerLabel(), data: chunk });
       listener(chunk);
     });
   }
@@ -156,7 +156,13 @@ export class Conn implements AsyncIterable<Buffer> {
     // destroyOnReturn: false, so reading to EOF leaves our write side open (half-close).
     try {
       for await (const chunk of this.socket.iterator({ destroyOnReturn: false })) {
-        if (this.#trace) this.trace('recv', { bytes: (chunk as Buffer).length, address: this.#peerLabel() });
+        if (this.#trace) {
+          this.trace('recv', {
+            bytes: (chunk as Buffer).length,
+            address: this.#peerLabel(),
+            data: chunk as Buffer,
+          });
+        }
         yield chunk as Buffer;
       }
     } catch (err) {
@@ -171,7 +177,10 @@ export class Conn implements AsyncIterable<Buffer> {
   }
 
   /** trace reports a step of this connection to its tracer, if it has one. */
-  trace(step: TraceStep, extra: { bytes?: number; address?: string; detail?: string } = {}): void {
+  trace(
+    step: TraceStep,
+    extra: { bytes?: number; address?: string; detail?: string; data?: Uint8Array } = {},
+  ): void {
     this.#trace?.({ step, socketId: this.socketId, kind: this.#kind, ...extra });
   }
 }
