@@ -213,6 +213,6 @@ test('--web with a kind, or with an address that is not tcp://, is a usage error
       ['demo', '--web', 'udp://127.0.0.1:0'],
       /^sockkit: --web: udp:\/\/127\.0\.0\.1:0: the page is served over tcp:\/\//,
     ],
-    [['demo', '--web', '70000'], /^sockkit: --web: invalid number "70000"/],
+    [['demo', '--web', '70000'], /^sockkit: --web: must be from 0 to 65535 \(got 70000\)/],
   ]);
 });
