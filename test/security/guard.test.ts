@@ -14,7 +14,7 @@ import { ConnectionGuard, type ConnectionLimits, type LimitEvent } from '../../s
 import { echoStream } from '../../src/services/echo.js';
 import type { Conn } from '../../src/stream/conn.js';
 import { type Listener, listen } from '../../src/stream/listen.js';
-import '../../src/stream/tls.js';
+import type { TlsServerOptions } from '../../src/stream/tls.js';
 import { tempDir } from '../helpers.js';
 
 interface Harness {
@@ -30,14 +30,10 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function start(
-  url: string,
-  limits: ConnectionLimits,
-  transport?: Record<string, unknown>,
-): Promise<Harness> {
+async function start(url: string, limits: ConnectionLimits, tls?: TlsServerOptions): Promise<Harness> {
   const events: LimitEvent[] = [];
   const guard = new ConnectionGuard(limits, (e) => events.push(e));
-  const listener = await listen(parseAddress(url), { guard, transport });
+  const listener = await listen(parseAddress(url), { guard, tls });
   const accepted: Conn[] = [];
   listener.handle((conn) => {
     accepted.push(conn);
