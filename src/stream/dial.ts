@@ -77,27 +77,62 @@ export async function dialSocket(
   options: DialOptions,
   socket: SocketOptions = {},
 ): Promise<DialedSocket> {
+  const deadline = options.timeout === undefined ? undefined : Date.now() + options.timeout;
+  const targets = await resolveDialTargets(address, options, deadline);
+  return dialTargets(address, targets, options, deadline, socket);
+}
+
+/** DialTarget is one place a dial tries: an IP address and port (or a path), and how trace lines name it. */
+export interface DialTarget {
+  readonly target: StreamTarget;
+  /** The socket kind for trace lines: `tcp4`, `tls6`, `unix`. */
+  readonly kind: string;
+  readonly label: string;
+}
+
+/**
+ * resolveDialTargets returns every place `dial` tries for `address`, in order: each address a
+ * name resolves to (of `options.family` only, when set), or the Unix path. Rejects with
+ * SchemeError for an address that is not tcp, tls or unix, and as dial does when the name does
+ * not resolve before `deadline` (a `Date.now()` time) or `options.signal` aborts.
+ */
+export async function resolveDialTargets(
+  address: SocketAddress,
+  options: DialOptions,
+  deadline: number | undefined,
+): Promise<DialTarget[]> {
   requireStreamScheme('connect', address);
   const url = formatAddress(address);
-  const deadline = options.timeout === undefined ? undefined : Date.now() + options.timeout;
-  let targets: { target: StreamTarget; kind: string; label: string }[];
-  if (address.scheme === 'unix') {
-    targets = [{ target: { path: unixSocketPath(address) }, kind: 'unix', label: url }];
-  } else {
-    const hosts = await withDeadline(
-      resolveHost(address.host, options.family),
-      deadline,
-      options.signal,
-      url,
-    ).catch((err: unknown) => {
-      throw fromSystemError('connect', url, err);
-    });
-    targets = hosts.map((h) => ({
-      target: { host: h.ip, port: address.port },
-      kind: `${address.scheme}${h.family}`,
-      label: formatHostPort(h.ip, address.port),
-    }));
-  }
+  if (address.scheme === 'unix')
+    return [{ target: { path: unixSocketPath(address) }, kind: 'unix', label: url }];
+  const hosts = await withDeadline(
+    resolveHost(address.host, options.family),
+    deadline,
+    options.signal,
+    url,
+  ).catch((err: unknown) => {
+    throw fromSystemError('connect', url, err);
+  });
+  return hosts.map((h) => ({
+    target: { host: h.ip, port: address.port },
+    kind: `${address.scheme}${h.family}`,
+    label: formatHostPort(h.ip, address.port),
+  }));
+}
+
+/**
+ * dialTargets connects to each of `targets` in turn, as dial does, and resolves with the first
+ * socket ready for data. It rejects with the first target's failure when none answers, or at once
+ * with a TimeoutError past `deadline` or an AbortError when `options.signal` fires.
+ */
+export async function dialTargets(
+  address: SocketAddress,
+  targets: readonly DialTarget[],
+  options: DialOptions,
+  deadline: number | undefined,
+  socket: SocketOptions = {},
+): Promise<DialedSocket> {
+  const url = formatAddress(address);
   let firstError: SockkitError | undefined;
   for (const { target, kind, label } of targets) {
     const socketId = nextSocketId();
