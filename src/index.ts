@@ -159,6 +159,11 @@ export {
   type TlsClientOptions,
   type TlsServerOptions,
 } from './stream/tls.js';
+export {
+  type ClientTransportOptions,
+  type ServerTransportOptions,
+  STREAM_SCHEMES,
+} from './stream/transports.js';
 export { narrate, narrator, type TraceEvent, type Tracer, type TraceStep } from './trace.js';
 export {
   formatBytes,

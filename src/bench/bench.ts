@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { formatAddress, type SocketAddress } from '../address.js';
 import { optionError } from '../errors.js';
 import type { FrameName } from '../framing/frame-names.js';
+import { type ClientTransportOptions, clientTransportOptionsOf } from '../stream/transports.js';
 import { type LatencySummary, newHistogram, summarize } from './latency.js';
 import {
   addCounters,
@@ -22,8 +23,8 @@ import {
 } from './load.js';
 import { createEngine, WorkerEngine } from './worker.js';
 
-/** BenchOptions describe a run. Only `address` is required. */
-export interface BenchOptions {
+/** BenchOptions describe a run. Only `address` is required; `tls` is as `dial` takes it. */
+export interface BenchOptions extends ClientTransportOptions {
   readonly address: SocketAddress;
   /** Connections (UDP: peers). Default 1. */
   readonly connections?: number | undefined;
@@ -43,10 +44,6 @@ export interface BenchOptions {
   readonly lossTimeout?: number | undefined;
   /** How long each connect may take, in milliseconds. Default 5000. */
   readonly connectTimeout?: number | undefined;
-  /** TLS: accept any server certificate. */
-  readonly insecure?: boolean | undefined;
-  /** TLS: PEM certificate authorities to trust. */
-  readonly ca?: string | undefined;
   /** Stream transports: frame each message as a line or with a length prefix (`--frame`); `size` is then the payload's. */
   readonly frame?: FrameName | undefined;
   /** Aborting it ends the run early; the summary covers the time run. */
@@ -257,8 +254,7 @@ function planThreads(options: BenchOptions): LoadPlan[] {
       reconnect: options.reconnect ?? false,
       lossTimeout: options.lossTimeout ?? 1000,
       connectTimeout: options.connectTimeout ?? 5000,
-      insecure: options.insecure ?? false,
-      ca: options.ca,
+      ...clientTransportOptionsOf(options),
       frame: options.frame,
     });
     first += share;

@@ -8,7 +8,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { InetAddress } from '../address.js';
-import { resolveTarget } from './connect.js';
+import { resolvePacketTargets } from '../datagram/dial-packet.js';
 import { recordMs } from './latency.js';
 import {
   type ConnectOutcome,
@@ -51,8 +51,10 @@ export class DatagramLoad implements LoadEngine {
 
   async connect(): Promise<ConnectOutcome> {
     const address = this.plan.address as InetAddress;
-    const target = await resolveTarget(address);
-    if (!('host' in target)) throw new RangeError('UDP needs a host and port');
+    // A name's first address, as dialPacket connects to.
+    const [first] = await resolvePacketTargets(address);
+    if (!first) throw new RangeError('UDP needs a host and port');
+    const target = { host: first.ip, port: address.port };
     const type = isIP(target.host) === 6 ? 'udp6' : 'udp4';
     const ready: Promise<void>[] = [];
     for (let i = 0; i < this.plan.connections; i += 1) {

@@ -6,10 +6,14 @@
 import type { SocketAddress } from '../address.js';
 import { fromSystemError, type SockkitError } from '../errors.js';
 import type { FrameName } from '../framing/frame-names.js';
+import type { ClientTransportOptions } from '../stream/transports.js';
 import { type Histogram, newHistogram } from './latency.js';
 
-/** LoadPlan is the work one engine does. Every field is plain data, so it can cross to a worker. */
-export interface LoadPlan {
+/**
+ * LoadPlan is the work one engine does. Every field is plain data, so it can cross to a worker;
+ * the transport options (`tls`) are dial's.
+ */
+export interface LoadPlan extends ClientTransportOptions {
   readonly address: SocketAddress;
   /** Connections (or UDP peers) this engine opens. */
   readonly connections: number;
@@ -27,10 +31,6 @@ export interface LoadPlan {
   readonly lossTimeout: number;
   /** How long each connect may take, in milliseconds. */
   readonly connectTimeout: number;
-  /** TLS: accept any certificate (self-signed servers). */
-  readonly insecure: boolean;
-  /** TLS: PEM of the certificate authorities to trust, instead of the system's. */
-  readonly ca?: string | undefined;
   /** Stream transports: frame each message with this codec (the size is the payload's). */
   readonly frame?: FrameName | undefined;
 }

@@ -5,11 +5,13 @@
  * what was sent fails that connection (a protocol error), so a server that sends without end costs
  * nothing but the read buffer. A connection that fails is counted by kind and closed, never thrown.
  */
-import type { Socket } from 'node:net';
+import type { OnReadOpts, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { formatAddress } from '../address.js';
 import type { SockkitError } from '../errors.js';
 import { codecFor, type FrameName } from '../framing/frame-names.js';
-import { connectEventOf, connected, openStream, resolveTarget, type StreamTarget } from './connect.js';
+import { type DialTarget, dialSocket, dialTargets, resolveDialTargets, socketReady } from '../stream/dial.js';
+import { clientTransportOptionsOf, openStreamSocket, type StreamTarget } from '../stream/transports.js';
 import { recordMs } from './latency.js';
 import {
   type ConnectOutcome,
@@ -60,33 +62,64 @@ export class StreamLoad implements LoadEngine {
     this.#ring = ring;
   }
 
+  /**
+   * connect opens the connections. The name is resolved once, as `dial` resolves it; the first
+   * connection tries each address in turn, as `dial` does (with its TLS options, timeout and
+   * errors), and the others then go straight to the address that answered, in batches. A
+   * connection that fails to open is counted by kind; the run goes on if any opened.
+   */
   async connect(): Promise<ConnectOutcome> {
-    const target = await resolveTarget(this.#plan.address);
-    this.#target = target;
-    if (this.#plan.reconnect) {
-      // Check once that the server answers, so a wrong address fails fast with its cause.
-      const probe = openStream(target, this.#plan);
+    const plan = this.#plan;
+    const dialOptions = { ...clientTransportOptionsOf(plan), timeout: plan.connectTimeout };
+    if (plan.reconnect) {
+      // One probe finds where the server answers; each round then connects there.
       try {
-        await connected(probe, this.#plan);
+        const probe = await dialSocket(plan.address, dialOptions);
+        probe.socket.destroy();
+        this.#target = probe.target;
       } catch (err) {
         return { opened: 0, error: err as SockkitError };
       }
-      probe.destroy();
-      return { opened: this.#plan.connections };
+      return { opened: plan.connections };
     }
-    const plan = this.#plan;
+    const deadline = Date.now() + plan.connectTimeout;
+    let targets: DialTarget[];
+    try {
+      targets = await resolveDialTargets(plan.address, dialOptions, deadline);
+    } catch (err) {
+      return { opened: 0, error: err as SockkitError };
+    }
     let opened = 0;
     let error: SockkitError | undefined;
-    for (let first = 0; first < plan.connections; first += CONNECT_BATCH) {
+    // Reads land in #readBuffer and go to the connection's client (see openStreamSocket's `onread`).
+    // The first one's client exists before its first read: dialTargets resolves on 'connect',
+    // and the read callback can run only on a later turn of the event loop.
+    let firstClient: StreamClient | undefined;
+    let target = (targets[0] as DialTarget).target;
+    try {
+      const onread = this.#onread((buffer, length) => firstClient?.onData(buffer, length));
+      const dialed = await dialTargets(plan.address, targets, dialOptions, deadline, { onread });
+      target = dialed.target;
+      firstClient = new StreamClient(this, dialed.socket, plan.firstConnection);
+      this.#clients.push(firstClient);
+      firstClient.opened();
+      opened += 1;
+    } catch (err) {
+      error = err as SockkitError;
+      this.recordError(errorKindOf(err));
+    }
+    this.#target = target;
+    const url = formatAddress(plan.address);
+    for (let first = 1; first < plan.connections; first += CONNECT_BATCH) {
       const batch: Promise<void>[] = [];
       for (let i = first; i < Math.min(plan.connections, first + CONNECT_BATCH); i += 1) {
         // Reads only start once connected, after `client` below exists.
-        const onRead = (buffer: Buffer, length: number): void => client.onData(buffer, length);
-        const socket = openStream(target, plan, onRead, this.#readBuffer);
-        const client = new StreamClient(this, socket, plan.firstConnection + i);
+        const onread = this.#onread((buffer, length) => client.onData(buffer, length));
+        const opening = openStreamSocket(plan.address, target, plan, { onread });
+        const client = new StreamClient(this, opening.socket, plan.firstConnection + i);
         this.#clients.push(client);
         batch.push(
-          connected(socket, plan).then(
+          socketReady(opening, url, Date.now() + plan.connectTimeout).then(
             () => {
               opened += 1;
               client.opened();
@@ -101,6 +134,21 @@ export class StreamLoad implements LoadEngine {
       await Promise.all(batch);
     }
     return { opened, error };
+  }
+
+  /**
+   * #onread reads a plain (tcp, unix) socket into the one buffer every connection of this loop
+   * shares, skipping the stream machinery: no allocation per read. `deliver` must be done with the
+   * bytes when it returns. TLS sockets ignore it and emit 'data'.
+   */
+  #onread(deliver: (buffer: Buffer, length: number) => void): OnReadOpts {
+    return {
+      buffer: this.#readBuffer,
+      callback: (length: number, buffer: Uint8Array): boolean => {
+        deliver(buffer as Buffer, length);
+        return true;
+      },
+    };
   }
 
   start(onIdle?: () => void): void {
@@ -190,7 +238,7 @@ export class StreamLoad implements LoadEngine {
     const offset = (id % ring.count) * ring.size;
     let received = 0;
     let finished = false;
-    const socket = openStream(this.#target, plan);
+    const { socket, readyEvent } = openStreamSocket(plan.address, this.#target, plan);
     /** finish ends this round; `failure` is the kind of error that ended it, if one did. */
     const finish = (failure?: ErrorKind): void => {
       if (finished) return;
@@ -204,7 +252,7 @@ export class StreamLoad implements LoadEngine {
       else setImmediate(() => this.#cycle(id));
     };
     const timer = setTimeout(() => finish('timed_out'), plan.connectTimeout);
-    socket.once(connectEventOf(plan), () => socket.write(message));
+    socket.once(readyEvent, () => socket.write(message));
     socket.on('data', (chunk: Buffer) => {
       if (!this.#running) return finish();
       if (received + chunk.length > ring.size) return finish('protocol'); // more than was sent
@@ -254,7 +302,7 @@ class StreamClient {
       this.#period = (1000 * plan.connections) / plan.rate;
       this.#phase = ((id - plan.firstConnection) * 1000) / plan.rate;
     }
-    // Plain sockets deliver reads through `onread` (see openStream); TLS sockets as 'data'.
+    // Plain sockets deliver reads through `onread` (see StreamLoad's #onread); TLS sockets as 'data'.
     socket.on('data', (chunk: Buffer) => this.onData(chunk, chunk.length));
     // Every failure ends here, counted once by its kind: the first of 'error' and 'close' wins.
     socket.on('error', (err) => {

@@ -1,15 +1,15 @@
 /** `sockkit bench URL`: a load generator for any echo server (tcp, udp, unix, tls). */
-import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { formatAddress } from '../address.js';
 import type { BenchReport, IntervalReport } from '../bench/bench.js';
-import { SockkitError, UsageError } from '../errors.js';
+import { SockkitError } from '../errors.js';
 import { FRAME_NAMES, type FrameName } from '../framing/frame-names.js';
 import { formatBytes, formatDuration, MiB, parseCount, parseRate, parseSize } from '../units.js';
 import { addressArg, durationOption } from './common.js';
 import { shutdownSignal } from './run.js';
+import { type TlsClientFlags, tlsClientOptionsOf, withTlsClientOptions } from './tls-options.js';
 
-interface BenchFlags {
+interface BenchFlags extends TlsClientFlags {
   connections: number;
   size: number;
   depth: number;
@@ -19,14 +19,12 @@ interface BenchFlags {
   threads: number;
   lossTimeout: number;
   timeout: number;
-  insecure?: boolean;
-  ca?: string;
   json?: boolean;
   frame?: FrameName;
 }
 
 export function benchCommand(): Command {
-  return new Command('bench')
+  return withTlsClientOptions(new Command('bench'))
     .summary('load-test an echo server')
     .description(
       'Load generator for any echo server. Closed loop (default): each connection keeps --depth ' +
@@ -70,8 +68,6 @@ export function benchCommand(): Command {
         .default(5000, '5s')
         .argParser(durationOption('--timeout', 1)),
     )
-    .option('--insecure', 'tls: accept any server certificate (self-signed test servers)')
-    .option('--ca <file>', 'tls: trust the certificate authorities in this PEM file')
     .option('--json', 'one JSON object per second on stdout, then the summary object')
     .addOption(
       new Option(
@@ -92,11 +88,12 @@ Examples:
   sockkit bench unix:/tmp/echo.sock -c 4 --threads 2           # two worker threads
   sockkit bench tls://127.0.0.1:7443 --insecure --reconnect    # TLS handshakes per second
   sockkit bench tls://localhost:7443 --ca ca.pem -c 4 -t 3s    # verify the server's certificate
+  sockkit bench tls://127.0.0.1:7443 --fingerprint 3A:91:...:7C # pin a --self-signed server
   sockkit bench tcp://127.0.0.1:65432 -w 1s -t 3s --json | tail -1   # summary as JSON`,
     )
     .action(async (url: string, flags: BenchFlags) => {
       const address = addressArg('bench', url, ['tcp', 'udp', 'unix', 'tls']);
-      const ca = flags.ca === undefined ? undefined : readCa(flags.ca);
+      const tls = tlsClientOptionsOf(flags, address);
       const progress = !flags.json && process.stderr.isTTY ? new ProgressLine(flags.duration) : undefined;
       const signal = shutdownSignal();
       // Loaded here, not at start-up: the histogram library should not slow every other command.
@@ -112,8 +109,7 @@ Examples:
         threads: flags.threads,
         lossTimeout: flags.lossTimeout,
         connectTimeout: flags.timeout,
-        insecure: flags.insecure,
-        ca,
+        tls,
         frame: flags.frame,
         signal,
         onInterval: (interval) => {
@@ -194,12 +190,4 @@ function count(flags: string, description: string, fallback: number, min: number
   return new Option(flags, description)
     .default(fallback)
     .argParser((v) => parseCount(v, flags.replace(/^-\w, /, '').split(' ')[0], min, max));
-}
-
-function readCa(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UsageError('--ca', `cannot read ${file}: ${(err as Error).message}`);
-  }
 }

@@ -14,7 +14,7 @@ import { dial } from '../stream/dial.js';
 import { formatBytes, parseSize } from '../units.js';
 import { addressArg, durationOption, tracerFor } from './common.js';
 import { warn } from './run.js';
-import { type TlsClientFlags, tlsClientTransport, withTlsClientOptions } from './tls-options.js';
+import { type TlsClientFlags, tlsClientOptionsOf, withTlsClientOptions } from './tls-options.js';
 
 interface JoinFlags extends TlsClientFlags {
   nick?: string;
@@ -66,11 +66,11 @@ Examples:
       const room = options.room === undefined ? undefined : normalizeRoom(options.room);
       if (options.room !== undefined && !room)
         throw new UsageError('--room', roomRefusal(options.room) ?? 'invalid room');
-      const transport = tlsClientTransport(options, address);
+      const tls = tlsClientOptionsOf(options, address);
       const conn = await dial(address, {
         timeout: options.timeout,
         trace: tracerFor(cmd, 'client'),
-        transport,
+        tls,
       });
       // Lines in are the server's, up to its --max-line plus a nickname, with each control
       // character shown in up to 8 bytes (`<U+009B>` for 2): bound them far above that.

@@ -19,7 +19,7 @@ import { chatJoinCommand } from './chat-join.js';
 import { addressArg, announceListening, durationOption, tracerFor } from './common.js';
 import { guardFor, type LimitFlags, limitSummary, withLimitOptions } from './limit-options.js';
 import { shutdownSignal, warn } from './run.js';
-import { type TlsServerFlags, tlsServerTransport, withTlsServerOptions } from './tls-options.js';
+import { type TlsServerFlags, tlsServerOptionsOf, withTlsServerOptions } from './tls-options.js';
 
 /** DEFAULT_CHAT_URL is where `chat serve` listens when given no URL. */
 export const DEFAULT_CHAT_URL = 'tcp://127.0.0.1:7777';
@@ -145,7 +145,7 @@ Examples:
       if (!room) throw new UsageError('--room', `invalid room ${JSON.stringify(options.room)}`);
       const web = options.web === undefined ? undefined : webAddress(options.web);
       if (options.allowOrigin && !web) throw new UsageError('--allow-origin', 'needs --web');
-      const transport = await tlsServerTransport(options, web ? [...addresses, web] : addresses);
+      const tls = await tlsServerOptionsOf(options, web ? [...addresses, web] : addresses);
       const guard = guardFor(options, cmd);
       const trace = tracerFor(cmd, 'server');
       const signal = shutdownSignal(() => warn('shutting down (Ctrl-C again to force)'));
@@ -164,12 +164,12 @@ Examples:
       let front: ChatWeb | undefined;
       try {
         for (const address of addresses) {
-          const listener = await listen(address, { signal, trace, transport, guard });
+          const listener = await listen(address, { signal, trace, tls, guard });
           listeners.push(listener);
           announceListening(listener.addresses);
         }
         if (web) {
-          const listener = await listen(web, { signal, trace, transport, guard });
+          const listener = await listen(web, { signal, trace, tls, guard });
           // Refusals and handler failures are logged even without -v: they are rare, and they
           // explain a page that cannot connect.
           front = serveChatWeb(broker, [listener], { ...limits, allowOrigins: options.allowOrigin, log });

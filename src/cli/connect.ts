@@ -4,7 +4,7 @@ import { dial } from '../stream/dial.js';
 import { relay } from '../stream/relay.js';
 import { addressArg, durationOption, tracerFor } from './common.js';
 import { codecOf, type FrameFlags, relayFramed, withFrameOptions } from './frame-option.js';
-import { type TlsClientFlags, tlsClientTransport, withTlsClientOptions } from './tls-options.js';
+import { type TlsClientFlags, tlsClientOptionsOf, withTlsClientOptions } from './tls-options.js';
 import { addUdpConnectFlags, connectUdp } from './udp-relay.js';
 
 type ConnectFlags = { timeout?: number } & TlsClientFlags & FrameFlags;
@@ -39,11 +39,11 @@ Examples:
       const address = addressArg('connect', url, ['tcp', 'unix', 'tls', 'udp']);
       const codec = codecOf(options, address, 'connect');
       if (address.scheme === 'udp') return connectUdp(address, command);
-      const transport = tlsClientTransport(options, address);
+      const tls = tlsClientOptionsOf(options, address);
       const conn = await dial(address, {
         timeout: options.timeout,
         trace: tracerFor(command, 'client'),
-        transport,
+        tls,
       });
       const stopOnPeerClose = process.stdin.isTTY === true;
       if (codec) return relayFramed(conn, codec, process.stdin, process.stdout, { stopOnPeerClose });

@@ -8,7 +8,7 @@ import { aborted } from '../stream/serve.js';
 import { addressArg, announceListening, tracerFor } from './common.js';
 import { guardFor, type LimitFlags, refuseLimitFlags, withLimitOptions } from './limit-options.js';
 import { shutdownSignal } from './run.js';
-import { type TlsServerFlags, tlsServerTransport, withTlsServerOptions } from './tls-options.js';
+import { type TlsServerFlags, tlsServerOptionsOf, withTlsServerOptions } from './tls-options.js';
 import { addUdpListenFlags, listenUdp } from './udp-relay.js';
 
 export function listenCommand(): Command {
@@ -43,13 +43,13 @@ Examples:
         refuseLimitFlags(options, 'listen udp:// (use sockkit echo or serve for a limited UDP server)');
         return listenUdp(address, command);
       }
-      const transport = await tlsServerTransport(options, [address]);
+      const tls = await tlsServerOptionsOf(options, [address]);
       const guard = guardFor(options, command);
       const signal = shutdownSignal();
       const listener = await listen(address, {
         signal,
         trace: tracerFor(command, 'server'),
-        transport,
+        tls,
         guard,
       });
       announceListening(listener.addresses);

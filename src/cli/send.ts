@@ -5,7 +5,7 @@ import { formatAddress } from '../address.js';
 import { dial, withDeadline } from '../stream/dial.js';
 import { addressArg, durationOption, tracerFor } from './common.js';
 import { codecOf, type FrameFlags, sendFramed, withFrameOptions } from './frame-option.js';
-import { type TlsClientFlags, tlsClientTransport, withTlsClientOptions } from './tls-options.js';
+import { type TlsClientFlags, tlsClientOptionsOf, withTlsClientOptions } from './tls-options.js';
 import { addUdpSendFlags, sendUdp, udpSendOptionsOf } from './udp-send.js';
 
 export function sendCommand(): Command {
@@ -43,11 +43,11 @@ Examples:
       if (address.scheme === 'udp')
         return sendUdp(address, message, udpSendOptionsOf(options, command), command);
       const deadline = Date.now() + options.timeout;
-      const transport = tlsClientTransport(options, address);
+      const tls = tlsClientOptionsOf(options, address);
       const conn = await dial(address, {
         timeout: options.timeout,
         trace: tracerFor(command, 'client'),
-        transport,
+        tls,
       });
       const exchange = async (): Promise<void> => {
         if (codec) return sendFramed(conn, codec, message, process.stdout);

@@ -28,7 +28,7 @@ import {
 } from './limit-options.js';
 import { addPacketFlags, type PacketFlags, packetOptionsOf } from './packet-flags.js';
 import { shutdownSignal, warn } from './run.js';
-import { type TlsServerFlags, tlsServerTransport, withTlsServerOptions } from './tls-options.js';
+import { type TlsServerFlags, tlsServerOptionsOf, withTlsServerOptions } from './tls-options.js';
 
 /** ServiceRunOptions are the flags `serve` and `echo` share. */
 export interface ServiceRunOptions extends PacketFlags, TlsServerFlags, LimitFlags, ReplyBudgetFlags {
@@ -99,7 +99,7 @@ export async function runService(
   command: Command,
 ): Promise<void> {
   const addresses = urls.map((url) => addressArg(op, url, ['tcp', 'unix', 'udp', 'tls']));
-  const transport = await tlsServerTransport(options, addresses);
+  const tls = await tlsServerOptionsOf(options, addresses);
   const guard = guardFor(options, command);
   const datagramGuard = datagramGuardFor(options, command);
   const replyBudget = replyBudgetFor(options, command);
@@ -122,7 +122,7 @@ export async function runService(
       packetConns.push(...conns);
       announceListening(conns.map((c) => c.localAddress as SocketAddress));
     } else {
-      const listener = await listen(address, { signal, trace, ipv6Only: options.ipv6Only, transport, guard });
+      const listener = await listen(address, { signal, trace, ipv6Only: options.ipv6Only, tls, guard });
       listeners.push(listener);
       announceListening(listener.addresses);
     }

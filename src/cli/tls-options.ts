@@ -1,7 +1,8 @@
 /**
  * The TLS flags, shared by every command: `withTlsServerOptions` / `withTlsClientOptions` add
- * them to a command, and `tlsServerTransport` / `tlsClientTransport` turn the parsed flags into
- * the library's TlsServerOptions / TlsClientOptions (for ListenOptions / DialOptions `transport`).
+ * them to a command, and `tlsServerOptionsOf` / `tlsClientOptionsOf` turn the parsed flags into
+ * the library's TlsServerOptions / TlsClientOptions (for `ListenOptions.tls` / `DialOptions.tls`,
+ * and `BenchOptions.tls`).
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -99,12 +100,12 @@ TLS examples:
 }
 
 /**
- * tlsServerTransport reads the server TLS flags for `addresses`. It returns undefined when no
+ * tlsServerOptionsOf reads the server TLS flags for `addresses`. It returns undefined when no
  * address is tls://, and throws UsageError when TLS flags come without a tls:// address, when a
  * tls:// address has neither --cert/--key nor --self-signed, or when a file cannot be read.
  * With --self-signed it makes a certificate for the listening names and prints its fingerprint.
  */
-export async function tlsServerTransport(
+export async function tlsServerOptionsOf(
   flags: TlsServerFlags,
   addresses: readonly SocketAddress[],
 ): Promise<TlsServerOptions | undefined> {
@@ -156,11 +157,11 @@ export async function tlsServerTransport(
 }
 
 /**
- * tlsClientTransport reads the client TLS flags for `address`; it returns undefined for an address
+ * tlsClientOptionsOf reads the client TLS flags for `address`; it returns undefined for an address
  * that is not tls:// (and throws UsageError if TLS flags were given for one). `--insecure` prints a
  * warning on stderr every time it is used.
  */
-export function tlsClientTransport(
+export function tlsClientOptionsOf(
   flags: TlsClientFlags,
   address: SocketAddress,
 ): TlsClientOptions | undefined {

@@ -1,17 +1,25 @@
 /**
- * dial connects to a stream address (TCP or Unix), in the spirit of Go's `net.Dial`: create a
+ * dial connects to a stream address (TCP, Unix or TLS), in the spirit of Go's `net.Dial`: create a
  * socket, connect it, and hand back a Conn. A name is resolved to every address it has, and each is
- * tried in turn until one answers.
+ * tried in turn until one answers. The transport is the address's scheme (see transports.ts).
  */
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { formatAddress, formatHostPort, type SocketAddress, unixSocketPath } from '../address.js';
-import { AbortError, fromSystemError, SchemeError, type SockkitError, TimeoutError } from '../errors.js';
+import { AbortError, fromSystemError, type SockkitError, TimeoutError } from '../errors.js';
 import { resolveHost } from '../resolve.js';
 import { nextSocketId, type Tracer } from '../trace.js';
 import { Conn } from './conn.js';
+import {
+  type ClientTransportOptions,
+  type OpeningSocket,
+  openStreamSocket,
+  requireStreamScheme,
+  type SocketOptions,
+  type StreamTarget,
+} from './transports.js';
 
-/** DialOptions tune a dial. Every field is optional. */
-export interface DialOptions {
+/** DialOptions tune a dial. Every field is optional; `tls` is for a `tls://` address. */
+export interface DialOptions extends ClientTransportOptions {
   /** Aborting it cancels the dial in progress. */
   readonly signal?: AbortSignal | undefined;
   readonly trace?: Tracer | undefined;
@@ -19,114 +27,170 @@ export interface DialOptions {
   readonly timeout?: number | undefined;
   /** Try only IPv4 (4) or only IPv6 (6) addresses of a name. */
   readonly family?: 4 | 6 | undefined;
-  /** Options a transport other than tcp and unix understands (TLS: `ca`, `servername`, ...). */
-  readonly transport?: Readonly<Record<string, unknown>> | undefined;
 }
 
-/** Target is one concrete place to connect to: an IP and port, or a socket path. */
-export type Target = { readonly host: string; readonly port: number } | { readonly path: string };
-
-/**
- * Connector opens a socket to one target; `connectEvent` is emitted when it is ready for data.
- * `handshake`, when given, describes the ready socket for `--trace` (TLS version, cipher, ...).
- */
-export type Connector = (
-  target: Target,
-  address: SocketAddress,
-  options: DialOptions,
-) => {
-  socket: Socket;
-  connectEvent: string;
-  handshake?: (() => string) | undefined;
-};
-
-const plainConnector: Connector = (target) => ({
-  // allowHalfOpen: our FIN (closeWrite) must not stop us reading the peer's reply.
-  socket: connect({ ...target, allowHalfOpen: true, noDelay: true }),
-  connectEvent: 'connect',
-});
-
-const connectors = new Map<string, Connector>([
-  ['tcp', plainConnector],
-  ['unix', plainConnector],
-]);
-
-/** registerConnector lets a transport module (such as TLS) add its scheme to `dial`. */
-export function registerConnector(scheme: string, connector: Connector): void {
-  connectors.set(scheme, connector);
+/** DialedSocket is a raw socket `dialSocket` connected, and where it connected. */
+export interface DialedSocket {
+  readonly socket: Socket;
+  /** The place that answered: connect more sockets here to skip resolving and the dead addresses. */
+  readonly target: StreamTarget;
+  /** The socket kind for trace lines (`tcp4`, `tls6`, `unix`) and the id its lines carry. */
+  readonly kind: string;
+  readonly socketId: number;
+  /** The target as trace lines write it (`127.0.0.1:7`, or the URL for a Unix path). */
+  readonly label: string;
+  readonly describe?: (() => string) | undefined;
 }
 
 /**
  * dial connects to `address` and resolves with the Conn. Every address a name resolves to is
- * tried in turn; the first that accepts wins. Rejects with a SockkitError naming the address and
- * cause (`connect tcp://127.0.0.1:9: connection refused`), a TimeoutError past `timeout`, or an
- * AbortError when `signal` fires.
+ * tried in turn; the first that accepts wins. Rejects with SchemeError for an address that is not
+ * tcp, tls or unix; otherwise with a SockkitError naming the address and cause (`connect
+ * tcp://127.0.0.1:9: connection refused`, a TlsError for a certificate refused), a TimeoutError
+ * past `timeout`, or an AbortError when `signal` fires.
  */
 export async function dial(address: SocketAddress, options: DialOptions = {}): Promise<Conn> {
-  const url = formatAddress(address);
-  const connector = connectors.get(address.scheme);
-  if (!connector) throw new SchemeError('connect', url, address.scheme, ['tcp', 'tls', 'unix']);
+  const dialed = await dialSocket(address, options, { allowHalfOpen: true });
+  const { socket, target, kind, socketId, label, describe } = dialed;
+  const localAddress: SocketAddress =
+    address.scheme === 'unix'
+      ? { scheme: 'unix', path: '', abstract: false }
+      : { scheme: address.scheme, host: socket.localAddress ?? '', port: socket.localPort ?? 0 };
+  const remoteAddress: SocketAddress =
+    address.scheme === 'unix' || 'path' in target
+      ? address
+      : { scheme: address.scheme, host: target.host, port: target.port };
+  const conn = new Conn(socket, { localAddress, remoteAddress, kind, trace: options.trace, socketId });
+  const from =
+    localAddress.scheme === 'unix' ? undefined : formatHostPort(localAddress.host, localAddress.port);
+  conn.trace('connected', { address: label, ...(from ? { detail: from } : {}) });
+  if (describe && options.trace) conn.trace('note', { detail: describe() });
+  return conn;
+}
+
+/**
+ * dialSocket does dial's work and resolves with the raw socket, ready for data, for callers that
+ * drive sockets themselves (the bench). `socket` tunes each socket tried. It rejects as `dial` does.
+ */
+export async function dialSocket(
+  address: SocketAddress,
+  options: DialOptions,
+  socket: SocketOptions = {},
+): Promise<DialedSocket> {
   const deadline = options.timeout === undefined ? undefined : Date.now() + options.timeout;
-  let targets: { target: Target; kind: string; label: string }[];
-  if (address.scheme === 'unix') {
-    targets = [{ target: { path: unixSocketPath(address) }, kind: 'unix', label: url }];
-  } else {
-    const hosts = await withDeadline(
-      resolveHost(address.host, options.family),
-      deadline,
-      options.signal,
-      url,
-    ).catch((err: unknown) => {
-      throw fromSystemError('connect', url, err);
-    });
-    const kind = address.scheme === 'tls' ? 'tls' : 'tcp';
-    targets = hosts.map((h) => ({
-      target: { host: h.ip, port: address.port },
-      kind: `${kind}${h.family}`,
-      label: formatHostPort(h.ip, address.port),
-    }));
-  }
+  const targets = await resolveDialTargets(address, options, deadline);
+  return dialTargets(address, targets, options, deadline, socket);
+}
+
+/** DialTarget is one place a dial tries: an IP address and port (or a path), and how trace lines name it. */
+export interface DialTarget {
+  readonly target: StreamTarget;
+  /** The socket kind for trace lines: `tcp4`, `tls6`, `unix`. */
+  readonly kind: string;
+  readonly label: string;
+}
+
+/**
+ * resolveDialTargets returns every place `dial` tries for `address`, in order: each address a
+ * name resolves to (of `options.family` only, when set), or the Unix path. Rejects with
+ * SchemeError for an address that is not tcp, tls or unix, and as dial does when the name does
+ * not resolve before `deadline` (a `Date.now()` time) or `options.signal` aborts.
+ */
+export async function resolveDialTargets(
+  address: SocketAddress,
+  options: DialOptions,
+  deadline: number | undefined,
+): Promise<DialTarget[]> {
+  requireStreamScheme('connect', address);
+  const url = formatAddress(address);
+  if (address.scheme === 'unix')
+    return [{ target: { path: unixSocketPath(address) }, kind: 'unix', label: url }];
+  const hosts = await withDeadline(
+    resolveHost(address.host, options.family),
+    deadline,
+    options.signal,
+    url,
+  ).catch((err: unknown) => {
+    throw fromSystemError('connect', url, err);
+  });
+  return hosts.map((h) => ({
+    target: { host: h.ip, port: address.port },
+    kind: `${address.scheme}${h.family}`,
+    label: formatHostPort(h.ip, address.port),
+  }));
+}
+
+/**
+ * dialTargets connects to each of `targets` in turn, as dial does, and resolves with the first
+ * socket ready for data. It rejects with the first target's failure when none answers, or at once
+ * with a TimeoutError past `deadline` or an AbortError when `options.signal` fires.
+ */
+export async function dialTargets(
+  address: SocketAddress,
+  targets: readonly DialTarget[],
+  options: DialOptions,
+  deadline: number | undefined,
+  socket: SocketOptions = {},
+): Promise<DialedSocket> {
+  const url = formatAddress(address);
   let firstError: SockkitError | undefined;
   for (const { target, kind, label } of targets) {
     const socketId = nextSocketId();
     options.trace?.({ step: 'created', socketId, kind });
     options.trace?.({ step: 'connecting', socketId, kind, address: label });
-    const { socket, connectEvent, handshake } = connector(target, address, options);
+    const opening = openStreamSocket(address, target, options, socket);
     try {
-      await withDeadline(connected(socket, connectEvent), deadline, options.signal, url);
+      await socketReady(opening, url, deadline, options.signal);
     } catch (err) {
-      socket.destroy();
-      const failure = fromSystemError('connect', url, err);
+      const failure = err as SockkitError;
       if (failure instanceof TimeoutError || failure instanceof AbortError) throw failure;
       options.trace?.({ step: 'error', socketId, kind, detail: failure.reason });
       firstError ??= failure;
       continue;
     }
-    const localAddress: SocketAddress =
-      address.scheme === 'unix'
-        ? { scheme: 'unix', path: '', abstract: false }
-        : { scheme: address.scheme, host: socket.localAddress ?? '', port: socket.localPort ?? 0 };
-    const remoteAddress: SocketAddress =
-      address.scheme === 'unix' || 'path' in target
-        ? address
-        : { scheme: address.scheme, host: target.host, port: target.port };
-    const conn = new Conn(socket, { localAddress, remoteAddress, kind, trace: options.trace, socketId });
-    const from =
-      localAddress.scheme === 'unix' ? undefined : formatHostPort(localAddress.host, localAddress.port);
-    conn.trace('connected', { address: label, ...(from ? { detail: from } : {}) });
-    if (handshake && options.trace) conn.trace('note', { detail: handshake() });
-    return conn;
+    return { socket: opening.socket, target, kind, socketId, label, describe: opening.describe };
   }
   throw firstError ?? fromSystemError('connect', url, new Error('no address to try'));
 }
 
-function connected(socket: Socket, connectEvent: string): Promise<void> {
+/**
+ * socketReady resolves once `opening.socket` is ready for data. It rejects, destroying the
+ * socket, with the SockkitError for `connect URL` (one sentence for a TLS failure: see
+ * `fromSystemError`), a TimeoutError once `deadline` (a `Date.now()` time) passes, or an
+ * AbortError when `signal` fires. Only its own listeners come off the socket: a caller's 'error'
+ * listener stays, so a reset after connecting is never an unhandled 'error'.
+ */
+export function socketReady(
+  opening: OpeningSocket,
+  url: string,
+  deadline: number | undefined,
+  signal?: AbortSignal | undefined,
+): Promise<void> {
+  const { socket, readyEvent } = opening;
   return new Promise((resolve, reject) => {
-    socket.once('error', reject);
-    socket.once(connectEvent, () => {
-      socket.off('error', reject);
-      resolve();
-    });
+    const settle = (err?: SockkitError): void => {
+      clearTimeout(timer);
+      socket.off('error', onError);
+      socket.off(readyEvent, onReady);
+      signal?.removeEventListener('abort', onAbort);
+      if (!err) {
+        resolve();
+        return;
+      }
+      socket.destroy();
+      reject(err);
+    };
+    const onError = (err: Error): void => settle(fromSystemError('connect', url, err));
+    const onReady = (): void => settle();
+    const onAbort = (): void => settle(new AbortError('connect', url));
+    if (signal?.aborted) return onAbort();
+    const timer =
+      deadline === undefined
+        ? undefined
+        : setTimeout(() => settle(new TimeoutError('connect', url)), Math.max(0, deadline - Date.now()));
+    socket.once('error', onError);
+    socket.once(readyEvent, onReady);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 

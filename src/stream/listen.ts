@@ -1,17 +1,24 @@
 /**
- * listen opens a stream listener (TCP or Unix) and hands out accepted connections, in the spirit
- * of Go's `net.Listen`: create, bind, listen; then accept, concurrently, as many as arrive.
+ * listen opens a stream listener (TCP, Unix or TLS) and hands out accepted connections, in the
+ * spirit of Go's `net.Listen`: create, bind, listen; then accept, concurrently, as many as arrive.
+ * The transport is the address's scheme (see transports.ts).
  */
-import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
 import { formatAddress, formatHostPort, type SocketAddress, unixSocketPath } from '../address.js';
-import { AbortError, fromSystemError, SchemeError } from '../errors.js';
+import { AbortError, fromSystemError } from '../errors.js';
 import { resolveHost } from '../resolve.js';
 import { nextSocketId, type Tracer } from '../trace.js';
 import { Conn, peerLabel } from './conn.js';
+import {
+  createStreamServer,
+  requireStreamScheme,
+  type ServerTransportOptions,
+  type StreamServer,
+} from './transports.js';
 import { prepareUnixPath, unixListenError } from './unix-path.js';
 
-/** ListenOptions tune a listener. Every field is optional. */
-export interface ListenOptions {
+/** ListenOptions tune a listener. Every field is optional, but `tls` is required for a `tls://` address. */
+export interface ListenOptions extends ServerTransportOptions {
   /** Aborting it closes the listener (open connections are left to their owners). */
   readonly signal?: AbortSignal | undefined;
   readonly trace?: Tracer | undefined;
@@ -19,8 +26,6 @@ export interface ListenOptions {
   readonly backlog?: number | undefined;
   /** Keep `[::]` to IPv6 only instead of dual-stack. */
   readonly ipv6Only?: boolean | undefined;
-  /** Options a transport other than tcp and unix understands (TLS: `cert`, `key`, ...). */
-  readonly transport?: Readonly<Record<string, unknown>> | undefined;
   /** A guard every accepted socket passes (limits, access control: see security/connection-guard.ts). */
   readonly guard?: AcceptGuard | undefined;
 }
@@ -36,31 +41,6 @@ export interface AcceptGuard {
   admit(socket: Socket): boolean;
   /** accepted sees the socket of each Conn once it is ready (after the TLS handshake). */
   accepted(socket: Socket): void;
-}
-
-/**
- * ServerFactory builds the Node server for one address; `stream/tls` supplies one for `tls://`.
- * `handshake`, when given, describes a ready socket for `--trace` (TLS version, cipher, ...).
- */
-export type ServerFactory = (
-  address: SocketAddress,
-  options: ListenOptions,
-) => { server: Server; connectionEvent: string; handshake?: (socket: Socket) => string };
-
-const plainServer: ServerFactory = () => ({
-  // allowHalfOpen: a peer's FIN ends only its direction, so an echo can finish before closing.
-  server: createServer({ allowHalfOpen: true, noDelay: true }),
-  connectionEvent: 'connection',
-});
-
-const factories = new Map<string, ServerFactory>([
-  ['tcp', plainServer],
-  ['unix', plainServer],
-]);
-
-/** registerServerFactory lets a transport module (such as TLS) add its scheme to `listen`. */
-export function registerServerFactory(scheme: string, factory: ServerFactory): void {
-  factories.set(scheme, factory);
 }
 
 /**
@@ -149,27 +129,26 @@ export class Listener implements AsyncIterable<Conn> {
  * the path is refused and left alone (see prepareUnixPath).
  */
 export async function listen(address: SocketAddress, options: ListenOptions = {}): Promise<Listener> {
+  requireStreamScheme('listen', address);
   const url = formatAddress(address);
-  const factory = factories.get(address.scheme);
-  if (!factory) throw new SchemeError('listen', url, address.scheme, ['tcp', 'tls', 'unix']);
   const backlog = options.backlog ?? 511;
   const sockets: BoundSocket[] = [];
   try {
     if (address.scheme === 'unix') {
       if (!address.abstract) await prepareUnixPath(address);
-      const { server, connectionEvent, handshake } = factory(address, options);
-      sockets.push({ server, connectionEvent, handshake, local: address, kind: 'unix' });
-      await bind(server, { path: unixSocketPath(address), backlog });
+      const made = createStreamServer(address, options);
+      sockets.push({ ...made, local: address, kind: 'unix' });
+      await bind(made.server, { path: unixSocketPath(address), backlog });
       traceListening(options.trace, 'unix', url, backlog);
     } else {
       // Every address of a name shares one port: the first bind picks it when port 0 was asked.
       let port = address.port;
       for (const host of await resolveHost(address.host)) {
-        const { server, connectionEvent, handshake } = factory(address, options);
-        const kind = `${address.scheme === 'tls' ? 'tls' : 'tcp'}${host.family}`;
-        sockets.push({ server, connectionEvent, handshake, local: address, kind });
-        await bind(server, { host: host.ip, port, backlog, ipv6Only: options.ipv6Only ?? false });
-        port = (server.address() as AddressInfo).port;
+        const made = createStreamServer(address, options);
+        const kind = `${address.scheme}${host.family}`;
+        sockets.push({ ...made, local: address, kind });
+        await bind(made.server, { host: host.ip, port, backlog, ipv6Only: options.ipv6Only ?? false });
+        port = (made.server.address() as AddressInfo).port;
         const local = { scheme: address.scheme, host: host.ip, port };
         (sockets[sockets.length - 1] as BoundSocket).local = local;
         traceListening(options.trace, kind, formatHostPort(host.ip, port), backlog);
@@ -193,10 +172,7 @@ export async function listen(address: SocketAddress, options: ListenOptions = {}
   return listener;
 }
 
-interface BoundSocket {
-  readonly server: Server;
-  readonly connectionEvent: string;
-  readonly handshake: ((socket: Socket) => string) | undefined;
+interface BoundSocket extends StreamServer {
   local: SocketAddress;
   readonly kind: string;
 }
@@ -230,16 +206,16 @@ function acceptInto(
   trace: Tracer | undefined,
   guard: AcceptGuard | undefined,
 ): void {
-  const { server, connectionEvent, local, kind, handshake } = bound;
+  const { server, readyEvent, local, kind, describe } = bound;
   // A listening socket's own errors after bind (EMFILE on accept) must not crash the process.
   server.on('error', () => {});
   // The guard sees raw sockets; for TLS that is before the handshake, so refusing one costs no crypto.
-  const gateRaw = guard !== undefined && connectionEvent === 'connection';
+  const gateRaw = guard !== undefined && readyEvent === 'connection';
   if (guard) {
     guard.watch(server);
     if (!gateRaw) server.on('connection', (raw: Socket) => consult(raw, trace, kind, () => guard.admit(raw)));
   }
-  server.on(connectionEvent, (socket: Socket) => {
+  server.on(readyEvent, (socket: Socket) => {
     if (gateRaw && !consult(socket, trace, kind, () => guard.admit(socket))) return;
     const remote: SocketAddress =
       local.scheme === 'unix'
@@ -248,7 +224,7 @@ function acceptInto(
     const conn = new Conn(socket, { localAddress: local, remoteAddress: remote, kind, trace });
     if (trace) {
       conn.trace('accepted', { address: peerLabel(remote) });
-      if (handshake) conn.trace('note', { detail: handshake(socket) });
+      if (describe) conn.trace('note', { detail: describe(socket) });
     }
     if (guard && !consult(socket, trace, kind, () => acceptedBy(guard, socket))) return;
     listener.deliver(conn);

@@ -1,7 +1,8 @@
 /**
- * TLS as a stream transport like tcp and unix: importing this module teaches `listen` and `dial`
- * the `tls://` scheme. Clients verify the server's certificate and host name unless told not to;
- * both sides require TLS 1.2 or newer.
+ * TLS as a stream transport like tcp and unix: `connectTls` opens a client socket and
+ * `createTlsServer` builds the server for a `tls://` address; `stream/transports.ts` picks them by
+ * scheme. Clients verify the server's certificate and host name unless told not to; both sides
+ * require TLS 1.2 or newer.
  */
 import { isIP, type Socket } from 'node:net';
 import {
@@ -9,12 +10,10 @@ import {
   connect,
   createServer,
   type PeerCertificate,
+  type Server,
   type TLSSocket,
 } from 'node:tls';
-import { formatAddress, type InetAddress } from '../address.js';
 import { UsageError } from '../errors.js';
-import { type Connector, registerConnector } from './dial.js';
-import { registerServerFactory, type ServerFactory } from './listen.js';
 
 /** MIN_TLS_VERSION is the oldest protocol sockkit speaks, as either side. */
 export const MIN_TLS_VERSION = 'TLSv1.2';
@@ -22,8 +21,8 @@ export const MIN_TLS_VERSION = 'TLSv1.2';
 /** DEFAULT_HANDSHAKE_TIMEOUT: a client that has not finished its handshake by then is dropped (ms). */
 export const DEFAULT_HANDSHAKE_TIMEOUT = 5000;
 
-/** TlsServerOptions go in `ListenOptions.transport` for a `tls://` listener (a type, not an interface, so it fits that record). */
-export type TlsServerOptions = {
+/** TlsServerOptions go in `ListenOptions.tls` for a `tls://` listener. */
+export interface TlsServerOptions {
   /** The server's certificate chain, PEM. */
   readonly cert: string | Buffer;
   /** The certificate's private key, PEM. */
@@ -34,10 +33,13 @@ export type TlsServerOptions = {
   readonly alpn?: readonly string[] | undefined;
   /** A client that has not finished its handshake by then is dropped, in ms. Default 5000. */
   readonly handshakeTimeout?: number | undefined;
-};
+}
 
-/** TlsClientOptions go in `DialOptions.transport` for a `tls://` dial. */
-export type TlsClientOptions = {
+/**
+ * TlsClientOptions go in `DialOptions.tls` for a `tls://` dial. Every field is optional: without
+ * any, the server's certificate must chain to the system's CAs and carry the URL's host.
+ */
+export interface TlsClientOptions {
   /** CA certificates (PEM) to trust instead of the system's. */
   readonly ca?: string | Buffer | undefined;
   /** The name sent for SNI and checked against the certificate. Default: the URL's host. */
@@ -54,29 +56,45 @@ export type TlsClientOptions = {
   readonly fingerprint?: string | undefined;
   /** Protocols offered for ALPN, in order of preference. */
   readonly alpn?: readonly string[] | undefined;
-};
+}
 
-const serverFactory: ServerFactory = (address, options) => {
-  const tls = (options.transport ?? {}) as Partial<TlsServerOptions>;
-  if (!tls.cert || !tls.key) {
+/**
+ * TlsServer is a TLS server for one bound address: `secureConnection` hands out each socket once
+ * its handshake is done (the raw socket arrives as `connection` before it), and `describe` words
+ * a finished handshake for `--trace`.
+ */
+export interface TlsServer {
+  readonly server: Server;
+  readonly readyEvent: 'secureConnection';
+  readonly describe: (socket: Socket) => string;
+}
+
+/**
+ * createTlsServer builds the server for the `tls://` address `url`. Throws UsageError (carrying
+ * `url`) when `options` lacks a certificate or its key. A failed or timed-out client handshake
+ * closes that socket only.
+ */
+export function createTlsServer(url: string, options: TlsServerOptions | undefined): TlsServer {
+  if (!options?.cert || !options.key) {
     throw new UsageError(
-      `listen ${formatAddress(address)}`,
-      'a tls:// listener needs a certificate and its key (--cert FILE --key FILE, or --self-signed)',
+      'listen',
+      'a tls:// listener needs a certificate and its key (tls.cert, tls.key)',
+      url,
     );
   }
   const server = createServer({
-    cert: tls.cert,
-    key: tls.key,
+    cert: options.cert,
+    key: options.key,
     minVersion: MIN_TLS_VERSION,
-    handshakeTimeout: tls.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
+    handshakeTimeout: options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
     // Not half-open during the handshake: a client that sends its FIN before finishing can never
     // finish (its Finished message would have to come after), so its EOF must end the socket and
     // release the descriptor at once, not at the handshake timeout. Half-close is allowed again
     // once the handshake is done (below), so an echo still answers a client's last bytes.
     allowHalfOpen: false,
     noDelay: true,
-    ...(tls.alpn ? { ALPNProtocols: [...tls.alpn] } : {}),
-    ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
+    ...(options.alpn ? { ALPNProtocols: [...options.alpn] } : {}),
+    ...(options.clientCa ? { ca: options.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
   });
   // A failed or timed-out handshake must be closed here: Node 20 reports a handshake timeout as
   // 'tlsClientError' but leaves the socket (and its descriptor) open, so a client that stalls
@@ -89,18 +107,39 @@ const serverFactory: ServerFactory = (address, options) => {
   });
   return {
     server,
-    connectionEvent: 'secureConnection',
-    handshake: (socket: Socket) => describeHandshake(socket as TLSSocket),
+    readyEvent: 'secureConnection',
+    describe: (socket: Socket) => describeHandshake(socket as TLSSocket),
   };
-};
+}
 
-const connector: Connector = (target, address, options) => {
-  const tls = (options.transport ?? {}) as TlsClientOptions;
-  const host = (address as InetAddress).host;
+/**
+ * TlsClientSocket is a client socket on its way to being ready: `readyEvent` is emitted once the
+ * handshake is done and the certificate is accepted (by its CA, or by its pinned fingerprint);
+ * a refusal is an 'error' event whose code `fromSystemError` words.
+ */
+export interface TlsClientSocket {
+  readonly socket: TLSSocket;
+  readonly readyEvent: string;
+  readonly describe: () => string;
+}
+
+/**
+ * connectTls starts a TLS connection to `target` (one IP address `host` resolved to), checking
+ * the certificate against `options.servername`, or else `host` itself. With `allowHalfOpen`, our
+ * FIN (closeWrite) does not stop us reading the peer's reply.
+ */
+export function connectTls(
+  target: { readonly host: string; readonly port: number },
+  host: string,
+  options: TlsClientOptions | undefined,
+  allowHalfOpen: boolean,
+): TlsClientSocket {
+  const tls = options ?? {};
   // SNI carries names only; for an IP literal, Node checks the certificate against `host`.
   const servername = tls.servername ?? (isIP(host) === 0 ? host.replace(/\.$/, '') : undefined);
   const connectOptions: ConnectionOptions = {
-    ...(target as { host: string; port: number }),
+    host: target.host,
+    port: target.port,
     ...(servername ? { servername } : {}),
     ...(tls.ca ? { ca: tls.ca } : {}),
     ...(tls.cert ? { cert: tls.cert } : {}),
@@ -110,11 +149,11 @@ const connector: Connector = (target, address, options) => {
     rejectUnauthorized: tls.insecure !== true && tls.fingerprint === undefined,
     minVersion: MIN_TLS_VERSION,
   };
-  // allowHalfOpen: our FIN (closeWrite) must not stop us reading the reply (not in Node's types).
-  const socket = connect({ ...connectOptions, allowHalfOpen: true } as ConnectionOptions);
+  // allowHalfOpen is not in Node's types for tls.connect, but it is passed on to the socket.
+  const socket = connect({ ...connectOptions, allowHalfOpen } as ConnectionOptions);
   socket.setNoDelay(true);
-  const handshake = (): string => describeHandshake(socket);
-  if (tls.fingerprint === undefined) return { socket, connectEvent: 'secureConnect', handshake };
+  const describe = (): string => describeHandshake(socket);
+  if (tls.fingerprint === undefined) return { socket, readyEvent: 'secureConnect', describe };
   const want = normalizeFingerprint(tls.fingerprint);
   socket.once('secureConnect', () => {
     const got = socket.getPeerCertificate().fingerprint256;
@@ -126,8 +165,8 @@ const connector: Connector = (target, address, options) => {
       );
     }
   });
-  return { socket, connectEvent: PINNED, handshake };
-};
+  return { socket, readyEvent: PINNED, describe };
+}
 
 /** The event a pinned client socket emits once its peer's fingerprint matched. */
 const PINNED = 'sockkit:pinned';
@@ -144,9 +183,6 @@ export function normalizeFingerprint(text: string): string {
   if (!/^[0-9A-F]{64}$/.test(hex)) throw new RangeError(`not a SHA-256 fingerprint: "${text}"`);
   return hex.match(/../g)?.join(':') ?? hex;
 }
-
-registerServerFactory('tls', serverFactory);
-registerConnector('tls', connector);
 
 /**
  * describeHandshake summarizes a finished TLS handshake in one line: protocol version, cipher,

@@ -12,7 +12,6 @@ import { connect, type Socket } from 'node:net';
 import { describe, type TestContext, test } from 'node:test';
 import { parseAddress } from '../../src/address.js';
 import { dial } from '../../src/stream/dial.js';
-import '../../src/stream/tls.js';
 import { hostPort, type Running, startCli } from '../helpers.js';
 
 const MiB = 1024 * 1024;
@@ -45,7 +44,7 @@ async function settledUsage(pid: number, target: number): Promise<Usage> {
 
 /** served checks that a fresh client gets `size` random bytes echoed back exactly. */
 async function echoedIntact(url: string, size = 256 * 1024): Promise<boolean> {
-  const conn = await dial(parseAddress(url), { timeout: 3000, transport: { insecure: true } });
+  const conn = await dial(parseAddress(url), { timeout: 3000, tls: { insecure: true } });
   const payload = randomBytes(size);
   const chunks: Buffer[] = [];
   const reading = (async () => {

@@ -16,7 +16,7 @@ import type { LimitEvent } from '../../src/security/limit-event.js';
 import { echoStream } from '../../src/services/echo.js';
 import type { Conn } from '../../src/stream/conn.js';
 import { type Listener, listen } from '../../src/stream/listen.js';
-import '../../src/stream/tls.js';
+import type { TlsServerOptions } from '../../src/stream/tls.js';
 import { tempDir } from '../helpers.js';
 
 interface Harness {
@@ -34,11 +34,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function start(
-  url: string,
-  limits: ConnectionLimits,
-  transport?: Record<string, unknown>,
-): Promise<Harness> {
+async function start(url: string, limits: ConnectionLimits, tls?: TlsServerOptions): Promise<Harness> {
   const events: LimitEvent[] = [];
   const waiting: { n: number; resolve: (e: LimitEvent) => void }[] = [];
   const guard = new ConnectionGuard(limits, (e) => {
@@ -51,7 +47,7 @@ async function start(
       if (arrived) resolve(arrived);
       else waiting.push({ n, resolve });
     });
-  const listener = await listen(parseAddress(url), { guard, transport });
+  const listener = await listen(parseAddress(url), { guard, tls });
   const accepted: Conn[] = [];
   listener.handle((conn) => {
     accepted.push(conn);

@@ -46,7 +46,7 @@ export async function tlsDemo(address: InetAddress, message: string, story: Narr
   );
   const server = await listen(address, {
     trace: story.tracer('server'),
-    transport: { cert: certificate.cert, key: certificate.key },
+    tls: { cert: certificate.cert, key: certificate.key },
   });
   const tap = await WireTap.start(server.address as InetAddress);
   let client: Conn | undefined;
@@ -83,7 +83,7 @@ export async function tlsDemo(address: InetAddress, message: string, story: Narr
     client = await dial(through, {
       trace: story.tracer('client'),
       timeout: 5000,
-      transport: { ca: certificate.cert },
+      tls: { ca: certificate.cert },
     });
     served = await accepting;
     echoStream(served);

@@ -1,0 +1,134 @@
+/**
+ * The stream transports, chosen by scheme in plain code: `openStreamSocket` starts a client socket
+ * and `createStreamServer` builds the server for a `tcp://`, `unix:` or `tls://` address. Nothing
+ * registers itself anywhere: what a scheme does is the case of its name in the two switches below,
+ * so adding one (`ws://`) is a case in each, and its typed options one field in
+ * ClientTransportOptions and ServerTransportOptions (docs/streams.md, "Adding a scheme").
+ * `dial`, `listen` and the bench all come here.
+ */
+import { connect, createServer, type OnReadOpts, type Server, type Socket } from 'node:net';
+import { formatAddress, type SocketAddress } from '../address.js';
+import { SchemeError } from '../errors.js';
+import { connectTls, createTlsServer, type TlsClientOptions, type TlsServerOptions } from './tls.js';
+
+/** STREAM_SCHEMES are the schemes `dial` and `listen` take. */
+export const STREAM_SCHEMES = ['tcp', 'tls', 'unix'] as const;
+
+/** StreamTarget is one concrete place to connect to: an IP address and port, or a socket path. */
+export type StreamTarget = { readonly host: string; readonly port: number } | { readonly path: string };
+
+/**
+ * ClientTransportOptions are the settings of the client transports that have any, one field per
+ * scheme, each typed. DialOptions, BenchOptions and the bench's plan extend it, so a new scheme's
+ * options are one field here. Each is ignored for an address of another scheme.
+ */
+export interface ClientTransportOptions {
+  /** TLS settings for a `tls://` address: CAs, server name, client certificate, pinning, ALPN. */
+  readonly tls?: TlsClientOptions | undefined;
+}
+
+/**
+ * clientTransportOptionsOf copies the transport fields out of a larger options object (a bench
+ * plan), for passing them on without the rest.
+ */
+export function clientTransportOptionsOf(options: ClientTransportOptions): ClientTransportOptions {
+  return { tls: options.tls };
+}
+
+/** ServerTransportOptions are the settings of the server transports that have any, one field per scheme (see ClientTransportOptions). */
+export interface ServerTransportOptions {
+  /** TLS settings, required for a `tls://` address: certificate and key, client CA, ALPN, handshake timeout. */
+  readonly tls?: TlsServerOptions | undefined;
+}
+
+/** SocketOptions tune one client socket, whatever its transport. */
+export interface SocketOptions {
+  /** Keep reading after our own FIN (closeWrite), to read the peer's reply. Default false. */
+  readonly allowHalfOpen?: boolean | undefined;
+  /**
+   * tcp and unix: read into this one buffer instead of allocating per read (Node's `onread`), as
+   * the bench does; the socket then emits no 'data'. Other transports ignore it and emit 'data'.
+   */
+  readonly onread?: OnReadOpts | undefined;
+}
+
+/** OpeningSocket is a client socket on its way to being ready for data. */
+export interface OpeningSocket {
+  readonly socket: Socket;
+  /** The event the socket emits once it is ready (after the TLS handshake, for tls://). */
+  readonly readyEvent: string;
+  /** describe words the finished handshake for `--trace`, for transports that have one. */
+  readonly describe?: (() => string) | undefined;
+}
+
+/**
+ * openStreamSocket starts connecting to `target`, one place `address` resolved to, with Nagle off,
+ * using the options in `transport` of the address's scheme.
+ * Wait for `readyEvent` (or an 'error') before writing. Throws SchemeError for a scheme that is not
+ * a stream transport.
+ */
+export function openStreamSocket(
+  address: SocketAddress,
+  target: StreamTarget,
+  transport: ClientTransportOptions = {},
+  options: SocketOptions = {},
+): OpeningSocket {
+  const allowHalfOpen = options.allowHalfOpen ?? false;
+  switch (address.scheme) {
+    case 'tcp':
+    case 'unix': {
+      const onread = options.onread ? { onread: options.onread } : {};
+      return {
+        socket: connect({ ...target, allowHalfOpen, noDelay: true, ...onread }),
+        readyEvent: 'connect',
+      };
+    }
+    case 'tls':
+      if (!('host' in target)) throw new TypeError('a tls:// target is a host and port, not a path');
+      return connectTls(target, address.host, transport.tls, allowHalfOpen);
+    case 'udp':
+      throw new SchemeError('connect', formatAddress(address), address.scheme, STREAM_SCHEMES);
+  }
+}
+
+/** StreamServer is the Node server behind one bound address of a stream listener. */
+export interface StreamServer {
+  readonly server: Server;
+  /**
+   * The event each connection ready for data arrives with: `connection`, or `secureConnection`
+   * once a TLS handshake is done (the raw socket still arrives as `connection` before it).
+   */
+  readonly readyEvent: string;
+  /** describe words a ready socket's handshake for `--trace`, for transports that have one. */
+  readonly describe?: ((socket: Socket) => string) | undefined;
+}
+
+/**
+ * createStreamServer builds the server for `address`, not yet bound. Throws SchemeError for a
+ * scheme that is not a stream transport, and UsageError for a `tls://` one without a certificate.
+ */
+export function createStreamServer(
+  address: SocketAddress,
+  transport: ServerTransportOptions = {},
+): StreamServer {
+  switch (address.scheme) {
+    case 'tcp':
+    case 'unix':
+      // allowHalfOpen: a peer's FIN ends only its direction, so an echo can finish before closing.
+      return { server: createServer({ allowHalfOpen: true, noDelay: true }), readyEvent: 'connection' };
+    case 'tls':
+      return createTlsServer(formatAddress(address), transport.tls);
+    case 'udp':
+      throw new SchemeError('listen', formatAddress(address), address.scheme, STREAM_SCHEMES);
+  }
+}
+
+/**
+ * requireStreamScheme throws SchemeError for `op` unless `address` names a stream transport: the
+ * check `dial` and `listen` make before resolving a name.
+ */
+export function requireStreamScheme(op: string, address: SocketAddress): void {
+  if (!(STREAM_SCHEMES as readonly string[]).includes(address.scheme)) {
+    throw new SchemeError(op, formatAddress(address), address.scheme, STREAM_SCHEMES);
+  }
+}
