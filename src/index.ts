@@ -30,6 +30,7 @@ export { type ChatEvent, type Hub, MemoryHub, type RoomInfo } from './chat/hub.j
 export { type ChatLimits, serveChatLines } from './chat/line-session.js';
 export { RedisHub, type RedisHubOptions } from './chat/redis-hub.js';
 export { type ChatWeb, serveChatWeb } from './chat/web.js';
+export { type CollectRepliesOptions, collectReplies } from './datagram/collect-replies.js';
 export {
   type DialPacketOptions,
   dialPacket,
@@ -46,6 +47,13 @@ export {
   type Peer,
   type RequestOptions,
 } from './datagram/packet-conn.js';
+export {
+  DEFAULT_OUTPUT_LIMIT,
+  type PacketRelayEvent,
+  type PacketRelayOptions,
+  type PacketRelaySummary,
+  relayPackets,
+} from './datagram/relay-packets.js';
 export { type PacketRequestOptions, request } from './datagram/request.js';
 export {
   type DatagramService,
@@ -96,6 +104,7 @@ export { codecFor, FRAME_NAMES, type FrameName, isFrameName } from './framing/fr
 export { FramedConn, type FramedConnOptions } from './framing/framed-conn.js';
 export { type LengthPrefix, type LengthPrefixOptions, lengthPrefixCodec } from './framing/length-prefix.js';
 export { type LineOptions, lineCodec } from './framing/line.js';
+export { type RelayFramesOptions, relayFrames } from './framing/relay-frames.js';
 export { decodeVarint, encodeVarint, MAX_VARINT_BYTES } from './framing/varint.js';
 export { internetChecksum } from './raw/checksum.js';
 export {
@@ -148,6 +157,7 @@ export { type Service, type ServiceName, serviceNamed, services } from './servic
 export { decodeTime, encodeTime, timeDatagram, timeStream } from './services/time.js';
 export { Conn, type ConnInit } from './stream/conn.js';
 export { type DialOptions, dial } from './stream/dial.js';
+export { type FanOutEvent, type FanOutOptions, type FanOutSummary, fanOut } from './stream/fan-out.js';
 export { type AcceptGuard, Listener, type ListenOptions, listen } from './stream/listen.js';
 export { type RelayOptions, relay } from './stream/relay.js';
 export { type ServeOptions, type ServeSummary, type StreamService, serve } from './stream/serve.js';

@@ -1,9 +1,11 @@
 /** `sockkit connect URL`: netcat's client: stdin to the socket, the socket to stdout. */
 import { Command, Option } from 'commander';
+import { FramedConn } from '../framing/framed-conn.js';
+import { relayFrames } from '../framing/relay-frames.js';
 import { dial } from '../stream/dial.js';
 import { relay } from '../stream/relay.js';
 import { addressArg, durationOption, tracerFor } from './common.js';
-import { codecOf, type FrameFlags, relayFramed, withFrameOptions } from './frame-option.js';
+import { codecOf, type FrameFlags, withFrameOptions } from './frame-option.js';
 import { type TlsClientFlags, tlsClientOptionsOf, withTlsClientOptions } from './tls-options.js';
 import { addUdpConnectFlags, connectUdp } from './udp-relay.js';
 
@@ -46,7 +48,8 @@ Examples:
         tls,
       });
       const stopOnPeerClose = process.stdin.isTTY === true;
-      if (codec) return relayFramed(conn, codec, process.stdin, process.stdout, { stopOnPeerClose });
+      if (codec)
+        return relayFrames(new FramedConn(conn, codec), process.stdin, process.stdout, { stopOnPeerClose });
       await relay(conn, process.stdin, process.stdout, { stopOnPeerClose });
     });
 }

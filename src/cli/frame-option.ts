@@ -3,8 +3,7 @@
  * a service that frames its messages, one frame per message or per line typed, and print each
  * frame received on a line of its own.
  */
-import { createInterface } from 'node:readline';
-import type { Readable, Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { type Command, Option } from 'commander';
 import type { SocketAddress } from '../address.js';
 import { UsageError } from '../errors.js';
@@ -77,43 +76,6 @@ export async function sendFramed(conn: Conn, codec: Codec, message: string, outp
   await framed.send(message);
   await framed.closeWrite();
   for await (const frame of framed) await writeLine(output, frame);
-}
-
-/**
- * relayFramed sends each line of `input` as one frame and writes each frame received to
- * `output` on a line of its own, with backpressure both ways. The end of `input` half-closes the
- * connection; it resolves once the server has closed too (or at once when it closes, with
- * `stopOnPeerClose`).
- */
-export async function relayFramed(
-  conn: Conn,
-  codec: Codec,
-  input: Readable,
-  output: Writable,
-  options: { stopOnPeerClose?: boolean } = {},
-): Promise<void> {
-  const framed = new FramedConn(conn, codec);
-  const lines = createInterface({ input, terminal: false });
-  lines.on('line', (line) => {
-    if (conn.socket.destroyed) return;
-    if (!framed.write(line)) {
-      lines.pause();
-      conn.socket.once('drain', () => lines.resume());
-    }
-  });
-  const inputDone = new Promise<void>((resolve) => lines.once('close', () => resolve()));
-  lines.once('close', () => void framed.closeWrite());
-  try {
-    for await (const frame of framed) await writeLine(output, frame);
-  } finally {
-    // The server is done sending. Interactive use stops here; a script's input, if the server
-    // only half-closed, is still sent to the end.
-    if (options.stopOnPeerClose || conn.socket.destroyed) lines.close();
-  }
-  await inputDone;
-  await framed.closeWrite();
-  conn.close();
-  await conn.closed;
 }
 
 function writeLine(output: Writable, frame: Buffer): Promise<void> | undefined {

@@ -2,9 +2,9 @@
 import { Command } from 'commander';
 import { AbortError } from '../errors.js';
 import type { Conn } from '../stream/conn.js';
-import { type Listener, listen } from '../stream/listen.js';
+import { fanOut } from '../stream/fan-out.js';
+import { listen } from '../stream/listen.js';
 import { relay } from '../stream/relay.js';
-import { aborted } from '../stream/serve.js';
 import { addressArg, announceListening, tracerFor } from './common.js';
 import { guardFor, type LimitFlags, refuseLimitFlags, withLimitOptions } from './limit-options.js';
 import { shutdownSignal } from './run.js';
@@ -53,7 +53,10 @@ Examples:
         guard,
       });
       announceListening(listener.addresses);
-      if (options.keepOpen) return serveMany(listener, signal);
+      if (options.keepOpen) {
+        await fanOut(listener, process.stdin, process.stdout, { signal, inputName: 'stdin' });
+        return;
+      }
       let conn: Conn;
       try {
         conn = await listener.accept();
@@ -62,70 +65,11 @@ Examples:
         throw err;
       }
       await listener.close();
-      signal.addEventListener('abort', () => conn.close(), { once: true });
-      await relay(conn, process.stdin, process.stdout, { stopOnPeerClose: process.stdin.isTTY === true });
+      await relay(conn, process.stdin, process.stdout, {
+        signal,
+        stopOnPeerClose: process.stdin.isTTY === true,
+      });
     });
-}
-
-/**
- * serveMany relays every client to stdout and stdin to every client, until the signal aborts.
- * Both directions keep backpressure: stdin waits for the slowest client, and a client waits
- * for stdout. What waits on a client is released when it drains or leaves, so a client that
- * stopped reading and then went away never holds the others back.
- */
-async function serveMany(listener: Listener, signal: AbortSignal): Promise<void> {
-  const clients = new Set<Conn>();
-  // The clients whose buffers are full: stdin stays paused while any is left.
-  const stdinWaitsFor = new Set<Conn>();
-  // The clients paused for stdout: one 'drain' listener resumes them all.
-  const waitingForStdout = new Set<Conn>();
-  let inputEnded = false;
-  let stopped = false;
-  const release = (conn: Conn): void => {
-    if (!stdinWaitsFor.delete(conn) || stdinWaitsFor.size > 0 || stopped) return;
-    conn.trace('note', { detail: 'stdin resumed' });
-    process.stdin.resume();
-  };
-  const resumeClients = (): void => {
-    for (const conn of waitingForStdout) conn.resume();
-    waitingForStdout.clear();
-  };
-  listener.handle((conn) => {
-    clients.add(conn);
-    conn.socket.once('close', () => {
-      clients.delete(conn);
-      waitingForStdout.delete(conn);
-      release(conn);
-    });
-    if (inputEnded) void conn.closeWrite();
-    conn.onData((chunk) => {
-      if (process.stdout.write(chunk)) return;
-      conn.pause();
-      if (waitingForStdout.size === 0) process.stdout.once('drain', resumeClients);
-      waitingForStdout.add(conn);
-    });
-    // A client's FIN ends only its direction; close ours too so it is not left half-open.
-    conn.socket.once('end', () => void conn.closeWrite());
-  });
-  process.stdin.on('data', (chunk: Buffer) => {
-    for (const conn of clients) {
-      // A client whose FIN we answered with ours (or that is closing) takes no more input.
-      if (!conn.socket.writable) continue;
-      if (conn.write(chunk) || stdinWaitsFor.has(conn)) continue;
-      stdinWaitsFor.add(conn);
-      conn.trace('note', { detail: 'stdin paused until this client reads' });
-      conn.socket.once('drain', () => release(conn));
-    }
-    if (stdinWaitsFor.size > 0) process.stdin.pause();
-  });
-  process.stdin.once('end', () => {
-    inputEnded = true;
-    for (const conn of clients) void conn.closeWrite();
-  });
-  await aborted(signal);
-  stopped = true;
-  process.stdin.pause();
-  for (const conn of clients) conn.close();
 }
 
 type ListenFlags = { keepOpen?: boolean } & TlsServerFlags & LimitFlags;

@@ -3,23 +3,17 @@
  * server, replies go to stdout) and `listen udp://...` (datagrams from peers go to stdout, stdin
  * goes to the last peer heard from), as `nc -u` and `nc -u -l` users expect.
  */
-import type { Readable } from 'node:stream';
 import { type Command, Option } from 'commander';
-import { formatAddress, formatHostPort, type InetAddress } from '../address.js';
+import { formatAddress, type InetAddress } from '../address.js';
 import { dialPacket } from '../datagram/dial-packet.js';
-import { maxDatagramSize } from '../datagram/limits.js';
 import { listenPackets } from '../datagram/listen-packet.js';
-import type { PacketConn, Peer } from '../datagram/packet-conn.js';
-import { DatagramSplitter } from '../datagram/splitter.js';
-import { SockkitError } from '../errors.js';
-import { aborted } from '../stream/serve.js';
+import type { PacketConn } from '../datagram/packet-conn.js';
+import { type PacketRelayEvent, type PacketRelaySummary, relayPackets } from '../datagram/relay-packets.js';
+import { rewrap, SockkitError } from '../errors.js';
 import { formatBytes } from '../units.js';
 import { announceListening, durationOption, tracerFor } from './common.js';
 import { addPacketFlags, type PacketFlags, packetOptionsOf } from './packet-flags.js';
 import { shutdownSignal, warn } from './run.js';
-
-/** STDOUT_LIMIT bounds what waits for a slow stdout; datagrams past it are dropped, as a kernel would. */
-const STDOUT_LIMIT = 16 * 1024 * 1024;
 
 /** UdpConnectOptions are the `connect` flags that matter for UDP. */
 export interface UdpConnectOptions {
@@ -49,39 +43,14 @@ export async function connectUdp(address: InetAddress, command: Command): Promis
   const options = command.opts<UdpConnectOptions>();
   const conn = await dialPacket(address, { trace: tracerFor(command, 'client') });
   const url = formatAddress(address);
-  const family = conn.remoteAddress?.host.includes('.') ? 4 : 6;
-  let idle: NodeJS.Timeout | undefined;
-  let inputEnded = false;
-  const lingerThenClose = (): void => {
-    clearTimeout(idle);
-    idle = setTimeout(() => void conn.close(), options.linger);
-  };
-  // stdout closed by its reader (`| head`): the session is over, as it is for nc.
-  process.stdout.once('error', () => void conn.close());
-  const receiving = (async (): Promise<void> => {
-    for (;;) {
-      const datagram = await conn.read().catch((err: SockkitError) => {
-        throw new SockkitError(err.code, 'connect', url, err.reason, { cause: err.cause ?? err });
-      });
-      if (!datagram) return;
-      writeBounded(datagram.data, conn);
-      if (inputEnded) lingerThenClose();
-    }
-  })();
-  const sending = (async (): Promise<void> => {
-    await pipeDatagrams(process.stdin, new DatagramSplitter(maxDatagramSize(family), options.lines), (d) =>
-      conn.send(d),
-    );
-    inputEnded = true;
-    lingerThenClose();
-  })();
-  try {
-    await Promise.race([receiving, sending.then(() => receiving)]);
-  } finally {
-    clearTimeout(idle);
-    process.stdin.pause();
-    await conn.close();
-  }
+  await relayPackets(conn, process.stdin, process.stdout, {
+    lines: options.lines,
+    linger: options.linger,
+    onEvent: warnOf,
+  }).catch((err: unknown) => {
+    // What the socket reported (an ICMP refusal) is the failure of this command: `connect URL: ...`.
+    throw err instanceof SockkitError && err.op === 'receive' ? rewrap(err, 'connect', url) : err;
+  });
 }
 
 /** UdpListenOptions are the `listen` flags that matter for UDP. */
@@ -106,73 +75,28 @@ export async function listenUdp(address: InetAddress, command: Command): Promise
     trace,
   });
   announceListening(conns.map((c) => c.localAddress));
-  let target: { conn: PacketConn; peer: Peer } | undefined;
-  let heard: () => void = () => {};
-  const firstPeer = new Promise<void>((resolve) => {
-    heard = resolve;
+  const summary = await relayPackets(conns, process.stdin, process.stdout, {
+    signal,
+    lines: options.lines,
+    peers: options.keepOpen ? 'latest' : 'first',
+    onEvent: warnOf,
   });
-  for (const conn of conns) {
-    conn.onMessage((data, peer) => {
-      if (
-        !options.keepOpen &&
-        target &&
-        !(target.peer.address === peer.address && target.peer.port === peer.port)
-      ) {
-        conn.trace('note', {
-          detail: `ignored datagram from ${formatHostPort(peer.address, peer.port)} (not the first peer; see --keep-open)`,
-        });
-        conn.dropped += 1;
-        return;
-      }
-      if (!target || options.keepOpen) target = { conn, peer };
-      heard();
-      writeBounded(data, conn);
-    });
-  }
-  const sending = firstPeer.then(() => {
-    const family = target?.peer.address.includes('.') ? 4 : 6;
-    return pipeDatagrams(process.stdin, new DatagramSplitter(maxDatagramSize(family), options.lines), (d) => {
-      const { conn, peer } = target as { conn: PacketConn; peer: Peer };
-      return conn.send(d, peer);
-    });
-  });
-  sending.catch(() => {});
-  // stdout closed by its reader (`| head`) ends the session as a signal would.
-  const outputClosed = new Promise<void>((resolve) => process.stdout.once('error', () => resolve()));
-  await Promise.race([aborted(signal), outputClosed, sending.then(() => aborted(signal))]);
-  process.stdin.pause();
-  await Promise.all(conns.map((c) => c.close()));
-  const dropped = conns.reduce((sum, c) => sum + c.dropped, 0);
+  const dropped = droppedIn(summary, conns);
   if (dropped > 0)
     warn(
       `${dropped} datagram${dropped === 1 ? '' : 's'} dropped (not from the first peer, or stdout too slow)`,
     );
 }
 
-/** pipeDatagrams reads `input` to its end, cutting it into datagrams and sending each in turn. */
-async function pipeDatagrams(
-  input: Readable,
-  splitter: DatagramSplitter,
-  send: (datagram: Buffer) => Promise<void>,
-): Promise<void> {
-  for await (const chunk of input) {
-    for (const datagram of splitter.push(chunk as Buffer)) await send(datagram);
-  }
-  for (const datagram of splitter.end()) await send(datagram);
+/** warnOf prints what the relay tells a person: stdout falling behind. */
+function warnOf(event: PacketRelayEvent): void {
+  if (event.type === 'output-full')
+    warn(`stdout is not keeping up; dropping datagrams past ${formatBytes(event.limit)}`);
 }
 
-/**
- * writeBounded writes a datagram to stdout unless too much already waits for a slow reader: UDP
- * cannot be paused, so past STDOUT_LIMIT the datagram is dropped and counted instead of buffered.
- */
-function writeBounded(data: Buffer, conn: PacketConn): void {
-  if (process.stdout.writableLength > STDOUT_LIMIT) {
-    if (conn.dropped === 0)
-      warn(`stdout is not keeping up; dropping datagrams past ${formatBytes(STDOUT_LIMIT)}`);
-    conn.dropped += 1;
-    return;
-  }
-  process.stdout.write(data);
+/** droppedIn counts every datagram that did not reach stdout: ignored, past the stdout limit, or the sockets' own drops. */
+function droppedIn(summary: PacketRelaySummary, conns: readonly PacketConn[]): number {
+  return conns.reduce((sum, c) => sum + c.dropped, summary.ignored + summary.dropped);
 }
 
 /** addUdpListenFlags adds `listen`'s UDP flags: `--lines` and the broadcast and multicast flags. */

@@ -3,14 +3,12 @@
  * exchange is retried and bounded: `--timeout` per attempt (default 1s), `--retries` (default 2).
  * To a broadcast or multicast address, every reply that arrives in time is printed.
  */
-import { isIP } from 'node:net';
 import { type Command, Option } from 'commander';
 import { formatAddress, formatHostPort, type InetAddress } from '../address.js';
-import { listenPacket } from '../datagram/listen-packet.js';
-import type { Datagram } from '../datagram/packet-conn.js';
+import { collectReplies } from '../datagram/collect-replies.js';
 import { request } from '../datagram/request.js';
 import { isMulticast } from '../datagram/socket-options.js';
-import { fromSystemError, SockkitError } from '../errors.js';
+import { rewrap } from '../errors.js';
 import { resolveHost } from '../resolve.js';
 import { parseCount } from '../units.js';
 import { tracerFor } from './common.js';
@@ -42,29 +40,21 @@ export async function sendUdp(
   const trace = tracerFor(command, 'client');
   const url = formatAddress(address);
   const [first] = await resolveHost(address.host).catch((err: unknown) => {
-    throw fromSystemError('send', url, err);
+    throw rewrap(err, 'send', url);
   });
   if (options.broadcast || isMulticast(first?.ip ?? '')) {
-    // Many hosts may answer, from their own addresses: an unconnected socket hears them all.
-    const family = isIP(first?.ip ?? '') === 6 ? 6 : 4;
-    const wildcard: InetAddress = { scheme: 'udp', host: family === 4 ? '0.0.0.0' : '::', port: 0 };
-    const conn = await listenPacket(wildcard, { ...packetOptions, trace });
-    try {
-      const peer = { address: first?.ip ?? address.host, port: address.port };
-      for (let attempt = 0; attempt <= options.retries; attempt += 1) {
-        await conn.send(message, peer);
-        const replies = await gather(conn.read.bind(conn), options.timeout);
-        if (replies > 0) return;
-      }
-    } finally {
-      await conn.close();
+    // Many hosts may answer, each from its own address: print every reply, each announced.
+    const replies = collectReplies(address, message, {
+      ...packetOptions,
+      trace,
+      timeout: options.timeout,
+      retries: options.retries,
+    });
+    for await (const reply of replies) {
+      warn(`reply from ${formatHostPort(reply.peer.address, reply.peer.port)} (${reply.data.length} bytes)`);
+      await write(reply.data);
     }
-    throw new SockkitError(
-      'ERR_NO_REPLY',
-      'send',
-      url,
-      `no reply after ${options.retries + 1} attempt${options.retries === 0 ? '' : 's'} (${options.timeout}ms each)`,
-    );
+    return;
   }
   const reply = await request(address, message, {
     ...packetOptions,
@@ -74,24 +64,6 @@ export async function sendUdp(
   });
   await write(reply.data);
   if (process.stdout.isTTY && reply.data.at(-1) !== 0x0a) process.stdout.write('\n');
-}
-
-/** gather prints every reply that arrives within `timeout`, each announced on stderr, and counts them. */
-async function gather(
-  read: (timeout: number) => Promise<Datagram | undefined>,
-  timeout: number,
-): Promise<number> {
-  const deadline = Date.now() + timeout;
-  let replies = 0;
-  for (;;) {
-    const left = deadline - Date.now();
-    if (left <= 0) return replies;
-    const reply = await read(left);
-    if (!reply) return replies;
-    replies += 1;
-    warn(`reply from ${formatHostPort(reply.peer.address, reply.peer.port)} (${reply.data.length} bytes)`);
-    await write(reply.data);
-  }
 }
 
 function write(data: Buffer): Promise<void> {

@@ -70,12 +70,11 @@ export class PacketConn implements AsyncIterable<Datagram> {
   readonly closed: Promise<void>;
   /** The latest error the socket reported and no read has consumed yet. */
   error: SockkitError | undefined;
-  datagramsReceived = 0;
-  bytesReceived = 0;
-  datagramsSent = 0;
-  bytesSent = 0;
-  /** Datagrams dropped because a queue was full (see the class comment). */
-  dropped = 0;
+  #datagramsReceived = 0;
+  #bytesReceived = 0;
+  #datagramsSent = 0;
+  #bytesSent = 0;
+  #dropped = 0;
   readonly #trace: Tracer | undefined;
   readonly #kind: string;
   readonly #url: string;
@@ -106,6 +105,35 @@ export class PacketConn implements AsyncIterable<Datagram> {
     });
   }
 
+  /** datagramsReceived counts the datagrams received so far, whoever read them. */
+  get datagramsReceived(): number {
+    return this.#datagramsReceived;
+  }
+
+  /** bytesReceived counts the payload bytes of the datagrams received so far. */
+  get bytesReceived(): number {
+    return this.#bytesReceived;
+  }
+
+  /** datagramsSent counts the datagrams handed to the kernel so far. */
+  get datagramsSent(): number {
+    return this.#datagramsSent;
+  }
+
+  /** bytesSent counts the payload bytes of the datagrams sent so far. */
+  get bytesSent(): number {
+    return this.#bytesSent;
+  }
+
+  /**
+   * dropped counts the datagrams this socket dropped: unread past `queueLimit`, sends past
+   * `sendQueueLimit` or on a closed socket, and late replies `request` discarded (see the class
+   * comment). Only the PacketConn updates it.
+   */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
   /**
    * onMessage delivers every datagram to `handler` as it arrives (flowing mode), the lean path a
    * server uses: no queue, no promise per datagram. Use either onMessage or async iteration.
@@ -127,11 +155,11 @@ export class PacketConn implements AsyncIterable<Datagram> {
     if (size > maxDatagramSize(family)) throw tooLarge('send', this.#destinationUrl(peer), size, family);
     // Closed (a server stopping), or the kernel is not keeping up: drop, as UDP may, and count it.
     if (this.#isClosed || this.socket.getSendQueueCount() >= this.#sendQueueLimit) {
-      this.dropped += 1;
+      this.#dropped += 1;
       return;
     }
-    this.datagramsSent += 1;
-    this.bytesSent += size;
+    this.#datagramsSent += 1;
+    this.#bytesSent += size;
     if (this.#trace) this.trace('sent', { bytes: size, address: this.#peerLabel(peer), data: bytesOf(data) });
     if (peer) this.socket.send(data, peer.port, peer.address);
     else this.socket.send(data);
@@ -153,8 +181,8 @@ export class PacketConn implements AsyncIterable<Datagram> {
           reject(fromSystemError('send', url, err));
           return;
         }
-        this.datagramsSent += 1;
-        this.bytesSent += size;
+        this.#datagramsSent += 1;
+        this.#bytesSent += size;
         if (this.#trace)
           this.trace('sent', { bytes: size, address: this.#peerLabel(peer), data: bytesOf(data) });
         resolve();
@@ -221,7 +249,7 @@ export class PacketConn implements AsyncIterable<Datagram> {
     if (!Number.isInteger(retries) || retries < 0)
       throw new RangeError(`retries must be 0 or more: ${retries}`);
     // Datagrams already waiting are late replies to an earlier exchange, not answers to this one.
-    this.dropped += this.#queue.length;
+    this.#dropped += this.#queue.length;
     this.#queue.length = 0;
     for (let attempt = 0; attempt <= retries; attempt += 1) {
       if (attempt > 0)
@@ -268,8 +296,8 @@ export class PacketConn implements AsyncIterable<Datagram> {
   }
 
   #receive(data: Buffer, peer: Peer): void {
-    this.datagramsReceived += 1;
-    this.bytesReceived += data.length;
+    this.#datagramsReceived += 1;
+    this.#bytesReceived += data.length;
     if (this.#trace)
       this.trace('recv', { bytes: data.length, address: formatHostPort(peer.address, peer.port), data });
     if (this.#handler) {
@@ -279,7 +307,7 @@ export class PacketConn implements AsyncIterable<Datagram> {
     const waiter = this.#waiters.shift();
     if (waiter) waiter.resolve({ data, peer });
     else if (this.#queue.length < this.#queueLimit) this.#queue.push({ data, peer });
-    else this.dropped += 1;
+    else this.#dropped += 1;
   }
 
   #fail(err: Error): void {

@@ -61,6 +61,8 @@ export async function servePackets(
   const { admit, replyBudget } = options;
   const report = reportingSafely(options.report ?? ignore);
   let overBudget = 0;
+  // Datagrams the service threw on: the server's drops, counted here (a PacketConn counts its own).
+  let failed = 0;
   for (const conn of conns) {
     const budget = replyBudget?.covers(conn.localAddress.host) ? replyBudget : undefined;
     conn.onMessage((data, peer) => {
@@ -83,7 +85,7 @@ export async function servePackets(
           budget.spend(peer, conn.datagramsSent - sentBefore);
         }
       } catch (err) {
-        conn.dropped += 1;
+        failed += 1;
         const detail = err instanceof Error ? err.message : String(err);
         conn.trace('error', { detail });
         report({
@@ -101,7 +103,7 @@ export async function servePackets(
     datagramsSent: 0,
     bytesReceived: 0,
     bytesSent: 0,
-    dropped: 0,
+    dropped: failed,
     overBudget,
   };
   for (const conn of conns) {

@@ -32,16 +32,24 @@ export interface FramedConnOptions {
 export class FramedConn implements AsyncIterable<Buffer> {
   readonly conn: Conn;
   readonly codec: Codec;
-  /** framesReceived counts the frames read so far. */
-  framesReceived = 0;
-  /** framesSent counts the frames written so far. */
-  framesSent = 0;
   readonly #options: FramedConnOptions;
+  #framesReceived = 0;
+  #framesSent = 0;
 
   constructor(conn: Conn, codec: Codec, options: FramedConnOptions = {}) {
     this.conn = conn;
     this.codec = codec;
     this.#options = options;
+  }
+
+  /** framesReceived counts the frames read so far. */
+  get framesReceived(): number {
+    return this.#framesReceived;
+  }
+
+  /** framesSent counts the frames written so far (queued, or handed to the socket). */
+  get framesSent(): number {
+    return this.#framesSent;
   }
 
   /**
@@ -50,14 +58,14 @@ export class FramedConn implements AsyncIterable<Buffer> {
    */
   write(frame: Uint8Array | string): boolean {
     const bytes = this.codec.encode(frame);
-    this.framesSent += 1;
+    this.#framesSent += 1;
     return this.conn.write(bytes);
   }
 
   /** send encodes and writes `frame`, resolving once the socket can take more; rejects if the connection fails. */
   send(frame: Uint8Array | string): Promise<void> {
     const bytes = this.codec.encode(frame);
-    this.framesSent += 1;
+    this.#framesSent += 1;
     return this.conn.send(bytes);
   }
 
@@ -83,13 +91,13 @@ export class FramedConn implements AsyncIterable<Buffer> {
       for await (const chunk of chunks) {
         conn.trace('recv', { bytes: chunk.length, address: peer });
         for (const frame of deframer.push(chunk)) {
-          this.framesReceived += 1;
+          this.#framesReceived += 1;
           yield frame;
         }
       }
       const last = deframer.end();
       if (last) {
-        this.framesReceived += 1;
+        this.#framesReceived += 1;
         yield last;
       }
     } catch (err) {
