@@ -33,25 +33,32 @@ export class ControlChannel {
   #buffer: Buffer = Buffer.alloc(0);
   #pending: PendingRead | undefined;
   #failure: SockkitError | undefined;
-  #onReadable: (() => void) | undefined;
+  #failed: Promise<never> | undefined;
+  #onFailure: ((err: Error) => void) | undefined;
 
-  constructor(conn: Conn, op: string) {
+  /**
+   * With `readsItself` false, whoever already reads the socket passes the bytes to `push` (the
+   * server, which read the cookie in front of them).
+   */
+  constructor(conn: Conn, op: string, readsItself = true) {
     this.conn = conn;
     this.#op = op;
-    conn.onData((chunk) => {
-      this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
-      if (this.#buffer.length > MAX_BUFFERED) {
-        this.#fail(
-          new ConnectionResetError(op, this.url, 'the peer sent too much on the control connection'),
-        );
-        conn.close();
-        return;
-      }
-      this.#drain();
-      this.#onReadable?.();
-    });
+    if (readsItself) conn.onData((chunk) => this.push(chunk));
     conn.socket.on('end', () => this.#fail(this.#closed()));
     conn.socket.on('close', () => this.#fail(this.#closed()));
+  }
+
+  /** push adds bytes read from the connection; it copies them, so the caller may reuse its buffer. */
+  push(chunk: Buffer): void {
+    this.#buffer = Buffer.concat([this.#buffer, chunk]);
+    if (this.#buffer.length > MAX_BUFFERED) {
+      this.#fail(
+        new ConnectionResetError(this.#op, this.url, 'the peer sent too much on the control connection'),
+      );
+      this.conn.close();
+      return;
+    }
+    this.#drain();
   }
 
   /** url is the peer's address, for messages. */
@@ -89,9 +96,23 @@ export class ControlChannel {
     });
   }
 
-  /** onReadable calls `listener` each time bytes arrive (after any read in progress took its share). */
-  onReadable(listener: (() => void) | undefined): void {
-    this.#onReadable = listener;
+  /** failed rejects with the channel's error once the peer closes or resets the connection. It never resolves. */
+  get failed(): Promise<never> {
+    this.#failed ??= new Promise<never>((_, reject) => {
+      if (this.#failure) reject(this.#failure);
+      else this.#onFailure = reject;
+    });
+    // Nobody may be waiting on it; a rejection nobody awaits is not a crash.
+    this.#failed.catch(() => {});
+    return this.#failed;
+  }
+
+  /**
+   * cancelRead gives up the read in progress, if any: its promise never settles, and the bytes
+   * it was waiting for stay for the next read.
+   */
+  cancelRead(): void {
+    this.#settle();
   }
 
   /** write sends `bytes`; a failure shows up on the next read. */
@@ -141,6 +162,7 @@ export class ControlChannel {
 
   #fail(err: SockkitError): void {
     this.#failure ??= err;
+    this.#onFailure?.(this.#failure);
     this.#drain();
   }
 }
