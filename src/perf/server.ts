@@ -116,7 +116,10 @@ class PerfServer implements ServerTestHost {
     let deliver: ((chunk: Buffer, socket: Socket) => void) | undefined;
     const timer = setTimeout(() => conn.close(), this.setupTimeout);
     const onRead = (chunk: Buffer, socket: Socket): void => {
-      if (deliver) return deliver(chunk, socket);
+      if (deliver) {
+        deliver(chunk, socket);
+        return;
+      }
       head = Buffer.concat([head, chunk]);
       let found: ReturnType<typeof decodeCookie>;
       try {
