@@ -112,8 +112,9 @@ export function paramsFromWire(wire: Record<string, unknown>): PerfParams {
   const minBlock = protocol === 'udp' ? 16 : 1;
   return {
     protocol,
-    duration: integer(wire.time, 'time', 10, 0, MAX_DURATION),
-    omit: integer(wire.omit, 'omit', 0, 0, MAX_DURATION),
+    // Seconds: iperf3 sends whole ones; a sockkit client may send a fraction (`-t 500ms`).
+    duration: seconds(wire.time, 'time', 10),
+    omit: seconds(wire.omit, 'omit', 0),
     parallel: integer(wire.parallel, 'parallel', 1, 1, MAX_STREAMS),
     direction: bidir ? 'bidir' : reverse ? 'reverse' : 'forward',
     blockLength: integer(wire.len, 'len', defaultBlock, minBlock, maxBlock) || defaultBlock,
@@ -127,6 +128,18 @@ export function paramsFromWire(wire: Record<string, unknown>): PerfParams {
 
 function truthy(value: unknown): boolean {
   return value === true || (typeof value === 'number' && value !== 0);
+}
+
+function seconds(value: unknown, key: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_DURATION) {
+    throw new ProtocolError(
+      'perf parameters',
+      '',
+      `"${key}" must be a number of seconds from 0 to ${MAX_DURATION}`,
+    );
+  }
+  return value;
 }
 
 function integer(value: unknown, key: string, fallback: number, min: number, max: number): number {

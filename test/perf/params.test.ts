@@ -82,7 +82,12 @@ describe('perf parameters', () => {
       () => paramsFromWire({ tcp: true, parallel: 1000 }),
       /"parallel" must be an integer from 1 to 128/,
     );
-    assert.throws(() => paramsFromWire({ tcp: true, time: -1 }), /"time"/);
+    assert.throws(() => paramsFromWire({ tcp: true, time: -1 }), /"time" must be a number of seconds/);
+    assert.equal(
+      paramsFromWire({ tcp: true, time: 0.5 }).duration,
+      0.5,
+      "a sockkit client's fraction of a second",
+    );
     assert.throws(() => paramsFromWire({ tcp: true, len: 'big' }), /"len"/);
     assert.throws(() => paramsFromWire({ udp: true, len: 70000 }), /"len"/);
     assert.throws(() => paramsFromWire({ tcp: true, udp: true }), /both TCP and UDP/);
