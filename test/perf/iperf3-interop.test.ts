@@ -186,7 +186,7 @@ describe('iperf3 -c against sockkit perf serve', () => {
         runIperf3Client(server.port, ['-t', '1', '-C', 'reno']),
         server.nextTest(),
       ]);
-      assert.equal(result.code, 1);
+      // iperf3 -J reports the failure in its JSON (its exit status varies by version).
       assert.match(result.json.error, /not implemented/);
       assert.match(
         summary.error?.message ?? '',

@@ -85,6 +85,7 @@ export async function startIperf3Server(): Promise<{ peer: Peer; port: number; a
 /** IperfResult is what `iperf3 -c ... -J` printed, and how it exited. */
 export interface IperfResult {
   readonly code: number | null;
+  // biome-ignore lint/suspicious/noExplicitAny: iperf3 JSON, read field by field in the tests
   readonly json: Record<string, any>;
   readonly stdout: string;
 }
@@ -102,6 +103,7 @@ export function runIperf3Client(port: number, args: readonly string[]): Promise<
     const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
     child.on('close', (code) => {
       clearTimeout(kill);
+      // biome-ignore lint/suspicious/noExplicitAny: as above
       let json: Record<string, any> = {};
       try {
         json = JSON.parse(stdout);
