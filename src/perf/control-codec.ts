@@ -85,18 +85,20 @@ export function encodeCookie(cookie: string, probe = false): Buffer {
 
 /**
  * decodeCookie reads the cookie at the start of `buffer`: undefined until 37 bytes are there,
- * else the cookie and 37 used. Throws ProtocolError for bytes that are not a cookie (iperf3
- * accepts any printable cookie; sockkit keeps to the alphabet iperf3 itself draws from, which
- * also keeps a stray HTTP request or TLS hello from reading as one).
+ * else the cookie and 37 used. Throws ProtocolError as soon as the bytes cannot be a cookie
+ * (iperf3 accepts any printable cookie; sockkit keeps to the alphabet iperf3 itself draws from,
+ * which also keeps a stray HTTP request or TLS hello from reading as one).
  */
 export function decodeCookie(buffer: Buffer): { value: Cookie; used: number } | undefined {
-  if (buffer.length < COOKIE_SIZE) return undefined;
-  const cookie = buffer.toString('latin1', 0, COOKIE_SIZE - 1);
-  const end = buffer[COOKIE_SIZE - 1];
-  if (!isCookie(cookie) || (end !== 0 && end !== PROBE_TERMINATOR)) {
+  // Refuse as soon as a byte cannot belong to a cookie, not only once 37 bytes are in: a peer
+  // that sends a short line of something else is told at once rather than left waiting.
+  const head = buffer.toString('latin1', 0, Math.min(buffer.length, COOKIE_SIZE - 1));
+  const end = buffer.length >= COOKIE_SIZE ? buffer[COOKIE_SIZE - 1] : 0;
+  if (!/^[a-z2-7]*$/.test(head) || (end !== 0 && end !== PROBE_TERMINATOR)) {
     throw new ProtocolError('perf', '', 'the peer did not open with an iperf3 cookie');
   }
-  return { value: { cookie, probe: end === PROBE_TERMINATOR }, used: COOKIE_SIZE };
+  if (buffer.length < COOKIE_SIZE) return undefined;
+  return { value: { cookie: head, probe: end === PROBE_TERMINATOR }, used: COOKIE_SIZE };
 }
 
 function isCookie(text: string): boolean {

@@ -137,6 +137,9 @@ class PerfServer implements ServerTestHost {
     };
     if (!readInto(conn.socket, onRead)) conn.socket.on('data', (chunk: Buffer) => onRead(chunk, conn.socket));
     conn.socket.once('close', () => clearTimeout(timer));
+    // No perf connection half-closes on purpose: a peer's FIN (a client gone mid-test) closes
+    // ours too, or the socket would linger half-open, invisible to the event loop, until shutdown.
+    conn.socket.once('end', () => conn.socket.end());
   }
 
   /** datagram handles one UDP datagram: a stream's data, or a new stream saying hello. */

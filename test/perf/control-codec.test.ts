@@ -75,6 +75,10 @@ describe('iperf3 control codec', () => {
     const wrongEnd = Buffer.concat([Buffer.from(COOKIE, 'latin1'), Buffer.from([0x41])]);
     assert.throws(() => decodeCookie(wrongEnd), /did not open with an iperf3 cookie/);
     assert.throws(() => encodeCookie('short'), RangeError);
+    // Refused at the first byte that cannot be part of a cookie, without waiting for 37.
+    assert.throws(() => decodeCookie(Buffer.from('GET')), /did not open with an iperf3 cookie/);
+    assert.throws(() => decodeCookie(Buffer.from([0x16, 0x03, 0x01])), /did not open/);
+    assert.equal(decodeCookie(Buffer.from('abc')), undefined, 'a prefix of a cookie needs more');
   });
 
   test('makeCookie draws 36 characters from the alphabet', () => {
