@@ -52,8 +52,9 @@ export class TcpSender implements PerfStream {
     return this.#conn.error;
   }
 
+  /** counts gives the bytes the kernel took: blocks still queued in Node are not sent yet. */
   counts(): StreamCounts {
-    return { ...EMPTY_COUNTS, bytes: this.#bytes };
+    return { ...EMPTY_COUNTS, bytes: Math.max(0, this.#bytes - this.#conn.socket.writableLength) };
   }
 
   start(): void {
