@@ -26,7 +26,7 @@ import {
 } from './control-codec.js';
 import { type PerfParams, paramsFromWire } from './params.js';
 import { cpuPercent, type PerfStream, streamId, streamResult } from './perf-stream.js';
-import { type PerfResults, resultsFromWire, resultsToWire } from './results.js';
+import { type PerfResults, resultsFromWire, resultsToWire, type StreamResult } from './results.js';
 import { TcpReceiver, TcpSender } from './tcp-stream.js';
 import { type DatagramSink, type QueueDepth, UdpReceiver, UdpSender } from './udp-stream.js';
 
@@ -138,6 +138,7 @@ export class ServerTest {
     let releaseUdp: (() => void) | undefined;
     let seconds = 0;
     let clientResults: PerfResults | undefined;
+    let final: StreamResult[] | undefined;
     let error: SockkitError | undefined;
     try {
       this.control.write(encodeState(PerfState.PARAM_EXCHANGE));
@@ -193,6 +194,7 @@ export class ServerTest {
         );
       }
       const cpu = cpuPercent(cpuSince, seconds);
+      final = this.#streams.map((s) => streamResult(s, seconds));
       this.control.write(encodeState(PerfState.EXCHANGE_RESULTS));
       clientResults = resultsFromWire(await this.control.read(decodeJson, timeout, 'results'));
       const ours: PerfResults = {
@@ -200,7 +202,7 @@ export class ServerTest {
         cpuUtilUser: cpu.user,
         cpuUtilSystem: cpu.system,
         senderHasRetransmits: params.direction === 'forward' ? -1 : 0,
-        streams: this.#streams.map((s) => streamResult(s, seconds)),
+        streams: final,
         serverOutputText: params.getServerOutput ? `${this.#line(seconds)}\n` : undefined,
       };
       this.control.write(encodeJson(resultsToWire(ours)));
@@ -213,8 +215,11 @@ export class ServerTest {
       releaseUdp?.();
       this.close();
     }
+    // The figures sent in the results, when the test got that far: both sides then print the same.
+    const counted = final ?? this.#streams.map((s) => streamResult(s, seconds));
+    const isSender = new Map(this.#streams.map((s) => [s.id, s.sender]));
     const bytes = (sender: boolean) =>
-      this.#streams.filter((s) => s.sender === sender).reduce((sum, s) => sum + s.counts().bytes, 0);
+      counted.filter((s) => isSender.get(s.id) === sender).reduce((sum, s) => sum + s.bytes, 0);
     this.#host.finished(this, {
       peer: this.control.url.replace(/^tcp:\/\//, ''),
       params: this.params,

@@ -52,9 +52,12 @@ export class TcpSender implements PerfStream {
     return this.#conn.error;
   }
 
-  /** counts gives the bytes the kernel took: blocks still queued in Node are not sent yet. */
+  /**
+   * counts gives the bytes handed to the socket. A few blocks may still wait in Node's queue when
+   * the sender stops; they go out all the same (the stream is not destroyed before the results).
+   */
   counts(): StreamCounts {
-    return { ...EMPTY_COUNTS, bytes: Math.max(0, this.#bytes - this.#conn.socket.writableLength) };
+    return { ...EMPTY_COUNTS, bytes: this.#bytes };
   }
 
   start(): void {
