@@ -50,6 +50,7 @@ interface ClientFlags {
   udpCounters64bit?: boolean;
   getServerOutput?: boolean;
   timeout: number;
+  threads: number;
 }
 
 interface ServeFlags extends LimitFlags {
@@ -106,6 +107,11 @@ export function perfCommand(): Command {
     )
     .option('-J, --json', 'one JSON object in iperf3’s -J shape at the end, on stdout')
     .option('--json-stream', 'one JSON line per event (start, each interval, end) as it happens')
+    .addOption(
+      new Option('--threads <n>', 'worker threads to spread TCP streams over (one core each)')
+        .default(1)
+        .argParser((v) => parseCount(v, '--threads', 1, 256)),
+    )
     .option('--no-responsiveness', 'do not measure round trips, even against a sockkit server')
     .option('--udp-counters-64bit', 'UDP: 64-bit sequence numbers')
     .option('--get-server-output', 'ask the server for its own report')
@@ -123,6 +129,7 @@ Examples:
   sockkit perf tcp://127.0.0.1:5201 -t 5s -P 4 -R      # 4 streams, server sends
   sockkit perf tcp://127.0.0.1:5201 --bidir -i 500ms
   sockkit perf tcp://127.0.0.1:5201 -u -b 100M -l 1400 # UDP: loss, jitter, out of order
+  sockkit perf tcp://10.0.0.2:5201 -P 8 --threads 2    # 8 streams on two cores
   sockkit perf tcp://iperf.example.net:5201 --json     # against iperf3 -s, iperf3's JSON
   iperf3 -c 127.0.0.1 -p 5201 -P 4                     # iperf3 against sockkit perf serve
 
@@ -231,6 +238,7 @@ async function runClient(url: string, flags: ClientFlags, command: Command): Pro
     getServerOutput: flags.getServerOutput,
     responsiveness: flags.responsiveness,
     timeout: flags.timeout,
+    threads: flags.threads,
     signal,
     trace: tracerFor(command, 'client'),
     onStart: (start) => {

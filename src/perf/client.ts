@@ -13,6 +13,7 @@ import {
   isSockkitError,
   NoReplyError,
   ProtocolError,
+  UsageError,
 } from '../errors.js';
 import type { Conn } from '../stream/conn.js';
 import { dial } from '../stream/dial.js';
@@ -41,6 +42,7 @@ import {
 import { cpuPercent, type PerfStream, type StreamCounts, streamId, streamResult } from './perf-stream.js';
 import { type Responsiveness, ResponsivenessProbe, summarizeRtts } from './responsiveness.js';
 import { type PerfResults, resultsFromWire, resultsToWire } from './results.js';
+import { StreamThread, ThreadStream } from './stream-thread.js';
 import { TcpReceiver, TcpSender, writeAll } from './tcp-stream.js';
 import { isConnectReply, UDP_CONNECT_MESSAGE } from './udp-header.js';
 import { UdpReceiver, UdpSender } from './udp-stream.js';
@@ -72,6 +74,11 @@ export interface PerfClientOptions {
   readonly getServerOutput?: boolean | undefined;
   /** Measure responsiveness when the server is a sockkit server; default true. */
   readonly responsiveness?: boolean | undefined;
+  /**
+   * Worker threads to spread the TCP streams over (stream i runs in thread i mod N), so one
+   * client can use more than one core. Default 1: every stream on this thread.
+   */
+  readonly threads?: number | undefined;
   /** The bound on each step outside the measured time (connect, stream setup, results), ms. Default 10 000. */
   readonly timeout?: number | undefined;
   readonly signal?: AbortSignal | undefined;
@@ -174,6 +181,7 @@ class ClientRun {
   readonly #closers: (() => void)[] = [];
   #probe: ResponsivenessProbe | undefined;
   #idleRtts: number[] = [];
+  readonly #threads: StreamThread[] = [];
 
   constructor(address: InetAddress, options: PerfClientOptions) {
     this.#address = address;
@@ -181,6 +189,11 @@ class ClientRun {
     this.#url = formatAddress(address);
     this.#timeout = options.timeout ?? 10_000;
     const protocol = options.protocol ?? 'tcp';
+    const threads = options.threads ?? 1;
+    if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
+      throw new RangeError('threads must be a whole number from 1 to 256');
+    }
+    if (threads > 1 && protocol !== 'tcp') throw new UsageError('perf', 'threads apply to TCP streams only');
     this.#params = {
       protocol,
       duration: options.duration ?? 10,
@@ -214,6 +227,7 @@ class ClientRun {
   }
 
   close(): void {
+    for (const thread of this.#threads) void thread.terminate();
     this.#probe?.close();
     for (const stream of this.#streams) stream.close();
     for (const close of this.#closers) close();
@@ -261,6 +275,7 @@ class ClientRun {
     const theirs = resultsFromWire(await control.read(decodeJson, this.#timeout, 'results'));
     await this.#expect(control, PerfState.DISPLAY_RESULTS);
     for (const stream of this.#streams) stream.close();
+    for (const thread of this.#threads) await thread.terminate();
     control.write(encodeState(PerfState.IPERF_DONE));
 
     const byId = new Map(theirs.streams.map((s) => [s.id, s]));
@@ -332,7 +347,7 @@ class ClientRun {
       intervals.push(interval);
       this.#options.onInterval?.(interval);
     };
-    for (const stream of this.#streams) stream.start();
+    this.#each('start');
     this.#probe?.startLoaded();
     const total = (params.omit + params.duration) * 1000;
     const every = (this.#options.interval ?? 1) * 1000;
@@ -344,8 +359,8 @@ class ClientRun {
     if (omitting) {
       timers.push(
         setTimeout(() => {
-          if (every > 0) snapshot(true);
-          for (const stream of this.#streams) stream.reset();
+          if (every > 0 && this.#threads.length === 0) snapshot(true);
+          this.#each('reset');
           previous = new Map();
           omitting = false;
           measuredStart = performance.now();
@@ -354,7 +369,17 @@ class ClientRun {
       );
     }
     let ticker: NodeJS.Timeout | undefined;
-    if (every > 0) ticker = setInterval(() => snapshot(omitting), every);
+    if (every > 0) {
+      ticker = setInterval(() => {
+        const omitted = omitting;
+        if (this.#threads.length === 0) snapshot(omitted);
+        else
+          void this.#refresh().then(
+            () => snapshot(omitted),
+            () => undefined,
+          );
+      }, every);
+    }
     try {
       // The server may break off the test (SERVER_TERMINATE, an error): that ends it early.
       await Promise.race([done, control.read(decodeState).then((state) => this.#unexpected(state, control))]);
@@ -363,17 +388,29 @@ class ClientRun {
       for (const timer of timers) clearTimeout(timer);
       clearInterval(ticker);
     }
-    for (const stream of this.#streams) if (stream.sender) stream.stop();
+    this.#each('stop', (stream) => stream.sender);
     const seconds = (performance.now() - measuredStart) / 1000;
+    await this.#refresh();
     if (every > 0) snapshot(false);
     const counts = new Map(this.#streams.map((s) => [s.id, s.counts()]));
-    for (const stream of this.#streams) if (!stream.sender) stream.stop();
+    this.#each('stop', (stream) => !stream.sender);
     const loaded = this.#probe?.stopLoaded();
     const responsiveness =
       this.#probe && loaded
         ? { idle: summarizeRtts(this.#idleRtts), loaded: summarizeRtts(loaded) }
         : undefined;
     return { seconds, counts, intervals, cpu: cpuPercent(cpuSince, seconds), responsiveness };
+  }
+
+  /** #each tells every stream to start, stop or reset: local ones directly, threads with one message. */
+  #each(op: 'start' | 'stop' | 'reset', which: (stream: PerfStream) => boolean = () => true): void {
+    for (const stream of this.#streams) if (!(stream instanceof ThreadStream) && which(stream)) stream[op]();
+    for (const thread of this.#threads) thread.tell(op);
+  }
+
+  /** #refresh brings the counters of streams in threads up to date. */
+  async #refresh(): Promise<void> {
+    await Promise.all(this.#threads.map((t) => t.refresh()));
   }
 
   async #openProbe(): Promise<void> {
@@ -395,13 +432,33 @@ class ClientRun {
   async #openStreams(): Promise<void> {
     const params = this.#params;
     const count = params.parallel * (params.direction === 'bidir' ? 2 : 1);
+    const threads = Math.min(this.#options.threads ?? 1, count);
+    if (params.protocol === 'tcp' && threads > 1) {
+      for (let i = 0; i < threads; i++) this.#threads.push(new StreamThread());
+    }
     for (let index = 0; index < count; index++) {
       const id = streamId(index);
       const sender =
         params.direction === 'forward' || (params.direction === 'bidir' && index < params.parallel);
-      if (params.protocol === 'tcp') await this.#openTcp(id, sender);
-      else await this.#openUdp(id, sender);
+      if (params.protocol === 'udp') await this.#openUdp(id, sender);
+      else if (threads > 1) await this.#openInThread(id, sender, index % threads);
+      else await this.#openTcp(id, sender);
     }
+  }
+
+  async #openInThread(id: number, sender: boolean, thread: number): Promise<void> {
+    const params = this.#params;
+    const { stream, opened } = await (this.#threads[thread] as StreamThread).open({
+      id,
+      sender,
+      address: this.#address,
+      cookie: this.#cookie,
+      blockLength: params.blockLength,
+      bitrate: params.bitrate,
+      timeout: this.#timeout,
+    });
+    this.#streams.push(stream);
+    this.#infos.push({ id, sender, ...opened });
   }
 
   async #openTcp(id: number, sender: boolean): Promise<void> {
