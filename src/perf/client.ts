@@ -45,7 +45,10 @@ import { type PerfResults, resultsFromWire, resultsToWire } from './results.js';
 import { StreamThread, ThreadStream } from './stream-thread.js';
 import { TcpReceiver, TcpSender, writeAll } from './tcp-stream.js';
 import { isConnectReply, UDP_CONNECT_MESSAGE } from './udp-header.js';
-import { UdpReceiver, UdpSender } from './udp-stream.js';
+import { UDP_RECEIVE_BUFFER, UdpReceiver, UdpSender } from './udp-stream.js';
+
+/** HELLO_RETRY is how long a UDP stream waits for the server's answer before saying hello again. */
+const HELLO_RETRY = 250;
 
 /** SOCKKIT_PERF_VERSION is what a sockkit client announces in its parameters. */
 export const SOCKKIT_PERF_VERSION = '1';
@@ -479,20 +482,14 @@ class ClientRun {
     const params = this.#params;
     const { signal, trace } = this.#options;
     const udp: InetAddress = { ...this.#address, scheme: 'udp' };
-    const conn: PacketConn = await dialPacket(udp, { signal, trace, sendQueueLimit: 64 });
-    this.#closers.push(() => void conn.close());
-    conn.write(UDP_CONNECT_MESSAGE);
-    const reply = await conn.read(this.#timeout, signal).catch((err: unknown) => {
-      throw isSockkitError(err) ? err : fromSystemError('perf', formatAddress(udp), err);
+    const conn: PacketConn = await dialPacket(udp, {
+      signal,
+      trace,
+      sendQueueLimit: 64,
+      receiveBufferSize: UDP_RECEIVE_BUFFER,
     });
-    if (!reply) throw new NoReplyError('perf', formatAddress(udp), 'the server did not answer a UDP stream');
-    if (!isConnectReply(reply.data) && reply.data.length !== 4) {
-      throw new ProtocolError(
-        'perf',
-        formatAddress(udp),
-        'the server answered a UDP stream with something else',
-      );
-    }
+    this.#closers.push(() => void conn.close());
+    await this.#udpHello(conn, formatAddress(udp));
     let stream: UdpSender | UdpReceiver;
     if (sender) {
       stream = new UdpSender(
@@ -523,6 +520,28 @@ class ClientRun {
       remoteHost: conn.remoteAddress?.host ?? this.#address.host,
       remotePort: conn.remoteAddress?.port ?? this.#address.port,
     });
+  }
+
+  /**
+   * #udpHello sends the stream's hello and waits for the server's answer, sending it again every
+   * HELLO_RETRY ms (a datagram may be lost, as newer iperf3 clients also allow for), up to the
+   * step's timeout.
+   */
+  async #udpHello(conn: PacketConn, url: string): Promise<void> {
+    const deadline = performance.now() + this.#timeout;
+    for (;;) {
+      conn.write(UDP_CONNECT_MESSAGE);
+      const left = deadline - performance.now();
+      if (left <= 0) throw new NoReplyError('perf', url, 'the server did not answer a UDP stream');
+      const reply = await conn
+        .read(Math.min(HELLO_RETRY, left), this.#options.signal)
+        .catch((err: unknown) => {
+          throw isSockkitError(err) ? err : fromSystemError('perf', url, err);
+        });
+      if (!reply) continue;
+      if (reply.data.length === 4 || isConnectReply(reply.data)) return;
+      throw new ProtocolError('perf', url, 'the server answered a UDP stream with something else');
+    }
   }
 
   async #nextState(control: ControlChannel): Promise<number> {

@@ -66,7 +66,6 @@ export class ResponsivenessProbe {
   #sequence = 0;
   #loaded: number[] = [];
   #running = false;
-  #loop: Promise<void> | undefined;
 
   constructor(conn: Conn, url: string) {
     this.#conn = conn;
@@ -129,7 +128,7 @@ export class ResponsivenessProbe {
   startLoaded(gap = 10): void {
     this.#running = true;
     this.#loaded = [];
-    this.#loop = (async () => {
+    void (async () => {
       while (this.#running) {
         try {
           const rtt = await this.roundTrip();
@@ -152,6 +151,5 @@ export class ResponsivenessProbe {
   close(): void {
     this.#running = false;
     this.#conn.close();
-    void this.#loop;
   }
 }

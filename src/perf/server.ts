@@ -17,6 +17,7 @@ import { ControlChannel } from './control-channel.js';
 import { decodeCookie, encodeState, PerfState } from './control-codec.js';
 import { ServerTest, type ServerTestHost, type ServerTestSummary } from './server-test.js';
 import { UDP_CONNECT_REPLY } from './udp-header.js';
+import { UDP_RECEIVE_BUFFER } from './udp-stream.js';
 
 /** PerfServeOptions tune `servePerf`. */
 export interface PerfServeOptions {
@@ -60,7 +61,14 @@ export async function listenPerf(address: InetAddress, options: ListenOptions = 
   try {
     const packetConns = await listenPackets(
       { ...address, scheme: 'udp', port: bound.port },
-      { signal: options.signal, trace: options.trace, ipv6Only: options.ipv6Only, sendQueueLimit: 512 },
+      {
+        signal: options.signal,
+        trace: options.trace,
+        ipv6Only: options.ipv6Only,
+        sendQueueLimit: 512,
+        // Room for a burst of datagrams while the event loop is busy (the kernel caps it at rmem_max).
+        receiveBufferSize: UDP_RECEIVE_BUFFER,
+      },
     );
     return { listener, packetConns };
   } catch (err) {
@@ -96,7 +104,7 @@ class PerfServer implements ServerTestHost {
   readonly setupTimeout: number;
   readonly #options: PerfServeOptions;
   readonly #tests = new Map<string, ServerTest>();
-  readonly #udpPeers = new Map<string, (datagram: Buffer) => void>();
+  readonly #udpPeers = new Map<string, { sink: (datagram: Buffer) => void; test: ServerTest }>();
   readonly #udpSetup = new Map<string, Promise<void>>();
   readonly #udpOpening = new Map<string, ServerTest>();
   #accepted = 0;
@@ -147,7 +155,9 @@ class PerfServer implements ServerTestHost {
     const key = `${peer.address}|${peer.port}`;
     const known = this.#udpPeers.get(key);
     if (known) {
-      known(data);
+      // The client sends its hello again when our answer was lost: answer again, until the test runs.
+      if (data.length === 4 && !known.test.running) conn.write(UDP_CONNECT_REPLY, peer);
+      else known.sink(data);
       return;
     }
     const test = this.#udpOpening.get(unmapped(peer.address));
@@ -161,7 +171,7 @@ class PerfServer implements ServerTestHost {
       () => conn.socket.getSendQueueCount(),
     );
     if (!sink) return;
-    this.#udpPeers.set(key, sink);
+    this.#udpPeers.set(key, { sink, test });
     test.control.conn.socket.once('close', () => this.#udpPeers.delete(key));
     conn.write(UDP_CONNECT_REPLY, peer);
   }

@@ -4,7 +4,6 @@
  * has already been exchanged.
  */
 import type { Socket } from 'node:net';
-import { formatAddress } from '../address.js';
 import { fromSystemError, type SockkitError } from '../errors.js';
 import type { Conn } from '../stream/conn.js';
 import { readInto } from '../stream/read-into.js';
@@ -181,9 +180,4 @@ export function writeAll(socket: Socket, bytes: Buffer, url: string): Promise<vo
   return new Promise((resolve, reject) => {
     socket.write(bytes, (err) => (err ? reject(fromSystemError('send', url, err)) : resolve()));
   });
-}
-
-/** urlOf words a Conn's peer for messages. */
-export function urlOf(conn: Conn): string {
-  return formatAddress(conn.remoteAddress);
 }

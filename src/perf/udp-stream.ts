@@ -19,6 +19,9 @@ export type DatagramSink = (datagram: Buffer) => boolean;
 /** QueueDepth tells how many datagrams the kernel has not taken yet. */
 export type QueueDepth = () => number;
 
+/** UDP_RECEIVE_BUFFER is the receive buffer asked for on UDP sockets that carry test data: room for a burst while the event loop is busy (the kernel caps it at net.core.rmem_max). */
+export const UDP_RECEIVE_BUFFER = 4 << 20;
+
 /** How many buffers a sender rotates through; a queued datagram keeps its buffer until sent. */
 const POOL = 128;
 /** The most datagrams a sender lets wait in the send queue (well under POOL). */
