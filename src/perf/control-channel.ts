@@ -6,7 +6,7 @@
  */
 
 import { formatAddress } from '../address.js';
-import { ConnectionResetError, type SockkitError, TimeoutError } from '../errors.js';
+import { ConnectionResetError, rewrap, type SockkitError, TimeoutError } from '../errors.js';
 import type { Conn } from '../stream/conn.js';
 
 /** Decoder finds one message at the start of a buffer, or undefined for "need more". */
@@ -154,10 +154,10 @@ export class ControlChannel {
   }
 
   #closed(): SockkitError {
-    return (
-      this.conn.error ??
-      new ConnectionResetError(this.#op, this.url, 'the peer closed the control connection')
-    );
+    const error = this.conn.error;
+    // A reset names the test's operation, as every other failure of the test does.
+    if (error) return rewrap(error, this.#op, this.url);
+    return new ConnectionResetError(this.#op, this.url, 'the peer closed the control connection');
   }
 
   #fail(err: SockkitError): void {

@@ -107,4 +107,26 @@ describe('sockkit perf (command line)', () => {
       /^sockkit: perf 127\.0\.0\.1:\d+: tcp forward, 1 stream \(sockkit client\): /m,
     );
   });
+
+  test("perf serve takes the servers' limit flags: --deny refuses a client before its test", {
+    timeout: 8000,
+  }, async () => {
+    const denying = await startCli(['perf', 'serve', 'tcp://127.0.0.1:0', '--deny', '127.0.0.0/8'], {
+      listens: 2,
+    });
+    try {
+      const tcp = denying.urls.find((u) => u.startsWith('tcp://')) as string;
+      const result = await runCli(['perf', tcp, '-t', '200ms']);
+      assert.equal(result.code, 1);
+      assert.equal(result.stderr.trim().split('\n').length, 1);
+      // Reset at accept: the connect itself, or the test's first read, reports it.
+      assert.match(
+        result.stderr,
+        /^sockkit: (connect|perf) tcp:\/\/127\.0\.0\.1:\d+: connection reset by peer/,
+      );
+    } finally {
+      await denying.stop();
+    }
+    assert.match(denying.stderr(), /refused 1 by limit \(access 1\)/);
+  });
 });
