@@ -106,6 +106,56 @@ export { type LengthPrefix, type LengthPrefixOptions, lengthPrefixCodec } from '
 export { type LineOptions, lineCodec } from './framing/line.js';
 export { type RelayFramesOptions, relayFrames } from './framing/relay-frames.js';
 export { decodeVarint, encodeVarint, MAX_VARINT_BYTES } from './framing/varint.js';
+export {
+  type IntervalStream,
+  type PerfClientOptions,
+  type PerfInterval,
+  type PerfReport,
+  type PerfStart,
+  type PerfStreamInfo,
+  type PerfStreamReport,
+  perfClient,
+  SOCKKIT_PERF_VERSION,
+} from './perf/client.js';
+export {
+  COOKIE_SIZE,
+  type Cookie,
+  decodeCookie,
+  decodeJson,
+  decodeServerError,
+  decodeState,
+  encodeCookie,
+  encodeJson,
+  encodeServerError,
+  encodeState,
+  IperfErrno,
+  makeCookie,
+  PerfState,
+  type ServerError,
+  stateName,
+} from './perf/control-codec.js';
+export { iperfJson, iperfJsonEnd, iperfJsonInterval, iperfJsonStart } from './perf/iperf-json.js';
+export { JitterEstimator } from './perf/jitter.js';
+export {
+  type PerfDirection,
+  type PerfParams,
+  type PerfProtocol,
+  paramsFromWire,
+  paramsToWire,
+} from './perf/params.js';
+export type { StreamCounts } from './perf/perf-stream.js';
+export { percentile, type Responsiveness, type RttSummary, summarizeRtts } from './perf/responsiveness.js';
+export { type PerfResults, resultsFromWire, resultsToWire, type StreamResult } from './perf/results.js';
+export {
+  listenPerf,
+  type PerfListeners,
+  type PerfServeOptions,
+  type PerfServeSummary,
+  servePerf,
+} from './perf/server.js';
+export type { ServerTestSummary } from './perf/server-test.js';
+export { readUdpHeader, type UdpHeader, udpHeaderSize, writeUdpHeader } from './perf/udp-header.js';
+export { UdpSequenceCounter } from './perf/udp-sequence.js';
 export { internetChecksum } from './raw/checksum.js';
 export {
   type EchoErrorOutcome,

@@ -11,6 +11,7 @@ import { connectCommand } from './connect.js';
 import { demoCommand } from './demo.js';
 import { echoCommand } from './echo.js';
 import { listenCommand } from './listen.js';
+import { perfCommand } from './perf.js';
 import { pingCommand } from './ping.js';
 import { exitFlushed, reportError, stopWhenOutputCloses } from './run.js';
 import { sendCommand } from './send.js';
@@ -45,6 +46,7 @@ for (const command of [
   connectCommand(),
   listenCommand(),
   serveCommand(),
+  perfCommand(),
   pingCommand(),
   tracerouteCommand(),
   chatCommand(),
