@@ -27,9 +27,10 @@ export {
 } from './chat/commands.js';
 export { FloodControl } from './chat/flood-control.js';
 export { type ChatEvent, type Hub, MemoryHub, type RoomInfo } from './chat/hub.js';
-export { type ChatLimits, serveChatLines } from './chat/line-session.js';
-export { RedisHub, type RedisHubOptions } from './chat/redis-hub.js';
+export { type ChatLimits, DEFAULT_MAX_LINE, DEFAULT_MAX_QUEUE, serveChatLines } from './chat/line-session.js';
+export { MIN_LEASE, RedisHub, type RedisHubOptions } from './chat/redis-hub.js';
 export { type ChatWeb, serveChatWeb } from './chat/web.js';
+export { ANY_ORIGIN, normalizeOrigin, OriginPolicy, type OriginVerdict } from './chat/web-origin.js';
 export { type CollectRepliesOptions, collectReplies } from './datagram/collect-replies.js';
 export {
   type DialPacketOptions,
@@ -61,7 +62,7 @@ export {
   type PacketServeSummary,
   servePackets,
 } from './datagram/serve-packets.js';
-export { isMulticast, type PacketOptions } from './datagram/socket-options.js';
+export { checkPacketOptions, isMulticast, type PacketOptions } from './datagram/socket-options.js';
 export { DatagramSplitter } from './datagram/splitter.js';
 export {
   AbortError,
@@ -178,14 +179,28 @@ export { describeIcmpError, icmpTypeName } from './raw/icmp-names.js';
 export { IcmpSocket, type ReceivedPacket } from './raw/icmp-socket.js';
 export { decodeIPv4Header, type IPv4Header } from './raw/ipv4-header.js';
 export { decodeIPv6Header, type IPv6Header } from './raw/ipv6-header.js';
-export { Ping, type PingEvent, type PingOptions, ping, pingOnce } from './raw/ping.js';
+export {
+  DEFAULT_PAYLOAD,
+  MAX_PAYLOAD,
+  Ping,
+  type PingEvent,
+  type PingOptions,
+  ping,
+  pingOnce,
+} from './raw/ping.js';
 export { PingStatistics, type PingSummary } from './raw/ping-statistics.js';
 export { type Hop, type Probe, Traceroute, type TracerouteOptions, traceroute } from './raw/traceroute.js';
 export { type ResolvedHost, resolveHost } from './resolve.js';
 export { AccessRules, type Cidr, parseCidr } from './security/access.js';
-export { type Certificate, certificateFingerprint, selfSignedCertificate } from './security/certificate.js';
+export {
+  type Certificate,
+  certificateFingerprint,
+  certificateNames,
+  selfSignedCertificate,
+} from './security/certificate.js';
 export { ConnectionGuard, type ConnectionLimits, type GuardStats } from './security/connection-guard.js';
 export { DatagramGuard, type DatagramGuardStats, type DatagramLimits } from './security/datagram-guard.js';
+export { DESCRIPTOR_RESERVE, type DescriptorBudget, descriptorBudget } from './security/descriptors.js';
 export type { LimitEvent, LimitName, LimitOption } from './security/limit-event.js';
 export {
   DEFAULT_REPLY_BUDGET,
@@ -206,7 +221,7 @@ export { echoDatagram, echoStream } from './services/echo.js';
 export { type Service, type ServiceName, serviceNamed, services } from './services/index.js';
 export { decodeTime, encodeTime, timeDatagram, timeStream } from './services/time.js';
 export { Conn, type ConnInit } from './stream/conn.js';
-export { type DialOptions, dial } from './stream/dial.js';
+export { type DialOptions, dial, withDeadline } from './stream/dial.js';
 export { type FanOutEvent, type FanOutOptions, type FanOutSummary, fanOut } from './stream/fan-out.js';
 export { type AcceptGuard, Listener, type ListenOptions, listen } from './stream/listen.js';
 export { type RelayOptions, relay } from './stream/relay.js';

@@ -3,24 +3,10 @@
  * The sockkit command line. It only parses arguments and hands each command to its module in
  * this folder; errors become one line on stderr and an exit code (CONVENTIONS.md).
  */
-import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
-import { benchCommand } from './bench.js';
-import { chatCommand } from './chat.js';
-import { connectCommand } from './connect.js';
-import { demoCommand } from './demo.js';
-import { echoCommand } from './echo.js';
-import { listenCommand } from './listen.js';
-import { perfCommand } from './perf.js';
-import { pingCommand } from './ping.js';
-import { exitFlushed, reportError, stopWhenOutputCloses } from './run.js';
-import { sendCommand } from './send.js';
-import { serveCommand } from './serve.js';
-import { tracerouteCommand } from './traceroute.js';
-
-const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
-  version: string;
-};
+import { Command, CommanderError } from 'commander';
+import { COMMANDS, commandWanted } from './command-list.js';
+import { EXIT_USAGE, exitFlushed, stopWhenOutputCloses } from './run.js';
+import { VERSION as version } from './version.js';
 
 const program = new Command('sockkit')
   .description('A socket toolkit: echo servers, netcat-style clients and servers, and more.')
@@ -38,21 +24,21 @@ Exit codes: 0 success, 1 run-time failure, 2 usage error.
 Run 'sockkit demo' to watch an echo server and client talk step by step.`,
   );
 
-for (const command of [
-  demoCommand(),
-  benchCommand(),
-  echoCommand(),
-  sendCommand(),
-  connectCommand(),
-  listenCommand(),
-  serveCommand(),
-  perfCommand(),
-  pingCommand(),
-  tracerouteCommand(),
-  chatCommand(),
-]) {
-  program.addCommand(command);
+// `sockkit help chat serve` is `sockkit chat serve --help`: help for the command named, at any depth.
+const args = process.argv.slice(2);
+const helpFor = args[0] === 'help' ? [...args.slice(1), '--help'] : undefined;
+const argv = helpFor ? [...process.argv.slice(0, 2), ...helpFor] : process.argv;
+const wanted = commandWanted(argv.slice(2));
+if (helpFor && wanted !== undefined && !COMMANDS.some((entry) => entry.name === wanted)) {
+  process.stderr.write(`sockkit: help: unknown command '${wanted}' (see 'sockkit --help')\n`);
+  await exitFlushed(2);
 }
+for (const entry of COMMANDS) {
+  // Only the command that runs is loaded; the others stand in by name and summary for --help.
+  const command = entry.name === wanted ? await entry.load() : new Command(entry.name);
+  program.addCommand(command.summary(entry.summary));
+}
+program.helpCommand('help [command...]', 'show the help of a command: sockkit help chat serve');
 
 applyConventions(program);
 
@@ -63,7 +49,12 @@ function applyConventions(command: Command): void {
     outputError: (text, write) => {
       const where = command === program ? '' : `${command.name()}: `;
       const help = command === program ? 'sockkit --help' : `sockkit ${command.name()} --help`;
-      write(`sockkit: ${where}${text.trim().replace(/^error: /, '')} (see '${help}')\n`);
+      // One line, whatever commander wrapped: `unknown command 'sedn' (Did you mean send?)`.
+      const words = text
+        .trim()
+        .replace(/^error: /, '')
+        .replace(/\s*\n\s*/g, ' ');
+      write(`sockkit: ${where}${words} (see '${help}')\n`);
     },
   });
   for (const sub of command.commands) applyConventions(sub);
@@ -71,9 +62,12 @@ function applyConventions(command: Command): void {
 
 stopWhenOutputCloses();
 try {
-  await program.parseAsync(process.argv);
+  await program.parseAsync(argv);
   await exitFlushed(Number(process.exitCode ?? 0));
 } catch (err) {
+  // --help and --version end as a CommanderError with exit code 0; usage errors, already printed, with 1.
+  if (err instanceof CommanderError) await exitFlushed(err.exitCode === 0 ? 0 : EXIT_USAGE);
+  const { reportError } = await import('./report-error.js');
   await exitFlushed(
     reportError(err, program.opts<{ debug?: boolean }>().debug === true || process.argv.includes('--debug')),
   );

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkHost, checkSameOrigin } from '../../src/cli/demo/same-origin.js';
+import { checkHost, checkSameOrigin } from '../../src/cli/commands/demo/same-origin.js';
 
 const PORT = 41234;
 

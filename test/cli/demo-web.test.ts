@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import WebSocket from 'ws';
-import { serveDemoPage } from '../../src/cli/demo/web.js';
+import { serveDemoPage } from '../../src/cli/commands/demo/web.js';
 import { listen } from '../../src/index.js';
 import { hostPort, type Running, startCli } from '../helpers.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseAddress } from '../../src/address.js';
-import { packetOptionsOf } from '../../src/cli/packet-flags.js';
+import { packetOptionsOf } from '../../src/cli/options/packet.js';
 import { UsageError } from '../../src/errors.js';
 
 test('datagram flags become PacketOptions for a udp:// address', () => {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { describe, test } from 'node:test';
-import { limitLine } from '../../src/cli/limit-options.js';
+import { limitLine } from '../../src/cli/options/limits.js';
 import { hostPort, runCli, startCli } from '../helpers.js';
 import { waitForOutput } from '../interop/tls-certs.js';
 

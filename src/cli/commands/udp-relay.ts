@@ -4,16 +4,22 @@
  * goes to the last peer heard from), as `nc -u` and `nc -u -l` users expect.
  */
 import { type Command, Option } from 'commander';
-import { formatAddress, type InetAddress } from '../address.js';
-import { dialPacket } from '../datagram/dial-packet.js';
-import { listenPackets } from '../datagram/listen-packet.js';
-import type { PacketConn } from '../datagram/packet-conn.js';
-import { type PacketRelayEvent, type PacketRelaySummary, relayPackets } from '../datagram/relay-packets.js';
-import { rewrap, SockkitError } from '../errors.js';
-import { formatBytes } from '../units.js';
-import { announceListening, durationOption, tracerFor } from './common.js';
-import { addPacketFlags, type PacketFlags, packetOptionsOf } from './packet-flags.js';
-import { shutdownSignal, warn } from './run.js';
+import {
+  dialPacket,
+  formatAddress,
+  formatBytes,
+  type InetAddress,
+  listenPackets,
+  type PacketConn,
+  type PacketRelayEvent,
+  type PacketRelaySummary,
+  relayPackets,
+  rewrap,
+  SockkitError,
+} from '../../index.js';
+import { announceListening, durationOption, tracerFor } from '../options/common.js';
+import { addPacketFlags, type PacketFlags, packetOptionsOf } from '../options/packet.js';
+import { shutdownSignal, warn } from '../run.js';
 
 /** UdpConnectOptions are the `connect` flags that matter for UDP. */
 export interface UdpConnectOptions {

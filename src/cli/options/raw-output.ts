@@ -2,12 +2,14 @@
  * Output shared by `sockkit ping` and `sockkit traceroute`: round-trip times as iputils prints
  * them, the -4/-6 choice, and annotated hex dumps of the packets on the wire.
  */
-
-import { UsageError } from '../errors.js';
-import type { WireEvent } from '../raw/echo-session.js';
-import { formatHexdump, packetFields } from '../raw/hexdump.js';
-import type { IpFamily } from '../raw/icmp.js';
-import { icmpTypeName } from '../raw/icmp-names.js';
+import {
+  formatHexdump,
+  type IpFamily,
+  icmpTypeName,
+  packetFields,
+  UsageError,
+  type WireEvent,
+} from '../../index.js';
 
 /** formatRtt writes milliseconds as iputils ping does: 3 decimals under 1 ms, 2 under 10, 1 under 100, then none. */
 export function formatRtt(ms: number): string {

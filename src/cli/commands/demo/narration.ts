@@ -3,7 +3,7 @@
  * and the trace of every socket. The terminal prints it; `demo --web` sends the same calls to a
  * page, which draws the trace events as a sequence diagram. A demo never prints by itself.
  */
-import { narrator, type Tracer } from '../../index.js';
+import { narrator, type Tracer } from '../../../index.js';
 
 /** Lane is the side a traced socket belongs to: a lane of the page's diagram. */
 export type Lane = 'client' | 'server';

@@ -1,12 +1,10 @@
 /** `sockkit echo [URL...]`: the echo server (RFC 862) on any number of listeners. */
 import { Command, Option } from 'commander';
-import { UsageError } from '../errors.js';
-import { services } from '../services/index.js';
-import { parseCount } from '../units.js';
-import { durationOption } from './common.js';
-import { withLimitOptions, withReplyBudgetOption } from './limit-options.js';
+import { parseCount, services, UsageError } from '../../index.js';
+import { durationOption } from '../options/common.js';
+import { withLimitOptions, withReplyBudgetOption } from '../options/limits.js';
+import { withTlsServerOptions } from '../options/tls.js';
 import { runService, type ServiceRunOptions } from './serve.js';
-import { withTlsServerOptions } from './tls-options.js';
 import { isWorker, prepareWorker, runWorkers } from './workers.js';
 
 /** DEFAULT_ECHO_URL is the introduction's address. */
@@ -14,7 +12,6 @@ export const DEFAULT_ECHO_URL = 'tcp://127.0.0.1:65432';
 
 export function echoCommand(): Command {
   const command = new Command('echo')
-    .summary('run an echo server')
     .description(
       'Echo server (RFC 862): every byte a client sends comes back unchanged. Serves any number of\n' +
         'clients at once, on every URL given. A client that half-closes gets the rest of its echo,\n' +

@@ -1,16 +1,14 @@
 /** `sockkit send URL MESSAGE`: the introduction's client: connect, send, half-close, print the reply. */
 import { once } from 'node:events';
 import { Command, Option } from 'commander';
-import { formatAddress } from '../address.js';
-import { dial, withDeadline } from '../stream/dial.js';
-import { addressArg, durationOption, tracerFor } from './common.js';
-import { codecOf, type FrameFlags, sendFramed, withFrameOptions } from './frame-option.js';
-import { type TlsClientFlags, tlsClientOptionsOf, withTlsClientOptions } from './tls-options.js';
+import { dial, formatAddress, withDeadline } from '../../index.js';
+import { addressArg, durationOption, tracerFor } from '../options/common.js';
+import { codecOf, type FrameFlags, sendFramed, withFrameOptions } from '../options/frame.js';
+import { type TlsClientFlags, tlsClientOptionsOf, withTlsClientOptions } from '../options/tls.js';
 import { addUdpSendFlags, sendUdp, udpSendOptionsOf } from './udp-send.js';
 
 export function sendCommand(): Command {
   return withFrameOptions(withTlsClientOptions(addUdpSendFlags(new Command('send'))))
-    .summary('send one message and print the reply')
     .description(
       'Connect to URL, send MESSAGE, half-close (so the server sees EOF), print everything the\n' +
         'server sends back to stdout, and exit 0 once it closes. MESSAGE is sent as given; add\n' +

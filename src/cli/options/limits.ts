@@ -4,14 +4,21 @@
  * `limitSummary` words the guard's counts for the shutdown summary.
  */
 import { type Command, Option } from 'commander';
-import { UsageError } from '../errors.js';
-import { AccessRules, parseCidr } from '../security/access.js';
-import { ConnectionGuard, type GuardStats } from '../security/connection-guard.js';
-import { DatagramGuard, type DatagramGuardStats } from '../security/datagram-guard.js';
-import { descriptorBudget } from '../security/descriptors.js';
-import type { LimitEvent, LimitOption } from '../security/limit-event.js';
-import { DEFAULT_REPLY_BUDGET, ReplyBudget } from '../security/reply-budget.js';
-import { parseCount } from '../units.js';
+import {
+  AccessRules,
+  ConnectionGuard,
+  DatagramGuard,
+  type DatagramGuardStats,
+  DEFAULT_REPLY_BUDGET,
+  descriptorBudget,
+  type GuardStats,
+  type LimitEvent,
+  type LimitOption,
+  parseCidr,
+  parseCount,
+  ReplyBudget,
+  UsageError,
+} from '../../index.js';
 import { durationOption, globalsOf } from './common.js';
 
 /** LimitFlags are the parsed limit flags. */

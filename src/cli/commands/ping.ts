@@ -1,12 +1,19 @@
 /** `sockkit ping HOST`: ICMP echo, read like iputils ping. */
 import { Command, Option } from 'commander';
-import { UsageError } from '../errors.js';
-import { DEFAULT_PAYLOAD, MAX_PAYLOAD, type PingEvent, ping } from '../raw/ping.js';
-import { PingStatistics, type PingSummary } from '../raw/ping-statistics.js';
-import { parseCount, parseSize } from '../units.js';
-import { durationOption, tracerFor } from './common.js';
-import { familyOf, formatRtt, hexdumpWriter } from './raw-output.js';
-import { shutdownSignal, warn } from './run.js';
+import {
+  DEFAULT_PAYLOAD,
+  MAX_PAYLOAD,
+  type PingEvent,
+  PingStatistics,
+  type PingSummary,
+  parseCount,
+  parseSize,
+  ping,
+  UsageError,
+} from '../../index.js';
+import { durationOption, tracerFor } from '../options/common.js';
+import { familyOf, formatRtt, hexdumpWriter } from '../options/raw-output.js';
+import { shutdownSignal, warn } from '../run.js';
 
 interface PingFlags {
   count?: string;
@@ -23,7 +30,6 @@ interface PingFlags {
 /** pingCommand builds `sockkit ping`. */
 export function pingCommand(): Command {
   return new Command('ping')
-    .summary('send ICMP echo requests (raw sockets; needs root or CAP_NET_RAW)')
     .description(
       'Send ICMP echo requests to HOST and print each reply, the way iputils ping does, then a\n' +
         'summary: transmitted, received, % packet loss, rtt min/avg/max/mdev. Packets are built\n' +

@@ -2,7 +2,8 @@
  * The demos by name: what `sockkit demo [kind|url]` and the page's buttons choose from, and the
  * one function that runs any of them.
  */
-import { type InetAddress, parseAddress, type SocketAddress, UsageError } from '../../index.js';
+
+import { type InetAddress, parseAddress, type SocketAddress, UsageError } from '../../../index.js';
 import { datagramDemo } from './datagram.js';
 import type { Narration } from './narration.js';
 import { rawDemo } from './raw.js';

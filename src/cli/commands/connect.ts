@@ -1,19 +1,15 @@
 /** `sockkit connect URL`: netcat's client: stdin to the socket, the socket to stdout. */
 import { Command, Option } from 'commander';
-import { FramedConn } from '../framing/framed-conn.js';
-import { relayFrames } from '../framing/relay-frames.js';
-import { dial } from '../stream/dial.js';
-import { relay } from '../stream/relay.js';
-import { addressArg, durationOption, tracerFor } from './common.js';
-import { codecOf, type FrameFlags, withFrameOptions } from './frame-option.js';
-import { type TlsClientFlags, tlsClientOptionsOf, withTlsClientOptions } from './tls-options.js';
+import { dial, FramedConn, relay, relayFrames } from '../../index.js';
+import { addressArg, durationOption, tracerFor } from '../options/common.js';
+import { codecOf, type FrameFlags, withFrameOptions } from '../options/frame.js';
+import { type TlsClientFlags, tlsClientOptionsOf, withTlsClientOptions } from '../options/tls.js';
 import { addUdpConnectFlags, connectUdp } from './udp-relay.js';
 
 type ConnectFlags = { timeout?: number } & TlsClientFlags & FrameFlags;
 
 export function connectCommand(): Command {
   return withFrameOptions(addUdpConnectFlags(withTlsClientOptions(new Command('connect'))))
-    .summary('connect and relay stdin/stdout (like nc)')
     .description(
       'Connect to URL, then copy stdin to the socket and the socket to stdout, byte for byte.\n' +
         'The end of stdin half-closes the connection (the server sees EOF); sockkit exits once the\n' +

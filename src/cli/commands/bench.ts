@@ -1,13 +1,23 @@
 /** `sockkit bench URL`: a load generator for any echo server (tcp, udp, unix, tls). */
 import { Command, Option } from 'commander';
-import { formatAddress } from '../address.js';
-import type { BenchReport, IntervalReport } from '../bench/bench.js';
-import { SockkitError } from '../errors.js';
-import { FRAME_NAMES, type FrameName } from '../framing/frame-names.js';
-import { formatBytes, formatDuration, MiB, parseCount, parseRate, parseSize } from '../units.js';
-import { addressArg, durationOption } from './common.js';
-import { shutdownSignal } from './run.js';
-import { type TlsClientFlags, tlsClientOptionsOf, withTlsClientOptions } from './tls-options.js';
+import {
+  type BenchReport,
+  bench,
+  FRAME_NAMES,
+  type FrameName,
+  formatAddress,
+  formatBytes,
+  formatDuration,
+  type IntervalReport,
+  MiB,
+  parseCount,
+  parseRate,
+  parseSize,
+  SockkitError,
+} from '../../index.js';
+import { addressArg, durationOption } from '../options/common.js';
+import { type TlsClientFlags, tlsClientOptionsOf, withTlsClientOptions } from '../options/tls.js';
+import { shutdownSignal } from '../run.js';
 
 interface BenchFlags extends TlsClientFlags {
   connections: number;
@@ -25,7 +35,6 @@ interface BenchFlags extends TlsClientFlags {
 
 export function benchCommand(): Command {
   return withTlsClientOptions(new Command('bench'))
-    .summary('load-test an echo server')
     .description(
       'Load generator for any echo server. Closed loop (default): each connection keeps --depth ' +
         'messages in flight. Open loop (--rate): messages go out on a fixed schedule and latency is ' +
@@ -96,8 +105,6 @@ Examples:
       const tls = tlsClientOptionsOf(flags, address);
       const progress = !flags.json && process.stderr.isTTY ? new ProgressLine(flags.duration) : undefined;
       const signal = shutdownSignal();
-      // Loaded here, not at start-up: the histogram library should not slow every other command.
-      const { bench } = await import('../bench/bench.js');
       const report = await bench({
         address,
         connections: flags.connections,

@@ -3,6 +3,7 @@
  * by step, sent on a raw socket to 127.0.0.1; the reply parsed the same way, the kernel's IPv4
  * header included, which a stream or datagram socket never shows.
  */
+
 import {
   formatHexdump,
   IcmpSocket,
@@ -12,7 +13,7 @@ import {
   TimeoutError,
   type TraceEvent,
   type Tracer,
-} from '../../index.js';
+} from '../../../index.js';
 import type { Narration } from './narration.js';
 
 /** The address the demo pings: loopback, always. */

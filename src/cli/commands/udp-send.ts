@@ -4,16 +4,20 @@
  * To a broadcast or multicast address, every reply that arrives in time is printed.
  */
 import { type Command, Option } from 'commander';
-import { formatAddress, formatHostPort, type InetAddress } from '../address.js';
-import { collectReplies } from '../datagram/collect-replies.js';
-import { request } from '../datagram/request.js';
-import { isMulticast } from '../datagram/socket-options.js';
-import { rewrap } from '../errors.js';
-import { resolveHost } from '../resolve.js';
-import { parseCount } from '../units.js';
-import { tracerFor } from './common.js';
-import { addPacketFlags, type PacketFlags, packetOptionsOf } from './packet-flags.js';
-import { warn } from './run.js';
+import {
+  collectReplies,
+  formatAddress,
+  formatHostPort,
+  type InetAddress,
+  isMulticast,
+  parseCount,
+  request,
+  resolveHost,
+  rewrap,
+} from '../../index.js';
+import { tracerFor } from '../options/common.js';
+import { addPacketFlags, type PacketFlags, packetOptionsOf } from '../options/packet.js';
+import { warn } from '../run.js';
 
 /** UDP_DEFAULT_TIMEOUT is how long `send udp://` waits for each reply unless `--timeout` says otherwise. */
 export const UDP_DEFAULT_TIMEOUT = 1000;

@@ -3,10 +3,17 @@
  * `listening on URL` line that scripts wait for.
  */
 import type { Command } from 'commander';
-import { formatAddress, parseAddress, type Scheme, type SocketAddress } from '../address.js';
-import { UsageError } from '../errors.js';
-import { narrator, type Tracer } from '../trace.js';
-import { MAX_TIMER, parseDuration } from '../units.js';
+import {
+  formatAddress,
+  MAX_TIMER,
+  narrator,
+  parseAddress,
+  parseDuration,
+  type Scheme,
+  type SocketAddress,
+  type Tracer,
+  UsageError,
+} from '../../index.js';
 
 /** GlobalOptions are the flags every command takes. */
 export interface GlobalOptions {

@@ -14,7 +14,7 @@ import {
   type Listener,
   listen,
   selfSignedCertificate,
-} from '../../index.js';
+} from '../../../index.js';
 import type { Narration } from './narration.js';
 
 /**

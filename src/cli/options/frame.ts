@@ -5,13 +5,18 @@
  */
 import type { Writable } from 'node:stream';
 import { type Command, Option } from 'commander';
-import type { SocketAddress } from '../address.js';
-import { UsageError } from '../errors.js';
-import type { Codec } from '../framing/codec.js';
-import { codecFor, FRAME_NAMES, type FrameName } from '../framing/frame-names.js';
-import { FramedConn } from '../framing/framed-conn.js';
-import type { Conn } from '../stream/conn.js';
-import { MiB, parseSize } from '../units.js';
+import {
+  type Codec,
+  type Conn,
+  codecFor,
+  FRAME_NAMES,
+  FramedConn,
+  type FrameName,
+  MiB,
+  parseSize,
+  type SocketAddress,
+  UsageError,
+} from '../../index.js';
 
 /** FrameFlags are the parsed framing flags. */
 export interface FrameFlags {

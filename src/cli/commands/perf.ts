@@ -3,7 +3,6 @@
  * iperf3's protocol; `sockkit perf serve [URL...]` is the server, many tests at once. This file
  * only parses flags and prints: the work is in src/perf/, reached through the public index.
  */
-import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import {
   formatBytes,
@@ -25,14 +24,11 @@ import {
   type ServerTestSummary,
   servePerf,
   UsageError,
-} from '../index.js';
-import { addressArg, announceListening, durationOption, tracerFor } from './common.js';
-import { guardFor, type LimitFlags, limitSummary, withLimitOptions } from './limit-options.js';
-import { shutdownSignal, warn } from './run.js';
-
-const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
-  version: string;
-};
+} from '../../index.js';
+import { addressArg, announceListening, durationOption, tracerFor } from '../options/common.js';
+import { guardFor, type LimitFlags, limitSummary, withLimitOptions } from '../options/limits.js';
+import { shutdownSignal, warn } from '../run.js';
+import { VERSION as version } from '../version.js';
 
 interface ClientFlags {
   time: number;
@@ -61,7 +57,6 @@ interface ServeFlags extends LimitFlags {
 
 export function perfCommand(): Command {
   const command = new Command('perf')
-    .summary('measure throughput and responsiveness (iperf3 protocol)')
     .description(
       'Measure a network path, speaking iperf3’s protocol: works against `iperf3 -s` and against ' +
         '`sockkit perf serve`, which serves many tests at once. Against a sockkit server the client ' +
@@ -129,7 +124,7 @@ Examples:
   sockkit perf tcp://127.0.0.1:5201 -t 5s -P 4 -R      # 4 streams, server sends
   sockkit perf tcp://127.0.0.1:5201 --bidir -i 500ms
   sockkit perf tcp://127.0.0.1:5201 -u -b 100M -l 1400 # UDP: loss, jitter, out of order
-  sockkit perf tcp://10.0.0.2:5201 -P 8 --threads 2    # 8 streams on two cores
+  sockkit perf tcp://192.0.2.2:5201 -P 8 --threads 2   # 8 streams on two cores
   sockkit perf tcp://iperf.example.net:5201 --json     # against iperf3 -s, iperf3's JSON
   iperf3 -c 127.0.0.1 -p 5201 -P 4                     # iperf3 against sockkit perf serve
 
@@ -168,7 +163,7 @@ function serveSubcommand(): Command {
 Examples:
   sockkit perf serve
   sockkit perf serve tcp://127.0.0.1:5201 tcp://[::1]:5201 --trace
-  sockkit perf serve tcp://0.0.0.0:5201 --allow 10.0.0.0/8 --max-per-ip 8 --grace 2s`,
+  sockkit perf serve tcp://0.0.0.0:5201 --allow 198.51.100.0/24 --max-per-ip 8 --grace 2s`,
     )
     .action(async (urls: string[], flags: ServeFlags, cmd: Command) => {
       await runServer(urls, flags, cmd);

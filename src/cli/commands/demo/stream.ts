@@ -2,7 +2,8 @@
  * The stream demo: the introduction's echo example over a stream socket (TCP, or a Unix socket),
  * a server and a client in one process, each socket's life traced as it happens.
  */
-import { dial, echoStream, formatAddress, listen, type SocketAddress } from '../../index.js';
+
+import { dial, echoStream, formatAddress, listen, type SocketAddress } from '../../../index.js';
 import type { Narration } from './narration.js';
 
 /**

@@ -4,17 +4,23 @@
  */
 import { createInterface } from 'node:readline';
 import { Command, Option } from 'commander';
-import { formatAddress } from '../address.js';
-import { nickRefusal, normalizeRoom, printable, roomRefusal } from '../chat/commands.js';
-import { DEFAULT_MAX_LINE } from '../chat/line-session.js';
-import { UsageError } from '../errors.js';
-import { FramedConn } from '../framing/framed-conn.js';
-import { lineCodec } from '../framing/line.js';
-import { dial } from '../stream/dial.js';
-import { formatBytes, parseSize } from '../units.js';
-import { addressArg, durationOption, tracerFor } from './common.js';
-import { warn } from './run.js';
-import { type TlsClientFlags, tlsClientOptionsOf, withTlsClientOptions } from './tls-options.js';
+import {
+  DEFAULT_MAX_LINE,
+  dial,
+  FramedConn,
+  formatAddress,
+  formatBytes,
+  lineCodec,
+  nickRefusal,
+  normalizeRoom,
+  parseSize,
+  printable,
+  roomRefusal,
+  UsageError,
+} from '../../index.js';
+import { addressArg, durationOption, tracerFor } from '../options/common.js';
+import { type TlsClientFlags, tlsClientOptionsOf, withTlsClientOptions } from '../options/tls.js';
+import { warn } from '../run.js';
 
 interface JoinFlags extends TlsClientFlags {
   nick?: string;

@@ -3,17 +3,27 @@
  * daytime, time) on any mix of TCP, Unix and UDP listeners. `sockkit echo` is its short form.
  */
 import { Command, Option } from 'commander';
-import { formatAddress, type SocketAddress } from '../address.js';
-import { listenPackets } from '../datagram/listen-packet.js';
-import type { PacketConn } from '../datagram/packet-conn.js';
-import { type PacketServeSummary, servePackets } from '../datagram/serve-packets.js';
-import { UsageError } from '../errors.js';
-import { isLoopbackHost, type ReplyBudget } from '../security/reply-budget.js';
-import { type Service, serviceNamed, services } from '../services/index.js';
-import { type Listener, listen } from '../stream/listen.js';
-import { type ServeSummary, serve } from '../stream/serve.js';
-import { formatBytes, formatDuration } from '../units.js';
-import { addressArg, announceListening, durationOption, tracerFor } from './common.js';
+import {
+  formatAddress,
+  formatBytes,
+  formatDuration,
+  isLoopbackHost,
+  type Listener,
+  listen,
+  listenPackets,
+  type PacketConn,
+  type PacketServeSummary,
+  type ReplyBudget,
+  type ServeSummary,
+  type Service,
+  type SocketAddress,
+  serve,
+  servePackets,
+  serviceNamed,
+  services,
+  UsageError,
+} from '../../index.js';
+import { addressArg, announceListening, durationOption, tracerFor } from '../options/common.js';
 import {
   datagramGuardFor,
   datagramLimitSummary,
@@ -25,10 +35,10 @@ import {
   replyBudgetFor,
   withLimitOptions,
   withReplyBudgetOption,
-} from './limit-options.js';
-import { addPacketFlags, type PacketFlags, packetOptionsOf } from './packet-flags.js';
-import { shutdownSignal, warn } from './run.js';
-import { type TlsServerFlags, tlsServerOptionsOf, withTlsServerOptions } from './tls-options.js';
+} from '../options/limits.js';
+import { addPacketFlags, type PacketFlags, packetOptionsOf } from '../options/packet.js';
+import { type TlsServerFlags, tlsServerOptionsOf, withTlsServerOptions } from '../options/tls.js';
+import { shutdownSignal, warn } from '../run.js';
 
 /** ServiceRunOptions are the flags `serve` and `echo` share. */
 export interface ServiceRunOptions extends PacketFlags, TlsServerFlags, LimitFlags, ReplyBudgetFlags {
@@ -41,7 +51,6 @@ export function serveCommand(): Command {
     .map((s) => `  ${s.name.padEnd(8)} ${s.rfc} (port ${s.port}): ${s.summary}`)
     .join('\n');
   const command = new Command('serve')
-    .summary('run a simple service (echo, discard, chargen, daytime, time)')
     .description(
       'Run one of the classic simple services on every URL given (TCP, Unix and UDP alike) until ' +
         'SIGINT, SIGTERM or SIGHUP, then shut down gracefully as `sockkit echo` does.',

@@ -1,11 +1,9 @@
 /** `sockkit traceroute HOST`: the routers on the way to HOST, from ICMP echo probes with growing TTL. */
 import { Command, Option } from 'commander';
-import { UsageError } from '../errors.js';
-import { type Hop, traceroute } from '../raw/traceroute.js';
-import { parseCount, parseSize } from '../units.js';
-import { durationOption, tracerFor } from './common.js';
-import { familyOf, hexdumpWriter } from './raw-output.js';
-import { shutdownSignal, warn } from './run.js';
+import { type Hop, parseCount, parseSize, traceroute, UsageError } from '../../index.js';
+import { durationOption, tracerFor } from '../options/common.js';
+import { familyOf, hexdumpWriter } from '../options/raw-output.js';
+import { shutdownSignal, warn } from '../run.js';
 
 interface TracerouteFlags {
   maxHops: string;
@@ -22,7 +20,6 @@ interface TracerouteFlags {
 /** tracerouteCommand builds `sockkit traceroute`. */
 export function tracerouteCommand(): Command {
   return new Command('traceroute')
-    .summary('list the routers on the way to a host (raw sockets; needs root or CAP_NET_RAW)')
     .description(
       'Send ICMP echo probes to HOST with TTL 1, 2, 3... (hop limit on IPv6). Each router where\n' +
         'a probe runs out of TTL answers "time exceeded" and so names itself; the host answers with\n' +

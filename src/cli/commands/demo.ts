@@ -12,12 +12,12 @@ import {
   parseCount,
   type SocketAddress,
   UsageError,
-} from '../index.js';
-import { announceListening } from './common.js';
+} from '../../index.js';
+import { announceListening } from '../options/common.js';
+import { shutdownSignal, warn } from '../run.js';
 import { demoTarget, runDemo } from './demo/demos.js';
 import { terminalNarration } from './demo/narration.js';
 import { serveDemoPage } from './demo/web.js';
-import { shutdownSignal, warn } from './run.js';
 
 interface DemoOptions {
   message: string;
@@ -26,7 +26,6 @@ interface DemoOptions {
 
 export function demoCommand(): Command {
   return new Command('demo')
-    .summary('watch sockets at work, step by step: tcp, udp, tls, raw, or all of them on a web page')
     .description(
       'Runs a server and a client in one process and narrates every step of their sockets:\n' +
         '  tcp  (the default) the echo example over a stream socket: create, bind, listen, connect,\n' +

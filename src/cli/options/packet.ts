@@ -3,10 +3,15 @@
  * `udp://` addresses only; given with another scheme they are a usage error, not silently ignored.
  */
 import { type Command, Option } from 'commander';
-import type { SocketAddress } from '../address.js';
-import { checkPacketOptions, type PacketOptions } from '../datagram/socket-options.js';
-import { UsageError } from '../errors.js';
-import { GiB, parseCount, parseSize } from '../units.js';
+import {
+  checkPacketOptions,
+  GiB,
+  type PacketOptions,
+  parseCount,
+  parseSize,
+  type SocketAddress,
+  UsageError,
+} from '../../index.js';
 
 /** PacketFlags are the parsed datagram flags. */
 export interface PacketFlags {

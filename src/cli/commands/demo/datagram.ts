@@ -4,6 +4,7 @@
  * that keeps its boundary (beside what the same writes become on a stream); a datagram to a port
  * nobody serves; the largest datagram that fits, and one byte more.
  */
+
 import {
   dial,
   dialPacket,
@@ -16,7 +17,7 @@ import {
   maxDatagramSize,
   type PacketConn,
   type Peer,
-} from '../../index.js';
+} from '../../../index.js';
 import type { Narration } from './narration.js';
 
 /** How long the demo waits for a datagram before it calls it lost (UDP may lose any). */

@@ -1,19 +1,14 @@
 /** `sockkit listen URL [--keep-open]`: netcat's server: accept a client, relay it to stdin/stdout. */
 import { Command } from 'commander';
-import { AbortError } from '../errors.js';
-import type { Conn } from '../stream/conn.js';
-import { fanOut } from '../stream/fan-out.js';
-import { listen } from '../stream/listen.js';
-import { relay } from '../stream/relay.js';
-import { addressArg, announceListening, tracerFor } from './common.js';
-import { guardFor, type LimitFlags, refuseLimitFlags, withLimitOptions } from './limit-options.js';
-import { shutdownSignal } from './run.js';
-import { type TlsServerFlags, tlsServerOptionsOf, withTlsServerOptions } from './tls-options.js';
+import { AbortError, type Conn, fanOut, listen, relay } from '../../index.js';
+import { addressArg, announceListening, tracerFor } from '../options/common.js';
+import { guardFor, type LimitFlags, refuseLimitFlags, withLimitOptions } from '../options/limits.js';
+import { type TlsServerFlags, tlsServerOptionsOf, withTlsServerOptions } from '../options/tls.js';
+import { shutdownSignal } from '../run.js';
 import { addUdpListenFlags, listenUdp } from './udp-relay.js';
 
 export function listenCommand(): Command {
   return addUdpListenFlags(withLimitOptions(withTlsServerOptions(new Command('listen'))))
-    .summary('accept a client and relay stdin/stdout (like nc -l)')
     .description(
       'Listen on URL, accept one client, and relay it to stdin/stdout as `connect` does; exit once\n' +
         'it is done. With --keep-open, keep accepting: what clients send goes to stdout, and stdin\n' +

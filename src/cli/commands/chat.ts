@@ -3,30 +3,40 @@
  * join` and, with `--web`, browsers); `sockkit chat join URL` is its terminal client.
  */
 import { Command, Option } from 'commander';
-import type { SocketAddress } from '../address.js';
-import { Broker } from '../chat/broker.js';
-import { normalizeRoom } from '../chat/commands.js';
-import { DEFAULT_MAX_LINE, DEFAULT_MAX_QUEUE, serveChatLines } from '../chat/line-session.js';
-import { MIN_LEASE, RedisHub } from '../chat/redis-hub.js';
-import { type ChatWeb, serveChatWeb } from '../chat/web.js';
-import { normalizeOrigin } from '../chat/web-origin.js';
-import { UsageError } from '../errors.js';
-import type { Conn } from '../stream/conn.js';
-import { type Listener, listen } from '../stream/listen.js';
-import { serve } from '../stream/serve.js';
-import { formatBytes, GiB, MiB, parseCount, parseSize } from '../units.js';
+import {
+  Broker,
+  type ChatWeb,
+  type Conn,
+  DEFAULT_MAX_LINE,
+  DEFAULT_MAX_QUEUE,
+  formatBytes,
+  GiB,
+  type Listener,
+  listen,
+  MIN_LEASE,
+  MiB,
+  normalizeOrigin,
+  normalizeRoom,
+  parseCount,
+  parseSize,
+  RedisHub,
+  type SocketAddress,
+  serve,
+  serveChatLines,
+  serveChatWeb,
+  UsageError,
+} from '../../index.js';
+import { addressArg, announceListening, durationOption, tracerFor } from '../options/common.js';
+import { guardFor, type LimitFlags, limitSummary, withLimitOptions } from '../options/limits.js';
+import { type TlsServerFlags, tlsServerOptionsOf, withTlsServerOptions } from '../options/tls.js';
+import { shutdownSignal, warn } from '../run.js';
 import { chatJoinCommand } from './chat-join.js';
-import { addressArg, announceListening, durationOption, tracerFor } from './common.js';
-import { guardFor, type LimitFlags, limitSummary, withLimitOptions } from './limit-options.js';
-import { shutdownSignal, warn } from './run.js';
-import { type TlsServerFlags, tlsServerOptionsOf, withTlsServerOptions } from './tls-options.js';
 
 /** DEFAULT_CHAT_URL is where `chat serve` listens when given no URL. */
 export const DEFAULT_CHAT_URL = 'tcp://127.0.0.1:7777';
 
 export function chatCommand(): Command {
   return new Command('chat')
-    .summary('a chat server (nc, browsers, Redis scale-out) and its client')
     .description(
       'A line-based chat: people connect with nc, ncat, `sockkit chat join` or a browser, pick a ' +
         'nickname and talk in rooms. See docs/chat.md.',

@@ -5,9 +5,8 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { createInterface } from 'node:readline';
-import { parseAddress } from '../address.js';
-import { UsageError } from '../errors.js';
-import { SHUTDOWN_SIGNALS, warn } from './run.js';
+import { parseAddress, UsageError } from '../../index.js';
+import { SHUTDOWN_SIGNALS, warn } from '../run.js';
 
 /** SHUTDOWN is the message a worker reads as SIGTERM. */
 const SHUTDOWN = 'sockkit:shutdown';

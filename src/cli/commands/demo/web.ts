@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { isSockkitError, type Listener, narrate, type TraceEvent, type Tracer } from '../../index.js';
+import { isSockkitError, type Listener, narrate, type TraceEvent, type Tracer } from '../../../index.js';
 import { DEMO_KINDS, defaultTarget, isDemoKind, runDemo } from './demos.js';
 import type { Lane, Narration } from './narration.js';
 import { DEMO_PAGE, DEMO_PAGE_POLICY } from './page.js';

@@ -8,19 +8,22 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createSecureContext } from 'node:tls';
 import { type Command, Option } from 'commander';
-import { formatAddress, type SocketAddress } from '../address.js';
-import { UsageError } from '../errors.js';
-import { resolveHost } from '../resolve.js';
-import { certificateFingerprint, certificateNames, selfSignedCertificate } from '../security/certificate.js';
 import {
+  certificateFingerprint,
+  certificateNames,
   DEFAULT_HANDSHAKE_TIMEOUT,
+  formatAddress,
+  formatDuration,
   normalizeFingerprint,
+  resolveHost,
+  type SocketAddress,
+  selfSignedCertificate,
   type TlsClientOptions,
   type TlsServerOptions,
-} from '../stream/tls.js';
-import { formatDuration } from '../units.js';
+  UsageError,
+} from '../../index.js';
+import { warn } from '../run.js';
 import { durationOption } from './common.js';
-import { warn } from './run.js';
 
 /** TlsServerFlags are the parsed server-side TLS flags. */
 export interface TlsServerFlags {
