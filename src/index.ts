@@ -123,6 +123,17 @@ export { Ping, type PingEvent, type PingOptions, ping, pingOnce } from './raw/pi
 export { PingStatistics, type PingSummary } from './raw/ping-statistics.js';
 export { type Hop, type Probe, Traceroute, type TracerouteOptions, traceroute } from './raw/traceroute.js';
 export { type ResolvedHost, resolveHost } from './resolve.js';
+export { MAX_PORT, parsePorts } from './scan/ports.js';
+export {
+  DEFAULT_SCAN_TIMEOUT,
+  type PortReason,
+  type PortResult,
+  type PortState,
+  Scan,
+  type ScanOptions,
+  scan,
+} from './scan/scan.js';
+export { type TlsCheck, type TlsCheckOptions, tlsCheck } from './scan/tls-check.js';
 export { AccessRules, type Cidr, parseCidr } from './security/access.js';
 export { type Certificate, certificateFingerprint, selfSignedCertificate } from './security/certificate.js';
 export { DatagramGuard, type DatagramGuardStats, type DatagramLimits } from './security/datagram-guard.js';

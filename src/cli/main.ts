@@ -13,6 +13,7 @@ import { echoCommand } from './echo.js';
 import { listenCommand } from './listen.js';
 import { pingCommand } from './ping.js';
 import { exitFlushed, reportError, stopWhenOutputCloses } from './run.js';
+import { scanCommand } from './scan.js';
 import { sendCommand } from './send.js';
 import { serveCommand } from './serve.js';
 import { tracerouteCommand } from './traceroute.js';
@@ -48,6 +49,7 @@ for (const command of [
   pingCommand(),
   tracerouteCommand(),
   chatCommand(),
+  scanCommand(),
 ]) {
   program.addCommand(command);
 }
