@@ -188,3 +188,4 @@ export {
   parseRate,
   parseSize,
 } from './units.js';
+export { MAX_EXPECT_BYTES, type WaitOptions, type WaitResult, waitFor } from './wait.js';

@@ -17,6 +17,7 @@ import { scanCommand } from './scan.js';
 import { sendCommand } from './send.js';
 import { serveCommand } from './serve.js';
 import { tracerouteCommand } from './traceroute.js';
+import { waitCommand } from './wait.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -50,6 +51,7 @@ for (const command of [
   tracerouteCommand(),
   chatCommand(),
   scanCommand(),
+  waitCommand(),
 ]) {
   program.addCommand(command);
 }
