@@ -98,6 +98,7 @@ export { type LengthPrefix, type LengthPrefixOptions, lengthPrefixCodec } from '
 export { type LineOptions, lineCodec } from './framing/line.js';
 export { decodeVarint, encodeVarint, MAX_VARINT_BYTES } from './framing/varint.js';
 export { internetChecksum } from './raw/checksum.js';
+export type { ProbeOutcome, ProbeReply, ProbeSession } from './raw/echo-run.js';
 export {
   type EchoErrorOutcome,
   type EchoOutcome,
@@ -105,6 +106,7 @@ export {
   EchoSession,
   type WireEvent,
 } from './raw/echo-session.js';
+export { type FlowProtocol, FlowSession, type FlowSessionOptions } from './raw/flow-session.js';
 export { type Field, formatHexdump, type PacketLayout, packetFields } from './raw/hexdump.js';
 export {
   decodeIcmp,
@@ -121,7 +123,29 @@ export { decodeIPv4Header, type IPv4Header } from './raw/ipv4-header.js';
 export { decodeIPv6Header, type IPv6Header } from './raw/ipv6-header.js';
 export { Ping, type PingEvent, type PingOptions, ping, pingOnce } from './raw/ping.js';
 export { PingStatistics, type PingSummary } from './raw/ping-statistics.js';
-export { type Hop, type Probe, Traceroute, type TracerouteOptions, traceroute } from './raw/traceroute.js';
+export { IPPROTO_TCP, IPPROTO_UDP, pseudoHeader, transportChecksum } from './raw/pseudo-header.js';
+export {
+  decodeQuotedTcp,
+  decodeTcpHeader,
+  encodeSyn,
+  type QuotedTcp,
+  SYN_LENGTH,
+  type SynFields,
+  TcpFlag,
+  type TcpHeader,
+} from './raw/tcp-header.js';
+export {
+  DEFAULT_TRACE_PORT,
+  type Hop,
+  type Probe,
+  type TraceProtocol,
+  Traceroute,
+  type TracerouteOptions,
+  traceroute,
+} from './raw/traceroute.js';
+export { type Segment, TransportSocket } from './raw/transport-socket.js';
+export { decodeUdpHeader, type UdpHeader } from './raw/udp-header.js';
+export { encodeUdpProbe, MIN_UDP_PROBE_PAYLOAD, type UdpProbeFields } from './raw/udp-probe.js';
 export { type ResolvedHost, resolveHost } from './resolve.js';
 export { MAX_PORT, parsePorts } from './scan/ports.js';
 export {
