@@ -108,6 +108,7 @@ export {
 } from './raw/echo-session.js';
 export { type FlowProtocol, FlowSession, type FlowSessionOptions } from './raw/flow-session.js';
 export { type Field, formatHexdump, type PacketLayout, packetFields } from './raw/hexdump.js';
+export { HopStatistics, type HopSummary } from './raw/hop-statistics.js';
 export {
   decodeIcmp,
   type EchoMessage,
@@ -121,6 +122,7 @@ export { describeIcmpError, icmpTypeName } from './raw/icmp-names.js';
 export { IcmpSocket, type ReceivedPacket } from './raw/icmp-socket.js';
 export { decodeIPv4Header, type IPv4Header } from './raw/ipv4-header.js';
 export { decodeIPv6Header, type IPv6Header } from './raw/ipv6-header.js';
+export { Mtr, type MtrOptions, type MtrReport, mtr } from './raw/mtr.js';
 export { Ping, type PingEvent, type PingOptions, ping, pingOnce } from './raw/ping.js';
 export { PingStatistics, type PingSummary } from './raw/ping-statistics.js';
 export { IPPROTO_TCP, IPPROTO_UDP, pseudoHeader, transportChecksum } from './raw/pseudo-header.js';
@@ -135,6 +137,7 @@ export {
   type TcpHeader,
 } from './raw/tcp-header.js';
 export {
+  DEFAULT_PROBE_PAYLOAD,
   DEFAULT_TRACE_PORT,
   type Hop,
   type Probe,

@@ -11,6 +11,7 @@ import { connectCommand } from './connect.js';
 import { demoCommand } from './demo.js';
 import { echoCommand } from './echo.js';
 import { listenCommand } from './listen.js';
+import { mtrCommand } from './mtr.js';
 import { pingCommand } from './ping.js';
 import { exitFlushed, reportError, stopWhenOutputCloses } from './run.js';
 import { scanCommand } from './scan.js';
@@ -49,6 +50,7 @@ for (const command of [
   serveCommand(),
   pingCommand(),
   tracerouteCommand(),
+  mtrCommand(),
   chatCommand(),
   scanCommand(),
   waitCommand(),
