@@ -7,7 +7,7 @@ import { setMaxListeners } from 'node:events';
 import { type Socket, connect as tcpConnect } from 'node:net';
 import { formatHostPort } from '../address.js';
 import { request } from '../datagram/request.js';
-import { fromSystemError, HostNotFoundError, rewrap } from '../errors.js';
+import { fromSystemError, HostNotFoundError, rewrap, SockkitError } from '../errors.js';
 import { checkRange } from '../raw/echo-run.js';
 import { resolveHost } from '../resolve.js';
 import { type TlsCheck, type TlsCheckOptions, tlsCheck } from './tls-check.js';
@@ -113,15 +113,25 @@ export class Scan implements AsyncIterable<PortResult> {
     const outcomes = new Map<number, Promise<PortResult | undefined>>();
     const waiters = new Map<number, () => void>();
     let next = 0;
+    // A failure of this host's own (out of descriptors) ends the scan at once, before any result
+    // still pending: probes starved by it would be reported as timed out when they were not.
+    let fail: (err: unknown) => void = () => {};
+    const failed = new Promise<never>((_, reject) => {
+      fail = reject;
+    });
+    failed.catch(() => {});
     // A fixed pool of workers takes the ports in order; results wait in `outcomes` to be yielded
-    // in port order. A failure of this host's own (out of descriptors) ends the scan with it.
+    // in port order.
     const worker = async (): Promise<void> => {
       while (next < this.ports.length && !signal?.aborted) {
         const port = this.ports[next++] as number;
         const outcome = this.#probe(port, signal);
         outcomes.set(port, outcome);
         waiters.get(port)?.();
-        await outcome.catch(() => undefined);
+        await outcome.catch((err: unknown) => {
+          next = this.ports.length;
+          fail(err);
+        });
       }
     };
     const workers = Array.from({ length: Math.min(concurrency, this.ports.length) }, worker);
@@ -131,11 +141,11 @@ export class Scan implements AsyncIterable<PortResult> {
         let outcome = outcomes.get(port);
         if (!outcome) {
           // Not started yet: wait until a worker takes it, or every worker has stopped (abort).
-          await Promise.race([new Promise<void>((resolve) => waiters.set(port, resolve)), stopped]);
+          await Promise.race([new Promise<void>((resolve) => waiters.set(port, resolve)), stopped, failed]);
           outcome = outcomes.get(port);
           if (!outcome) return;
         }
-        const result = await outcome;
+        const result = await Promise.race([outcome, failed]);
         outcomes.delete(port);
         if (!result) return; // aborted mid-probe
         yield result;
@@ -208,14 +218,16 @@ function probeTcp(
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return resolve(undefined);
     const socket: Socket = tcpConnect({ host: ip, port });
-    const finish = (result: PortResult | undefined, reset = false): void => {
+    /** finish closes the socket and settles: with the result, or rejected with a local failure. */
+    const finish = (result: PortResult | undefined | SockkitError, reset = false): void => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       socket.removeAllListeners('error');
       socket.on('error', () => {}); // a late error on a socket given up on is of no interest
       if (reset && !socket.destroyed) socket.resetAndDestroy();
       else socket.destroy();
-      resolve(result);
+      if (result instanceof SockkitError) reject(result);
+      else resolve(result);
     };
     const onAbort = (): void => finish(undefined);
     const timer = setTimeout(() => finish({ ...base, state: 'filtered', reason: 'timed out' }), timeout);
@@ -231,10 +243,7 @@ function probeTcp(
       clearTimeout(timer);
       tlsCheck(socket, url, { ...tls, timeout: tls.timeout ?? timeout, signal }).then(
         (check) => finish(check ? { ...open, tls: check } : undefined, true),
-        (err: unknown) => {
-          finish(undefined);
-          reject(err);
-        },
+        (err: unknown) => finish(rewrap(err, 'scan', url)),
       );
     });
     socket.once('error', (err: NodeJS.ErrnoException) => {
@@ -251,8 +260,7 @@ function probeTcp(
         case 'ERR_PERMISSION_DENIED':
           return finish({ ...base, state: 'filtered', reason: 'prohibited' });
         default:
-          finish(undefined);
-          reject(failure);
+          return finish(failure);
       }
     });
   });

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { type AddressInfo, createServer, type Server } from 'node:net';
 import { test } from 'node:test';
-import { runCli } from '../helpers.js';
+import { CLI, runCli } from '../helpers.js';
+import { run } from '../raw/netns.js';
 
 async function listening(server: Server): Promise<number> {
   server.listen(0, '127.0.0.1');
@@ -84,4 +85,29 @@ test('scan usage errors exit 2 with one line', { timeout: 8000 }, async () => {
     );
   }
   await Promise.all(runs);
+});
+
+test('running out of descriptors ends the scan with one error line, not with ports reported timed out', {
+  timeout: 8000,
+}, async () => {
+  // 1000 probes at once under a limit of 256 descriptors: the scan cannot go on, and must say so
+  // rather than report the starved probes as filtered.
+  const result = await run('sh', [
+    '-c',
+    `ulimit -n 256; exec "$0" "$@"`,
+    process.execPath,
+    CLI,
+    'scan',
+    '127.0.0.1',
+    '1-3000',
+    '--concurrency',
+    '500',
+    '--all',
+  ]);
+  assert.equal(result.code, 1, result.stderr);
+  assert.equal(result.stdout.toString(), '');
+  assert.match(
+    result.stderr,
+    /^sockkit: scan tcp:\/\/127\.0\.0\.1:\d+: too many open files \(raise the limit with ulimit -n, or use fewer connections\)\n$/,
+  );
 });
