@@ -66,6 +66,8 @@ export class Mtr extends EchoRun<MtrReport, ProbeSession> {
   readonly #options: MtrOptions;
   readonly #hops = new Map<number, HopStatistics>();
   #reachedAt: number | undefined;
+  /** The first TTL answered with a destination unreachable: the path ends there, reached or not. */
+  #endAt: number | undefined;
   #sequence = 0;
   /** The first failure to send, kept so that a run where nothing could be sent says why. */
   #sendError: SockkitError | undefined;
@@ -94,7 +96,7 @@ export class Mtr extends EchoRun<MtrReport, ProbeSession> {
       while ((count === undefined || rounds < count) && !signal?.aborted) {
         rounds += 1;
         const started = performance.now();
-        const limit = this.#reachedAt ?? this.maxHops;
+        const limit = this.#limit();
         for (let ttl = 1; ttl <= limit; ttl++) {
           const probe = this.#probe(ttl, payload, timeout, signal);
           inFlight.add(probe);
@@ -135,6 +137,13 @@ export class Mtr extends EchoRun<MtrReport, ProbeSession> {
     const fromTarget =
       outcome.source === this.address && !(outcome.kind === 'error' && outcome.errorKind === 'time-exceeded');
     if (fromTarget && (this.#reachedAt === undefined || ttl < this.#reachedAt)) this.#reachedAt = ttl;
+    const unreachable = outcome.kind === 'error' && outcome.errorKind === 'destination-unreachable';
+    if (unreachable && (this.#endAt === undefined || ttl < this.#endAt)) this.#endAt = ttl;
+  }
+
+  /** limit is the last TTL worth probing: the target's, or where a router said there is no way on. */
+  #limit(): number {
+    return Math.min(this.#reachedAt ?? this.maxHops, this.#endAt ?? this.maxHops);
   }
 
   #hop(ttl: number): HopStatistics {
@@ -147,14 +156,15 @@ export class Mtr extends EchoRun<MtrReport, ProbeSession> {
   }
 
   #report(rounds: number, final: boolean): MtrReport {
-    const limit = this.#reachedAt ?? this.maxHops;
+    const limit = this.#limit();
     const hops: HopSummary[] = [];
     for (let ttl = 1; ttl <= limit; ttl++) {
       const hop = this.#hops.get(ttl);
       if (hop) hops.push(hop.summary());
     }
-    // While the target is unknown, silent hops past the last one that answered say nothing.
-    if (this.#reachedAt === undefined) while (hops.length > 0 && hops.at(-1)?.received === 0) hops.pop();
+    // While the end is unknown, silent hops past the last one that answered say nothing.
+    if (this.#reachedAt === undefined && this.#endAt === undefined)
+      while (hops.length > 0 && hops.at(-1)?.received === 0) hops.pop();
     return { rounds, final, hops, ...(this.#reachedAt === undefined ? {} : { reachedAt: this.#reachedAt }) };
   }
 }

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
-import { runCli } from '../helpers.js';
+import { CLI, runCli } from '../helpers.js';
+import { run } from '../raw/netns.js';
 
 const needsRoot = process.getuid?.() === 0 ? false : 'needs root (raw sockets)';
 
@@ -32,3 +34,30 @@ test('mtr usage errors exit 2 with one line', { timeout: 8000 }, async () => {
     assert.match(result.stderr, cases[i]?.[1] as RegExp);
   }
 });
+
+test('on a terminal mtr redraws its table in place after every round', {
+  skip: needsRoot || whyNoScript(),
+  timeout: 8000,
+}, async () => {
+  // script(1) gives sockkit a pseudo-terminal for stdout, as a user's terminal would.
+  const command = [process.execPath, CLI, 'mtr', '127.0.0.1', '-c', '3', '-i', '50ms']
+    .map((word) => `'${word}'`)
+    .join(' ');
+  const result = await run('script', ['-qec', command, '/dev/null']);
+  assert.equal(result.code, 0, result.stderr);
+  const text = result.stdout.toString();
+  // The first table is drawn after clearing; each later one first moves up over the 3 lines drawn.
+  assert.ok(text.startsWith('\x1b[J'), JSON.stringify(text.slice(0, 20)));
+  const redraws = text.split('\x1b[3A\x1b[J').length - 1;
+  assert.ok(redraws >= 2, `${redraws} redraws in ${JSON.stringify(text)}`);
+  assert.match(text, /1\.\|-- 127\.0\.0\.1 +0\.0% +3 /);
+});
+
+function whyNoScript(): string | false {
+  try {
+    execFileSync('script', ['--version'], { stdio: 'ignore' });
+    return false;
+  } catch {
+    return 'needs script(1) (util-linux)';
+  }
+}

@@ -163,3 +163,32 @@ test('loss injected on the R-B link shows on hop 2 and not hop 1, in sockkit mtr
   assert.ok((theirs[0]?.[1] ?? 100) <= 5, tiny.stdout.toString());
   assert.ok((theirs[1]?.[1] ?? 0) >= 24 && (theirs[1]?.[1] ?? 100) <= 76, tiny.stdout.toString());
 });
+
+test('mtr to an address the router has no route to stops at the router that says so, and exits 1', {
+  skip,
+  timeout: 9000,
+}, async () => {
+  const result = await sockkitIn(net().a, [
+    'mtr',
+    '10.99.0.1',
+    '--json',
+    '-c',
+    '3',
+    '-i',
+    '50ms',
+    '-w',
+    '1s',
+  ]);
+  assert.equal(result.code, 1);
+  const report = JSON.parse(result.stdout.toString()) as { reached: boolean; hops: JsonHop[] };
+  assert.equal(report.reached, false);
+  // Hop 1 is R (time exceeded); from TTL 2 on, R answers "network unreachable" (when its budget
+  // for those errors allows, see ping-netns.test.ts): the path ends there, not at 30 hops of R.
+  const addresses = report.hops.map((hop) => hop.address);
+  assert.ok(addresses.length >= 1 && addresses.length <= 2, JSON.stringify(addresses));
+  assert.ok(
+    addresses.every((address) => address === '10.77.1.1'),
+    JSON.stringify(addresses),
+  );
+  assert.match(result.stderr, /^sockkit: mtr 10\.99\.0\.1: 10\.99\.0\.1 did not answer within 30 hops\n$/);
+});
