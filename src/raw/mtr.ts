@@ -21,6 +21,9 @@ import type { IpFamily } from './icmp.js';
 import { DEFAULT_PROBE_PAYLOAD, DEFAULT_TRACE_PORT, type TraceProtocol } from './traceroute.js';
 import { MIN_UDP_PROBE_PAYLOAD } from './udp-probe.js';
 
+/** MAX_IN_FLIGHT bounds the probes awaiting an answer at once (their numbers are 16-bit). */
+const MAX_IN_FLIGHT = 30_000;
+
 /** MtrOptions configure mtr(). Durations are in milliseconds. */
 export interface MtrOptions {
   /** Rounds to run; until `signal` aborts when unset. */
@@ -97,6 +100,9 @@ export class Mtr extends EchoRun<MtrReport, ProbeSession> {
         rounds += 1;
         const started = performance.now();
         const limit = this.#limit();
+        // Probes are told apart by a 16-bit number: with a long timeout and a short interval,
+        // rounds wait for earlier probes to settle rather than reuse a number still in flight.
+        while (inFlight.size + limit > MAX_IN_FLIGHT) await Promise.race(inFlight);
         for (let ttl = 1; ttl <= limit; ttl++) {
           const probe = this.#probe(ttl, payload, timeout, signal);
           inFlight.add(probe);
