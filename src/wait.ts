@@ -195,9 +195,10 @@ async function attempt(
     transport: address.scheme === 'tls' ? options.tls : undefined,
   });
   try {
-    if (options.send !== undefined) await conn.send(options.send);
-    if (!expect) return;
-    const read = async (): Promise<void> => {
+    // The send is bounded too: a peer that accepts but never reads must not hold the attempt.
+    const exchange = async (): Promise<void> => {
+      if (options.send !== undefined) await conn.send(options.send);
+      if (!expect) return;
       let seen = Buffer.alloc(0);
       for await (const chunk of conn) {
         seen = Buffer.concat([seen, chunk]);
@@ -207,7 +208,7 @@ async function attempt(
       }
       throw unexpected(url, expect);
     };
-    await withDeadline(read(), attemptEnds, signal, url, 'wait');
+    await withDeadline(exchange(), attemptEnds, signal, url, 'wait');
   } finally {
     conn.close();
   }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
-import { type AddressInfo, createServer, type Server } from 'node:net';
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { parseAddress } from '../src/address.js';
 import { AbortError, TimeoutError, UsageError } from '../src/errors.js';
@@ -169,4 +169,31 @@ test('aborting the wait rejects with AbortError at once', { timeout: 5000 }, asy
     onRetry: () => controller.abort(),
   });
   await assert.rejects(waiting, (err: unknown) => err instanceof AbortError && err.code === 'ERR_ABORTED');
+});
+
+test('a peer that accepts but never reads what is sent fails each attempt in bounded time', {
+  timeout: 5000,
+}, async (t) => {
+  const held: Socket[] = [];
+  const server = createServer((socket) => {
+    socket.pause(); // never read: our send fills its buffers and stalls
+    held.push(socket);
+  });
+  t.after(() => {
+    for (const socket of held) socket.destroy();
+    server.close();
+  });
+  const port = await listenOn(server);
+  const attempts: string[] = [];
+  const err = await waitFor([parseAddress(`tcp://127.0.0.1:${port}`)], {
+    send: Buffer.alloc(32 * 1024 * 1024),
+    attemptTimeout: 300,
+    minDelay: 10,
+    timeout: 1500,
+    onRetry: (_address, error) => attempts.push(error.reason),
+  }).catch((e: unknown) => e);
+  assert.ok(err instanceof TimeoutError);
+  // Without a bound on the send, the first attempt would hang until the overall timeout.
+  assert.ok(attempts.length >= 2, JSON.stringify(attempts));
+  assert.equal(attempts[0], 'timed out');
 });
