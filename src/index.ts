@@ -155,9 +155,10 @@ export {
   servePerf,
 } from './perf/server.js';
 export type { ServerTestSummary } from './perf/server-test.js';
-export { readUdpHeader, type UdpHeader, udpHeaderSize, writeUdpHeader } from './perf/udp-header.js';
+export { type IperfUdpHeader, readUdpHeader, udpHeaderSize, writeUdpHeader } from './perf/udp-header.js';
 export { UdpSequenceCounter } from './perf/udp-sequence.js';
 export { internetChecksum } from './raw/checksum.js';
+export type { ProbeOutcome, ProbeReply, ProbeSession } from './raw/echo-run.js';
 export {
   type EchoErrorOutcome,
   type EchoOutcome,
@@ -165,7 +166,9 @@ export {
   EchoSession,
   type WireEvent,
 } from './raw/echo-session.js';
+export { type FlowProtocol, FlowSession, type FlowSessionOptions } from './raw/flow-session.js';
 export { type Field, formatHexdump, type PacketLayout, packetFields } from './raw/hexdump.js';
+export { HopStatistics, type HopSummary } from './raw/hop-statistics.js';
 export {
   decodeIcmp,
   type EchoMessage,
@@ -179,6 +182,7 @@ export { describeIcmpError, icmpTypeName } from './raw/icmp-names.js';
 export { IcmpSocket, type ReceivedPacket } from './raw/icmp-socket.js';
 export { decodeIPv4Header, type IPv4Header } from './raw/ipv4-header.js';
 export { decodeIPv6Header, type IPv6Header } from './raw/ipv6-header.js';
+export { Mtr, type MtrOptions, type MtrReport, mtr } from './raw/mtr.js';
 export {
   DEFAULT_PAYLOAD,
   MAX_PAYLOAD,
@@ -189,8 +193,42 @@ export {
   pingOnce,
 } from './raw/ping.js';
 export { PingStatistics, type PingSummary } from './raw/ping-statistics.js';
-export { type Hop, type Probe, Traceroute, type TracerouteOptions, traceroute } from './raw/traceroute.js';
+export { IPPROTO_TCP, IPPROTO_UDP, pseudoHeader, transportChecksum } from './raw/pseudo-header.js';
+export {
+  decodeQuotedTcp,
+  decodeTcpHeader,
+  encodeSyn,
+  type QuotedTcp,
+  SYN_LENGTH,
+  type SynFields,
+  TcpFlag,
+  type TcpHeader,
+} from './raw/tcp-header.js';
+export {
+  DEFAULT_PROBE_PAYLOAD,
+  DEFAULT_TRACE_PORT,
+  type Hop,
+  type Probe,
+  type TraceProtocol,
+  Traceroute,
+  type TracerouteOptions,
+  traceroute,
+} from './raw/traceroute.js';
+export { type Segment, TransportSocket } from './raw/transport-socket.js';
+export { decodeUdpHeader, type UdpHeader } from './raw/udp-header.js';
+export { encodeUdpProbe, MIN_UDP_PROBE_PAYLOAD, type UdpProbeFields } from './raw/udp-probe.js';
 export { type ResolvedHost, resolveHost } from './resolve.js';
+export { MAX_PORT, parsePorts } from './scan/ports.js';
+export {
+  DEFAULT_SCAN_TIMEOUT,
+  type PortReason,
+  type PortResult,
+  type PortState,
+  Scan,
+  type ScanOptions,
+  scan,
+} from './scan/scan.js';
+export { type TlsCheck, type TlsCheckOptions, tlsCheck } from './scan/tls-check.js';
 export { AccessRules, type Cidr, parseCidr } from './security/access.js';
 export {
   type Certificate,
@@ -252,3 +290,4 @@ export {
   parseRate,
   parseSize,
 } from './units.js';
+export { MAX_EXPECT_BYTES, type WaitOptions, type WaitResult, waitFor } from './wait.js';

@@ -65,6 +65,21 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/traceroute.js')).tracerouteCommand(),
   },
   {
+    name: 'mtr',
+    summary: 'probe every hop to a host continuously: loss, RTT and jitter per hop (raw sockets)',
+    load: async () => (await import('./commands/mtr.js')).mtrCommand(),
+  },
+  {
+    name: 'scan',
+    summary: 'check which ports of a host are open (TCP connect, UDP, TLS)',
+    load: async () => (await import('./commands/scan.js')).scanCommand(),
+  },
+  {
+    name: 'wait',
+    summary: 'wait until services accept connections, then optionally run a command',
+    load: async () => (await import('./commands/wait.js')).waitCommand(),
+  },
+  {
     name: 'chat',
     summary: 'a chat server (nc, browsers, Redis scale-out) and its client',
     load: async () => (await import('./commands/chat.js')).chatCommand(),

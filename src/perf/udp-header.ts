@@ -19,8 +19,8 @@ export function isConnectReply(datagram: Buffer): boolean {
   );
 }
 
-/** UdpHeader is the start of one data datagram. */
-export interface UdpHeader {
+/** IperfUdpHeader is the start of one data datagram. */
+export interface IperfUdpHeader {
   readonly seconds: number;
   readonly microseconds: number;
   /** The sequence number: 1 for the first datagram of a stream. */
@@ -36,7 +36,7 @@ export function udpHeaderSize(counters64bit: boolean): number {
  * writeUdpHeader writes `header` at the start of `datagram` (which the sender reuses for every
  * packet). Throws RangeError when the datagram is shorter than the header.
  */
-export function writeUdpHeader(datagram: Buffer, header: UdpHeader, counters64bit: boolean): void {
+export function writeUdpHeader(datagram: Buffer, header: IperfUdpHeader, counters64bit: boolean): void {
   if (datagram.length < udpHeaderSize(counters64bit))
     throw new RangeError('datagram shorter than its header');
   datagram.writeUInt32BE(header.seconds >>> 0, 0);
@@ -46,7 +46,7 @@ export function writeUdpHeader(datagram: Buffer, header: UdpHeader, counters64bi
 }
 
 /** readUdpHeader reads the header of a data datagram, or returns undefined when it is too short to hold one. */
-export function readUdpHeader(datagram: Buffer, counters64bit: boolean): UdpHeader | undefined {
+export function readUdpHeader(datagram: Buffer, counters64bit: boolean): IperfUdpHeader | undefined {
   if (datagram.length < udpHeaderSize(counters64bit)) return undefined;
   return {
     seconds: datagram.readUInt32BE(0),

@@ -6,7 +6,13 @@
 import { fromSystemError } from '../errors.js';
 import { resolveHost } from '../resolve.js';
 import type { Tracer } from '../trace.js';
-import { EchoSession, type WireEvent } from './echo-session.js';
+import {
+  type EchoErrorOutcome,
+  type EchoRequestOptions,
+  EchoSession,
+  type EchoTimeout,
+  type WireEvent,
+} from './echo-session.js';
 import type { IpFamily } from './icmp.js';
 import { ipv6FromBytes, ipv6ToBytes } from './ip-address.js';
 
@@ -19,20 +25,44 @@ export interface EchoTargetOptions {
   readonly onWire?: ((event: WireEvent) => void) | undefined;
 }
 
+/** ProbeReply is the target's own answer to a probe: an echo reply, a TCP SYN-ACK or RST, a UDP reply. */
+export interface ProbeReply {
+  readonly kind: 'reply';
+  readonly sequence: number;
+  readonly source: string;
+  readonly rtt: number;
+  /** TCP: true for a SYN-ACK (the port is open), false for a RST (closed); undefined for ICMP. */
+  readonly open?: boolean;
+}
+
+/** ProbeOutcome is how one probe ended: the target's answer, an ICMP error quoting it, or silence. */
+export type ProbeOutcome = ProbeReply | EchoErrorOutcome | EchoTimeout;
+
 /**
- * EchoRun is a run of echo requests towards one host (a ping, a trace): its target, and its
- * events as an async iterable, iterated once. Ending the iteration, or `close`, closes the socket.
+ * ProbeSession sends probes with a chosen TTL to one address and matches their answers: ICMP
+ * echo requests (EchoSession), or TCP SYNs and UDP datagrams of one flow (FlowSession).
  */
-export abstract class EchoRun<T> implements AsyncIterable<T> {
+export interface ProbeSession {
+  readonly address: string;
+  readonly family: IpFamily;
+  request(options: EchoRequestOptions): Promise<ProbeOutcome>;
+  close(): void;
+}
+
+/**
+ * EchoRun is a run of probes towards one host (a ping, a trace): its target, and its events as
+ * an async iterable, iterated once. Ending the iteration, or `close`, closes the socket.
+ */
+export abstract class EchoRun<T, S extends ProbeSession = EchoSession> implements AsyncIterable<T> {
   /** The host as given. */
   readonly host: string;
   /** The IP address it resolved to. */
   readonly address: string;
   readonly family: IpFamily;
-  protected readonly session: EchoSession;
+  protected readonly session: S;
   #started = false;
 
-  constructor(host: string, session: EchoSession) {
+  constructor(host: string, session: S) {
     this.host = host;
     this.session = session;
     this.address = session.address;

@@ -1,13 +1,26 @@
 /**
- * traceroute: ICMP echo probes with a growing TTL (hop limit on IPv6), the method of
- * `traceroute -I`. The router where a probe's TTL runs out answers with time exceeded, naming
- * itself; the target answers with an echo reply, and the trace stops there.
+ * traceroute: probes with a growing TTL (hop limit on IPv6). The router where a probe's TTL runs
+ * out answers with time exceeded, naming itself; the target answers, and the trace stops there.
+ * Probes are ICMP echo requests by default (`traceroute -I`), or TCP SYNs (`traceroute -T`: the
+ * target answers SYN-ACK from an open port, RST from a closed one) or UDP datagrams (`traceroute
+ * -U`: a closed port answers port unreachable) to one port, every probe of the flow alike
+ * (Paris traceroute), so that routers balancing load by flow keep the trace on one path.
  */
 import type { Tracer } from '../trace.js';
-import { checkRange, EchoRun, openEchoSession, patternPayload } from './echo-run.js';
-import type { EchoSession, WireEvent } from './echo-session.js';
+import {
+  checkRange,
+  EchoRun,
+  openEchoSession,
+  type ProbeSession,
+  patternPayload,
+  resolveTarget,
+} from './echo-run.js';
+import type { WireEvent } from './echo-session.js';
+import { type FlowProtocol, FlowSession } from './flow-session.js';
 import type { IpFamily } from './icmp.js';
 import { unreachableMark } from './icmp-names.js';
+import { SYN_LENGTH } from './tcp-header.js';
+import { MIN_UDP_PROBE_PAYLOAD } from './udp-probe.js';
 
 /** Probe is one probe's answer. */
 export interface Probe {
@@ -19,6 +32,8 @@ export interface Probe {
   readonly rtt?: number;
   /** traceroute's annotation for unreachables: `!H`, `!N`, `!P`, `!X`...; empty otherwise. */
   readonly mark: string;
+  /** TCP probes answered by the target: true for a SYN-ACK (open port), false for a RST (closed). */
+  readonly open?: boolean;
 }
 
 /** Hop is one TTL's worth of probes. */
@@ -42,10 +57,21 @@ export interface TracerouteOptions {
   /** Payload bytes per probe; 32 by default (60-byte IPv4 and 80-byte IPv6 packets, as traceroute). */
   readonly size?: number;
   readonly family?: IpFamily;
+  /** `icmp` (echo requests, the default), `tcp` (SYNs) or `udp` probes. */
+  readonly protocol?: TraceProtocol;
+  /** TCP and UDP: the destination port of every probe; 80 for TCP and 53 for UDP by default (as traceroute -T/-U). */
+  readonly port?: number;
   readonly signal?: AbortSignal;
   readonly trace?: Tracer;
+  /** ICMP probes only: every probe sent and every answer matched, for hex dumps. */
   readonly onWire?: (event: WireEvent) => void;
 }
+
+/** TraceProtocol is what a trace's probes are. */
+export type TraceProtocol = 'icmp' | FlowProtocol;
+
+/** DEFAULT_TRACE_PORT is the destination port of TCP and UDP probes when none is given, as Debian's traceroute. */
+export const DEFAULT_TRACE_PORT = { tcp: 80, udp: 53 } as const;
 
 /** DEFAULT_PROBE_PAYLOAD makes traceroute's default packet sizes: 60 bytes on IPv4, 80 on IPv6. */
 export const DEFAULT_PROBE_PAYLOAD = 32;
@@ -56,16 +82,22 @@ export const DEFAULT_PROBE_PAYLOAD = 32;
  * out. It ends at the target, at a hop where every answer is an unreachable, at `maxHops`, or
  * when `signal` aborts (then the iteration ends without error).
  */
-export class Traceroute extends EchoRun<Hop> {
+export class Traceroute extends EchoRun<Hop, ProbeSession> {
   readonly maxHops: number;
+  readonly protocol: TraceProtocol;
+  /** TCP and UDP: the destination port of the probes. */
+  readonly port: number | undefined;
   /** Size of each probe on the wire, IP header included. */
   readonly packetSize: number;
   readonly #options: TracerouteOptions;
 
-  constructor(host: string, session: EchoSession, options: TracerouteOptions) {
+  constructor(host: string, session: ProbeSession, options: TracerouteOptions) {
     super(host, session);
     this.maxHops = options.maxHops ?? 30;
-    this.packetSize = (session.family === 4 ? 20 : 40) + 8 + (options.size ?? DEFAULT_PROBE_PAYLOAD);
+    this.protocol = options.protocol ?? 'icmp';
+    this.port = session instanceof FlowSession ? session.port : undefined;
+    const transport = this.protocol === 'tcp' ? SYN_LENGTH : 8 + (options.size ?? DEFAULT_PROBE_PAYLOAD);
+    this.packetSize = (session.family === 4 ? 20 : 40) + transport;
     this.#options = options;
   }
 
@@ -105,8 +137,10 @@ export class Traceroute extends EchoRun<Hop> {
   ): Promise<Probe> {
     const outcome = await this.session.request({ sequence, ttl, payload, timeout, signal });
     if (outcome.kind === 'timeout') return { kind: 'timeout', mark: '' };
-    if (outcome.kind === 'reply')
-      return { kind: 'reply', address: outcome.source, rtt: outcome.rtt, mark: '' };
+    if (outcome.kind === 'reply') {
+      const open = outcome.open === undefined ? {} : { open: outcome.open };
+      return { kind: 'reply', address: outcome.source, rtt: outcome.rtt, mark: '', ...open };
+    }
     const { errorKind, icmpCode, rest, source, rtt } = outcome;
     if (errorKind === 'time-exceeded') return { kind: 'time-exceeded', address: source, rtt, mark: '' };
     if (errorKind === 'destination-unreachable') {
@@ -122,15 +156,30 @@ export class Traceroute extends EchoRun<Hop> {
 }
 
 /**
- * traceroute resolves `host` and opens a raw socket for a trace towards it. Rejects like ping():
- * ERR_HOST_NOT_FOUND, ERR_PERMISSION_DENIED, ERR_RAW_UNAVAILABLE. Throws RangeError for options
- * out of range. Iterate the result for its hops.
+ * traceroute resolves `host` and opens the raw sockets for a trace towards it. Rejects like
+ * ping(): ERR_HOST_NOT_FOUND, ERR_PERMISSION_DENIED, ERR_RAW_UNAVAILABLE; ERR_UNREACHABLE when
+ * there is no route for TCP or UDP probes. Throws RangeError for options out of range. Iterate
+ * the result for its hops.
  */
 export async function traceroute(host: string, options: TracerouteOptions = {}): Promise<Traceroute> {
   checkRange('maxHops', options.maxHops, 1, 255, true);
   checkRange('firstHop', options.firstHop, 1, options.maxHops ?? 255, true);
   checkRange('queries', options.queries, 1, 10, true);
-  checkRange('size', options.size, 0, 65_000, true);
-  const session = await openEchoSession('traceroute', host, options);
+  checkRange('size', options.size, options.protocol === 'udp' ? MIN_UDP_PROBE_PAYLOAD : 0, 65_000, true);
+  checkRange('port', options.port, 1, 65_535, true);
+  const protocol = options.protocol ?? 'icmp';
+  if (protocol === 'icmp') {
+    if (options.port !== undefined) throw new RangeError('port applies to tcp and udp probes, not icmp');
+    const session = await openEchoSession('traceroute', host, options);
+    return new Traceroute(host, session, options);
+  }
+  const target = await resolveTarget('traceroute', host, options.family);
+  const session = await FlowSession.open(target.ip, target.family, protocol, {
+    port: options.port ?? DEFAULT_TRACE_PORT[protocol],
+    payloadLength: options.size ?? DEFAULT_PROBE_PAYLOAD,
+    trace: options.trace,
+    op: 'traceroute',
+    url: host,
+  });
   return new Traceroute(host, session, options);
 }

@@ -1,0 +1,164 @@
+/**
+ * TransportSocket: a raw TCP or UDP socket (SOCK_RAW with IPPROTO_TCP or IPPROTO_UDP) from the
+ * optional `raw-socket` addon. The kernel writes the IP header (no IP_HDRINCL), so the TTL is a
+ * socket option set per datagram, as for IcmpSocket; sockkit writes the TCP or UDP header and its
+ * checksum. It receives a copy of every segment of its protocol that reaches the host, which is
+ * how a TCP traceroute sees the SYN-ACK or RST that ends it.
+ */
+import { EventEmitter } from 'node:events';
+import { IoError, PacketError, type SockkitError } from '../errors.js';
+import { nextSocketId, type Tracer } from '../trace.js';
+import type { IpFamily } from './icmp.js';
+import { decodeIPv4Header } from './ipv4-header.js';
+import { IPPROTO_TCP } from './pseudo-header.js';
+import { fromRawError, loadRawSocket, type RawSocket, type RawSocketModule } from './raw-socket-addon.js';
+
+/** Open sockets, held strongly: the addon's native side holds its socket object only weakly. */
+const openSockets = new Set<TransportSocket>();
+
+/** Segment is one TCP segment or UDP datagram a raw socket received, from its transport header on. */
+export interface Segment {
+  readonly source: string;
+  /** The segment, transport header first (the IPv4 header the kernel delivers is removed). */
+  readonly bytes: Buffer;
+  /** When it arrived, from `performance.now()`. */
+  readonly receivedAt: number;
+}
+
+interface TransportSocketEvents {
+  segment: [Segment];
+  error: [SockkitError];
+}
+
+/** TransportSocketOptions name the operation errors report and the tracer. */
+export interface TransportSocketOptions {
+  readonly op?: string;
+  readonly url?: string;
+  readonly trace?: Tracer;
+}
+
+/**
+ * TransportSocket sends segments sockkit built and emits `segment` for every one of its protocol
+ * the host receives (callers filter by address and ports). Open one with `TransportSocket.open`.
+ */
+export class TransportSocket extends EventEmitter<TransportSocketEvents> {
+  readonly family: IpFamily;
+  readonly protocol: number;
+  readonly #raw: RawSocket;
+  readonly #module: RawSocketModule;
+  readonly #trace: Tracer | undefined;
+  readonly #id = nextSocketId();
+  readonly #kind: string;
+  #closed = false;
+
+  private constructor(
+    family: IpFamily,
+    protocol: number,
+    module: RawSocketModule,
+    raw: RawSocket,
+    trace?: Tracer,
+  ) {
+    super();
+    this.family = family;
+    this.protocol = protocol;
+    this.#module = module;
+    this.#raw = raw;
+    this.#trace = trace;
+    this.#kind = `${protocol === IPPROTO_TCP ? 'tcp' : 'udp'}${family} raw`;
+    openSockets.add(this);
+    // As in IcmpSocket: the addon calls back outside a callback scope; hand each event to the loop.
+    raw.on('message', (buffer, source) => {
+      const receivedAt = performance.now();
+      const bytes = Buffer.from(buffer);
+      setImmediate(() => this.#receive(bytes, source, receivedAt));
+    });
+    raw.on('error', (err) => {
+      setImmediate(() => this.emit('error', fromRawError('recv', '', err)));
+    });
+    this.#trace?.({ step: 'created', socketId: this.#id, kind: this.#kind, detail: 'raw' });
+  }
+
+  /**
+   * open creates a raw socket of `protocol` (6 TCP, 17 UDP) for `family`. Rejects with
+   * ERR_RAW_UNAVAILABLE when the addon is missing and ERR_PERMISSION_DENIED without CAP_NET_RAW.
+   */
+  static async open(
+    family: IpFamily,
+    protocol: number,
+    options: TransportSocketOptions = {},
+  ): Promise<TransportSocket> {
+    const op = options.op ?? 'open raw';
+    const url = options.url ?? '';
+    const module = await loadRawSocket(op, url);
+    let raw: RawSocket;
+    try {
+      raw = module.createSocket({
+        protocol,
+        addressFamily: family === 4 ? module.AddressFamily.IPv4 : module.AddressFamily.IPv6,
+        bufferSize: 65_535,
+      });
+    } catch (err) {
+      throw fromRawError(op, url, err, true);
+    }
+    return new TransportSocket(family, protocol, module, raw, options.trace);
+  }
+
+  /**
+   * send sends `segment` (transport header first) to the IP literal `address` with TTL (or hop
+   * limit) `ttl`, set just before it leaves; `beforeSend` runs then too, to start a clock.
+   * Resolves with the bytes sent; rejects with a SockkitError.
+   */
+  send(
+    segment: Buffer,
+    address: string,
+    options: { ttl?: number; beforeSend?: () => void } = {},
+  ): Promise<number> {
+    if (this.#closed) return Promise.reject(new IoError('send', address, 'socket is closed'));
+    const { SocketLevel, SocketOption } = this.#module;
+    return new Promise((resolve, reject) => {
+      const before = (): void => {
+        options.beforeSend?.();
+        if (options.ttl === undefined) return;
+        if (this.family === 4) this.#raw.setOption(SocketLevel.IPPROTO_IP, SocketOption.IP_TTL, options.ttl);
+        else this.#raw.setOption(SocketLevel.IPPROTO_IPV6, SocketOption.IPV6_UNICAST_HOPS, options.ttl);
+      };
+      this.#raw.send(segment, 0, segment.length, address, before, (err, bytes) => {
+        setImmediate(() => {
+          if (err) return reject(fromRawError('send', address, err));
+          this.#trace?.({ step: 'sent', socketId: this.#id, kind: this.#kind, address, bytes });
+          resolve(bytes);
+        });
+      });
+    });
+  }
+
+  /** close closes the socket; it emits nothing after. Calling it again does nothing. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    openSockets.delete(this);
+    this.#raw.close();
+    this.#trace?.({ step: 'closed', socketId: this.#id, kind: this.#kind });
+  }
+
+  #receive(bytes: Buffer, source: string, receivedAt: number): void {
+    if (this.#closed) return;
+    if (this.family === 6) {
+      // Raw IPv6 sockets never deliver the IPv6 header (RFC 3542 section 3).
+      this.emit('segment', { source, bytes, receivedAt });
+      return;
+    }
+    try {
+      const { used } = decodeIPv4Header(bytes);
+      this.emit('segment', { source, bytes: bytes.subarray(used), receivedAt });
+    } catch (err) {
+      if (!(err instanceof PacketError)) throw err;
+      this.#trace?.({
+        step: 'note',
+        socketId: this.#id,
+        kind: this.#kind,
+        detail: `dropped from ${source}: ${err.message}`,
+      });
+    }
+  }
+}
