@@ -32,6 +32,8 @@ import { type DatagramSink, type QueueDepth, UdpReceiver, UdpSender } from './ud
 
 /** ServerTestSummary is what the server reports about one finished (or failed) test. */
 export interface ServerTestSummary {
+  /** The cookie the client named its test with (iperf3 -J prints it as `start.cookie`). */
+  readonly cookie: string;
   /** The client's control address, `127.0.0.1:53122`. */
   readonly peer: string;
   readonly params: PerfParams | undefined;
@@ -193,6 +195,11 @@ export class ServerTest {
           `the client sent ${stateName(state)} instead of test-end`,
         );
       }
+      // iperf3's server closes every data stream on test-end, and iperf3 -c relies on it: it then
+      // makes its receiving streams blocking and reads whole blocks until EOF before it looks at
+      // the control connection again, so a stream left open with part of a block unread hangs it.
+      // Ending (not destroying) sends what is still queued first: the counts stay exact.
+      for (const pending of this.#tcp) void pending.conn.closeWrite();
       const cpu = cpuPercent(cpuSince, seconds);
       final = this.#streams.map((s) => streamResult(s, seconds));
       this.control.write(encodeState(PerfState.EXCHANGE_RESULTS));
@@ -221,6 +228,7 @@ export class ServerTest {
     const bytes = (sender: boolean) =>
       counted.filter((s) => isSender.get(s.id) === sender).reduce((sum, s) => sum + s.bytes, 0);
     this.#host.finished(this, {
+      cookie: this.cookie,
       peer: this.control.url.replace(/^tcp:\/\//, ''),
       params: this.params,
       bytesReceived: bytes(false),

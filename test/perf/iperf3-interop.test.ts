@@ -124,10 +124,8 @@ describe('iperf3 -c against sockkit perf serve', () => {
     'a TCP stream: the count sockkit sends in the results is the receiver line of iperf3 -J',
     bounded,
     async () => {
-      const [result, summary] = await Promise.all([
-        runIperf3Client(server.port, ['-t', '1']),
-        server.nextTest(),
-      ]);
+      const result = await runIperf3Client(server.port, ['-t', '1']);
+      const summary = await server.testOf(result.cookie);
       assert.equal(result.code, 0, result.stdout);
       assert.equal(summary.error, undefined);
       assert.equal(summary.params?.sockkit, undefined, 'iperf3 asks for no extension');
@@ -137,10 +135,8 @@ describe('iperf3 -c against sockkit perf serve', () => {
   );
 
   test('-R -P 4: sockkit sends on four streams; iperf3 counts them', bounded, async () => {
-    const [result, summary] = await Promise.all([
-      runIperf3Client(server.port, ['-t', '1', '-R', '-P', '4']),
-      server.nextTest(),
-    ]);
+    const result = await runIperf3Client(server.port, ['-t', '1', '-R', '-P', '4']);
+    const summary = await server.testOf(result.cookie);
     assert.equal(result.code, 0, result.stdout);
     assert.equal(result.json.end.streams.length, 4);
     assert.equal(result.json.end.sum_sent.bytes, summary.bytesSent);
@@ -148,10 +144,8 @@ describe('iperf3 -c against sockkit perf serve', () => {
   });
 
   test('--bidir: each way counted at both ends', bounded, async () => {
-    const [result, summary] = await Promise.all([
-      runIperf3Client(server.port, ['-t', '1', '--bidir']),
-      server.nextTest(),
-    ]);
+    const result = await runIperf3Client(server.port, ['-t', '1', '--bidir']);
+    const summary = await server.testOf(result.cookie);
     assert.equal(result.code, 0, result.stdout);
     assert.equal(result.json.end.sum_received.bytes, summary.bytesReceived);
     assert.equal(result.json.end.sum_sent_bidir_reverse.bytes, summary.bytesSent);
@@ -163,17 +157,13 @@ describe('iperf3 -c against sockkit perf serve', () => {
     'UDP both ways: sockkit counts iperf3 datagrams, and sends datagrams iperf3 counts',
     bounded,
     async () => {
-      const [forward, summary] = await Promise.all([
-        runIperf3Client(server.port, ['-t', '1', '-u', '-b', '10M']),
-        server.nextTest(),
-      ]);
+      const forward = await runIperf3Client(server.port, ['-t', '1', '-u', '-b', '10M']);
+      const summary = await server.testOf(forward.cookie);
       assert.equal(forward.code, 0, forward.stdout);
       assert.equal(forward.json.end.sum.bytes, summary.bytesReceived);
       assert.equal(forward.json.end.sum.lost_packets, 0, 'nothing lost on loopback at 10 Mbit/s');
-      const [reverse, reverseSummary] = await Promise.all([
-        runIperf3Client(server.port, ['-t', '1', '-u', '-b', '10M', '-R']),
-        server.nextTest(),
-      ]);
+      const reverse = await runIperf3Client(server.port, ['-t', '1', '-u', '-b', '10M', '-R']);
+      const reverseSummary = await server.testOf(reverse.cookie);
       assert.equal(reverse.code, 0, reverse.stdout);
       assert.ok(reverseSummary.bytesSent > 0);
       assert.ok(reverse.json.end.sum.packets > 0);
@@ -185,10 +175,8 @@ describe('iperf3 -c against sockkit perf serve', () => {
     'an option sockkit does not support ends the test with iperf3 printing why, at once',
     bounded,
     async () => {
-      const [result, summary] = await Promise.all([
-        runIperf3Client(server.port, ['-t', '1', '-C', 'reno']),
-        server.nextTest(),
-      ]);
+      const result = await runIperf3Client(server.port, ['-t', '1', '-C', 'reno']);
+      const summary = await server.testOf(result.cookie);
       // iperf3 -J reports the failure in its JSON (its exit status varies by version).
       assert.match(result.json.error, /not implemented/);
       assert.match(

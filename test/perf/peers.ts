@@ -20,8 +20,12 @@ export interface RunningServer {
   readonly port: number;
   /** Every test that ended, in order. */
   readonly tests: ServerTestSummary[];
-  /** nextTest resolves with the next test to end (or the first already ended and not yet taken). */
-  nextTest(): Promise<ServerTestSummary>;
+  /**
+   * testOf resolves with the summary of the test named by `cookie` once it ends (at once if it
+   * has). A test that hangs never hands its summary to another: each is matched by its cookie.
+   * It rejects at once when `cookie` is undefined (the client never got as far as naming its test).
+   */
+  testOf(cookie: string | undefined): Promise<ServerTestSummary>;
   stop(): Promise<void>;
 }
 
@@ -31,19 +35,19 @@ export async function startServer(options: { setupTimeout?: number } = {}): Prom
   const address: InetAddress = { scheme: 'tcp', host: '127.0.0.1', port: 0 };
   const bound = await listenPerf(address, { signal: controller.signal });
   const tests: ServerTestSummary[] = [];
-  let taken = 0;
-  const waiters: ((t: ServerTestSummary) => void)[] = [];
+  /** Summaries nobody has asked for yet, and the waiters for summaries not yet in, by cookie. */
+  const untaken = new Map<string, ServerTestSummary>();
+  const waiters = new Map<string, (t: ServerTestSummary) => void>();
   const served = servePerf([bound], {
     signal: controller.signal,
     grace: 200,
     setupTimeout: options.setupTimeout,
     onTest: (test) => {
       tests.push(test);
-      const waiter = waiters.shift();
-      if (waiter) {
-        taken += 1;
-        waiter(test);
-      }
+      const waiter = waiters.get(test.cookie);
+      waiters.delete(test.cookie);
+      if (waiter) waiter(test);
+      else untaken.set(test.cookie, test);
     },
   });
   const port = (bound.listener.address as InetAddress).port;
@@ -51,10 +55,14 @@ export async function startServer(options: { setupTimeout?: number } = {}): Prom
     address: { scheme: 'tcp', host: '127.0.0.1', port },
     port,
     tests,
-    nextTest: () =>
-      taken < tests.length
-        ? Promise.resolve(tests[taken++] as ServerTestSummary)
-        : new Promise((resolve) => waiters.push(resolve)),
+    testOf: (cookie) => {
+      if (cookie === undefined)
+        return Promise.reject(new Error('no cookie: the client never named its test'));
+      if (waiters.has(cookie)) return Promise.reject(new Error(`already waiting for test ${cookie}`));
+      const ended = untaken.get(cookie);
+      untaken.delete(cookie);
+      return ended ? Promise.resolve(ended) : new Promise((resolve) => waiters.set(cookie, resolve));
+    },
     stop: async () => {
       controller.abort();
       await served;
@@ -85,6 +93,8 @@ export async function startIperf3Server(): Promise<{ peer: Peer; port: number; a
 /** IperfResult is what `iperf3 -c ... -J` printed, and how it exited. */
 export interface IperfResult {
   readonly code: number | null;
+  /** The cookie iperf3 named its test with (`start.cookie`), for RunningServer.testOf. */
+  readonly cookie: string | undefined;
   // biome-ignore lint/suspicious/noExplicitAny: iperf3 JSON, read field by field in the tests
   readonly json: Record<string, any>;
   readonly stdout: string;
@@ -110,7 +120,8 @@ export function runIperf3Client(port: number, args: readonly string[]): Promise<
       } catch {
         json = { unparsed: stdout };
       }
-      resolve({ code, json, stdout });
+      const cookie = json.start?.cookie;
+      resolve({ code, cookie: typeof cookie === 'string' ? cookie : undefined, json, stdout });
     });
   });
 }

@@ -17,10 +17,13 @@ describe('perf client threads', () => {
   test('4 streams over 2 threads: every stream counted at both ends, ids in order', {
     timeout: 9000,
   }, async () => {
-    const [report, summary] = await Promise.all([
-      perfClient(server.address, { duration: 0.5, interval: 0.2, parallel: 4, threads: 2 }),
-      server.nextTest(),
-    ]);
+    const report = await perfClient(server.address, {
+      duration: 0.5,
+      interval: 0.2,
+      parallel: 4,
+      threads: 2,
+    });
+    const summary = await server.testOf(report.start.cookie);
     assert.deepEqual(
       report.streams.map((s) => s.id),
       [1, 3, 4, 5],
