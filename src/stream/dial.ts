@@ -168,6 +168,7 @@ export function socketReady(
 ): Promise<void> {
   const { socket, readyEvent } = opening;
   return new Promise((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
     const settle = (err?: SockkitError): void => {
       clearTimeout(timer);
       socket.off('error', onError);
@@ -177,6 +178,9 @@ export function socketReady(
         resolve();
         return;
       }
+      // A connect still in flight (a Unix path's, above all) may report its failure after the
+      // destroy: that socket is given up, and its late 'error' must not reach the process.
+      socket.on('error', () => {});
       socket.destroy();
       reject(err);
     };
@@ -184,10 +188,9 @@ export function socketReady(
     const onReady = (): void => settle();
     const onAbort = (): void => settle(new AbortError('connect', url));
     if (signal?.aborted) return onAbort();
-    const timer =
-      deadline === undefined
-        ? undefined
-        : setTimeout(() => settle(new TimeoutError('connect', url)), Math.max(0, deadline - Date.now()));
+    if (deadline !== undefined) {
+      timer = setTimeout(() => settle(new TimeoutError('connect', url)), Math.max(0, deadline - Date.now()));
+    }
     socket.once('error', onError);
     socket.once(readyEvent, onReady);
     signal?.addEventListener('abort', onAbort, { once: true });

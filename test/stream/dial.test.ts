@@ -54,3 +54,15 @@ test('dial of a Unix path with no socket file is refused, naming the missing fil
     message: 'connect unix:/nonexistent-sockkit-dir/x.sock: no such socket file',
   });
 });
+
+test('dial of a Unix path with a signal that aborts before the connect ends is an AbortError, and the socket it gave up reports nothing later', async () => {
+  const address = parseAddress('unix:/nonexistent-sockkit-dir/x.sock');
+  const controller = new AbortController();
+  const dialing = dial(address, { signal: controller.signal });
+  controller.abort();
+  await assert.rejects(dialing, { name: 'AbortError', code: 'ERR_ABORTED' });
+  await assert.rejects(dial(address, { signal: AbortSignal.abort() }), { name: 'AbortError' });
+  // The connect that was in flight fails after the abort: its 'error' must not escape (the test
+  // runner reports an uncaught one after the test as a failure of this file).
+  await new Promise((resolve) => setImmediate(resolve));
+});
