@@ -24,27 +24,27 @@ import { formatDuration, MAX_TIMER } from './units.js';
 /** WaitOptions configure waitFor(). Durations are in milliseconds. */
 export interface WaitOptions {
   /** How long to wait for everything, in all; 30000 by default. */
-  readonly timeout?: number;
+  readonly timeout?: number | undefined;
   /** The bound on each attempt (a connect, a handshake, a reply); 1000 by default. */
-  readonly attemptTimeout?: number;
+  readonly attemptTimeout?: number | undefined;
   /** The first pause between attempts at one address; it doubles after each failure. 100 by default. */
-  readonly minDelay?: number;
+  readonly minDelay?: number | undefined;
   /** The longest pause between attempts; 2000 by default. */
-  readonly maxDelay?: number;
+  readonly maxDelay?: number | undefined;
   /** Bytes to send once connected (the datagram to send, for `udp://`). */
-  readonly send?: Uint8Array | string;
+  readonly send?: Uint8Array | string | undefined;
   /** Bytes the reply must contain before the service counts as up. Required for `udp://` (or `send`). */
-  readonly expect?: Uint8Array | string;
+  readonly expect?: Uint8Array | string | undefined;
   /** Try only IPv4 (4) or only IPv6 (6) addresses of a name. */
-  readonly family?: 4 | 6;
+  readonly family?: 4 | 6 | undefined;
   /** TLS options for `tls://` addresses (CA, server name, ...). */
-  readonly tls?: TlsClientOptions;
-  readonly signal?: AbortSignal;
-  readonly trace?: Tracer;
+  readonly tls?: TlsClientOptions | undefined;
+  readonly signal?: AbortSignal | undefined;
+  readonly trace?: Tracer | undefined;
   /** Called after each failed attempt, with its error and the pause before the next. */
-  readonly onRetry?: (address: SocketAddress, error: SockkitError, delay: number) => void;
+  readonly onRetry?: ((address: SocketAddress, error: SockkitError, delay: number) => void) | undefined;
   /** Called once an address is up. */
-  readonly onUp?: (ready: WaitResult) => void;
+  readonly onUp?: ((ready: WaitResult) => void) | undefined;
 }
 
 /** WaitResult says when one address came up. */

@@ -32,7 +32,7 @@ export interface ProbeReply {
   readonly source: string;
   readonly rtt: number;
   /** TCP: true for a SYN-ACK (the port is open), false for a RST (closed); undefined for ICMP. */
-  readonly open?: boolean;
+  readonly open?: boolean | undefined;
 }
 
 /** ProbeOutcome is how one probe ended: the target's answer, an ICMP error quoting it, or silence. */

@@ -21,7 +21,7 @@ export interface EchoReply {
   /** Bytes of ICMP message received (header and payload, as iputils counts them). */
   readonly bytes: number;
   /** The reply's TTL (IPv4 only: a raw ICMPv6 socket does not see the hop limit). */
-  readonly ttl?: number;
+  readonly ttl?: number | undefined;
   /** Round-trip time in milliseconds. */
   readonly rtt: number;
   /** True when this sequence had been answered already (a duplicate, iputils' `DUP!`). */
@@ -64,30 +64,30 @@ export interface WireEvent {
   readonly bytes: Buffer;
   readonly layout: PacketLayout;
   /** The TTL or hop limit a sent packet was given, when not the system default. */
-  readonly ttl?: number;
+  readonly ttl?: number | undefined;
 }
 
 /** EchoSessionOptions configure an EchoSession. */
 export interface EchoSessionOptions {
-  readonly trace?: Tracer;
+  readonly trace?: Tracer | undefined;
   /** Called for every packet sent, and every received packet that matched a request. */
-  readonly onWire?: (event: WireEvent) => void;
+  readonly onWire?: ((event: WireEvent) => void) | undefined;
   /** Called for replies to a request already answered (`duplicate`) or given up on (a late reply). */
-  readonly onLate?: (outcome: EchoReply) => void;
+  readonly onLate?: ((outcome: EchoReply) => void) | undefined;
   /** The operation and address errors name, such as `ping 192.0.2.1`. */
-  readonly op?: string;
-  readonly url?: string;
+  readonly op?: string | undefined;
+  readonly url?: string | undefined;
 }
 
 /** EchoRequestOptions configure one request. */
 export interface EchoRequestOptions {
   readonly sequence: number;
-  readonly payload?: Uint8Array;
+  readonly payload?: Uint8Array | undefined;
   /** TTL (IPv4) or hop limit (IPv6) for this request; the system default when unset. */
-  readonly ttl?: number;
+  readonly ttl?: number | undefined;
   /** How long to wait for an answer, in milliseconds. */
   readonly timeout: number;
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 interface Finished {

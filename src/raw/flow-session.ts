@@ -35,11 +35,11 @@ export interface FlowSessionOptions {
   /** The destination port of every probe. */
   readonly port: number;
   /** UDP: payload bytes per probe (at least 2); 32 by default. */
-  readonly payloadLength?: number;
+  readonly payloadLength?: number | undefined;
   readonly trace?: Tracer | undefined;
   /** The operation and address errors name (`traceroute 10.0.0.1`). */
-  readonly op?: string;
-  readonly url?: string;
+  readonly op?: string | undefined;
+  readonly url?: string | undefined;
 }
 
 interface Pending {

@@ -21,7 +21,7 @@ export interface PacketLayout {
   /** True when the bytes start with an IPv4 header (what raw IPv4 sockets receive). */
   readonly ipHeader: boolean;
   /** The ICMPv6 pseudo-header addresses, so the checksum can be checked. */
-  readonly pseudo?: Pseudo;
+  readonly pseudo?: Pseudo | undefined;
 }
 
 const protocolNames: Record<number, string> = { 1: 'ICMP', 6: 'TCP', 17: 'UDP', 58: 'ICMPv6' };

@@ -8,7 +8,7 @@
 export interface HopSummary {
   readonly ttl: number;
   /** The address that answered most often; undefined when nothing has. */
-  readonly address?: string;
+  readonly address?: string | undefined;
   /** Every address that answered at this TTL (more than one when the path changes or is balanced). */
   readonly addresses: readonly string[];
   /** Probes settled (answered or given up on). */
@@ -16,14 +16,14 @@ export interface HopSummary {
   readonly received: number;
   /** Percent of settled probes without an answer. */
   readonly loss: number;
-  readonly last?: number;
-  readonly avg?: number;
-  readonly best?: number;
-  readonly worst?: number;
+  readonly last?: number | undefined;
+  readonly avg?: number | undefined;
+  readonly best?: number | undefined;
+  readonly worst?: number | undefined;
   /** Standard deviation of the round-trip times. */
-  readonly stdev?: number;
+  readonly stdev?: number | undefined;
   /** Mean absolute difference between consecutive round-trip times (mtr's Javg). */
-  readonly jitter?: number;
+  readonly jitter?: number | undefined;
 }
 
 /** HopStatistics accumulates the probes of one TTL. */

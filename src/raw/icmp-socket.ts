@@ -23,9 +23,9 @@ export interface ReceivedPacket {
   /** The address that sent it. */
   readonly source: string;
   /** The IPv4 header in front of it (IPv4 only: raw ICMPv6 sockets never deliver the IPv6 header). */
-  readonly ip?: IPv4Header;
+  readonly ip?: IPv4Header | undefined;
   /** The TTL it arrived with (IPv4 only, from its header). */
-  readonly ttl?: number;
+  readonly ttl?: number | undefined;
   readonly message: IcmpMessage;
   /** Every byte received, IPv4 header included, for hex dumps. */
   readonly bytes: Buffer;
@@ -36,9 +36,9 @@ export interface ReceivedPacket {
 /** IcmpSocketOptions configure a raw ICMP socket. */
 export interface IcmpSocketOptions {
   /** The operation and address that errors name (`ping 192.0.2.1`). */
-  readonly op?: string;
-  readonly url?: string;
-  readonly trace?: Tracer;
+  readonly op?: string | undefined;
+  readonly url?: string | undefined;
+  readonly trace?: Tracer | undefined;
 }
 
 interface IcmpSocketEvents {
@@ -117,7 +117,7 @@ export class IcmpSocket extends EventEmitter<IcmpSocketEvents> {
   send(
     message: Buffer,
     address: string,
-    options: { ttl?: number; beforeSend?: () => void } = {},
+    options: { ttl?: number | undefined; beforeSend?: () => void } = {},
   ): Promise<number> {
     if (this.#closed) return Promise.reject(new IoError('send', address, 'socket is closed'));
     const { SocketLevel, SocketOption } = this.#module;

@@ -51,7 +51,7 @@ export interface QuotedPacket {
   /** The quoted echo request's identifier and sequence, when the quoted packet was one. */
   readonly echo?: { readonly type: number; readonly identifier: number; readonly sequence: number };
   /** The quoted UDP header, when the quoted packet was UDP. */
-  readonly udp?: UdpHeader;
+  readonly udp?: UdpHeader | undefined;
   /** The quoted bytes, IP header first. */
   readonly bytes: Buffer;
 }
@@ -89,7 +89,7 @@ export interface Pseudo {
 export interface EchoFields {
   readonly identifier: number;
   readonly sequence: number;
-  readonly payload?: Uint8Array;
+  readonly payload?: Uint8Array | undefined;
 }
 
 /**
@@ -101,7 +101,7 @@ export interface EchoFields {
 export function encodeEcho(
   family: IpFamily,
   fields: EchoFields,
-  options: { reply?: boolean; pseudo?: Pseudo } = {},
+  options: { reply?: boolean | undefined; pseudo?: Pseudo | undefined } = {},
 ): Buffer {
   for (const [name, value] of [
     ['identifier', fields.identifier],

@@ -27,21 +27,21 @@ const MAX_IN_FLIGHT = 30_000;
 /** MtrOptions configure mtr(). Durations are in milliseconds. */
 export interface MtrOptions {
   /** Rounds to run; until `signal` aborts when unset. */
-  readonly count?: number;
+  readonly count?: number | undefined;
   /** Time between the starts of two rounds; 1000 by default. */
-  readonly interval?: number;
+  readonly interval?: number | undefined;
   /** How long a probe is waited for before it counts as lost; 2000 by default. */
-  readonly timeout?: number;
+  readonly timeout?: number | undefined;
   /** The largest TTL probed; 30 by default. */
-  readonly maxHops?: number;
+  readonly maxHops?: number | undefined;
   /** Payload bytes of ICMP and UDP probes; 32 by default. */
-  readonly size?: number;
-  readonly protocol?: TraceProtocol;
+  readonly size?: number | undefined;
+  readonly protocol?: TraceProtocol | undefined;
   /** TCP and UDP: the destination port; 80 and 53 by default. */
-  readonly port?: number;
-  readonly family?: IpFamily;
-  readonly signal?: AbortSignal;
-  readonly trace?: Tracer;
+  readonly port?: number | undefined;
+  readonly family?: IpFamily | undefined;
+  readonly signal?: AbortSignal | undefined;
+  readonly trace?: Tracer | undefined;
 }
 
 /** MtrReport is the state of every hop after a round (and, `final`, once every probe has settled). */
@@ -53,7 +53,7 @@ export interface MtrReport {
   /** The hops from the first up to the target (or maxHops while the target has not answered). */
   readonly hops: readonly HopSummary[];
   /** The TTL at which the target answered; undefined while it has not. */
-  readonly reachedAt?: number;
+  readonly reachedAt?: number | undefined;
 }
 
 /**

@@ -18,22 +18,22 @@ export const MAX_PAYLOAD: Readonly<Record<IpFamily, number>> = { 4: 65_535 - 20 
 /** PingOptions configure ping() and pingOnce(). Durations are in milliseconds. */
 export interface PingOptions {
   /** Requests to send; unlimited by default (stop with `signal`). */
-  readonly count?: number;
+  readonly count?: number | undefined;
   /** Time between requests; 1000 by default. */
-  readonly interval?: number;
+  readonly interval?: number | undefined;
   /** Payload bytes after the 8-byte ICMP header; 56 by default. */
-  readonly size?: number;
+  readonly size?: number | undefined;
   /** TTL (IPv4) or hop limit (IPv6); the system's default when unset. */
-  readonly ttl?: number;
+  readonly ttl?: number | undefined;
   /** How long to wait for each reply; 2000 by default. */
-  readonly timeout?: number;
+  readonly timeout?: number | undefined;
   /** Resolve the host to IPv4 (4) or IPv6 (6) only; the resolver's first answer by default. */
-  readonly family?: IpFamily;
+  readonly family?: IpFamily | undefined;
   /** Stops sending and waiting: the iteration ends, the summary covers what was sent. */
-  readonly signal?: AbortSignal;
-  readonly trace?: Tracer;
+  readonly signal?: AbortSignal | undefined;
+  readonly trace?: Tracer | undefined;
   /** Called for every packet sent and every matching packet received (for hex dumps). */
-  readonly onWire?: (event: WireEvent) => void;
+  readonly onWire?: ((event: WireEvent) => void) | undefined;
 }
 
 /** PingEvent is one thing that happened during a ping. */

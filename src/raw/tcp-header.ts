@@ -31,7 +31,7 @@ export interface SynFields {
   readonly destinationPort: number;
   readonly sequence: number;
   /** The maximum segment size option's value; 1460 by default. Some middleboxes drop SYNs without one. */
-  readonly mss?: number;
+  readonly mss?: number | undefined;
 }
 
 /** SYN_LENGTH is the length of the SYN encodeSyn builds: the header and its MSS option. */

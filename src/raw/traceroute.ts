@@ -27,13 +27,13 @@ export interface Probe {
   /** `reply`: the target answered; `time-exceeded`: a router did; `unreachable`; `timeout`: silence. */
   readonly kind: 'reply' | 'time-exceeded' | 'unreachable' | 'other-error' | 'timeout';
   /** Who answered; undefined for silence. */
-  readonly address?: string;
+  readonly address?: string | undefined;
   /** Round-trip time in milliseconds; undefined for silence. */
-  readonly rtt?: number;
+  readonly rtt?: number | undefined;
   /** traceroute's annotation for unreachables: `!H`, `!N`, `!P`, `!X`...; empty otherwise. */
   readonly mark: string;
   /** TCP probes answered by the target: true for a SYN-ACK (open port), false for a RST (closed). */
-  readonly open?: boolean;
+  readonly open?: boolean | undefined;
 }
 
 /** Hop is one TTL's worth of probes. */
@@ -47,24 +47,24 @@ export interface Hop {
 /** TracerouteOptions configure traceroute(). Durations are in milliseconds. */
 export interface TracerouteOptions {
   /** The largest TTL tried; 30 by default. */
-  readonly maxHops?: number;
+  readonly maxHops?: number | undefined;
   /** The smallest TTL tried; 1 by default. */
-  readonly firstHop?: number;
+  readonly firstHop?: number | undefined;
   /** Probes per hop; 3 by default. */
-  readonly queries?: number;
+  readonly queries?: number | undefined;
   /** How long to wait for each probe's answer; 3000 by default. */
-  readonly timeout?: number;
+  readonly timeout?: number | undefined;
   /** Payload bytes per probe; 32 by default (60-byte IPv4 and 80-byte IPv6 packets, as traceroute). */
-  readonly size?: number;
-  readonly family?: IpFamily;
+  readonly size?: number | undefined;
+  readonly family?: IpFamily | undefined;
   /** `icmp` (echo requests, the default), `tcp` (SYNs) or `udp` probes. */
-  readonly protocol?: TraceProtocol;
+  readonly protocol?: TraceProtocol | undefined;
   /** TCP and UDP: the destination port of every probe; 80 for TCP and 53 for UDP by default (as traceroute -T/-U). */
-  readonly port?: number;
-  readonly signal?: AbortSignal;
-  readonly trace?: Tracer;
+  readonly port?: number | undefined;
+  readonly signal?: AbortSignal | undefined;
+  readonly trace?: Tracer | undefined;
   /** ICMP probes only: every probe sent and every answer matched, for hex dumps. */
-  readonly onWire?: (event: WireEvent) => void;
+  readonly onWire?: ((event: WireEvent) => void) | undefined;
 }
 
 /** TraceProtocol is what a trace's probes are. */

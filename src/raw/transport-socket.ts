@@ -32,9 +32,9 @@ interface TransportSocketEvents {
 
 /** TransportSocketOptions name the operation errors report and the tracer. */
 export interface TransportSocketOptions {
-  readonly op?: string;
-  readonly url?: string;
-  readonly trace?: Tracer;
+  readonly op?: string | undefined;
+  readonly url?: string | undefined;
+  readonly trace?: Tracer | undefined;
 }
 
 /**
@@ -111,7 +111,7 @@ export class TransportSocket extends EventEmitter<TransportSocketEvents> {
   send(
     segment: Buffer,
     address: string,
-    options: { ttl?: number; beforeSend?: () => void } = {},
+    options: { ttl?: number | undefined; beforeSend?: () => void } = {},
   ): Promise<number> {
     if (this.#closed) return Promise.reject(new IoError('send', address, 'socket is closed'));
     const { SocketLevel, SocketOption } = this.#module;

@@ -42,29 +42,29 @@ export interface PortResult {
   readonly state: PortState;
   readonly reason: PortReason;
   /** Milliseconds until the answer that decided the state; undefined when nothing answered. */
-  readonly rtt?: number;
+  readonly rtt?: number | undefined;
   /** The TLS check of an open TCP port, when `tls` was asked for. */
-  readonly tls?: TlsCheck;
+  readonly tls?: TlsCheck | undefined;
 }
 
 /** ScanOptions configure scan(). Durations are in milliseconds. */
 export interface ScanOptions {
   /** `tcp` (a connect scan, the default) or `udp`. */
-  readonly protocol?: 'tcp' | 'udp';
+  readonly protocol?: 'tcp' | 'udp' | undefined;
   /** How long one probe waits for an answer; 1000 by default. */
-  readonly timeout?: number;
+  readonly timeout?: number | undefined;
   /** Probes in flight at once; 100 by default for TCP, 10 for UDP (ICMP errors are rate-limited). */
-  readonly concurrency?: number;
+  readonly concurrency?: number | undefined;
   /** UDP: how many times to send again before calling a silent port open|filtered; 1 by default. */
-  readonly retries?: number;
+  readonly retries?: number | undefined;
   /** UDP: the datagram each probe sends; empty by default. */
-  readonly payload?: Uint8Array | string;
+  readonly payload?: Uint8Array | string | undefined;
   /** Resolve the host to IPv4 (4) or IPv6 (6) only. */
-  readonly family?: 4 | 6;
+  readonly family?: 4 | 6 | undefined;
   /** TCP: try a TLS handshake on every open port (true, or the check's options). */
-  readonly tls?: boolean | TlsCheckOptions;
+  readonly tls?: boolean | TlsCheckOptions | undefined;
   /** Aborting it stops the scan: the iteration ends after the ports already finished. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** DEFAULT_SCAN_TIMEOUT is how long a probe waits by default, in milliseconds. */

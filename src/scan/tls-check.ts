@@ -13,25 +13,25 @@ export interface TlsCheck {
   /** True when the handshake completed. */
   readonly handshake: boolean;
   /** The negotiated version (`TLSv1.3`), after a handshake. */
-  readonly version?: string;
+  readonly version?: string | undefined;
   /** The certificate's subject common name, when it has one. */
-  readonly subject?: string;
+  readonly subject?: string | undefined;
   /** Every name the certificate answers for: its DNS and IP subject alternative names. */
-  readonly names?: readonly string[];
+  readonly names?: readonly string[] | undefined;
   /** True when a client verifying as sockkit's does (system CAs or `ca`, host name) would accept it. */
-  readonly verified?: boolean;
+  readonly verified?: boolean | undefined;
   /** Why verification failed, or why the handshake did (in sockkit's words). */
-  readonly reason?: string;
+  readonly reason?: string | undefined;
 }
 
 /** TlsCheckOptions tune tlsCheck(). */
 export interface TlsCheckOptions {
   /** The name sent for SNI and checked against the certificate; default: the scanned host, when a name. */
-  readonly servername?: string;
+  readonly servername?: string | undefined;
   /** CA certificates (PEM) to verify against instead of the system's. */
-  readonly ca?: string | Buffer;
+  readonly ca?: string | Buffer | undefined;
   /** How long the handshake may take, in milliseconds; the probe's timeout by default. */
-  readonly timeout?: number;
+  readonly timeout?: number | undefined;
 }
 
 /**
@@ -95,7 +95,7 @@ function describe(url: string, failure: Error | string): string {
 }
 
 /** namesOf reads a certificate's subject common name and its subject alternative names. */
-function namesOf(certificate: PeerCertificate): { subject?: string; names: string[] } {
+function namesOf(certificate: PeerCertificate): { subject?: string | undefined; names: string[] } {
   const cn = certificate.subject?.CN;
   const subject = Array.isArray(cn) ? cn[0] : cn;
   const names = (certificate.subjectaltname ?? '')

@@ -37,7 +37,7 @@ export async function freePort(): Promise<number> {
  */
 export async function startRedisServer(
   dir: string,
-  options: { port?: number; extra?: readonly string[] } = {},
+  options: { port?: number | undefined; extra?: readonly string[] } = {},
 ): Promise<RedisServer> {
   const port = options.port ?? (await freePort());
   const child = spawn(

@@ -85,7 +85,7 @@ test('an ICMPv6 time exceeded shows the quoted IPv6 header', () => {
 
 test('a wrong checksum is pointed out with the expected value', () => {
   const damaged = Buffer.from(echoReply4);
-  damaged[22] ^= 0x01;
+  damaged.writeUInt8(damaged.readUInt8(22) ^ 0x01, 22);
   const text = labels(packetFields(damaged, { family: 4, ipHeader: true }));
   assert.ok(text.includes('checksum 0x35c4 (WRONG, expected 0x34c4)'), text.join('\n'));
 });

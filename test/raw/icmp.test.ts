@@ -116,10 +116,10 @@ test('a message cut anywhere inside its header is rejected as truncated', () => 
 
 test('a message whose payload was damaged fails its checksum with both values named', () => {
   const damaged = Buffer.from(echoReply4.subarray(20));
-  damaged[30] ^= 0xff;
+  damaged.writeUInt8(damaged.readUInt8(30) ^ 0xff, 30);
   assert.throws(() => decodeIcmp(4, damaged), /^PacketError: decode icmp: bad checksum 0x34c4 \(expected 0x/);
   const damaged6 = Buffer.from(echoReply6.subarray(40));
-  damaged6[10] ^= 1;
+  damaged6.writeUInt8(damaged6.readUInt8(10) ^ 1, 10);
   assert.throws(
     () => decodeIcmp(6, damaged6, { source: B6, destination: A6 }),
     /decode icmpv6: bad checksum 0xaa42/,

@@ -10,10 +10,10 @@ import {
   formatDuration,
   type IntervalReport,
   MiB,
+  ProtocolError,
   parseCount,
   parseRate,
   parseSize,
-  SockkitError,
 } from '../../index.js';
 import { addressArg, durationOption } from '../options/common.js';
 import { type TlsClientFlags, tlsClientOptionsOf, withTlsClientOptions } from '../options/tls.js';
@@ -128,7 +128,7 @@ Examples:
       if (flags.json) process.stdout.write(`${JSON.stringify({ type: 'summary', ...report })}\n`);
       else process.stdout.write(formatReport(report, flags.reconnect === true));
       const failure = failureOf(report);
-      if (failure) throw new SockkitError('ERR_PROTOCOL', 'bench', formatAddress(address), failure);
+      if (failure) throw new ProtocolError('bench', formatAddress(address), failure);
     });
 }
 
