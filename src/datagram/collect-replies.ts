@@ -4,6 +4,7 @@
  */
 import { formatAddress, type SocketAddress } from '../address.js';
 import { AbortError, NoReplyError, rewrap } from '../errors.js';
+import { traceStep } from '../internal.js';
 import { resolveHost } from '../resolve.js';
 import { listenPacket } from './listen-packet.js';
 import type { Datagram } from './packet-conn.js';
@@ -53,7 +54,7 @@ export async function* collectReplies(
     const peer = { address: target.ip, port: address.port };
     for (let attempt = 0; attempt <= retries; attempt += 1) {
       if (attempt > 0)
-        conn.trace('note', { detail: `no reply within ${timeout}ms; retry ${attempt} of ${retries}` });
+        conn[traceStep]('note', { detail: `no reply within ${timeout}ms; retry ${attempt} of ${retries}` });
       await conn.send(data, peer);
       let replies = 0;
       const deadline = Date.now() + timeout;

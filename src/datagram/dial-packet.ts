@@ -6,6 +6,7 @@
  */
 import { formatAddress, formatHostPort, type InetAddress, type SocketAddress } from '../address.js';
 import { fromSystemError } from '../errors.js';
+import { traceStep } from '../internal.js';
 import { type ResolvedHost, resolveHost } from '../resolve.js';
 import { closeOnAbort } from './listen-packet.js';
 import { PacketConn } from './packet-conn.js';
@@ -83,7 +84,7 @@ export async function dialResolved(
   const localAddress: InetAddress = { scheme: 'udp', host: local.address, port: local.port };
   const remoteAddress: InetAddress = { scheme: 'udp', host: host.ip, port };
   const conn = new PacketConn(socket, { ...options, localAddress, remoteAddress, kind, socketId });
-  conn.trace('connected', { address: label, detail: formatHostPort(local.address, local.port) });
+  conn[traceStep]('connected', { address: label, detail: formatHostPort(local.address, local.port) });
   closeOnAbort([conn], options.signal);
   return conn;
 }

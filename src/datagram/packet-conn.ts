@@ -6,6 +6,7 @@
 import type { Socket } from 'node:dgram';
 import { formatAddress, formatHostPort, type InetAddress } from '../address.js';
 import { AbortError, fromSystemError, NoReplyError, rewrap, SockkitError } from '../errors.js';
+import { traceStep } from '../internal.js';
 import { nextSocketId, type Tracer, type TraceStep } from '../trace.js';
 import { byteSize, maxDatagramSize, tooLarge } from './limits.js';
 
@@ -68,8 +69,7 @@ export class PacketConn implements AsyncIterable<Datagram> {
   readonly socketId: number;
   /** closed resolves once the socket is closed. It never rejects. */
   readonly closed: Promise<void>;
-  /** The latest error the socket reported and no read has consumed yet. */
-  error: SockkitError | undefined;
+  #error: SockkitError | undefined;
   #datagramsReceived = 0;
   #bytesReceived = 0;
   #datagramsSent = 0;
@@ -84,6 +84,11 @@ export class PacketConn implements AsyncIterable<Datagram> {
   readonly #sendQueueLimit: number;
   #handler: MessageHandler | undefined;
   #isClosed = false;
+
+  /** error is the latest error the socket reported that no read has consumed yet (an ICMP error, as refused). */
+  get error(): SockkitError | undefined {
+    return this.#error;
+  }
 
   constructor(socket: Socket, init: PacketConnInit) {
     this.socket = socket;
@@ -100,7 +105,7 @@ export class PacketConn implements AsyncIterable<Datagram> {
     socket.on('error', (err) => this.#fail(err));
     socket.once('close', () => {
       this.#isClosed = true;
-      this.trace('closed');
+      this[traceStep]('closed');
       for (const waiter of this.#waiters.splice(0)) waiter.resolve(undefined);
     });
   }
@@ -160,7 +165,8 @@ export class PacketConn implements AsyncIterable<Datagram> {
     }
     this.#datagramsSent += 1;
     this.#bytesSent += size;
-    if (this.#trace) this.trace('sent', { bytes: size, address: this.#peerLabel(peer), data: bytesOf(data) });
+    if (this.#trace)
+      this[traceStep]('sent', { bytes: size, address: this.#peerLabel(peer), data: bytesOf(data) });
     if (peer) this.socket.send(data, peer.port, peer.address);
     else this.socket.send(data);
   }
@@ -184,7 +190,7 @@ export class PacketConn implements AsyncIterable<Datagram> {
         this.#datagramsSent += 1;
         this.#bytesSent += size;
         if (this.#trace)
-          this.trace('sent', { bytes: size, address: this.#peerLabel(peer), data: bytesOf(data) });
+          this[traceStep]('sent', { bytes: size, address: this.#peerLabel(peer), data: bytesOf(data) });
         resolve();
       };
       if (this.#isClosed) return reject(fromSystemError('send', url, closedError()));
@@ -206,7 +212,7 @@ export class PacketConn implements AsyncIterable<Datagram> {
     if (queued) return Promise.resolve(queued);
     if (this.error) {
       const err = this.error;
-      this.error = undefined;
+      this.#error = undefined;
       return Promise.reject(err);
     }
     if (this.#isClosed || signal?.aborted) return Promise.resolve(undefined);
@@ -253,7 +259,7 @@ export class PacketConn implements AsyncIterable<Datagram> {
     this.#queue.length = 0;
     for (let attempt = 0; attempt <= retries; attempt += 1) {
       if (attempt > 0)
-        this.trace('note', { detail: `no reply within ${timeout}ms; retry ${attempt} of ${retries}` });
+        this[traceStep]('note', { detail: `no reply within ${timeout}ms; retry ${attempt} of ${retries}` });
       await this.send(data);
       const reply = await this.read(timeout, options.signal).catch((err: SockkitError) => {
         throw rewrap(err, 'send', this.#url);
@@ -287,8 +293,8 @@ export class PacketConn implements AsyncIterable<Datagram> {
     }
   }
 
-  /** trace reports a step of this socket to its tracer, if it has one. */
-  trace(
+  /** [traceStep] reports a step of this socket to its tracer, if it has one (library-internal). */
+  [traceStep](
     step: TraceStep,
     extra: { bytes?: number; address?: string; detail?: string; data?: Uint8Array } = {},
   ): void {
@@ -299,7 +305,7 @@ export class PacketConn implements AsyncIterable<Datagram> {
     this.#datagramsReceived += 1;
     this.#bytesReceived += data.length;
     if (this.#trace)
-      this.trace('recv', { bytes: data.length, address: formatHostPort(peer.address, peer.port), data });
+      this[traceStep]('recv', { bytes: data.length, address: formatHostPort(peer.address, peer.port), data });
     if (this.#handler) {
       this.#handler(data, peer);
       return;
@@ -312,10 +318,10 @@ export class PacketConn implements AsyncIterable<Datagram> {
 
   #fail(err: Error): void {
     const failure = fromSystemError('receive', this.#url, err);
-    this.trace('error', { detail: failure.reason });
+    this[traceStep]('error', { detail: failure.reason });
     const waiter = this.#waiters.shift();
     if (waiter) waiter.reject(failure);
-    else this.error = failure;
+    else this.#error = failure;
   }
 
   #family(peer: Peer | undefined): 4 | 6 {

@@ -5,6 +5,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { formatHostPort } from '../address.js';
 import { fromSystemError, type SockkitError } from '../errors.js';
+import { traceStep } from '../internal.js';
 import { MiB } from '../units.js';
 import { maxDatagramSize } from './limits.js';
 import type { Datagram, PacketConn, Peer } from './packet-conn.js';
@@ -176,7 +177,7 @@ export function relayPackets(
       if (!connected) {
         if (peers === 'first' && target?.peer && !samePeer(target.peer, peer)) {
           summary.ignored += 1;
-          conn.trace('note', {
+          conn[traceStep]('note', {
             detail: `ignored datagram from ${formatHostPort(peer.address, peer.port)} (not the first peer)`,
           });
           tell({ type: 'ignored', peer });

@@ -3,6 +3,7 @@
  * counterpart of `stream/serve.ts`. There are no connections to drain: stopping closes the sockets.
  */
 import { formatHostPort } from '../address.js';
+import { traceStep } from '../internal.js';
 import { type LimitEvent, reportingSafely } from '../security/limit-event.js';
 import type { ReplyBudget } from '../security/reply-budget.js';
 import { aborted } from '../stream/serve.js';
@@ -87,7 +88,7 @@ export async function servePackets(
       } catch (err) {
         failed += 1;
         const detail = err instanceof Error ? err.message : String(err);
-        conn.trace('error', { detail });
+        conn[traceStep]('error', { detail });
         report({
           limit: 'service-error',
           peer: formatHostPort(peer.address, peer.port),

@@ -4,6 +4,7 @@
  */
 import { formatAddress } from '../address.js';
 import { FrameTooLargeError, fromSystemError, rewrap, SockkitError } from '../errors.js';
+import { traceStep } from '../internal.js';
 import { type Conn, peerLabel } from '../stream/conn.js';
 import type { Codec } from './codec.js';
 import { Deframer } from './deframer.js';
@@ -89,7 +90,7 @@ export class FramedConn implements AsyncIterable<Buffer> {
     const chunks = conn.socket.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>;
     try {
       for await (const chunk of chunks) {
-        conn.trace('recv', { bytes: chunk.length, address: peer });
+        conn[traceStep]('recv', { bytes: chunk.length, address: peer });
         for (const frame of deframer.push(chunk)) {
           this.#framesReceived += 1;
           yield frame;

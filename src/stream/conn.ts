@@ -5,6 +5,7 @@
 import type { Socket } from 'node:net';
 import { formatAddress, type SocketAddress } from '../address.js';
 import { ConnectionResetError, fromSystemError, type SockkitError } from '../errors.js';
+import { traceStep } from '../internal.js';
 import { nextSocketId, type Tracer, type TraceStep } from '../trace.js';
 
 /** ConnInit describes a connected socket to wrap. */
@@ -29,12 +30,16 @@ export class Conn implements AsyncIterable<Buffer> {
   readonly localAddress: SocketAddress;
   readonly remoteAddress: SocketAddress;
   readonly socketId: number;
-  /** The first error the connection met, if any (a reset, a timeout). */
-  error: SockkitError | undefined;
+  #error: SockkitError | undefined;
   readonly #trace: Tracer | undefined;
   readonly #kind: string;
   #peer: string | undefined;
   #closed: Promise<void> | undefined;
+
+  /** error is the first error this side met, if any (a reset, a timeout); it ends the connection. */
+  get error(): SockkitError | undefined {
+    return this.#error;
+  }
 
   constructor(socket: Socket, init: ConnInit) {
     this.socket = socket;
@@ -47,12 +52,12 @@ export class Conn implements AsyncIterable<Buffer> {
     // `closed` promise and the peer label are made when first asked for (docs/performance.md).
     socket.on('close', noteClosed);
     socket.on('error', (err) => {
-      this.error ??= fromSystemError('read', formatAddress(this.remoteAddress), err);
-      this.trace('error', { detail: this.error.reason });
+      const error = (this.#error ??= fromSystemError('read', formatAddress(this.remoteAddress), err));
+      this[traceStep]('error', { detail: error.reason });
     });
     if (this.#trace) {
-      socket.once('end', () => this.trace('peer-shutdown-write'));
-      socket.once('close', () => this.trace('closed'));
+      socket.once('end', () => this[traceStep]('peer-shutdown-write'));
+      socket.once('close', () => this[traceStep]('closed'));
     }
   }
 
@@ -86,7 +91,7 @@ export class Conn implements AsyncIterable<Buffer> {
   write(chunk: Uint8Array | string): boolean {
     if (this.#trace) {
       const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-      this.trace('sent', { bytes: data.byteLength, address: this.#peerLabel(), data });
+      this[traceStep]('sent', { bytes: data.byteLength, address: this.#peerLabel(), data });
     }
     return this.socket.write(chunk);
   }
@@ -120,7 +125,7 @@ export class Conn implements AsyncIterable<Buffer> {
       return;
     }
     this.socket.on('data', (chunk: Buffer) => {
-      this.trace('recv', { bytes: chunk.length, address: this.#peerLabel(), data: chunk });
+      this[traceStep]('recv', { bytes: chunk.length, address: this.#peerLabel(), data: chunk });
       listener(chunk);
     });
   }
@@ -142,7 +147,7 @@ export class Conn implements AsyncIterable<Buffer> {
   closeWrite(): Promise<void> {
     return new Promise((resolve) => {
       if (this.socket.writableFinished || this.socket.destroyed) return resolve();
-      this.trace('shutdown-write');
+      this[traceStep]('shutdown-write');
       this.socket.end(() => resolve());
     });
   }
@@ -157,7 +162,7 @@ export class Conn implements AsyncIterable<Buffer> {
     try {
       for await (const chunk of this.socket.iterator({ destroyOnReturn: false })) {
         if (this.#trace) {
-          this.trace('recv', {
+          this[traceStep]('recv', {
             bytes: (chunk as Buffer).length,
             address: this.#peerLabel(),
             data: chunk as Buffer,
@@ -176,8 +181,8 @@ export class Conn implements AsyncIterable<Buffer> {
     return this.#peer;
   }
 
-  /** trace reports a step of this connection to its tracer, if it has one. */
-  trace(
+  /** [traceStep] reports a step of this connection to its tracer, if it has one (library-internal). */
+  [traceStep](
     step: TraceStep,
     extra: { bytes?: number; address?: string; detail?: string; data?: Uint8Array } = {},
   ): void {

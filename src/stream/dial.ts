@@ -6,6 +6,7 @@
 import type { Socket } from 'node:net';
 import { formatAddress, formatHostPort, type SocketAddress, unixSocketPath } from '../address.js';
 import { AbortError, fromSystemError, type SockkitError, TimeoutError } from '../errors.js';
+import { traceStep } from '../internal.js';
 import { resolveHost } from '../resolve.js';
 import { nextSocketId, type Tracer } from '../trace.js';
 import { Conn } from './conn.js';
@@ -63,8 +64,8 @@ export async function dial(address: SocketAddress, options: DialOptions = {}): P
   const conn = new Conn(socket, { localAddress, remoteAddress, kind, trace: options.trace, socketId });
   const from =
     localAddress.scheme === 'unix' ? undefined : formatHostPort(localAddress.host, localAddress.port);
-  conn.trace('connected', { address: label, ...(from ? { detail: from } : {}) });
-  if (describe && options.trace) conn.trace('note', { detail: describe() });
+  conn[traceStep]('connected', { address: label, ...(from ? { detail: from } : {}) });
+  if (describe && options.trace) conn[traceStep]('note', { detail: describe() });
   return conn;
 }
 

@@ -3,6 +3,7 @@
  * output, and one input goes to every client.
  */
 import type { Readable, Writable } from 'node:stream';
+import { traceStep } from '../internal.js';
 import type { Conn } from './conn.js';
 import type { Listener } from './listen.js';
 import { aborted } from './serve.js';
@@ -75,7 +76,7 @@ export async function fanOut(
   });
   const release = (conn: Conn): void => {
     if (!inputWaitsFor.delete(conn) || inputWaitsFor.size > 0 || stopped) return;
-    conn.trace('note', { detail: `${inputName} resumed` });
+    conn[traceStep]('note', { detail: `${inputName} resumed` });
     tell({ type: 'input-resumed', conn });
     input.resume();
   };
@@ -113,7 +114,7 @@ export async function fanOut(
       if (!conn.socket.writable) continue;
       if (conn.write(chunk) || inputWaitsFor.has(conn)) continue;
       inputWaitsFor.add(conn);
-      conn.trace('note', { detail: `${inputName} paused until this client reads` });
+      conn[traceStep]('note', { detail: `${inputName} paused until this client reads` });
       tell({ type: 'input-paused', conn });
       conn.socket.once('drain', () => release(conn));
     }

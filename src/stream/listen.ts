@@ -6,6 +6,7 @@
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { formatAddress, formatHostPort, type SocketAddress, unixSocketPath } from '../address.js';
 import { AbortError, fromSystemError } from '../errors.js';
+import { deliver, traceStep } from '../internal.js';
 import { resolveHost } from '../resolve.js';
 import { nextSocketId, type Tracer } from '../trace.js';
 import { Conn, peerLabel } from './conn.js';
@@ -113,8 +114,8 @@ export class Listener implements AsyncIterable<Conn> {
     return new Promise((resolve) => setImmediate(resolve));
   }
 
-  /** deliver hands a freshly accepted connection to the handler, a waiting accept, or the queue. */
-  deliver(conn: Conn): void {
+  /** [deliver] hands a freshly accepted connection to the handler, a waiting accept, or the queue (library-internal). */
+  [deliver](conn: Conn): void {
     const waiter = this.#handler ? undefined : this.#waiting.shift();
     if (this.#handler) this.#handler(conn);
     else if (waiter) waiter.resolve(conn);
@@ -223,11 +224,11 @@ function acceptInto(
         : { scheme: local.scheme, host: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
     const conn = new Conn(socket, { localAddress: local, remoteAddress: remote, kind, trace });
     if (trace) {
-      conn.trace('accepted', { address: peerLabel(remote) });
-      if (describe) conn.trace('note', { detail: describe(socket) });
+      conn[traceStep]('accepted', { address: peerLabel(remote) });
+      if (describe) conn[traceStep]('note', { detail: describe(socket) });
     }
     if (guard && !consult(socket, trace, kind, () => acceptedBy(guard, socket))) return;
-    listener.deliver(conn);
+    listener[deliver](conn);
   });
 }
 

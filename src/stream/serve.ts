@@ -3,6 +3,7 @@
  * gracefully: stop accepting, give open connections a grace period to finish, close the rest.
  */
 import type { Socket } from 'node:net';
+import { traceStep } from '../internal.js';
 import { type LimitEvent, reportingSafely } from '../security/limit-event.js';
 import { type Conn, peerLabel } from './conn.js';
 import type { Listener } from './listen.js';
@@ -63,7 +64,7 @@ export async function serve(
       service(conn);
     } catch (err) {
       const detail = err instanceof Error ? err.message : String(err);
-      conn.trace('error', { detail });
+      conn[traceStep]('error', { detail });
       conn.close();
       report({
         limit: 'service-error',
