@@ -13,6 +13,7 @@ export {
   type UnixAddress,
 } from './address.js';
 export { type BenchOptions, type BenchReport, bench, type IntervalReport } from './bench/bench.js';
+export { benchJson } from './bench/report-json.js';
 export { Broker, type BrokerOptions, type BrokerStats } from './chat/broker.js';
 export { ChatClient, type ChatPeer } from './chat/chat-client.js';
 export {

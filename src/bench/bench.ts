@@ -54,31 +54,31 @@ export interface BenchOptions extends ClientTransportOptions {
 
 /** IntervalReport is one second of a run (keys as in the JSON output). */
 export interface IntervalReport {
-  elapsed_s: number;
+  elapsedS: number;
   messages: number;
-  messages_per_second: number;
-  bytes_per_second: number;
-  connections_per_second: number;
-  latency_us: LatencySummary;
+  messagesPerSecond: number;
+  bytesPerSecond: number;
+  connectionsPerSecond: number;
+  latencyUs: LatencySummary;
   mismatches: number;
   /** Connections that failed, of every kind. */
   errors: number;
   /** Connections that failed, by kind: refused, reset, closed, timed_out, protocol, tls, other. */
-  errors_by_kind: ErrorCounts;
+  errorsByKind: ErrorCounts;
   lost: number;
-  open_connections: number;
+  openConnections: number;
 }
 
-/** BenchReport is the summary of a whole run (keys as in the JSON output). */
+/** BenchReport is the summary of a whole run; its JSON output (`benchJson`) spells the same keys in snake_case. */
 export interface BenchReport {
   url: string;
   messages: number;
   bytes: number;
-  messages_per_second: number;
-  bytes_per_second: number;
+  messagesPerSecond: number;
+  bytesPerSecond: number;
   /** Reconnect mode: connections opened, echoed once and closed, per second. */
-  connections_per_second: number;
-  latency_us: LatencySummary;
+  connectionsPerSecond: number;
+  latencyUs: LatencySummary;
   mismatches: number;
   /** Connections that failed, of every kind (a connection fails once, and is not reopened). */
   errors: number;
@@ -86,7 +86,7 @@ export interface BenchReport {
    * Connections that failed, by kind: `refused`, `reset`, `closed` (by the server before the run
    * ended), `timed_out` (connecting), `protocol` (the server sent more than it was sent), `tls`, `other`.
    */
-  errors_by_kind: ErrorCounts;
+  errorsByKind: ErrorCounts;
   lost: number;
   /** UDP replies beyond one per datagram sent: a server that answers twice, or ten times. */
   duplicated: number;
@@ -97,12 +97,12 @@ export interface BenchReport {
   /** Open loop's target rate; 0 in the closed loop. */
   rate: number;
   threads: number;
-  duration_s: number;
+  durationS: number;
   /**
    * CPU time this process (every thread) spent during the run, in seconds: compare it with
-   * `duration_s` to tell whether the load generator, rather than the server, was the limit.
+   * `durationS` to tell whether the load generator, rather than the server, was the limit.
    */
-  cpu_s: number;
+  cpuS: number;
 }
 
 /**
@@ -181,13 +181,13 @@ export async function bench(options: BenchOptions): Promise<BenchReport> {
     url: formatAddress(plan.address),
     messages: total.messages,
     bytes: total.bytes,
-    messages_per_second: round(total.messages / elapsed),
-    bytes_per_second: round(total.bytes / elapsed),
-    connections_per_second: round(total.connects / elapsed),
-    latency_us: summarize(histogram),
+    messagesPerSecond: round(total.messages / elapsed),
+    bytesPerSecond: round(total.bytes / elapsed),
+    connectionsPerSecond: round(total.connects / elapsed),
+    latencyUs: summarize(histogram),
     mismatches: total.mismatches,
     errors: totalErrors(total.errors),
-    errors_by_kind: total.errors,
+    errorsByKind: total.errors,
     lost: total.lost,
     duplicated: total.duplicated,
     reordered: total.reordered,
@@ -196,8 +196,8 @@ export async function bench(options: BenchOptions): Promise<BenchReport> {
     depth: plan.depth,
     rate: options.rate ?? 0,
     threads: plans.length,
-    duration_s: Number(elapsed.toFixed(3)),
-    cpu_s: Number(((cpu.user + cpu.system) / 1e6).toFixed(3)),
+    durationS: Number(elapsed.toFixed(3)),
+    cpuS: Number(((cpu.user + cpu.system) / 1e6).toFixed(3)),
   };
 }
 
@@ -277,17 +277,17 @@ function combine(samples: readonly LoadSample[]): LoadSample {
 function intervalReport(elapsed: number, sample: LoadSample, seconds: number): IntervalReport {
   const c = sample.counters;
   return {
-    elapsed_s: elapsed,
+    elapsedS: elapsed,
     messages: c.messages,
-    messages_per_second: round(c.messages / seconds),
-    bytes_per_second: round(c.bytes / seconds),
-    connections_per_second: round(c.connects / seconds),
-    latency_us: summarize(sample.histogram),
+    messagesPerSecond: round(c.messages / seconds),
+    bytesPerSecond: round(c.bytes / seconds),
+    connectionsPerSecond: round(c.connects / seconds),
+    latencyUs: summarize(sample.histogram),
     mismatches: c.mismatches,
     errors: totalErrors(c.errors),
-    errors_by_kind: c.errors,
+    errorsByKind: c.errors,
     lost: c.lost,
-    open_connections: sample.open,
+    openConnections: sample.open,
   };
 }
 

@@ -191,8 +191,8 @@ test('a first connection refused during its handshake is counted, and the others
       connections: 3,
       duration: 500,
     });
-    assert.equal(report.errors, 1, JSON.stringify(report.errors_by_kind));
-    assert.equal(report.errors_by_kind.reset, 1);
+    assert.equal(report.errors, 1, JSON.stringify(report.errorsByKind));
+    assert.equal(report.errorsByKind.reset, 1);
     assert.ok(report.messages > 0, 'the two other connections ran');
     assert.equal(report.mismatches, 0);
   } finally {

@@ -274,10 +274,10 @@ describe('the open loop measures from the intended send time', () => {
       const open = await bench({ address: address(openServer), rate: 200, duration: 1200 });
       const closed = await bench({ address: address(closedServer), duration: 1200 });
       assert.equal(open.mismatches + closed.mismatches, 0);
-      assert.ok(open.latency_us.max >= 250_000 && closed.latency_us.max >= 250_000, 'both see the stall');
+      assert.ok(open.latencyUs.max >= 250_000 && closed.latencyUs.max >= 250_000, 'both see the stall');
       // About 60 of the open loop's 240 messages were due during the stall; the closed loop sent one.
-      assert.ok(open.latency_us.p90 >= 100_000, `open loop p90 ${open.latency_us.p90} µs`);
-      assert.ok(closed.latency_us.p90 < 100_000, `closed loop p90 ${closed.latency_us.p90} µs`);
+      assert.ok(open.latencyUs.p90 >= 100_000, `open loop p90 ${open.latencyUs.p90} µs`);
+      assert.ok(closed.latencyUs.p90 < 100_000, `closed loop p90 ${closed.latencyUs.p90} µs`);
     } finally {
       openServer.close();
       closedServer.close();

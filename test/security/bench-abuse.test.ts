@@ -177,8 +177,8 @@ describe('bench against a server that sends more than it was sent', () => {
         reconnect: true,
         duration: 300,
       });
-      assert.ok(report.errors_by_kind.protocol > 0, JSON.stringify(report));
-      assert.equal(report.errors, report.errors_by_kind.protocol);
+      assert.ok(report.errorsByKind.protocol > 0, JSON.stringify(report));
+      assert.equal(report.errors, report.errorsByKind.protocol);
       assert.equal(report.mismatches, 0);
     } finally {
       await closed(server);

@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import {
   type BenchReport,
   bench,
+  benchJson,
   FRAME_NAMES,
   type FrameName,
   formatAddress,
@@ -120,12 +121,13 @@ Examples:
         frame: flags.frame,
         signal,
         onInterval: (interval) => {
-          if (flags.json) process.stdout.write(`${JSON.stringify({ type: 'interval', ...interval })}\n`);
+          if (flags.json)
+            process.stdout.write(`${JSON.stringify({ type: 'interval', ...benchJson(interval) })}\n`);
           progress?.update(interval);
         },
       });
       progress?.clear();
-      if (flags.json) process.stdout.write(`${JSON.stringify({ type: 'summary', ...report })}\n`);
+      if (flags.json) process.stdout.write(`${JSON.stringify({ type: 'summary', ...benchJson(report) })}\n`);
       else process.stdout.write(formatReport(report, flags.reconnect === true));
       const failure = failureOf(report);
       if (failure) throw new ProtocolError('bench', formatAddress(address), failure);
@@ -145,7 +147,7 @@ export function failureOf(report: BenchReport): string | undefined {
 
 /** errorKinds words the report's errors by kind: `2 reset, 1 timed out`. */
 function errorKinds(report: BenchReport): string {
-  return Object.entries(report.errors_by_kind)
+  return Object.entries(report.errorsByKind)
     .filter(([, count]) => count > 0)
     .map(([kind, count]) => `${count} ${kind.replace('_', ' ')}`)
     .join(', ');
@@ -155,12 +157,12 @@ function errorKinds(report: BenchReport): string {
 function formatReport(r: BenchReport, reconnect: boolean): string {
   const n = (v: number): string => v.toLocaleString('en-US');
   const loop = r.rate > 0 ? `open loop at ${n(r.rate)} msgs/s` : `depth ${r.depth}`;
-  const l = r.latency_us;
+  const l = r.latencyUs;
   const lines = [
-    `bench ${r.url}: ${r.connections} connections, ${formatBytes(r.size)} messages, ${loop}, ${r.duration_s.toFixed(1)} s` +
+    `bench ${r.url}: ${r.connections} connections, ${formatBytes(r.size)} messages, ${loop}, ${r.durationS.toFixed(1)} s` +
       (r.threads > 1 ? `, ${r.threads} threads` : ''),
-    `  messages   ${n(r.messages)} (${n(r.messages_per_second)}/s, ${formatBytes(r.bytes_per_second)}/s)`,
-    ...(reconnect ? [`  connects   ${n(r.connections_per_second)}/s (connect, one echo, close)`] : []),
+    `  messages   ${n(r.messages)} (${n(r.messagesPerSecond)}/s, ${formatBytes(r.bytesPerSecond)}/s)`,
+    ...(reconnect ? [`  connects   ${n(r.connectionsPerSecond)}/s (connect, one echo, close)`] : []),
     `  latency    p50 ${us(l.p50)}  p90 ${us(l.p90)}  p99 ${us(l.p99)}  p99.9 ${us(l.p999)}  max ${us(l.max)}`,
     `  checks     ${n(r.mismatches)} mismatches, ${n(r.errors)} errors` +
       (r.errors > 0 ? ` (${errorKinds(r)})` : '') +
@@ -184,8 +186,8 @@ class ProgressLine {
   update(i: IntervalReport): void {
     const faults = i.mismatches + i.errors + i.lost > 0 ? `  faults ${i.mismatches + i.errors + i.lost}` : '';
     process.stderr.write(
-      `\r\x1b[2K${i.elapsed_s}s/${formatDuration(this.#duration)}  ${i.messages_per_second.toLocaleString('en-US')} msgs/s  ` +
-        `p99 ${us(i.latency_us.p99)}  open ${i.open_connections}${faults}`,
+      `\r\x1b[2K${i.elapsedS}s/${formatDuration(this.#duration)}  ${i.messagesPerSecond.toLocaleString('en-US')} msgs/s  ` +
+        `p99 ${us(i.latencyUs.p99)}  open ${i.openConnections}${faults}`,
     );
   }
   clear(): void {
