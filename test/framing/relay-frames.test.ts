@@ -7,37 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { PassThrough, Writable } from 'node:stream';
 import { test } from 'node:test';
-import {
-  type Conn,
-  dial,
-  FramedConn,
-  lengthPrefixCodec,
-  listen,
-  parseAddress,
-  relayFrames,
-} from '../../src/index.js';
-
-/** pair dials a listener on port 0 and returns both ends of the one connection. */
-async function pair(): Promise<{ client: Conn; server: Conn }> {
-  const listener = await listen(parseAddress('tcp://127.0.0.1:0'));
-  const accepted = listener.accept();
-  const client = await dial(listener.address);
-  const server = await accepted;
-  await listener.close();
-  return { client, server };
-}
-
-/** sink is a Writable that keeps every byte written to it. */
-function sink(): { output: Writable; bytes: () => Buffer } {
-  const chunks: Buffer[] = [];
-  const output = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      chunks.push(chunk);
-      callback();
-    },
-  });
-  return { output, bytes: () => Buffer.concat(chunks) };
-}
+import { type Conn, FramedConn, lengthPrefixCodec, relayFrames } from '../../src/index.js';
+import { pair, sink } from '../stream/pair.js';
 
 /** readAll reads a connection to its EOF. */
 async function readAll(conn: Conn): Promise<Buffer> {

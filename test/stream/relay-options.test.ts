@@ -4,29 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { PassThrough, Writable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
-import { type Conn, dial, listen, parseAddress, relay } from '../../src/index.js';
-
-async function pair(): Promise<{ client: Conn; server: Conn }> {
-  const listener = await listen(parseAddress('tcp://127.0.0.1:0'));
-  const accepted = listener.accept();
-  const client = await dial(listener.address);
-  const server = await accepted;
-  await listener.close();
-  return { client, server };
-}
-
-function sink(): { output: Writable; bytes: () => Buffer } {
-  const chunks: Buffer[] = [];
-  const output = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      chunks.push(chunk);
-      callback();
-    },
-  });
-  return { output, bytes: () => Buffer.concat(chunks) };
-}
+import { relay } from '../../src/index.js';
+import { pair, sink } from './pair.js';
 
 test('aborting the signal closes the connection and resolves the relay', { timeout: 5000 }, async () => {
   const { client, server } = await pair();

@@ -8,29 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { PassThrough, Writable } from 'node:stream';
 import { test } from 'node:test';
-import { type Conn, dial, echoStream, listen, parseAddress, relay } from '../../src/index.js';
-
-/** pair dials a listener on port 0 and returns both ends of the one connection. */
-async function pair(): Promise<{ client: Conn; server: Conn }> {
-  const listener = await listen(parseAddress('tcp://127.0.0.1:0'));
-  const accepted = listener.accept();
-  const client = await dial(listener.address);
-  const server = await accepted;
-  await listener.close();
-  return { client, server };
-}
-
-/** sink is a Writable that keeps every byte written to it. */
-function sink(): { output: Writable; bytes: () => Buffer } {
-  const chunks: Buffer[] = [];
-  const output = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      chunks.push(chunk);
-      callback();
-    },
-  });
-  return { output, bytes: () => Buffer.concat(chunks) };
-}
+import { echoStream, relay } from '../../src/index.js';
+import { pair, sink } from './pair.js';
 
 test('relay copies input to the peer and the peer to output, byte for byte, until both are done', {
   timeout: 8000,
