@@ -52,7 +52,8 @@ export class Conn implements AsyncIterable<Buffer> {
     // `closed` promise and the peer label are made when first asked for (docs/performance.md).
     socket.on('close', noteClosed);
     socket.on('error', (err) => {
-      const error = (this.#error ??= fromSystemError('read', formatAddress(this.remoteAddress), err));
+      const error = this.#error ?? fromSystemError('read', formatAddress(this.remoteAddress), err);
+      this.#error = error;
       this[traceStep]('error', { detail: error.reason });
     });
     if (this.#trace) {
