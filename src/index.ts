@@ -278,7 +278,7 @@ export {
   type ServerTransportOptions,
   STREAM_SCHEMES,
 } from './stream/transports.js';
-export { narrate, narrator, type TraceEvent, type Tracer, type TraceStep } from './trace.js';
+export { narrate, narrator, type SocketKind, type TraceEvent, type Tracer, type TraceStep } from './trace.js';
 export {
   formatBytes,
   formatDuration,

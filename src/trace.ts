@@ -21,13 +21,21 @@ export type TraceStep =
   | 'error'
   | 'note';
 
+/**
+ * SocketKind names what a traced socket is: a transport and an IP version (`tcp4`, `udp6`,
+ * `tls4`, `icmp6`), a raw socket carrying TCP or UDP (`tcp4 raw`), or a Unix socket.
+ */
+export type SocketKind =
+  | `${'tcp' | 'tls' | 'udp' | 'icmp'}${4 | 6}`
+  | `${'tcp' | 'udp'}${4 | 6} raw`
+  | 'unix';
+
 /** TraceEvent is one step of one socket's life. */
 export interface TraceEvent {
   readonly step: TraceStep;
   /** A number that tells sockets apart within one process. */
   readonly socketId: number;
-  /** The socket kind, as `tcp4`, `tcp6`, `unix`, `udp4`, `udp6`, `tls`, `icmp4`. */
-  readonly kind: string;
+  readonly kind: SocketKind;
   /** The local address for created/bound/listening, the peer's for the others (`127.0.0.1:53122`). */
   readonly address?: string;
   /** Byte count for recv and sent. */

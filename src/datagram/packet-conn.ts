@@ -7,7 +7,7 @@ import type { Socket } from 'node:dgram';
 import { formatAddress, formatHostPort, type InetAddress } from '../address.js';
 import { AbortError, fromSystemError, NoReplyError, rewrap, SockkitError } from '../errors.js';
 import { traceStep } from '../internal.js';
-import { nextSocketId, type Tracer, type TraceStep } from '../trace.js';
+import { nextSocketId, type SocketKind, type Tracer, type TraceStep } from '../trace.js';
 import { byteSize, maxDatagramSize, tooLarge } from './limits.js';
 
 /** Peer is where a datagram came from or goes to: an IP literal and a port. Node's `RemoteInfo` is one. */
@@ -40,7 +40,7 @@ export interface PacketConnInit {
   /** The peer of a connected socket: sends go there, and only its datagrams arrive. */
   readonly remoteAddress?: InetAddress | undefined;
   /** The socket kind for trace lines: `udp4` or `udp6`. */
-  readonly kind: string;
+  readonly kind: SocketKind;
   readonly trace?: Tracer | undefined;
   readonly socketId?: number | undefined;
   /** Datagrams held for a reader that has not caught up; past it, new ones are dropped. Default 4096. */
@@ -76,7 +76,7 @@ export class PacketConn implements AsyncIterable<Datagram> {
   #bytesSent = 0;
   #dropped = 0;
   readonly #trace: Tracer | undefined;
-  readonly #kind: string;
+  readonly #kind: SocketKind;
   readonly #url: string;
   readonly #queue: Datagram[] = [];
   readonly #waiters: Waiter[] = [];

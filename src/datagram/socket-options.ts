@@ -6,7 +6,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
 import { formatAddress, formatHostPort, type InetAddress, type SocketAddress } from '../address.js';
 import { optionError, SchemeError } from '../errors.js';
-import { nextSocketId, type Tracer } from '../trace.js';
+import { nextSocketId, type SocketKind, type Tracer } from '../trace.js';
 
 /** PacketOptions tune a datagram socket. Every field is optional. */
 export interface PacketOptions {
@@ -77,7 +77,7 @@ export interface OpenedSocket {
   readonly socket: Socket;
   readonly socketId: number;
   /** `udp4` or `udp6`. */
-  readonly kind: string;
+  readonly kind: SocketKind;
   /** The port bound, the kernel's choice when 0 was asked. */
   readonly port: number;
 }
@@ -94,7 +94,7 @@ export async function openPacketSocket(
   port: number,
   options: PacketOptions,
 ): Promise<OpenedSocket> {
-  const kind = `udp${family}`;
+  const kind: SocketKind = `udp${family}`;
   const socketId = nextSocketId();
   options.trace?.({ step: 'created', socketId, kind });
   const socket = createPacketSocket(family, options);

@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { IoError, PacketError, type SockkitError } from '../errors.js';
-import { nextSocketId, type Tracer } from '../trace.js';
+import { nextSocketId, type SocketKind, type Tracer } from '../trace.js';
 import { decodeIcmp, type IcmpMessage, type IpFamily } from './icmp.js';
 import { decodeIPv4Header, type IPv4Header } from './ipv4-header.js';
 import { fromRawError, loadRawSocket, type RawSocket, type RawSocketModule } from './raw-socket-addon.js';
@@ -60,7 +60,7 @@ export class IcmpSocket extends EventEmitter<IcmpSocketEvents> {
   readonly #module: RawSocketModule;
   readonly #trace: Tracer | undefined;
   readonly #id = nextSocketId();
-  readonly #kind: string;
+  readonly #kind: SocketKind;
   #closed = false;
 
   private constructor(family: IpFamily, module: RawSocketModule, raw: RawSocket, trace: Tracer | undefined) {

@@ -7,7 +7,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { IoError, PacketError, type SockkitError } from '../errors.js';
-import { nextSocketId, type Tracer } from '../trace.js';
+import { nextSocketId, type SocketKind, type Tracer } from '../trace.js';
 import type { IpFamily } from './icmp.js';
 import { decodeIPv4Header } from './ipv4-header.js';
 import { IPPROTO_TCP } from './pseudo-header.js';
@@ -48,7 +48,7 @@ export class TransportSocket extends EventEmitter<TransportSocketEvents> {
   readonly #module: RawSocketModule;
   readonly #trace: Tracer | undefined;
   readonly #id = nextSocketId();
-  readonly #kind: string;
+  readonly #kind: SocketKind;
   #closed = false;
 
   private constructor(

@@ -6,14 +6,14 @@ import type { Socket } from 'node:net';
 import { formatAddress, type SocketAddress } from '../address.js';
 import { ConnectionResetError, fromSystemError, type SockkitError } from '../errors.js';
 import { traceStep } from '../internal.js';
-import { nextSocketId, type Tracer, type TraceStep } from '../trace.js';
+import { nextSocketId, type SocketKind, type Tracer, type TraceStep } from '../trace.js';
 
 /** ConnInit describes a connected socket to wrap. */
 export interface ConnInit {
   readonly localAddress: SocketAddress;
   readonly remoteAddress: SocketAddress;
   /** The socket kind for trace lines: `tcp4`, `tcp6`, `unix`, `tls`. */
-  readonly kind: string;
+  readonly kind: SocketKind;
   readonly trace?: Tracer | undefined;
   /** The socket id its trace events carry; a new one when omitted. */
   readonly socketId?: number;
@@ -32,7 +32,7 @@ export class Conn implements AsyncIterable<Buffer> {
   readonly socketId: number;
   #error: SockkitError | undefined;
   readonly #trace: Tracer | undefined;
-  readonly #kind: string;
+  readonly #kind: SocketKind;
   #peer: string | undefined;
   #closed: Promise<void> | undefined;
 

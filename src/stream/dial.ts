@@ -8,7 +8,7 @@ import { formatAddress, formatHostPort, type SocketAddress, unixSocketPath } fro
 import { AbortError, fromSystemError, type SockkitError, TimeoutError } from '../errors.js';
 import { traceStep } from '../internal.js';
 import { resolveHost } from '../resolve.js';
-import { nextSocketId, type Tracer } from '../trace.js';
+import { nextSocketId, type SocketKind, type Tracer } from '../trace.js';
 import { Conn } from './conn.js';
 import {
   type ClientTransportOptions,
@@ -36,7 +36,7 @@ export interface DialedSocket {
   /** The place that answered: connect more sockets here to skip resolving and the dead addresses. */
   readonly target: StreamTarget;
   /** The socket kind for trace lines (`tcp4`, `tls6`, `unix`) and the id its lines carry. */
-  readonly kind: string;
+  readonly kind: SocketKind;
   readonly socketId: number;
   /** The target as trace lines write it (`127.0.0.1:7`, or the URL for a Unix path). */
   readonly label: string;
@@ -87,7 +87,7 @@ export async function dialSocket(
 export interface DialTarget {
   readonly target: StreamTarget;
   /** The socket kind for trace lines: `tcp4`, `tls6`, `unix`. */
-  readonly kind: string;
+  readonly kind: SocketKind;
   readonly label: string;
 }
 

@@ -8,7 +8,7 @@ import { formatAddress, formatHostPort, type SocketAddress, unixSocketPath } fro
 import { AbortError, fromSystemError } from '../errors.js';
 import { deliver, traceStep } from '../internal.js';
 import { resolveHost } from '../resolve.js';
-import { nextSocketId, type Tracer } from '../trace.js';
+import { nextSocketId, type SocketKind, type Tracer } from '../trace.js';
 import { Conn, peerLabel } from './conn.js';
 import {
   createStreamServer,
@@ -146,7 +146,7 @@ export async function listen(address: SocketAddress, options: ListenOptions = {}
       let port = address.port;
       for (const host of await resolveHost(address.host)) {
         const made = createStreamServer(address, options);
-        const kind = `${address.scheme}${host.family}`;
+        const kind: SocketKind = `${address.scheme}${host.family}`;
         sockets.push({ ...made, local: address, kind });
         await bind(made.server, { host: host.ip, port, backlog, ipv6Only: options.ipv6Only ?? false });
         port = (made.server.address() as AddressInfo).port;
@@ -175,7 +175,7 @@ export async function listen(address: SocketAddress, options: ListenOptions = {}
 
 interface BoundSocket extends StreamServer {
   local: SocketAddress;
-  readonly kind: string;
+  readonly kind: SocketKind;
 }
 
 function bind(server: Server, opts: Parameters<Server['listen']>[0]): Promise<void> {
@@ -190,7 +190,7 @@ function bind(server: Server, opts: Parameters<Server['listen']>[0]): Promise<vo
 
 function traceListening(
   trace: Tracer | undefined,
-  kind: string,
+  kind: SocketKind,
   where: string,
   backlog: number | undefined,
 ): void {
@@ -237,7 +237,12 @@ function acceptInto(
  * throws closes that socket only, traced: the last line of defence, so the listener and every
  * other connection carry on.
  */
-function consult(socket: Socket, trace: Tracer | undefined, kind: string, decide: () => boolean): boolean {
+function consult(
+  socket: Socket,
+  trace: Tracer | undefined,
+  kind: SocketKind,
+  decide: () => boolean,
+): boolean {
   try {
     return decide();
   } catch (err) {
