@@ -7,6 +7,7 @@ import {
   existsSync,
   mkdirSync,
   readFileSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -23,8 +24,21 @@ test('npx sockkit works from the repository root: the built entry point is execu
   // On a fresh clone npm links the bin before `prepare` builds it, so the build must set the mode.
   accessSync(CLI, constants.X_OK);
   const { version } = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { version: string };
-  const { stdout } = await run('npx', ['--no-install', 'sockkit', '--version'], { cwd: root });
-  assert.equal(stdout.trim(), version);
+  // npm 11 runs a project's own bin by installing the project into npx's cache, which runs its
+  // `prepare` again: an empty cache (as on a fresh machine) shows whether that rebuilds dist/
+  // under whatever is using it, this suite included.
+  const cache = tempDir();
+  const built = statSync(CLI).mtimeMs;
+  try {
+    const { stdout } = await run('npx', ['--no-install', 'sockkit', '--version'], {
+      cwd: root,
+      env: { ...process.env, npm_config_cache: cache.path },
+    });
+    assert.equal(stdout.trim(), version);
+    assert.equal(statSync(CLI).mtimeMs, built, 'npx rebuilt dist/');
+  } finally {
+    cache.remove();
+  }
 });
 
 test('npm run build starts clean: a compiled test whose source is gone does not survive it', {
