@@ -32,7 +32,12 @@ describe('sockkit chat join on a terminal', { timeout: 30_000 }, () => {
       listens: 0,
     });
     const child = join.child as ChildProcessByStdio<Writable, Readable, Readable>;
+    // Everything the terminal shows is kept from the start: the prompt may be drawn before the
+    // test first looks for it.
     let screen = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      screen += chunk.toString('utf8');
+    });
     const waitFor = (pattern: RegExp): Promise<void> =>
       new Promise((resolve, reject) => {
         const timer = setTimeout(
@@ -42,14 +47,10 @@ describe('sockkit chat join on a terminal', { timeout: 30_000 }, () => {
         const check = (): void => {
           if (!pattern.test(visible(screen))) return;
           clearTimeout(timer);
-          child.stdout.off('data', onData);
+          child.stdout.off('data', check);
           resolve();
         };
-        const onData = (chunk: Buffer): void => {
-          screen += chunk.toString('utf8');
-          check();
-        };
-        child.stdout.on('data', onData);
+        child.stdout.on('data', check);
         check();
       });
 
