@@ -24,15 +24,18 @@ test('serve time answers on TCP and UDP at once, and SIGINT ends it with a summa
   const [tcpUrl, udpUrl] = server.urls as [string, string];
   assert.match(tcpUrl, /^tcp:\/\/127\.0\.0\.1:\d+$/);
   assert.match(udpUrl, /^udp:\/\/\[::1\]:\d+$/);
+  const before = Math.floor(Date.now() / 1000) * 1000; // the time protocol counts whole seconds
   const overTcp = await readTcp(tcpUrl);
   const overUdp = await request(parseAddress(udpUrl), '');
+  const after = Date.now();
   for (const reply of [overTcp, overUdp.data]) {
     assert.equal(reply.length, 4);
-    assert.ok(Math.abs(decodeTime(reply).getTime() - Date.now()) < 2000);
+    const at = decodeTime(reply).getTime();
+    assert.ok(at >= before && at <= after, `${at} is not between ${before} and ${after}`);
   }
   const result = await server.stop();
   assert.equal(result.code, 0);
-  assert.match(result.stderr, /served 1 connection, 0 B in, 4 B out; 1 datagrams in \(0 B\), 1 out \(4 B\)/);
+  assert.match(result.stderr, /served 1 connection, 0 B in, 4 B out; 1 datagram in \(0 B\), 1 out \(4 B\)/);
 });
 
 test('serve with no URL runs the service on TCP and UDP on loopback, free ports', async () => {
@@ -101,4 +104,32 @@ test('a UDP port already taken is exit 1 with one line', async () => {
   } finally {
     await server.stop();
   }
+});
+
+test('a second listener that cannot bind leaves no listening line announced', async () => {
+  const taken = await startCli(['echo', 'tcp://127.0.0.1:0']);
+  const result = await runCli(['echo', 'tcp://127.0.0.1:0', taken.urls[0] as string]);
+  await taken.stop('SIGTERM');
+  assert.equal(result.code, 1, result.stderr);
+  assert.doesNotMatch(result.stderr, /listening on/, result.stderr);
+  assert.match(result.stderr, /^sockkit: listen tcp:\/\/127\.0\.0\.1:\d+: address already in use/m);
+});
+
+test('a UDP-only server shuts down without announcing a grace period it does not have', async () => {
+  const server = await startCli(['echo', 'udp://127.0.0.1:0']);
+  const result = await server.stop('SIGINT');
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /^sockkit: shutting down \(Ctrl-C again to force\)$/m);
+  assert.doesNotMatch(result.stderr, /grace/);
+});
+
+test('echo and serve echo take the same flags', async () => {
+  const echoHelp = await runCli(['echo', '--help']);
+  const serveHelp = await runCli(['serve', '--help']);
+  const flags = (text: string): string[] =>
+    [...text.matchAll(/^\s+(?:-\w, )?(--[\w-]+)/gm)].map((m) => m[1] as string).sort();
+  assert.deepEqual(flags(echoHelp.stdout.toString()), flags(serveHelp.stdout.toString()));
+  const server = await startCli(['echo', 'udp://127.0.0.1:0', '--receive-buffer', '1MiB']);
+  const result = await server.stop('SIGTERM');
+  assert.equal(result.code, 0, result.stderr);
 });

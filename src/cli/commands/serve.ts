@@ -2,49 +2,41 @@
  * `sockkit serve SERVICE [URL...]`: one of the classic simple services (echo, discard, chargen,
  * daytime, time) on any mix of TCP, Unix and UDP listeners. `sockkit echo` is its short form.
  */
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import {
   formatAddress,
-  formatBytes,
-  formatDuration,
   isLoopbackHost,
   type Listener,
   listen,
   listenPackets,
   type PacketConn,
-  type PacketServeSummary,
   type ReplyBudget,
-  type ServeSummary,
   type Service,
-  type SocketAddress,
   serve,
   servePackets,
   serviceNamed,
   services,
   UsageError,
 } from '../../index.js';
-import { addressArg, announceListening, durationOption, tracerFor } from '../options/common.js';
-import {
-  datagramGuardFor,
-  datagramLimitSummary,
-  guardFor,
-  type LimitFlags,
-  limitReporter,
-  limitSummary,
-  type ReplyBudgetFlags,
-  replyBudgetFor,
-  withLimitOptions,
-  withReplyBudgetOption,
-} from '../options/limits.js';
-import { addPacketFlags, type PacketFlags, packetOptionsOf } from '../options/packet.js';
-import { type TlsServerFlags, tlsServerOptionsOf, withTlsServerOptions } from '../options/tls.js';
+import { addressArg, announceListening, tracerFor } from '../options/common.js';
+import { datagramGuardFor, guardFor, limitReporter, replyBudgetFor } from '../options/limits.js';
+import { packetOptionsOf } from '../options/packet.js';
+import { type ServiceRunOptions, withServiceOptions } from '../options/service.js';
+import { tlsServerOptionsOf } from '../options/tls.js';
 import { shutdownSignal, warn } from '../run.js';
+import {
+  reportSummary,
+  type ServiceSummary,
+  serviceSummaryLine,
+  shuttingDownLine,
+} from './service-summary.js';
+import { isWorker, prepareWorker, runWorkers } from './workers.js';
 
-/** ServiceRunOptions are the flags `serve` and `echo` share. */
-export interface ServiceRunOptions extends PacketFlags, TlsServerFlags, LimitFlags, ReplyBudgetFlags {
-  grace: number;
-  ipv6Only?: boolean;
-}
+/** DEFAULT_ECHO_URL is the introduction's address, where `sockkit echo` listens by default. */
+export const DEFAULT_ECHO_URL = 'tcp://127.0.0.1:65432';
+
+/** DEFAULT_SERVICE_URLS are where the other services listen by default: TCP and UDP, free ports. */
+const DEFAULT_SERVICE_URLS = ['tcp://127.0.0.1:0', 'udp://127.0.0.1:0'];
 
 export function serveCommand(): Command {
   const list = Object.values(services)
@@ -53,18 +45,15 @@ export function serveCommand(): Command {
   const command = new Command('serve')
     .description(
       'Run one of the classic simple services on every URL given (TCP, Unix and UDP alike) until ' +
-        'SIGINT, SIGTERM or SIGHUP, then shut down gracefully as `sockkit echo` does.',
+        'SIGINT, SIGTERM or SIGHUP, then shut down gracefully. `sockkit echo` is the short form of ' +
+        '`sockkit serve echo`.',
     )
     .argument('<service>', `one of: ${Object.keys(services).join(', ')}`)
-    .argument('[url...]', 'addresses to listen on', ['tcp://127.0.0.1:0', 'udp://127.0.0.1:0'])
-    .addOption(
-      new Option('--grace <duration>', 'time open connections get to finish at shutdown')
-        .default(5000, '5s')
-        .argParser(durationOption('--grace', 0)),
-    )
-    .option('--ipv6-only', 'keep [::] to IPv6 instead of dual-stack');
-  addPacketFlags(command);
-  withReplyBudgetOption(withLimitOptions(withTlsServerOptions(command, 'serve echo'), 'serve echo'));
+    .argument(
+      '[url...]',
+      `addresses to listen on (default: ${DEFAULT_ECHO_URL} for echo, ${DEFAULT_SERVICE_URLS.join(' and ')} for the others)`,
+    );
+  withServiceOptions(command, 'serve echo');
   return command
     .addHelpText(
       'after',
@@ -97,8 +86,10 @@ Examples:
 }
 
 /**
- * runService binds every URL (stream listeners for tcp/unix, datagram sockets for udp), prints
- * `listening on URL` for each, serves `service` until SIGINT, SIGTERM or SIGHUP, then prints a summary.
+ * runService binds every URL (stream listeners for tcp/unix/tls, datagram sockets for udp), prints
+ * `listening on URL` for each once all are bound, serves `service` until SIGINT, SIGTERM or SIGHUP,
+ * then prints a summary. With `--workers N` it runs N copies of itself instead (workers.ts), and
+ * the primary prints one summary for all of them. No URL means the service's default addresses.
  */
 export async function runService(
   op: string,
@@ -107,7 +98,18 @@ export async function runService(
   options: ServiceRunOptions,
   command: Command,
 ): Promise<void> {
-  const addresses = urls.map((url) => addressArg(op, url, ['tcp', 'unix', 'udp', 'tls']));
+  const given =
+    urls.length > 0 ? urls : service === services.echo ? [DEFAULT_ECHO_URL] : DEFAULT_SERVICE_URLS;
+  const addresses = given.map((url) => addressArg(op, url, ['tcp', 'unix', 'udp', 'tls']));
+  if (options.workers > 1 && !isWorker()) {
+    if (options.selfSigned)
+      throw new UsageError(
+        '--self-signed',
+        'each worker would make its own certificate: use --cert/--key with --workers',
+      );
+    return runWorkers(op, options.workers, given, options.grace);
+  }
+  if (isWorker()) prepareWorker();
   const tls = await tlsServerOptionsOf(options, addresses);
   const guard = guardFor(options, command);
   const datagramGuard = datagramGuardFor(options, command);
@@ -115,27 +117,24 @@ export async function runService(
   const reportFailure = limitReporter(command);
   const packetOptions = addresses.map((address) => packetOptionsOf(op, address, options));
   const trace = tracerFor(command, 'server');
-  const signal = shutdownSignal(() =>
-    warn(`shutting down (grace ${formatDuration(options.grace)}; Ctrl-C again to force)`),
-  );
   const listeners: Listener[] = [];
   const packetConns: PacketConn[] = [];
+  // Only stream connections have a grace period; a workers' primary says this line for all of them.
+  const signal = shutdownSignal(() => {
+    if (!isWorker()) warn(shuttingDownLine(listeners.length > 0, options.grace));
+  });
   for (const [i, address] of addresses.entries()) {
     if (address.scheme === 'udp') {
-      const conns = await listenPackets(address, {
-        ...packetOptions[i],
-        signal,
-        trace,
-        ipv6Only: options.ipv6Only,
-      });
-      packetConns.push(...conns);
-      announceListening(conns.map((c) => c.localAddress as SocketAddress));
+      packetConns.push(
+        ...(await listenPackets(address, { ...packetOptions[i], signal, trace, ipv6Only: options.ipv6Only })),
+      );
     } else {
-      const listener = await listen(address, { signal, trace, ipv6Only: options.ipv6Only, tls, guard });
-      listeners.push(listener);
-      announceListening(listener.addresses);
+      listeners.push(await listen(address, { signal, trace, ipv6Only: options.ipv6Only, tls, guard }));
     }
   }
+  // A script waits for these lines: print them only once every listener is up, so a second one
+  // that fails to bind leaves nothing announced.
+  announceListening([...listeners.flatMap((l) => l.addresses), ...packetConns.map((c) => c.localAddress)]);
   warnIfReflector(packetConns, replyBudget);
   const [streams, datagrams] = await Promise.all([
     listeners.length > 0
@@ -150,10 +149,13 @@ export async function runService(
         })
       : undefined,
   ]);
-  warn(
-    `${summaryLine(streams, datagrams)}${streams ? `; ${limitSummary(guard.stats)}` : ''}` +
-      (datagrams && datagramGuard ? `; ${datagramLimitSummary(datagramGuard.stats)}` : ''),
-  );
+  const summary: ServiceSummary = {
+    ...(streams ? { streams, guard: guard.stats } : {}),
+    ...(datagrams ? { datagrams } : {}),
+    ...(datagrams && datagramGuard ? { datagramGuard: datagramGuard.stats } : {}),
+  };
+  if (isWorker()) reportSummary(summary);
+  else warn(serviceSummaryLine(summary));
 }
 
 /**
@@ -171,24 +173,4 @@ function warnIfReflector(conns: readonly PacketConn[], budget: ReplyBudget | und
       : `warning: ${where} is reachable from other hosts and --reply-budget is off: ` +
           'anyone can aim its replies at a forged sender address',
   );
-}
-
-function summaryLine(streams: ServeSummary | undefined, datagrams: PacketServeSummary | undefined): string {
-  const parts: string[] = [];
-  if (streams) {
-    parts.push(
-      `${streams.connections} connection${streams.connections === 1 ? '' : 's'}, ${formatBytes(streams.bytesReceived)} in, ` +
-        `${formatBytes(streams.bytesSent)} out` +
-        (streams.forciblyClosed ? `, ${streams.forciblyClosed} closed at end of grace` : ''),
-    );
-  }
-  if (datagrams) {
-    parts.push(
-      `${datagrams.datagramsReceived} datagrams in (${formatBytes(datagrams.bytesReceived)}), ` +
-        `${datagrams.datagramsSent} out (${formatBytes(datagrams.bytesSent)})` +
-        (datagrams.dropped ? `, ${datagrams.dropped} dropped` : '') +
-        (datagrams.overBudget ? `, ${datagrams.overBudget} unanswered over the reply budget` : ''),
-    );
-  }
-  return `served ${parts.join('; ')}`;
 }

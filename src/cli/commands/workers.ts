@@ -7,6 +7,14 @@ import cluster, { type Worker } from 'node:cluster';
 import { createInterface } from 'node:readline';
 import { parseAddress, UsageError } from '../../index.js';
 import { SHUTDOWN_SIGNALS, warn } from '../run.js';
+import {
+  addSummaries,
+  plural,
+  type ServiceSummary,
+  serviceSummaryLine,
+  shuttingDownLine,
+  summaryOf,
+} from './service-summary.js';
 
 /** SHUTDOWN is the message a worker reads as SIGTERM. */
 const SHUTDOWN = 'sockkit:shutdown';
@@ -20,10 +28,16 @@ export function isWorker(): boolean {
  * runWorkers starts `count` copies of this command and supervises them until they exit. It
  * prints each `listening on URL` line once (the workers share the socket), passes the workers'
  * other lines through as `sockkit: worker N: ...`, and turns SIGINT/SIGTERM/SIGHUP into a graceful
- * shutdown of every worker (a second signal kills them). Only tcp and tls listeners can be
- * shared: anything else is a UsageError.
+ * shutdown of every worker (a second signal kills them), said once. At the end it prints one
+ * summary, the workers' counts added up. Only tcp and tls listeners can be shared: anything else
+ * is a UsageError.
  */
-export async function runWorkers(command: string, count: number, urls: readonly string[]): Promise<void> {
+export async function runWorkers(
+  command: string,
+  count: number,
+  urls: readonly string[],
+  grace: number,
+): Promise<void> {
   for (const url of urls) {
     const { scheme } = parseAddress(url);
     if (scheme !== 'tcp' && scheme !== 'tls') {
@@ -50,12 +64,18 @@ export async function runWorkers(command: string, count: number, urls: readonly 
       process.exit(130);
     }
     stopping = true;
+    warn(shuttingDownLine(true, grace));
     for (const worker of workers) tellToStop(worker);
   };
+  const summaries: ServiceSummary[] = [];
   const exits: Promise<number>[] = [];
   for (let n = 1; n <= count; n += 1) {
     const worker = cluster.fork();
     workers.push(worker);
+    worker.on('message', (message: unknown) => {
+      const summary = summaryOf(message);
+      if (summary) summaries.push(summary);
+    });
     worker.once('listening', () => {
       listening.add(worker);
       if (stopping) tellToStop(worker);
@@ -82,6 +102,8 @@ export async function runWorkers(command: string, count: number, urls: readonly 
   }
   for (const signal of SHUTDOWN_SIGNALS) process.on(signal, stop);
   const codes = await Promise.all(exits);
+  if (summaries.length > 0)
+    warn(`${serviceSummaryLine(addSummaries(summaries))} (${plural(summaries.length, 'worker')})`);
   if (codes.some((code) => code !== 0)) process.exitCode = 1;
 }
 

@@ -1,0 +1,36 @@
+/**
+ * The flags every simple-service server takes, `sockkit serve SERVICE` and its short form
+ * `sockkit echo` alike: grace, dual-stack, workers, the datagram flags, limits, reply budget and
+ * TLS. One builder, so the two spellings of the echo server cannot drift apart.
+ */
+import { type Command, Option } from 'commander';
+import { parseCount } from '../../index.js';
+import { durationOption } from './common.js';
+import { type LimitFlags, type ReplyBudgetFlags, withLimitOptions, withReplyBudgetOption } from './limits.js';
+import { addPacketFlags, type PacketFlags } from './packet.js';
+import { type TlsServerFlags, withTlsServerOptions } from './tls.js';
+
+/** ServiceRunOptions are the parsed service flags. */
+export interface ServiceRunOptions extends PacketFlags, TlsServerFlags, LimitFlags, ReplyBudgetFlags {
+  grace: number;
+  ipv6Only?: boolean;
+  workers: number;
+}
+
+/** withServiceOptions adds the service flags to `command`; `usage` names it in flag errors. */
+export function withServiceOptions(command: Command, usage = command.name()): Command {
+  command
+    .addOption(
+      new Option('--grace <duration>', 'time open connections get to finish at shutdown')
+        .default(5000, '5s')
+        .argParser(durationOption('--grace', 0)),
+    )
+    .option('--ipv6-only', 'keep tcp://[::]:PORT to IPv6 instead of dual-stack')
+    .addOption(
+      new Option('--workers <n>', 'tcp/tls: spread the listeners over N processes (one per core)')
+        .default(1)
+        .argParser((v) => parseCount(v, '--workers', 1, 256)),
+    );
+  addPacketFlags(command);
+  return withReplyBudgetOption(withLimitOptions(withTlsServerOptions(command, usage), usage));
+}
