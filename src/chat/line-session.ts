@@ -44,7 +44,7 @@ export async function serveChatLines(broker: Broker, conn: Conn, limits: ChatLim
   });
   let dropReason: string | undefined;
   const peer: ChatPeer = {
-    label: formatAddress(conn.remoteAddress),
+    label: labelOf(conn),
     send(line) {
       if (dropReason || conn.socket.destroyed) return;
       // No line can hold a line feed: the broker sends only printable lines (a line feed in
@@ -99,4 +99,15 @@ function endSoon(conn: Conn): void {
   if (conn.socket.destroyed) return;
   void conn.closeWrite();
   setTimeout(() => conn.close(), 2000).unref();
+}
+
+/**
+ * labelOf names a line client in the log: its address, or for a Unix client (which has no address
+ * of its own) the socket it came in on and its connection number, so two of them can be told apart.
+ */
+function labelOf(conn: Conn): string {
+  const { remoteAddress, localAddress } = conn;
+  if (remoteAddress.scheme === 'unix' && remoteAddress.path === '')
+    return `unix peer #${conn.socketId} on ${formatAddress(localAddress)}`;
+  return formatAddress(remoteAddress);
 }

@@ -191,7 +191,7 @@ describe('sockkit chat serve on a Unix socket, and sockkit chat join', { timeout
   test('a chat join client from a script and an ncat user talk over a Unix socket', async () => {
     const dir = tempDir();
     const url = `unix:${dir.path}/chat.sock`;
-    const server = await startCli(['chat', 'serve', url]);
+    const server = await startCli(['chat', 'serve', url, '-v']);
     const watcher = LineUser.ncat('-U', `${dir.path}/chat.sock`);
     watcher.say('/nick watcher');
     await watcher.next(/is now known as watcher$/);
@@ -206,7 +206,13 @@ describe('sockkit chat serve on a Unix socket, and sockkit chat join', { timeout
     watcher.say('/who');
     assert.equal(await watcher.next(/^\* #lobby:/), '* #lobby: watcher');
     watcher.quit();
-    await server.stop();
+    const stopped = await server.stop();
+    // A Unix client has no address of its own: the log names the socket and the connection.
+    assert.match(
+      stopped.stderr,
+      new RegExp(`guest\\d+ connected from unix peer #\\d+ on unix:${dir.path}/chat\\.sock$`, 'm'),
+    );
+    assert.doesNotMatch(stopped.stderr, /connected from unix:$/m);
     dir.remove();
   });
 
@@ -259,6 +265,24 @@ describe('sockkit chat serve on a Unix socket, and sockkit chat join', { timeout
       result.stderr,
       'sockkit: connect tcp://127.0.0.1:1: connection refused (is a server listening there?)\n',
     );
+  });
+
+  test('chat serve --web takes the http:// form the server prints its page as', async () => {
+    const server = await startCli(['chat', 'serve', 'tcp://127.0.0.1:0', '--web', 'http://127.0.0.1:0/'], {
+      listens: 2,
+    });
+    const result = await server.stop();
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /^sockkit: web chat at http:\/\/127\.0\.0\.1:\d+\/$/m);
+    const elsewhere = await runCli([
+      'chat',
+      'serve',
+      'tcp://127.0.0.1:0',
+      '--web',
+      'http://127.0.0.1:0/chat',
+    ]);
+    assert.equal(elsewhere.code, 2);
+    assert.match(elsewhere.stderr, /^sockkit: --web: the page is served at \/ only, not \/chat/);
   });
 
   test('chat serve refuses a bad room name as a usage error', async () => {

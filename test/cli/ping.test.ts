@@ -73,6 +73,13 @@ test('--json prints one object per event and a summary', { skip: needsRoot }, as
   assert.equal(order.at(-1), 'summary');
   assert.equal(events.find((event) => event.type === 'reply')?.ttl, 64);
   assert.equal(events.at(-1)?.received, 2);
+  // Every round-trip figure is rounded to the microsecond, in the events and in the summary.
+  const rtt = events.at(-1)?.rtt as Record<string, number>;
+  for (const ms of [
+    ...Object.values(rtt),
+    ...events.filter((e) => e.type === 'reply').map((e) => e.rtt as number),
+  ])
+    assert.equal(ms, Number(ms.toFixed(3)), `${ms} is not rounded`);
   assert.equal(events.at(-1)?.loss, 0);
 });
 

@@ -140,6 +140,7 @@ Examples:
   sockkit chat serve                                        # tcp://127.0.0.1:7777
   sockkit chat serve tcp://[::]:7777 unix:/tmp/chat.sock -v  # IPv4+IPv6 and a Unix socket, log arrivals
   sockkit chat serve --web 8080                              # and http://127.0.0.1:8080/ for browsers
+  sockkit chat serve --web http://127.0.0.1:8080/            # the same, as the page's address
   sockkit chat serve --web tcp://0.0.0.0:8080 --room '#general'
   sockkit chat serve --web unix:/run/chat.sock --allow-origin https://chat.example  # behind a proxy
   sockkit chat serve tcp://127.0.0.1:7001 --redis redis://127.0.0.1:6379   # broker 1
@@ -256,10 +257,27 @@ function allowedOrigin(value: string, previous: string[] = []): string[] {
   }
 }
 
-/** webAddress reads `--web`: a bare port means 127.0.0.1, anything else is a stream URL. */
+/**
+ * webAddress reads `--web`: a bare port means 127.0.0.1; `http://HOST:PORT/` and
+ * `https://HOST:PORT/` (the form the server prints its page as) mean tcp:// and tls://; anything
+ * else is a stream URL.
+ */
 function webAddress(value: string): SocketAddress {
   if (/^\d+$/.test(value)) {
     return addressArg('--web', `tcp://127.0.0.1:${parseCount(value, '--web', 0, 65535)}`, ['tcp']);
+  }
+  const page = /^(https?):\/\/([^/]*)(\/.*)?$/i.exec(value);
+  if (page) {
+    const [, scheme, authority, path] = page as unknown as [string, string, string, string | undefined];
+    if (path !== undefined && path !== '/')
+      throw new UsageError(
+        '--web',
+        `the page is served at / only, not ${path}: use ${scheme}://${authority}/`,
+      );
+    return addressArg('--web', `${scheme.toLowerCase() === 'https' ? 'tls' : 'tcp'}://${authority}`, [
+      'tcp',
+      'tls',
+    ]);
   }
   return addressArg('--web', value, ['tcp', 'unix', 'tls']);
 }

@@ -120,7 +120,7 @@ IPv6 replies show no ttl: a raw ICMPv6 socket does not see the hop limit (docs/r
       const elapsed = Math.round(lastActivity - (started ?? lastActivity));
       if (flags.json)
         out(
-          `${JSON.stringify({ type: 'summary', host, address: session.address, ...summary, time: elapsed })}\n`,
+          `${JSON.stringify({ type: 'summary', host, address: session.address, ...jsonSummary(summary), time: elapsed })}\n`,
         );
       else out(formatSummary(host, summary, elapsed));
       if (summary.received === 0) {
@@ -174,6 +174,28 @@ export function formatSummary(host: string, summary: PingSummary, elapsed: numbe
 function jsonEvent(event: PingEvent): Record<string, unknown> {
   if (event.type === 'send-error')
     return { type: event.type, sequence: event.sequence, error: event.error.message, code: event.error.code };
-  if ('rtt' in event) return { ...event, rtt: Number(event.rtt.toFixed(3)) };
+  if ('rtt' in event) return { ...event, rtt: microseconds(event.rtt) };
   return { ...event };
+}
+
+/** jsonSummary rounds the summary's figures as the events' are: milliseconds to the microsecond, loss as iputils prints it. */
+function jsonSummary(summary: PingSummary): Record<string, unknown> {
+  const { rtt } = summary;
+  return {
+    ...summary,
+    loss: Number(summary.loss.toPrecision(6)),
+    ...(rtt && {
+      rtt: {
+        min: microseconds(rtt.min),
+        avg: microseconds(rtt.avg),
+        max: microseconds(rtt.max),
+        mdev: microseconds(rtt.mdev),
+      },
+    }),
+  };
+}
+
+/** microseconds rounds milliseconds to three decimals, the resolution ping measures with. */
+function microseconds(ms: number): number {
+  return Number(ms.toFixed(3));
 }
