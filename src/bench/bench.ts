@@ -213,13 +213,19 @@ function firstConnectError(outcomes: readonly PromiseSettledResult<ConnectOutcom
 function planThreads(options: BenchOptions): LoadPlan[] {
   const op = 'bench';
   const connections = options.connections ?? 1;
-  const threads = Math.min(options.threads ?? 1, connections);
+  const threads = options.threads ?? 1;
   const size = options.size ?? 64;
   const depth = options.depth ?? 1;
   const rate = options.rate ?? 0;
   if (!Number.isInteger(connections) || connections < 1)
     throw optionError(op, 'connections', 'must be at least 1');
   if (!Number.isInteger(threads) || threads < 1) throw optionError(op, 'threads', 'must be at least 1');
+  if (threads > connections)
+    throw optionError(
+      op,
+      'threads',
+      `must be at most the number of connections (${connections}): each thread needs one`,
+    );
   if (!Number.isInteger(depth) || depth < 1) throw optionError(op, 'depth', 'must be at least 1');
   if (!(rate >= 0)) throw optionError(op, 'rate', 'must be 0 or more');
   if (options.address.scheme === 'udp' && (size < 8 || size > 65_507)) {

@@ -39,6 +39,10 @@ for (const entry of COMMANDS) {
   program.addCommand(command.summary(entry.summary));
 }
 program.helpCommand('help [command...]', 'show the help of a command: sockkit help chat serve');
+// A flag for other schemes than the command's addresses is refused, whatever the command.
+program.hook('preAction', async (_program, action) =>
+  (await import('./options/scheme-flags.js')).refuseFlagsForOtherSchemes(action),
+);
 
 applyConventions(program);
 

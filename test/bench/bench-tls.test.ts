@@ -140,7 +140,10 @@ describe('sockkit bench with the TLS client flags', () => {
       Array(32).fill('AB').join(':'),
     ]);
     assert.equal(result.code, 2);
-    assert.equal(result.stderr, 'sockkit: tls: --fingerprint needs a tls:// address\n');
+    assert.equal(
+      result.stderr,
+      'sockkit: bench: --fingerprint applies to tls:// addresses only, not tcp://127.0.0.1:9\n',
+    );
   });
 });
 

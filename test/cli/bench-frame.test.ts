@@ -58,7 +58,10 @@ describe('bench --frame', { timeout: 30_000 }, () => {
   test('refuses --frame on UDP and a len8 payload over 255 bytes', async () => {
     const udp = await runCli(['bench', 'udp://127.0.0.1:9', '--frame', 'len16', '-t', '1s']);
     assert.equal(udp.code, 2);
-    assert.match(udp.stderr, /--frame applies to stream transports/);
+    assert.match(
+      udp.stderr,
+      /^sockkit: bench: --frame applies to tcp:\/\/, unix: or tls:\/\/ addresses only, not udp:/,
+    );
     const len8 = await runCli(['bench', 'tcp://127.0.0.1:9', '--frame', 'len8', '-s', '300', '-t', '1s']);
     assert.equal(len8.code, 2);
     assert.match(len8.stderr, /--size must be at most 255 B when frames are len8/);

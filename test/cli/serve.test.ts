@@ -89,7 +89,10 @@ test('an unknown service is a usage error, exit 2, one line', async () => {
 test('a datagram flag on a stream address is a usage error naming the flag', async () => {
   const result = await runCli(['serve', 'echo', 'tcp://127.0.0.1:0', '--join', '239.1.2.3']);
   assert.equal(result.code, 2);
-  assert.equal(result.stderr, 'sockkit: serve: --join: only for udp:// addresses\n');
+  assert.equal(
+    result.stderr,
+    'sockkit: serve: --join applies to udp:// addresses only, not tcp://127.0.0.1:0\n',
+  );
 });
 
 test('a UDP port already taken is exit 1 with one line', async () => {

@@ -1,0 +1,54 @@
+/**
+ * Flags that belong to some schemes only. A flag whose help text starts with its schemes
+ * (`udp: ...`, `tls://: ...`, `tcp/tls: ...`) applies to addresses of those schemes only: given
+ * on a command whose addresses are all of other schemes, it is a usage error naming the flag,
+ * never silently ignored (`send tcp://... --retries 3`). The help a user reads is the rule the
+ * command enforces, in one place for every command.
+ */
+import type { Command, Option } from 'commander';
+import { parseAddress, UsageError } from '../../index.js';
+
+/** SCHEME_PREFIX matches the schemes a flag's help starts with: `udp: `, `tls://: `, `tcp/tls: `. */
+const SCHEME_PREFIX = /^((?:tcp|tls|unix|udp|ws|wss)(?:\/(?:tcp|tls|unix|udp|ws|wss))*)(?::\/\/)?: /;
+
+/** schemesOf returns the schemes `option` applies to, or undefined when it applies to every one. */
+export function schemesOf(option: Option): string[] | undefined {
+  const match = SCHEME_PREFIX.exec(option.description ?? '');
+  return match ? (match[1] as string).split('/') : undefined;
+}
+
+/**
+ * refuseFlagsForOtherSchemes throws UsageError when `command` was given (on its command line) a
+ * flag for schemes none of its address arguments has. A command without address arguments, or
+ * whose addresses do not parse (that error comes next, from the command), is left alone.
+ */
+export function refuseFlagsForOtherSchemes(command: Command): void {
+  const urls = (command.processedArgs as unknown[])
+    .flat()
+    .filter((arg): arg is string => typeof arg === 'string');
+  const schemes = new Map<string, string>();
+  for (const url of urls) {
+    try {
+      const { scheme } = parseAddress(url);
+      if (!schemes.has(scheme)) schemes.set(scheme, url);
+    } catch {
+      // Not an address (a service name, a message), or a bad one the command reports itself.
+    }
+  }
+  if (schemes.size === 0) return;
+  for (const option of command.options) {
+    const only = schemesOf(option);
+    if (!only || only.some((scheme) => schemes.has(scheme))) continue;
+    if (command.getOptionValueSource(option.attributeName()) !== 'cli') continue;
+    const given = process.argv.includes(option.long ?? '') ? option.long : option.short;
+    throw new UsageError(
+      command.name(),
+      `${given ?? option.name()} applies to ${listOf(only.map((s) => (s === 'unix' ? 'unix:' : `${s}://`)))} addresses only, not ${listOf([...schemes.values()])}`,
+    );
+  }
+}
+
+/** listOf joins words as a sentence does: `a`, `a or b`, `a, b or c`. */
+function listOf(words: readonly string[]): string {
+  return words.length < 2 ? words.join('') : `${words.slice(0, -1).join(', ')} or ${words.at(-1)}`;
+}
