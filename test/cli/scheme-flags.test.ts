@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { runCli } from '../helpers.js';
+import { runCli, startCli } from '../helpers.js';
 
 // Port 9 (discard) on loopback: nothing is ever sent, since each command must stop at its flags.
 const refused: [string[], string][] = [
@@ -38,4 +38,13 @@ test('a flag for one of several addresses applies: serve with tcp:// and udp:// 
   // The flag passed; the unknown service is what stops it.
   assert.equal(result.code, 2);
   assert.match(result.stderr, /unknown service "nosuch"/);
+});
+
+test('an address given as a flag value counts: chat serve tcp:// --web tls:// takes --self-signed', async () => {
+  const server = await startCli(
+    ['chat', 'serve', 'tcp://127.0.0.1:0', '--web', 'tls://127.0.0.1:0', '--self-signed'],
+    { listens: 2 },
+  );
+  const result = await server.stop();
+  assert.equal(result.code, 0, result.stderr);
 });

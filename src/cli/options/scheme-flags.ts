@@ -23,7 +23,8 @@ export function schemesOf(option: Option): string[] | undefined {
  * whose addresses do not parse (that error comes next, from the command), is left alone.
  */
 export function refuseFlagsForOtherSchemes(command: Command): void {
-  const urls = (command.processedArgs as unknown[])
+  // The addresses are the arguments, and the values of flags that take one (`chat serve --web URL`).
+  const urls = [...(command.processedArgs as unknown[]), ...Object.values(command.opts())]
     .flat()
     .filter((arg): arg is string => typeof arg === 'string');
   const schemes = new Map<string, string>();
