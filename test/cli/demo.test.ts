@@ -1,31 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { CLI, runCli } from '../helpers.js';
+import { runCli } from '../helpers.js';
+import { whyNoNobody } from '../nobody.js';
 
 const HIDE_ADDON = fileURLToPath(new URL('./hide-raw-socket.js', import.meta.url));
 const needsRoot = process.getuid?.() === 0 ? false : 'needs root (raw sockets)';
-
-/** whyNoNobody says why the CLI cannot be run as user 65534 here, or undefined when it can. */
-function whyNoNobody(): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root to switch to an unprivileged user';
-  const probe = spawnSync(
-    'setpriv',
-    [
-      '--reuid=65534',
-      '--regid=65534',
-      '--clear-groups',
-      process.execPath,
-      '-e',
-      `require('fs').accessSync(${JSON.stringify(CLI)}, 4)`,
-    ],
-    { stdio: 'ignore' },
-  );
-  if (probe.error) return 'needs setpriv (util-linux)';
-  if (probe.status !== 0) return `user 65534 cannot read ${CLI} (make the checkout world-readable)`;
-  return undefined;
-}
 
 /** steps returns the numbers of the narrated steps, in the order they were told. */
 function steps(text: string): number[] {

@@ -1,32 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { CLI, runCli, startCli } from '../helpers.js';
+import { runCli, startCli } from '../helpers.js';
+import { whyNoNobody } from '../nobody.js';
 
 const needsRoot = process.getuid?.() === 0 ? false : 'needs root (raw sockets)';
 const HIDE_ADDON = fileURLToPath(new URL('./hide-raw-socket.js', import.meta.url));
-
-/** whyNoNobody says why the CLI cannot be run as user 65534 here, or undefined when it can. */
-function whyNoNobody(): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root to switch to an unprivileged user';
-  const probe = spawnSync(
-    'setpriv',
-    [
-      '--reuid=65534',
-      '--regid=65534',
-      '--clear-groups',
-      process.execPath,
-      '-e',
-      `require('fs').accessSync(${JSON.stringify(CLI)}, 4)`,
-    ],
-    { stdio: 'ignore' },
-  );
-  if (probe.error) return 'needs setpriv (util-linux)';
-  if (probe.status !== 0) return `user 65534 cannot read ${CLI} (make the checkout world-readable)`;
-  return undefined;
-}
 
 test('ping 127.0.0.1 prints a line per reply and the iputils summary, exit 0', {
   skip: needsRoot,

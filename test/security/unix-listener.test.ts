@@ -5,7 +5,7 @@
  * link, a FIFO, a directory, a regular file) is refused with a message naming it, and left alone.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -13,26 +13,12 @@ import { parseAddress } from '../../src/address.js';
 import { dial } from '../../src/stream/dial.js';
 import { listen } from '../../src/stream/listen.js';
 import { CLI, type CliResult, runCli, runProgram, tempDir } from '../helpers.js';
+import { NOBODY, whyNoNobody } from '../nobody.js';
 
 const dir = tempDir();
 // User 65534 must reach the folders made below.
 chmodSync(dir.path, 0o755);
 after(() => dir.remove());
-
-const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups'];
-
-/** whyNoNobody says why the CLI cannot be run as user 65534 here, or undefined when it can. */
-function whyNoNobody(): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root to switch to an unprivileged user';
-  const probe = spawnSync(
-    'setpriv',
-    [...NOBODY, process.execPath, '-e', `require('fs').accessSync(${JSON.stringify(CLI)}, 4)`],
-    { stdio: 'ignore' },
-  );
-  if (probe.error) return 'needs setpriv (util-linux)';
-  if (probe.status !== 0) return `user 65534 cannot read ${CLI} (make the checkout world-readable)`;
-  return undefined;
-}
 
 /** asNobody runs `sockkit ARGS` as user 65534, killed after 5 s. */
 function asNobody(args: readonly string[]): Promise<CliResult> {
