@@ -169,6 +169,23 @@ describe('--hexdump and --dump', () => {
 });
 
 describe('capture file errors', () => {
+  test('a write that fails mid-run (a full disk) stops that file with one warning; the traffic goes on', {
+    timeout: 9000,
+  }, async () => {
+    const server = await startCli(['echo', 'tcp://127.0.0.1:0']);
+    const result = await runCli(['connect', server.urls[0] as string, '--pcap', '/dev/full', '--hexdump'], {
+      input: 'still echoed',
+    });
+    await server.stop();
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout.toString(), 'still echoed');
+    const warnings = result.stderr.split('\n').filter((line) => line.startsWith('sockkit:'));
+    assert.deepEqual(warnings, [
+      'sockkit: pcap /dev/full: no space left on device; nothing more is written to it',
+    ]);
+    assert.match(result.stderr, /< received 12 bytes/, 'the hex dump goes on');
+  });
+
   const target = 'tcp://127.0.0.1:9';
   test('a file in a directory that does not exist is one line, exit 1, before connecting', {
     timeout: 9000,

@@ -36,7 +36,7 @@ export function captureFor(flags: CaptureFlags, command: string): Capture | unde
     throw new UsageError(command, `--dump and --pcap name the same file (${flags.dump}); give each its own`);
   const dump = flags.dump === undefined ? undefined : new CaptureFile(command, 'dump', flags.dump);
   const pcap = flags.pcap === undefined ? undefined : new CaptureFile(command, 'pcap', flags.pcap);
-  const toStderr = flags.hexdump ? (text: string) => void process.stderr.write(text) : undefined;
+  const toStderr = flags.hexdump ? stderrWriter() : undefined;
   return new Capture({
     pcapng: pcap ? (bytes) => pcap.write(bytes) : undefined,
     hexdump:
@@ -49,6 +49,20 @@ export function captureFor(flags: CaptureFlags, command: string): Capture | unde
           ? (text) => dump.write(Buffer.from(text))
           : toStderr,
   });
+}
+
+/**
+ * stderrWriter writes the hex dump to stderr until stderr fails (its reader went away, as in
+ * `2>&1 | head`): the dump stops there, and the command goes on.
+ */
+function stderrWriter(): (text: string) => void {
+  let gone = false;
+  process.stderr.on('error', () => {
+    gone = true;
+  });
+  return (text) => {
+    if (!gone) process.stderr.write(text);
+  };
 }
 
 /**
