@@ -41,10 +41,10 @@ export function addUdpConnectFlags(command: Command): Command {
 }
 
 /**
- * connectUdp (the flags are `command`'s; `tap` sees every datagram) connects a UDP socket to `address` and relays: stdin, cut into datagrams, to the
- * server; each reply to stdout. Once stdin ends it waits `linger` past the last reply, then
- * resolves. Rejects with `connect udp://...: connection refused` when the server's host answers
- * ICMP port unreachable.
+ * connectUdp (the flags are `command`'s; `tap` sees every datagram) connects a UDP socket to
+ * `address` and relays: stdin, cut into datagrams, to the server; each reply to stdout. Once
+ * stdin ends it waits `linger` past the last reply, then resolves. Rejects with `connect
+ * udp://...: connection refused` when the server's host answers ICMP port unreachable.
  */
 export async function connectUdp(
   address: InetAddress,
@@ -71,9 +71,10 @@ export interface UdpListenOptions extends PacketFlags {
 }
 
 /**
- * listenUdp (the flags are `command`'s; `tap` sees every datagram) binds `address`, prints `listening on URL`, and relays until SIGINT, SIGTERM or SIGHUP: datagrams
- * to stdout, stdin (cut into datagrams) to the last peer heard from. Without `keepOpen` the first
- * peer is the only one (as `nc -u -l` connects to its first peer): others' datagrams are ignored.
+ * listenUdp (the flags are `command`'s; `tap` sees every datagram) binds `address`, prints
+ * `listening on URL`, and relays until SIGINT, SIGTERM or SIGHUP: datagrams to stdout, stdin
+ * (cut into datagrams) to the last peer heard from. Without `keepOpen` the first peer is the
+ * only one (as `nc -u -l` connects to its first peer): others' datagrams are ignored.
  * Sending waits until a peer has been heard from, since until then there is nobody to send to.
  */
 export async function listenUdp(
