@@ -204,6 +204,28 @@ describe('capture of stream connections', () => {
     assert.match(hexdump(), /^#1 \+\d+\.\d{3}s closed by an error \(reset\)$/m);
   });
 
+  test('an IPv4 client of a dual-stack listener is an IPv4 flow, not IPv4-mapped IPv6', {
+    timeout: 9000,
+  }, async () => {
+    const { capture, save, hexdump } = recording();
+    const listener = await listen(parseAddress('tcp://[::]:0'), { tap: capture.streamTap });
+    const accepted = listener.accept();
+    const { port } = listener.address as { port: number };
+    const client = await dial(parseAddress(`tcp://127.0.0.1:${port}`));
+    const server = await accepted;
+    assert.match(server.socket.remoteAddress ?? '', /^::ffff:127\.0\.0\.1$/);
+    server.close();
+    client.close();
+    await server.closed;
+    await listener.close();
+    const lines = await tcpdump(save());
+    assert.match(
+      lines[0] ?? '',
+      new RegExp(`IP 127\\.0\\.0\\.1\\.\\d+ > 127\\.0\\.0\\.1\\.${port}: Flags \\[S\\]`),
+    );
+    assert.match(hexdump(), new RegExp(`accepted 127\\.0\\.0\\.1:\\d+ on 127\\.0\\.0\\.1:${port} \\(tcp\\)`));
+  });
+
   test('several connections on one capture are told apart', { timeout: 9000 }, async () => {
     const { capture, save } = recording();
     const first = await converse(
