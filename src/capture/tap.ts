@@ -67,7 +67,7 @@ export type PacketTapFactory = (info: PacketTapInfo) => PacketTap | undefined;
 /**
  * openStreamTap asks `factory` for the tap of the connection on `socket`, and tells that tap of
  * the socket's end of input, end of output and close. Library-internal: Conn calls it, and
- * reports the data itself.
+ * reports the data itself. A tap that throws is dropped (see guardStreamTap), never the connection.
  */
 export function openStreamTap(
   factory: StreamTapFactory,
@@ -75,17 +75,54 @@ export function openStreamTap(
   info: Omit<StreamTapInfo, 'local' | 'remote'>,
 ): StreamTap | undefined {
   const ip = info.kind !== 'unix';
-  const tap = factory({
+  const made = factory({
     ...info,
     local: ip ? endpointOf(socket.localAddress, socket.localPort) : undefined,
     remote: ip ? endpointOf(socket.remoteAddress, socket.remotePort) : undefined,
   });
-  if (!tap) return undefined;
+  if (!made) return undefined;
+  const tap = guardStreamTap(made);
   socket.once('end', () => tap.end('in'));
   // 'finish': end() was called and every queued byte has been handed to the kernel, FIN with it.
   socket.once('finish', () => tap.end('out'));
   socket.once('close', (hadError: boolean) => tap.close(hadError));
   return tap;
+}
+
+/**
+ * guardStreamTap and guardPacketTap put a tap behind a last line of defence: the first time one
+ * of its methods throws, the tap is dropped and told nothing more, so an observer's bug never
+ * reaches the socket's event handlers (and never ends the connection or the process).
+ * Library-internal.
+ */
+function guardStreamTap(tap: StreamTap): StreamTap {
+  const call = fuse();
+  return {
+    data: (direction, chunk) => call(() => tap.data(direction, chunk)),
+    end: (direction) => call(() => tap.end(direction)),
+    close: (failed) => call(() => tap.close(failed)),
+  };
+}
+
+export function guardPacketTap(tap: PacketTap): PacketTap {
+  const call = fuse();
+  return {
+    datagram: (direction, data, peer) => call(() => tap.datagram(direction, data, peer)),
+    close: () => call(() => tap.close()),
+  };
+}
+
+/** fuse returns a caller that runs what it is given until one throws, and nothing after. */
+function fuse(): (work: () => void) => void {
+  let blown = false;
+  return (work) => {
+    if (blown) return;
+    try {
+      work();
+    } catch {
+      blown = true;
+    }
+  };
 }
 
 function endpointOf(address: string | undefined, port: number | undefined): Endpoint | undefined {

@@ -5,7 +5,7 @@
  */
 import type { Socket } from 'node:dgram';
 import { formatAddress, formatHostPort, type InetAddress } from '../address.js';
-import type { PacketTap, PacketTapFactory } from '../capture/tap.js';
+import { guardPacketTap, type PacketTap, type PacketTapFactory } from '../capture/tap.js';
 import { AbortError, fromSystemError, NoReplyError, rewrap, SockkitError } from '../errors.js';
 import { traceStep } from '../internal.js';
 import { nextSocketId, type SocketKind, type Tracer, type TraceStep } from '../trace.js';
@@ -104,11 +104,12 @@ export class PacketConn implements AsyncIterable<Datagram> {
     this.#url = formatAddress(init.remoteAddress ?? init.localAddress);
     this.#queueLimit = init.queueLimit ?? 4096;
     this.#sendQueueLimit = init.sendQueueLimit ?? 1024;
-    this.#tap = init.tap?.({
+    const tap = init.tap?.({
       kind: init.kind,
       socketId: this.socketId,
       local: { address: init.localAddress.host, port: init.localAddress.port },
     });
+    this.#tap = tap && guardPacketTap(tap);
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('message', (data, peer) => this.#receive(data, peer));
     socket.on('error', (err) => this.#fail(err));
