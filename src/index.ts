@@ -14,6 +14,30 @@ export {
 } from './address.js';
 export { type BenchOptions, type BenchReport, bench, type IntervalReport } from './bench/bench.js';
 export { benchJson } from './bench/report-json.js';
+export { Capture, type CaptureOptions, UNIX_FLOW_ADDRESS, UNIX_SERVER_PORT } from './capture/capture.js';
+export { type Endpoint, type TcpSegmentFields, tcpPacket, udpPacket } from './capture/ip-packet.js';
+export {
+  BlockType,
+  BYTE_ORDER_MAGIC,
+  CAPTURE_SNAPLEN,
+  encodeEnhancedPacket,
+  encodeInterfaceDescription,
+  encodeSectionHeader,
+  LINKTYPE_RAW,
+  OptionCode,
+  type PcapngOption,
+} from './capture/pcapng.js';
+export type {
+  PacketTap,
+  PacketTapFactory,
+  PacketTapInfo,
+  StreamTap,
+  StreamTapFactory,
+  StreamTapInfo,
+  TapDirection,
+} from './capture/tap.js';
+export { type FlowSide, MAX_SEGMENT_DATA, TcpFlow, type TcpFlowOptions } from './capture/tcp-flow.js';
+export { formatTrafficChunk, formatTrafficEvent, type TrafficChunk } from './capture/traffic-hexdump.js';
 export { Broker, type BrokerOptions, type BrokerStats } from './chat/broker.js';
 export { ChatClient, type ChatPeer } from './chat/chat-client.js';
 export {

@@ -5,6 +5,7 @@
  */
 import type { Socket } from 'node:dgram';
 import { formatAddress, formatHostPort, type InetAddress } from '../address.js';
+import { guardPacketTap, type PacketTap, type PacketTapFactory } from '../capture/tap.js';
 import { AbortError, fromSystemError, NoReplyError, rewrap, SockkitError } from '../errors.js';
 import { traceStep } from '../internal.js';
 import { nextSocketId, type SocketKind, type Tracer, type TraceStep } from '../trace.js';
@@ -47,6 +48,8 @@ export interface PacketConnInit {
   readonly queueLimit?: number | undefined;
   /** Sends the kernel has not taken yet; past it, new sends are dropped. Default 1024. */
   readonly sendQueueLimit?: number | undefined;
+  /** Asked for a tap that sees every datagram both ways (see Capture); none by default. */
+  readonly tap?: PacketTapFactory | undefined;
 }
 
 type Waiter = { resolve: (d: Datagram | undefined) => void; reject: (e: SockkitError) => void };
@@ -82,6 +85,7 @@ export class PacketConn implements AsyncIterable<Datagram> {
   readonly #waiters: Waiter[] = [];
   readonly #queueLimit: number;
   readonly #sendQueueLimit: number;
+  readonly #tap: PacketTap | undefined;
   #handler: MessageHandler | undefined;
   #isClosed = false;
 
@@ -100,12 +104,19 @@ export class PacketConn implements AsyncIterable<Datagram> {
     this.#url = formatAddress(init.remoteAddress ?? init.localAddress);
     this.#queueLimit = init.queueLimit ?? 4096;
     this.#sendQueueLimit = init.sendQueueLimit ?? 1024;
+    const tap = init.tap?.({
+      kind: init.kind,
+      socketId: this.socketId,
+      local: { address: init.localAddress.host, port: init.localAddress.port },
+    });
+    this.#tap = tap && guardPacketTap(tap);
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('message', (data, peer) => this.#receive(data, peer));
     socket.on('error', (err) => this.#fail(err));
     socket.once('close', () => {
       this.#isClosed = true;
       this[traceStep]('closed');
+      this.#tap?.close();
       for (const waiter of this.#waiters.splice(0)) waiter.resolve(undefined);
     });
   }
@@ -167,6 +178,7 @@ export class PacketConn implements AsyncIterable<Datagram> {
     this.#bytesSent += size;
     if (this.#trace)
       this[traceStep]('sent', { bytes: size, address: this.#peerLabel(peer), data: bytesOf(data) });
+    this.#tapSent(data, peer);
     if (peer) this.socket.send(data, peer.port, peer.address);
     else this.socket.send(data);
   }
@@ -194,6 +206,7 @@ export class PacketConn implements AsyncIterable<Datagram> {
         resolve();
       };
       if (this.#isClosed) return reject(fromSystemError('send', url, closedError()));
+      this.#tapSent(data, peer);
       if (peer) this.socket.send(data, peer.port, peer.address, done);
       else this.socket.send(data, done);
     }).catch((err: unknown) => {
@@ -306,6 +319,7 @@ export class PacketConn implements AsyncIterable<Datagram> {
     this.#bytesReceived += data.length;
     if (this.#trace)
       this[traceStep]('recv', { bytes: data.length, address: formatHostPort(peer.address, peer.port), data });
+    this.#tap?.datagram('in', data, peer);
     if (this.#handler) {
       this.#handler(data, peer);
       return;
@@ -314,6 +328,14 @@ export class PacketConn implements AsyncIterable<Datagram> {
     if (waiter) waiter.resolve({ data, peer });
     else if (this.#queue.length < this.#queueLimit) this.#queue.push({ data, peer });
     else this.#dropped += 1;
+  }
+
+  /** #tapSent shows the tap a datagram about to be sent, before any reply to it can arrive. */
+  #tapSent(data: Uint8Array | string, peer: Peer | undefined): void {
+    if (!this.#tap) return;
+    const to =
+      peer ?? (this.remoteAddress && { address: this.remoteAddress.host, port: this.remoteAddress.port });
+    if (to) this.#tap.datagram('out', bytesOf(data), to);
   }
 
   #fail(err: Error): void {

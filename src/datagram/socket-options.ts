@@ -5,6 +5,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
 import { formatAddress, formatHostPort, type InetAddress, type SocketAddress } from '../address.js';
+import type { PacketTapFactory } from '../capture/tap.js';
 import { optionError, SchemeError } from '../errors.js';
 import { nextSocketId, type SocketKind, type Tracer } from '../trace.js';
 
@@ -39,6 +40,8 @@ export interface PacketOptions {
   readonly queueLimit?: number | undefined;
   /** Sends the kernel has not taken yet, before new ones are dropped. Default 1024. */
   readonly sendQueueLimit?: number | undefined;
+  /** Asked for a tap that sees every datagram both ways (see Capture); none by default. */
+  readonly tap?: PacketTapFactory | undefined;
 }
 
 /** isMulticast tells whether `ip` is a multicast address: 224.0.0.0/4 or ff00::/8. */

@@ -4,6 +4,7 @@
  */
 import type { Socket } from 'node:net';
 import { formatAddress, type SocketAddress } from '../address.js';
+import { openStreamTap, type StreamTap, type StreamTapFactory } from '../capture/tap.js';
 import { ConnectionResetError, fromSystemError, type SockkitError } from '../errors.js';
 import { traceStep } from '../internal.js';
 import { nextSocketId, type SocketKind, type Tracer, type TraceStep } from '../trace.js';
@@ -17,6 +18,10 @@ export interface ConnInit {
   readonly trace?: Tracer | undefined;
   /** The socket id its trace events carry; a new one when omitted. */
   readonly socketId?: number;
+  /** Asked for a tap that sees the connection's bytes both ways (a capture); none by default. */
+  readonly tap?: StreamTapFactory | undefined;
+  /** Whether this side dialed (`client`, the default) or accepted (`server`) the connection: taps need it. */
+  readonly role?: 'client' | 'server' | undefined;
 }
 
 /**
@@ -33,6 +38,7 @@ export class Conn implements AsyncIterable<Buffer> {
   #error: SockkitError | undefined;
   readonly #trace: Tracer | undefined;
   readonly #kind: SocketKind;
+  readonly #tap: StreamTap | undefined;
   #peer: string | undefined;
   #closed: Promise<void> | undefined;
 
@@ -60,6 +66,15 @@ export class Conn implements AsyncIterable<Buffer> {
       socket.once('end', () => this[traceStep]('peer-shutdown-write'));
       socket.once('close', () => this[traceStep]('closed'));
     }
+    const role = init.role ?? 'client';
+    this.#tap = init.tap
+      ? openStreamTap(init.tap, socket, {
+          kind: init.kind,
+          role,
+          socketId: this.socketId,
+          url: formatAddress(role === 'client' ? init.remoteAddress : init.localAddress),
+        })
+      : undefined;
   }
 
   /** closed resolves once the socket is fully closed, whether cleanly or not. It never rejects. */
@@ -94,6 +109,7 @@ export class Conn implements AsyncIterable<Buffer> {
       const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
       this[traceStep]('sent', { bytes: data.byteLength, address: this.#peerLabel(), data });
     }
+    this.#tap?.data('out', typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
     return this.socket.write(chunk);
   }
 
@@ -121,12 +137,14 @@ export class Conn implements AsyncIterable<Buffer> {
    * `resume()` for backpressure. Use either onData or async iteration, not both.
    */
   onData(listener: (chunk: Buffer) => void): void {
-    if (!this.#trace) {
+    if (!this.#trace && !this.#tap) {
       this.socket.on('data', listener);
       return;
     }
     this.socket.on('data', (chunk: Buffer) => {
-      this[traceStep]('recv', { bytes: chunk.length, address: this.#peerLabel(), data: chunk });
+      if (this.#trace)
+        this[traceStep]('recv', { bytes: chunk.length, address: this.#peerLabel(), data: chunk });
+      this.#tap?.data('in', chunk);
       listener(chunk);
     });
   }
@@ -169,6 +187,7 @@ export class Conn implements AsyncIterable<Buffer> {
             data: chunk as Buffer,
           });
         }
+        this.#tap?.data('in', chunk as Buffer);
         yield chunk as Buffer;
       }
     } catch (err) {

@@ -5,6 +5,7 @@
  */
 import type { Socket } from 'node:net';
 import { formatAddress, formatHostPort, type SocketAddress, unixSocketPath } from '../address.js';
+import type { StreamTapFactory } from '../capture/tap.js';
 import { AbortError, fromSystemError, type SockkitError, TimeoutError } from '../errors.js';
 import { traceStep } from '../internal.js';
 import { resolveHost } from '../resolve.js';
@@ -28,6 +29,8 @@ export interface DialOptions extends ClientTransportOptions {
   readonly timeout?: number | undefined;
   /** Try only IPv4 (4) or only IPv6 (6) addresses of a name. */
   readonly family?: 4 | 6 | undefined;
+  /** Asked for a tap that sees the connection's bytes both ways (see Capture); none by default. */
+  readonly tap?: StreamTapFactory | undefined;
 }
 
 /** DialedSocket is a raw socket `dialSocket` connected, and where it connected. */
@@ -61,7 +64,14 @@ export async function dial(address: SocketAddress, options: DialOptions = {}): P
     address.scheme === 'unix' || 'path' in target
       ? address
       : { scheme: address.scheme, host: target.host, port: target.port };
-  const conn = new Conn(socket, { localAddress, remoteAddress, kind, trace: options.trace, socketId });
+  const conn = new Conn(socket, {
+    localAddress,
+    remoteAddress,
+    kind,
+    trace: options.trace,
+    socketId,
+    tap: options.tap,
+  });
   const from =
     localAddress.scheme === 'unix' ? undefined : formatHostPort(localAddress.host, localAddress.port);
   conn[traceStep]('connected', { address: label, ...(from ? { detail: from } : {}) });

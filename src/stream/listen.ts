@@ -5,6 +5,7 @@
  */
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { formatAddress, formatHostPort, type SocketAddress, unixSocketPath } from '../address.js';
+import type { StreamTapFactory } from '../capture/tap.js';
 import { AbortError, fromSystemError } from '../errors.js';
 import { deliver, traceStep } from '../internal.js';
 import { resolveHost } from '../resolve.js';
@@ -29,6 +30,8 @@ export interface ListenOptions extends ServerTransportOptions {
   readonly ipv6Only?: boolean | undefined;
   /** A guard every accepted socket passes (limits, access control: see security/connection-guard.ts). */
   readonly guard?: AcceptGuard | undefined;
+  /** Asked for a tap for each accepted connection, to see its bytes both ways (see Capture). */
+  readonly tap?: StreamTapFactory | undefined;
 }
 
 /**
@@ -165,7 +168,7 @@ export async function listen(address: SocketAddress, options: ListenOptions = {}
     sockets.map((s) => s.server),
     sockets.map((s) => s.local),
   );
-  for (const bound of sockets) acceptInto(listener, bound, options.trace, options.guard);
+  for (const bound of sockets) acceptInto(listener, bound, options);
   if (options.signal) {
     if (options.signal.aborted) void listener.close();
     else options.signal.addEventListener('abort', () => void listener.close(), { once: true });
@@ -201,12 +204,8 @@ function traceListening(
   trace({ step: 'listening', socketId, kind, detail: `backlog ${backlog ?? 511}` });
 }
 
-function acceptInto(
-  listener: Listener,
-  bound: BoundSocket,
-  trace: Tracer | undefined,
-  guard: AcceptGuard | undefined,
-): void {
+function acceptInto(listener: Listener, bound: BoundSocket, options: ListenOptions): void {
+  const { trace, guard, tap } = options;
   const { server, readyEvent, local, kind, describe } = bound;
   // A listening socket's own errors after bind (EMFILE on accept) must not crash the process.
   server.on('error', () => {});
@@ -222,7 +221,14 @@ function acceptInto(
       local.scheme === 'unix'
         ? { scheme: 'unix', path: '', abstract: false }
         : { scheme: local.scheme, host: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
-    const conn = new Conn(socket, { localAddress: local, remoteAddress: remote, kind, trace });
+    const conn = new Conn(socket, {
+      localAddress: local,
+      remoteAddress: remote,
+      kind,
+      trace,
+      tap,
+      role: 'server',
+    });
     if (trace) {
       conn[traceStep]('accepted', { address: peerLabel(remote) });
       if (describe) conn[traceStep]('note', { detail: describe(socket) });

@@ -1,15 +1,18 @@
 /** `sockkit connect URL`: netcat's client: stdin to the socket, the socket to stdout. */
 import { Command, Option } from 'commander';
 import { dial, FramedConn, relay, relayFrames } from '../../index.js';
+import { type CaptureFlags, captureFor, withCaptureOptions } from '../options/capture.js';
 import { addressArg, durationOption, tracerFor } from '../options/common.js';
 import { codecOf, type FrameFlags, withFrameOptions } from '../options/frame.js';
 import { type TlsClientFlags, tlsClientOptionsOf, withTlsClientOptions } from '../options/tls.js';
 import { addUdpConnectFlags, connectUdp } from './udp-relay.js';
 
-type ConnectFlags = { timeout?: number } & TlsClientFlags & FrameFlags;
+type ConnectFlags = { timeout?: number } & TlsClientFlags & FrameFlags & CaptureFlags;
 
 export function connectCommand(): Command {
-  return withFrameOptions(addUdpConnectFlags(withTlsClientOptions(new Command('connect'))))
+  return withCaptureOptions(
+    withFrameOptions(addUdpConnectFlags(withTlsClientOptions(new Command('connect')))),
+  )
     .description(
       'Connect to URL, then copy stdin to the socket and the socket to stdout, byte for byte.\n' +
         'The end of stdin half-closes the connection (the server sees EOF); sockkit exits once the\n' +
@@ -31,17 +34,21 @@ Examples:
   printf 'GET / HTTP/1.0\\r\\n\\r\\n' | sockkit connect tcp://127.0.0.1:8080
   sockkit connect unix:/tmp/echo.sock < file.bin > copy.bin
   sockkit connect udp://127.0.0.1:7                  # UDP: each line typed is one datagram
-  printf 'a\\nb\\n' | sockkit connect udp://[::1]:7 --lines --linger 2s   # two datagrams, 2s for replies`,
+  printf 'a\\nb\\n' | sockkit connect udp://[::1]:7 --lines --linger 2s   # two datagrams, 2s for replies
+  echo hello | sockkit connect tcp://127.0.0.1:7 --hexdump   # see each chunk both ways on stderr
+  echo hello | sockkit connect tcp://127.0.0.1:7 --pcap hello.pcapng && tshark -r hello.pcapng`,
     )
     .action(async (url: string, options: ConnectFlags, command: Command) => {
       const address = addressArg('connect', url, ['tcp', 'unix', 'tls', 'udp']);
       const codec = codecOf(options, address, 'connect');
-      if (address.scheme === 'udp') return connectUdp(address, command);
+      const capture = captureFor(options, 'connect');
+      if (address.scheme === 'udp') return connectUdp(address, command, capture?.packetTap);
       const tls = tlsClientOptionsOf(options, address);
       const conn = await dial(address, {
         timeout: options.timeout,
         trace: tracerFor(command, 'client'),
         tls,
+        tap: capture?.streamTap,
       });
       const stopOnPeerClose = process.stdin.isTTY === true;
       if (codec)

@@ -1,6 +1,7 @@
 /** `sockkit listen URL [--keep-open]`: netcat's server: accept a client, relay it to stdin/stdout. */
 import { Command } from 'commander';
 import { AbortError, type Conn, fanOut, listen, relay } from '../../index.js';
+import { type CaptureFlags, captureFor, withCaptureOptions } from '../options/capture.js';
 import { addressArg, announceListening, tracerFor } from '../options/common.js';
 import { guardFor, type LimitFlags, refuseLimitFlags, withLimitOptions } from '../options/limits.js';
 import { type TlsServerFlags, tlsServerOptionsOf, withTlsServerOptions } from '../options/tls.js';
@@ -8,7 +9,7 @@ import { shutdownSignal } from '../run.js';
 import { addUdpListenFlags, listenUdp } from './udp-relay.js';
 
 export function listenCommand(): Command {
-  return addUdpListenFlags(withLimitOptions(withTlsServerOptions(new Command('listen'))))
+  return withCaptureOptions(addUdpListenFlags(withLimitOptions(withTlsServerOptions(new Command('listen')))))
     .description(
       'Listen on URL, accept one client, and relay it to stdin/stdout as `connect` does; exit once\n' +
         'it is done. With --keep-open, keep accepting: what clients send goes to stdout, and stdin\n' +
@@ -30,14 +31,17 @@ Examples:
   sockkit listen udp://[::]:9000 --keep-open --lines   # any peer; each stdin line to the last one heard
   sockkit listen udp://0.0.0.0:9000 --broadcast        # receive (and answer) broadcasts
   sockkit listen udp://0.0.0.0:5000 --join 233.252.0.1 --multicast-interface 192.0.2.10
-  sockkit listen udp://0.0.0.0:5000 --join 233.252.0.1 --multicast-ttl 4 --no-multicast-loopback`,
+  sockkit listen udp://0.0.0.0:5000 --join 233.252.0.1 --multicast-ttl 4 --no-multicast-loopback
+  sockkit listen tcp://127.0.0.1:9000 -k --hexdump      # who said what, in hex and text, on stderr
+  sockkit listen tcp://127.0.0.1:9000 -k --pcap server.pcapng   # open it in Wireshark: Follow TCP Stream`,
     )
     .action(async (url: string, options: ListenFlags, command: Command) => {
       const address = addressArg('listen', url, ['tcp', 'unix', 'tls', 'udp']);
       if (address.scheme === 'udp') {
         refuseLimitFlags(options, 'listen udp:// (use sockkit echo or serve for a limited UDP server)');
-        return listenUdp(address, command);
+        return listenUdp(address, command, captureFor(options, 'listen')?.packetTap);
       }
+      const capture = captureFor(options, 'listen');
       const tls = await tlsServerOptionsOf(options, [address]);
       const guard = guardFor(options, command);
       const signal = shutdownSignal();
@@ -46,6 +50,7 @@ Examples:
         trace: tracerFor(command, 'server'),
         tls,
         guard,
+        tap: capture?.streamTap,
       });
       announceListening(listener.addresses);
       if (options.keepOpen) {
@@ -67,4 +72,4 @@ Examples:
     });
 }
 
-type ListenFlags = { keepOpen?: boolean } & TlsServerFlags & LimitFlags;
+type ListenFlags = { keepOpen?: boolean } & TlsServerFlags & LimitFlags & CaptureFlags;

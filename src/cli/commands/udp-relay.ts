@@ -13,6 +13,7 @@ import {
   type PacketConn,
   type PacketRelayEvent,
   type PacketRelaySummary,
+  type PacketTapFactory,
   relayPackets,
   rewrap,
   SockkitError,
@@ -40,14 +41,18 @@ export function addUdpConnectFlags(command: Command): Command {
 }
 
 /**
- * connectUdp (the flags are `command`'s) connects a UDP socket to `address` and relays: stdin, cut into datagrams, to the
- * server; each reply to stdout. Once stdin ends it waits `linger` past the last reply, then
- * resolves. Rejects with `connect udp://...: connection refused` when the server's host answers
- * ICMP port unreachable.
+ * connectUdp (the flags are `command`'s; `tap` sees every datagram) connects a UDP socket to
+ * `address` and relays: stdin, cut into datagrams, to the server; each reply to stdout. Once
+ * stdin ends it waits `linger` past the last reply, then resolves. Rejects with `connect
+ * udp://...: connection refused` when the server's host answers ICMP port unreachable.
  */
-export async function connectUdp(address: InetAddress, command: Command): Promise<void> {
+export async function connectUdp(
+  address: InetAddress,
+  command: Command,
+  tap?: PacketTapFactory,
+): Promise<void> {
   const options = command.opts<UdpConnectOptions>();
-  const conn = await dialPacket(address, { trace: tracerFor(command, 'client') });
+  const conn = await dialPacket(address, { trace: tracerFor(command, 'client'), tap });
   const url = formatAddress(address);
   await relayPackets(conn, process.stdin, process.stdout, {
     lines: options.lines,
@@ -66,12 +71,17 @@ export interface UdpListenOptions extends PacketFlags {
 }
 
 /**
- * listenUdp (the flags are `command`'s) binds `address`, prints `listening on URL`, and relays until SIGINT, SIGTERM or SIGHUP: datagrams
- * to stdout, stdin (cut into datagrams) to the last peer heard from. Without `keepOpen` the first
- * peer is the only one (as `nc -u -l` connects to its first peer): others' datagrams are ignored.
+ * listenUdp (the flags are `command`'s; `tap` sees every datagram) binds `address`, prints
+ * `listening on URL`, and relays until SIGINT, SIGTERM or SIGHUP: datagrams to stdout, stdin
+ * (cut into datagrams) to the last peer heard from. Without `keepOpen` the first peer is the
+ * only one (as `nc -u -l` connects to its first peer): others' datagrams are ignored.
  * Sending waits until a peer has been heard from, since until then there is nobody to send to.
  */
-export async function listenUdp(address: InetAddress, command: Command): Promise<void> {
+export async function listenUdp(
+  address: InetAddress,
+  command: Command,
+  tap?: PacketTapFactory,
+): Promise<void> {
   const options = command.opts<UdpListenOptions>();
   const signal = shutdownSignal();
   const trace = tracerFor(command, 'server');
@@ -79,6 +89,7 @@ export async function listenUdp(address: InetAddress, command: Command): Promise
     ...packetOptionsOf('listen', address, options),
     signal,
     trace,
+    tap,
   });
   announceListening(conns.map((c) => c.localAddress));
   const summary = await relayPackets(conns, process.stdin, process.stdout, {
