@@ -14,16 +14,18 @@ export function internetChecksum(...parts: readonly Uint8Array[]): number {
   let sum = 0;
   let pending = -1; // a byte carried over when a part has odd length, waiting for its low half
   for (const part of parts) {
-    for (const byte of part) {
-      if (pending < 0) {
-        pending = byte;
-      } else {
-        sum += (pending << 8) | byte;
-        pending = -1;
-      }
+    let i = 0;
+    if (pending >= 0 && part.length > 0) {
+      sum += (pending << 8) | (part[0] as number);
+      pending = -1;
+      i = 1;
     }
+    // Two bytes a step: a capture checksums every byte it writes (src/capture).
+    const end = i + ((part.length - i) & ~1);
+    for (; i < end; i += 2) sum += ((part[i] as number) << 8) | (part[i + 1] as number);
+    if (i < part.length) pending = part[i] as number;
     // Fold often enough that the sum never leaves the safe integer range (RFC 1071 section 2(C)).
-    sum = (sum & 0xffff) + (sum >>> 16);
+    sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
   }
   if (pending >= 0) sum += pending << 8;
   while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
