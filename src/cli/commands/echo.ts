@@ -2,8 +2,10 @@
 import { Command, Option } from 'commander';
 import { parseCount, services, UsageError } from '../../index.js';
 import { durationOption } from '../options/common.js';
+import { type FaultFlags, faultPlanOf, withFaultOptions } from '../options/faults.js';
 import { withLimitOptions, withReplyBudgetOption } from '../options/limits.js';
 import { withTlsServerOptions } from '../options/tls.js';
+import { echoWithFaults } from './echo-faults.js';
 import { runService, type ServiceRunOptions } from './serve.js';
 import { isWorker, prepareWorker, runWorkers } from './workers.js';
 
@@ -37,18 +39,28 @@ Examples:
   sockkit echo tcp://[::1]:0 unix:/tmp/echo.sock  # IPv6 on any free port, and a Unix socket
   sockkit echo unix:@echo --trace                 # Linux abstract socket, narrated
   sockkit echo udp://127.0.0.1:0 udp://[::1]:0     # UDP: each datagram goes back to its sender
-  sockkit echo tcp://0.0.0.0:7007 --workers 4     # four processes share one port`,
+  sockkit echo tcp://0.0.0.0:7007 --workers 4     # four processes share one port
+  sockkit echo tcp://127.0.0.1:0 --delay 200ms --throttle 10k   # a slow, far server`,
     )
-    .action(async (urls: string[], options: ServiceRunOptions & { workers: number }, command: Command) => {
+    .action(async (urls: string[], options: EchoOptions, command: Command) => {
       if (options.workers > 1 && options.selfSigned)
         throw new UsageError(
           '--self-signed',
           'each worker would make its own certificate: use --cert/--key with --workers',
         );
+      const plan = faultPlanOf(options);
+      if (plan && options.workers > 1)
+        throw new UsageError('--workers', 'faults are injected in one process: drop --workers or the faults');
       if (options.workers > 1 && !isWorker()) return runWorkers('echo', options.workers, urls);
       if (isWorker()) prepareWorker();
+      if (plan) return echoWithFaults(plan, urls, options, command);
       // The short form of `sockkit serve echo`: one code path for both.
       await runService('echo', services.echo, urls, options, command);
     });
-  return withReplyBudgetOption(withLimitOptions(withTlsServerOptions(command)));
+  return withFaultOptions(withReplyBudgetOption(withLimitOptions(withTlsServerOptions(command))));
+}
+
+/** EchoOptions are `sockkit echo`'s flags. */
+export interface EchoOptions extends ServiceRunOptions, FaultFlags {
+  workers: number;
 }
