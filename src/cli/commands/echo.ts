@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { parseCount, services, UsageError } from '../../index.js';
 import { durationOption } from '../options/common.js';
-import { type FaultFlags, faultPlanOf, withFaultOptions } from '../options/faults.js';
+import { type FaultFlags, faultInjectionOf, withFaultOptions } from '../options/faults.js';
 import { withLimitOptions, withReplyBudgetOption } from '../options/limits.js';
 import { withTlsServerOptions } from '../options/tls.js';
 import { echoWithFaults } from './echo-faults.js';
@@ -48,12 +48,12 @@ Examples:
           '--self-signed',
           'each worker would make its own certificate: use --cert/--key with --workers',
         );
-      const plan = faultPlanOf(options);
-      if (plan && options.workers > 1)
+      const faults = faultInjectionOf('echo', options, urls);
+      if (faults && options.workers > 1)
         throw new UsageError('--workers', 'faults are injected in one process: drop --workers or the faults');
       if (options.workers > 1 && !isWorker()) return runWorkers('echo', options.workers, urls);
       if (isWorker()) prepareWorker();
-      if (plan) return echoWithFaults(plan, urls, options, command);
+      if (faults) return echoWithFaults(faults, urls, options, command);
       // The short form of `sockkit serve echo`: one code path for both.
       await runService('echo', services.echo, urls, options, command);
     });

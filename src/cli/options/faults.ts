@@ -5,6 +5,7 @@
  */
 import { type Command, Option } from 'commander';
 import {
+  DatagramFaults,
   type FaultCounts,
   type FaultLimit,
   type FaultPlan,
@@ -17,10 +18,13 @@ import {
   MAX_SEED,
   MAX_SLICE,
   MAX_THROTTLE,
+  newFaultCounts,
+  parseAddress,
   parseCount,
   parseDuration,
   parseSize,
   type Scheme,
+  StreamFaults,
   UsageError,
 } from '../../index.js';
 import { durationOption } from './common.js';
@@ -142,6 +146,60 @@ Fault examples (docs/faults.md):
   sockkit ${usage} --reset-after 2s                        # RST two seconds into each connection
   sockkit ${usage} udp://127.0.0.1:0 --loss 5% --duplicate 1% --seed 42`,
     );
+}
+
+/**
+ * FaultInjection is what a command needs to inject the faults its flags ask for: the stream
+ * faults (`streams.echo`, `streams.join(client, upstream)`), the datagram faults
+ * (`datagrams.pass(datagram, deliver)` on each datagram relayed), one seed for both, and the
+ * lines to print.
+ */
+export interface FaultInjection {
+  readonly plan: FaultPlan;
+  readonly seed: number;
+  readonly counts: FaultCounts;
+  readonly streams: StreamFaults;
+  readonly datagrams: DatagramFaults;
+  /** announcement is the line to print when the command starts: the faults and the seed. */
+  readonly announcement: string;
+  /** summary words what was injected so far, for the shutdown summary. */
+  summary(): string;
+  /** close drops the datagrams held back and clears their timers (stream faults end with their connections). */
+  close(): void;
+}
+
+/**
+ * faultInjectionOf returns the faults `flags` ask for, on the `urls` a command listens on or
+ * relays between (`forward tcp://... tcp://...` passes all of them), or undefined when no fault
+ * flag was given. Throws UsageError, under `op`, for a fault that none of the URLs can take.
+ */
+export function faultInjectionOf(
+  op: string,
+  flags: FaultFlags,
+  urls: readonly string[],
+): FaultInjection | undefined {
+  const plan = faultPlanOf(flags);
+  if (!plan) return undefined;
+  checkFaultsApply(
+    op,
+    plan,
+    urls.map((url) => parseAddress(url).scheme),
+  );
+  const counts = newFaultCounts();
+  const streams = new StreamFaults(plan, { counts });
+  // One seed for both kinds, so the line printed at the start repeats the whole run.
+  const seed = streams.seed;
+  const datagrams = new DatagramFaults({ ...plan, seed }, { counts });
+  return {
+    plan,
+    seed,
+    counts,
+    streams,
+    datagrams,
+    announcement: describeFaults(plan, seed),
+    summary: () => faultSummary(plan, counts, seed),
+    close: () => datagrams.close(),
+  };
 }
 
 /** faultPlanOf returns the plan the fault flags ask for, or undefined when none was given. */
