@@ -207,8 +207,10 @@ export class FaultStage extends Writable {
       return;
     }
     if (this.#bucket) {
+      // A piece goes as soon as the bucket is not in debt, and leaves it in debt: a timer that
+      // fires late then costs nothing, where waiting for a full piece's tokens would lose them.
       size = Math.min(size, this.#bucket.burst);
-      const wait = this.#bucket.waitFor(now, size);
+      const wait = this.#bucket.waitFor(now);
       if (wait > 0) {
         this.#counts.throttleWaits += 1;
         this.#wait(wait);

@@ -164,19 +164,27 @@ test('fault values read as people write them: fractions, rates per second, bytes
 
 test('a fault no URL takes is a usage error, not silently ignored', () => {
   assert.throws(() => checkFaultsApply('echo', { loss: 0.05 }, ['tcp', 'unix']), {
-    message: 'echo: --loss applies to udp, and no URL is udp',
+    message: 'echo: loss applies to udp, and no URL is udp',
+    option: 'loss',
   });
   assert.throws(() => checkFaultsApply('echo', { resetAfter: { ms: 5 } }, ['udp']), {
-    message: 'echo: --reset-after applies to streams (tcp, tls, unix), and every URL is udp',
+    message: 'echo: resetAfter applies to streams (tcp, tls, unix), and every URL is udp',
+    option: 'resetAfter',
   });
   checkFaultsApply('echo', { loss: 0.05, slice: 3, delay: 5 }, ['tcp', 'udp']);
 });
 
 test('on the command line, a bad fault value or flag is one line and exit 2', T, async () => {
-  const [value, workers] = await Promise.all([
+  const [value, workers, where] = await Promise.all([
     runCli(['echo', 'udp://127.0.0.1:0', '--loss', '150%']),
     runCli(['echo', '--delay', '1s', '--workers', '2']),
+    runCli(['echo', 'udp://127.0.0.1:0', '--reset-after', '2s']),
   ]);
+  assert.equal(where.code, 2);
+  assert.equal(
+    where.stderr,
+    'sockkit: echo: --reset-after applies to streams (tcp, tls, unix), and every URL is udp\n',
+  );
   assert.equal(value.code, 2);
   assert.equal(value.stderr, 'sockkit: --loss: must be from 0 to 1, or 0% to 100% (got 150%)\n');
   assert.equal(workers.code, 2);

@@ -80,6 +80,27 @@ test(
   },
 );
 
+test(
+  'throttle paces each direction on its own: an echo through the relay takes one pass, not two',
+  T,
+  async () => {
+    const relay = await relayWithFaults({ throttle: 100_000 });
+    try {
+      const data = randomBytes(150_000);
+      const startedAt = performance.now();
+      const outcome = await converse(relay.address, (socket) => socket.end(data));
+      const elapsed = performance.now() - startedAt;
+      assert.ok(outcome.received.equals(data));
+      // 150 kB at 100 kB/s is 1.5 s each way; the two directions overlap, so about 1.5 s in all,
+      // where one bucket shared by both would take 3 s. Two bursts of 5 kB each way come free.
+      assert.ok(elapsed >= 1300, `took ${elapsed.toFixed(0)}ms`);
+      assert.ok(elapsed < 2500, `took ${elapsed.toFixed(0)}ms`);
+    } finally {
+      await relay.stop();
+    }
+  },
+);
+
 test('close-after counts the bytes of both directions together, then closes both sides', T, async () => {
   const relay = await relayWithFaults({ closeAfter: { bytes: 100 } });
   try {

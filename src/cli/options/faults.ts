@@ -19,6 +19,7 @@ import {
   MAX_SLICE,
   MAX_THROTTLE,
   newFaultCounts,
+  optionError,
   parseAddress,
   parseCount,
   parseDuration,
@@ -210,8 +211,9 @@ export function faultPlanOf(flags: FaultFlags): FaultPlan | undefined {
 }
 
 /**
- * checkFaultsApply throws a UsageError when a fault flag applies to none of `schemes`: `--loss`
- * with only stream listeners, `--slice` with only udp ones. A flag is never silently ignored.
+ * checkFaultsApply throws a UsageError naming the option (the CLI prints it as its flag) when a
+ * fault applies to none of `schemes`: `loss` with only stream listeners, `slice` with only udp
+ * ones. A flag is never silently ignored.
  */
 export function checkFaultsApply(op: string, plan: FaultPlan, schemes: readonly Scheme[]): void {
   const streams = schemes.some((s) => s !== 'udp');
@@ -220,12 +222,12 @@ export function checkFaultsApply(op: string, plan: FaultPlan, schemes: readonly 
   const datagramOnly = ['loss', 'duplicate'] as const;
   for (const name of streamOnly) {
     if (plan[name] !== undefined && !streams) {
-      throw new UsageError(op, `${flagOf(name)} applies to streams (tcp, tls, unix), and every URL is udp`);
+      throw optionError(op, name, 'applies to streams (tcp, tls, unix), and every URL is udp');
     }
   }
   for (const name of datagramOnly) {
     if (plan[name] !== undefined && !datagrams) {
-      throw new UsageError(op, `${flagOf(name)} applies to udp, and no URL is udp`);
+      throw optionError(op, name, 'applies to udp, and no URL is udp');
     }
   }
 }
@@ -275,8 +277,4 @@ function describeLimit(limit: FaultLimit): string {
 
 function percent(fraction: number): string {
   return `${Number((fraction * 100).toFixed(4))}%`;
-}
-
-function flagOf(option: string): string {
-  return `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
