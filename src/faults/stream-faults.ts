@@ -3,8 +3,9 @@
  * service, or between the two connections of a relay (`join`), one FaultStage per direction.
  */
 import type { Socket } from 'node:net';
+import { traceStep } from '../internal.js';
 import { tlsParentSocket } from '../node-internals.js';
-import type { Conn } from '../stream/conn.js';
+import { type Conn, peerLabel } from '../stream/conn.js';
 import type { StreamService } from '../stream/serve.js';
 import { type FaultCounts, newFaultCounts } from './fault-counts.js';
 import { checkFaultPlan, type FaultLimit, type FaultPlan } from './fault-plan.js';
@@ -106,12 +107,18 @@ export class StreamFaults {
     const closeAll = (): void => {
       if (!cutEverything()) return;
       counts.closes += 1;
-      for (const conn of conns) void conn.closeWrite();
+      for (const conn of conns) {
+        conn[traceStep]('note', { detail: 'fault: close (FIN) as planned' });
+        void conn.closeWrite();
+      }
     };
     const resetAll = (): void => {
       if (!cutEverything()) return;
       counts.resets += 1;
-      for (const conn of conns) resetSocket(conn.socket);
+      for (const conn of conns) {
+        conn[traceStep]('note', { detail: 'fault: reset (RST) as planned' });
+        resetSocket(conn.socket);
+      }
     };
     const budgets: ByteBudget[] = [];
     const atOnce: (() => void)[] = [];
@@ -130,7 +137,11 @@ export class StreamFaults {
 
     for (const [i, [from, to]] of directions.entries()) {
       const sink: FaultSink = {
-        write: (chunk, callback) => to.socket.write(chunk, callback),
+        write: (chunk, callback) => {
+          if (to.tracing)
+            to[traceStep]('sent', { bytes: chunk.length, address: peerLabel(to.remoteAddress), data: chunk });
+          return to.socket.write(chunk, callback);
+        },
         end: () => to.closeWrite(),
       };
       const stage = new FaultStage(sink, {

@@ -38,7 +38,15 @@ test(
   'echo --close-after 100 sends back exactly 100 bytes then EOF, and the summary counts it',
   T,
   async () => {
-    const server = await startCli(['echo', 'tcp://127.0.0.1:0', '--close-after', '100', '--seed', '7']);
+    const server = await startCli([
+      '--trace',
+      'echo',
+      'tcp://127.0.0.1:0',
+      '--close-after',
+      '100',
+      '--seed',
+      '7',
+    ]);
     const { host, port } = hostPort(server.urls[0] as string);
     const outcome = await talk(connectTcp({ host, port }), Buffer.alloc(300, 'a'));
     assert.equal(outcome.end, 'eof');
@@ -50,6 +58,11 @@ test(
       /^sockkit: injecting faults: close after 100 bytes \(seed 7; --seed 7 repeats them\)$/m,
     );
     assert.match(result.stderr, /^sockkit: faults injected: 1 connection closed \(seed 7\)$/m);
+    // --trace narrates the fault between the bytes sent and the FIN.
+    assert.match(
+      result.stderr,
+      /sent \d+ bytes to [^\n]*\n[^\n]*#\d+ fault: close \(FIN\) as planned\n[^\n]*shutdown write/,
+    );
   },
 );
 
