@@ -3,13 +3,18 @@
  * time, so it is tested without a clock, and it never sets a timer itself.
  */
 
-/** MAX_BURST is the most a bucket holds, in bytes, whatever the rate. */
+/** MAX_BURST is the most a bucket saves while idle, in bytes, whatever the rate. */
 export const MAX_BURST = 64 * 1024;
+
+/** CATCH_UP is how many bursts' worth a bucket in debt may be credited when it is next looked at late. */
+export const CATCH_UP = 4;
 
 /**
  * TokenBucket holds up to `burst` bytes' worth of tokens, refilled at `rate` bytes per second.
  * Spending may take it below zero (a piece larger than what is left is sent whole, then paid
- * for by waiting), so over any span T no more than `burst + rate * T` plus one piece pass.
+ * for by waiting). A bucket in debt that is looked at late is credited the time it waited, up to
+ * CATCH_UP bursts: so over any span T no more than `CATCH_UP * burst + rate * T` plus one piece
+ * pass, and a sender kept waiting by a busy event loop still gets its rate.
  */
 export class TokenBucket {
   readonly rate: number;
@@ -55,6 +60,11 @@ export class TokenBucket {
     // A clock that steps back (it should not: callers use a monotonic one) adds nothing.
     const elapsed = Math.max(0, now - this.#last);
     this.#last = Math.max(this.#last, now);
-    this.#tokens = Math.min(this.burst, this.#tokens + (elapsed * this.rate) / 1000);
+    // Idle, the bucket saves up to one burst. In debt, someone is waiting on it, and a timer that
+    // fired late (a busy event loop) is credited up to CATCH_UP bursts, so the rate holds.
+    // A refill never takes away what was credited before.
+    const cap = this.#tokens < 0 ? this.burst * CATCH_UP : this.burst;
+    const refilled = this.#tokens + (elapsed * this.rate) / 1000;
+    this.#tokens = refilled > cap ? Math.max(this.#tokens, cap) : refilled;
   }
 }

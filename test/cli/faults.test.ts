@@ -188,8 +188,8 @@ test('a fault no URL takes is a usage error, not silently ignored', () => {
 });
 
 test('on the command line, a bad fault value or flag is one line and exit 2', T, async () => {
-  const [value, workers, where] = await Promise.all([
-    runCli(['echo', 'udp://127.0.0.1:0', '--loss', '150%']),
+  // Two processes only: the values themselves are checked in-process above.
+  const [workers, where] = await Promise.all([
     runCli(['echo', '--delay', '1s', '--workers', '2']),
     runCli(['echo', 'udp://127.0.0.1:0', '--reset-after', '2s']),
   ]);
@@ -198,8 +198,6 @@ test('on the command line, a bad fault value or flag is one line and exit 2', T,
     where.stderr,
     'sockkit: echo: --reset-after applies to streams (tcp, tls, unix), and every URL is udp\n',
   );
-  assert.equal(value.code, 2);
-  assert.equal(value.stderr, 'sockkit: --loss: must be from 0 to 1, or 0% to 100% (got 150%)\n');
   assert.equal(workers.code, 2);
   assert.equal(
     workers.stderr,

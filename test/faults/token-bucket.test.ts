@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MAX_BURST, TokenBucket } from '../../src/faults/token-bucket.js';
+import { CATCH_UP, MAX_BURST, TokenBucket } from '../../src/faults/token-bucket.js';
 
 test('a new bucket is full: its burst passes at once, then bytes wait for the rate', () => {
   const bucket = new TokenBucket(1000, 0, 100);
@@ -57,4 +57,21 @@ test('a rate that is not a positive number is a RangeError', () => {
   for (const rate of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
     assert.throws(() => new TokenBucket(rate, 0), { name: 'RangeError', message: /^rate / });
   }
+});
+
+test('a bucket in debt looked at late is credited the wait, up to CATCH_UP bursts', () => {
+  const bucket = new TokenBucket(1000, 0, 100);
+  bucket.spend(150, 0);
+  // 50 bytes in debt, looked at 350 ms later: 350 bytes earned, 300 past the debt, all kept
+  // (an idle bucket would keep 100).
+  assert.equal(bucket.waitFor(350, 1), 0);
+  bucket.spend(300, 350);
+  // Nothing left, no debt: one byte's wait (a capped bucket would be 200 bytes in debt).
+  assert.equal(bucket.waitFor(350), 1);
+  // A much later look is capped: CATCH_UP bursts at most.
+  const late = new TokenBucket(1000, 0, 100);
+  late.spend(101, 0);
+  late.waitFor(60_000);
+  late.spend(CATCH_UP * 100, 60_000);
+  assert.ok(late.waitFor(60_000) > 0, 'no more than CATCH_UP bursts were credited');
 });
