@@ -123,6 +123,40 @@ export {
   USAGE_CODES,
   UsageError,
 } from './errors.js';
+export {
+  DatagramFaults,
+  type DatagramFaultsOptions,
+  DEFAULT_HOLD_LIMIT,
+} from './faults/datagram-faults.js';
+export { type FaultCounts, newFaultCounts } from './faults/fault-counts.js';
+export {
+  checkFaultPlan,
+  DATAGRAM_FAULTS,
+  type FaultLimit,
+  type FaultPlan,
+  hasDatagramFaults,
+  hasStreamFaults,
+  MAX_FAULT_DELAY,
+  MAX_FAULT_LIMIT_MS,
+  MAX_SLICE,
+  MAX_THROTTLE,
+  STREAM_FAULTS,
+} from './faults/fault-plan.js';
+export {
+  ByteBudget,
+  DEFAULT_QUEUE_LIMIT,
+  type FaultSink,
+  FaultStage,
+  type FaultStageOptions,
+} from './faults/fault-stage.js';
+export { MAX_SEED, Prng, randomSeed, splitmix64 } from './faults/prng.js';
+export {
+  type JoinOptions,
+  resetSocket,
+  StreamFaults,
+  type StreamFaultsOptions,
+} from './faults/stream-faults.js';
+export { MAX_BURST, TokenBucket } from './faults/token-bucket.js';
 export { type Codec, type Decoded, toBytes } from './framing/codec.js';
 export { Deframer } from './framing/deframer.js';
 export { DEFAULT_MAX_FRAME_SIZE, type DelimiterOptions, delimiterCodec } from './framing/delimiter.js';

@@ -36,6 +36,13 @@ test('echo --workers refuses a listener it cannot share, as a usage error', asyn
   assert.equal(result.code, 2);
   assert.match(
     result.stderr,
+    /^sockkit: echo: --workers applies to tcp:\/\/ or tls:\/\/ addresses only, not udp:/m,
+  );
+  // With a listener it can share beside one it cannot, the workers refuse the other.
+  const mixed = await runCli(['echo', 'tcp://127.0.0.1:0', 'udp://127.0.0.1:0', '--workers', '2']);
+  assert.equal(mixed.code, 2);
+  assert.match(
+    mixed.stderr,
     /^sockkit: echo: --workers shares tcp and tls listeners only, not udp:\/\/127\.0\.0\.1:0/m,
   );
 });

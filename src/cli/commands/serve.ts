@@ -19,11 +19,13 @@ import {
   UsageError,
 } from '../../index.js';
 import { addressArg, announceListening, tracerFor } from '../options/common.js';
+import { faultInjectionOf } from '../options/faults.js';
 import { datagramGuardFor, guardFor, limitReporter, replyBudgetFor } from '../options/limits.js';
 import { packetOptionsOf } from '../options/packet.js';
 import { type ServiceRunOptions, withServiceOptions } from '../options/service.js';
 import { tlsServerOptionsOf } from '../options/tls.js';
 import { shutdownSignal, warn } from '../run.js';
+import { faultyService } from './echo-faults.js';
 import {
   reportSummary,
   type ServiceSummary,
@@ -101,6 +103,8 @@ export async function runService(
   const given =
     urls.length > 0 ? urls : service === services.echo ? [DEFAULT_ECHO_URL] : DEFAULT_SERVICE_URLS;
   const addresses = given.map((url) => addressArg(op, url, ['tcp', 'unix', 'udp', 'tls']));
+  const faults = faultInjectionOf(op, options, given);
+  const served = faults ? faultyService(faults, service, options.workers) : service;
   if (options.workers > 1 && !isWorker()) {
     if (options.selfSigned)
       throw new UsageError(
@@ -136,12 +140,13 @@ export async function runService(
   // that fails to bind leaves nothing announced.
   announceListening([...listeners.flatMap((l) => l.addresses), ...packetConns.map((c) => c.localAddress)]);
   warnIfReflector(packetConns, replyBudget);
+  if (faults) warn(faults.announcement);
   const [streams, datagrams] = await Promise.all([
     listeners.length > 0
-      ? serve(listeners, service.stream, { signal, grace: options.grace, report: reportFailure })
+      ? serve(listeners, served.stream, { signal, grace: options.grace, report: reportFailure })
       : undefined,
     packetConns.length > 0
-      ? servePackets(packetConns, service.datagram, {
+      ? servePackets(packetConns, served.datagram, {
           signal,
           admit: datagramGuard?.admit.bind(datagramGuard),
           replyBudget,
@@ -154,8 +159,10 @@ export async function runService(
     ...(datagrams ? { datagrams } : {}),
     ...(datagrams && datagramGuard ? { datagramGuard: datagramGuard.stats } : {}),
   };
+  faults?.close();
   if (isWorker()) reportSummary(summary);
   else warn(serviceSummaryLine(summary));
+  if (faults) warn(faults.summary());
 }
 
 /**

@@ -6,12 +6,18 @@
 import { type Command, Option } from 'commander';
 import { parseCount } from '../../index.js';
 import { durationOption } from './common.js';
+import { type FaultFlags, withFaultOptions } from './faults.js';
 import { type LimitFlags, type ReplyBudgetFlags, withLimitOptions, withReplyBudgetOption } from './limits.js';
 import { addPacketFlags, type PacketFlags } from './packet.js';
 import { type TlsServerFlags, withTlsServerOptions } from './tls.js';
 
 /** ServiceRunOptions are the parsed service flags. */
-export interface ServiceRunOptions extends PacketFlags, TlsServerFlags, LimitFlags, ReplyBudgetFlags {
+export interface ServiceRunOptions
+  extends PacketFlags,
+    TlsServerFlags,
+    LimitFlags,
+    ReplyBudgetFlags,
+    FaultFlags {
   grace: number;
   ipv6Only?: boolean;
   workers: number;
@@ -32,5 +38,8 @@ export function withServiceOptions(command: Command, usage = command.name()): Co
         .argParser((v) => parseCount(v, '--workers', 1, 256)),
     );
   addPacketFlags(command);
-  return withReplyBudgetOption(withLimitOptions(withTlsServerOptions(command, usage), usage));
+  return withFaultOptions(
+    withReplyBudgetOption(withLimitOptions(withTlsServerOptions(command, usage), usage)),
+    usage,
+  );
 }
