@@ -122,13 +122,19 @@ function pump(
     const resume = (): void => {
       readable.resume();
     };
-    to.writable.once('error', () => {
+    // A writer that fails, or is closed under us (a program's stdin once it exited), takes no more.
+    const fail = (): void => {
+      if (failed) return;
       failed = true;
       to.writable.off('drain', resume);
       readable.resume();
-    });
+    };
+    to.writable.once('error', fail);
+    to.writable.once('close', fail);
     listen((chunk) => {
-      if (failed || to.write(chunk)) return;
+      if (failed) return;
+      if (to.writable.destroyed) return fail();
+      if (to.write(chunk)) return;
       readable.pause();
       to.writable.once('drain', resume);
     });

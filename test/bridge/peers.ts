@@ -3,6 +3,7 @@
  * reads (both directions at once), an echo target, and a client that does the same.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { EventEmitter, once } from 'node:events';
 import { parseAddress } from '../../src/address.js';
 import type { Conn } from '../../src/stream/conn.js';
 import { type Listener, type ListenOptions, listen } from '../../src/stream/listen.js';
@@ -45,6 +46,8 @@ export interface BusyTarget {
   readonly data: Buffer;
   /** What each client sent, in the order they finished. */
   readonly received: { digest: string; length: number }[];
+  /** receivedFrom resolves once `count` clients have finished. */
+  receivedFrom(count: number): Promise<void>;
 }
 
 /** busyTarget listens on `url` and, for each client, sends `size` random bytes while reading all it sends. */
@@ -54,10 +57,21 @@ export async function busyTarget(
   options: ListenOptions = {},
 ): Promise<BusyTarget> {
   const listener = await listen(parseAddress(url), options);
-  const target: BusyTarget = { listener, data: randomBytes(size), received: [] };
+  const finished = new EventEmitter();
+  const target: BusyTarget = {
+    listener,
+    data: randomBytes(size),
+    received: [],
+    receivedFrom: async (count) => {
+      while (target.received.length < count) await once(finished, 'client');
+    },
+  };
   listener.handle((conn) => {
     void exchange(conn, target.data).then(
-      (r) => target.received.push(r),
+      (r) => {
+        target.received.push(r);
+        finished.emit('client');
+      },
       () => {},
     );
   });
