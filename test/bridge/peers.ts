@@ -2,6 +2,7 @@
  * Peers for bridge tests, on real loopback sockets: a target that sends its own data while it
  * reads (both directions at once), an echo target, and a client that does the same.
  */
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter, once } from 'node:events';
 import { parseAddress } from '../../src/address.js';
@@ -95,4 +96,36 @@ export async function echoTarget(
     conn.socket.once('end', () => void conn.closeWrite());
   });
   return listener;
+}
+
+/** PeerRun is what a finished peer program left: its exit code, stdout and stderr. */
+export interface PeerRun {
+  readonly code: number | null;
+  readonly stdout: Buffer;
+  readonly stderr: string;
+}
+
+/** runPeer runs a real peer (socat, ncat) with `input` on its stdin, killed after `timeout` ms. */
+export function runPeer(
+  command: string,
+  args: readonly string[],
+  input: Buffer | string,
+  timeout = 8000,
+): Promise<PeerRun> {
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const out: Buffer[] = [];
+  let err = '';
+  child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+  child.stderr.on('data', (chunk: Buffer) => {
+    err += chunk.toString();
+  });
+  child.stdin.on('error', () => {});
+  child.stdin.end(input);
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeout);
+  return new Promise((resolve) =>
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout: Buffer.concat(out), stderr: err });
+    }),
+  );
 }

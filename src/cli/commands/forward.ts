@@ -9,6 +9,8 @@ import {
   forward,
   parseEndpoint,
   type SocketAddress,
+  type TlsClientOptions,
+  UsageError,
 } from '../../index.js';
 import { addressArg, announceListening, durationOption, globalsOf, tracerFor } from '../options/common.js';
 import {
@@ -90,7 +92,7 @@ Examples:
       const address = addressArg('forward', url, ['tcp', 'tls', 'unix', 'udp']);
       const targets = targetUrls.map(parseEndpoint);
       const tls = await tlsServerOptionsOf(flags, [address]);
-      const targetTls = tlsClientOptionsOf(targetTlsFlags(flags), firstTls(targets));
+      const targetTls = targetTlsOf(flags, targets);
       const trace = tracerFor(cmd, 'forward');
       const guard = guardFor(flags, cmd);
       const datagramGuard = address.scheme === 'udp' ? datagramGuardFor(flags, cmd) : undefined;
@@ -129,8 +131,11 @@ Examples:
   );
 }
 
-/** targetTlsFlags reads the `--target-*` flags as the client TLS flags they are. */
-function targetTlsFlags(flags: ForwardFlags): TlsClientFlags {
+/**
+ * targetTlsOf reads the `--target-*` flags as the client TLS options of the tls:// targets; it
+ * throws UsageError naming the flag when one is given without a tls:// target.
+ */
+function targetTlsOf(flags: ForwardFlags, targets: readonly Endpoint[]): TlsClientOptions | undefined {
   const given = {
     ca: flags.targetCa,
     servername: flags.targetServername,
@@ -139,15 +144,24 @@ function targetTlsFlags(flags: ForwardFlags): TlsClientFlags {
     fingerprint: flags.targetFingerprint,
     insecure: flags.targetInsecure,
   };
-  return Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as TlsClientFlags;
-}
-
-/** firstTls is the first tls:// target, or the first target's address, for checking the `--target-*` flags. */
-function firstTls(targets: readonly Endpoint[]): SocketAddress {
-  const sockets = targets.flatMap((t) => (t.kind === 'socket' ? [t.address] : []));
-  return (
-    sockets.find((a) => a.scheme === 'tls') ?? sockets[0] ?? { scheme: 'unix', path: '-', abstract: false }
-  );
+  const tlsTarget = targets.find((t) => t.kind === 'socket' && t.address.scheme === 'tls');
+  if (!tlsTarget) {
+    const named = Object.entries(given).find(([, v]) => v !== undefined)?.[0];
+    if (named) throw new UsageError(`--target-${named}`, 'needs a tls:// target');
+    return undefined;
+  }
+  const clientFlags = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
+  try {
+    return tlsClientOptionsOf(
+      clientFlags as TlsClientFlags,
+      (tlsTarget as { address: SocketAddress }).address,
+    );
+  } catch (err) {
+    // Those checks name the flags of a client command (`--ca`); here they are `--target-ca`.
+    if (!(err instanceof UsageError)) throw err;
+    const renamed = (text: string): string => text.replace(/--(?!target-)([a-z])/g, '--target-$1');
+    throw new UsageError(renamed(err.op), renamed(err.reason));
+  }
 }
 
 /**

@@ -1,0 +1,198 @@
+/**
+ * `sockkit forward`, run as a user runs it: the summary, a target down, TLS on either side, a Unix
+ * socket to TCP, programs as targets, UDP, and usage errors.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { runPeer, sha256 } from '../bridge/peers.js';
+import { hostPort, runCli, startCli, tempDir } from '../helpers.js';
+
+const dir = tempDir();
+after(() => dir.remove());
+
+async function deadPort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+describe('sockkit forward', () => {
+  test('forwards a client byte for byte and sums up clients and bytes each way at shutdown', {
+    timeout: 20_000,
+  }, async () => {
+    const echo = await startCli(['echo', 'tcp://127.0.0.1:0']);
+    const fwd = await startCli(['forward', 'tcp://127.0.0.1:0', echo.urls[0] as string]);
+    const data = randomBytes(1024 * 1024);
+    const result = await runCli(['connect', fwd.urls[0] as string], { input: data });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(sha256(result.stdout), sha256(data));
+    const stopped = await fwd.stop('SIGTERM');
+    assert.equal(stopped.code, 0);
+    assert.match(
+      stopped.stderr,
+      /forwarded 1 client, 1(\.0)? MiB to targets, 1(\.0)? MiB back; refused 0 by limit/,
+    );
+    await echo.stop();
+  });
+
+  test('a target that is down: the client is closed at once and one line says why', {
+    timeout: 20_000,
+  }, async () => {
+    const port = await deadPort();
+    const fwd = await startCli(['forward', 'tcp://127.0.0.1:0', `tcp://127.0.0.1:${port}`]);
+    const result = await runCli(['connect', fwd.urls[0] as string], { input: 'anyone?' });
+    assert.equal(result.stdout.length, 0);
+    const stopped = await fwd.stop('SIGTERM');
+    const lines = stopped.stderr.split('\n').filter((l) => l.includes('no target answered'));
+    assert.equal(lines.length, 1, stopped.stderr);
+    assert.match(
+      lines[0] as string,
+      new RegExp(
+        `^sockkit: forward 127\\.0\\.0\\.1:\\d+: no target answered, client closed \\(connect tcp://127\\.0\\.0\\.1:${port}: connection refused\\)$`,
+      ),
+    );
+    assert.match(stopped.stderr, /forwarded 1 client, .*, 1 with no target answering/);
+  });
+
+  test('terminates TLS: a tls:// listener in front of a plain TCP server', { timeout: 20_000 }, async () => {
+    const echo = await startCli(['echo', 'tcp://127.0.0.1:0']);
+    const fwd = await startCli(['forward', 'tls://127.0.0.1:0', echo.urls[0] as string, '--self-signed']);
+    const fingerprint = /fingerprint ([0-9A-F:]+)/.exec(fwd.stderr())?.[1] as string;
+    const result = await runCli(['send', fwd.urls[0] as string, 'through tls', '--fingerprint', fingerprint]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout.toString(), 'through tls');
+    await Promise.all([fwd.stop(), echo.stop()]);
+  });
+
+  test('originates TLS: a plain listener in front of a tls:// server, verified by --target-fingerprint', {
+    timeout: 20_000,
+  }, async () => {
+    const echo = await startCli(['echo', 'tls://127.0.0.1:0', '--self-signed']);
+    const fingerprint = /fingerprint ([0-9A-F:]+)/.exec(echo.stderr())?.[1] as string;
+    const fwd = await startCli([
+      'forward',
+      'tcp://127.0.0.1:0',
+      echo.urls[0] as string,
+      '--target-fingerprint',
+      fingerprint,
+    ]);
+    const result = await runCli(['send', fwd.urls[0] as string, 'tls on the far side']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout.toString(), 'tls on the far side');
+    await Promise.all([fwd.stop(), echo.stop()]);
+  });
+
+  test('a Unix socket to TCP', { timeout: 20_000 }, async () => {
+    const echo = await startCli(['echo', 'tcp://127.0.0.1:0']);
+    const sock = join(dir.path, 'fwd.sock');
+    const fwd = await startCli(['forward', `unix:${sock}`, echo.urls[0] as string]);
+    const result = await runCli(['send', `unix:${sock}`, 'from a unix socket']);
+    assert.equal(result.stdout.toString(), 'from a unix socket', result.stderr);
+    await Promise.all([fwd.stop(), echo.stop()]);
+  });
+
+  test('a program as the target: each client gets its own', { timeout: 20_000 }, async () => {
+    const fwd = await startCli(['forward', 'tcp://127.0.0.1:0', 'exec:tr a-z A-Z']);
+    for (const word of ['one', 'two']) {
+      const result = await runCli(['send', fwd.urls[0] as string, word]);
+      assert.equal(result.stdout.toString(), word.toUpperCase(), result.stderr);
+    }
+    const stopped = await fwd.stop('SIGTERM');
+    assert.match(stopped.stderr, /forwarded 2 clients/);
+  });
+
+  test('udp:// forwards datagrams and their replies', { timeout: 20_000 }, async () => {
+    const echo = await startCli(['echo', 'udp://127.0.0.1:0']);
+    const fwd = await startCli(['forward', 'udp://127.0.0.1:0', echo.urls[0] as string]);
+    const result = await runCli(['send', fwd.urls[0] as string, 'a datagram']);
+    assert.equal(result.stdout.toString(), 'a datagram', result.stderr);
+    const stopped = await fwd.stop('SIGTERM');
+    assert.match(stopped.stderr, /forwarded 1 client peer, 10 B to targets, 10 B back/);
+    await echo.stop();
+  });
+
+  test('usage errors exit 2 with one line', { timeout: 20_000 }, async () => {
+    for (const args of [
+      ['forward', 'tcp://127.0.0.1:0'],
+      ['forward', 'udp://127.0.0.1:0', 'tcp://127.0.0.1:7'],
+      ['forward', 'tcp://127.0.0.1:0', 'udp://127.0.0.1:7'],
+      ['forward', 'tcp://127.0.0.1:0', '-'],
+      ['forward', 'tcp://127.0.0.1:0', 'tcp://127.0.0.1:7', '--target-ca', 'x.pem'],
+    ]) {
+      const result = await runCli(args);
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+      assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+    }
+  });
+});
+
+describe('sockkit forward and socat make the same bridges', () => {
+  test('TCP-LISTEN,fork TCP: and forward tcp:// carry the same bytes', { timeout: 20_000 }, async () => {
+    const echo = await startCli(['echo', 'tcp://127.0.0.1:0']);
+    const { port: echoPort } = hostPort(echo.urls[0] as string);
+    const data = randomBytes(2 * 1024 * 1024);
+    const viaSockkit = await startCli(['forward', 'tcp://127.0.0.1:0', echo.urls[0] as string]);
+    const sockkitRun = await runPeer(
+      'socat',
+      ['-t', '5', '-', `TCP:${(viaSockkit.urls[0] as string).slice(6)}`],
+      data,
+    );
+    const bridge = await socatListening([
+      '-d',
+      '-d',
+      'TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr',
+      `TCP:127.0.0.1:${echoPort}`,
+    ]);
+    const socatRun = await runPeer('socat', ['-t', '5', '-', `TCP:127.0.0.1:${bridge.port}`], data);
+    assert.equal(sha256(sockkitRun.stdout), sha256(data));
+    assert.ok(socatRun.stdout.equals(sockkitRun.stdout), 'the same bytes through both bridges');
+    bridge.stop();
+    await Promise.all([viaSockkit.stop(), echo.stop()]);
+  });
+
+  test("TCP-LISTEN,fork EXEC:'wc -c' and forward exec:'wc -c' answer the same", {
+    timeout: 20_000,
+  }, async () => {
+    const data = randomBytes(777_777);
+    const viaSockkit = await startCli(['forward', 'tcp://127.0.0.1:0', 'exec:wc -c']);
+    const sockkitRun = await runPeer(
+      'socat',
+      ['-t', '5', '-', `TCP:${(viaSockkit.urls[0] as string).slice(6)}`],
+      data,
+    );
+    const bridge = await socatListening([
+      '-d',
+      '-d',
+      'TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr',
+      'EXEC:wc -c',
+    ]);
+    const socatRun = await runPeer('socat', ['-t', '5', '-', `TCP:127.0.0.1:${bridge.port}`], data);
+    assert.equal(sockkitRun.stdout.toString().trim(), '777777');
+    assert.equal(socatRun.stdout.toString(), sockkitRun.stdout.toString());
+    bridge.stop();
+    await viaSockkit.stop();
+  });
+});
+
+/** socatListening starts a socat listener and resolves once it says which port it bound. */
+async function socatListening(args: string[]): Promise<{ port: number; stop: () => void }> {
+  const child = spawn('socat', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let text = '';
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stderr.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      const match = /listening on AF=2 127\.0\.0\.1:(\d+)/.exec(text);
+      if (match) resolve(Number(match[1]));
+    });
+    child.once('close', () => reject(new Error(`socat exited: ${text}`)));
+  });
+  return { port, stop: () => child.kill('SIGTERM') };
+}
