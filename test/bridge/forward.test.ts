@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join as joinPath } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -13,6 +14,7 @@ import { formatAddress, parseAddress, type SocketAddress } from '../../src/addre
 import { type Endpoint, parseEndpoint } from '../../src/bridge/endpoint.js';
 import { type ForwardEvent, type ForwardOptions, forward } from '../../src/bridge/forward.js';
 import { type Certificate, selfSignedCertificate } from '../../src/security/certificate.js';
+import type { Conn } from '../../src/stream/conn.js';
 import { dial } from '../../src/stream/dial.js';
 import { MiB } from '../../src/units.js';
 import { tempDir } from '../helpers.js';
@@ -255,6 +257,40 @@ describe('forward: connections', () => {
     client.close();
     await echo.close();
     assert.equal(summary.forciblyClosed, 1);
+  });
+});
+
+describe('forward: hostile clients', () => {
+  test('clients that reset mid-transfer: each target connection is closed, no descriptor is left', {
+    timeout: 20_000,
+  }, async () => {
+    const openFds = (): number => readdirSync('/proc/self/fd').length;
+    const target = await busyTarget('tcp://127.0.0.1:0', 8 * MiB);
+    const upstreamClosed: Promise<void>[] = [];
+    const fwd = await start('tcp://127.0.0.1:0', [target.listener.address], {
+      onPair: (pair) => {
+        upstreamClosed.push((pair.upstream as Conn).closed);
+        return undefined;
+      },
+    });
+    const before = openFds();
+    for (let round = 0; round < 3; round += 1) {
+      const clients = await Promise.all(Array.from({ length: 20 }, () => dial(fwd.address)));
+      // Each reads a little of the flood, sends a little, then resets.
+      await Promise.all(
+        clients.map(async (client) => {
+          client.write(randomBytes(10_000));
+          for await (const _ of client) break;
+          client.socket.resetAndDestroy();
+        }),
+      );
+    }
+    await Promise.all(upstreamClosed);
+    assert.equal(upstreamClosed.length, 60);
+    const summary = await fwd.stop();
+    assert.equal(summary.clients, 60);
+    assert.ok(openFds() <= before, `descriptors: ${before} before, ${openFds()} after`);
+    await target.listener.close();
   });
 });
 

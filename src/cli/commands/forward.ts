@@ -79,7 +79,7 @@ export function forwardCommand(): Command {
       'after',
       `
 Examples:
-  sockkit forward tcp://127.0.0.1:8080 tcp://10.0.0.5:80            # a local port to another host
+  sockkit forward tcp://127.0.0.1:8080 tcp://192.0.2.5:80           # a local port to another host
   sockkit forward tcp://127.0.0.1:8080 tcp://127.0.0.1:9001 tcp://127.0.0.1:9002   # round-robin
   sockkit forward unix:/tmp/db.sock tcp://127.0.0.1:5432             # a Unix socket to TCP
   sockkit forward tls://127.0.0.1:8443 tcp://127.0.0.1:8080 --self-signed   # terminate TLS
