@@ -18,7 +18,7 @@ import type { Conn } from '../../src/stream/conn.js';
 import { dial } from '../../src/stream/dial.js';
 import { MiB } from '../../src/units.js';
 import { tempDir } from '../helpers.js';
-import { busyTarget, echoTarget, exchange, readAll, sendAll, sha256 } from './peers.js';
+import { busyTarget, deadPort, echoTarget, exchange, readAll, sendAll, sha256 } from './peers.js';
 
 const dir = tempDir();
 after(() => dir.remove());
@@ -48,16 +48,6 @@ async function start(
       return forwarder.done;
     },
   };
-}
-
-/** A port nothing listens on: bound, then closed. */
-async function deadPort(): Promise<SocketAddress> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return { scheme: 'tcp', host: '127.0.0.1', port };
 }
 
 describe('forward: byte-exact, both directions at once', () => {
@@ -141,22 +131,18 @@ describe('forward: connections', () => {
   }, async () => {
     // A target that greets and half-closes at once, then reads until the client's EOF.
     let heard = '';
-    const heardAll = new Promise<void>((resolve) => {
-      const target = createServer({ allowHalfOpen: true }, (socket) => {
-        socket.end('hello, then FIN\n');
-        socket.on('data', (chunk: Buffer) => {
-          heard += chunk.toString();
-        });
-        socket.on('end', () => {
-          target.close();
-          resolve();
-        });
-      }).listen(0, '127.0.0.1');
-      void once(target, 'listening').then(() => ports.push((target.address() as { port: number }).port));
-    });
-    const ports: number[] = [];
-    while (ports.length === 0) await new Promise((r) => setImmediate(r));
-    const fwd = await start('tcp://127.0.0.1:0', [`tcp://127.0.0.1:${ports[0]}`]);
+    const target = createServer({ allowHalfOpen: true }, (socket) => {
+      socket.end('hello, then FIN\n');
+      socket.on('data', (chunk: Buffer) => {
+        heard += chunk.toString();
+      });
+      socket.on('end', () => target.emit('heard-all'));
+    }).listen(0, '127.0.0.1');
+    await once(target, 'listening');
+    const heardAll = once(target, 'heard-all');
+    const fwd = await start('tcp://127.0.0.1:0', [
+      `tcp://127.0.0.1:${(target.address() as { port: number }).port}`,
+    ]);
     const client = await dial(fwd.address);
     const greeting = await readAll(client);
     assert.equal(greeting.length, 'hello, then FIN\n'.length, 'the client read the greeting, then EOF');
@@ -165,6 +151,7 @@ describe('forward: connections', () => {
     assert.equal(heard, 'still here after your FIN');
     client.close();
     await fwd.stop();
+    target.close();
   });
 
   test('a target that is down: the client is closed at once, with one no-target event', {

@@ -5,7 +5,8 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter, once } from 'node:events';
-import { parseAddress } from '../../src/address.js';
+import { createServer } from 'node:net';
+import { type InetAddress, parseAddress } from '../../src/address.js';
 import type { Conn } from '../../src/stream/conn.js';
 import { type Listener, type ListenOptions, listen } from '../../src/stream/listen.js';
 
@@ -128,4 +129,14 @@ export function runPeer(
       resolve({ code, stdout: Buffer.concat(out), stderr: err });
     }),
   );
+}
+
+/** deadPort is a loopback TCP address nothing listens on: bound, then closed. */
+export async function deadPort(): Promise<InetAddress> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return { scheme: 'tcp', host: '127.0.0.1', port };
 }

@@ -5,24 +5,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { runPeer, sha256 } from '../bridge/peers.js';
+import { deadPort, runPeer, sha256 } from '../bridge/peers.js';
 import { hostPort, runCli, startCli, tempDir } from '../helpers.js';
 
 const dir = tempDir();
 after(() => dir.remove());
-
-async function deadPort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 describe('sockkit forward', () => {
   test('forwards a client byte for byte and sums up clients and bytes each way at shutdown', {
@@ -46,7 +35,7 @@ describe('sockkit forward', () => {
   test('a target that is down: the client is closed at once and one line says why', {
     timeout: 20_000,
   }, async () => {
-    const port = await deadPort();
+    const { port } = await deadPort();
     const fwd = await startCli(['forward', 'tcp://127.0.0.1:0', `tcp://127.0.0.1:${port}`]);
     const result = await runCli(['connect', fwd.urls[0] as string], { input: 'anyone?' });
     assert.equal(result.stdout.length, 0);
@@ -135,50 +124,43 @@ describe('sockkit forward', () => {
 });
 
 describe('sockkit forward and socat make the same bridges', () => {
-  test('TCP-LISTEN,fork TCP: and forward tcp:// carry the same bytes', { timeout: 20_000 }, async () => {
-    const echo = await startCli(['echo', 'tcp://127.0.0.1:0']);
-    const { port: echoPort } = hostPort(echo.urls[0] as string);
-    const data = randomBytes(2 * 1024 * 1024);
-    const viaSockkit = await startCli(['forward', 'tcp://127.0.0.1:0', echo.urls[0] as string]);
-    const sockkitRun = await runPeer(
-      'socat',
-      ['-t', '5', '-', `TCP:${(viaSockkit.urls[0] as string).slice(6)}`],
-      data,
-    );
+  /**
+   * throughBoth sends `data` with socat as the client through `sockkit forward` to `target`, and
+   * through `socat TCP-LISTEN,fork` to `socatTarget`, and returns what came back each way.
+   */
+  async function throughBoth(target: string, socatTarget: string, data: Buffer): Promise<[Buffer, Buffer]> {
+    const client = (port: number | string) =>
+      runPeer('socat', ['-t', '5', '-', `TCP:127.0.0.1:${port}`], data);
+    const viaSockkit = await startCli(['forward', 'tcp://127.0.0.1:0', target]);
+    const sockkitRun = await client(hostPort(viaSockkit.urls[0] as string).port);
     const bridge = await socatListening([
       '-d',
       '-d',
       'TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr',
-      `TCP:127.0.0.1:${echoPort}`,
+      socatTarget,
     ]);
-    const socatRun = await runPeer('socat', ['-t', '5', '-', `TCP:127.0.0.1:${bridge.port}`], data);
-    assert.equal(sha256(sockkitRun.stdout), sha256(data));
-    assert.ok(socatRun.stdout.equals(sockkitRun.stdout), 'the same bytes through both bridges');
+    const socatRun = await client(bridge.port);
     bridge.stop();
-    await Promise.all([viaSockkit.stop(), echo.stop()]);
+    await viaSockkit.stop();
+    return [sockkitRun.stdout, socatRun.stdout];
+  }
+
+  test('TCP-LISTEN,fork TCP: and forward tcp:// carry the same bytes', { timeout: 20_000 }, async () => {
+    const echo = await startCli(['echo', 'tcp://127.0.0.1:0']);
+    const data = randomBytes(2 * 1024 * 1024);
+    const { port } = hostPort(echo.urls[0] as string);
+    const [viaSockkit, viaSocat] = await throughBoth(echo.urls[0] as string, `TCP:127.0.0.1:${port}`, data);
+    assert.equal(sha256(viaSockkit), sha256(data));
+    assert.ok(viaSocat.equals(viaSockkit), 'the same bytes through both bridges');
+    await echo.stop();
   });
 
   test("TCP-LISTEN,fork EXEC:'wc -c' and forward exec:'wc -c' answer the same", {
     timeout: 20_000,
   }, async () => {
-    const data = randomBytes(777_777);
-    const viaSockkit = await startCli(['forward', 'tcp://127.0.0.1:0', 'exec:wc -c']);
-    const sockkitRun = await runPeer(
-      'socat',
-      ['-t', '5', '-', `TCP:${(viaSockkit.urls[0] as string).slice(6)}`],
-      data,
-    );
-    const bridge = await socatListening([
-      '-d',
-      '-d',
-      'TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr',
-      'EXEC:wc -c',
-    ]);
-    const socatRun = await runPeer('socat', ['-t', '5', '-', `TCP:127.0.0.1:${bridge.port}`], data);
-    assert.equal(sockkitRun.stdout.toString().trim(), '777777');
-    assert.equal(socatRun.stdout.toString(), sockkitRun.stdout.toString());
-    bridge.stop();
-    await viaSockkit.stop();
+    const [viaSockkit, viaSocat] = await throughBoth('exec:wc -c', 'EXEC:wc -c', randomBytes(777_777));
+    assert.equal(viaSockkit.toString().trim(), '777777');
+    assert.equal(viaSocat.toString(), viaSockkit.toString());
   });
 });
 
