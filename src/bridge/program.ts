@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import type { SocketAddress } from '../address.js';
 import { IoError, PermissionDeniedError, type SockkitError } from '../errors.js';
 import { formatEndpoint, type Program } from './endpoint.js';
-import type { BridgeSide } from './side.js';
+import { type BridgeSide, endWritable } from './side.js';
 
 /** DEFAULT_PROGRAM_GRACE is how long a program gets to exit by itself once its bridge is over, in ms. */
 export const DEFAULT_PROGRAM_GRACE = 2000;
@@ -112,12 +112,7 @@ export function startProgram(program: Program, options: ProgramOptions = {}): Pr
     writable: stdin,
     onData: (listener) => stdout.on('data', listener),
     write: (chunk) => stdin.write(chunk),
-    closeWrite: () =>
-      new Promise<void>((resolve) => {
-        if (stdin.writableFinished || stdin.destroyed) return resolve();
-        stdin.once('error', () => resolve());
-        stdin.end(() => resolve());
-      }),
+    closeWrite: () => endWritable(stdin),
     close: () => {
       if (closing) return;
       closing = true;

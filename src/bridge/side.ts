@@ -63,12 +63,7 @@ export function streamSide(name: string, input: Readable, output: Writable, endO
     writable: output,
     onData: (listener) => input.on('data', listener),
     write: (chunk) => output.write(chunk),
-    closeWrite: () =>
-      new Promise<void>((resolve) => {
-        if (!endOutput || output.writableEnded) return resolve();
-        output.once('error', () => resolve());
-        output.end(() => resolve());
-      }),
+    closeWrite: () => (endOutput ? endWritable(output) : Promise.resolve()),
     close: () => {
       input.pause();
       close();
@@ -76,4 +71,16 @@ export function streamSide(name: string, input: Readable, output: Writable, endO
     closed,
     closesItself: false,
   };
+}
+
+/**
+ * endWritable ends `stream` and resolves once what was written is handed on, or at once when it
+ * is ended or destroyed already; a stream that fails meanwhile resolves it too (never rejects).
+ */
+export function endWritable(stream: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.writableEnded || stream.destroyed) return resolve();
+    stream.once('error', () => resolve());
+    stream.end(() => resolve());
+  });
 }
