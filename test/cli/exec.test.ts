@@ -116,7 +116,7 @@ describe('listen --exec and --sh', () => {
     assert.doesNotMatch((await quiet.stop('SIGTERM')).stderr, /warning/, 'none on loopback');
   });
 
-  test('a program that cannot start: one line naming it, exit 1', { timeout: 10_000 }, async () => {
+  test('a program that cannot start: one line naming it, exit 1', { timeout: 20_000 }, async () => {
     const server = await startCli(['listen', 'tcp://127.0.0.1:0', '--exec', 'no-such-program-sockkit']);
     const client = await runCli(['connect', server.urls[0] as string], { input: 'hi' });
     assert.equal(client.stdout.length, 0);
@@ -128,14 +128,16 @@ describe('listen --exec and --sh', () => {
     );
   });
 
-  test('usage errors exit 2 with one line', { timeout: 10_000 }, async () => {
-    for (const args of [
+  test('usage errors exit 2 with one line', { timeout: 30_000 }, async () => {
+    const cases = [
       ['listen', 'udp://127.0.0.1:0', '--exec', 'cat'],
       ['listen', 'tcp://127.0.0.1:0', '--exec', 'cat', '--sh', 'cat'],
       ['listen', 'tcp://127.0.0.1:0', '--exec', "echo 'unclosed"],
-    ]) {
-      const result = await runCli(args);
-      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+    ];
+    // Run at once: each is a process start, and the machine may be busy.
+    const results = await Promise.all(cases.map((args) => runCli(args, { timeout: 25_000 })));
+    for (const [i, result] of results.entries()) {
+      assert.equal(result.code, 2, `${cases[i]?.join(' ')}: ${result.stderr}`);
       assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
     }
   });

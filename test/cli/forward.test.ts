@@ -108,16 +108,18 @@ describe('sockkit forward', () => {
     await echo.stop();
   });
 
-  test('usage errors exit 2 with one line', { timeout: 20_000 }, async () => {
-    for (const args of [
+  test('usage errors exit 2 with one line', { timeout: 30_000 }, async () => {
+    const cases = [
       ['forward', 'tcp://127.0.0.1:0'],
       ['forward', 'udp://127.0.0.1:0', 'tcp://127.0.0.1:7'],
       ['forward', 'tcp://127.0.0.1:0', 'udp://127.0.0.1:7'],
       ['forward', 'tcp://127.0.0.1:0', '-'],
       ['forward', 'tcp://127.0.0.1:0', 'tcp://127.0.0.1:7', '--target-ca', 'x.pem'],
-    ]) {
-      const result = await runCli(args);
-      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+    ];
+    // Run at once: each is a process start, and the machine may be busy.
+    const results = await Promise.all(cases.map((args) => runCli(args, { timeout: 25_000 })));
+    for (const [i, result] of results.entries()) {
+      assert.equal(result.code, 2, `${cases[i]?.join(' ')}: ${result.stderr}`);
       assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
     }
   });
