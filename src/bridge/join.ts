@@ -68,7 +68,13 @@ export function join(a: BridgeSide, b: BridgeSide, options: JoinOptions = {}): P
       counts.bytesBToA += n;
     }).then(directionDone, onAbort);
     for (const side of [a, b]) {
-      if (side.closesItself) void side.closed.then(() => void finish(false));
+      if (!side.closesItself) continue;
+      void side.closed.then(() => {
+        // Closed after both its ends (read to EOF, write side finished): both directions are
+        // over and about to say so. Anything else (a reset, a close mid-way) ends the bridge now.
+        const clean = side.readable.readableEnded && side.writable.writableFinished;
+        if (!clean) void finish(false);
+      });
     }
     if (options.signal?.aborted) void finish(false);
     else options.signal?.addEventListener('abort', onAbort, { once: true });
