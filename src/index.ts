@@ -14,8 +14,36 @@ export {
 } from './address.js';
 export { type BenchOptions, type BenchReport, bench, type IntervalReport } from './bench/bench.js';
 export { benchJson } from './bench/report-json.js';
+export { type Endpoint, formatEndpoint, type Program, parseEndpoint, programOf } from './bridge/endpoint.js';
+export {
+  type BridgePair,
+  type ForwardEvent,
+  type Forwarder,
+  type ForwardOptions,
+  type ForwardSummary,
+  forward,
+} from './bridge/forward.js';
+export {
+  DEFAULT_MAX_SESSIONS,
+  DEFAULT_UDP_IDLE,
+  type ForwardPacketsOptions,
+  forwardPackets,
+} from './bridge/forward-packets.js';
+export { type JoinFilters, type JoinOptions, type JoinSummary, join } from './bridge/join.js';
+export { type OpenEndpointOptions, type OpenedEndpoint, openEndpoint } from './bridge/open-endpoint.js';
+export {
+  DEFAULT_PROGRAM_GRACE,
+  type ProgramExit,
+  type ProgramOptions,
+  type ProgramSide,
+  programEnv,
+  startProgram,
+} from './bridge/program.js';
+export { type RelayEndpointsOptions, relayEndpoints } from './bridge/relay-endpoints.js';
+export { splitWords } from './bridge/shell-words.js';
+export { type BridgeSide, connSide, streamSide } from './bridge/side.js';
 export { Capture, type CaptureOptions, UNIX_FLOW_ADDRESS, UNIX_SERVER_PORT } from './capture/capture.js';
-export { type Endpoint, type TcpSegmentFields, tcpPacket, udpPacket } from './capture/ip-packet.js';
+export { type PacketEndpoint, type TcpSegmentFields, tcpPacket, udpPacket } from './capture/ip-packet.js';
 export {
   BlockType,
   BYTE_ORDER_MAGIC,
@@ -151,7 +179,7 @@ export {
 } from './faults/fault-stage.js';
 export { MAX_SEED, Prng, randomSeed, splitmix64 } from './faults/prng.js';
 export {
-  type JoinOptions,
+  type JoinOptions as FaultJoinOptions,
   resetSocket,
   StreamFaults,
   type StreamFaultsOptions,

@@ -7,7 +7,7 @@ import { randomInt } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { formatHostPort } from '../address.js';
-import { type Endpoint, udpPacket } from './ip-packet.js';
+import { type PacketEndpoint, udpPacket } from './ip-packet.js';
 import {
   CAPTURE_SNAPLEN,
   encodeEnhancedPacket,
@@ -184,7 +184,7 @@ export class Capture {
  * address (`::ffff:127.0.0.1`, on a dual-stack socket) as its IPv4 address, and a wildcard bound
  * address facing a peer of the other family as that family's wildcard.
  */
-function flowEnds(local: Endpoint, remote: Endpoint): [Endpoint, Endpoint] {
+function flowEnds(local: PacketEndpoint, remote: PacketEndpoint): [PacketEndpoint, PacketEndpoint] {
   const remoteAddress = unmapped(remote.address);
   let localAddress = unmapped(local.address);
   if (isIPv4(remoteAddress) !== isIPv4(localAddress)) localAddress = isIPv4(remoteAddress) ? '0.0.0.0' : '::';
@@ -195,7 +195,7 @@ function flowEnds(local: Endpoint, remote: Endpoint): [Endpoint, Endpoint] {
 }
 
 /** unixEnds returns the stand-in addresses of Unix connection number `id` (see UNIX_FLOW_ADDRESS). */
-function unixEnds(role: 'client' | 'server', id: number): [Endpoint, Endpoint] {
+function unixEnds(role: 'client' | 'server', id: number): [PacketEndpoint, PacketEndpoint] {
   const server = { address: UNIX_FLOW_ADDRESS, port: UNIX_SERVER_PORT };
   const client = { address: UNIX_FLOW_ADDRESS, port: 49_152 + (id % 16_384) };
   return role === 'client' ? [client, server] : [server, client];

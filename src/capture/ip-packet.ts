@@ -6,8 +6,8 @@
 import { internetChecksum } from '../raw/checksum.js';
 import { IPPROTO_TCP, IPPROTO_UDP, pseudoHeader } from '../raw/pseudo-header.js';
 
-/** Endpoint is one end of a flow: an IP literal and a port. A datagram's `Peer` is one. */
-export interface Endpoint {
+/** PacketEndpoint is one end of a flow: an IP literal and a port. A datagram's `Peer` is one. */
+export interface PacketEndpoint {
   readonly address: string;
   readonly port: number;
 }
@@ -31,8 +31,8 @@ const IP_TTL = 64;
  * IPv6). Throws TypeError when the addresses are not IP literals of one family.
  */
 export function tcpPacket(
-  source: Endpoint,
-  destination: Endpoint,
+  source: PacketEndpoint,
+  destination: PacketEndpoint,
   fields: TcpSegmentFields,
   payload: Uint8Array,
   identification = 0,
@@ -55,8 +55,8 @@ export function tcpPacket(
  * as 0xffff, since 0 means "no checksum"). Throws as tcpPacket does.
  */
 export function udpPacket(
-  source: Endpoint,
-  destination: Endpoint,
+  source: PacketEndpoint,
+  destination: PacketEndpoint,
   payload: Uint8Array,
   identification = 0,
 ): Buffer {

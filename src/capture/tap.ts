@@ -4,7 +4,7 @@
  */
 import type { Socket } from 'node:net';
 import type { SocketKind } from '../trace.js';
-import type { Endpoint } from './ip-packet.js';
+import type { PacketEndpoint } from './ip-packet.js';
 
 /** TapDirection says which way bytes went: `in` from the peer to this side, `out` from this side to the peer. */
 export type TapDirection = 'in' | 'out';
@@ -36,9 +36,9 @@ export interface StreamTapInfo {
   /** The URL the connection was made to (a client) or accepted on (a server): `unix:/tmp/x.sock`. */
   readonly url: string;
   /** This side's IP address and port; undefined for a Unix socket. */
-  readonly local: Endpoint | undefined;
+  readonly local: PacketEndpoint | undefined;
   /** The peer's IP address and port; undefined for a Unix socket. */
-  readonly remote: Endpoint | undefined;
+  readonly remote: PacketEndpoint | undefined;
 }
 
 /** StreamTapFactory returns the tap for a new connection, or undefined to leave it untapped. */
@@ -47,7 +47,7 @@ export type StreamTapFactory = (info: StreamTapInfo) => StreamTap | undefined;
 /** PacketTap observes one datagram socket. Its methods must not throw, and must copy what they keep. */
 export interface PacketTap {
   /** datagram is told of each datagram received from `peer` (`in`) or sent to it (`out`). */
-  datagram(direction: TapDirection, data: Uint8Array, peer: Endpoint): void;
+  datagram(direction: TapDirection, data: Uint8Array, peer: PacketEndpoint): void;
   /** close is told once, when the socket is closed. */
   close(): void;
 }
@@ -58,7 +58,7 @@ export interface PacketTapInfo {
   readonly kind: SocketKind;
   readonly socketId: number;
   /** The bound address and port (a wildcard such as `0.0.0.0` when bound to every interface). */
-  readonly local: Endpoint;
+  readonly local: PacketEndpoint;
 }
 
 /** PacketTapFactory returns the tap for a new datagram socket, or undefined to leave it untapped. */
@@ -125,6 +125,6 @@ function fuse(): (work: () => void) => void {
   };
 }
 
-function endpointOf(address: string | undefined, port: number | undefined): Endpoint | undefined {
+function endpointOf(address: string | undefined, port: number | undefined): PacketEndpoint | undefined {
   return address === undefined || port === undefined ? undefined : { address, port };
 }

@@ -6,7 +6,7 @@
  * in, IP packets out; no clock, no socket.
  */
 import { TcpFlag } from '../raw/tcp-header.js';
-import { type Endpoint, tcpPacket } from './ip-packet.js';
+import { type PacketEndpoint, tcpPacket } from './ip-packet.js';
 
 /** FlowSide names an end of a flow: the side that opened it (`client`) or accepted it (`server`). */
 export type FlowSide = 'client' | 'server';
@@ -32,8 +32,8 @@ export interface TcpFlowOptions {
  * side that has already sent its FIN is not TCP and yields nothing; so does a second FIN.
  */
 export class TcpFlow {
-  readonly client: Endpoint;
-  readonly server: Endpoint;
+  readonly client: PacketEndpoint;
+  readonly server: PacketEndpoint;
   readonly #window: number;
   /** The next sequence number each side sends (SND.NXT), modulo 2^32. */
   readonly #next: Record<FlowSide, number>;
@@ -41,7 +41,7 @@ export class TcpFlow {
   /** Each side's IPv4 identification counter. */
   readonly #ipId: Record<FlowSide, number> = { client: 0, server: 0 };
 
-  constructor(client: Endpoint, server: Endpoint, options: TcpFlowOptions = {}) {
+  constructor(client: PacketEndpoint, server: PacketEndpoint, options: TcpFlowOptions = {}) {
     this.client = client;
     this.server = server;
     this.#window = options.window ?? 0xffff;

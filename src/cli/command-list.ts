@@ -45,6 +45,16 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/listen.js')).listenCommand(),
   },
   {
+    name: 'forward',
+    summary: 'forward a port: each client to a target (tcp, tls, unix, udp, or a program)',
+    load: async () => (await import('./commands/forward.js')).forwardCommand(),
+  },
+  {
+    name: 'relay',
+    summary: 'join two endpoints both ways: sockets, stdin/stdout, programs (like socat)',
+    load: async () => (await import('./commands/relay.js')).relayCommand(),
+  },
+  {
     name: 'serve',
     summary: 'run a simple service (echo, discard, chargen, daytime, time)',
     load: async () => (await import('./commands/serve.js')).serveCommand(),

@@ -1,17 +1,18 @@
 /** `sockkit connect URL`: netcat's client: stdin to the socket, the socket to stdout. */
 import { Command, Option } from 'commander';
-import { dial, FramedConn, relay, relayFrames } from '../../index.js';
+import { dial, FramedConn, relay, relayFrames, UsageError } from '../../index.js';
 import { type CaptureFlags, captureFor, withCaptureOptions } from '../options/capture.js';
 import { addressArg, durationOption, tracerFor } from '../options/common.js';
 import { codecOf, type FrameFlags, withFrameOptions } from '../options/frame.js';
 import { type TlsClientFlags, tlsClientOptionsOf, withTlsClientOptions } from '../options/tls.js';
+import { joinProgram, type ProgramFlags, programOfFlags, withProgramOptions } from './program-exec.js';
 import { addUdpConnectFlags, connectUdp } from './udp-relay.js';
 
-type ConnectFlags = { timeout?: number } & TlsClientFlags & FrameFlags & CaptureFlags;
+type ConnectFlags = { timeout?: number } & TlsClientFlags & FrameFlags & CaptureFlags & ProgramFlags;
 
 export function connectCommand(): Command {
-  return withCaptureOptions(
-    withFrameOptions(addUdpConnectFlags(withTlsClientOptions(new Command('connect')))),
+  return withProgramOptions(
+    withCaptureOptions(withFrameOptions(addUdpConnectFlags(withTlsClientOptions(new Command('connect'))))),
   )
     .description(
       'Connect to URL, then copy stdin to the socket and the socket to stdout, byte for byte.\n' +
@@ -36,12 +37,17 @@ Examples:
   sockkit connect udp://127.0.0.1:7                  # UDP: each line typed is one datagram
   printf 'a\\nb\\n' | sockkit connect udp://[::1]:7 --lines --linger 2s   # two datagrams, 2s for replies
   echo hello | sockkit connect tcp://127.0.0.1:7 --hexdump   # see each chunk both ways on stderr
-  echo hello | sockkit connect tcp://127.0.0.1:7 --pcap hello.pcapng && tshark -r hello.pcapng`,
+  echo hello | sockkit connect tcp://127.0.0.1:7 --pcap hello.pcapng && tshark -r hello.pcapng
+
+  sockkit connect tcp://127.0.0.1:9000 --exec 'xxd -p'    # the server's bytes to a program, its output back`,
     )
     .action(async (url: string, options: ConnectFlags, command: Command) => {
       const address = addressArg('connect', url, ['tcp', 'unix', 'tls', 'udp']);
       const codec = codecOf(options, address, 'connect');
       const capture = captureFor(options, 'connect');
+      const program = programOfFlags(options);
+      if (program && (codec || address.scheme === 'udp'))
+        throw new UsageError('connect', `--exec and --sh take a stream address without --frame, not ${url}`);
       if (address.scheme === 'udp') return connectUdp(address, command, capture?.packetTap);
       const tls = tlsClientOptionsOf(options, address);
       const conn = await dial(address, {
@@ -50,6 +56,7 @@ Examples:
         tls,
         tap: capture?.streamTap,
       });
+      if (program) return joinProgram(conn, program);
       const stopOnPeerClose = process.stdin.isTTY === true;
       if (codec)
         return relayFrames(new FramedConn(conn, codec), process.stdin, process.stdout, { stopOnPeerClose });

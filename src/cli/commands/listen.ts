@@ -1,15 +1,18 @@
 /** `sockkit listen URL [--keep-open]`: netcat's server: accept a client, relay it to stdin/stdout. */
 import { Command } from 'commander';
-import { AbortError, type Conn, fanOut, listen, relay } from '../../index.js';
+import { AbortError, type Conn, fanOut, listen, relay, UsageError } from '../../index.js';
 import { type CaptureFlags, captureFor, withCaptureOptions } from '../options/capture.js';
 import { addressArg, announceListening, tracerFor } from '../options/common.js';
 import { guardFor, type LimitFlags, refuseLimitFlags, withLimitOptions } from '../options/limits.js';
 import { type TlsServerFlags, tlsServerOptionsOf, withTlsServerOptions } from '../options/tls.js';
 import { shutdownSignal } from '../run.js';
+import { type ProgramFlags, programOfFlags, serveProgram, withProgramOptions } from './program-exec.js';
 import { addUdpListenFlags, listenUdp } from './udp-relay.js';
 
 export function listenCommand(): Command {
-  return withCaptureOptions(addUdpListenFlags(withLimitOptions(withTlsServerOptions(new Command('listen')))))
+  return withCaptureOptions(
+    addUdpListenFlags(withProgramOptions(withLimitOptions(withTlsServerOptions(new Command('listen'))))),
+  )
     .description(
       'Listen on URL, accept one client, and relay it to stdin/stdout as `connect` does; exit once\n' +
         'it is done. With --keep-open, keep accepting: what clients send goes to stdout, and stdin\n' +
@@ -33,10 +36,16 @@ Examples:
   sockkit listen udp://0.0.0.0:5000 --join 233.252.0.1 --multicast-interface 192.0.2.10
   sockkit listen udp://0.0.0.0:5000 --join 233.252.0.1 --multicast-ttl 4 --no-multicast-loopback
   sockkit listen tcp://127.0.0.1:9000 -k --hexdump      # who said what, in hex and text, on stderr
-  sockkit listen tcp://127.0.0.1:9000 -k --pcap server.pcapng   # open it in Wireshark: Follow TCP Stream`,
+  sockkit listen tcp://127.0.0.1:9000 -k --pcap server.pcapng   # open it in Wireshark: Follow TCP Stream
+
+  sockkit listen tcp://127.0.0.1:9000 --exec cat        # each byte back, through a program (ncat -e)
+  sockkit listen tcp://127.0.0.1:9000 -k --sh 'wc -c'   # one shell per client; it answers after EOF`,
     )
     .action(async (url: string, options: ListenFlags, command: Command) => {
       const address = addressArg('listen', url, ['tcp', 'unix', 'tls', 'udp']);
+      const program = programOfFlags(options);
+      if (program && address.scheme === 'udp')
+        throw new UsageError('listen', `--exec and --sh need a stream address (tcp, tls, unix), not ${url}`);
       if (address.scheme === 'udp') {
         refuseLimitFlags(options, 'listen udp:// (use sockkit echo or serve for a limited UDP server)');
         return listenUdp(address, command, captureFor(options, 'listen')?.packetTap);
@@ -53,6 +62,7 @@ Examples:
         tap: capture?.streamTap,
       });
       announceListening(listener.addresses);
+      if (program) return serveProgram(listener, program, { keepOpen: options.keepOpen === true, signal });
       if (options.keepOpen) {
         await fanOut(listener, process.stdin, process.stdout, { signal, inputName: 'stdin' });
         return;
@@ -72,4 +82,4 @@ Examples:
     });
 }
 
-type ListenFlags = { keepOpen?: boolean } & TlsServerFlags & LimitFlags & CaptureFlags;
+type ListenFlags = { keepOpen?: boolean } & TlsServerFlags & LimitFlags & CaptureFlags & ProgramFlags;

@@ -1,0 +1,279 @@
+/**
+ * forward is port forwarding: every client accepted on a listening address is joined to a new
+ * connection to one of the targets (or to a program of its own), round-robin, until a signal stops it.
+ */
+
+import type { SocketAddress } from '../address.js';
+import type { StreamTapFactory } from '../capture/tap.js';
+import { SchemeError, type SockkitError, UsageError } from '../errors.js';
+import type { LimitEvent } from '../security/limit-event.js';
+import type { Conn } from '../stream/conn.js';
+import { peerLabel } from '../stream/conn.js';
+import { type AcceptGuard, listen } from '../stream/listen.js';
+import { serve } from '../stream/serve.js';
+import type { TlsClientOptions } from '../stream/tls.js';
+import type { ServerTransportOptions } from '../stream/transports.js';
+import type { Tracer } from '../trace.js';
+import { type Endpoint, formatEndpoint } from './endpoint.js';
+import { type ForwardPacketsOptions, forwardPackets } from './forward-packets.js';
+import { type JoinFilters, join } from './join.js';
+import { openEndpoint } from './open-endpoint.js';
+import { type BridgeSide, connSide } from './side.js';
+
+/**
+ * BridgePair is one client and what it was joined to, as `onPair` sees it before any byte is
+ * copied: the place to attach an observer (a capture) or a fault plan.
+ */
+export interface BridgePair {
+  /** A number that tells the pairs of one forward apart, from 1. */
+  readonly id: number;
+  readonly client: Conn;
+  /** The target's connection, when the target is a socket (undefined for a program). */
+  readonly upstream: Conn | undefined;
+  readonly target: Endpoint;
+  /** The target's side, as the bridge reads and writes it. */
+  readonly targetSide: BridgeSide;
+}
+
+/** ForwardEvent is something a forward did that its operator may want to know. */
+export type ForwardEvent =
+  | {
+      /** A target failed for one client, and the next was tried. */
+      readonly type: 'target-skipped';
+      readonly peer: string;
+      readonly target: string;
+      readonly error: SockkitError;
+    }
+  | {
+      /** No target answered: the client was closed at once. */
+      readonly type: 'no-target';
+      readonly peer: string;
+      /** Each target's failure, in the order tried. */
+      readonly errors: readonly SockkitError[];
+    };
+
+/** ForwardOptions tune `forward`. Only `signal` is required. */
+export interface ForwardOptions extends ServerTransportOptions {
+  /** Aborting it stops: no more clients, open ones get `grace`, then everything is closed. */
+  readonly signal: AbortSignal;
+  readonly trace?: Tracer | undefined;
+  /** Limits and access control on the listening side (see ConnectionGuard). */
+  readonly guard?: AcceptGuard | undefined;
+  readonly ipv6Only?: boolean | undefined;
+  /** How long open clients may take to finish after the signal, in ms. Default 5000. */
+  readonly grace?: number | undefined;
+  /** TLS settings for `tls://` targets: CAs, server name, client certificate, pinning. */
+  readonly targetTls?: TlsClientOptions | undefined;
+  /** A bound on connecting to one target, in ms. Default 10000. */
+  readonly connectTimeout?: number | undefined;
+  /** How long a program target may take to exit once its client is done, in ms (see startProgram). */
+  readonly programGrace?: number | undefined;
+  /**
+   * onPair is called with each client and its target before any byte is copied; the filters it
+   * returns sit on the way of each direction (see JoinFilters). It must not throw: a hook that
+   * does closes that client only, as a `service-error`.
+   */
+  readonly onPair?: ((pair: BridgePair) => JoinFilters | undefined) | undefined;
+  /** onEvent is told of targets skipped and clients no target took. It must not throw. */
+  readonly onEvent?: ((event: ForwardEvent) => void) | undefined;
+  /** report is told when a client is closed by the last line of defence (`service-error`). */
+  readonly report?: ((event: LimitEvent) => void) | undefined;
+  /** Asked for a tap for each client connection, to see its bytes both ways (see Capture). */
+  readonly tap?: StreamTapFactory | undefined;
+  /** udp:// only: see ForwardPacketsOptions. */
+  readonly udp?: Omit<ForwardPacketsOptions, 'signal' | 'trace' | 'onEvent'> | undefined;
+}
+
+/** ForwardSummary counts what a forward did, for its shutdown report. */
+export interface ForwardSummary {
+  /** Clients accepted (udp://: client peers, each with its own upstream socket). */
+  clients: number;
+  /** Clients closed because no target answered. */
+  noTarget: number;
+  /** Bytes from clients to targets, and back. */
+  bytesToTargets: number;
+  bytesToClients: number;
+  /** Clients still open at the end of the grace period, and closed by force. */
+  forciblyClosed: number;
+  /** udp:// only: datagrams dropped (a session limit, a socket's full queue). */
+  dropped: number;
+}
+
+/** Forwarder is a running forward: where it listens, and its end. */
+export interface Forwarder {
+  /** The bound addresses, with the real port when port 0 was asked. */
+  readonly addresses: readonly SocketAddress[];
+  /** done resolves with the summary once the signal has stopped the forward and everything is closed. It never rejects. */
+  readonly done: Promise<ForwardSummary>;
+}
+
+/**
+ * forward binds `address` and resolves, once it listens, with the running Forwarder. Every
+ * client is joined (see `join`: backpressure and half-close both ways) to a new connection to a
+ * target, taken round-robin; a target that fails (refused, timed out, a program that cannot
+ * start) is skipped for the next one, and a client that no target takes is closed at once, with
+ * one `no-target` event. Targets may be socket URLs (tcp, tls, unix) or programs (each client
+ * gets its own). A `udp://` address forwards datagrams to `udp://` targets (see forwardPackets).
+ * Rejects as `listen` does; throws UsageError for no targets, for `-` as a target, and SchemeError
+ * for a target that cannot serve the address's kind.
+ */
+export async function forward(
+  address: SocketAddress,
+  targets: readonly Endpoint[],
+  options: ForwardOptions,
+): Promise<Forwarder> {
+  checkTargets(address, targets);
+  if (address.scheme === 'udp') {
+    const targetAddresses = targets.map((t) => (t as { address: SocketAddress }).address);
+    return forwardPackets(address, targetAddresses, {
+      ...options.udp,
+      signal: options.signal,
+      trace: options.trace,
+      ipv6Only: options.ipv6Only,
+      onEvent: options.onEvent,
+    });
+  }
+  const { signal } = options;
+  const listener = await listen(address, {
+    signal,
+    trace: options.trace,
+    tls: options.tls,
+    guard: options.guard,
+    ipv6Only: options.ipv6Only,
+    tap: options.tap,
+  });
+  const tell = options.onEvent ?? ignore;
+  const totals = { noTarget: 0, bytesToTargets: 0, bytesToClients: 0 };
+  const bridges = new Set<Promise<void>>();
+  let next = 0;
+  let pairs = 0;
+
+  const connectTarget = async (
+    client: Conn,
+  ): Promise<{ side: BridgeSide; conn?: Conn | undefined; target: Endpoint } | undefined> => {
+    const first = next;
+    next = (next + 1) % targets.length;
+    const errors: SockkitError[] = [];
+    for (let i = 0; i < targets.length && !signal.aborted; i += 1) {
+      const target = targets[(first + i) % targets.length] as Endpoint;
+      try {
+        const opened = await openEndpoint(target, {
+          signal,
+          trace: options.trace,
+          tls: options.targetTls,
+          timeout: options.connectTimeout ?? 10_000,
+          connection: client,
+          programGrace: options.programGrace,
+        });
+        return { ...opened, target };
+      } catch (err) {
+        const error = err as SockkitError;
+        errors.push(error);
+        if (i + 1 < targets.length)
+          tell({
+            type: 'target-skipped',
+            peer: peerLabel(client.remoteAddress),
+            target: formatEndpoint(target),
+            error,
+          });
+      }
+    }
+    if (!signal.aborted) {
+      totals.noTarget += 1;
+      tell({ type: 'no-target', peer: peerLabel(client.remoteAddress), errors });
+    }
+    return undefined;
+  };
+
+  const bridge = async (client: Conn): Promise<void> => {
+    const upstream = await connectTarget(client);
+    if (!upstream) {
+      client.close();
+      return;
+    }
+    // The client may have gone while its target was being reached.
+    if (client.socket.destroyed) {
+      upstream.side.close();
+      return;
+    }
+    pairs += 1;
+    const clientSide = connSide(client, peerLabel(client.remoteAddress));
+    let filters: JoinFilters | undefined;
+    try {
+      filters = options.onPair?.({
+        id: pairs,
+        client,
+        upstream: upstream.conn,
+        target: upstream.target,
+        targetSide: upstream.side,
+      });
+    } catch (err) {
+      upstream.side.close();
+      throw err;
+    }
+    const summary = await join(clientSide, upstream.side, { filters });
+    totals.bytesToTargets += summary.bytesAToB;
+    totals.bytesToClients += summary.bytesBToA;
+  };
+
+  const done = (async (): Promise<ForwardSummary> => {
+    const served = await serve(
+      [listener],
+      (client) => {
+        const running = bridge(client).catch((err: unknown) => {
+          // The last line of defence: a hook that threw loses this client only.
+          client.close();
+          const detail = err instanceof Error ? err.message : String(err);
+          options.report?.({
+            limit: 'service-error',
+            peer: peerLabel(client.remoteAddress),
+            detail: `closed: the forward failed on this connection: ${detail}`,
+          });
+        });
+        bridges.add(running);
+        void running.then(() => bridges.delete(running));
+      },
+      { signal, grace: options.grace, report: options.report },
+    );
+    // Every client is closed by now; their targets follow (a program is given its grace).
+    await Promise.all(bridges);
+    return {
+      clients: served.connections,
+      noTarget: totals.noTarget,
+      bytesToTargets: totals.bytesToTargets,
+      bytesToClients: totals.bytesToClients,
+      forciblyClosed: served.forciblyClosed,
+      dropped: 0,
+    };
+  })();
+  return { addresses: listener.addresses, done };
+}
+
+function checkTargets(address: SocketAddress, targets: readonly Endpoint[]): void {
+  if (targets.length === 0) throw new UsageError('forward', 'no target given');
+  for (const target of targets) {
+    if (target.kind === 'stdio')
+      throw new UsageError('forward', '- (stdin and stdout) cannot be a target: each client needs its own');
+    const datagram = target.kind === 'socket' && target.address.scheme === 'udp';
+    if (datagram !== (address.scheme === 'udp')) {
+      const url = formatEndpoint(target);
+      throw address.scheme === 'udp'
+        ? new SchemeError(
+            'forward',
+            url,
+            target.kind === 'socket' ? target.address.scheme : 'exec',
+            ['udp'],
+            'a udp:// listener forwards to udp:// targets only',
+          )
+        : new SchemeError(
+            'forward',
+            url,
+            'udp',
+            ['tcp', 'tls', 'unix'],
+            `a ${address.scheme} listener forwards to tcp://, tls://, unix: or program targets, not udp://`,
+          );
+    }
+  }
+}
+
+function ignore(): void {}

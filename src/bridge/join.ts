@@ -1,0 +1,152 @@
+/**
+ * join copies two BridgeSides into each other until both directions are done: the bridge under
+ * `forward`, `relay`, `listen --exec` and `connect --exec`.
+ */
+import type { Duplex } from 'node:stream';
+import type { BridgeSide } from './side.js';
+
+/**
+ * JoinFilters put a stream on the way of each direction: every chunk from `a` goes through
+ * `aToB` before reaching `b`, and the end of `a` ends `aToB`, whose end closes `b`'s write side.
+ * This is where an observer sits (a capture, a fault plan): a PassThrough sees the bytes, a
+ * Transform may delay, cut or drop them. A filter that fails ends the bridge.
+ */
+export interface JoinFilters {
+  readonly aToB?: Duplex | undefined;
+  readonly bToA?: Duplex | undefined;
+}
+
+/** JoinOptions tune `join`. */
+export interface JoinOptions {
+  /** Aborting it closes both sides at once. */
+  readonly signal?: AbortSignal | undefined;
+  readonly filters?: JoinFilters | undefined;
+}
+
+/** JoinSummary counts the bytes read from each side (each was written to the other, unless it failed). */
+export interface JoinSummary {
+  /** Bytes read from `a`, for `b`. */
+  readonly bytesAToB: number;
+  /** Bytes read from `b`, for `a`. */
+  readonly bytesBToA: number;
+  /** True when both directions ended cleanly (each side's end reached the other), false when one side closed first or the signal aborted. */
+  readonly complete: boolean;
+}
+
+/**
+ * join copies `a` to `b` and `b` to `a`, each direction with backpressure (a full writer pauses
+ * its reader, so memory stays bounded whatever the peers do) and half-close: the end of one side
+ * closes the write side of the other, and the other direction goes on. A writer that fails (a
+ * program that exited and no longer reads its stdin) makes its direction discard what it reads
+ * until its reader ends, so the other direction can finish. It resolves once both directions are
+ * done, or a side that closes by itself has closed (a reset, the peer gone), or the signal aborts,
+ * and then both sides are closed. It never rejects.
+ */
+export function join(a: BridgeSide, b: BridgeSide, options: JoinOptions = {}): Promise<JoinSummary> {
+  const counts = { bytesAToB: 0, bytesBToA: 0 };
+  return new Promise((resolve) => {
+    let finished = false;
+    let directionsLeft = 2;
+    const finish = async (complete: boolean): Promise<void> => {
+      if (finished) return;
+      finished = true;
+      options.signal?.removeEventListener('abort', onAbort);
+      a.close();
+      b.close();
+      await Promise.all([a.closed, b.closed]);
+      resolve({ ...counts, complete });
+    };
+    const directionDone = (): void => {
+      directionsLeft -= 1;
+      if (directionsLeft === 0) void finish(true);
+    };
+    const onAbort = (): void => void finish(false);
+    copy(a, b, options.filters?.aToB, (n) => {
+      counts.bytesAToB += n;
+    }).then(directionDone, onAbort);
+    copy(b, a, options.filters?.bToA, (n) => {
+      counts.bytesBToA += n;
+    }).then(directionDone, onAbort);
+    for (const side of [a, b]) {
+      if (!side.closesItself) continue;
+      void side.closed.then(() => {
+        // Closed after both its ends (read to EOF, write side finished): both directions are
+        // over and about to say so. Anything else (a reset, a close mid-way) ends the bridge now.
+        const clean = side.readable.readableEnded && side.writable.writableFinished;
+        if (!clean) void finish(false);
+      });
+    }
+    if (options.signal?.aborted) void finish(false);
+    else options.signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * copy pumps one direction, through `filter` when there is one, and resolves once the end of
+ * `from` has been passed on and every byte written (the write side closed). It rejects when the
+ * filter fails.
+ */
+function copy(
+  from: BridgeSide,
+  to: BridgeSide,
+  filter: Duplex | undefined,
+  count: (bytes: number) => void,
+): Promise<void> {
+  const counted = (listener: (chunk: Buffer) => void) => (chunk: Buffer) => {
+    count(chunk.length);
+    listener(chunk);
+  };
+  if (!filter) return pump(from.readable, (l) => from.onData(counted(l)), to);
+  return new Promise((resolve, reject) => {
+    filter.once('error', reject);
+    const intoFilter: BridgeSide = {
+      ...to,
+      writable: filter,
+      write: (chunk) => filter.write(chunk),
+      closeWrite: () => {
+        filter.end();
+        return Promise.resolve();
+      },
+    };
+    void pump(from.readable, (l) => from.onData(counted(l)), intoFilter);
+    pump(filter, (l) => filter.on('data', l), to).then(resolve, reject);
+  });
+}
+
+/**
+ * pump copies what `listen` delivers from `readable` into `to` until `readable` ends, then
+ * closes `to`'s write side; it resolves once that is done. When `to` fails, what is read is
+ * discarded until the end (see `join`).
+ */
+function pump(
+  readable: BridgeSide['readable'],
+  listen: (listener: (chunk: Buffer) => void) => void,
+  to: BridgeSide,
+): Promise<void> {
+  return new Promise((resolve) => {
+    let failed = false;
+    const resume = (): void => {
+      readable.resume();
+    };
+    // A writer that fails, or is closed under us (a program's stdin once it exited), takes no more.
+    const fail = (): void => {
+      if (failed) return;
+      failed = true;
+      to.writable.off('drain', resume);
+      readable.resume();
+    };
+    to.writable.once('error', fail);
+    to.writable.once('close', fail);
+    listen((chunk) => {
+      if (failed) return;
+      if (to.writable.destroyed) return fail();
+      if (to.write(chunk)) return;
+      readable.pause();
+      to.writable.once('drain', resume);
+    });
+    readable.once('end', () => {
+      if (failed) resolve();
+      else void to.closeWrite().then(resolve);
+    });
+  });
+}

@@ -1,0 +1,57 @@
+/**
+ * openEndpoint makes an Endpoint live: dials a socket URL, starts a program, or takes the given
+ * stdin and stdout, and hands back its BridgeSide.
+ */
+import type { Readable, Writable } from 'node:stream';
+import type { SocketAddress } from '../address.js';
+import { UsageError } from '../errors.js';
+import type { Conn } from '../stream/conn.js';
+import { type DialOptions, dial } from '../stream/dial.js';
+import { type Endpoint, formatEndpoint } from './endpoint.js';
+import { startProgram } from './program.js';
+import { type BridgeSide, connSide, streamSide } from './side.js';
+
+/** OpenEndpointOptions tune `openEndpoint`: the dial's options, and what programs and `-` need. */
+export interface OpenEndpointOptions extends DialOptions {
+  /** The connection a program serves, for its environment (see `programEnv`). */
+  readonly connection?:
+    | { readonly localAddress: SocketAddress; readonly remoteAddress: SocketAddress }
+    | undefined;
+  /** How long a program may take to exit once its bridge is over, in ms (see `startProgram`). */
+  readonly programGrace?: number | undefined;
+  /** The streams `-` stands for. Without them, `-` is refused. */
+  readonly stdio?: { readonly input: Readable; readonly output: Writable } | undefined;
+}
+
+/** OpenedEndpoint is a live endpoint: its side, and its connection when it is a socket. */
+export interface OpenedEndpoint {
+  readonly side: BridgeSide;
+  readonly conn?: Conn | undefined;
+}
+
+/**
+ * openEndpoint opens `endpoint`. A socket URL is dialled (tcp, tls, unix: a `udp://` URL is a
+ * SchemeError here), a program started, `-` taken from `options.stdio`. Rejects as `dial` and
+ * `startProgram` do, and with UsageError for `-` without `options.stdio`.
+ */
+export async function openEndpoint(
+  endpoint: Endpoint,
+  options: OpenEndpointOptions = {},
+): Promise<OpenedEndpoint> {
+  switch (endpoint.kind) {
+    case 'socket': {
+      const conn = await dial(endpoint.address, options);
+      return { side: connSide(conn, formatEndpoint(endpoint)), conn };
+    }
+    case 'program': {
+      const side = await startProgram(endpoint.program, {
+        connection: options.connection,
+        grace: options.programGrace,
+      });
+      return { side };
+    }
+    case 'stdio':
+      if (!options.stdio) throw new UsageError('relay', '- (stdin and stdout) cannot be used here');
+      return { side: streamSide('-', options.stdio.input, options.stdio.output) };
+  }
+}

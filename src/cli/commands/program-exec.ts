@@ -1,0 +1,107 @@
+/**
+ * `--exec PROGRAM` (`-e`) and `--sh COMMAND` (`-c`) on `listen` and `connect`, as ncat's `-e` and
+ * `-c`: the connection becomes the program's stdin and stdout.
+ */
+import { basename } from 'node:path';
+import type { Command } from 'commander';
+import {
+  type Conn,
+  connSide,
+  formatAddress,
+  formatEndpoint,
+  isLoopbackHost,
+  join,
+  type Listener,
+  type Program,
+  programOf,
+  type SocketAddress,
+  serve,
+  startProgram,
+  UsageError,
+} from '../../index.js';
+import { warn } from '../run.js';
+
+/** ProgramFlags are the parsed `--exec` and `--sh`. */
+export interface ProgramFlags {
+  exec?: string;
+  sh?: string;
+}
+
+/** withProgramOptions adds `-e, --exec` and `-c, --sh` to `listen` or `connect`. */
+export function withProgramOptions(command: Command): Command {
+  return command
+    .option(
+      '-e, --exec <program>',
+      'join the connection to PROGRAM ARG... (words split as sh would; no shell)',
+    )
+    .option('-c, --sh <command>', 'join the connection to /bin/sh -c COMMAND (pipes, redirections)');
+}
+
+/** programOfFlags returns the Program `--exec` or `--sh` names, or undefined; UsageError for both at once. */
+export function programOfFlags(flags: ProgramFlags): Program | undefined {
+  if (flags.exec !== undefined && flags.sh !== undefined)
+    throw new UsageError('--exec', 'use either --exec or --sh, not both');
+  if (flags.exec !== undefined) return programOf(flags.exec, false);
+  if (flags.sh !== undefined) return programOf(flags.sh, true);
+  return undefined;
+}
+
+/**
+ * serveProgram joins clients of `listener` to `program`, one child each: the first client only
+ * (the listener is then closed), or every client until `signal` with `keepOpen`. It resolves once
+ * every child has exited.
+ */
+export async function serveProgram(
+  listener: Listener,
+  program: Program,
+  options: { keepOpen: boolean; signal: AbortSignal },
+): Promise<void> {
+  warnIfShellExposed(listener.addresses, program);
+  if (!options.keepOpen) {
+    const conn = await listener.accept().catch(() => undefined);
+    await listener.close();
+    if (conn) await joinProgram(conn, program, options.signal);
+    return;
+  }
+  const running = new Set<Promise<void>>();
+  await serve(
+    [listener],
+    (conn) => {
+      const done = joinProgram(conn, program);
+      running.add(done);
+      void done.then(() => running.delete(done));
+    },
+    { signal: options.signal, grace: 0 },
+  );
+  await Promise.all(running);
+}
+
+/**
+ * joinProgram starts `program` for `conn` and joins them until both directions are done. A
+ * program that cannot start closes the connection, and is reported on stderr.
+ */
+export async function joinProgram(conn: Conn, program: Program, signal?: AbortSignal): Promise<void> {
+  const child = await startProgram(program, { connection: conn }).catch((err: Error) => {
+    warn(err.message);
+    process.exitCode = 1;
+    conn.close();
+    return undefined;
+  });
+  if (child) await join(connSide(conn, formatAddress(conn.remoteAddress)), child, { signal });
+}
+
+const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'mksh', 'fish', 'csh', 'tcsh', 'ash', 'busybox']);
+
+/**
+ * warnIfShellExposed prints one line when a shell (`--sh`, or `--exec` of a shell) serves a
+ * listener other hosts can reach: whoever connects runs commands as this user.
+ */
+export function warnIfShellExposed(addresses: readonly SocketAddress[], program: Program): void {
+  if (!program.shell && !SHELLS.has(basename(program.file))) return;
+  const exposed = addresses.filter((a) => a.scheme !== 'unix' && !isLoopbackHost(a.host));
+  if (exposed.length === 0) return;
+  warn(
+    `warning: ${exposed.map(formatAddress).join(', ')} is reachable from other hosts and runs a shell ` +
+      `(${formatEndpoint({ kind: 'program', program })}) for each client: anyone who connects can run commands as this user`,
+  );
+}

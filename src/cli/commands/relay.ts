@@ -1,0 +1,50 @@
+/** `sockkit relay A B`: join two active endpoints (client URLs, `-`, programs) both ways. */
+import { Command, Option } from 'commander';
+import { parseEndpoint, relayEndpoints, type SocketAddress, UsageError } from '../../index.js';
+import { durationOption, tracerFor } from '../options/common.js';
+import { type TlsClientFlags, tlsClientOptionsOf, withTlsClientOptions } from '../options/tls.js';
+import { shutdownSignal } from '../run.js';
+
+type RelayFlags = { timeout?: number } & TlsClientFlags;
+
+export function relayCommand(): Command {
+  return withTlsClientOptions(new Command('relay'))
+    .description(
+      'Join two endpoints that both act: each a client URL (tcp://, tls://, unix:), - for stdin and\n' +
+        'stdout, exec:PROGRAM ARG... or sh:COMMAND. Bytes are copied both ways, each end passed on\n' +
+        '(half-close), until both directions are closed. A program learns the socket it serves from\n' +
+        'SOCKKIT_REMOTE_ADDR, SOCKKIT_REMOTE_PORT, ... (and NCAT_REMOTE_ADDR, ... as ncat sets them).',
+    )
+    .argument('<a>', 'the first endpoint')
+    .argument('<b>', 'the second endpoint')
+    .addOption(
+      new Option('-w, --timeout <duration>', 'bound on connecting each socket').argParser(
+        durationOption('--timeout', 1),
+      ),
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  sockkit relay tcp://127.0.0.1:7000 tcp://127.0.0.1:8000       # join two servers to each other
+  sockkit relay unix:/run/app.sock -                             # like connect, for a Unix socket
+  sockkit relay tcp://127.0.0.1:6379 exec:'redis-cli --pipe'    # a server to a program
+  sockkit relay sh:'printf hello' tcp://127.0.0.1:65432          # a shell's output to a server`,
+    )
+    .action(async (a: string, b: string, flags: RelayFlags, command: Command) => {
+      const endpoints = [parseEndpoint(a), parseEndpoint(b)] as const;
+      if (endpoints[0].kind === 'stdio' && endpoints[1].kind === 'stdio')
+        throw new UsageError('relay', '- may be only one of the two endpoints');
+      const sockets = endpoints.flatMap((e) => (e.kind === 'socket' ? [e.address] : []));
+      const tlsAddress: SocketAddress = sockets.find((s) => s.scheme === 'tls') ??
+        sockets[0] ?? { scheme: 'unix', path: '-', abstract: false };
+      const tls = tlsClientOptionsOf(flags, tlsAddress);
+      await relayEndpoints(endpoints[0], endpoints[1], {
+        signal: shutdownSignal(),
+        trace: tracerFor(command, 'relay'),
+        tls,
+        timeout: flags.timeout,
+        stdio: { input: process.stdin, output: process.stdout },
+      });
+    });
+}
