@@ -3,13 +3,14 @@ import { Command, Option } from 'commander';
 import { dial, FramedConn, relay, relayFrames } from '../../index.js';
 import { addressArg, durationOption, tracerFor } from '../options/common.js';
 import { codecOf, type FrameFlags, withFrameOptions } from '../options/frame.js';
+import { type ProxyFlags, proxyOptionsOf, withProxyOption } from '../options/proxy.js';
 import { type TlsClientFlags, tlsClientOptionsOf, withTlsClientOptions } from '../options/tls.js';
 import { addUdpConnectFlags, connectUdp } from './udp-relay.js';
 
-type ConnectFlags = { timeout?: number } & TlsClientFlags & FrameFlags;
+type ConnectFlags = { timeout?: number } & TlsClientFlags & FrameFlags & ProxyFlags;
 
 export function connectCommand(): Command {
-  return withFrameOptions(addUdpConnectFlags(withTlsClientOptions(new Command('connect'))))
+  return withProxyOption(withFrameOptions(addUdpConnectFlags(withTlsClientOptions(new Command('connect')))))
     .description(
       'Connect to URL, then copy stdin to the socket and the socket to stdout, byte for byte.\n' +
         'The end of stdin half-closes the connection (the server sees EOF); sockkit exits once the\n' +
@@ -36,12 +37,14 @@ Examples:
     .action(async (url: string, options: ConnectFlags, command: Command) => {
       const address = addressArg('connect', url, ['tcp', 'unix', 'tls', 'udp']);
       const codec = codecOf(options, address, 'connect');
+      const proxy = proxyOptionsOf(options, address);
       if (address.scheme === 'udp') return connectUdp(address, command);
       const tls = tlsClientOptionsOf(options, address);
       const conn = await dial(address, {
         timeout: options.timeout,
         trace: tracerFor(command, 'client'),
         tls,
+        proxy,
       });
       const stopOnPeerClose = process.stdin.isTTY === true;
       if (codec)
