@@ -111,12 +111,12 @@ export class DestinationRules {
     const name = isIP(host) === 0 ? host.replace(/\.$/, '').toLowerCase() : undefined;
     for (const rule of this.#deny) {
       if (covers(rule, this.#networks.get(rule), name, ips, port, 'some'))
-        return { allowed: false, reason: `destination denied (--deny-dest ${rule.text})` };
+        return { allowed: false, reason: `destination denied by rule ${rule.text}` };
     }
     if (this.#allow.length === 0) return { allowed: true };
     for (const rule of this.#allow)
       if (covers(rule, this.#networks.get(rule), name, ips, port, 'every')) return { allowed: true };
-    return { allowed: false, reason: 'destination not in any --allow-dest' };
+    return { allowed: false, reason: 'destination not covered by any allow rule' };
   }
 }
 

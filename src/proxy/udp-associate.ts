@@ -117,8 +117,10 @@ export async function serveUdpAssociate(session: ProxySession, _host: string, po
   };
 
   // The association ends with the TCP connection (§7); whatever the client sends on it is ignored.
+  // A client that half-closes the TCP connection is done with it: the association ends too.
   session.reader.release();
   conn.socket.on('data', () => {});
+  conn.socket.once('end', () => conn.close());
   await conn.closed;
   closeAll();
 }

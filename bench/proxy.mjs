@@ -1,0 +1,188 @@
+// `node bench/proxy.mjs`: `sockkit proxy` against microsocks (a small C SOCKS5 server), with the
+// same C echo server behind both and `sockkit bench --proxy socks5://...` as the load, on the two
+// workloads of docs/performance.md: 64 B ping-pong x50 connections, and 64 KiB streaming (8
+// connections, depth 4). The proxies and the echo server are pinned to CPU 0, the load to CPU 1;
+// each workload alternates the two proxies for ROUNDS rounds and reports medians and the ratio.
+//
+//   npm run build && node bench/proxy.mjs                  # 3 rounds of 3 s
+//   BENCH_ROUNDS=5 BENCH_SECONDS=5 node bench/proxy.mjs
+//   node bench/proxy.mjs --json                            # one JSON object per workload
+//
+// Targets (issue 14): at least 0.7 of microsocks' rate on ping-pong, at least 1.0 on streaming.
+// The C echo server comes from SOCKKIT_REF_DIR (default ../shared/bench next to the repository).
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { availableParallelism, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const cli = join(root, 'dist/src/cli/main.js');
+const json = process.argv.includes('--json');
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const seconds = Number(process.env.BENCH_SECONDS ?? 3);
+const serverCpu = '0';
+const loadCpu = availableParallelism() > 1 ? '1' : '0';
+const work = join(tmpdir(), 'sockkit-bench');
+mkdirSync(work, { recursive: true });
+
+if (!existsSync(cli)) fail('build first: npm run build');
+for (const tool of ['microsocks', 'taskset', 'gcc', 'ss'])
+  if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) fail(`${tool} is needed`);
+
+const echo = buildEcho();
+const echoPort = await freePort();
+const echoServer = await start([echo, 'tcp', String(echoPort)], echoPort);
+const proxies = [
+  ['sockkit proxy', (port) => ['node', cli, 'proxy', `socks5://127.0.0.1:${port}`, '--quiet']],
+  ['microsocks', (port) => ['microsocks', '-i', '127.0.0.1', '-p', String(port)]],
+];
+const workloads = [
+  { name: '64 B ping-pong x50', conns: 50, size: 64, depth: 1, target: 0.7 },
+  { name: '64 KiB streaming x8, depth 4', conns: 8, size: 65536, depth: 4, target: 1.0 },
+];
+if (!json) {
+  console.log(`proxy bench: ${rounds} rounds of ${seconds} s, proxies and echo on CPU ${serverCpu}, load on CPU ${loadCpu}`);
+}
+let short = false;
+try {
+  for (const workload of workloads) {
+    const runs = new Map(proxies.map(([name]) => [name, []]));
+    for (let round = 0; round < rounds; round += 1) {
+      for (const [name, command] of proxies) {
+        const port = await freePort();
+        const proxy = await start(command(port), port);
+        const result = await load(port, workload);
+        await stop(proxy);
+        runs.get(name).push(result);
+      }
+    }
+    const median = (name) => {
+      const rates = runs.get(name).map((r) => r.msgsPerSecond).sort((a, b) => a - b);
+      return rates[Math.floor(rates.length / 2)];
+    };
+    const faults = [...runs.values()].flat().reduce((sum, r) => sum + r.faults, 0);
+    const ours = median('sockkit proxy');
+    const theirs = median('microsocks');
+    const ratio = theirs > 0 ? ours / theirs : 0;
+    if (ratio < workload.target) short = true;
+    const row = {
+      workload: workload.name,
+      sockkitMsgsPerSecond: ours,
+      microsocksMsgsPerSecond: theirs,
+      ratio: Math.round(ratio * 100) / 100,
+      target: workload.target,
+      faults,
+    };
+    if (json) console.log(JSON.stringify(row));
+    else {
+      console.log(
+        `${workload.name.padEnd(30)} sockkit ${fmt(ours)} msg/s  microsocks ${fmt(theirs)} msg/s  ` +
+          `ratio ${row.ratio.toFixed(2)} (target >= ${workload.target})${faults ? `  ${faults} FAULTS` : ''}`,
+      );
+    }
+  }
+} finally {
+  await stop(echoServer);
+}
+if (short && !json) console.log('below target on at least one workload');
+
+function fmt(n) {
+  return Math.round(n).toLocaleString('en-US').padStart(9);
+}
+
+async function load(proxyPort, { conns, size, depth }) {
+  const out = await output('taskset', [
+    '-c',
+    loadCpu,
+    'node',
+    cli,
+    'bench',
+    `tcp://127.0.0.1:${echoPort}`,
+    '--proxy',
+    `socks5://127.0.0.1:${proxyPort}`,
+    '-c',
+    String(conns),
+    '-s',
+    String(size),
+    '-d',
+    String(depth),
+    '-t',
+    `${seconds}s`,
+    '--json',
+  ]);
+  const s = JSON.parse(out.trim().split('\n').pop());
+  return { msgsPerSecond: s.messages_per_second, faults: s.mismatches + s.errors };
+}
+
+function buildEcho() {
+  const refDir = resolve(root, process.env.SOCKKIT_REF_DIR ?? '../shared/bench');
+  const source = join(refDir, 'echo_server.c');
+  const binary = join(work, 'echo_server');
+  if (!existsSync(source)) fail(`no ${source}: set SOCKKIT_REF_DIR to the folder of echo_server.c`);
+  if (!existsSync(binary) || statSync(binary).mtimeMs < statSync(source).mtimeMs) {
+    if (spawnSync('gcc', ['-O2', '-o', binary, source], { stdio: 'inherit' }).status !== 0) fail('gcc failed');
+  }
+  return binary;
+}
+
+/** start runs `command` on the server CPU and resolves once something listens on `port`. */
+async function start(command, port) {
+  const child = spawn('taskset', ['-c', serverCpu, ...command], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  for (let i = 0; i < 200; i += 1) {
+    if (child.exitCode !== null) fail(`${command.join(' ')} exited: ${stderr}`);
+    const out = spawnSync('ss', ['-H', '-tln', `sport = :${port}`], { encoding: 'utf8' }).stdout;
+    if (out.trim() !== '') return child;
+    await new Promise((ok) => setTimeout(ok, 50));
+  }
+  child.kill('SIGKILL');
+  fail(`${command.join(' ')} did not listen on port ${port}: ${stderr}`);
+}
+
+function stop(child) {
+  return new Promise((ok) => {
+    if (child.exitCode !== null) return ok();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+    child.on('exit', () => {
+      clearTimeout(timer);
+      ok();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+function freePort() {
+  return new Promise((ok, no) => {
+    const server = createServer();
+    server.once('error', no);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => ok(port));
+    });
+  });
+}
+
+function output(command, argv) {
+  return new Promise((ok, no) => {
+    const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    child.on('exit', (code) => (out.trim() ? ok(out) : no(new Error(`${command} exited ${code}: ${err}`))));
+  });
+}
+
+function fail(message) {
+  console.error(`bench/proxy: ${message}`);
+  process.exit(1);
+}
