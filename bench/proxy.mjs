@@ -43,7 +43,9 @@ const workloads = [
   { name: '64 KiB streaming x8, depth 4', conns: 8, size: 65536, depth: 4, target: 1.0 },
 ];
 if (!json) {
-  console.log(`proxy bench: ${rounds} rounds of ${seconds} s, proxies and echo on CPU ${serverCpu}, load on CPU ${loadCpu}`);
+  console.log(
+    `proxy bench: ${rounds} rounds of ${seconds} s, proxies and echo on CPU ${serverCpu}, load on CPU ${loadCpu}`,
+  );
 }
 let short = false;
 try {
@@ -59,7 +61,10 @@ try {
       }
     }
     const median = (name) => {
-      const rates = runs.get(name).map((r) => r.msgsPerSecond).sort((a, b) => a - b);
+      const rates = runs
+        .get(name)
+        .map((r) => r.msgsPerSecond)
+        .sort((a, b) => a - b);
       return rates[Math.floor(rates.length / 2)];
     };
     const faults = [...runs.values()].flat().reduce((sum, r) => sum + r.faults, 0);
@@ -122,7 +127,8 @@ function buildEcho() {
   const binary = join(work, 'echo_server');
   if (!existsSync(source)) fail(`no ${source}: set SOCKKIT_REF_DIR to the folder of echo_server.c`);
   if (!existsSync(binary) || statSync(binary).mtimeMs < statSync(source).mtimeMs) {
-    if (spawnSync('gcc', ['-O2', '-o', binary, source], { stdio: 'inherit' }).status !== 0) fail('gcc failed');
+    if (spawnSync('gcc', ['-O2', '-o', binary, source], { stdio: 'inherit' }).status !== 0)
+      fail('gcc failed');
   }
   return binary;
 }

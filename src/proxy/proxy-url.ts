@@ -24,7 +24,8 @@ export interface ProxyUrl {
 
 /**
  * parseProxyUrl parses a proxy URL. Throws AddressError naming the offending part: an unknown
- * scheme, a malformed host or port, a login on socks4a:// (it has none), a path.
+ * scheme, a malformed host or port, a login on socks4a:// (it has none), a path. Port 0 parses
+ * (a server listens on any free port); a client cannot connect to it.
  */
 export function parseProxyUrl(url: string): ProxyUrl {
   const match = /^([a-z][a-z0-9+.-]*):\/\/(?:([^@/]*)@)?(.*)$/i.exec(url);
@@ -44,7 +45,6 @@ export function parseProxyUrl(url: string): ProxyUrl {
     const reason = err instanceof AddressError ? err.reason : String(err);
     throw new AddressError(url, reason);
   }
-  if (hostPort.port === 0) throw new AddressError(url, 'a proxy needs a port other than 0');
   if (login === undefined) return { protocol: protocol as ProxyProtocol, ...hostPort };
   if (protocol === 'socks4a')
     throw new AddressError(url, 'socks4a:// has no password: drop the "user:pass@"');

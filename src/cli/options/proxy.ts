@@ -5,7 +5,14 @@
  * the ones before it.
  */
 import { type Command, Option } from 'commander';
-import { formatAddress, type ProxyUrl, parseProxyUrl, type SocketAddress, UsageError } from '../../index.js';
+import {
+  formatAddress,
+  formatProxyUrl,
+  type ProxyUrl,
+  parseProxyUrl,
+  type SocketAddress,
+  UsageError,
+} from '../../index.js';
 
 /** ProxyFlags are the parsed `--proxy` flags, as written. */
 export interface ProxyFlags {
@@ -41,6 +48,12 @@ Proxy examples:
 export function proxyOptionsOf(flags: ProxyFlags, address: SocketAddress): ProxyUrl[] | undefined {
   if (!flags.proxy || flags.proxy.length === 0) return undefined;
   const proxies = flags.proxy.map(parseProxyUrl);
+  const anyPort = proxies.find((p) => p.port === 0);
+  if (anyPort)
+    throw new UsageError(
+      '--proxy',
+      `${formatProxyUrl(anyPort)}: a proxy to connect to needs its port, not 0`,
+    );
   if (address.scheme === 'udp' || address.scheme === 'unix') {
     throw new UsageError(
       '--proxy',
