@@ -32,8 +32,6 @@ for (const tool of ['microsocks', 'taskset', 'gcc', 'ss'])
   if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) fail(`${tool} is needed`);
 
 const echo = buildEcho();
-const echoPort = await freePort();
-const echoServer = await start([echo, 'tcp', String(echoPort)], echoPort);
 const proxies = [
   ['sockkit proxy', (port) => ['node', cli, 'proxy', `socks5://127.0.0.1:${port}`, '--quiet']],
   ['microsocks', (port) => ['microsocks', '-i', '127.0.0.1', '-p', String(port)]],
@@ -48,48 +46,48 @@ if (!json) {
   );
 }
 let short = false;
-try {
-  for (const workload of workloads) {
-    const runs = new Map(proxies.map(([name]) => [name, []]));
-    for (let round = 0; round < rounds; round += 1) {
-      for (const [name, command] of proxies) {
-        const port = await freePort();
-        const proxy = await start(command(port), port);
-        const result = await load(port, workload);
-        await stop(proxy);
-        runs.get(name).push(result);
-      }
-    }
-    const median = (name) => {
-      const rates = runs
-        .get(name)
-        .map((r) => r.msgsPerSecond)
-        .sort((a, b) => a - b);
-      return rates[Math.floor(rates.length / 2)];
-    };
-    const faults = [...runs.values()].flat().reduce((sum, r) => sum + r.faults, 0);
-    const ours = median('sockkit proxy');
-    const theirs = median('microsocks');
-    const ratio = theirs > 0 ? ours / theirs : 0;
-    if (ratio < workload.target) short = true;
-    const row = {
-      workload: workload.name,
-      sockkitMsgsPerSecond: ours,
-      microsocksMsgsPerSecond: theirs,
-      ratio: Math.round(ratio * 100) / 100,
-      target: workload.target,
-      faults,
-    };
-    if (json) console.log(JSON.stringify(row));
-    else {
-      console.log(
-        `${workload.name.padEnd(30)} sockkit ${fmt(ours)} msg/s  microsocks ${fmt(theirs)} msg/s  ` +
-          `ratio ${row.ratio.toFixed(2)} (target >= ${workload.target})${faults ? `  ${faults} FAULTS` : ''}`,
-      );
+for (const workload of workloads) {
+  const runs = new Map(proxies.map(([name]) => [name, []]));
+  for (let round = 0; round < rounds; round += 1) {
+    for (const [name, command] of proxies) {
+      // A fresh echo server each run: the C one exits when a client resets a connection.
+      const echoPort = await freePort();
+      const echoServer = await start([echo, 'tcp', String(echoPort)], echoPort);
+      const port = await freePort();
+      const proxy = await start(command(port), port);
+      const result = await load(port, echoPort, workload);
+      await stop(proxy);
+      await stop(echoServer);
+      runs.get(name).push(result);
     }
   }
-} finally {
-  await stop(echoServer);
+  const median = (name) => {
+    const rates = runs
+      .get(name)
+      .map((r) => r.msgsPerSecond)
+      .sort((a, b) => a - b);
+    return rates[Math.floor(rates.length / 2)];
+  };
+  const faults = [...runs.values()].flat().reduce((sum, r) => sum + r.faults, 0);
+  const ours = median('sockkit proxy');
+  const theirs = median('microsocks');
+  const ratio = theirs > 0 ? ours / theirs : 0;
+  if (ratio < workload.target) short = true;
+  const row = {
+    workload: workload.name,
+    sockkitMsgsPerSecond: ours,
+    microsocksMsgsPerSecond: theirs,
+    ratio: Math.round(ratio * 100) / 100,
+    target: workload.target,
+    faults,
+  };
+  if (json) console.log(JSON.stringify(row));
+  else {
+    console.log(
+      `${workload.name.padEnd(30)} sockkit ${fmt(ours)} msg/s  microsocks ${fmt(theirs)} msg/s  ` +
+        `ratio ${row.ratio.toFixed(2)} (target >= ${workload.target})${faults ? `  ${faults} FAULTS` : ''}`,
+    );
+  }
 }
 if (short && !json) console.log('below target on at least one workload');
 
@@ -97,7 +95,7 @@ function fmt(n) {
   return Math.round(n).toLocaleString('en-US').padStart(9);
 }
 
-async function load(proxyPort, { conns, size, depth }) {
+async function load(proxyPort, echoPort, { conns, size, depth }) {
   const out = await output('taskset', [
     '-c',
     loadCpu,
@@ -152,7 +150,7 @@ async function start(command, port) {
 
 function stop(child) {
   return new Promise((ok) => {
-    if (child.exitCode !== null) return ok();
+    if (child.exitCode !== null || child.signalCode !== null) return ok();
     const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
     child.on('exit', () => {
       clearTimeout(timer);

@@ -74,16 +74,23 @@ export async function serveUdpAssociate(session: ProxySession, _host: string, po
       const sender = unmapIPv4(from.address);
       if (!client || !peers.has(formatHostPort(sender, from.port))) return;
       session.bytesDown += data.length;
+      stillActive();
       front.send(encodeSocks5Datagram(sender, from.port, data), client.port, client.address);
     });
     outbound.set(kind, socket);
     return socket;
   };
 
+  // The TCP connection is silent while datagrams flow: each relayed one counts as activity
+  // against an idle timeout (the guard's `setTimeout`), re-armed with its own value.
+  const stillActive = (): void => {
+    if (conn.socket.timeout) conn.socket.setTimeout(conn.socket.timeout);
+  };
   front.on('message', (datagram: Buffer, from: RemoteInfo) => {
     // Only the client's own datagrams are relayed: anyone else could use the port otherwise.
     if (unmapIPv4(from.address) !== clientIp) return;
     if (client && client.port !== from.port) return;
+    stillActive();
     client ??= { address: from.address, port: from.port };
     let message: ReturnType<typeof decodeSocks5Datagram>;
     try {

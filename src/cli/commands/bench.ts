@@ -36,7 +36,10 @@ interface BenchFlags extends TlsClientFlags, ProxyFlags {
 }
 
 export function benchCommand(): Command {
-  return withProxyOption(withTlsClientOptions(new Command('bench')))
+  return withProxyOption(withTlsClientOptions(new Command('bench')), 'bench', [
+    'sockkit bench tcp://192.0.2.5:7 --proxy socks5://127.0.0.1:1080 -c 50 -t 5s   # the proxy on the path',
+    'sockkit bench tcp://192.0.2.5:7 --proxy http://127.0.0.1:3128 --proxy socks5://192.0.2.1:1080 -c 8',
+  ])
     .description(
       'Load generator for any echo server. Closed loop (default): each connection keeps --depth ' +
         'messages in flight. Open loop (--rate): messages go out on a fixed schedule and latency is ' +

@@ -52,11 +52,12 @@ export function proxyCommand(): Command {
   const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
   const command = new Command('proxy')
     .description(
-      'Proxy server: SOCKS5 (CONNECT and UDP ASSOCIATE, RFC 1928, with user/password login), SOCKS4a,\n' +
-        'and HTTP (CONNECT, and plain http:// requests forwarded). Every listener serves all three: the\n' +
-        "client's first byte tells which. Safe by default: on loopback it runs open; on any other\n" +
-        'address it refuses to start unless --user or --allow is given. One line per connection on\n' +
-        'stderr: client, destination, bytes each way, duration, outcome.',
+      'Proxy server: SOCKS5 (CONNECT and UDP ASSOCIATE, RFC 1928, with user/password login), SOCKS4a, ' +
+        'and HTTP (CONNECT, and plain http:// requests forwarded). Every listener serves all three: the ' +
+        "client's first byte tells which. Safe by default: on loopback it runs open; on any other " +
+        'address it refuses to start unless --user or --allow is given. One line per connection on ' +
+        'stderr: client, destination, bytes each way, duration, outcome. UDP ASSOCIATE goes direct, ' +
+        'never through --proxy.',
     )
     .argument('[url...]', 'where to listen: socks5://HOST:PORT, socks4a://HOST:PORT or http://HOST:PORT', [
       DEFAULT_PROXY_URL,
@@ -104,12 +105,19 @@ export function proxyCommand(): Command {
 Examples:
   sockkit proxy                                        # SOCKS5 (and 4a, HTTP) on 127.0.0.1:1080, open
   sockkit proxy http://127.0.0.1:3128                  # an HTTP proxy: curl --proxy http://127.0.0.1:3128 ...
-  sockkit proxy socks5://0.0.0.0:1080 --user alice:s3cret --deny-dest 10.0.0.0/8 --deny-dest '*:25'
+  sockkit proxy socks5://0.0.0.0:1080 --user alice:s3cret --deny-dest 198.51.100.0/24 --deny-dest '*:25'
   sockkit proxy socks5://[::]:1080 --allow 192.0.2.0/24 --allow-dest '*.example.test:80,443'
-  sockkit proxy socks5://127.0.0.1:1080 --proxy socks5://10.0.0.1:1080   # every tunnel via an upstream
   curl --socks5-hostname 127.0.0.1:1080 http://example.test/             # a client`,
     );
-  return withProxyOption(withLimitOptions(command, 'proxy'), 'proxy').action(
+  const limitExamples = [
+    'sockkit proxy socks5://0.0.0.0:1080 --user alice:s3cret --max-connections 100 --max-per-ip 10 --idle-timeout 5m',
+    'sockkit proxy http://[::]:3128 --allow 192.0.2.0/24 --allow 2001:db8::/32 --deny 192.0.2.66',
+  ];
+  const upstreamExamples = [
+    'sockkit proxy socks5://127.0.0.1:1080 --proxy socks5://192.0.2.1:1080   # every tunnel through 192.0.2.1',
+    'sockkit proxy http://127.0.0.1:3128 --proxy http://bob:pw@192.0.2.2:3128 --proxy socks5://192.0.2.3:1080',
+  ];
+  return withProxyOption(withLimitOptions(command, 'proxy', limitExamples), 'proxy', upstreamExamples).action(
     async (urls: string[], flags: ProxyCommandFlags, cmd: Command) => runProxy(urls, flags, cmd),
   );
 }

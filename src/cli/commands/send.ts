@@ -9,7 +9,15 @@ import { type TlsClientFlags, tlsClientOptionsOf, withTlsClientOptions } from '.
 import { addUdpSendFlags, sendUdp, udpSendOptionsOf } from './udp-send.js';
 
 export function sendCommand(): Command {
-  return withProxyOption(withFrameOptions(withTlsClientOptions(addUdpSendFlags(new Command('send')))))
+  return withProxyOption(
+    withFrameOptions(withTlsClientOptions(addUdpSendFlags(new Command('send')))),
+    'send',
+    [
+      "sockkit send tcp://example.test:7 'hi' --proxy socks5://127.0.0.1:1080   # the proxy resolves the name",
+      'sockkit send tls://example.test:7443 hi --proxy http://alice:secret@127.0.0.1:3128 --trace   # TLS checks example.test',
+      "sockkit send tcp://192.0.2.5:7 'hi' --proxy socks5://127.0.0.1:1080 --proxy socks4a://192.0.2.1:1080",
+    ],
+  )
     .description(
       'Connect to URL, send MESSAGE, half-close (so the server sees EOF), print everything the\n' +
         'server sends back to stdout, and exit 0 once it closes. MESSAGE is sent as given; add\n' +

@@ -19,8 +19,19 @@ export interface ProxyFlags {
   proxy?: string[];
 }
 
-/** withProxyOption adds `--proxy URL` (repeatable) to a client command. */
-export function withProxyOption(command: Command, usage = command.name()): Command {
+/**
+ * withProxyOption adds `--proxy URL` (repeatable) to a client command. `examples` replaces the
+ * example lines, for a command that is not a client of the URL it is given (`proxy`).
+ */
+export function withProxyOption(
+  command: Command,
+  usage = command.name(),
+  examples: readonly string[] = [
+    `sockkit ${usage} tcp://example.test:80 --proxy socks5://127.0.0.1:1080    # the proxy resolves the name`,
+    `sockkit ${usage} tls://example.test:443 --proxy http://alice:secret@127.0.0.1:3128 --trace`,
+    `sockkit ${usage} tcp://192.0.2.5:6379 --proxy socks5://127.0.0.1:1080 --proxy socks4a://192.0.2.1:1080`,
+  ],
+): Command {
   const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
   return command
     .addOption(
@@ -30,14 +41,7 @@ export function withProxyOption(command: Command, usage = command.name()): Comma
           'http://[user:pass@]host:port (HTTP CONNECT); repeat to chain, first hop first',
       ).argParser(collect),
     )
-    .addHelpText(
-      'after',
-      `
-Proxy examples:
-  sockkit ${usage} tcp://example.test:80 --proxy socks5://127.0.0.1:1080    # the proxy resolves the name
-  sockkit ${usage} tls://example.test:443 --proxy http://alice:secret@127.0.0.1:3128 --trace
-  sockkit ${usage} tcp://10.0.0.5:6379 --proxy socks5://127.0.0.1:1080 --proxy socks4a://10.0.0.1:1080`,
-    );
+    .addHelpText('after', `\nProxy examples:\n${examples.map((line) => `  ${line}`).join('\n')}`);
 }
 
 /**
