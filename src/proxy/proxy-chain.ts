@@ -5,7 +5,7 @@
  * the proxies to resolve: the destination's name is never looked up here.
  */
 import type { Socket } from 'node:net';
-import { SocksClient, type SocksProxy } from 'socks';
+import type { SocksProxy } from 'socks';
 import { formatAddress, type InetAddress, type SocketAddress } from '../address.js';
 import {
   AbortError,
@@ -135,13 +135,15 @@ function boundedHop(
   });
 }
 
-function handshake(
+async function handshake(
   socket: Socket,
   hop: ProxyUrl,
   destination: { readonly host: string; readonly port: number },
   url: string,
 ): Promise<void> {
   if (hop.protocol === 'http') return httpConnect(socket, hop, destination, url);
+  // Loaded on first use: every command imports the library, few of them speak SOCKS.
+  const { SocksClient } = await import('socks');
   const proxy: SocksProxy = {
     host: hop.host,
     port: hop.port,
