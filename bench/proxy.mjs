@@ -10,12 +10,12 @@
 //
 // Targets (issue 14): at least 0.7 of microsocks' rate on ping-pong, at least 1.0 on streaming.
 // The C echo server comes from SOCKKIT_REF_DIR (default ../shared/bench next to the repository).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, output, startPinned, stopProcess } from './processes.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'dist/src/cli/main.js');
@@ -52,12 +52,12 @@ for (const workload of workloads) {
     for (const [name, command] of proxies) {
       // A fresh echo server each run: the C one exits when a client resets a connection.
       const echoPort = await freePort();
-      const echoServer = await start([echo, 'tcp', String(echoPort)], echoPort);
+      const echoServer = await startPinned(serverCpu, [echo, 'tcp', String(echoPort)], 'tcp', echoPort);
       const port = await freePort();
-      const proxy = await start(command(port), port);
+      const proxy = await startPinned(serverCpu, command(port), 'tcp', port);
       const result = await load(port, echoPort, workload);
-      await stop(proxy);
-      await stop(echoServer);
+      await stopProcess(proxy);
+      await stopProcess(echoServer);
       runs.get(name).push(result);
     }
   }
@@ -96,25 +96,29 @@ function fmt(n) {
 }
 
 async function load(proxyPort, echoPort, { conns, size, depth }) {
-  const out = await output('taskset', [
-    '-c',
-    loadCpu,
-    'node',
-    cli,
-    'bench',
-    `tcp://127.0.0.1:${echoPort}`,
-    '--proxy',
-    `socks5://127.0.0.1:${proxyPort}`,
-    '-c',
-    String(conns),
-    '-s',
-    String(size),
-    '-d',
-    String(depth),
-    '-t',
-    `${seconds}s`,
-    '--json',
-  ]);
+  const out = await output(
+    'taskset',
+    [
+      '-c',
+      loadCpu,
+      'node',
+      cli,
+      'bench',
+      `tcp://127.0.0.1:${echoPort}`,
+      '--proxy',
+      `socks5://127.0.0.1:${proxyPort}`,
+      '-c',
+      String(conns),
+      '-s',
+      String(size),
+      '-d',
+      String(depth),
+      '-t',
+      `${seconds}s`,
+      '--json',
+    ],
+    true,
+  );
   const s = JSON.parse(out.trim().split('\n').pop());
   return { msgsPerSecond: s.messages_per_second, faults: s.mismatches + s.errors };
 }
@@ -129,61 +133,6 @@ function buildEcho() {
       fail('gcc failed');
   }
   return binary;
-}
-
-/** start runs `command` on the server CPU and resolves once something listens on `port`. */
-async function start(command, port) {
-  const child = spawn('taskset', ['-c', serverCpu, ...command], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  for (let i = 0; i < 200; i += 1) {
-    if (child.exitCode !== null) fail(`${command.join(' ')} exited: ${stderr}`);
-    const out = spawnSync('ss', ['-H', '-tln', `sport = :${port}`], { encoding: 'utf8' }).stdout;
-    if (out.trim() !== '') return child;
-    await new Promise((ok) => setTimeout(ok, 50));
-  }
-  child.kill('SIGKILL');
-  fail(`${command.join(' ')} did not listen on port ${port}: ${stderr}`);
-}
-
-function stop(child) {
-  return new Promise((ok) => {
-    if (child.exitCode !== null || child.signalCode !== null) return ok();
-    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-    child.on('exit', () => {
-      clearTimeout(timer);
-      ok();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
-function freePort() {
-  return new Promise((ok, no) => {
-    const server = createServer();
-    server.once('error', no);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => ok(port));
-    });
-  });
-}
-
-function output(command, argv) {
-  return new Promise((ok, no) => {
-    const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      err += d;
-    });
-    child.on('exit', (code) => (out.trim() ? ok(out) : no(new Error(`${command} exited ${code}: ${err}`))));
-  });
 }
 
 function fail(message) {

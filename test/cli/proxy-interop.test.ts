@@ -16,6 +16,16 @@ async function stopChild(child: ChildProcess | undefined): Promise<void> {
   await exited;
 }
 
+/** benchThrough runs `sockkit bench URL` through `proxies` for a second and checks it carried every byte. */
+async function benchThrough(url: string, proxies: readonly string[], connections: number): Promise<void> {
+  const flags = proxies.flatMap((proxy) => ['--proxy', proxy]);
+  const result = await runCli(['bench', url, ...flags, '-c', String(connections), '-t', '1s', '--json']);
+  assert.equal(result.code, 0, result.stderr);
+  const summary = JSON.parse(result.stdout.toString().trim().split('\n').pop() as string);
+  assert.ok(summary.messages > 0);
+  assert.equal(summary.mismatches + summary.errors, 0);
+}
+
 /**
  * microsocks and tinyproxy cannot take port 0: each gets a port that was free a moment ago, and
  * the test waits until it accepts connections (microsocks says nothing when it is ready).
@@ -62,22 +72,7 @@ describe("sockkit's --proxy client through microsocks and tinyproxy", { timeout:
   });
 
   test('bench through microsocks with a login checks every byte', { timeout: 10_000 }, async () => {
-    const result = await runCli([
-      'bench',
-      echoUrl,
-      '--proxy',
-      `socks5://carol:pw@127.0.0.1:${socksPort}`,
-      '-c',
-      '8',
-      '-t',
-      '1s',
-      '--json',
-    ]);
-    assert.equal(result.code, 0, result.stderr);
-    const summary = JSON.parse(result.stdout.toString().trim().split('\n').pop() as string);
-    assert.ok(summary.messages > 0);
-    assert.equal(summary.mismatches, 0);
-    assert.equal(summary.errors, 0);
+    await benchThrough(echoUrl, [`socks5://carol:pw@127.0.0.1:${socksPort}`], 8);
   });
 
   test("microsocks's refusals are named: a wrong login, and none at all", { timeout: 10_000 }, async () => {
@@ -101,44 +96,17 @@ describe("sockkit's --proxy client through microsocks and tinyproxy", { timeout:
   // Neither tinyproxy nor microsocks passes a half-close on (each ends the whole tunnel at the
   // first EOF), so the exchanges here keep both directions open: bench does, and checks every byte.
   test('bench through tinyproxy (HTTP CONNECT) checks every byte', { timeout: 10_000 }, async () => {
-    const result = await runCli([
-      'bench',
-      echoUrl,
-      '--proxy',
-      `http://127.0.0.1:${httpPort}`,
-      '-c',
-      '4',
-      '-t',
-      '1s',
-      '--json',
-    ]);
-    assert.equal(result.code, 0, result.stderr);
-    const summary = JSON.parse(result.stdout.toString().trim().split('\n').pop() as string);
-    assert.ok(summary.messages > 0);
-    assert.equal(summary.mismatches + summary.errors, 0);
+    await benchThrough(echoUrl, [`http://127.0.0.1:${httpPort}`], 4);
   });
 
   test('a chain of two real proxies: microsocks, then tinyproxy, then the echo server', {
     timeout: 10_000,
   }, async () => {
-    const result = await runCli([
-      'bench',
+    await benchThrough(
       echoUrl,
-      '--proxy',
-      `socks5://carol:pw@127.0.0.1:${socksPort}`,
-      '--proxy',
-      `http://127.0.0.1:${httpPort}`,
-      '-c',
-      '4',
-      '-t',
-      '1s',
-      '--json',
-      '--trace',
-    ]);
-    assert.equal(result.code, 0, result.stderr);
-    const summary = JSON.parse(result.stdout.toString().trim().split('\n').pop() as string);
-    assert.ok(summary.messages > 0);
-    assert.equal(summary.mismatches + summary.errors, 0);
+      [`socks5://carol:pw@127.0.0.1:${socksPort}`, `http://127.0.0.1:${httpPort}`],
+      4,
+    );
   });
 
   test('a refusal deep in the chain names the hop that refused', { timeout: 10_000 }, async () => {
