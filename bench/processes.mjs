@@ -70,3 +70,8 @@ export function freePort() {
     });
   });
 }
+
+/** benchFlags are the `sockkit bench` flags of a workload: connections, message size, depth, duration. */
+export function benchFlags({ conns, size, depth }, seconds) {
+  return ['-c', String(conns), '-s', String(size), '-d', String(depth), '-t', `${seconds}s`];
+}

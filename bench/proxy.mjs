@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, output, startPinned, stopProcess } from './processes.mjs';
+import { benchFlags, freePort, output, startPinned, stopProcess } from './processes.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'dist/src/cli/main.js');
@@ -107,14 +107,7 @@ async function load(proxyPort, echoPort, { conns, size, depth }) {
       `tcp://127.0.0.1:${echoPort}`,
       '--proxy',
       `socks5://127.0.0.1:${proxyPort}`,
-      '-c',
-      String(conns),
-      '-s',
-      String(size),
-      '-d',
-      String(depth),
-      '-t',
-      `${seconds}s`,
+      ...benchFlags({ conns, size, depth }, seconds),
       '--json',
     ],
     true,

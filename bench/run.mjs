@@ -17,7 +17,7 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, output, startPinned, stopProcess } from './processes.mjs';
+import { benchFlags, freePort, output, startPinned, stopProcess } from './processes.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'dist/src/cli/main.js');
@@ -355,16 +355,7 @@ async function runLoad(proto, port, { conns, size, depth }) {
     const r = JSON.parse(out.trim().split('\n').pop());
     return { msgs: r.msgs, msgsPerSecond: r.msgs_per_s, p99: r.p99_us, faults: r.mismatch + r.errors };
   }
-  const s = await sockkitBench(`${proto}://127.0.0.1:${port}`, [
-    '-c',
-    String(conns),
-    '-s',
-    String(size),
-    '-d',
-    String(depth),
-    '-t',
-    `${seconds}s`,
-  ]);
+  const s = await sockkitBench(`${proto}://127.0.0.1:${port}`, benchFlags({ conns, size, depth }, seconds));
   return {
     msgs: s.messages,
     msgsPerSecond: s.messages_per_second,

@@ -241,7 +241,7 @@ function planThreads(options: BenchOptions): LoadPlan[] {
     throw optionError(
       op,
       'reconnect',
-      'does not go through proxies (proxy): each round would open a new tunnel',
+      'cannot go through a proxy: each round would be a new tunnel (bench without it)',
     );
   }
   if (options.reconnect && options.address.scheme === 'udp') {

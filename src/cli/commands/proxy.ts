@@ -31,7 +31,7 @@ import {
   limitSummary,
   withLimitOptions,
 } from '../options/limits.js';
-import { type ProxyFlags, withProxyOption } from '../options/proxy.js';
+import { type ProxyFlags, proxyChainOf, withProxyOption } from '../options/proxy.js';
 import { shutdownSignal, warn } from '../run.js';
 
 /** DEFAULT_PROXY_URL is where `sockkit proxy` listens when given no URL. */
@@ -134,7 +134,7 @@ async function runProxy(urls: readonly string[], flags: ProxyCommandFlags, comma
     (flags.allowDest ?? []).map((r) => parseDestinationRule(r, '--allow-dest')),
     (flags.denyDest ?? []).map((r) => parseDestinationRule(r, '--deny-dest')),
   );
-  const upstream = flags.proxy?.map(parseProxyUrl);
+  const upstream = proxyChainOf(flags);
   // Safe by default: an open proxy other hosts can reach is found and abused within hours.
   if (users.size === 0 && (flags.allow ?? []).length === 0) {
     for (const place of places) {

@@ -45,11 +45,10 @@ export function withProxyOption(
 }
 
 /**
- * proxyOptionsOf parses the `--proxy` flags for a dial to `address`: undefined when none was
- * given. Throws AddressError for a malformed proxy URL and UsageError (exit 2) for an address a
- * proxy cannot reach (udp://, unix:).
+ * proxyChainOf parses the `--proxy` flags: undefined when none was given. Throws AddressError for
+ * a malformed proxy URL and UsageError for one without a port.
  */
-export function proxyOptionsOf(flags: ProxyFlags, address: SocketAddress): ProxyUrl[] | undefined {
+export function proxyChainOf(flags: ProxyFlags): ProxyUrl[] | undefined {
   if (!flags.proxy || flags.proxy.length === 0) return undefined;
   const proxies = flags.proxy.map(parseProxyUrl);
   const anyPort = proxies.find((p) => p.port === 0);
@@ -58,7 +57,16 @@ export function proxyOptionsOf(flags: ProxyFlags, address: SocketAddress): Proxy
       '--proxy',
       `${formatProxyUrl(anyPort)}: a proxy to connect to needs its port, not 0`,
     );
-  if (address.scheme === 'udp' || address.scheme === 'unix') {
+  return proxies;
+}
+
+/**
+ * proxyOptionsOf parses the `--proxy` flags for a dial to `address`, as proxyChainOf does, and
+ * throws UsageError (exit 2) for an address a proxy cannot reach (udp://, unix:).
+ */
+export function proxyOptionsOf(flags: ProxyFlags, address: SocketAddress): ProxyUrl[] | undefined {
+  const proxies = proxyChainOf(flags);
+  if (proxies && (address.scheme === 'udp' || address.scheme === 'unix')) {
     throw new UsageError(
       '--proxy',
       `${formatAddress(address)}: a proxy reaches tcp:// and tls:// addresses only`,
