@@ -79,6 +79,30 @@ export async function openTunnel(
   }
   const { socket, kind, socketId } = connected;
   const note = (detail: string): void => options.trace?.({ step: 'note', socketId, kind, detail });
+  // Between handshakes (loading the SOCKS client, above all) nobody else listens: a reset there
+  // must fail this dial, not reach the process as an unhandled 'error'.
+  let failure: Error | undefined;
+  const onError = (err: Error): void => {
+    failure ??= err;
+  };
+  socket.on('error', onError);
+  try {
+    await throughEveryHop(socket, address, proxies, options, note, () => failure);
+  } finally {
+    socket.off('error', onError);
+  }
+  return { socket, kind, socketId };
+}
+
+/** throughEveryHop runs each proxy's handshake in turn on `socket`, asking each for the next hop. */
+async function throughEveryHop(
+  socket: Socket,
+  address: SocketAddress & { readonly host: string; readonly port: number },
+  proxies: readonly ProxyUrl[],
+  options: TunnelOptions,
+  note: (detail: string) => void,
+  failure: () => Error | undefined,
+): Promise<void> {
   for (const [i, hop] of proxies.entries()) {
     const next = proxies[i + 1];
     const destination = next ?? address;
@@ -88,14 +112,22 @@ export async function openTunnel(
       `proxy ${formatProxyUrl(hop)}: ${hop.protocol === 'http' ? 'CONNECT' : `${hop.protocol} connect`} ${what}`,
     );
     try {
-      await boundedHop(socket, hop, destination, url, options);
+      await boundedHop(socket, hop, destination, url, options, failure);
     } catch (err) {
       socket.destroy();
       throw err;
     }
     note(`proxy ${formatProxyUrl(hop)}: tunnel to ${what} open`);
   }
-  return { socket, kind, socketId };
+  // The last handshake may have been answered just before a reset: that tunnel is no use.
+  if (socket.destroyed) throw lostDuringHandshake(failure(), viaUrl(address, proxies.at(-1) as ProxyUrl));
+}
+
+/** lostDuringHandshake is the error for a proxy connection that closed in the middle of a handshake. */
+function lostDuringHandshake(err: Error | undefined, url: string): SockkitError {
+  return err
+    ? rewrap(err, 'connect', url)
+    : new ConnectionResetError('connect', url, 'the proxy closed the connection during its handshake');
 }
 
 /** boundedHop runs one hop's handshake, cut short by the deadline or the signal. */
@@ -105,6 +137,7 @@ function boundedHop(
   destination: { readonly host: string; readonly port: number },
   url: string,
   options: TunnelOptions,
+  failure: () => Error | undefined,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     const left = options.deadline === undefined ? undefined : options.deadline - Date.now();
@@ -128,7 +161,7 @@ function boundedHop(
     };
     if (options.signal?.aborted) return onAbort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
-    handshake(socket, hop, destination, url).then(
+    handshake(socket, hop, destination, url, failure).then(
       () => settle(),
       (err: unknown) => settle(rewrap(err, 'connect', url)),
     );
@@ -140,10 +173,14 @@ async function handshake(
   hop: ProxyUrl,
   destination: { readonly host: string; readonly port: number },
   url: string,
+  failure: () => Error | undefined,
 ): Promise<void> {
+  // A socket that closed before its handshake began would never report it: fail now.
+  if (socket.destroyed) throw lostDuringHandshake(failure(), url);
   if (hop.protocol === 'http') return httpConnect(socket, hop, destination, url);
   // Loaded on first use: every command imports the library, few of them speak SOCKS.
   const { SocksClient } = await import('socks');
+  if (socket.destroyed) throw lostDuringHandshake(failure(), url);
   const proxy: SocksProxy = {
     host: hop.host,
     port: hop.port,

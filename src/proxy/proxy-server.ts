@@ -40,7 +40,7 @@ function describeFailure(err: unknown): string {
     case 'ERR_PROTOCOL':
       return `malformed: ${failure.reason}`;
     case 'ERR_CONNECTION_RESET':
-      return `client left: ${failure.reason}`;
+      return `ended: ${failure.reason}`;
     default:
       return `failed: ${failure.reason}`;
   }
