@@ -10,6 +10,7 @@ import { formatAddress, type InetAddress, type SocketAddress } from '../address.
 import {
   AbortError,
   ConnectionResetError,
+  fromSystemError,
   ProtocolError,
   ProxyRefusedError,
   rewrap,
@@ -260,6 +261,9 @@ function socksError(err: unknown, url: string): SockkitError {
       cause: err,
     });
   if (message.includes('timed out')) return new TimeoutError('connect', url, 'timed out', { cause: err });
+  // The package passes a socket's failure on as its text (`write ECONNRESET`): word it by its code.
+  const errno = /\b(E[A-Z]{3,})\b/.exec(message)?.[1];
+  if (errno) return fromSystemError('connect', url, Object.assign(new Error(message), { code: errno }));
   if (message.startsWith('Received invalid'))
     return new ProtocolError('connect', url, 'the proxy does not speak this SOCKS version', { cause: err });
   return rewrap(err, 'connect', url);

@@ -4,7 +4,10 @@ import { UsageError } from '../../src/errors.js';
 import { DestinationRules, parseDestinationRule } from '../../src/proxy/destination-rules.js';
 
 const rules = (allow: string[], deny: string[] = []): DestinationRules =>
-  new DestinationRules(allow.map((r) => parseDestinationRule(r)), deny.map((r) => parseDestinationRule(r)));
+  new DestinationRules(
+    allow.map((r) => parseDestinationRule(r)),
+    deny.map((r) => parseDestinationRule(r)),
+  );
 
 describe('destination rules', () => {
   test('read networks, bracketed IPv6, names, subdomains, any host, and port lists', () => {
@@ -37,7 +40,8 @@ describe('destination rules', () => {
     for (const text of ['10.0.0.0/40', 'example.test:99999', 'example.test:90-80', 'bad name!', '1.2.3']) {
       assert.throws(
         () => parseDestinationRule(text, '--deny-dest'),
-        (err: unknown) => err instanceof UsageError && err.code === 'ERR_USAGE' && err.message.startsWith('--deny-dest'),
+        (err: unknown) =>
+          err instanceof UsageError && err.code === 'ERR_USAGE' && err.message.startsWith('--deny-dest'),
         text,
       );
     }
@@ -75,7 +79,11 @@ describe('destination rules', () => {
     assert.equal(both.judge('badexample.test', 1, []).allowed, false);
     const network = rules(['192.0.2.0/24']);
     assert.equal(network.judge('two.example.test', 1, ['192.0.2.1', '198.51.100.1']).allowed, false);
-    assert.equal(network.judge('two.example.test', 1, []).allowed, false, 'unresolved: no network rule can allow it');
+    assert.equal(
+      network.judge('two.example.test', 1, []).allowed,
+      false,
+      'unresolved: no network rule can allow it',
+    );
   });
 
   test('an IPv4-mapped IPv6 address is judged as the IPv4 address it carries', () => {

@@ -5,7 +5,11 @@ import { formatProxyUrl, parseProxyUrl } from '../../src/proxy/proxy-url.js';
 
 describe('proxy URLs', () => {
   test('parse each protocol, with a login where it has one, %-escapes decoded', () => {
-    assert.deepEqual(parseProxyUrl('socks5://127.0.0.1:1080'), { protocol: 'socks5', host: '127.0.0.1', port: 1080 });
+    assert.deepEqual(parseProxyUrl('socks5://127.0.0.1:1080'), {
+      protocol: 'socks5',
+      host: '127.0.0.1',
+      port: 1080,
+    });
     assert.deepEqual(parseProxyUrl('SOCKS4A://[::1]:1080'), { protocol: 'socks4a', host: '::1', port: 1080 });
     assert.deepEqual(parseProxyUrl('http://al%40ice:p%3Ass@proxy.example.test:3128'), {
       protocol: 'http',
@@ -17,7 +21,10 @@ describe('proxy URLs', () => {
   });
 
   test('format without the password', () => {
-    assert.equal(formatProxyUrl(parseProxyUrl('socks5://alice:s3cret@[::1]:1080')), 'socks5://alice@[::1]:1080');
+    assert.equal(
+      formatProxyUrl(parseProxyUrl('socks5://alice:s3cret@[::1]:1080')),
+      'socks5://alice@[::1]:1080',
+    );
   });
 
   test('refuse what is not a proxy URL, naming the part', () => {
@@ -32,7 +39,8 @@ describe('proxy URLs', () => {
     for (const [url, reason] of cases) {
       assert.throws(
         () => parseProxyUrl(url),
-        (err: unknown) => err instanceof AddressError && err.code === 'ERR_INVALID_ADDRESS' && reason.test(err.message),
+        (err: unknown) =>
+          err instanceof AddressError && err.code === 'ERR_INVALID_ADDRESS' && reason.test(err.message),
         url,
       );
     }
