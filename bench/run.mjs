@@ -14,10 +14,10 @@
 // load comes from `sockkit bench` instead.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchFlags, freePort, output, startPinned, stopProcess } from './processes.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'dist/src/cli/main.js');
@@ -123,7 +123,7 @@ async function compare(workload, proto, servers, load, base) {
   for (let round = 0; round < (load.rounds ?? rounds); round += 1) {
     for (const [name, command] of servers) {
       const port = await freePort();
-      const server = await startServer(command(port), proto, port);
+      const server = await startPinned(serverCpu, command(port), proto, port);
       const cpu0 = cpuTime(server.pid);
       const result = await runLoad(proto, port, load);
       // The C reference exits when a client resets a connection at the end of a bulk run; its
@@ -131,7 +131,7 @@ async function compare(workload, proto, servers, load, base) {
       // socat and ncat fork a process per connection, whose CPU time the parent does not see.
       const forks = /socat|ncat/.test(name);
       const cpu = server.exitCode === null && !forks ? cpuTime(server.pid) - cpu0 : Number.NaN;
-      await stopServer(server);
+      await stopProcess(server);
       runs.get(name).push({ ...result, cpuPerMessage: result.msgs > 0 ? (cpu * 1e6) / result.msgs : 0 });
     }
   }
@@ -164,7 +164,7 @@ async function idleMemory() {
   for (let round = 0; round < rounds; round += 1) {
     for (const [name, command] of servers) {
       const port = await freePort();
-      const server = await startServer(command(port), 'tcp', port);
+      const server = await startPinned(serverCpu, command(port), 'tcp', port);
       await settle();
       const before = rss(server.pid);
       const holder = spawn(
@@ -182,7 +182,7 @@ async function idleMemory() {
       const after = rss(server.pid);
       holder.stdin.end();
       await new Promise((ok) => holder.on('exit', ok));
-      await stopServer(server);
+      await stopProcess(server);
       perConnection.get(name).push((after - before) / idleConnections);
     }
   }
@@ -258,9 +258,9 @@ async function compareWithBench(workload, scheme, servers, flags) {
   for (let round = 0; round < rounds; round += 1) {
     for (const [name, command] of servers) {
       const port = await freePort();
-      const server = await startServer(command(port), 'tcp', port);
+      const server = await startPinned(serverCpu, command(port), 'tcp', port);
       const summary = await sockkitBench(`${scheme}://127.0.0.1:${port}`, [...flags, '-t', `${seconds}s`]);
-      await stopServer(server);
+      await stopProcess(server);
       runs.get(name).push(summary);
     }
   }
@@ -285,7 +285,7 @@ async function loadGenerator() {
   const runs = { c: [], sockkit: [], cCpu: [], sockkitCpu: [] };
   for (let round = 0; round < rounds; round += 1) {
     const port = await freePort();
-    const server = await startServer([ref.server, 'tcp', String(port)], 'tcp', port);
+    const server = await startPinned(serverCpu, [ref.server, 'tcp', String(port)], 'tcp', port);
     // The shell's cutime/cstime after waiting for echo_load: the C client's own CPU time.
     const script = `taskset -c ${loadCpu} ${ref.load} tcp 127.0.0.1 ${port} 50 64 1 ${seconds}; cat /proc/$$/stat`;
     const [line, stat] = (await output('sh', ['-c', script])).trim().split('\n');
@@ -296,7 +296,7 @@ async function loadGenerator() {
     const s = await sockkitBench(`tcp://127.0.0.1:${port}`, ['-c', '50', '-t', `${seconds}s`]);
     runs.sockkit.push(s.messages_per_second);
     runs.sockkitCpu.push((s.cpu_s / s.messages) * 1e6);
-    await stopServer(server);
+    await stopProcess(server);
   }
   const ratios = runs.sockkit.map((r, i) => r / runs.c[i]);
   const workload = 'load generator: TCP 64 B ping-pong x50 against the C server';
@@ -337,35 +337,6 @@ function buildReference() {
   return { load, server };
 }
 
-async function startServer(command, proto, port) {
-  const child = spawn('taskset', ['-c', serverCpu, ...command], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  const flag = proto === 'udp' ? '-uln' : '-tln';
-  for (let i = 0; i < 200; i += 1) {
-    if (child.exitCode !== null) fail(`${command.join(' ')} exited: ${stderr}`);
-    const out = spawnSync('ss', ['-H', flag, `sport = :${port}`], { encoding: 'utf8' }).stdout;
-    if (out.trim() !== '') return Object.assign(child, { stderrText: () => stderr.trim() });
-    await sleep(50);
-  }
-  child.kill('SIGKILL');
-  fail(`${command.join(' ')} did not listen on port ${port}: ${stderr}`);
-}
-
-function stopServer(child) {
-  return new Promise((ok) => {
-    if (child.exitCode !== null) return ok();
-    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-    child.on('exit', () => {
-      clearTimeout(timer);
-      ok();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
 /** runLoad drives a server with the C load generator when there is one, else with sockkit bench. */
 async function runLoad(proto, port, { conns, size, depth }) {
   if (ref) {
@@ -384,16 +355,7 @@ async function runLoad(proto, port, { conns, size, depth }) {
     const r = JSON.parse(out.trim().split('\n').pop());
     return { msgs: r.msgs, msgsPerSecond: r.msgs_per_s, p99: r.p99_us, faults: r.mismatch + r.errors };
   }
-  const s = await sockkitBench(`${proto}://127.0.0.1:${port}`, [
-    '-c',
-    String(conns),
-    '-s',
-    String(size),
-    '-d',
-    String(depth),
-    '-t',
-    `${seconds}s`,
-  ]);
+  const s = await sockkitBench(`${proto}://127.0.0.1:${port}`, benchFlags({ conns, size, depth }, seconds));
   return {
     msgs: s.messages,
     msgsPerSecond: s.messages_per_second,
@@ -405,24 +367,6 @@ async function runLoad(proto, port, { conns, size, depth }) {
 async function sockkitBench(url, flags) {
   const out = await output('taskset', ['-c', loadCpu, 'node', cli, 'bench', url, ...flags, '--json'], true);
   return JSON.parse(out.trim().split('\n').pop());
-}
-
-function output(command, argv, allowFailure = false) {
-  return new Promise((ok, no) => {
-    const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      err += d;
-    });
-    child.on('exit', (code) => {
-      if (code === 0 || (allowFailure && out.trim() !== '')) ok(out);
-      else no(new Error(`${command} ${argv.join(' ')} exited ${code}: ${err}`));
-    });
-  });
 }
 
 function cpuTime(pid) {
@@ -442,15 +386,6 @@ function rss(pid) {
     .split('\n')
     .find((l) => l.startsWith('VmRSS:'));
   return Number(line.split(/\s+/)[1]); // KiB
-}
-
-function freePort() {
-  return new Promise((ok) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    });
-  });
 }
 
 // --- output ------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ export type ErrorCode =
   | 'ERR_TLS'
   | 'ERR_FRAME_TOO_LARGE'
   | 'ERR_PROTOCOL'
+  | 'ERR_PROXY_REFUSED'
   | 'ERR_ABORTED'
   | 'ERR_IO';
 
@@ -287,6 +288,19 @@ export class ProtocolError extends SockkitError {
   }
 }
 
+/**
+ * ProxyRefusedError: a proxy on the way answered, but would not open the tunnel (a rule, a failed
+ * login, a destination it could not reach). `url` names the target and the hop that refused
+ * (`tcp://example.test:80 via socks5://127.0.0.1:1080`); `reason` starts `proxy refused: `.
+ */
+export class ProxyRefusedError extends SockkitError {
+  override name = 'ProxyRefusedError';
+  declare readonly code: 'ERR_PROXY_REFUSED';
+  constructor(op: string, url: string, reason: string, options?: ErrorInit) {
+    super('ERR_PROXY_REFUSED', op, url, reason, options);
+  }
+}
+
 /** AbortError reports an operation stopped by its AbortSignal; it is an expected outcome, not a fault. */
 export class AbortError extends SockkitError {
   override name = 'AbortError';
@@ -325,6 +339,7 @@ export type KnownError =
   | TlsError
   | FrameTooLargeError
   | ProtocolError
+  | ProxyRefusedError
   | AbortError
   | IoError;
 
@@ -357,6 +372,7 @@ const builders: Record<ErrorCode, Build> = {
   ERR_FRAME_TOO_LARGE: (op, url, reason) =>
     new FrameTooLargeError(op, url, Number.NaN, Number.NaN, false, reason),
   ERR_PROTOCOL: (op, url, reason, o) => new ProtocolError(op, url, reason, o),
+  ERR_PROXY_REFUSED: (op, url, reason, o) => new ProxyRefusedError(op, url, reason, o),
   ERR_ABORTED: (op, url) => new AbortError(op, url),
   ERR_IO: (op, url, reason, o) => new IoError(op, url, reason, o),
 };

@@ -141,6 +141,7 @@ export {
   PacketError,
   PermissionDeniedError,
   ProtocolError,
+  ProxyRefusedError,
   RawUnavailableError,
   rewrap,
   SchemeError,
@@ -244,6 +245,65 @@ export {
 export type { ServerTestSummary } from './perf/server-test.js';
 export { type IperfUdpHeader, readUdpHeader, udpHeaderSize, writeUdpHeader } from './perf/udp-header.js';
 export { UdpSequenceCounter } from './perf/udp-sequence.js';
+export { Credentials, parseUser } from './proxy/credentials.js';
+export {
+  type DestinationRule,
+  DestinationRules,
+  type PortRange,
+  parseDestinationRule,
+  type Verdict,
+} from './proxy/destination-rules.js';
+export {
+  decodeHttpRequest,
+  decodeHttpResponse,
+  type HeadDecoded,
+  type HttpHeader,
+  type HttpRequestHead,
+  type HttpResponseHead,
+  headerValue,
+  MAX_HTTP_HEAD,
+} from './proxy/http-head.js';
+export { proxyService } from './proxy/proxy-server.js';
+export {
+  DEFAULT_PROXY_CONNECT_TIMEOUT,
+  DEFAULT_PROXY_HANDSHAKE_TIMEOUT,
+  type ProxyLogEvent,
+  type ProxyServerOptions,
+} from './proxy/proxy-session.js';
+export {
+  formatProxyUrl,
+  PROXY_PROTOCOLS,
+  type ProxyProtocol,
+  type ProxyUrl,
+  parseProxyUrl,
+} from './proxy/proxy-url.js';
+export {
+  decodeSocks4Request,
+  encodeSocks4Reply,
+  MAX_SOCKS4_FIELD,
+  SOCKS4_VERSION,
+  Socks4Reply,
+  type Socks4Request,
+} from './proxy/socks4-codec.js';
+export {
+  decodeSocks5Datagram,
+  decodeSocks5Greeting,
+  decodeSocks5Login,
+  decodeSocks5Request,
+  encodeAddress as encodeSocks5Address,
+  encodeSocks5Choice,
+  encodeSocks5Datagram,
+  encodeSocks5LoginStatus,
+  encodeSocks5Reply,
+  SOCKS5_VERSION,
+  Socks5Command,
+  type Socks5Datagram,
+  type Socks5Greeting,
+  type Socks5Login,
+  Socks5Method,
+  Socks5Reply,
+  type Socks5Request,
+} from './proxy/socks5-codec.js';
 export { internetChecksum } from './raw/checksum.js';
 export type { ProbeOutcome, ProbeReply, ProbeSession } from './raw/echo-run.js';
 export {

@@ -63,6 +63,7 @@ const classOf: Record<ErrorCode, string> = {
   ERR_TLS: 'TlsError',
   ERR_FRAME_TOO_LARGE: 'FrameTooLargeError',
   ERR_PROTOCOL: 'ProtocolError',
+  ERR_PROXY_REFUSED: 'ProxyRefusedError',
   ERR_ABORTED: 'AbortError',
   ERR_IO: 'IoError',
 };

@@ -243,6 +243,13 @@ function planThreads(options: BenchOptions): LoadPlan[] {
   }
   if (options.frame === 'len8' && size > 255)
     throw optionError(op, 'size', 'must be at most 255 B when frames are len8');
+  if (options.reconnect && options.proxy && options.proxy.length > 0) {
+    throw optionError(
+      op,
+      'reconnect',
+      'cannot go through a proxy: each round would be a new tunnel (bench without it)',
+    );
+  }
   if (options.reconnect && options.address.scheme === 'udp') {
     throw optionError(op, 'reconnect', 'applies to stream transports (tcp, unix, tls), not udp');
   }

@@ -10,7 +10,14 @@ import { performance } from 'node:perf_hooks';
 import { formatAddress } from '../address.js';
 import type { SockkitError } from '../errors.js';
 import { codecFor, type FrameName } from '../framing/frame-names.js';
-import { type DialTarget, dialSocket, dialTargets, resolveDialTargets, socketReady } from '../stream/dial.js';
+import {
+  type DialOptions,
+  type DialTarget,
+  dialSocket,
+  dialTargets,
+  resolveDialTargets,
+  socketReady,
+} from '../stream/dial.js';
 import { clientTransportOptionsOf, openStreamSocket, type StreamTarget } from '../stream/transports.js';
 import { recordMs } from './latency.js';
 import {
@@ -82,6 +89,7 @@ export class StreamLoad implements LoadEngine {
       }
       return { opened: plan.connections };
     }
+    if (plan.proxy && plan.proxy.length > 0) return this.#connectViaProxies(dialOptions);
     const deadline = Date.now() + plan.connectTimeout;
     let targets: DialTarget[];
     try {
@@ -127,6 +135,37 @@ export class StreamLoad implements LoadEngine {
             (err: SockkitError) => {
               error ??= err;
               client.fail(errorKindOf(err));
+            },
+          ),
+        );
+      }
+      await Promise.all(batch);
+    }
+    return { opened, error };
+  }
+
+  /**
+   * #connectViaProxies opens every connection through the plan's proxies, in batches: each is a
+   * tunnel of its own, so each is dialed in full. They read as TLS ones do, with 'data' events.
+   */
+  async #connectViaProxies(dialOptions: DialOptions): Promise<ConnectOutcome> {
+    const plan = this.#plan;
+    let opened = 0;
+    let error: SockkitError | undefined;
+    for (let first = 0; first < plan.connections; first += CONNECT_BATCH) {
+      const batch: Promise<void>[] = [];
+      for (let i = first; i < Math.min(plan.connections, first + CONNECT_BATCH); i += 1) {
+        batch.push(
+          dialSocket(plan.address, dialOptions).then(
+            ({ socket }) => {
+              const client = new StreamClient(this, socket, plan.firstConnection + i);
+              this.#clients.push(client);
+              opened += 1;
+              client.opened();
+            },
+            (err: SockkitError) => {
+              error ??= err;
+              this.recordError(errorKindOf(err));
             },
           ),
         );

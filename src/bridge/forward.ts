@@ -6,6 +6,7 @@
 import type { SocketAddress } from '../address.js';
 import type { StreamTapFactory } from '../capture/tap.js';
 import { SchemeError, type SockkitError, UsageError } from '../errors.js';
+import type { ProxyUrl } from '../proxy/proxy-url.js';
 import type { LimitEvent } from '../security/limit-event.js';
 import type { Conn } from '../stream/conn.js';
 import { peerLabel } from '../stream/conn.js';
@@ -64,6 +65,8 @@ export interface ForwardOptions extends ServerTransportOptions {
   readonly grace?: number | undefined;
   /** TLS settings for `tls://` targets: CAs, server name, client certificate, pinning. */
   readonly targetTls?: TlsClientOptions | undefined;
+  /** Proxies to reach the socket targets through, first hop first (see DialOptions.proxy). */
+  readonly targetProxy?: readonly ProxyUrl[] | undefined;
   /** A bound on connecting to one target, in ms. Default 10000. */
   readonly connectTimeout?: number | undefined;
   /** How long a program target may take to exit once its client is done, in ms (see startProgram). */
@@ -161,6 +164,7 @@ export async function forward(
           signal,
           trace: options.trace,
           tls: options.targetTls,
+          proxy: options.targetProxy,
           timeout: options.connectTimeout ?? 10_000,
           connection: client,
           programGrace: options.programGrace,

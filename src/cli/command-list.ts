@@ -55,6 +55,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/relay.js')).relayCommand(),
   },
   {
+    name: 'proxy',
+    summary: 'a SOCKS5/SOCKS4a/HTTP proxy server, safe by default (logins, destination rules)',
+    load: async () => (await import('./commands/proxy.js')).proxyCommand(),
+  },
+  {
     name: 'serve',
     summary: 'run a simple service (echo, discard, chargen, daytime, time)',
     load: async () => (await import('./commands/serve.js')).serveCommand(),

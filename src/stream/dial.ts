@@ -4,23 +4,35 @@
  * tried in turn until one answers. The transport is the address's scheme (see transports.ts).
  */
 import type { Socket } from 'node:net';
-import { formatAddress, formatHostPort, type SocketAddress, unixSocketPath } from '../address.js';
+import {
+  formatAddress,
+  formatHostPort,
+  type InetAddress,
+  type SocketAddress,
+  unixSocketPath,
+} from '../address.js';
 import type { StreamTapFactory } from '../capture/tap.js';
 import { AbortError, fromSystemError, type SockkitError, TimeoutError } from '../errors.js';
 import { traceStep } from '../internal.js';
+import { openTunnel } from '../proxy/proxy-chain.js';
+import { formatProxyUrl } from '../proxy/proxy-url.js';
 import { resolveHost } from '../resolve.js';
 import { nextSocketId, type SocketKind, type Tracer } from '../trace.js';
 import { Conn } from './conn.js';
 import {
   type ClientTransportOptions,
   type OpeningSocket,
+  openOverTunnel,
   openStreamSocket,
   requireStreamScheme,
   type SocketOptions,
   type StreamTarget,
 } from './transports.js';
 
-/** DialOptions tune a dial. Every field is optional; `tls` is for a `tls://` address. */
+/**
+ * DialOptions tune a dial. Every field is optional; `tls` is for a `tls://` address, `proxy` a
+ * chain of proxies to reach it through (`--proxy`).
+ */
 export interface DialOptions extends ClientTransportOptions {
   /** Aborting it cancels the dial in progress. */
   readonly signal?: AbortSignal | undefined;
@@ -89,8 +101,54 @@ export async function dialSocket(
   socket: SocketOptions = {},
 ): Promise<DialedSocket> {
   const deadline = options.timeout === undefined ? undefined : Date.now() + options.timeout;
+  if (options.proxy && options.proxy.length > 0) return dialViaProxies(address, options, deadline, socket);
   const targets = await resolveDialTargets(address, options, deadline);
   return dialTargets(address, targets, options, deadline, socket);
+}
+
+/**
+ * dialViaProxies reaches `address` through `options.proxy` (see proxy/proxy-chain.ts): the first
+ * proxy is dialed as any tcp:// address is, the destination's name is left to the proxies, and a
+ * tls:// handshake runs end to end over the tunnel.
+ */
+async function dialViaProxies(
+  address: SocketAddress,
+  options: DialOptions,
+  deadline: number | undefined,
+  socket: SocketOptions,
+): Promise<DialedSocket> {
+  requireStreamScheme('connect', address);
+  const proxies = options.proxy ?? [];
+  const hopOptions: DialOptions = { ...options, proxy: undefined, tls: undefined };
+  const firstHop = async (hop: InetAddress): Promise<DialedSocket> => {
+    const targets = await resolveDialTargets(hop, hopOptions, deadline);
+    // A handshake reads 'data': the first hop never reads into a caller's buffer (`onread`).
+    return dialTargets(hop, targets, hopOptions, deadline, { allowHalfOpen: socket.allowHalfOpen });
+  };
+  const tunnel = await openTunnel(address, proxies, firstHop, {
+    deadline,
+    signal: options.signal,
+    trace: options.trace,
+  });
+  const url = `${formatAddress(address)} via ${proxies.map(formatProxyUrl).join(', ')}`;
+  const opening = openOverTunnel(address, tunnel.socket, options, socket);
+  if (opening.readyEvent) {
+    await socketReady(
+      { socket: opening.socket, readyEvent: opening.readyEvent },
+      url,
+      deadline,
+      options.signal,
+    );
+  }
+  const family = tunnel.kind.endsWith('6') ? 6 : 4;
+  return {
+    socket: opening.socket,
+    target: { host: (address as InetAddress).host, port: (address as InetAddress).port },
+    kind: address.scheme === 'tls' ? `tls${family}` : tunnel.kind,
+    socketId: tunnel.socketId,
+    label: formatAddress(address),
+    describe: opening.describe,
+  };
 }
 
 /** DialTarget is one place a dial tries: an IP address and port (or a path), and how trace lines name it. */

@@ -126,20 +126,22 @@ export interface TlsClientSocket {
 /**
  * connectTls starts a TLS connection to `target` (one IP address `host` resolved to), checking
  * the certificate against `options.servername`, or else `host` itself. With `allowHalfOpen`, our
- * FIN (closeWrite) does not stop us reading the peer's reply.
+ * FIN (closeWrite) does not stop us reading the peer's reply. Given `over`, a connected socket (a
+ * tunnel through proxies), the handshake runs on it instead of a new connection to `target`.
  */
 export function connectTls(
   target: { readonly host: string; readonly port: number },
   host: string,
   options: TlsClientOptions | undefined,
   allowHalfOpen: boolean,
+  over?: Socket,
 ): TlsClientSocket {
   const tls = options ?? {};
   // SNI carries names only; for an IP literal, Node checks the certificate against `host`.
   const servername = tls.servername ?? (isIP(host) === 0 ? host.replace(/\.$/, '') : undefined);
   const connectOptions: ConnectionOptions = {
-    host: target.host,
-    port: target.port,
+    // Over a tunnel (a proxy chain), the handshake runs on its socket, still checking `host`.
+    ...(over ? { socket: over } : { host: target.host, port: target.port }),
     ...(servername ? { servername } : {}),
     ...(tls.ca ? { ca: tls.ca } : {}),
     ...(tls.cert ? { cert: tls.cert } : {}),

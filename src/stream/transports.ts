@@ -9,6 +9,7 @@
 import { connect, createServer, type OnReadOpts, type Server, type Socket } from 'node:net';
 import { formatAddress, type SocketAddress } from '../address.js';
 import { SchemeError } from '../errors.js';
+import type { ProxyUrl } from '../proxy/proxy-url.js';
 import { connectTls, createTlsServer, type TlsClientOptions, type TlsServerOptions } from './tls.js';
 
 /** STREAM_SCHEMES are the schemes `dial` and `listen` take. */
@@ -25,6 +26,12 @@ export type StreamTarget = { readonly host: string; readonly port: number } | { 
 export interface ClientTransportOptions {
   /** TLS settings for a `tls://` address: CAs, server name, client certificate, pinning, ALPN. */
   readonly tls?: TlsClientOptions | undefined;
+  /**
+   * Proxies to reach a `tcp://` or `tls://` address through, in order: the first is connected to,
+   * each later one through the ones before it (see proxy/proxy-chain.ts). TLS is then end to
+   * end: the final server's certificate is checked, not a proxy's.
+   */
+  readonly proxy?: readonly ProxyUrl[] | undefined;
 }
 
 /**
@@ -32,7 +39,7 @@ export interface ClientTransportOptions {
  * plan), for passing them on without the rest.
  */
 export function clientTransportOptionsOf(options: ClientTransportOptions): ClientTransportOptions {
-  return { tls: options.tls };
+  return { tls: options.tls, proxy: options.proxy };
 }
 
 /** ServerTransportOptions are the settings of the server transports that have any, one field per scheme (see ClientTransportOptions). */
@@ -88,6 +95,35 @@ export function openStreamSocket(
       return connectTls(target, address.host, transport.tls, allowHalfOpen);
     case 'udp':
       throw new SchemeError('connect', formatAddress(address), address.scheme, STREAM_SCHEMES);
+  }
+}
+
+/** TunneledSocket is a client socket over a tunnel; without `readyEvent`, it is ready for data already. */
+export interface TunneledSocket {
+  readonly socket: Socket;
+  readonly readyEvent?: string | undefined;
+  readonly describe?: (() => string) | undefined;
+}
+
+/**
+ * openOverTunnel starts the transport of `address` on `tunnel`, a socket already connected to it
+ * through proxies: nothing more for tcp://, a TLS handshake checking the address's host for
+ * tls://. Throws SchemeError for a scheme a tunnel cannot carry.
+ */
+export function openOverTunnel(
+  address: SocketAddress,
+  tunnel: Socket,
+  transport: ClientTransportOptions = {},
+  options: SocketOptions = {},
+): TunneledSocket {
+  switch (address.scheme) {
+    case 'tcp':
+      return { socket: tunnel };
+    case 'tls':
+      return connectTls(address, address.host, transport.tls, options.allowHalfOpen ?? false, tunnel);
+    case 'unix':
+    case 'udp':
+      throw new SchemeError('connect', formatAddress(address), address.scheme, ['tcp', 'tls']);
   }
 }
 

@@ -17,10 +17,11 @@ import {
   parseSize,
 } from '../../index.js';
 import { addressArg, durationOption } from '../options/common.js';
+import { type ProxyFlags, proxyOptionsOf, withProxyOption } from '../options/proxy.js';
 import { type TlsClientFlags, tlsClientOptionsOf, withTlsClientOptions } from '../options/tls.js';
 import { shutdownSignal } from '../run.js';
 
-interface BenchFlags extends TlsClientFlags {
+interface BenchFlags extends TlsClientFlags, ProxyFlags {
   connections: number;
   size: number;
   depth: number;
@@ -35,7 +36,10 @@ interface BenchFlags extends TlsClientFlags {
 }
 
 export function benchCommand(): Command {
-  return withTlsClientOptions(new Command('bench'))
+  return withProxyOption(withTlsClientOptions(new Command('bench')), 'bench', [
+    'sockkit bench tcp://192.0.2.5:7 --proxy socks5://127.0.0.1:1080 -c 50 -t 5s   # the proxy on the path',
+    'sockkit bench tcp://192.0.2.5:7 --proxy http://127.0.0.1:3128 --proxy socks5://192.0.2.1:1080 -c 8',
+  ])
     .description(
       'Load generator for any echo server. Closed loop (default): each connection keeps --depth ' +
         'messages in flight. Open loop (--rate): messages go out on a fixed schedule and latency is ' +
@@ -104,6 +108,7 @@ Examples:
     .action(async (url: string, flags: BenchFlags) => {
       const address = addressArg('bench', url, ['tcp', 'udp', 'unix', 'tls']);
       const tls = tlsClientOptionsOf(flags, address);
+      const proxy = proxyOptionsOf(flags, address);
       const progress = !flags.json && process.stderr.isTTY ? new ProgressLine(flags.duration) : undefined;
       const signal = shutdownSignal();
       const report = await bench({
@@ -118,6 +123,7 @@ Examples:
         lossTimeout: flags.lossTimeout,
         connectTimeout: flags.timeout,
         tls,
+        proxy,
         frame: flags.frame,
         signal,
         onInterval: (interval) => {

@@ -4,15 +4,22 @@ import { dial, FramedConn, relay, relayFrames, UsageError } from '../../index.js
 import { type CaptureFlags, captureFor, withCaptureOptions } from '../options/capture.js';
 import { addressArg, durationOption, tracerFor } from '../options/common.js';
 import { codecOf, type FrameFlags, withFrameOptions } from '../options/frame.js';
+import { type ProxyFlags, proxyOptionsOf, withProxyOption } from '../options/proxy.js';
 import { type TlsClientFlags, tlsClientOptionsOf, withTlsClientOptions } from '../options/tls.js';
 import { joinProgram, type ProgramFlags, programOfFlags, withProgramOptions } from './program-exec.js';
 import { addUdpConnectFlags, connectUdp } from './udp-relay.js';
 
-type ConnectFlags = { timeout?: number } & TlsClientFlags & FrameFlags & CaptureFlags & ProgramFlags;
+type ConnectFlags = { timeout?: number } & TlsClientFlags &
+  FrameFlags &
+  CaptureFlags &
+  ProgramFlags &
+  ProxyFlags;
 
 export function connectCommand(): Command {
-  return withProgramOptions(
-    withCaptureOptions(withFrameOptions(addUdpConnectFlags(withTlsClientOptions(new Command('connect'))))),
+  return withProxyOption(
+    withProgramOptions(
+      withCaptureOptions(withFrameOptions(addUdpConnectFlags(withTlsClientOptions(new Command('connect'))))),
+    ),
   )
     .description(
       'Connect to URL, then copy stdin to the socket and the socket to stdout, byte for byte.\n' +
@@ -48,6 +55,7 @@ Examples:
       const program = programOfFlags(options);
       if (program && (codec || address.scheme === 'udp'))
         throw new UsageError('connect', `--exec and --sh take a stream address without --frame, not ${url}`);
+      const proxy = proxyOptionsOf(options, address);
       if (address.scheme === 'udp') return connectUdp(address, command, capture?.packetTap);
       const tls = tlsClientOptionsOf(options, address);
       const conn = await dial(address, {
@@ -55,6 +63,7 @@ Examples:
         trace: tracerFor(command, 'client'),
         tls,
         tap: capture?.streamTap,
+        proxy,
       });
       if (program) return joinProgram(conn, program);
       const stopOnPeerClose = process.stdin.isTTY === true;

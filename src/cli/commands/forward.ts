@@ -23,6 +23,7 @@ import {
   limitSummary,
   withLimitOptions,
 } from '../options/limits.js';
+import { type ProxyFlags, proxyChainOf, proxyOptionsOf, withProxyOption } from '../options/proxy.js';
 import {
   type TlsClientFlags,
   type TlsServerFlags,
@@ -33,7 +34,7 @@ import {
 import { shutdownSignal, warn } from '../run.js';
 import { warnIfShellExposed } from './program-exec.js';
 
-interface ForwardFlags extends TlsServerFlags, LimitFlags, CaptureFlags {
+interface ForwardFlags extends TlsServerFlags, LimitFlags, CaptureFlags, ProxyFlags {
   grace: number;
   connectTimeout: number;
   ipv6Only?: boolean;
@@ -89,55 +90,59 @@ Examples:
   sockkit forward udp://127.0.0.1:5353 udp://127.0.0.1:53 --idle-timeout 30s   # UDP
   sockkit forward tcp://127.0.0.1:8080 tcp://127.0.0.1:80 --pcap clients.pcapng   # what clients said, for Wireshark`,
     );
-  return withCaptureOptions(withLimitOptions(withTlsServerOptions(command))).action(
-    async (url: string, targetUrls: string[], flags: ForwardFlags, cmd: Command) => {
-      const address = addressArg('forward', url, ['tcp', 'tls', 'unix', 'udp']);
-      const targets = targetUrls.map(parseEndpoint);
-      const tls = await tlsServerOptionsOf(flags, [address]);
-      const targetTls = targetTlsOf(flags, targets);
-      const trace = tracerFor(cmd, 'forward');
-      const guard = guardFor(flags, cmd);
-      const datagramGuard = address.scheme === 'udp' ? datagramGuardFor(flags, cmd) : undefined;
-      const signal = shutdownSignal(() =>
-        warn(`shutting down (grace ${formatDuration(flags.grace)}; Ctrl-C again to force)`),
+  return withProxyOption(
+    withCaptureOptions(withLimitOptions(withTlsServerOptions(command))),
+    'forward tcp://127.0.0.1:8080',
+  ).action(async (url: string, targetUrls: string[], flags: ForwardFlags, cmd: Command) => {
+    const address = addressArg('forward', url, ['tcp', 'tls', 'unix', 'udp']);
+    const targets = targetUrls.map(parseEndpoint);
+    const tls = await tlsServerOptionsOf(flags, [address]);
+    const targetTls = targetTlsOf(flags, targets);
+    // --proxy is the way to the targets: each socket target must be one a proxy can reach.
+    for (const target of targets) if (target.kind === 'socket') proxyOptionsOf(flags, target.address);
+    const trace = tracerFor(cmd, 'forward');
+    const guard = guardFor(flags, cmd);
+    const datagramGuard = address.scheme === 'udp' ? datagramGuardFor(flags, cmd) : undefined;
+    const signal = shutdownSignal(() =>
+      warn(`shutting down (grace ${formatDuration(flags.grace)}; Ctrl-C again to force)`),
+    );
+    if (address.scheme === 'udp' && (flags.hexdump || flags.dump || flags.pcap))
+      throw new UsageError(
+        'forward',
+        '--hexdump, --dump and --pcap see stream clients (tcp, tls, unix) only, not udp',
       );
-      if (address.scheme === 'udp' && (flags.hexdump || flags.dump || flags.pcap))
-        throw new UsageError(
-          'forward',
-          '--hexdump, --dump and --pcap see stream clients (tcp, tls, unix) only, not udp',
-        );
-      const capture = captureFor(flags, 'forward');
-      const forwarder = await forward(address, targets, {
-        signal,
-        trace,
-        tap: capture?.streamTap,
-        tls,
-        guard,
-        targetTls,
-        ipv6Only: flags.ipv6Only,
-        grace: flags.grace,
-        connectTimeout: flags.connectTimeout,
-        onEvent: reporter(globalsOf(cmd).trace === true),
-        report: limitReporter(cmd),
-        udp: {
-          idleTimeout: flags.idleTimeout,
-          maxSessions: flags.maxConnections,
-          admit: datagramGuard ? datagramGuard.admit.bind(datagramGuard) : undefined,
-        },
-      });
-      announceListening(forwarder.addresses);
-      for (const target of targets)
-        if (target.kind === 'program') warnIfShellExposed(forwarder.addresses, target.program);
-      const summary = await forwarder.done;
-      const limits =
-        address.scheme === 'udp'
-          ? datagramGuard
-            ? `; ${datagramLimitSummary(datagramGuard.stats)}`
-            : ''
-          : `; ${limitSummary(guard.stats)}`;
-      warn(`${summaryLine(summary, address)}${limits}`);
-    },
-  );
+    const capture = captureFor(flags, 'forward');
+    const forwarder = await forward(address, targets, {
+      signal,
+      trace,
+      tap: capture?.streamTap,
+      tls,
+      guard,
+      targetTls,
+      targetProxy: proxyChainOf(flags),
+      ipv6Only: flags.ipv6Only,
+      grace: flags.grace,
+      connectTimeout: flags.connectTimeout,
+      onEvent: reporter(globalsOf(cmd).trace === true),
+      report: limitReporter(cmd),
+      udp: {
+        idleTimeout: flags.idleTimeout,
+        maxSessions: flags.maxConnections,
+        admit: datagramGuard ? datagramGuard.admit.bind(datagramGuard) : undefined,
+      },
+    });
+    announceListening(forwarder.addresses);
+    for (const target of targets)
+      if (target.kind === 'program') warnIfShellExposed(forwarder.addresses, target.program);
+    const summary = await forwarder.done;
+    const limits =
+      address.scheme === 'udp'
+        ? datagramGuard
+          ? `; ${datagramLimitSummary(datagramGuard.stats)}`
+          : ''
+        : `; ${limitSummary(guard.stats)}`;
+    warn(`${summaryLine(summary, address)}${limits}`);
+  });
 }
 
 /**

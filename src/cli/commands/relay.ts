@@ -2,13 +2,14 @@
 import { Command, Option } from 'commander';
 import { parseEndpoint, relayEndpoints, type SocketAddress, UsageError } from '../../index.js';
 import { durationOption, tracerFor } from '../options/common.js';
+import { type ProxyFlags, proxyChainOf, proxyOptionsOf, withProxyOption } from '../options/proxy.js';
 import { type TlsClientFlags, tlsClientOptionsOf, withTlsClientOptions } from '../options/tls.js';
 import { shutdownSignal } from '../run.js';
 
-type RelayFlags = { timeout?: number } & TlsClientFlags;
+type RelayFlags = { timeout?: number } & TlsClientFlags & ProxyFlags;
 
 export function relayCommand(): Command {
-  return withTlsClientOptions(new Command('relay'))
+  return withProxyOption(withTlsClientOptions(new Command('relay')), 'relay -')
     .description(
       'Join two endpoints that both act: each a client URL (tcp://, tls://, unix:), - for stdin and\n' +
         'stdout, exec:PROGRAM ARG... or sh:COMMAND. Bytes are copied both ways, each end passed on\n' +
@@ -39,7 +40,9 @@ Examples:
       const tlsAddress: SocketAddress = sockets.find((s) => s.scheme === 'tls') ??
         sockets[0] ?? { scheme: 'unix', path: '-', abstract: false };
       const tls = tlsClientOptionsOf(flags, tlsAddress);
+      for (const socket of sockets) proxyOptionsOf(flags, socket); // a unix: or udp:// socket takes no proxy
       await relayEndpoints(endpoints[0], endpoints[1], {
+        proxy: proxyChainOf(flags),
         signal: shutdownSignal(),
         trace: tracerFor(command, 'relay'),
         tls,

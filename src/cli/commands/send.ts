@@ -4,11 +4,20 @@ import { Command, Option } from 'commander';
 import { dial, formatAddress, withDeadline } from '../../index.js';
 import { addressArg, durationOption, tracerFor } from '../options/common.js';
 import { codecOf, type FrameFlags, sendFramed, withFrameOptions } from '../options/frame.js';
+import { type ProxyFlags, proxyOptionsOf, withProxyOption } from '../options/proxy.js';
 import { type TlsClientFlags, tlsClientOptionsOf, withTlsClientOptions } from '../options/tls.js';
 import { addUdpSendFlags, sendUdp, udpSendOptionsOf } from './udp-send.js';
 
 export function sendCommand(): Command {
-  return withFrameOptions(withTlsClientOptions(addUdpSendFlags(new Command('send'))))
+  return withProxyOption(
+    withFrameOptions(withTlsClientOptions(addUdpSendFlags(new Command('send')))),
+    'send',
+    [
+      "sockkit send tcp://example.test:7 'hi' --proxy socks5://127.0.0.1:1080   # the proxy resolves the name",
+      'sockkit send tls://example.test:7443 hi --proxy http://alice:secret@127.0.0.1:3128 --trace   # TLS checks example.test',
+      "sockkit send tcp://192.0.2.5:7 'hi' --proxy socks5://127.0.0.1:1080 --proxy socks4a://192.0.2.1:1080",
+    ],
+  )
     .description(
       'Connect to URL, send MESSAGE, half-close (so the server sees EOF), print everything the\n' +
         'server sends back to stdout, and exit 0 once it closes. MESSAGE is sent as given; add\n' +
@@ -38,6 +47,7 @@ Examples:
     .action(async (url: string, message: string, options: SendFlags, command: Command) => {
       const address = addressArg('send', url, ['tcp', 'unix', 'udp', 'tls']);
       const codec = codecOf(options, address, 'send');
+      const proxy = proxyOptionsOf(options, address);
       if (address.scheme === 'udp')
         return sendUdp(address, message, udpSendOptionsOf(options, command), command);
       const deadline = Date.now() + options.timeout;
@@ -46,6 +56,7 @@ Examples:
         timeout: options.timeout,
         trace: tracerFor(command, 'client'),
         tls,
+        proxy,
       });
       const exchange = async (): Promise<void> => {
         if (codec) return sendFramed(conn, codec, message, process.stdout);
@@ -69,4 +80,4 @@ Examples:
     });
 }
 
-type SendFlags = { timeout: number } & TlsClientFlags & FrameFlags;
+type SendFlags = { timeout: number } & TlsClientFlags & FrameFlags & ProxyFlags;

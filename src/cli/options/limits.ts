@@ -36,8 +36,19 @@ export const MAX_LIMIT = 1_000_000;
 /** How often, at most, one kind of limit is reported without --trace. */
 const REPORT_EVERY = 10_000;
 
-/** withLimitOptions adds `--max-connections`, `--max-per-ip`, `--idle-timeout`, `--allow` and `--deny` to a server command. */
-export function withLimitOptions(command: Command, usage = command.name()): Command {
+/**
+ * withLimitOptions adds `--max-connections`, `--max-per-ip`, `--idle-timeout`, `--allow` and
+ * `--deny` to a server command. `examples` replaces the two example lines, for a command whose
+ * URLs are not tcp:// ones.
+ */
+export function withLimitOptions(
+  command: Command,
+  usage = command.name(),
+  examples: readonly string[] = [
+    `sockkit ${usage} tcp://0.0.0.0:9000 --max-connections 100 --max-per-ip 10 --idle-timeout 30s`,
+    `sockkit ${usage} tcp://[::]:9000 --allow 127.0.0.0/8 --allow ::1/128 --deny 127.0.0.2`,
+  ],
+): Command {
   const count = (flag: string) => (value: string) => parseCount(value, flag, 1, MAX_LIMIT);
   const collect = (value: string, previous: string[] = []) => [...previous, value];
   return command
@@ -70,8 +81,7 @@ export function withLimitOptions(command: Command, usage = command.name()): Comm
       'after',
       `
 Limit examples:
-  sockkit ${usage} tcp://0.0.0.0:9000 --max-connections 100 --max-per-ip 10 --idle-timeout 30s
-  sockkit ${usage} tcp://[::]:9000 --allow 127.0.0.0/8 --allow ::1/128 --deny 127.0.0.2`,
+${examples.map((line) => `  ${line}`).join('\n')}`,
     );
 }
 
