@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { test } from 'node:test';
-import { parseAddress } from '../../src/address.js';
+import { type InetAddress, parseAddress } from '../../src/address.js';
+import { dialPacket } from '../../src/datagram/dial-packet.js';
 import { listenPacket } from '../../src/datagram/listen-packet.js';
 import { checkPacketOptions, isMulticast } from '../../src/datagram/socket-options.js';
 import { UsageError } from '../../src/errors.js';
@@ -72,4 +75,79 @@ test('receive and send buffer sizes reach the kernel (Linux reports them doubled
   } finally {
     await conn.close();
   }
+});
+
+/**
+ * RECEIVER is a UDP peer that reports what Node cannot: the TTL (or hop limit) each datagram
+ * arrived with (IP_RECVTTL, IPV6_RECVHOPLIMIT), and its source. It prints its port, then one
+ * JSON line for the first datagram.
+ */
+const RECEIVER = `
+import json, socket, sys
+family = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
+s = socket.socket(family, socket.SOCK_DGRAM)
+if family == socket.AF_INET:
+    s.setsockopt(socket.IPPROTO_IP, getattr(socket, "IP_RECVTTL", 12), 1)  # 12 on Linux; Python 3.11 lacks the name
+else:
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVHOPLIMIT, 1)
+s.bind((sys.argv[1], 0))
+print(s.getsockname()[1], flush=True)
+s.settimeout(5)
+data, ancillary, flags, source = s.recvmsg(2048, 256)
+ttl = next((int.from_bytes(d[:4], sys.byteorder) for level, kind, d in ancillary), None)
+print(json.dumps({"ttl": ttl, "host": source[0], "port": source[1], "data": data.decode()}), flush=True)
+`;
+
+/** receiveOne starts RECEIVER on `host` and resolves with its port and the datagram it reports. */
+async function receiveOne(host: string): Promise<{ port: number; report: Promise<Record<string, unknown>> }> {
+  const child = spawn('python3', ['-c', RECEIVER, host], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout });
+  const iterator = lines[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  const port = Number(first.value);
+  if (!Number.isInteger(port)) throw new Error(`the python3 receiver did not start: ${String(first.value)}`);
+  const report = iterator.next().then((line) => {
+    child.kill();
+    return JSON.parse(String(line.value)) as Record<string, unknown>;
+  });
+  return { port, report };
+}
+
+for (const host of ['127.0.0.1', '::1']) {
+  test(`ttl sets the hops a unicast datagram may take, as the receiver sees them (${host})`, {
+    timeout: 8000,
+  }, async () => {
+    const { port, report } = await receiveOne(host);
+    const url = `udp://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const conn = await dialPacket(parseAddress(url), { ttl: 7 });
+    await conn.send('hops');
+    assert.deepEqual({ ...(await report), port: 0 }, { ttl: 7, host, port: 0, data: 'hops' });
+    await conn.close();
+  });
+}
+
+test('a datagram client sent from localAddress and localPort: the receiver sees that source', {
+  timeout: 8000,
+}, async () => {
+  const { port, report } = await receiveOne('127.0.0.1');
+  const holder = await listenPacket(parseAddress('udp://127.0.0.2:0'));
+  const localPort = (holder.localAddress as InetAddress).port;
+  await holder.close();
+  const conn = await dialPacket(parseAddress(`udp://127.0.0.1:${port}`), {
+    localAddress: '127.0.0.2',
+    localPort,
+  });
+  await conn.send('from');
+  const seen = await report;
+  assert.deepEqual([seen.host, seen.port, seen.data], ['127.0.0.2', localPort, 'from']);
+  await conn.close();
+});
+
+test('a ttl outside 1-255 and a local port outside 0-65535 are usage errors naming the option', async () => {
+  assert.throws(() => checkPacketOptions('send', { ttl: 0 }), { code: 'ERR_USAGE', option: 'ttl' });
+  assert.throws(() => checkPacketOptions('send', { ttl: 256 }), { code: 'ERR_USAGE', option: 'ttl' });
+  await assert.rejects(dialPacket(parseAddress('udp://127.0.0.1:9'), { localPort: -1 }), {
+    code: 'ERR_USAGE',
+    option: 'localPort',
+  });
 });
