@@ -1,9 +1,11 @@
 /**
- * socketOptions reads a live socket's options from the kernel (getsockopt), through a python3
- * child that inherits the socket's descriptor: what the kernel applies, not what Node was asked.
+ * Socket options as the kernel holds them, read where Node cannot: `socketOptions` reads a live
+ * socket's options (getsockopt) through a python3 child that inherits the socket's descriptor,
+ * and `receiveOne` is a UDP peer that reports the TTL a datagram arrived with, and its source.
  */
 import { spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
+import { createInterface } from 'node:readline';
 
 /** KernelSocketOptions are the options socketOptions reads; keepalive times are in seconds. */
 export interface KernelSocketOptions {
@@ -60,4 +62,42 @@ export function socketOptions(socket: Socket): Promise<KernelSocketOptions> {
       else reject(new Error(`python3 getsockopt probe failed (${code}): ${err.trim()}`));
     });
   });
+}
+
+/**
+ * RECEIVER is a UDP peer that reports what Node cannot: the TTL (or hop limit) each datagram
+ * arrived with (IP_RECVTTL, IPV6_RECVHOPLIMIT), and its source. It prints its port, then one
+ * JSON line for the first datagram.
+ */
+const RECEIVER = `
+import json, socket, sys
+family = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
+s = socket.socket(family, socket.SOCK_DGRAM)
+if family == socket.AF_INET:
+    s.setsockopt(socket.IPPROTO_IP, getattr(socket, "IP_RECVTTL", 12), 1)  # 12 on Linux; Python 3.11 lacks the name
+else:
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVHOPLIMIT, 1)
+s.bind((sys.argv[1], 0))
+print(s.getsockname()[1], flush=True)
+s.settimeout(5)
+data, ancillary, flags, source = s.recvmsg(2048, 256)
+ttl = next((int.from_bytes(d[:4], sys.byteorder) for level, kind, d in ancillary), None)
+print(json.dumps({"ttl": ttl, "host": source[0], "port": source[1], "data": data.decode()}), flush=True)
+`;
+
+/** receiveOne starts RECEIVER on `host` and resolves with its port and the datagram it reports. */
+export async function receiveOne(
+  host: string,
+): Promise<{ port: number; report: Promise<Record<string, unknown>> }> {
+  const child = spawn('python3', ['-c', RECEIVER, host], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout });
+  const iterator = lines[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  const port = Number(first.value);
+  if (!Number.isInteger(port)) throw new Error(`the python3 receiver did not start: ${String(first.value)}`);
+  const report = iterator.next().then((line) => {
+    child.kill();
+    return JSON.parse(String(line.value)) as Record<string, unknown>;
+  });
+  return { port, report };
 }

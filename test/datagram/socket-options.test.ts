@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { type InetAddress, parseAddress } from '../../src/address.js';
 import { dialPacket } from '../../src/datagram/dial-packet.js';
 import { listenPacket } from '../../src/datagram/listen-packet.js';
 import { checkPacketOptions, isMulticast } from '../../src/datagram/socket-options.js';
 import { UsageError } from '../../src/errors.js';
+import { receiveOne } from '../socket-probe.js';
 
 test('isMulticast knows 224.0.0.0/4 and ff00::/8 and nothing else', () => {
   for (const ip of ['224.0.0.1', '239.255.255.250', 'ff02::1', 'FF05::1:3']) assert.ok(isMulticast(ip), ip);
@@ -76,42 +75,6 @@ test('receive and send buffer sizes reach the kernel (Linux reports them doubled
     await conn.close();
   }
 });
-
-/**
- * RECEIVER is a UDP peer that reports what Node cannot: the TTL (or hop limit) each datagram
- * arrived with (IP_RECVTTL, IPV6_RECVHOPLIMIT), and its source. It prints its port, then one
- * JSON line for the first datagram.
- */
-const RECEIVER = `
-import json, socket, sys
-family = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
-s = socket.socket(family, socket.SOCK_DGRAM)
-if family == socket.AF_INET:
-    s.setsockopt(socket.IPPROTO_IP, getattr(socket, "IP_RECVTTL", 12), 1)  # 12 on Linux; Python 3.11 lacks the name
-else:
-    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVHOPLIMIT, 1)
-s.bind((sys.argv[1], 0))
-print(s.getsockname()[1], flush=True)
-s.settimeout(5)
-data, ancillary, flags, source = s.recvmsg(2048, 256)
-ttl = next((int.from_bytes(d[:4], sys.byteorder) for level, kind, d in ancillary), None)
-print(json.dumps({"ttl": ttl, "host": source[0], "port": source[1], "data": data.decode()}), flush=True)
-`;
-
-/** receiveOne starts RECEIVER on `host` and resolves with its port and the datagram it reports. */
-async function receiveOne(host: string): Promise<{ port: number; report: Promise<Record<string, unknown>> }> {
-  const child = spawn('python3', ['-c', RECEIVER, host], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout });
-  const iterator = lines[Symbol.asyncIterator]();
-  const first = await iterator.next();
-  const port = Number(first.value);
-  if (!Number.isInteger(port)) throw new Error(`the python3 receiver did not start: ${String(first.value)}`);
-  const report = iterator.next().then((line) => {
-    child.kill();
-    return JSON.parse(String(line.value)) as Record<string, unknown>;
-  });
-  return { port, report };
-}
 
 for (const host of ['127.0.0.1', '::1']) {
   test(`ttl sets the hops a unicast datagram may take, as the receiver sees them (${host})`, {

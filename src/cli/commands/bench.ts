@@ -15,12 +15,14 @@ import {
   parseCount,
   parseRate,
   parseSize,
+  UsageError,
 } from '../../index.js';
 import { addressArg, durationOption } from '../options/common.js';
+import { type ClientSocketFlags, clientSocketOptionsOf, withClientSocketOptions } from '../options/socket.js';
 import { type TlsClientFlags, tlsClientOptionsOf, withTlsClientOptions } from '../options/tls.js';
 import { shutdownSignal } from '../run.js';
 
-interface BenchFlags extends TlsClientFlags {
+interface BenchFlags extends TlsClientFlags, ClientSocketFlags {
   connections: number;
   size: number;
   depth: number;
@@ -35,7 +37,9 @@ interface BenchFlags extends TlsClientFlags {
 }
 
 export function benchCommand(): Command {
-  return withTlsClientOptions(new Command('bench'))
+  // -s is --size here, and many connections cannot share one source port: --source only, no letters.
+  const bare = { netcatLetters: false, sourcePort: false, ttl: false, connectTimeout: false, family: false };
+  return withClientSocketOptions(withTlsClientOptions(new Command('bench')), bare)
     .description(
       'Load generator for any echo server. Closed loop (default): each connection keeps --depth ' +
         'messages in flight. Open loop (--rate): messages go out on a fixed schedule and latency is ' +
@@ -99,11 +103,15 @@ Examples:
   sockkit bench tls://127.0.0.1:7443 --insecure --reconnect    # TLS handshakes per second
   sockkit bench tls://localhost:7443 --ca ca.pem -c 4 -t 3s    # verify the server's certificate
   sockkit bench tls://127.0.0.1:7443 --fingerprint 3A:91:...:7C # pin a --self-signed server
-  sockkit bench tcp://127.0.0.1:65432 -w 1s -t 3s --json | tail -1   # summary as JSON`,
+  sockkit bench tcp://127.0.0.1:65432 -w 1s -t 3s --json | tail -1   # summary as JSON
+  sockkit bench tcp://127.0.0.1:65432 --no-nodelay -d 8         # Nagle on: see what it costs`,
     )
     .action(async (url: string, flags: BenchFlags) => {
       const address = addressArg('bench', url, ['tcp', 'udp', 'unix', 'tls']);
       const tls = tlsClientOptionsOf(flags, address);
+      if (address.scheme === 'udp' && flags.source !== undefined)
+        throw new UsageError('bench', '--source: only for tcp:// and tls:// addresses here');
+      const socket = clientSocketOptionsOf('bench', address, flags);
       const progress = !flags.json && process.stderr.isTTY ? new ProgressLine(flags.duration) : undefined;
       const signal = shutdownSignal();
       const report = await bench({
@@ -118,6 +126,7 @@ Examples:
         lossTimeout: flags.lossTimeout,
         connectTimeout: flags.timeout,
         tls,
+        tcp: socket.tcp,
         frame: flags.frame,
         signal,
         onInterval: (interval) => {

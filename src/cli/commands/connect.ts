@@ -1,15 +1,19 @@
 /** `sockkit connect URL`: netcat's client: stdin to the socket, the socket to stdout. */
 import { Command, Option } from 'commander';
-import { dial, FramedConn, relay, relayFrames } from '../../index.js';
+import { type Conn, dial, FramedConn, relay, relayFrames, UsageError } from '../../index.js';
 import { addressArg, durationOption, tracerFor } from '../options/common.js';
 import { codecOf, type FrameFlags, withFrameOptions } from '../options/frame.js';
+import { type ClientSocketFlags, clientSocketOptionsOf, withClientSocketOptions } from '../options/socket.js';
 import { type TlsClientFlags, tlsClientOptionsOf, withTlsClientOptions } from '../options/tls.js';
 import { addUdpConnectFlags, connectUdp } from './udp-relay.js';
 
-type ConnectFlags = { timeout?: number } & TlsClientFlags & FrameFlags;
+type ConnectFlags = { timeout?: number; quitAfterEof?: number } & TlsClientFlags &
+  FrameFlags &
+  ClientSocketFlags;
 
 export function connectCommand(): Command {
-  return withFrameOptions(addUdpConnectFlags(withTlsClientOptions(new Command('connect'))))
+  const command = withFrameOptions(addUdpConnectFlags(withTlsClientOptions(new Command('connect'))));
+  return withClientSocketOptions(command, { connectTimeout: false })
     .description(
       'Connect to URL, then copy stdin to the socket and the socket to stdout, byte for byte.\n' +
         'The end of stdin half-closes the connection (the server sees EOF); sockkit exits once the\n' +
@@ -19,9 +23,15 @@ export function connectCommand(): Command {
     )
     .argument('<url>', 'where to connect')
     .addOption(
-      new Option('-w, --timeout <duration>', 'bound on connecting (not on the session)').argParser(
+      new Option('-w, --timeout <duration>', 'bound on connecting (not on the session), as nc -w').argParser(
         durationOption('--timeout', 1),
       ),
+    )
+    .addOption(
+      new Option(
+        '-q, --quit-after-eof <duration>',
+        'tcp/tls/unix: once stdin has ended and been sent, wait this long, then quit even if the server has not closed (nc -q)',
+      ).argParser(durationOption('--quit-after-eof', 0)),
     )
     .addHelpText(
       'after',
@@ -31,21 +41,44 @@ Examples:
   printf 'GET / HTTP/1.0\\r\\n\\r\\n' | sockkit connect tcp://127.0.0.1:8080
   sockkit connect unix:/tmp/echo.sock < file.bin > copy.bin
   sockkit connect udp://127.0.0.1:7                  # UDP: each line typed is one datagram
-  printf 'a\\nb\\n' | sockkit connect udp://[::1]:7 --lines --linger 2s   # two datagrams, 2s for replies`,
+  printf 'a\\nb\\n' | sockkit connect udp://[::1]:7 --lines --linger 2s   # two datagrams, 2s for replies
+  sockkit connect tcp://127.0.0.1:65432 -s 127.0.0.2 -p 40001 --keepalive 30s   # nc -s -p, keepalive
+  echo hi | sockkit connect tcp://127.0.0.1:65432 -q 1s   # quit 1s after stdin ends (nc -q 1)
+  sockkit connect -4 tcp://localhost:65432             # IPv4 addresses only`,
     )
     .action(async (url: string, options: ConnectFlags, command: Command) => {
       const address = addressArg('connect', url, ['tcp', 'unix', 'tls', 'udp']);
       const codec = codecOf(options, address, 'connect');
-      if (address.scheme === 'udp') return connectUdp(address, command);
+      const socket = clientSocketOptionsOf('connect', address, options);
+      if (address.scheme === 'udp') {
+        if (options.quitAfterEof !== undefined)
+          throw new UsageError('connect', '--quit-after-eof: udp:// already waits --linger after stdin ends');
+        return connectUdp(address, command, { ...socket.packet, family: socket.family });
+      }
       const tls = tlsClientOptionsOf(options, address);
       const conn = await dial(address, {
         timeout: options.timeout,
         trace: tracerFor(command, 'client'),
         tls,
+        tcp: socket.tcp,
+        family: socket.family,
       });
+      if (options.quitAfterEof !== undefined) quitAfterEof(conn, options.quitAfterEof);
       const stopOnPeerClose = process.stdin.isTTY === true;
       if (codec)
         return relayFrames(new FramedConn(conn, codec), process.stdin, process.stdout, { stopOnPeerClose });
       await relay(conn, process.stdin, process.stdout, { stopOnPeerClose });
     });
+}
+
+/**
+ * quitAfterEof closes `conn` `delay` ms after its write side finished (stdin ended and every byte
+ * of it went out, with our FIN), whether or not the server has closed: netcat's `-q`. The relay
+ * then ends as it does when the connection closes.
+ */
+export function quitAfterEof(conn: Conn, delay: number): void {
+  conn.socket.once('finish', () => {
+    const timer = setTimeout(() => conn.close(), delay);
+    conn.socket.once('close', () => clearTimeout(timer));
+  });
 }

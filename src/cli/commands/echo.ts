@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { parseCount, services, UsageError } from '../../index.js';
 import { durationOption } from '../options/common.js';
 import { withLimitOptions, withReplyBudgetOption } from '../options/limits.js';
+import { withServerSocketOptions } from '../options/socket.js';
 import { withTlsServerOptions } from '../options/tls.js';
 import { runService, type ServiceRunOptions } from './serve.js';
 import { isWorker, prepareWorker, runWorkers } from './workers.js';
@@ -23,7 +24,6 @@ export function echoCommand(): Command {
         .default(5000, '5s')
         .argParser(durationOption('--grace', 0)),
     )
-    .option('--ipv6-only', 'keep tcp://[::]:PORT to IPv6 instead of dual-stack')
     .addOption(
       new Option('--workers <n>', 'tcp/tls: spread the listeners over N processes (one per core)')
         .default(1)
@@ -37,7 +37,8 @@ Examples:
   sockkit echo tcp://[::1]:0 unix:/tmp/echo.sock  # IPv6 on any free port, and a Unix socket
   sockkit echo unix:@echo --trace                 # Linux abstract socket, narrated
   sockkit echo udp://127.0.0.1:0 udp://[::1]:0     # UDP: each datagram goes back to its sender
-  sockkit echo tcp://0.0.0.0:7007 --workers 4     # four processes share one port`,
+  sockkit echo tcp://0.0.0.0:7007 --workers 4     # four processes share one port
+  sockkit echo tcp://[::]:7007 --ipv6-only --backlog 1024 --keepalive 30s`,
     )
     .action(async (urls: string[], options: ServiceRunOptions & { workers: number }, command: Command) => {
       if (options.workers > 1 && options.selfSigned)
@@ -50,5 +51,5 @@ Examples:
       // The short form of `sockkit serve echo`: one code path for both.
       await runService('echo', services.echo, urls, options, command);
     });
-  return withReplyBudgetOption(withLimitOptions(withTlsServerOptions(command)));
+  return withServerSocketOptions(withReplyBudgetOption(withLimitOptions(withTlsServerOptions(command))));
 }

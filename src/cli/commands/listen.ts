@@ -3,12 +3,15 @@ import { Command } from 'commander';
 import { AbortError, type Conn, fanOut, listen, relay } from '../../index.js';
 import { addressArg, announceListening, tracerFor } from '../options/common.js';
 import { guardFor, type LimitFlags, refuseLimitFlags, withLimitOptions } from '../options/limits.js';
+import { type ServerSocketFlags, serverSocketOptionsOf, withServerSocketOptions } from '../options/socket.js';
 import { type TlsServerFlags, tlsServerOptionsOf, withTlsServerOptions } from '../options/tls.js';
 import { shutdownSignal } from '../run.js';
 import { addUdpListenFlags, listenUdp } from './udp-relay.js';
 
 export function listenCommand(): Command {
-  return addUdpListenFlags(withLimitOptions(withTlsServerOptions(new Command('listen'))))
+  return withServerSocketOptions(
+    addUdpListenFlags(withLimitOptions(withTlsServerOptions(new Command('listen')))),
+  )
     .description(
       'Listen on URL, accept one client, and relay it to stdin/stdout as `connect` does; exit once\n' +
         'it is done. With --keep-open, keep accepting: what clients send goes to stdout, and stdin\n' +
@@ -30,13 +33,15 @@ Examples:
   sockkit listen udp://[::]:9000 --keep-open --lines   # any peer; each stdin line to the last one heard
   sockkit listen udp://0.0.0.0:9000 --broadcast        # receive (and answer) broadcasts
   sockkit listen udp://0.0.0.0:5000 --join 233.252.0.1 --multicast-interface 192.0.2.10
-  sockkit listen udp://0.0.0.0:5000 --join 233.252.0.1 --multicast-ttl 4 --no-multicast-loopback`,
+  sockkit listen udp://0.0.0.0:5000 --join 233.252.0.1 --multicast-ttl 4 --no-multicast-loopback
+  sockkit listen tcp://[::]:9000 --ipv6-only --keepalive 30s   # IPv6 clients only; probe idle ones`,
     )
     .action(async (url: string, options: ListenFlags, command: Command) => {
       const address = addressArg('listen', url, ['tcp', 'unix', 'tls', 'udp']);
+      const socket = serverSocketOptionsOf('listen', [address], options);
       if (address.scheme === 'udp') {
         refuseLimitFlags(options, 'listen udp:// (use sockkit echo or serve for a limited UDP server)');
-        return listenUdp(address, command);
+        return listenUdp(address, command, { ipv6Only: socket.ipv6Only });
       }
       const tls = await tlsServerOptionsOf(options, [address]);
       const guard = guardFor(options, command);
@@ -46,6 +51,7 @@ Examples:
         trace: tracerFor(command, 'server'),
         tls,
         guard,
+        ...socket,
       });
       announceListening(listener.addresses);
       if (options.keepOpen) {
@@ -67,4 +73,4 @@ Examples:
     });
 }
 
-type ListenFlags = { keepOpen?: boolean } & TlsServerFlags & LimitFlags;
+type ListenFlags = { keepOpen?: boolean } & TlsServerFlags & LimitFlags & ServerSocketFlags;

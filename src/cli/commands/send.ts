@@ -4,11 +4,12 @@ import { Command, Option } from 'commander';
 import { dial, formatAddress, withDeadline } from '../../index.js';
 import { addressArg, durationOption, tracerFor } from '../options/common.js';
 import { codecOf, type FrameFlags, sendFramed, withFrameOptions } from '../options/frame.js';
+import { type ClientSocketFlags, clientSocketOptionsOf, withClientSocketOptions } from '../options/socket.js';
 import { type TlsClientFlags, tlsClientOptionsOf, withTlsClientOptions } from '../options/tls.js';
 import { addUdpSendFlags, sendUdp, udpSendOptionsOf } from './udp-send.js';
 
 export function sendCommand(): Command {
-  return withFrameOptions(withTlsClientOptions(addUdpSendFlags(new Command('send'))))
+  return withClientSocketOptions(withFrameOptions(withTlsClientOptions(addUdpSendFlags(new Command('send')))))
     .description(
       'Connect to URL, send MESSAGE, half-close (so the server sees EOF), print everything the\n' +
         'server sends back to stdout, and exit 0 once it closes. MESSAGE is sent as given; add\n' +
@@ -33,19 +34,28 @@ Examples:
   sockkit send udp://127.0.0.1:7 hi --timeout 500ms --retries 4   # UDP: 500ms per attempt, 5 attempts
   sockkit send udp://192.0.2.255:7 hi --broadcast                 # every reply on the subnet
   sockkit send udp://233.252.0.1:5000 hi --multicast-ttl 2 --no-multicast-loopback
-  sockkit send udp://233.252.0.1:5000 hi --join 233.252.0.1 --multicast-interface 192.0.2.10`,
+  sockkit send udp://233.252.0.1:5000 hi --join 233.252.0.1 --multicast-interface 192.0.2.10
+  sockkit send tcp://127.0.0.1:65432 hi -s 127.0.0.2 -p 40001   # from 127.0.0.2 port 40001 (nc -s -p)
+  sockkit send tcp://localhost:65432 hi -4 --connect-timeout 500ms --timeout 5s
+  sockkit send udp://127.0.0.1:7 hi --ttl 2                     # each datagram: at most 2 hops`,
     )
     .action(async (url: string, message: string, options: SendFlags, command: Command) => {
       const address = addressArg('send', url, ['tcp', 'unix', 'udp', 'tls']);
       const codec = codecOf(options, address, 'send');
+      const socket = clientSocketOptionsOf('send', address, options);
       if (address.scheme === 'udp')
-        return sendUdp(address, message, udpSendOptionsOf(options, command), command);
+        return sendUdp(address, message, udpSendOptionsOf(options, command), command, {
+          ...socket.packet,
+          family: socket.family,
+        });
       const deadline = Date.now() + options.timeout;
       const tls = tlsClientOptionsOf(options, address);
       const conn = await dial(address, {
-        timeout: options.timeout,
+        timeout: Math.min(options.timeout, socket.connectTimeout ?? options.timeout),
         trace: tracerFor(command, 'client'),
         tls,
+        tcp: socket.tcp,
+        family: socket.family,
       });
       const exchange = async (): Promise<void> => {
         if (codec) return sendFramed(conn, codec, message, process.stdout);
@@ -69,4 +79,4 @@ Examples:
     });
 }
 
-type SendFlags = { timeout: number } & TlsClientFlags & FrameFlags;
+type SendFlags = { timeout: number } & TlsClientFlags & FrameFlags & ClientSocketFlags;

@@ -37,13 +37,18 @@ import {
   withReplyBudgetOption,
 } from '../options/limits.js';
 import { addPacketFlags, type PacketFlags, packetOptionsOf } from '../options/packet.js';
+import { type ServerSocketFlags, serverSocketOptionsOf, withServerSocketOptions } from '../options/socket.js';
 import { type TlsServerFlags, tlsServerOptionsOf, withTlsServerOptions } from '../options/tls.js';
 import { shutdownSignal, warn } from '../run.js';
 
 /** ServiceRunOptions are the flags `serve` and `echo` share. */
-export interface ServiceRunOptions extends PacketFlags, TlsServerFlags, LimitFlags, ReplyBudgetFlags {
+export interface ServiceRunOptions
+  extends PacketFlags,
+    TlsServerFlags,
+    LimitFlags,
+    ReplyBudgetFlags,
+    ServerSocketFlags {
   grace: number;
-  ipv6Only?: boolean;
 }
 
 export function serveCommand(): Command {
@@ -61,8 +66,8 @@ export function serveCommand(): Command {
       new Option('--grace <duration>', 'time open connections get to finish at shutdown')
         .default(5000, '5s')
         .argParser(durationOption('--grace', 0)),
-    )
-    .option('--ipv6-only', 'keep [::] to IPv6 instead of dual-stack');
+    );
+  withServerSocketOptions(command);
   addPacketFlags(command);
   withReplyBudgetOption(withLimitOptions(withTlsServerOptions(command, 'serve echo'), 'serve echo'));
   return command
@@ -78,6 +83,7 @@ Examples:
   sudo sockkit serve time tcp://0.0.0.0:37 udp://0.0.0.0:37   # the well-known port needs root
   sockkit serve discard udp://[::1]:0 unix:/tmp/discard.sock --trace
   sockkit serve echo tcp://[::]:7007 --ipv6-only --grace 2s
+  sockkit serve echo tcp://127.0.0.1:7007 --backlog 4096 --keepalive 30s --no-nodelay
   sockkit serve chargen udp://0.0.0.0:1919 --reply-budget 100   # each source: 100 replies a second
   sockkit serve echo udp://0.0.0.0:5000 --join 233.252.0.1     # also answer the multicast group
   sockkit serve echo udp://0.0.0.0:5000 --join 233.252.0.1 --multicast-interface 192.0.2.10
@@ -114,6 +120,7 @@ export async function runService(
   const replyBudget = replyBudgetFor(options, command);
   const reportFailure = limitReporter(command);
   const packetOptions = addresses.map((address) => packetOptionsOf(op, address, options));
+  const socket = serverSocketOptionsOf(op, addresses, options);
   const trace = tracerFor(command, 'server');
   const signal = shutdownSignal(() =>
     warn(`shutting down (grace ${formatDuration(options.grace)}; Ctrl-C again to force)`),
@@ -126,12 +133,12 @@ export async function runService(
         ...packetOptions[i],
         signal,
         trace,
-        ipv6Only: options.ipv6Only,
+        ipv6Only: socket.ipv6Only,
       });
       packetConns.push(...conns);
       announceListening(conns.map((c) => c.localAddress as SocketAddress));
     } else {
-      const listener = await listen(address, { signal, trace, ipv6Only: options.ipv6Only, tls, guard });
+      const listener = await listen(address, { signal, trace, tls, guard, ...socket });
       listeners.push(listener);
       announceListening(listener.addresses);
     }

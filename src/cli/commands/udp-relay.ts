@@ -5,12 +5,14 @@
  */
 import { type Command, Option } from 'commander';
 import {
+  type DialPacketOptions,
   dialPacket,
   formatAddress,
   formatBytes,
   type InetAddress,
   listenPackets,
   type PacketConn,
+  type PacketOptions,
   type PacketRelayEvent,
   type PacketRelaySummary,
   relayPackets,
@@ -40,14 +42,18 @@ export function addUdpConnectFlags(command: Command): Command {
 }
 
 /**
- * connectUdp (the flags are `command`'s) connects a UDP socket to `address` and relays: stdin, cut into datagrams, to the
+ * connectUdp (the flags are `command`'s; `socket` sets the local end, TTL and family) connects a UDP socket to `address` and relays: stdin, cut into datagrams, to the
  * server; each reply to stdout. Once stdin ends it waits `linger` past the last reply, then
  * resolves. Rejects with `connect udp://...: connection refused` when the server's host answers
  * ICMP port unreachable.
  */
-export async function connectUdp(address: InetAddress, command: Command): Promise<void> {
+export async function connectUdp(
+  address: InetAddress,
+  command: Command,
+  socket: DialPacketOptions = {},
+): Promise<void> {
   const options = command.opts<UdpConnectOptions>();
-  const conn = await dialPacket(address, { trace: tracerFor(command, 'client') });
+  const conn = await dialPacket(address, { ...socket, trace: tracerFor(command, 'client') });
   const url = formatAddress(address);
   await relayPackets(conn, process.stdin, process.stdout, {
     lines: options.lines,
@@ -71,12 +77,17 @@ export interface UdpListenOptions extends PacketFlags {
  * peer is the only one (as `nc -u -l` connects to its first peer): others' datagrams are ignored.
  * Sending waits until a peer has been heard from, since until then there is nobody to send to.
  */
-export async function listenUdp(address: InetAddress, command: Command): Promise<void> {
+export async function listenUdp(
+  address: InetAddress,
+  command: Command,
+  socket: PacketOptions = {},
+): Promise<void> {
   const options = command.opts<UdpListenOptions>();
   const signal = shutdownSignal();
   const trace = tracerFor(command, 'server');
   const conns = await listenPackets(address, {
     ...packetOptionsOf('listen', address, options),
+    ...socket,
     signal,
     trace,
   });
