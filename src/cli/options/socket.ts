@@ -245,7 +245,11 @@ function refuse(
 }
 
 function addKeepAlive(command: Command, description: string): void {
-  command.addOption(new Option('--keepalive [idle]', description).preset('60s').argParser(keepAliveIdle));
+  command.addOption(
+    new Option('--keepalive [idle]', description)
+      .preset(`${DEFAULT_KEEPALIVE_IDLE / 1000}s`)
+      .argParser(keepAliveIdle),
+  );
 }
 
 function addNoDelay(command: Command): void {
