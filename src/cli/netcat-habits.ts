@@ -40,7 +40,7 @@ export function netcatHint(args: readonly string[]): string | undefined {
   // Letters sockkit also takes (-4, -s, -p, -w, -q) are no sign of a habit by themselves.
   const habit =
     [...letters.keys()].some((letter) => NC_ONLY.has(letter)) ||
-    hostPort?.fromTwoWords === true ||
+    (hostPort?.fromTwoWords === true && words.command !== 'scan') ||
     positionals.some(isBarePortOrColon);
   if (!habit) return undefined;
   const out: string[] = [];
@@ -79,8 +79,9 @@ export function netcatHint(args: readonly string[]): string | undefined {
   if (shell !== undefined) out.push('--sh', quoted(shell));
   if (letters.has('v')) out.push('--trace');
   out.push(...words.kept);
-  const suggestion = `sockkit ${out.join(' ')}`;
-  return suggestion === `sockkit ${args.join(' ')}` ? undefined : suggestion;
+  // The same words in another order are no translation: the error was about something else.
+  const sameWords = [...out].sort().join(' ') === [...args].sort().join(' ');
+  return sameWords ? undefined : `sockkit ${out.join(' ')}`;
 }
 
 /**

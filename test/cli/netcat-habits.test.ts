@@ -56,12 +56,24 @@ test('no hint where the words are not a netcat habit', () => {
   assert.equal(hint('bench 127.0.0.1 9000'), undefined);
   assert.equal(hint('connect localhost:80'), undefined);
   assert.equal(hint('connect -x 127.0.0.1 9000'), undefined);
+  assert.equal(hint('scan -4 -6 ::1 80'), undefined);
+  assert.equal(hint('connect -6 -4 tcp://localhost:7'), undefined);
 });
 
-test('the command line ends its usage error with the sockkit spelling, one line, exit 2', {
+/** expectLines runs each command line at once and checks its whole stderr and exit 2. */
+async function expectLines(cases: readonly [string[], string][]): Promise<void> {
+  const results = await Promise.all(cases.map(([args]) => runCli(args)));
+  for (const [i, [args, line]] of cases.entries()) {
+    const result = results[i] as Awaited<ReturnType<typeof runCli>>;
+    assert.equal(result.code, 2, args.join(' '));
+    assert.equal(result.stderr, `${line}\n`);
+  }
+}
+
+test("a command's usage error ends with the sockkit spelling, one line, exit 2", {
   timeout: 10_000,
 }, async () => {
-  const cases: [string[], string][] = [
+  await expectLines([
     [
       ['connect', '127.0.0.1', '9000'],
       "sockkit: connect: too many arguments for 'connect'. Expected 1 argument but got 2; did you mean: sockkit connect tcp://127.0.0.1:9000",
@@ -70,16 +82,12 @@ test('the command line ends its usage error with the sockkit spelling, one line,
       ['listen', '9000'],
       'sockkit: address "9000": missing scheme (expected tcp://, udp://, tls:// or unix:); did you mean: sockkit listen tcp://127.0.0.1:9000',
     ],
-    [
-      ['listen', '-l', '-p', '9000'],
-      "sockkit: listen: unknown option '-l'; did you mean: sockkit listen tcp://127.0.0.1:9000",
-    ],
+  ]);
+});
+
+test("netcat's mode flags without a command get the command to use", { timeout: 10_000 }, async () => {
+  await expectLines([
+    [['-l', '-p', '9000'], "sockkit: unknown option '-l'; did you mean: sockkit listen tcp://127.0.0.1:9000"],
     [['-z', '127.0.0.1', '80'], "sockkit: unknown option '-z'; did you mean: sockkit scan 127.0.0.1 80"],
-  ];
-  const results = await Promise.all(cases.map(([args]) => runCli(args)));
-  for (const [i, [args, line]] of cases.entries()) {
-    const result = results[i] as Awaited<ReturnType<typeof runCli>>;
-    assert.equal(result.code, 2, args.join(' '));
-    assert.equal(result.stderr, `${line}\n`);
-  }
+  ]);
 });

@@ -10,6 +10,12 @@ import { once } from 'node:events';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
+import {
+  type ClientSocketFlags,
+  clientSocketOptionsOf,
+  serverSocketOptionsOf,
+} from '../../src/cli/options/socket.js';
+import { parseAddress, UsageError } from '../../src/index.js';
 import { hostPort, runCli, startCli } from '../helpers.js';
 import { receiveOne } from '../socket-probe.js';
 
@@ -169,44 +175,96 @@ test('connect -q 200ms quits after stdin has ended and been sent, though the ser
   server.close();
 });
 
-/** refusedAll runs each command line at once and checks each is a one-line usage error matching its pattern. */
-async function refusedAll(cases: readonly [string[], RegExp][]): Promise<void> {
-  const results = await Promise.all(cases.map(([args]) => runCli(args)));
-  for (const [i, [args, pattern]] of cases.entries()) {
-    const result = results[i] as Awaited<ReturnType<typeof runCli>>;
-    assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
-    assert.match(result.stderr, pattern);
-    assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+/** refusal returns the message of the UsageError `make` throws. */
+function refusal(make: () => unknown): string {
+  try {
+    make();
+  } catch (err) {
+    assert.ok(err instanceof UsageError, String(err));
+    return err.message;
   }
+  assert.fail('no usage error');
 }
 
-test('a client socket flag that does not fit the URL is a usage error, one line, exit 2', {
-  timeout: 10_000,
-}, async () => {
-  await refusedAll([
-    [
-      ['send', 'udp://127.0.0.1:9', 'x', '--keepalive'],
-      /^sockkit: send: --keepalive: only for tcp:\/\/ and tls:\/\/ addresses/,
-    ],
-    [['send', 'tcp://127.0.0.1:9', 'x', '--ttl', '3'], /^sockkit: send: --ttl: only for udp:\/\/ addresses/],
-    [
-      ['connect', 'unix:/tmp/none.sock', '--no-nodelay'],
-      /^sockkit: connect: --no-nodelay: only for tcp:\/\/ and tls:\/\//,
-    ],
-    [['send', 'tcp://127.0.0.1:9', 'x', '-4', '-6'], /-4 and -6 exclude each other/],
-  ]);
+test('a client socket flag that does not fit the URL is refused, naming the flag and the schemes', () => {
+  const of = (url: string, flags: ClientSocketFlags): string =>
+    refusal(() => clientSocketOptionsOf('send', parseAddress(url), flags));
+  assert.equal(
+    of('udp://127.0.0.1:9', { keepalive: 60_000 }),
+    'send: --keepalive: only for tcp:// and tls:// addresses',
+  );
+  assert.equal(of('tcp://127.0.0.1:9', { ttl: 3 }), 'send: --ttl: only for udp:// addresses');
+  assert.equal(
+    of('unix:/tmp/x.sock', { nodelay: false }),
+    'send: --no-nodelay: only for tcp:// and tls:// addresses',
+  );
+  assert.equal(
+    of('unix:/tmp/x.sock', { source: '127.0.0.1' }),
+    'send: --source: only for tcp://, tls:// and udp:// addresses',
+  );
+  assert.equal(
+    of('udp://127.0.0.1:9', { connectTimeout: 100 }),
+    'send: --connect-timeout: only for tcp://, tls:// and unix: addresses',
+  );
+  assert.equal(of('tcp://127.0.0.1:9', { ipv4: true, ipv6: true }), 'send: -4 and -6 exclude each other');
+  assert.equal(
+    of('tcp://127.0.0.1:9', { source: '::1' }),
+    'send: --source ::1 is IPv6, and 127.0.0.1 is IPv4: give a source of the same family',
+  );
 });
 
-test('a malformed socket flag, or one that fits no listener, is a usage error too', {
+test('the client flags become the library options of their scheme', () => {
+  const tcp = clientSocketOptionsOf('send', parseAddress('tcp://localhost:9'), {
+    source: '127.0.0.2',
+    sourcePort: 4000,
+    keepalive: 30_000,
+    nodelay: false,
+    ipv4: true,
+    connectTimeout: 500,
+  });
+  assert.deepEqual(tcp, {
+    tcp: { localAddress: '127.0.0.2', localPort: 4000, keepAlive: 30_000, noDelay: false },
+    family: 4,
+    connectTimeout: 500,
+    packet: { localAddress: '127.0.0.2', localPort: 4000 },
+  });
+  const udp = clientSocketOptionsOf('send', parseAddress('udp://127.0.0.1:9'), { ttl: 9 });
+  assert.deepEqual(udp.packet, { ttl: 9 });
+});
+
+test('a server flag applies to the listeners of its schemes and is refused when it fits none', () => {
+  const addresses = ['tcp://[::]:0', 'unix:/tmp/x.sock', 'udp://127.0.0.1:0'].map((url) => parseAddress(url));
+  assert.deepEqual(
+    serverSocketOptionsOf('echo', addresses, { backlog: 8, keepalive: 9000, ipv6Only: true }),
+    {
+      backlog: 8,
+      ipv6Only: true,
+      tcp: { keepAlive: 9000 },
+    },
+  );
+  const udpOnly = [parseAddress('udp://127.0.0.1:0')];
+  assert.equal(
+    refusal(() => serverSocketOptionsOf('echo', udpOnly, { backlog: 8 })),
+    'echo: --backlog: only for tcp://, tls:// and unix: addresses',
+  );
+  assert.equal(
+    refusal(() => serverSocketOptionsOf('echo', [parseAddress('unix:/tmp/x.sock')], { ipv6Only: true })),
+    'echo: --ipv6-only: only for tcp://, tls:// and udp:// addresses',
+  );
+});
+
+test('from the command line, a refused or malformed socket flag is one line, exit 2', {
   timeout: 10_000,
 }, async () => {
-  await refusedAll([
-    [['send', 'tcp://127.0.0.1:9', 'x', '--source', 'localhost'], /--source.*not an IP address/],
-    [['send', 'tcp://127.0.0.1:9', 'x', '--keepalive', '500ms'], /--keepalive/],
-    [
-      ['echo', 'udp://127.0.0.1:0', '--backlog', '8'],
-      /^sockkit: echo: --backlog: only for tcp:\/\/, tls:\/\/ and unix: addresses/,
-    ],
-    [['send', '--keepalive', 'tcp://127.0.0.1:9', 'x'], /put the URL before --keepalive/],
+  const [unfit, swallowed] = await Promise.all([
+    runCli(['send', 'udp://127.0.0.1:9', 'x', '--keepalive']),
+    runCli(['send', '--keepalive', 'tcp://127.0.0.1:9', 'x']),
   ]);
+  assert.equal(unfit.code, 2);
+  assert.equal(unfit.stderr, 'sockkit: send: --keepalive: only for tcp:// and tls:// addresses\n');
+  assert.equal(swallowed.code, 2);
+  assert.equal(
+    swallowed.stderr,
+    'sockkit: --keepalive: "tcp://127.0.0.1:9" is not an idle time: put the URL before --keepalive, or write --keepalive=60s\n',
+  );
 });

@@ -152,6 +152,12 @@ export function clientSocketOptionsOf(
   const family = flags.ipv4 ? 4 : flags.ipv6 ? 6 : undefined;
   if (family && flags.source && isIP(flags.source) !== family)
     throw new UsageError(op, `--source ${flags.source} is not an IPv${family} address (-${family})`);
+  const host = address.scheme === 'unix' ? '' : address.host;
+  if (flags.source && isIP(host) !== 0 && isIP(flags.source) !== isIP(host))
+    throw new UsageError(
+      op,
+      `--source ${flags.source} is IPv${isIP(flags.source)}, and ${host} is IPv${isIP(host)}: give a source of the same family`,
+    );
   const local = {
     ...(flags.source === undefined ? {} : { localAddress: flags.source }),
     ...(flags.sourcePort === undefined ? {} : { localPort: flags.sourcePort }),
