@@ -79,16 +79,18 @@ else:
     s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVHOPLIMIT, 1)
 s.bind((sys.argv[1], 0))
 print(s.getsockname()[1], flush=True)
-s.settimeout(5)
 data, ancillary, flags, source = s.recvmsg(2048, 256)
 ttl = next((int.from_bytes(d[:4], sys.byteorder) for level, kind, d in ancillary), None)
 print(json.dumps({"ttl": ttl, "host": source[0], "port": source[1], "data": data.decode()}), flush=True)
 `;
 
-/** receiveOne starts RECEIVER on `host` and resolves with its port and the datagram it reports. */
+/**
+ * receiveOne starts RECEIVER on `host` and resolves with its port, the datagram it will report,
+ * and `stop`, which ends it (call it when the test ends, whatever happened).
+ */
 export async function receiveOne(
   host: string,
-): Promise<{ port: number; report: Promise<Record<string, unknown>> }> {
+): Promise<{ port: number; report: Promise<Record<string, unknown>>; stop: () => void }> {
   const child = spawn('python3', ['-c', RECEIVER, host], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout });
   const iterator = lines[Symbol.asyncIterator]();
@@ -99,5 +101,5 @@ export async function receiveOne(
     child.kill();
     return JSON.parse(String(line.value)) as Record<string, unknown>;
   });
-  return { port, report };
+  return { port, report, stop: () => child.kill() };
 }

@@ -70,28 +70,22 @@ test('send -s ADDR -p PORT: the server sees the connection come from there', { t
   server.close();
 });
 
-test('connect --keepalive 7s arms a keepalive timer of at most 7 s; without it there is none', {
+test('connect --keepalive 7s arms a keepalive timer of at most 7 s on its socket', {
   timeout: 10_000,
 }, async () => {
+  // The other side of the contract, no timer without the flag, is checked on the library's socket.
   const { server, port, next } = await plainServer();
   const kept = await startCli(['connect', `tcp://127.0.0.1:${port}`, '--keepalive', '7s'], {
     stdin: 'pipe',
     listens: 0,
   });
   const keptSocket = await next();
-  const plain = await startCli(['connect', `tcp://127.0.0.1:${port}`], { stdin: 'pipe', listens: 0 });
-  const plainSocket = await next();
   const [keptTimer] = await timersOf(`( src 127.0.0.1:${keptSocket.remotePort} )`);
-  const [plainTimer] = await timersOf(`( src 127.0.0.1:${plainSocket.remotePort} )`);
   const seconds = keepaliveLeft(keptTimer);
   assert.ok(seconds > 0 && seconds <= 7, `client timer: ${keptTimer}`);
-  assert.equal(plainTimer, 'none');
   keptSocket.end();
-  plainSocket.end();
   kept.child.stdin?.end();
-  plain.child.stdin?.end();
   assert.equal((await kept.done).code, 0);
-  assert.equal((await plain.done).code, 0);
   server.close();
 });
 
@@ -118,12 +112,18 @@ test('echo tcp://[::]:0 --ipv6-only refuses an IPv4 client and serves an IPv6 on
 }, async () => {
   const echo = await startCli(['echo', 'tcp://[::]:0', '--ipv6-only']);
   const { port } = hostPort(echo.urls[0] as string);
-  const v4 = await runCli(['send', `tcp://127.0.0.1:${port}`, 'hi']);
-  assert.equal(v4.code, 1);
-  assert.match(v4.stderr, /connection refused/);
-  const v6 = await runCli(['send', `tcp://[::1]:${port}`, 'hi']);
-  assert.equal(v6.code, 0, v6.stderr);
-  assert.equal(v6.stdout.toString(), 'hi');
+  const v4 = connect({ host: '127.0.0.1', port });
+  const v4Outcome = await new Promise((resolve) => {
+    v4.once('connect', () => resolve('connected'));
+    v4.once('error', (err: NodeJS.ErrnoException) => resolve(err.code));
+  });
+  v4.destroy();
+  assert.equal(v4Outcome, 'ECONNREFUSED');
+  const v6 = connect({ host: '::1', port });
+  v6.end('hi');
+  const [echoed] = await once(v6, 'data');
+  assert.equal(String(echoed), 'hi');
+  v6.destroy();
   await echo.stop();
 });
 
@@ -138,7 +138,7 @@ test('connect -4 to a name reaches its IPv4 address only', { timeout: 8000 }, as
 });
 
 test('send udp:// --ttl 5: the datagram arrives with TTL 5, from --source', { timeout: 8000 }, async () => {
-  const { port, report } = await receiveOne('127.0.0.1');
+  const { port, report, stop } = await receiveOne('127.0.0.1');
   const sent = runCli([
     'send',
     `udp://127.0.0.1:${port}`,
@@ -152,9 +152,13 @@ test('send udp:// --ttl 5: the datagram arrives with TTL 5, from --source', { ti
     '--retries',
     '0',
   ]);
-  const seen = await report;
-  assert.deepEqual([seen.ttl, seen.host, seen.data], [5, '127.0.0.2', 'hops']);
-  assert.equal((await sent).code, 1, 'the receiver never answers: no reply');
+  try {
+    const seen = await report;
+    assert.deepEqual([seen.ttl, seen.host, seen.data], [5, '127.0.0.2', 'hops']);
+    assert.equal((await sent).code, 1, 'the receiver never answers: no reply');
+  } finally {
+    stop();
+  }
 });
 
 test('connect -q 200ms quits after stdin has ended and been sent, though the server never closes', {

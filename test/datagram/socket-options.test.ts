@@ -80,19 +80,23 @@ for (const host of ['127.0.0.1', '::1']) {
   test(`ttl sets the hops a unicast datagram may take, as the receiver sees them (${host})`, {
     timeout: 8000,
   }, async () => {
-    const { port, report } = await receiveOne(host);
+    const { port, report, stop } = await receiveOne(host);
     const url = `udp://${host.includes(':') ? `[${host}]` : host}:${port}`;
     const conn = await dialPacket(parseAddress(url), { ttl: 7 });
-    await conn.send('hops');
-    assert.deepEqual({ ...(await report), port: 0 }, { ttl: 7, host, port: 0, data: 'hops' });
-    await conn.close();
+    try {
+      await conn.send('hops');
+      assert.deepEqual({ ...(await report), port: 0 }, { ttl: 7, host, port: 0, data: 'hops' });
+    } finally {
+      stop();
+      await conn.close();
+    }
   });
 }
 
 test('a datagram client sent from localAddress and localPort: the receiver sees that source', {
   timeout: 8000,
 }, async () => {
-  const { port, report } = await receiveOne('127.0.0.1');
+  const { port, report, stop } = await receiveOne('127.0.0.1');
   const holder = await listenPacket(parseAddress('udp://127.0.0.2:0'));
   const localPort = (holder.localAddress as InetAddress).port;
   await holder.close();
@@ -100,10 +104,14 @@ test('a datagram client sent from localAddress and localPort: the receiver sees 
     localAddress: '127.0.0.2',
     localPort,
   });
-  await conn.send('from');
-  const seen = await report;
-  assert.deepEqual([seen.host, seen.port, seen.data], ['127.0.0.2', localPort, 'from']);
-  await conn.close();
+  try {
+    await conn.send('from');
+    const seen = await report;
+    assert.deepEqual([seen.host, seen.port, seen.data], ['127.0.0.2', localPort, 'from']);
+  } finally {
+    stop();
+    await conn.close();
+  }
 });
 
 test('a ttl outside 1-255 and a local port outside 0-65535 are usage errors naming the option', async () => {
