@@ -195,6 +195,7 @@ export { type LengthPrefix, type LengthPrefixOptions, lengthPrefixCodec } from '
 export { type LineOptions, lineCodec } from './framing/line.js';
 export { type RelayFramesOptions, relayFrames } from './framing/relay-frames.js';
 export { decodeVarint, encodeVarint, MAX_VARINT_BYTES } from './framing/varint.js';
+export { checkLocalEnd, familyToTry, type LocalEnd } from './local-end.js';
 export {
   type IntervalStream,
   type PerfClientOptions,
@@ -408,7 +409,7 @@ export { decodeTime, encodeTime, timeDatagram, timeStream } from './services/tim
 export { Conn, type ConnInit } from './stream/conn.js';
 export { type DialOptions, dial, withDeadline } from './stream/dial.js';
 export { type FanOutEvent, type FanOutOptions, type FanOutSummary, fanOut } from './stream/fan-out.js';
-export { type AcceptGuard, Listener, type ListenOptions, listen } from './stream/listen.js';
+export { type AcceptGuard, Listener, type ListenOptions, listen, MAX_BACKLOG } from './stream/listen.js';
 export { type RelayOptions, relay } from './stream/relay.js';
 export { type ServeOptions, type ServeSummary, type StreamService, serve } from './stream/serve.js';
 export {
@@ -421,8 +422,12 @@ export {
 } from './stream/tls.js';
 export {
   type ClientTransportOptions,
+  MAX_KEEPALIVE_IDLE,
   type ServerTransportOptions,
   STREAM_SCHEMES,
+  type TcpClientOptions,
+  type TcpServerOptions,
+  type TcpSocketOptions,
 } from './stream/transports.js';
 export { narrate, narrator, type SocketKind, type TraceEvent, type Tracer, type TraceStep } from './trace.js';
 export {

@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { COMMANDS, commandWanted } from './command-list.js';
+import { netcatHint } from './netcat-habits.js';
 import { EXIT_USAGE, exitFlushed, stopWhenOutputCloses } from './run.js';
 import { VERSION as version } from './version.js';
 
@@ -58,7 +59,10 @@ function applyConventions(command: Command): void {
         .trim()
         .replace(/^error: /, '')
         .replace(/\s*\n\s*/g, ' ');
-      write(`sockkit: ${where}${words} (see '${help}')\n`);
+      // A netcat habit (`connect 127.0.0.1 9000`, `-l -p 9000`) gets the sockkit spelling instead.
+      const hint = netcatHint(args);
+      const line = hint ? `${words.replace(/\.$/, '')}; did you mean: ${hint}` : `${words} (see '${help}')`;
+      write(`sockkit: ${where}${line}\n`);
     },
   });
   for (const sub of command.commands) applyConventions(sub);

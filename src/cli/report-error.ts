@@ -4,6 +4,7 @@
  */
 import { CommanderError } from 'commander';
 import { isUsageCode, SockkitError, UsageError } from '../index.js';
+import { netcatHint } from './netcat-habits.js';
 import { EXIT_FAILURE, EXIT_USAGE, warn } from './run.js';
 
 /**
@@ -20,7 +21,9 @@ export function reportError(err: unknown, debug: boolean): number {
     return EXIT_FAILURE;
   }
   if (isUsageCode(err.code)) {
-    warn(inFlagWords(err));
+    // `listen 9000` is netcat's way to say `listen tcp://127.0.0.1:9000`: say so, on the same line.
+    const hint = netcatHint(process.argv.slice(2));
+    warn(inFlagWords(err) + (hint ? `; did you mean: ${hint}` : ''));
     return EXIT_USAGE;
   }
   warn(err.message + hintFor(err));

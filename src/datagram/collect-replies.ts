@@ -5,13 +5,15 @@
 import { formatAddress, type SocketAddress } from '../address.js';
 import { AbortError, NoReplyError, rewrap } from '../errors.js';
 import { traceStep } from '../internal.js';
+import { checkLocalEnd } from '../local-end.js';
 import { resolveHost } from '../resolve.js';
+import type { DialPacketOptions } from './dial-packet.js';
 import { listenPacket } from './listen-packet.js';
 import type { Datagram } from './packet-conn.js';
-import { type PacketOptions, requireUdp } from './socket-options.js';
+import { requireUdp } from './socket-options.js';
 
 /** CollectRepliesOptions tune `collectReplies`: the socket's options and the retry policy. */
-export interface CollectRepliesOptions extends PacketOptions {
+export interface CollectRepliesOptions extends Omit<DialPacketOptions, 'family'> {
   /** How long to gather replies after each send, in milliseconds. Default 1000. */
   readonly timeout?: number | undefined;
   /** How many times to send again when no reply came at all. Default 2 (three sends in all). */
@@ -23,7 +25,8 @@ export interface CollectRepliesOptions extends PacketOptions {
  * typically: many hosts may answer, each from its own address) and yields every reply that
  * arrives within `timeout`, as it arrives. When no reply came, it sends again, up to `retries`
  * times. The socket is not connected (a connected one would hear only the address it sent to),
- * and is bound to the wildcard address of the target's family; it is closed when the iteration
+ * and is bound to `localAddress` and `localPort` when given, else to the wildcard address of the
+ * target's family and any free port; it is closed when the iteration
  * ends, however it ends. Its time is bounded by `timeout × (retries + 1)`, and its memory by the
  * socket's `queueLimit` (replies past it are dropped).
  *
@@ -42,12 +45,18 @@ export async function* collectReplies(
     throw new RangeError(`retries must be 0 or more: ${retries}`);
   requireUdp('send', address);
   const url = formatAddress(address);
+  checkLocalEnd('send', options, url);
   const [target] = await resolveHost(address.host).catch((err: unknown) => {
     throw rewrap(err, 'send', url);
   });
   if (!target) throw new NoReplyError('send', url, 'no address to send to');
-  const wildcard = { scheme: 'udp', host: target.family === 4 ? '0.0.0.0' : '::', port: 0 } as const;
-  const conn = await listenPacket(wildcard, options).catch((err: unknown) => {
+  const wildcard = target.family === 4 ? '0.0.0.0' : '::';
+  const local = {
+    scheme: 'udp',
+    host: options.localAddress ?? wildcard,
+    port: options.localPort ?? 0,
+  } as const;
+  const conn = await listenPacket(local, options).catch((err: unknown) => {
     throw rewrap(err, 'send', url);
   });
   try {

@@ -7,6 +7,7 @@
 import { formatAddress, formatHostPort, type InetAddress, type SocketAddress } from '../address.js';
 import { fromSystemError } from '../errors.js';
 import { traceStep } from '../internal.js';
+import { checkLocalEnd, familyToTry, type LocalEnd } from '../local-end.js';
 import { type ResolvedHost, resolveHost } from '../resolve.js';
 import { closeOnAbort } from './listen-packet.js';
 import { PacketConn } from './packet-conn.js';
@@ -19,8 +20,8 @@ import {
 } from './socket-options.js';
 
 /** DialPacketOptions tune `dialPacket`. */
-export interface DialPacketOptions extends PacketOptions {
-  /** Use only IPv4 (4) or only IPv6 (6) addresses of a name. */
+export interface DialPacketOptions extends PacketOptions, LocalEnd {
+  /** Use only IPv4 (4) or only IPv6 (6) addresses of a name. Default: both, or `localAddress`'s family. */
   readonly family?: 4 | 6 | undefined;
 }
 
@@ -46,7 +47,8 @@ export async function resolvePacketTargets(
   const url = formatAddress(address);
   requireUdp('connect', address);
   checkPacketOptions('connect', options);
-  return resolveHost(address.host, options.family).catch((err: unknown) => {
+  checkLocalEnd('connect', options, url);
+  return resolveHost(address.host, familyToTry(options.family, options)).catch((err: unknown) => {
     throw fromSystemError('connect', url, err);
   });
 }
@@ -62,7 +64,7 @@ export async function dialResolved(
   const label = formatHostPort(host.ip, port);
   let opened: OpenedSocket | undefined;
   try {
-    opened = await openPacketSocket(host.family, undefined, 0, options);
+    opened = await openPacketSocket(host.family, options.localAddress, options.localPort ?? 0, options);
     const { socket } = opened;
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);

@@ -24,6 +24,11 @@ export interface PacketOptions {
   readonly join?: readonly string[] | undefined;
   /** The local interface address to join groups and send multicast on; the kernel's choice by default. */
   readonly multicastInterface?: string | undefined;
+  /**
+   * Hops a unicast (or broadcast) datagram may take: IP_TTL, or IPV6_UNICAST_HOPS on an IPv6
+   * socket, 1 to 255. The kernel's default is net.ipv4.ip_default_ttl (64).
+   */
+  readonly ttl?: number | undefined;
   /** Hops a multicast datagram may take (IP_MULTICAST_TTL). The kernel's default is 1: this link only. */
   readonly multicastTtl?: number | undefined;
   /** Whether this host's own sockets receive the multicast datagrams it sends. The kernel's default is yes. */
@@ -67,6 +72,10 @@ export function checkPacketOptions(op: string, options: PacketOptions): void {
   const ttl = options.multicastTtl;
   if (ttl !== undefined && (!Number.isInteger(ttl) || ttl < 0 || ttl > 255)) {
     throw optionError(op, 'multicastTtl', `${ttl}: expected a whole number from 0 to 255`);
+  }
+  const unicastTtl = options.ttl;
+  if (unicastTtl !== undefined && (!Number.isInteger(unicastTtl) || unicastTtl < 1 || unicastTtl > 255)) {
+    throw optionError(op, 'ttl', `${unicastTtl}: expected a whole number from 1 to 255`);
   }
 }
 
@@ -137,7 +146,7 @@ export function bindSocket(socket: Socket, host: string | undefined, port: numbe
 }
 
 /**
- * configureSocket applies the options that need a bound socket: broadcast, multicast TTL,
+ * configureSocket applies the options that need a bound socket: TTL, broadcast, multicast TTL,
  * loopback, interface and group membership. It throws the system's error (EINVAL for a group of
  * the other IP family, ENODEV without a route for the group); callers wrap it with their op.
  */
@@ -148,6 +157,10 @@ export function configureSocket(socket: Socket, options: PacketOptions): string[
   }
   if (options.sendBufferSize !== undefined) {
     notes.push(`send buffer ${socket.getSendBufferSize()} bytes (SO_SNDBUF, as the kernel reports it)`);
+  }
+  if (options.ttl !== undefined) {
+    socket.setTTL(options.ttl);
+    notes.push(`TTL ${options.ttl} (IP_TTL)`);
   }
   if (options.broadcast) {
     socket.setBroadcast(true);

@@ -8,6 +8,7 @@ import { type Socket, connect as tcpConnect } from 'node:net';
 import { formatHostPort } from '../address.js';
 import { request } from '../datagram/request.js';
 import { fromSystemError, HostNotFoundError, rewrap, SockkitError } from '../errors.js';
+import { checkLocalEnd, familyToTry } from '../local-end.js';
 import { checkRange } from '../raw/echo-run.js';
 import { resolveHost } from '../resolve.js';
 import { type TlsCheck, type TlsCheckOptions, tlsCheck } from './tls-check.js';
@@ -59,8 +60,10 @@ export interface ScanOptions {
   readonly retries?: number | undefined;
   /** UDP: the datagram each probe sends; empty by default. */
   readonly payload?: Uint8Array | string | undefined;
-  /** Resolve the host to IPv4 (4) or IPv6 (6) only. */
+  /** Resolve the host to IPv4 (4) or IPv6 (6) only. Default: both, or `localAddress`'s family. */
   readonly family?: 4 | 6 | undefined;
+  /** The local IP address every probe is sent from (`nc -z -s`). Default: the kernel's choice. */
+  readonly localAddress?: string | undefined;
   /** TCP: try a TLS handshake on every open port (true, or the check's options). */
   readonly tls?: boolean | TlsCheckOptions | undefined;
   /** Aborting it stops the scan: the iteration ends after the ports already finished. */
@@ -163,7 +166,8 @@ export class Scan implements AsyncIterable<PortResult> {
     const timeout = options.timeout ?? DEFAULT_SCAN_TIMEOUT;
     if (options.protocol === 'udp') return this.#probeUdp(port, timeout, signal);
     const tls = options.tls === true ? {} : options.tls || undefined;
-    return probeTcp(this.address, port, timeout, signal, tls && { ...tls, host: this.host });
+    const local = this.#options.localAddress;
+    return probeTcp(this.address, port, timeout, signal, tls && { ...tls, host: this.host }, local);
   }
 
   async #probeUdp(port: number, timeout: number, signal: AbortSignal): Promise<PortResult | undefined> {
@@ -176,6 +180,7 @@ export class Scan implements AsyncIterable<PortResult> {
         timeout,
         retries: options.retries ?? 1,
         signal,
+        localAddress: options.localAddress,
       });
       return { ...base, state: 'open', reason: 'reply', rtt: performance.now() - started };
     } catch (err) {
@@ -211,13 +216,14 @@ function probeTcp(
   timeout: number,
   signal: AbortSignal | undefined,
   tls: (TlsCheckOptions & { host: string }) | undefined,
+  localAddress?: string,
 ): Promise<PortResult | undefined> {
   const url = `tcp://${formatHostPort(ip, port)}`;
   const base = { port, protocol: 'tcp' as const };
   const started = performance.now();
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return resolve(undefined);
-    const socket: Socket = tcpConnect({ host: ip, port });
+    const socket: Socket = tcpConnect({ host: ip, port, ...(localAddress ? { localAddress } : {}) });
     /** finish closes the socket and settles: with the result, or rejected with a local failure. */
     const finish = (result: PortResult | undefined | SockkitError, reset = false): void => {
       clearTimeout(timer);
@@ -280,7 +286,8 @@ export async function scan(host: string, ports: readonly number[], options: Scan
   if (options.tls && options.protocol === 'udp') throw new RangeError('tls applies to TCP scans only');
   let resolved: { ip: string; family: 4 | 6 } | undefined;
   try {
-    [resolved] = await resolveHost(host, options.family);
+    checkLocalEnd('scan', options, host);
+    [resolved] = await resolveHost(host, familyToTry(options.family, options));
   } catch (err) {
     throw fromSystemError('scan', host, err);
   }

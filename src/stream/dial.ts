@@ -14,6 +14,7 @@ import {
 import type { StreamTapFactory } from '../capture/tap.js';
 import { AbortError, fromSystemError, type SockkitError, TimeoutError } from '../errors.js';
 import { traceStep } from '../internal.js';
+import { familyToTry } from '../local-end.js';
 import { openTunnel } from '../proxy/proxy-chain.js';
 import { formatProxyUrl } from '../proxy/proxy-url.js';
 import { resolveHost } from '../resolve.js';
@@ -21,6 +22,7 @@ import { nextSocketId, type SocketKind, type Tracer } from '../trace.js';
 import { Conn } from './conn.js';
 import {
   type ClientTransportOptions,
+  checkTcpOptions,
   type OpeningSocket,
   openOverTunnel,
   openStreamSocket,
@@ -30,8 +32,9 @@ import {
 } from './transports.js';
 
 /**
- * DialOptions tune a dial. Every field is optional; `tls` is for a `tls://` address, `proxy` a
- * chain of proxies to reach it through (`--proxy`).
+ * DialOptions tune a dial. Every field is optional; `tls` is for a `tls://` address, `tcp` (local
+ * address and port, keepalive, Nagle) for `tcp://` and `tls://`, `proxy` a chain of proxies to
+ * reach it through (`--proxy`).
  */
 export interface DialOptions extends ClientTransportOptions {
   /** Aborting it cancels the dial in progress. */
@@ -39,7 +42,10 @@ export interface DialOptions extends ClientTransportOptions {
   readonly trace?: Tracer | undefined;
   /** A bound on the whole dial, over every address tried, in milliseconds. */
   readonly timeout?: number | undefined;
-  /** Try only IPv4 (4) or only IPv6 (6) addresses of a name. */
+  /**
+   * Try only IPv4 (4) or only IPv6 (6) addresses of a name. Default: both, or the family of
+   * `tcp.localAddress` when one is set (a socket bound to an IPv4 address cannot reach an IPv6 one).
+   */
   readonly family?: 4 | 6 | undefined;
   /** Asked for a tap that sees the connection's bytes both ways (see Capture); none by default. */
   readonly tap?: StreamTapFactory | undefined;
@@ -61,9 +67,11 @@ export interface DialedSocket {
 /**
  * dial connects to `address` and resolves with the Conn. Every address a name resolves to is
  * tried in turn; the first that accepts wins. Rejects with SchemeError for an address that is not
- * tcp, tls or unix; otherwise with a SockkitError naming the address and cause (`connect
- * tcp://127.0.0.1:9: connection refused`, a TlsError for a certificate refused), a TimeoutError
- * past `timeout`, or an AbortError when `signal` fires.
+ * tcp, tls or unix, and UsageError for `tcp` options that cannot work (see checkTcpOptions);
+ * otherwise with a SockkitError naming the address and cause (`connect tcp://127.0.0.1:9:
+ * connection refused`; `address not available on this host` for a `tcp.localAddress` that is
+ * not this host's; a TlsError for a certificate refused), a TimeoutError past `timeout`, or an
+ * AbortError when `signal` fires.
  */
 export async function dial(address: SocketAddress, options: DialOptions = {}): Promise<Conn> {
   const dialed = await dialSocket(address, options, { allowHalfOpen: true });
@@ -174,8 +182,9 @@ export async function resolveDialTargets(
   const url = formatAddress(address);
   if (address.scheme === 'unix')
     return [{ target: { path: unixSocketPath(address) }, kind: 'unix', label: url }];
+  checkTcpOptions('connect', options.tcp, url);
   const hosts = await withDeadline(
-    resolveHost(address.host, options.family),
+    resolveHost(address.host, familyToTry(options.family, options.tcp)),
     deadline,
     options.signal,
     url,

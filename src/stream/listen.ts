@@ -6,12 +6,13 @@
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { formatAddress, formatHostPort, type SocketAddress, unixSocketPath } from '../address.js';
 import type { StreamTapFactory } from '../capture/tap.js';
-import { AbortError, fromSystemError } from '../errors.js';
+import { AbortError, fromSystemError, optionError } from '../errors.js';
 import { deliver, traceStep } from '../internal.js';
 import { resolveHost } from '../resolve.js';
 import { nextSocketId, type SocketKind, type Tracer } from '../trace.js';
 import { Conn, peerLabel } from './conn.js';
 import {
+  checkTcpOptions,
   createStreamServer,
   requireStreamScheme,
   type ServerTransportOptions,
@@ -19,20 +20,30 @@ import {
 } from './transports.js';
 import { prepareUnixPath, unixListenError } from './unix-path.js';
 
-/** ListenOptions tune a listener. Every field is optional, but `tls` is required for a `tls://` address. */
+/**
+ * ListenOptions tune a listener. Every field is optional, but `tls` is required for a `tls://`
+ * address; `tcp` (keepalive, Nagle: see TcpSocketOptions) applies to every connection a `tcp://`
+ * or `tls://` listener accepts.
+ */
 export interface ListenOptions extends ServerTransportOptions {
   /** Aborting it closes the listener (open connections are left to their owners). */
   readonly signal?: AbortSignal | undefined;
   readonly trace?: Tracer | undefined;
-  /** The accept queue length passed to listen(2). Default 511, as Node's. */
+  /**
+   * The accept queue length passed to listen(2): connections the kernel completes before the
+   * server accepts them. Default 511, as Node's; Linux caps it at net.core.somaxconn.
+   */
   readonly backlog?: number | undefined;
-  /** Keep `[::]` to IPv6 only instead of dual-stack. */
+  /** Keep `[::]` to IPv6 only (IPV6_V6ONLY) instead of dual-stack: IPv4 clients are then refused. */
   readonly ipv6Only?: boolean | undefined;
   /** A guard every accepted socket passes (limits, access control: see security/connection-guard.ts). */
   readonly guard?: AcceptGuard | undefined;
   /** Asked for a tap for each accepted connection, to see its bytes both ways (see Capture). */
   readonly tap?: StreamTapFactory | undefined;
 }
+
+/** MAX_BACKLOG is the largest accept queue listen(2) takes (an int; the kernel caps it at somaxconn). */
+export const MAX_BACKLOG = 65_535;
 
 /**
  * AcceptGuard decides on each accepted socket before it becomes a Conn. Without one, accepting
@@ -135,7 +146,15 @@ export class Listener implements AsyncIterable<Conn> {
 export async function listen(address: SocketAddress, options: ListenOptions = {}): Promise<Listener> {
   requireStreamScheme('listen', address);
   const url = formatAddress(address);
+  checkTcpOptions('listen', options.tcp, url);
   const backlog = options.backlog ?? 511;
+  if (!(Number.isInteger(backlog) && backlog >= 1 && backlog <= MAX_BACKLOG))
+    throw optionError(
+      'listen',
+      'backlog',
+      `${backlog}: expected a whole number from 1 to ${MAX_BACKLOG}`,
+      url,
+    );
   const sockets: BoundSocket[] = [];
   try {
     if (address.scheme === 'unix') {

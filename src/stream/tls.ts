@@ -14,6 +14,7 @@ import {
   type TLSSocket,
 } from 'node:tls';
 import { UsageError } from '../errors.js';
+import type { TcpSettings } from './transports.js';
 
 /** MIN_TLS_VERSION is the oldest protocol sockkit speaks, as either side. */
 export const MIN_TLS_VERSION = 'TLSv1.2';
@@ -74,7 +75,11 @@ export interface TlsServer {
  * `url`) when `options` lacks a certificate or its key. A failed or timed-out client handshake
  * closes that socket only.
  */
-export function createTlsServer(url: string, options: TlsServerOptions | undefined): TlsServer {
+export function createTlsServer(
+  url: string,
+  options: TlsServerOptions | undefined,
+  tcp: TcpSettings = { noDelay: true },
+): TlsServer {
   if (!options?.cert || !options.key) {
     throw new UsageError(
       'listen',
@@ -92,7 +97,7 @@ export function createTlsServer(url: string, options: TlsServerOptions | undefin
     // release the descriptor at once, not at the handshake timeout. Half-close is allowed again
     // once the handshake is done (below), so an echo still answers a client's last bytes.
     allowHalfOpen: false,
-    noDelay: true,
+    ...tcp,
     ...(options.alpn ? { ALPNProtocols: [...options.alpn] } : {}),
     ...(options.clientCa ? { ca: options.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
   });
@@ -134,6 +139,7 @@ export function connectTls(
   host: string,
   options: TlsClientOptions | undefined,
   allowHalfOpen: boolean,
+  tcp: TcpSettings = { noDelay: true },
   over?: Socket,
 ): TlsClientSocket {
   const tls = options ?? {};
@@ -141,7 +147,14 @@ export function connectTls(
   const servername = tls.servername ?? (isIP(host) === 0 ? host.replace(/\.$/, '') : undefined);
   const connectOptions: ConnectionOptions = {
     // Over a tunnel (a proxy chain), the handshake runs on its socket, still checking `host`.
-    ...(over ? { socket: over } : { host: target.host, port: target.port }),
+    ...(over
+      ? { socket: over }
+      : {
+          host: target.host,
+          port: target.port,
+          ...(tcp.localAddress === undefined ? {} : { localAddress: tcp.localAddress }),
+          ...(tcp.localPort === undefined ? {} : { localPort: tcp.localPort }),
+        }),
     ...(servername ? { servername } : {}),
     ...(tls.ca ? { ca: tls.ca } : {}),
     ...(tls.cert ? { cert: tls.cert } : {}),
@@ -153,7 +166,9 @@ export function connectTls(
   };
   // allowHalfOpen is not in Node's types for tls.connect, but it is passed on to the socket.
   const socket = connect({ ...connectOptions, allowHalfOpen } as ConnectionOptions);
-  socket.setNoDelay(true);
+  // tls.connect passes the socket options on to net, except these: set on the socket itself.
+  socket.setNoDelay(tcp.noDelay);
+  if (tcp.keepAlive) socket.setKeepAlive(true, tcp.keepAliveInitialDelay);
   const describe = (): string => describeHandshake(socket);
   if (tls.fingerprint === undefined) return { socket, readyEvent: 'secureConnect', describe };
   const want = normalizeFingerprint(tls.fingerprint);

@@ -8,7 +8,8 @@
  */
 import { connect, createServer, type OnReadOpts, type Server, type Socket } from 'node:net';
 import { formatAddress, type SocketAddress } from '../address.js';
-import { SchemeError } from '../errors.js';
+import { optionError, SchemeError } from '../errors.js';
+import { checkLocalEnd, type LocalEnd } from '../local-end.js';
 import type { ProxyUrl } from '../proxy/proxy-url.js';
 import { connectTls, createTlsServer, type TlsClientOptions, type TlsServerOptions } from './tls.js';
 
@@ -32,6 +33,8 @@ export interface ClientTransportOptions {
    * end: the final server's certificate is checked, not a proxy's.
    */
   readonly proxy?: readonly ProxyUrl[] | undefined;
+  /** TCP socket options for a `tcp://` or `tls://` address (TLS runs over TCP): source, keepalive, Nagle. */
+  readonly tcp?: TcpClientOptions | undefined;
 }
 
 /**
@@ -39,13 +42,85 @@ export interface ClientTransportOptions {
  * plan), for passing them on without the rest.
  */
 export function clientTransportOptionsOf(options: ClientTransportOptions): ClientTransportOptions {
-  return { tls: options.tls, proxy: options.proxy };
+  return { tls: options.tls, tcp: options.tcp, proxy: options.proxy };
 }
 
 /** ServerTransportOptions are the settings of the server transports that have any, one field per scheme (see ClientTransportOptions). */
 export interface ServerTransportOptions {
   /** TLS settings, required for a `tls://` address: certificate and key, client CA, ALPN, handshake timeout. */
   readonly tls?: TlsServerOptions | undefined;
+  /** TCP socket options every connection a `tcp://` or `tls://` listener accepts gets: keepalive, Nagle. */
+  readonly tcp?: TcpServerOptions | undefined;
+}
+
+/**
+ * TcpSocketOptions are the TCP options both sides take. Nagle's algorithm is off by default
+ * (TCP_NODELAY), unlike Node's own default: sockkit writes what it has as soon as it has it (a
+ * typed line, an echo), and Nagle holding a small write until the previous one is acknowledged,
+ * against a peer that delays its ACK, costs such exchanges up to 40 ms each on Linux.
+ */
+export interface TcpSocketOptions {
+  /**
+   * TCP keepalive (SO_KEEPALIVE): the idle time in ms before the first probe (TCP_KEEPIDLE, whole
+   * seconds, 1 s to 32767 s). Node then probes every second and gives the connection up after 10
+   * unanswered probes. Off when unset.
+   */
+  readonly keepAlive?: number | undefined;
+  /** TCP_NODELAY: true (the default) sends each write at once; false turns Nagle's algorithm back on. */
+  readonly noDelay?: boolean | undefined;
+}
+
+/** TcpServerOptions are the TCP options of a listener, applied to every connection it accepts. */
+export type TcpServerOptions = TcpSocketOptions;
+
+/** TcpClientOptions are the TCP options of a client socket: where it connects from, and TcpSocketOptions. */
+export interface TcpClientOptions extends TcpSocketOptions, LocalEnd {}
+
+/** MAX_KEEPALIVE_IDLE is the longest keepalive idle time Linux takes (TCP_KEEPIDLE, 32767 s), in ms. */
+export const MAX_KEEPALIVE_IDLE = 32_767_000;
+
+/**
+ * checkTcpOptions throws UsageError (naming the option) for TCP options that cannot work, before
+ * any socket exists: a keepalive idle time outside 1 s to 32767 s, or a local end that checkLocalEnd refuses.
+ */
+export function checkTcpOptions(op: string, options: TcpClientOptions | undefined, url = ''): void {
+  const keepAlive = options?.keepAlive;
+  if (
+    keepAlive !== undefined &&
+    !(Number.isFinite(keepAlive) && keepAlive >= 1000 && keepAlive <= MAX_KEEPALIVE_IDLE)
+  )
+    throw optionError(
+      op,
+      'keepAlive',
+      `${keepAlive}: expected an idle time from 1000 to ${MAX_KEEPALIVE_IDLE} ms`,
+      url,
+    );
+  checkLocalEnd(op, options, url);
+}
+
+/** TcpSettings are TCP options as Node's net.connect, tls.connect and net.createServer take them. */
+export interface TcpSettings {
+  readonly noDelay: boolean;
+  readonly keepAlive?: boolean;
+  readonly keepAliveInitialDelay?: number;
+  readonly localAddress?: string;
+  readonly localPort?: number;
+}
+
+/** tcpSocketSettings turns TcpSocketOptions into the options Node's net.connect and net.createServer take. */
+function tcpSocketSettings(options: TcpSocketOptions | undefined): TcpSettings {
+  const noDelay = options?.noDelay ?? true;
+  if (options?.keepAlive === undefined) return { noDelay };
+  return { noDelay, keepAlive: true, keepAliveInitialDelay: options.keepAlive };
+}
+
+/** tcpClientSettings adds the local address and port of `options` to tcpSocketSettings. */
+function tcpClientSettings(options: TcpClientOptions | undefined): TcpSettings {
+  return {
+    ...tcpSocketSettings(options),
+    ...(options?.localAddress === undefined ? {} : { localAddress: options.localAddress }),
+    ...(options?.localPort === undefined ? {} : { localPort: options.localPort }),
+  };
 }
 
 /** SocketOptions tune one client socket, whatever its transport. */
@@ -69,8 +144,9 @@ export interface OpeningSocket {
 }
 
 /**
- * openStreamSocket starts connecting to `target`, one place `address` resolved to, with Nagle off,
- * using the options in `transport` of the address's scheme.
+ * openStreamSocket starts connecting to `target`, one place `address` resolved to, using the
+ * options in `transport` of the address's scheme (`tcp` for tcp:// and tls://: Nagle off unless
+ * `tcp.noDelay` is false).
  * Wait for `readyEvent` (or an 'error') before writing. Throws SchemeError for a scheme that is not
  * a stream transport.
  */
@@ -85,14 +161,13 @@ export function openStreamSocket(
     case 'tcp':
     case 'unix': {
       const onread = options.onread ? { onread: options.onread } : {};
-      return {
-        socket: connect({ ...target, allowHalfOpen, noDelay: true, ...onread }),
-        readyEvent: 'connect',
-      };
+      // A Unix socket has no TCP options: Node ignores noDelay there, and a path has no port.
+      const tcp = 'host' in target ? tcpClientSettings(transport.tcp) : { noDelay: true };
+      return { socket: connect({ ...target, allowHalfOpen, ...tcp, ...onread }), readyEvent: 'connect' };
     }
     case 'tls':
       if (!('host' in target)) throw new TypeError('a tls:// target is a host and port, not a path');
-      return connectTls(target, address.host, transport.tls, allowHalfOpen);
+      return connectTls(target, address.host, transport.tls, allowHalfOpen, tcpClientSettings(transport.tcp));
     case 'udp':
       throw new SchemeError('connect', formatAddress(address), address.scheme, STREAM_SCHEMES);
   }
@@ -120,7 +195,14 @@ export function openOverTunnel(
     case 'tcp':
       return { socket: tunnel };
     case 'tls':
-      return connectTls(address, address.host, transport.tls, options.allowHalfOpen ?? false, tunnel);
+      return connectTls(
+        address,
+        address.host,
+        transport.tls,
+        options.allowHalfOpen ?? false,
+        tcpClientSettings(transport.tcp),
+        tunnel,
+      );
     case 'unix':
     case 'udp':
       throw new SchemeError('connect', formatAddress(address), address.scheme, ['tcp', 'tls']);
@@ -149,11 +231,13 @@ export function createStreamServer(
 ): StreamServer {
   switch (address.scheme) {
     case 'tcp':
-    case 'unix':
+    case 'unix': {
       // allowHalfOpen: a peer's FIN ends only its direction, so an echo can finish before closing.
-      return { server: createServer({ allowHalfOpen: true, noDelay: true }), readyEvent: 'connection' };
+      const tcp = address.scheme === 'tcp' ? tcpSocketSettings(transport.tcp) : { noDelay: true };
+      return { server: createServer({ allowHalfOpen: true, ...tcp }), readyEvent: 'connection' };
+    }
     case 'tls':
-      return createTlsServer(formatAddress(address), transport.tls);
+      return createTlsServer(formatAddress(address), transport.tls, tcpSocketSettings(transport.tcp));
     case 'udp':
       throw new SchemeError('listen', formatAddress(address), address.scheme, STREAM_SCHEMES);
   }

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseAddress } from '../../src/address.js';
+import { type InetAddress, parseAddress } from '../../src/address.js';
+import { dialPacket } from '../../src/datagram/dial-packet.js';
 import { listenPacket } from '../../src/datagram/listen-packet.js';
 import { checkPacketOptions, isMulticast } from '../../src/datagram/socket-options.js';
 import { UsageError } from '../../src/errors.js';
+import { receiveOne } from '../socket-probe.js';
 
 test('isMulticast knows 224.0.0.0/4 and ff00::/8 and nothing else', () => {
   for (const ip of ['224.0.0.1', '239.255.255.250', 'ff02::1', 'FF05::1:3']) assert.ok(isMulticast(ip), ip);
@@ -72,4 +74,51 @@ test('receive and send buffer sizes reach the kernel (Linux reports them doubled
   } finally {
     await conn.close();
   }
+});
+
+for (const host of ['127.0.0.1', '::1']) {
+  test(`ttl sets the hops a unicast datagram may take, as the receiver sees them (${host})`, {
+    timeout: 8000,
+  }, async () => {
+    const { port, report, stop } = await receiveOne(host);
+    const url = `udp://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const conn = await dialPacket(parseAddress(url), { ttl: 7 });
+    try {
+      await conn.send('hops');
+      assert.deepEqual({ ...(await report), port: 0 }, { ttl: 7, host, port: 0, data: 'hops' });
+    } finally {
+      stop();
+      await conn.close();
+    }
+  });
+}
+
+test('a datagram client sent from localAddress and localPort: the receiver sees that source', {
+  timeout: 8000,
+}, async () => {
+  const { port, report, stop } = await receiveOne('127.0.0.1');
+  const holder = await listenPacket(parseAddress('udp://127.0.0.2:0'));
+  const localPort = (holder.localAddress as InetAddress).port;
+  await holder.close();
+  const conn = await dialPacket(parseAddress(`udp://127.0.0.1:${port}`), {
+    localAddress: '127.0.0.2',
+    localPort,
+  });
+  try {
+    await conn.send('from');
+    const seen = await report;
+    assert.deepEqual([seen.host, seen.port, seen.data], ['127.0.0.2', localPort, 'from']);
+  } finally {
+    stop();
+    await conn.close();
+  }
+});
+
+test('a ttl outside 1-255 and a local port outside 0-65535 are usage errors naming the option', async () => {
+  assert.throws(() => checkPacketOptions('send', { ttl: 0 }), { code: 'ERR_USAGE', option: 'ttl' });
+  assert.throws(() => checkPacketOptions('send', { ttl: 256 }), { code: 'ERR_USAGE', option: 'ttl' });
+  await assert.rejects(dialPacket(parseAddress('udp://127.0.0.1:9'), { localPort: -1 }), {
+    code: 'ERR_USAGE',
+    option: 'localPort',
+  });
 });

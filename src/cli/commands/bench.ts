@@ -15,13 +15,15 @@ import {
   parseCount,
   parseRate,
   parseSize,
+  UsageError,
 } from '../../index.js';
 import { addressArg, durationOption } from '../options/common.js';
 import { type ProxyFlags, proxyOptionsOf, withProxyOption } from '../options/proxy.js';
+import { type ClientSocketFlags, clientSocketOptionsOf, withClientSocketOptions } from '../options/socket.js';
 import { type TlsClientFlags, tlsClientOptionsOf, withTlsClientOptions } from '../options/tls.js';
 import { shutdownSignal } from '../run.js';
 
-interface BenchFlags extends TlsClientFlags, ProxyFlags {
+interface BenchFlags extends TlsClientFlags, ProxyFlags, ClientSocketFlags {
   connections: number;
   size: number;
   depth: number;
@@ -36,7 +38,9 @@ interface BenchFlags extends TlsClientFlags, ProxyFlags {
 }
 
 export function benchCommand(): Command {
-  return withProxyOption(withTlsClientOptions(new Command('bench')), 'bench', [
+  // -s is --size here, and many connections cannot share one source port: --source only, no letters.
+  const bare = { netcatLetters: false, sourcePort: false, ttl: false, connectTimeout: false, family: false };
+  return withProxyOption(withClientSocketOptions(withTlsClientOptions(new Command('bench')), bare), 'bench', [
     'sockkit bench tcp://192.0.2.5:7 --proxy socks5://127.0.0.1:1080 -c 50 -t 5s   # the proxy on the path',
     'sockkit bench tcp://192.0.2.5:7 --proxy http://127.0.0.1:3128 --proxy socks5://192.0.2.1:1080 -c 8',
   ])
@@ -103,12 +107,16 @@ Examples:
   sockkit bench tls://127.0.0.1:7443 --insecure --reconnect    # TLS handshakes per second
   sockkit bench tls://localhost:7443 --ca ca.pem -c 4 -t 3s    # verify the server's certificate
   sockkit bench tls://127.0.0.1:7443 --fingerprint 3A:91:...:7C # pin a --self-signed server
-  sockkit bench tcp://127.0.0.1:65432 -w 1s -t 3s --json | tail -1   # summary as JSON`,
+  sockkit bench tcp://127.0.0.1:65432 -w 1s -t 3s --json | tail -1   # summary as JSON
+  sockkit bench tcp://127.0.0.1:65432 --no-nodelay -d 8         # Nagle on: see what it costs`,
     )
     .action(async (url: string, flags: BenchFlags) => {
       const address = addressArg('bench', url, ['tcp', 'udp', 'unix', 'tls']);
       const tls = tlsClientOptionsOf(flags, address);
       const proxy = proxyOptionsOf(flags, address);
+      if (address.scheme === 'udp' && flags.source !== undefined)
+        throw new UsageError('bench', '--source: only for tcp:// and tls:// addresses here');
+      const socket = clientSocketOptionsOf('bench', address, flags);
       const progress = !flags.json && process.stderr.isTTY ? new ProgressLine(flags.duration) : undefined;
       const signal = shutdownSignal();
       const report = await bench({
@@ -124,6 +132,7 @@ Examples:
         connectTimeout: flags.timeout,
         tls,
         proxy,
+        tcp: socket.tcp,
         frame: flags.frame,
         signal,
         onInterval: (interval) => {

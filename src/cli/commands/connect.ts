@@ -1,25 +1,26 @@
 /** `sockkit connect URL`: netcat's client: stdin to the socket, the socket to stdout. */
 import { Command, Option } from 'commander';
-import { dial, FramedConn, relay, relayFrames, UsageError } from '../../index.js';
+import { type Conn, dial, FramedConn, relay, relayFrames, UsageError } from '../../index.js';
 import { type CaptureFlags, captureFor, withCaptureOptions } from '../options/capture.js';
 import { addressArg, durationOption, tracerFor } from '../options/common.js';
 import { codecOf, type FrameFlags, withFrameOptions } from '../options/frame.js';
 import { type ProxyFlags, proxyOptionsOf, withProxyOption } from '../options/proxy.js';
+import { type ClientSocketFlags, clientSocketOptionsOf, withClientSocketOptions } from '../options/socket.js';
 import { type TlsClientFlags, tlsClientOptionsOf, withTlsClientOptions } from '../options/tls.js';
 import { joinProgram, type ProgramFlags, programOfFlags, withProgramOptions } from './program-exec.js';
 import { addUdpConnectFlags, connectUdp } from './udp-relay.js';
 
-type ConnectFlags = { timeout?: number } & TlsClientFlags &
+type ConnectFlags = { timeout?: number; quitAfterEof?: number } & TlsClientFlags &
   FrameFlags &
   CaptureFlags &
   ProgramFlags &
-  ProxyFlags;
+  ProxyFlags &
+  ClientSocketFlags;
 
 export function connectCommand(): Command {
+  const command = withFrameOptions(addUdpConnectFlags(withTlsClientOptions(new Command('connect'))));
   return withProxyOption(
-    withProgramOptions(
-      withCaptureOptions(withFrameOptions(addUdpConnectFlags(withTlsClientOptions(new Command('connect'))))),
-    ),
+    withProgramOptions(withCaptureOptions(withClientSocketOptions(command, { connectTimeout: false }))),
   )
     .description(
       'Connect to URL, then copy stdin to the socket and the socket to stdout, byte for byte.\n' +
@@ -30,9 +31,15 @@ export function connectCommand(): Command {
     )
     .argument('<url>', 'where to connect')
     .addOption(
-      new Option('-w, --timeout <duration>', 'bound on connecting (not on the session)').argParser(
+      new Option('-w, --timeout <duration>', 'bound on connecting (not on the session), as nc -w').argParser(
         durationOption('--timeout', 1),
       ),
+    )
+    .addOption(
+      new Option(
+        '-q, --quit-after-eof <duration>',
+        'tcp/tls/unix: once stdin has ended and been sent, wait this long, then quit even if the server has not closed (nc -q)',
+      ).argParser(durationOption('--quit-after-eof', 0)),
     )
     .addHelpText(
       'after',
@@ -46,7 +53,11 @@ Examples:
   echo hello | sockkit connect tcp://127.0.0.1:7 --hexdump   # see each chunk both ways on stderr
   echo hello | sockkit connect tcp://127.0.0.1:7 --pcap hello.pcapng && tshark -r hello.pcapng
 
-  sockkit connect tcp://127.0.0.1:9000 --exec 'xxd -p'    # the server's bytes to a program, its output back`,
+  sockkit connect tcp://127.0.0.1:9000 --exec 'xxd -p'    # the server's bytes to a program, its output back
+
+  sockkit connect tcp://127.0.0.1:65432 -s 127.0.0.2 -p 40001 --keepalive 30s   # nc -s -p, keepalive
+  echo hi | sockkit connect tcp://127.0.0.1:65432 -q 1s   # quit 1s after stdin ends (nc -q 1)
+  sockkit connect -4 tcp://localhost:65432             # IPv4 addresses only`,
     )
     .action(async (url: string, options: ConnectFlags, command: Command) => {
       const address = addressArg('connect', url, ['tcp', 'unix', 'tls', 'udp']);
@@ -56,7 +67,16 @@ Examples:
       if (program && (codec || address.scheme === 'udp'))
         throw new UsageError('connect', `--exec and --sh take a stream address without --frame, not ${url}`);
       const proxy = proxyOptionsOf(options, address);
-      if (address.scheme === 'udp') return connectUdp(address, command, capture?.packetTap);
+      const socket = clientSocketOptionsOf('connect', address, options);
+      if (address.scheme === 'udp') {
+        if (options.quitAfterEof !== undefined)
+          throw new UsageError('connect', '--quit-after-eof: udp:// already waits --linger after stdin ends');
+        return connectUdp(address, command, {
+          ...socket.packet,
+          family: socket.family,
+          tap: capture?.packetTap,
+        });
+      }
       const tls = tlsClientOptionsOf(options, address);
       const conn = await dial(address, {
         timeout: options.timeout,
@@ -64,11 +84,26 @@ Examples:
         tls,
         tap: capture?.streamTap,
         proxy,
+        tcp: socket.tcp,
+        family: socket.family,
       });
       if (program) return joinProgram(conn, program);
+      if (options.quitAfterEof !== undefined) quitAfterEof(conn, options.quitAfterEof);
       const stopOnPeerClose = process.stdin.isTTY === true;
       if (codec)
         return relayFrames(new FramedConn(conn, codec), process.stdin, process.stdout, { stopOnPeerClose });
       await relay(conn, process.stdin, process.stdout, { stopOnPeerClose });
     });
+}
+
+/**
+ * quitAfterEof closes `conn` `delay` ms after its write side finished (stdin ended and every byte
+ * of it went out, with our FIN), whether or not the server has closed: netcat's `-q`. The relay
+ * then ends as it does when the connection closes.
+ */
+export function quitAfterEof(conn: Conn, delay: number): void {
+  conn.socket.once('finish', () => {
+    const timer = setTimeout(() => conn.close(), delay);
+    conn.socket.once('close', () => clearTimeout(timer));
+  });
 }

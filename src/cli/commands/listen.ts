@@ -4,14 +4,17 @@ import { AbortError, type Conn, fanOut, listen, relay, UsageError } from '../../
 import { type CaptureFlags, captureFor, withCaptureOptions } from '../options/capture.js';
 import { addressArg, announceListening, tracerFor } from '../options/common.js';
 import { guardFor, type LimitFlags, refuseLimitFlags, withLimitOptions } from '../options/limits.js';
+import { type ServerSocketFlags, serverSocketOptionsOf, withServerSocketOptions } from '../options/socket.js';
 import { type TlsServerFlags, tlsServerOptionsOf, withTlsServerOptions } from '../options/tls.js';
 import { shutdownSignal } from '../run.js';
 import { type ProgramFlags, programOfFlags, serveProgram, withProgramOptions } from './program-exec.js';
 import { addUdpListenFlags, listenUdp } from './udp-relay.js';
 
 export function listenCommand(): Command {
-  return withCaptureOptions(
-    addUdpListenFlags(withProgramOptions(withLimitOptions(withTlsServerOptions(new Command('listen'))))),
+  return withServerSocketOptions(
+    withCaptureOptions(
+      addUdpListenFlags(withProgramOptions(withLimitOptions(withTlsServerOptions(new Command('listen'))))),
+    ),
   )
     .description(
       'Listen on URL, accept one client, and relay it to stdin/stdout as `connect` does; exit once\n' +
@@ -39,16 +42,21 @@ Examples:
   sockkit listen tcp://127.0.0.1:9000 -k --pcap server.pcapng   # open it in Wireshark: Follow TCP Stream
 
   sockkit listen tcp://127.0.0.1:9000 --exec cat        # each byte back, through a program (ncat -e)
-  sockkit listen tcp://127.0.0.1:9000 -k --sh 'wc -c'   # one shell per client; it answers after EOF`,
+  sockkit listen tcp://127.0.0.1:9000 -k --sh 'wc -c'   # one shell per client; it answers after EOF
+  sockkit listen tcp://[::]:9000 --ipv6-only --keepalive 30s   # IPv6 clients only; probe idle ones`,
     )
     .action(async (url: string, options: ListenFlags, command: Command) => {
       const address = addressArg('listen', url, ['tcp', 'unix', 'tls', 'udp']);
       const program = programOfFlags(options);
       if (program && address.scheme === 'udp')
         throw new UsageError('listen', `--exec and --sh need a stream address (tcp, tls, unix), not ${url}`);
+      const socket = serverSocketOptionsOf('listen', [address], options);
       if (address.scheme === 'udp') {
         refuseLimitFlags(options, 'listen udp:// (use sockkit echo or serve for a limited UDP server)');
-        return listenUdp(address, command, captureFor(options, 'listen')?.packetTap);
+        return listenUdp(address, command, {
+          ipv6Only: socket.ipv6Only,
+          tap: captureFor(options, 'listen')?.packetTap,
+        });
       }
       const capture = captureFor(options, 'listen');
       const tls = await tlsServerOptionsOf(options, [address]);
@@ -60,6 +68,7 @@ Examples:
         tls,
         guard,
         tap: capture?.streamTap,
+        ...socket,
       });
       announceListening(listener.addresses);
       if (program) return serveProgram(listener, program, { keepOpen: options.keepOpen === true, signal });
@@ -82,4 +91,8 @@ Examples:
     });
 }
 
-type ListenFlags = { keepOpen?: boolean } & TlsServerFlags & LimitFlags & CaptureFlags & ProgramFlags;
+type ListenFlags = { keepOpen?: boolean } & TlsServerFlags &
+  LimitFlags &
+  CaptureFlags &
+  ProgramFlags &
+  ServerSocketFlags;

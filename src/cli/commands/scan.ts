@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { formatDuration, type PortResult, parseCount, parsePorts, scan, UsageError } from '../../index.js';
 import { durationOption } from '../options/common.js';
 import { familyOf } from '../options/raw-output.js';
+import { sourceAddress } from '../options/socket.js';
 import { shutdownSignal, warn } from '../run.js';
 
 interface ScanFlags {
@@ -18,6 +19,7 @@ interface ScanFlags {
   ca?: string;
   ipv4?: boolean;
   ipv6?: boolean;
+  source?: string;
 }
 
 /** scanCommand builds `sockkit scan`. */
@@ -49,6 +51,12 @@ export function scanCommand(): Command {
     .option('--json', 'print one JSON object per port, then one for the summary')
     .option('-4, --ipv4', 'use IPv4 only')
     .option('-6, --ipv6', 'use IPv6 only')
+    .addOption(
+      new Option(
+        '-s, --source <address>',
+        'send every probe from this local IP address (nc -z -s)',
+      ).argParser(sourceAddress),
+    )
     .addHelpText(
       'after',
       `
@@ -58,6 +66,7 @@ Examples:
   sockkit scan ::1 22,80,443 --json
   sockkit scan 127.0.0.1 53,123,5353 -u --all      # open, closed or open|filtered
   sockkit scan 127.0.0.1 443,8443 --tls            # which certificate answers, and is it trusted
+  sockkit scan 127.0.0.1 22,80 -s 127.0.0.2        # probe from another local address
 
 States: open; closed (refused: TCP reset, ICMP port unreachable); filtered (no answer to a connect,
 or an unreachable from a router); open|filtered (UDP silence: open and quiet, or dropped).`,
@@ -86,6 +95,7 @@ or an unreachable from a router); open|filtered (UDP silence: open and quiet, or
         concurrency,
         retries,
         family,
+        localAddress: flags.source,
         tls: tls && {
           ...(tls.servername ? { servername: tls.servername } : {}),
           ...(tls.ca ? { ca: tls.ca } : {}),

@@ -5,12 +5,13 @@ import { dial, formatAddress, withDeadline } from '../../index.js';
 import { addressArg, durationOption, tracerFor } from '../options/common.js';
 import { codecOf, type FrameFlags, sendFramed, withFrameOptions } from '../options/frame.js';
 import { type ProxyFlags, proxyOptionsOf, withProxyOption } from '../options/proxy.js';
+import { type ClientSocketFlags, clientSocketOptionsOf, withClientSocketOptions } from '../options/socket.js';
 import { type TlsClientFlags, tlsClientOptionsOf, withTlsClientOptions } from '../options/tls.js';
 import { addUdpSendFlags, sendUdp, udpSendOptionsOf } from './udp-send.js';
 
 export function sendCommand(): Command {
   return withProxyOption(
-    withFrameOptions(withTlsClientOptions(addUdpSendFlags(new Command('send')))),
+    withClientSocketOptions(withFrameOptions(withTlsClientOptions(addUdpSendFlags(new Command('send'))))),
     'send',
     [
       "sockkit send tcp://example.test:7 'hi' --proxy socks5://127.0.0.1:1080   # the proxy resolves the name",
@@ -42,21 +43,30 @@ Examples:
   sockkit send udp://127.0.0.1:7 hi --timeout 500ms --retries 4   # UDP: 500ms per attempt, 5 attempts
   sockkit send udp://192.0.2.255:7 hi --broadcast                 # every reply on the subnet
   sockkit send udp://233.252.0.1:5000 hi --multicast-ttl 2 --no-multicast-loopback
-  sockkit send udp://233.252.0.1:5000 hi --join 233.252.0.1 --multicast-interface 192.0.2.10`,
+  sockkit send udp://233.252.0.1:5000 hi --join 233.252.0.1 --multicast-interface 192.0.2.10
+  sockkit send tcp://127.0.0.1:65432 hi -s 127.0.0.2 -p 40001   # from 127.0.0.2 port 40001 (nc -s -p)
+  sockkit send tcp://localhost:65432 hi -4 --connect-timeout 500ms --timeout 5s
+  sockkit send udp://127.0.0.1:7 hi --ttl 2                     # each datagram: at most 2 hops`,
     )
     .action(async (url: string, message: string, options: SendFlags, command: Command) => {
       const address = addressArg('send', url, ['tcp', 'unix', 'udp', 'tls']);
       const codec = codecOf(options, address, 'send');
       const proxy = proxyOptionsOf(options, address);
+      const socket = clientSocketOptionsOf('send', address, options);
       if (address.scheme === 'udp')
-        return sendUdp(address, message, udpSendOptionsOf(options, command), command);
+        return sendUdp(address, message, udpSendOptionsOf(options, command), command, {
+          ...socket.packet,
+          family: socket.family,
+        });
       const deadline = Date.now() + options.timeout;
       const tls = tlsClientOptionsOf(options, address);
       const conn = await dial(address, {
-        timeout: options.timeout,
+        timeout: Math.min(options.timeout, socket.connectTimeout ?? options.timeout),
         trace: tracerFor(command, 'client'),
         tls,
         proxy,
+        tcp: socket.tcp,
+        family: socket.family,
       });
       const exchange = async (): Promise<void> => {
         if (codec) return sendFramed(conn, codec, message, process.stdout);
@@ -80,4 +90,4 @@ Examples:
     });
 }
 
-type SendFlags = { timeout: number } & TlsClientFlags & FrameFlags & ProxyFlags;
+type SendFlags = { timeout: number } & TlsClientFlags & FrameFlags & ProxyFlags & ClientSocketFlags;

@@ -23,6 +23,7 @@ import { faultInjectionOf } from '../options/faults.js';
 import { datagramGuardFor, guardFor, limitReporter, replyBudgetFor } from '../options/limits.js';
 import { packetOptionsOf } from '../options/packet.js';
 import { type ServiceRunOptions, withServiceOptions } from '../options/service.js';
+import { serverSocketOptionsOf } from '../options/socket.js';
 import { tlsServerOptionsOf } from '../options/tls.js';
 import { shutdownSignal, warn } from '../run.js';
 import { faultyService } from './echo-faults.js';
@@ -69,6 +70,7 @@ Examples:
   sudo sockkit serve time tcp://0.0.0.0:37 udp://0.0.0.0:37   # the well-known port needs root
   sockkit serve discard udp://[::1]:0 unix:/tmp/discard.sock --trace
   sockkit serve echo tcp://[::]:7007 --ipv6-only --grace 2s
+  sockkit serve echo tcp://127.0.0.1:7007 --backlog 4096 --keepalive 30s --no-nodelay
   sockkit serve chargen udp://0.0.0.0:1919 --reply-budget 100   # each source: 100 replies a second
   sockkit serve echo udp://0.0.0.0:5000 --join 233.252.0.1     # also answer the multicast group
   sockkit serve echo udp://0.0.0.0:5000 --join 233.252.0.1 --multicast-interface 192.0.2.10
@@ -120,6 +122,7 @@ export async function runService(
   const replyBudget = replyBudgetFor(options, command);
   const reportFailure = limitReporter(command);
   const packetOptions = addresses.map((address) => packetOptionsOf(op, address, options));
+  const socket = serverSocketOptionsOf(op, addresses, options);
   const trace = tracerFor(command, 'server');
   const listeners: Listener[] = [];
   const packetConns: PacketConn[] = [];
@@ -130,10 +133,10 @@ export async function runService(
   for (const [i, address] of addresses.entries()) {
     if (address.scheme === 'udp') {
       packetConns.push(
-        ...(await listenPackets(address, { ...packetOptions[i], signal, trace, ipv6Only: options.ipv6Only })),
+        ...(await listenPackets(address, { ...packetOptions[i], signal, trace, ipv6Only: socket.ipv6Only })),
       );
     } else {
-      listeners.push(await listen(address, { signal, trace, ipv6Only: options.ipv6Only, tls, guard }));
+      listeners.push(await listen(address, { signal, trace, tls, guard, ...socket }));
     }
   }
   // A script waits for these lines: print them only once every listener is up, so a second one

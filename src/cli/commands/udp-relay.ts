@@ -5,15 +5,16 @@
  */
 import { type Command, Option } from 'commander';
 import {
+  type DialPacketOptions,
   dialPacket,
   formatAddress,
   formatBytes,
   type InetAddress,
   listenPackets,
   type PacketConn,
+  type PacketOptions,
   type PacketRelayEvent,
   type PacketRelaySummary,
-  type PacketTapFactory,
   relayPackets,
   rewrap,
   SockkitError,
@@ -41,18 +42,19 @@ export function addUdpConnectFlags(command: Command): Command {
 }
 
 /**
- * connectUdp (the flags are `command`'s; `tap` sees every datagram) connects a UDP socket to
- * `address` and relays: stdin, cut into datagrams, to the server; each reply to stdout. Once
- * stdin ends it waits `linger` past the last reply, then resolves. Rejects with `connect
- * udp://...: connection refused` when the server's host answers ICMP port unreachable.
+ * connectUdp (the flags are `command`'s; `socket` sets the local end, TTL, family and the tap
+ * that sees every datagram) connects a UDP socket to `address` and relays: stdin, cut into
+ * datagrams, to the server; each reply to stdout. Once stdin ends it waits `linger` past the last
+ * reply, then resolves. Rejects with `connect udp://...: connection refused` when the server's
+ * host answers ICMP port unreachable.
  */
 export async function connectUdp(
   address: InetAddress,
   command: Command,
-  tap?: PacketTapFactory,
+  socket: DialPacketOptions = {},
 ): Promise<void> {
   const options = command.opts<UdpConnectOptions>();
-  const conn = await dialPacket(address, { trace: tracerFor(command, 'client'), tap });
+  const conn = await dialPacket(address, { ...socket, trace: tracerFor(command, 'client') });
   const url = formatAddress(address);
   await relayPackets(conn, process.stdin, process.stdout, {
     lines: options.lines,
@@ -71,7 +73,7 @@ export interface UdpListenOptions extends PacketFlags {
 }
 
 /**
- * listenUdp (the flags are `command`'s; `tap` sees every datagram) binds `address`, prints
+ * listenUdp (the flags are `command`'s; `socket` has dual-stack and the tap that sees every datagram) binds `address`, prints
  * `listening on URL`, and relays until SIGINT, SIGTERM or SIGHUP: datagrams to stdout, stdin
  * (cut into datagrams) to the last peer heard from. Without `keepOpen` the first peer is the
  * only one (as `nc -u -l` connects to its first peer): others' datagrams are ignored.
@@ -80,16 +82,16 @@ export interface UdpListenOptions extends PacketFlags {
 export async function listenUdp(
   address: InetAddress,
   command: Command,
-  tap?: PacketTapFactory,
+  socket: PacketOptions = {},
 ): Promise<void> {
   const options = command.opts<UdpListenOptions>();
   const signal = shutdownSignal();
   const trace = tracerFor(command, 'server');
   const conns = await listenPackets(address, {
     ...packetOptionsOf('listen', address, options),
+    ...socket,
     signal,
     trace,
-    tap,
   });
   announceListening(conns.map((c) => c.localAddress));
   const summary = await relayPackets(conns, process.stdin, process.stdout, {

@@ -6,6 +6,8 @@
 import { type Command, Option } from 'commander';
 import {
   collectReplies,
+  type DialPacketOptions,
+  familyToTry,
   formatAddress,
   formatHostPort,
   type InetAddress,
@@ -30,7 +32,7 @@ export interface UdpSendOptions extends PacketFlags {
 }
 
 /**
- * sendUdp sends `message` to `address` and writes the reply to stdout. Rejects (exit 1) with
+ * sendUdp sends `message` to `address` (with `socket`'s local end, TTL and family) and writes the reply to stdout. Rejects (exit 1) with
  * `ERR_NO_REPLY` when nothing came back, `ERR_CONNECTION_REFUSED` when the peer answered ICMP port
  * unreachable, `ERR_MESSAGE_TOO_LARGE` for a message no datagram can carry.
  */
@@ -39,13 +41,16 @@ export async function sendUdp(
   message: string,
   options: UdpSendOptions,
   command: Command,
+  socket: DialPacketOptions = {},
 ): Promise<void> {
-  const packetOptions = packetOptionsOf('send', address, options);
+  const packetOptions = { ...packetOptionsOf('send', address, options), ...socket };
   const trace = tracerFor(command, 'client');
   const url = formatAddress(address);
-  const [first] = await resolveHost(address.host).catch((err: unknown) => {
-    throw rewrap(err, 'send', url);
-  });
+  const [first] = await resolveHost(address.host, familyToTry(socket.family, socket)).catch(
+    (err: unknown) => {
+      throw rewrap(err, 'send', url);
+    },
+  );
   if (options.broadcast || isMulticast(first?.ip ?? '')) {
     // Many hosts may answer, each from its own address: print every reply, each announced.
     const replies = collectReplies(address, message, {

@@ -9,6 +9,7 @@ import { durationOption } from './common.js';
 import { type FaultFlags, withFaultOptions } from './faults.js';
 import { type LimitFlags, type ReplyBudgetFlags, withLimitOptions, withReplyBudgetOption } from './limits.js';
 import { addPacketFlags, type PacketFlags } from './packet.js';
+import { type ServerSocketFlags, withServerSocketOptions } from './socket.js';
 import { type TlsServerFlags, withTlsServerOptions } from './tls.js';
 
 /** ServiceRunOptions are the parsed service flags. */
@@ -17,9 +18,9 @@ export interface ServiceRunOptions
     TlsServerFlags,
     LimitFlags,
     ReplyBudgetFlags,
-    FaultFlags {
+    FaultFlags,
+    ServerSocketFlags {
   grace: number;
-  ipv6Only?: boolean;
   workers: number;
 }
 
@@ -31,12 +32,12 @@ export function withServiceOptions(command: Command, usage = command.name()): Co
         .default(5000, '5s')
         .argParser(durationOption('--grace', 0)),
     )
-    .option('--ipv6-only', 'keep tcp://[::]:PORT to IPv6 instead of dual-stack')
     .addOption(
       new Option('--workers <n>', 'tcp/tls: spread the listeners over N processes (one per core)')
         .default(1)
         .argParser((v) => parseCount(v, '--workers', 1, 256)),
     );
+  withServerSocketOptions(command);
   addPacketFlags(command);
   return withFaultOptions(
     withReplyBudgetOption(withLimitOptions(withTlsServerOptions(command, usage), usage)),

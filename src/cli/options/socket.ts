@@ -1,0 +1,288 @@
+/**
+ * The socket option flags, for any command to adopt: `withClientSocketOptions` (where a client
+ * connects from, keepalive, Nagle, UDP TTL, the connect timeout, -4/-6) and
+ * `withServerSocketOptions` (backlog, keepalive, Nagle, IPv6-only) add them, and
+ * `clientSocketOptionsOf` / `serverSocketOptionsOf` turn them into the library's options. A flag
+ * given with a URL it does not apply to is a usage error, never silently ignored.
+ * docs/socket-options.md explains each, and why some options people expect have no flag.
+ */
+import { isIP } from 'node:net';
+import { type Command, Option } from 'commander';
+import {
+  MAX_BACKLOG,
+  MAX_KEEPALIVE_IDLE,
+  parseCount,
+  parseDuration,
+  type Scheme,
+  type SocketAddress,
+  type TcpClientOptions,
+  type TcpServerOptions,
+  UsageError,
+} from '../../index.js';
+import { durationOption } from './common.js';
+
+/** DEFAULT_KEEPALIVE_IDLE is the idle time of a bare `--keepalive`, in ms (curl's default, 60 s). */
+export const DEFAULT_KEEPALIVE_IDLE = 60_000;
+
+/** ClientSocketFlags are the parsed client socket flags. */
+export interface ClientSocketFlags {
+  source?: string;
+  sourcePort?: number;
+  keepalive?: number;
+  nodelay?: boolean;
+  ttl?: number;
+  connectTimeout?: number;
+  ipv4?: boolean;
+  ipv6?: boolean;
+}
+
+/** ServerSocketFlags are the parsed server socket flags. */
+export interface ServerSocketFlags {
+  backlog?: number;
+  keepalive?: number;
+  nodelay?: boolean;
+  ipv6Only?: boolean;
+}
+
+/** ClientFlagSet says which client flags a command takes; every one defaults to true. */
+export interface ClientFlagSet {
+  /** netcat's `-s ADDR` and `-p PORT`, for commands where the letters mean nothing else. */
+  readonly netcatLetters?: boolean;
+  /** `--source-port`: not for commands that open many connections to one place at once. */
+  readonly sourcePort?: boolean;
+  /** `--ttl`: for commands that send UDP. */
+  readonly ttl?: boolean;
+  /** `--connect-timeout`: for commands whose `--timeout` bounds more than connecting. */
+  readonly connectTimeout?: boolean;
+  /** `-4`/`-6`: for commands that resolve names. */
+  readonly family?: boolean;
+}
+
+/**
+ * withClientSocketOptions adds the client socket flags `which` names to `command`: `--source`,
+ * `--source-port`, `--keepalive [idle]`, `--[no-]nodelay`, `--ttl`, `--connect-timeout`, `-4`, `-6`.
+ */
+export function withClientSocketOptions(command: Command, which: ClientFlagSet = {}): Command {
+  const letters = which.netcatLetters ?? true;
+  command.addOption(
+    new Option(
+      `${letters ? '-s, ' : ''}--source <address>`,
+      'tcp/tls/udp: connect from this local IP address (nc -s)',
+    ).argParser(sourceAddress),
+  );
+  if (which.sourcePort ?? true)
+    command.addOption(
+      new Option(
+        `${letters ? '-p, ' : ''}--source-port <port>`,
+        'tcp/tls/udp: connect from this local port (nc -p)',
+      ).argParser((value) => parseCount(value, '--source-port', 1, 65535)),
+    );
+  addKeepAlive(
+    command,
+    'tcp/tls: probe an idle connection after IDLE (default 60s), to find a dead peer or keep a NAT mapping open',
+  );
+  addNoDelay(command);
+  if (which.ttl ?? true)
+    command.addOption(
+      new Option(
+        '--ttl <hops>',
+        'udp: hops each datagram may take (IP_TTL; the kernel default is 64)',
+      ).argParser((value) => parseCount(value, '--ttl', 1, 255)),
+    );
+  if (which.connectTimeout ?? true)
+    command.addOption(
+      new Option(
+        '--connect-timeout <duration>',
+        'tcp/tls/unix: bound on connecting alone (resolving, connecting, TLS handshake)',
+      ).argParser(durationOption('--connect-timeout', 1)),
+    );
+  if (which.family ?? true)
+    command
+      .option('-4, --ipv4', 'connect to IPv4 addresses only')
+      .option('-6, --ipv6', 'connect to IPv6 addresses only');
+  return command;
+}
+
+/** ClientSocketSettings are the client flags as the library takes them. */
+export interface ClientSocketSettings {
+  /** For DialOptions.tcp (tcp:// and tls://). */
+  readonly tcp?: TcpClientOptions | undefined;
+  /** For DialOptions.family and DialPacketOptions.family. */
+  readonly family?: 4 | 6 | undefined;
+  /** For DialOptions.timeout. */
+  readonly connectTimeout?: number | undefined;
+  /** For DialPacketOptions (udp://): TTL and local end. */
+  readonly packet: { ttl?: number; localAddress?: string; localPort?: number };
+}
+
+/**
+ * clientSocketOptionsOf turns the client flags into library options for `address`. Throws
+ * UsageError when a flag does not apply to the URL's scheme (`--ttl` on tcp://, `--keepalive` on
+ * udp://) or `-4` and `-6` are both given.
+ */
+export function clientSocketOptionsOf(
+  op: string,
+  address: SocketAddress,
+  flags: ClientSocketFlags,
+): ClientSocketSettings {
+  const scheme = address.scheme;
+  refuse(
+    op,
+    scheme,
+    ['tcp', 'tls', 'udp'],
+    [
+      ['--source', flags.source],
+      ['--source-port', flags.sourcePort],
+      ['-4', flags.ipv4],
+      ['-6', flags.ipv6],
+    ],
+  );
+  refuse(
+    op,
+    scheme,
+    ['tcp', 'tls'],
+    [
+      ['--keepalive', flags.keepalive],
+      [flags.nodelay === false ? '--no-nodelay' : '--nodelay', flags.nodelay],
+    ],
+  );
+  refuse(op, scheme, ['udp'], [['--ttl', flags.ttl]]);
+  refuse(op, scheme, ['tcp', 'tls', 'unix'], [['--connect-timeout', flags.connectTimeout]]);
+  if (flags.ipv4 && flags.ipv6) throw new UsageError(op, '-4 and -6 exclude each other');
+  const family = flags.ipv4 ? 4 : flags.ipv6 ? 6 : undefined;
+  if (family && flags.source && isIP(flags.source) !== family)
+    throw new UsageError(op, `--source ${flags.source} is not an IPv${family} address (-${family})`);
+  const host = address.scheme === 'unix' ? '' : address.host;
+  if (flags.source && isIP(host) !== 0 && isIP(flags.source) !== isIP(host))
+    throw new UsageError(
+      op,
+      `--source ${flags.source} is IPv${isIP(flags.source)}, and ${host} is IPv${isIP(host)}: give a source of the same family`,
+    );
+  const local = {
+    ...(flags.source === undefined ? {} : { localAddress: flags.source }),
+    ...(flags.sourcePort === undefined ? {} : { localPort: flags.sourcePort }),
+  };
+  const tcp: TcpClientOptions = {
+    ...local,
+    ...(flags.keepalive === undefined ? {} : { keepAlive: flags.keepalive }),
+    ...(flags.nodelay === undefined ? {} : { noDelay: flags.nodelay }),
+  };
+  return {
+    tcp: Object.keys(tcp).length > 0 ? tcp : undefined,
+    family,
+    connectTimeout: flags.connectTimeout,
+    packet: { ...local, ...(flags.ttl === undefined ? {} : { ttl: flags.ttl }) },
+  };
+}
+
+/**
+ * withServerSocketOptions adds `--backlog`, `--keepalive [idle]`, `--[no-]nodelay` and
+ * `--ipv6-only` to a server command.
+ */
+export function withServerSocketOptions(command: Command): Command {
+  command.addOption(
+    new Option(
+      '--backlog <n>',
+      'tcp/tls/unix: connections the kernel queues before they are accepted (default 511; capped by net.core.somaxconn)',
+    ).argParser((value) => parseCount(value, '--backlog', 1, MAX_BACKLOG)),
+  );
+  addKeepAlive(command, 'tcp/tls: probe each idle client after IDLE (default 60s), to drop dead peers');
+  addNoDelay(command);
+  return command.option(
+    '--ipv6-only',
+    'keep tcp://[::] and udp://[::] to IPv6 (IPV6_V6ONLY) instead of dual-stack',
+  );
+}
+
+/** ServerSocketSettings are the server flags as ListenOptions (and PacketOptions, for ipv6Only) take them. */
+export interface ServerSocketSettings {
+  readonly backlog?: number | undefined;
+  readonly ipv6Only?: boolean | undefined;
+  readonly tcp?: TcpServerOptions | undefined;
+}
+
+/**
+ * serverSocketOptionsOf turns the server flags into library options for a server on `addresses`.
+ * A flag applies to the listeners of its schemes; one that applies to none of them is a UsageError.
+ */
+export function serverSocketOptionsOf(
+  op: string,
+  addresses: readonly SocketAddress[],
+  flags: ServerSocketFlags,
+): ServerSocketSettings {
+  const schemes = addresses.map((a) => a.scheme);
+  const applies = (wanted: readonly Scheme[]): Scheme =>
+    schemes.find((s) => wanted.includes(s)) ?? (schemes[0] as Scheme);
+  refuse(op, applies(['tcp', 'tls', 'unix']), ['tcp', 'tls', 'unix'], [['--backlog', flags.backlog]]);
+  refuse(
+    op,
+    applies(['tcp', 'tls']),
+    ['tcp', 'tls'],
+    [
+      ['--keepalive', flags.keepalive],
+      [flags.nodelay === false ? '--no-nodelay' : '--nodelay', flags.nodelay],
+    ],
+  );
+  refuse(op, applies(['tcp', 'tls', 'udp']), ['tcp', 'tls', 'udp'], [['--ipv6-only', flags.ipv6Only]]);
+  const tcp: TcpServerOptions = {
+    ...(flags.keepalive === undefined ? {} : { keepAlive: flags.keepalive }),
+    ...(flags.nodelay === undefined ? {} : { noDelay: flags.nodelay }),
+  };
+  return {
+    backlog: flags.backlog,
+    ipv6Only: flags.ipv6Only,
+    tcp: Object.keys(tcp).length > 0 ? tcp : undefined,
+  };
+}
+
+/** refuse throws UsageError naming the given flags of `flags` when `scheme` is not one of `schemes`. */
+function refuse(
+  op: string,
+  scheme: Scheme,
+  schemes: readonly Scheme[],
+  flags: readonly [string, unknown][],
+): void {
+  if (schemes.includes(scheme)) return;
+  const given = flags.filter(([, value]) => value !== undefined).map(([flag]) => flag);
+  if (given.length === 0) return;
+  const names = schemes.map((s) => (s === 'unix' ? 'unix:' : `${s}://`));
+  const where = names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names.at(-1)}` : names[0];
+  throw new UsageError(op, `${given.join(', ')}: only for ${where} addresses`);
+}
+
+function addKeepAlive(command: Command, description: string): void {
+  command.addOption(
+    new Option('--keepalive [idle]', description)
+      .preset(`${DEFAULT_KEEPALIVE_IDLE / 1000}s`)
+      .argParser(keepAliveIdle),
+  );
+}
+
+function addNoDelay(command: Command): void {
+  command
+    .option('--nodelay', "tcp/tls: send each write at once, Nagle off (TCP_NODELAY; sockkit's default)")
+    .option('--no-nodelay', "tcp/tls: Nagle on (Node's default): small writes wait to be sent together");
+}
+
+/**
+ * keepAliveIdle parses `--keepalive`'s idle time: whole seconds from 1s to 32767s (TCP_KEEPIDLE).
+ * A URL there means the user put `--keepalive` before the URL argument, which it then swallowed.
+ */
+function keepAliveIdle(value: string): number {
+  if (value.includes(':'))
+    throw new UsageError(
+      '--keepalive',
+      `"${value}" is not an idle time: put the URL before --keepalive, or write --keepalive=60s`,
+    );
+  const ms = parseDuration(value, '--keepalive', 1000, MAX_KEEPALIVE_IDLE);
+  if (ms % 1000 !== 0)
+    throw new UsageError('--keepalive', `${value}: the kernel counts keepalive idle time in whole seconds`);
+  return ms;
+}
+
+/** sourceAddress parses `--source`: an IP address of this host, not a name (bind(2) takes an address). */
+export function sourceAddress(value: string): string {
+  if (isIP(value) === 0)
+    throw new UsageError('--source', `"${value}" is not an IP address (give one of this host's addresses)`);
+  return value;
+}

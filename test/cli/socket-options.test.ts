@@ -1,0 +1,274 @@
+/**
+ * The socket option flags from the command line, each checked where it shows: the source address
+ * and port a server sees, keepalive timers and the accept queue as `ss` shows them, an IPv4
+ * client refused by an IPv6-only server, the TTL a datagram arrives with, and `-q` ending a
+ * session the server never closes. Flags that do not fit the URL are usage errors.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { once } from 'node:events';
+import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import {
+  type ClientSocketFlags,
+  clientSocketOptionsOf,
+  serverSocketOptionsOf,
+} from '../../src/cli/options/socket.js';
+import { parseAddress, UsageError } from '../../src/index.js';
+import { hostPort, runCli, startCli } from '../helpers.js';
+import { receiveOne } from '../socket-probe.js';
+
+const run = promisify(execFile);
+
+/** plainServer listens on `host` and hands out each accepted socket; it never writes or closes by itself. */
+async function plainServer(
+  host = '127.0.0.1',
+): Promise<{ server: Server; port: number; next: () => Promise<Socket> }> {
+  const server = createServer();
+  const waiting: Socket[] = [];
+  server.on('connection', (socket) => waiting.push(socket));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  const next = async (): Promise<Socket> => {
+    while (waiting.length === 0) await once(server, 'connection');
+    return waiting.shift() as Socket;
+  };
+  return { server, port: (server.address() as AddressInfo).port, next };
+}
+
+/** timersOf returns the `timer:(...)` of the established sockets `filter` selects, as `ss -tno` shows them. */
+async function timersOf(filter: string): Promise<string[]> {
+  const { stdout } = await run('ss', ['-Htno', 'state', 'established', filter]);
+  return stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => /timer:\(([^)]*)\)/.exec(line)?.[1] ?? 'none');
+}
+
+/**
+ * keepaliveLeft reads the time left on a keepalive timer as ss prints it (`keepalive,6.9sec,0`;
+ * some versions write `8.980ms` for 8.98 s): the number, NaN for another timer. The kernel's own
+ * default idle (7200 s) prints as `119min`, far above any bound a test sets.
+ */
+function keepaliveLeft(timer: string | undefined): number {
+  return Number(/^keepalive,([\d.]+)/.exec(timer ?? '')?.[1]);
+}
+
+test('send -s ADDR -p PORT: the server sees the connection come from there', { timeout: 8000 }, async () => {
+  const { server, port, next } = await plainServer();
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.2', resolve));
+  const sourcePort = (probe.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  const sent = runCli(['send', `tcp://127.0.0.1:${port}`, 'hi', '-s', '127.0.0.2', '-p', String(sourcePort)]);
+  const socket = await next();
+  assert.deepEqual([socket.remoteAddress, socket.remotePort], ['127.0.0.2', sourcePort]);
+  socket.end();
+  const result = await sent;
+  assert.equal(result.code, 0, result.stderr);
+  server.close();
+});
+
+test('connect --keepalive 7s arms a keepalive timer of at most 7 s on its socket', {
+  timeout: 10_000,
+}, async () => {
+  // The other side of the contract, no timer without the flag, is checked on the library's socket.
+  const { server, port, next } = await plainServer();
+  const kept = await startCli(['connect', `tcp://127.0.0.1:${port}`, '--keepalive', '7s'], {
+    stdin: 'pipe',
+    listens: 0,
+  });
+  const keptSocket = await next();
+  const [keptTimer] = await timersOf(`( src 127.0.0.1:${keptSocket.remotePort} )`);
+  const seconds = keepaliveLeft(keptTimer);
+  assert.ok(seconds > 0 && seconds <= 7, `client timer: ${keptTimer}`);
+  keptSocket.end();
+  kept.child.stdin?.end();
+  assert.equal((await kept.done).code, 0);
+  server.close();
+});
+
+test('echo --keepalive 9s --backlog 3: accepted connections get the timer, the queue is 3', {
+  timeout: 10_000,
+}, async () => {
+  const echo = await startCli(['echo', 'tcp://127.0.0.1:0', '--keepalive', '9s', '--backlog', '3']);
+  const { port } = hostPort(echo.urls[0] as string);
+  const { stdout } = await run('ss', ['-Hltn', `sport = :${port}`]);
+  assert.equal(stdout.trim().split(/\s+/)[2], '3', stdout);
+  const client = connect({ host: '127.0.0.1', port });
+  await once(client, 'connect');
+  client.write('x');
+  await once(client, 'data');
+  const [timer] = await timersOf(`( src 127.0.0.1:${port} )`);
+  const seconds = keepaliveLeft(timer);
+  assert.ok(seconds > 0 && seconds <= 9, `server timer: ${timer}`);
+  client.destroy();
+  assert.equal((await echo.stop()).code, 0);
+});
+
+test('echo tcp://[::]:0 --ipv6-only refuses an IPv4 client and serves an IPv6 one', {
+  timeout: 10_000,
+}, async () => {
+  const echo = await startCli(['echo', 'tcp://[::]:0', '--ipv6-only']);
+  const { port } = hostPort(echo.urls[0] as string);
+  const v4 = connect({ host: '127.0.0.1', port });
+  const v4Outcome = await new Promise((resolve) => {
+    v4.once('connect', () => resolve('connected'));
+    v4.once('error', (err: NodeJS.ErrnoException) => resolve(err.code));
+  });
+  v4.destroy();
+  assert.equal(v4Outcome, 'ECONNREFUSED');
+  const v6 = connect({ host: '::1', port });
+  v6.end('hi');
+  const [echoed] = await once(v6, 'data');
+  assert.equal(String(echoed), 'hi');
+  v6.destroy();
+  await echo.stop();
+});
+
+test('connect -4 to a name reaches its IPv4 address only', { timeout: 8000 }, async () => {
+  const { server, port, next } = await plainServer('::');
+  const client = runCli(['connect', '-4', `tcp://localhost:${port}`]);
+  const socket = await next();
+  assert.match(socket.remoteAddress ?? '', /^(::ffff:)?127\.0\.0\.1$/);
+  socket.end();
+  assert.equal((await client).code, 0);
+  server.close();
+});
+
+test('send udp:// --ttl 5: the datagram arrives with TTL 5, from --source', { timeout: 8000 }, async () => {
+  const { port, report, stop } = await receiveOne('127.0.0.1');
+  const sent = runCli([
+    'send',
+    `udp://127.0.0.1:${port}`,
+    'hops',
+    '--ttl',
+    '5',
+    '-s',
+    '127.0.0.2',
+    '--timeout',
+    '200ms',
+    '--retries',
+    '0',
+  ]);
+  try {
+    const seen = await report;
+    assert.deepEqual([seen.ttl, seen.host, seen.data], [5, '127.0.0.2', 'hops']);
+    assert.equal((await sent).code, 1, 'the receiver never answers: no reply');
+  } finally {
+    stop();
+  }
+});
+
+test('connect -q 200ms quits after stdin has ended and been sent, though the server never closes', {
+  timeout: 8000,
+}, async () => {
+  const { server, port, next } = await plainServer();
+  const client = runCli(['connect', `tcp://127.0.0.1:${port}`, '-q', '200ms'], { input: 'bye\n' });
+  const socket = await next();
+  let received = '';
+  socket.on('data', (chunk: Buffer) => {
+    received += chunk;
+  });
+  await once(socket, 'end');
+  const result = await client;
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(received, 'bye\n');
+  socket.destroy();
+  server.close();
+});
+
+/** refusal returns the message of the UsageError `make` throws. */
+function refusal(make: () => unknown): string {
+  try {
+    make();
+  } catch (err) {
+    assert.ok(err instanceof UsageError, String(err));
+    return err.message;
+  }
+  assert.fail('no usage error');
+}
+
+test('a client socket flag that does not fit the URL is refused, naming the flag and the schemes', () => {
+  const of = (url: string, flags: ClientSocketFlags): string =>
+    refusal(() => clientSocketOptionsOf('send', parseAddress(url), flags));
+  assert.equal(
+    of('udp://127.0.0.1:9', { keepalive: 60_000 }),
+    'send: --keepalive: only for tcp:// and tls:// addresses',
+  );
+  assert.equal(of('tcp://127.0.0.1:9', { ttl: 3 }), 'send: --ttl: only for udp:// addresses');
+  assert.equal(
+    of('unix:/tmp/x.sock', { nodelay: false }),
+    'send: --no-nodelay: only for tcp:// and tls:// addresses',
+  );
+  assert.equal(
+    of('unix:/tmp/x.sock', { source: '127.0.0.1' }),
+    'send: --source: only for tcp://, tls:// and udp:// addresses',
+  );
+  assert.equal(
+    of('udp://127.0.0.1:9', { connectTimeout: 100 }),
+    'send: --connect-timeout: only for tcp://, tls:// and unix: addresses',
+  );
+  assert.equal(of('tcp://127.0.0.1:9', { ipv4: true, ipv6: true }), 'send: -4 and -6 exclude each other');
+  assert.equal(
+    of('tcp://127.0.0.1:9', { source: '::1' }),
+    'send: --source ::1 is IPv6, and 127.0.0.1 is IPv4: give a source of the same family',
+  );
+});
+
+test('the client flags become the library options of their scheme', () => {
+  const tcp = clientSocketOptionsOf('send', parseAddress('tcp://localhost:9'), {
+    source: '127.0.0.2',
+    sourcePort: 4000,
+    keepalive: 30_000,
+    nodelay: false,
+    ipv4: true,
+    connectTimeout: 500,
+  });
+  assert.deepEqual(tcp, {
+    tcp: { localAddress: '127.0.0.2', localPort: 4000, keepAlive: 30_000, noDelay: false },
+    family: 4,
+    connectTimeout: 500,
+    packet: { localAddress: '127.0.0.2', localPort: 4000 },
+  });
+  const udp = clientSocketOptionsOf('send', parseAddress('udp://127.0.0.1:9'), { ttl: 9 });
+  assert.deepEqual(udp.packet, { ttl: 9 });
+});
+
+test('a server flag applies to the listeners of its schemes and is refused when it fits none', () => {
+  const addresses = ['tcp://[::]:0', 'unix:/tmp/x.sock', 'udp://127.0.0.1:0'].map((url) => parseAddress(url));
+  assert.deepEqual(
+    serverSocketOptionsOf('echo', addresses, { backlog: 8, keepalive: 9000, ipv6Only: true }),
+    {
+      backlog: 8,
+      ipv6Only: true,
+      tcp: { keepAlive: 9000 },
+    },
+  );
+  const udpOnly = [parseAddress('udp://127.0.0.1:0')];
+  assert.equal(
+    refusal(() => serverSocketOptionsOf('echo', udpOnly, { backlog: 8 })),
+    'echo: --backlog: only for tcp://, tls:// and unix: addresses',
+  );
+  assert.equal(
+    refusal(() => serverSocketOptionsOf('echo', [parseAddress('unix:/tmp/x.sock')], { ipv6Only: true })),
+    'echo: --ipv6-only: only for tcp://, tls:// and udp:// addresses',
+  );
+});
+
+test('from the command line, a refused or malformed socket flag is one line, exit 2', {
+  timeout: 10_000,
+}, async () => {
+  const [unfit, swallowed] = await Promise.all([
+    runCli(['send', 'udp://127.0.0.1:9', 'x', '--keepalive']),
+    runCli(['send', '--keepalive', 'tcp://127.0.0.1:9', 'x']),
+  ]);
+  assert.equal(unfit.code, 2);
+  assert.equal(unfit.stderr, 'sockkit: send: --keepalive applies to tcp:// or tls:// addresses only, not udp://127.0.0.1:9\n');
+  assert.equal(swallowed.code, 2);
+  assert.equal(
+    swallowed.stderr,
+    'sockkit: --keepalive: "tcp://127.0.0.1:9" is not an idle time: put the URL before --keepalive, or write --keepalive=60s\n',
+  );
+});
