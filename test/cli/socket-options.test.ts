@@ -265,7 +265,10 @@ test('from the command line, a refused or malformed socket flag is one line, exi
     runCli(['send', '--keepalive', 'tcp://127.0.0.1:9', 'x']),
   ]);
   assert.equal(unfit.code, 2);
-  assert.equal(unfit.stderr, 'sockkit: send: --keepalive applies to tcp:// or tls:// addresses only, not udp://127.0.0.1:9\n');
+  assert.equal(
+    unfit.stderr,
+    'sockkit: send: --keepalive applies to tcp:// or tls:// addresses only, not udp://127.0.0.1:9\n',
+  );
   assert.equal(swallowed.code, 2);
   assert.equal(
     swallowed.stderr,
