@@ -1,5 +1,6 @@
 /**
- * bench is the load generator: it drives one load loop per thread against an echo server, reports
+ * bench is the load generator: it drives one load loop per thread against an echo server (or, with
+ * `request`, any request/response service), reports
  * each second, and returns a summary with rates, latency percentiles and every fault it counted.
  * Whatever the server does once a connection is open (resets it, dies, floods it), the run ends
  * with its summary: a failed connection is counted by kind, never thrown.
@@ -9,7 +10,7 @@ import { formatAddress, type SocketAddress } from '../address.js';
 import { optionError } from '../errors.js';
 import type { FrameName } from '../framing/frame-names.js';
 import { type ClientTransportOptions, clientTransportOptionsOf } from '../stream/transports.js';
-import { type LatencySummary, newHistogram, summarize } from './latency.js';
+import { type Histogram, type LatencySummary, newHistogram, summarize } from './latency.js';
 import {
   addCounters,
   type ConnectOutcome,
@@ -21,6 +22,8 @@ import {
   totalErrors,
   zeroCounters,
 } from './load.js';
+import type { MismatchSample } from './reply-check.js';
+import { RequestProtocol, type RequestSpec } from './request-spec.js';
 import { createEngine, WorkerEngine } from './worker.js';
 
 /** BenchOptions describe a run. Only `address` is required; `tls` is as `dial` takes it. */
@@ -46,6 +49,11 @@ export interface BenchOptions extends ClientTransportOptions {
   readonly connectTimeout?: number | undefined;
   /** Stream transports: frame each message as a line or with a length prefix (`--frame`); `size` is then the payload's. */
   readonly frame?: FrameName | undefined;
+  /**
+   * Request/response mode: send these requests and check each reply (see RequestSpec), instead of
+   * echoing `size`-byte messages. Closed loop (`depth`) and open loop (`rate`) work the same.
+   */
+  readonly request?: RequestSpec | undefined;
   /** Aborting it ends the run early; the summary covers the time run. */
   readonly signal?: AbortSignal | undefined;
   /** Called once a second with that second's figures. */
@@ -98,6 +106,8 @@ export interface BenchReport {
   rate: number;
   threads: number;
   durationS: number;
+  /** Request/response mode: the first few replies that failed their check. */
+  mismatchSamples: MismatchSample[];
   /**
    * CPU time this process (every thread) spent during the run, in seconds: compare it with
    * `durationS` to tell whether the load generator, rather than the server, was the limit.
@@ -114,6 +124,17 @@ export interface BenchReport {
  * report, not thrown; the run ends early when no connection is left.
  */
 export async function bench(options: BenchOptions): Promise<BenchReport> {
+  return (await benchRun(options)).report;
+}
+
+/** BenchRun is a run's summary and the histogram of all its latencies (for any percentile, or a plot). */
+export interface BenchRun {
+  readonly report: BenchReport;
+  readonly histogram: Histogram;
+}
+
+/** benchRun runs as `bench` does, and resolves with the latency histogram too. */
+export async function benchRun(options: BenchOptions): Promise<BenchRun> {
   const plans = planThreads(options);
   const engines: LoadEngine[] =
     plans.length === 1 ? [createEngine(plans[0] as LoadPlan)] : plans.map((p) => new WorkerEngine(p));
@@ -177,7 +198,7 @@ export async function bench(options: BenchOptions): Promise<BenchReport> {
   addCounters(total, last.counters);
   histogram.add(last.histogram);
   const plan = plans[0] as LoadPlan;
-  return {
+  const report: BenchReport = {
     url: formatAddress(plan.address),
     messages: total.messages,
     bytes: total.bytes,
@@ -186,6 +207,7 @@ export async function bench(options: BenchOptions): Promise<BenchReport> {
     connectionsPerSecond: round(total.connects / elapsed),
     latencyUs: summarize(histogram),
     mismatches: total.mismatches,
+    mismatchSamples: total.mismatchSamples,
     errors: totalErrors(total.errors),
     errorsByKind: total.errors,
     lost: total.lost,
@@ -199,6 +221,7 @@ export async function bench(options: BenchOptions): Promise<BenchReport> {
     durationS: Number(elapsed.toFixed(3)),
     cpuS: Number(((cpu.user + cpu.system) / 1e6).toFixed(3)),
   };
+  return { report, histogram };
 }
 
 /** firstConnectError is the first connect failure any engine met. */
@@ -237,6 +260,10 @@ function planThreads(options: BenchOptions): LoadPlan[] {
   }
   if (options.frame === 'len8' && size > 255)
     throw optionError(op, 'size', 'must be at most 255 B when frames are len8');
+  if (options.request) {
+    if (options.reconnect) throw optionError(op, 'reconnect', 'applies to echo runs, not with requests');
+    new RequestProtocol(options.request, options.frame); // throws UsageError for a spec that cannot work
+  }
   if (options.reconnect && options.address.scheme === 'udp') {
     throw optionError(op, 'reconnect', 'applies to stream transports (tcp, unix, tls), not udp');
   }
@@ -256,6 +283,7 @@ function planThreads(options: BenchOptions): LoadPlan[] {
       connectTimeout: options.connectTimeout ?? 5000,
       ...clientTransportOptionsOf(options),
       frame: options.frame,
+      request: options.request,
     });
     first += share;
   }

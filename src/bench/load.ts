@@ -8,6 +8,11 @@ import { fromSystemError, type SockkitError } from '../errors.js';
 import type { FrameName } from '../framing/frame-names.js';
 import type { ClientTransportOptions } from '../stream/transports.js';
 import { type Histogram, newHistogram } from './latency.js';
+import type { MismatchSample } from './reply-check.js';
+import type { RequestSpec } from './request-spec.js';
+
+/** MAX_MISMATCH_SAMPLES is how many mismatched replies a run keeps to show. */
+export const MAX_MISMATCH_SAMPLES = 3;
 
 /**
  * LoadPlan is the work one engine does. Every field is plain data, so it can cross to a worker;
@@ -33,6 +38,8 @@ export interface LoadPlan extends ClientTransportOptions {
   readonly connectTimeout: number;
   /** Stream transports: frame each message with this codec (the size is the payload's). */
   readonly frame?: FrameName | undefined;
+  /** Request/response mode: what to send and what each reply must be (echo mode without it). */
+  readonly request?: RequestSpec | undefined;
 }
 
 /**
@@ -78,7 +85,7 @@ export function totalErrors(errors: ErrorCounts): number {
 
 /** Counters are what a run counted over some interval. */
 export interface Counters {
-  /** Messages whose echo came back complete. */
+  /** Messages whose echo (or reply) came back complete. */
   messages: number;
   /** Bytes received back. */
   bytes: number;
@@ -86,7 +93,7 @@ export interface Counters {
   mismatches: number;
   /** Connections that failed (refused, reset, closed early, sent more than they were sent, ...), by kind. */
   errors: ErrorCounts;
-  /** UDP datagrams never answered within the loss timeout. */
+  /** UDP datagrams never answered within the loss timeout; requests unanswered when the run ended. */
   lost: number;
   /** UDP replies beyond the one each datagram asks for: a datagram answered twice, or ten times. */
   duplicated: number;
@@ -94,6 +101,8 @@ export interface Counters {
   reordered: number;
   /** Connections opened and closed (reconnect mode). */
   connects: number;
+  /** The first few replies that failed their check (request/response mode), at most MAX_MISMATCH_SAMPLES. */
+  mismatchSamples: MismatchSample[];
 }
 
 /** zeroCounters returns fresh counters. */
@@ -107,6 +116,7 @@ export function zeroCounters(): Counters {
     duplicated: 0,
     reordered: 0,
     connects: 0,
+    mismatchSamples: [],
   };
 }
 
@@ -120,6 +130,9 @@ export function addCounters(into: Counters, from: Counters): void {
   into.duplicated += from.duplicated;
   into.reordered += from.reordered;
   into.connects += from.connects;
+  for (const sample of from.mismatchSamples) {
+    if (into.mismatchSamples.length < MAX_MISMATCH_SAMPLES) into.mismatchSamples.push(sample);
+  }
 }
 
 /** LoadSample is what happened since the previous sample: counters, and a histogram of latencies. */
