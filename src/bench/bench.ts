@@ -96,6 +96,12 @@ export interface BenchReport {
    */
   errorsByKind: ErrorCounts;
   lost: number;
+  /**
+   * Request/response mode: replies that came after the run's end, while the requests in flight
+   * were given a moment (up to 500 ms): their latency is in the percentiles, but not in
+   * `messages`, so a server past its capacity does not look faster than it is.
+   */
+  late: number;
   /** UDP replies beyond one per datagram sent: a server that answers twice, or ten times. */
   duplicated: number;
   reordered: number;
@@ -211,6 +217,7 @@ export async function benchRun(options: BenchOptions): Promise<BenchRun> {
     errors: totalErrors(total.errors),
     errorsByKind: total.errors,
     lost: total.lost,
+    late: total.late,
     duplicated: total.duplicated,
     reordered: total.reordered,
     connections: options.connections ?? 1,

@@ -95,6 +95,8 @@ export interface Counters {
   errors: ErrorCounts;
   /** UDP datagrams never answered within the loss timeout; requests unanswered when the run ended. */
   lost: number;
+  /** Replies after the run's end, while the requests in flight were drained (not in `messages`). */
+  late: number;
   /** UDP replies beyond the one each datagram asks for: a datagram answered twice, or ten times. */
   duplicated: number;
   /** UDP replies that came after a later one. */
@@ -113,6 +115,7 @@ export function zeroCounters(): Counters {
     mismatches: 0,
     errors: { refused: 0, reset: 0, closed: 0, timed_out: 0, protocol: 0, tls: 0, other: 0 },
     lost: 0,
+    late: 0,
     duplicated: 0,
     reordered: 0,
     connects: 0,
@@ -127,6 +130,7 @@ export function addCounters(into: Counters, from: Counters): void {
   into.mismatches += from.mismatches;
   for (const kind of ERROR_KINDS) into.errors[kind] += from.errors[kind];
   into.lost += from.lost;
+  into.late += from.late;
   into.duplicated += from.duplicated;
   into.reordered += from.reordered;
   into.connects += from.connects;

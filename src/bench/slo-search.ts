@@ -112,7 +112,7 @@ export async function sloSearch(options: SloSearchOptions): Promise<SloResult> {
     const step = await run(rate);
     if (step.passed) passed = rate;
     else failed = rate;
-    if (failed - passed <= precision * failed) break;
+    if (Number.isFinite(failed) && failed - passed <= precision * failed) break;
     const next = Math.round(Number.isFinite(failed) ? (passed + failed) / 2 : rate * 2);
     if (next === rate || next < 1) break;
     rate = next;

@@ -17,6 +17,7 @@ import { clientTransportOptionsOf, openStreamSocket, type StreamTarget } from '.
 import { recordMs } from './latency.js';
 import {
   type ConnectOutcome,
+  type Counters,
   type ErrorKind,
   errorKindOf,
   type LoadEngine,
@@ -194,14 +195,19 @@ export class StreamLoad implements LoadEngine {
 
   /**
    * #drain gives the requests in flight a moment (DRAIN_MS at most) to be answered, as the UDP
-   * loop does, and counts those still unanswered as lost: in flight at the end of a run is normal,
-   * never answered is not. (An echo's bytes in flight are not counted.)
+   * loop does: the replies that come then are late (their latency counts, not their number), and
+   * the requests still unanswered are lost. (An echo's bytes in flight are not counted.)
    */
   async #drain(): Promise<void> {
     const deadline = performance.now() + Math.min(this.#plan.lossTimeout, DRAIN_MS);
     const waiting = (): boolean => this.#clients.some((c) => c.isOpen && c.outstanding > 0);
+    const counters = (): Counters => this.#tally.counters; // a sample may replace them meanwhile
+    const before = counters().messages;
     while (waiting() && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
-    for (const client of this.#clients) if (client.isOpen) this.#tally.counters.lost += client.outstanding;
+    const late = counters().messages - before;
+    counters().messages -= late;
+    counters().late += late;
+    for (const client of this.#clients) if (client.isOpen) counters().lost += client.outstanding;
   }
 
   /** The state the clients share. */

@@ -281,7 +281,7 @@ function formatReport(r: BenchReport, reconnect: boolean, requests: boolean): st
       (r.url.startsWith('udp:')
         ? `, ${n(r.lost)} lost, ${n(r.duplicated)} duplicated, ${n(r.reordered)} reordered`
         : requests
-          ? `, ${n(r.lost)} unanswered at the end`
+          ? `, ${n(r.late)} late, ${n(r.lost)} never answered`
           : ''),
   ];
   return `${lines.join('\n')}\n`;
