@@ -71,7 +71,8 @@ export function percentileCurve(histogram: Histogram, ticksPerHalfDistance = 5):
   const points: PercentilePoint[] = [];
   const count = histogram.totalCount;
   for (let halvings = 0; ; halvings += 1) {
-    const step = 100 / 2 ** halvings / ticksPerHalfDistance;
+    // From 100 − 100/2^h to 100 − 100/2^(h+1): half the distance left, in equal ticks.
+    const step = 100 / 2 ** (halvings + 1) / ticksPerHalfDistance;
     const from = 100 - 100 / 2 ** halvings;
     for (let tick = 0; tick < ticksPerHalfDistance; tick += 1) {
       const percentile = from + tick * step;

@@ -4,7 +4,8 @@
  * run, long enough for its percentiles to be trusted; every step is reported, then the rate found.
  */
 import { optionError } from '../errors.js';
-import { type BenchOptions, type BenchReport, benchRun } from './bench.js';
+import { type BenchOptions, type BenchReport, benchRun, type IntervalReport } from './bench.js';
+import { type PercentilePoint, percentileCurve } from './latency.js';
 
 /** SloTarget is one latency target: the latency at `percentile` must be at most `maxUs`. */
 export interface SloTarget {
@@ -37,6 +38,9 @@ export interface SloStep {
   readonly passed: boolean;
   /** Why a step failed: `p99 3.1 ms > 2 ms`, `kept up with 71% of the rate`. */
   readonly why: readonly string[];
+  /** The step's seconds, and its latency percentile curve (for a report). */
+  readonly intervals: readonly IntervalReport[];
+  readonly curve: readonly PercentilePoint[];
 }
 
 /** SloResult is every step tried and the highest rate that passed (0 if none did). */
@@ -82,7 +86,12 @@ export async function sloSearch(options: SloSearchOptions): Promise<SloResult> {
   const steps: SloStep[] = [];
   const run = async (rate: number): Promise<SloStep> => {
     const duration = rate > 0 ? Math.min(LONGEST_STEP, Math.max(stepMs, (1000 * replies) / rate)) : stepMs;
-    const { report, histogram } = await benchRun({ ...options, rate, duration, onInterval: undefined });
+    const intervals: IntervalReport[] = [];
+    const onInterval = (interval: IntervalReport): void => {
+      intervals.push(interval);
+      options.onInterval?.(interval);
+    };
+    const { report, histogram } = await benchRun({ ...options, rate, duration, onInterval });
     const latencyUs = options.slo.map((t) =>
       histogram.totalCount > 0 ? histogram.getValueAtPercentile(t.percentile) : 0,
     );
@@ -96,7 +105,8 @@ export async function sloSearch(options: SloSearchOptions): Promise<SloResult> {
     if (report.mismatches > 0) why.push(`${report.mismatches} mismatches`);
     if (report.errors > 0) why.push(`${report.errors} connection errors`);
     if (report.messages === 0) why.push('no reply');
-    const step = { rate, report, latencyUs, passed: rate > 0 && why.length === 0, why };
+    const passed = rate > 0 && why.length === 0;
+    const step = { rate, report, latencyUs, passed, why, intervals, curve: percentileCurve(histogram) };
     steps.push(step);
     options.onStep?.(step);
     return step;

@@ -220,13 +220,12 @@ async function runSloSearch(options: BenchOptions, flags: BenchFlags, targets: S
     process.stdout.write(
       `  found: ${result.rate.toLocaleString('en-US')} msgs/s meets ${targets.map((t) => t.text).join(', ')}\n`,
     );
-  const last = result.steps.at(-1);
-  if (flags.report && last) {
-    writeHtmlReport(flags.report, {
-      report: last.report,
-      commandLine: commandLine(),
-      slo: { targets, steps: result.steps, rate: result.rate },
-    });
+  // The report's run charts show the step at the rate found (or the last step, if none passed).
+  const shown = result.steps.find((step) => step.passed && step.rate === result.rate) ?? result.steps.at(-1);
+  if (flags.report && shown) {
+    const { report, intervals, curve } = shown;
+    const slo = { targets, steps: result.steps, rate: result.rate };
+    writeHtmlReport(flags.report, { report, intervals, curve, commandLine: commandLine(), slo });
   }
   if (result.rate === 0)
     throw new ProtocolError(
