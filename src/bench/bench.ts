@@ -252,7 +252,7 @@ function planThreads(options: BenchOptions): LoadPlan[] {
   if (!Number.isInteger(threads) || threads < 1) throw optionError(op, 'threads', 'must be at least 1');
   if (!Number.isInteger(depth) || depth < 1) throw optionError(op, 'depth', 'must be at least 1');
   if (!(rate >= 0)) throw optionError(op, 'rate', 'must be 0 or more');
-  if (options.address.scheme === 'udp' && (size < 8 || size > 65_507)) {
+  if (options.address.scheme === 'udp' && !options.request && (size < 8 || size > 65_507)) {
     throw optionError(op, 'size', 'for udp must be from 8 B (the sequence header) to 65507 B');
   }
   if (options.address.scheme !== 'udp' && (size < 1 || size > 64 << 20)) {
@@ -269,7 +269,8 @@ function planThreads(options: BenchOptions): LoadPlan[] {
     throw optionError(op, 'size', 'must be at most 255 B when frames are len8');
   if (options.request) {
     if (options.reconnect) throw optionError(op, 'reconnect', 'applies to echo runs, not with requests');
-    new RequestProtocol(options.request, options.frame); // throws UsageError for a spec that cannot work
+    // Throws UsageError for a spec that cannot work.
+    new RequestProtocol(options.request, options.frame, options.address.scheme === 'udp');
   }
   if (options.reconnect && options.address.scheme === 'udp') {
     throw optionError(op, 'reconnect', 'applies to stream transports (tcp, unix, tls), not udp');

@@ -3,6 +3,7 @@
  * in flight (closed loop) or sending on a schedule (open loop). Each datagram starts with the
  * peer's number and a sequence number, so replies can be told lost, duplicated or reordered. Each
  * reply is checked and dropped as it comes, so a server that answers ten times costs no memory.
+ * With `plan.request`, each peer sends requests and checks replies instead (request-datagram-peer.ts).
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
@@ -19,6 +20,8 @@ import {
   Tally,
 } from './load.js';
 import type { MessageRing } from './payload.js';
+import { RequestDatagramPeer } from './request-datagram-peer.js';
+import { RequestProtocol } from './request-spec.js';
 import { ringFor } from './stream-load.js';
 
 /** HEADER is the bytes before each datagram's payload: peer number, then sequence number (uint32 BE each). */
@@ -38,7 +41,8 @@ export class DatagramLoad implements LoadEngine {
   readonly plan: LoadPlan;
   readonly ring: MessageRing;
   readonly tally = new Tally();
-  readonly #peers: DatagramPeer[] = [];
+  readonly #protocol: RequestProtocol | undefined;
+  readonly #peers: (DatagramPeer | RequestDatagramPeer)[] = [];
   running = false;
   #timers: NodeJS.Timeout[] = [];
 
@@ -46,7 +50,8 @@ export class DatagramLoad implements LoadEngine {
     if (plan.size < DATAGRAM_HEADER)
       throw new RangeError(`UDP messages need at least ${DATAGRAM_HEADER} bytes`);
     this.plan = plan;
-    this.ring = ringFor(plan.size - DATAGRAM_HEADER);
+    this.ring = ringFor(plan.request ? 0 : plan.size - DATAGRAM_HEADER);
+    if (plan.request) this.#protocol = new RequestProtocol(plan.request, undefined, true);
   }
 
   async connect(): Promise<ConnectOutcome> {
@@ -59,7 +64,12 @@ export class DatagramLoad implements LoadEngine {
     const ready: Promise<void>[] = [];
     for (let i = 0; i < this.plan.connections; i += 1) {
       const socket = createSocket({ type });
-      this.#peers.push(new DatagramPeer(this, socket, this.plan.firstConnection + i));
+      const id = this.plan.firstConnection + i;
+      this.#peers.push(
+        this.#protocol
+          ? new RequestDatagramPeer(this, this.#protocol, socket, id)
+          : new DatagramPeer(this, socket, id),
+      );
       ready.push(new Promise((resolve) => socket.connect(target.port, target.host, () => resolve())));
     }
     await Promise.all(ready);

@@ -15,7 +15,8 @@ import type { Random, RequestTemplate } from './request-template.js';
 export type ReplyEnd =
   | { readonly kind: 'size'; readonly size: number }
   | { readonly kind: 'expect' }
-  | { readonly kind: 'frame'; readonly codec: Codec; readonly payload: boolean };
+  | { readonly kind: 'frame'; readonly codec: Codec; readonly payload: boolean }
+  | { readonly kind: 'datagram' };
 
 /** ReplyCheck is what each reply must be: anything, exactly a template's bytes, or text matching a regular expression. */
 export type ReplyCheck =
@@ -115,9 +116,22 @@ export class ReplyReader {
    * the replies owed. Throws FrameTooLargeError for a frame over the codec's maximum.
    */
   consume(chunk: Buffer, length: number, outstanding: number): number {
+    if (this.#end.kind === 'datagram')
+      throw new RangeError('a datagram reply is checked whole (checkDatagram)');
     return this.#end.kind === 'frame'
       ? this.#consumeFrames(this.#end.codec, this.#end.payload, chunk, length, outstanding)
       : this.#consumeSized(chunk, length, outstanding);
+  }
+
+  /**
+   * checkDatagram checks `reply`, one whole datagram, as the answer to request `sequence` (with a
+   * reply size, its length must be that size).
+   */
+  checkDatagram(reply: Buffer, sequence: number): void {
+    this.#index = sequence;
+    if (this.#end.kind === 'size' && reply.length !== this.#end.size) this.#mismatch(reply, undefined);
+    else this.#checkWhole(reply);
+    this.#index = sequence + 1;
   }
 
   #consumeSized(chunk: Buffer, length: number, outstanding: number): number {

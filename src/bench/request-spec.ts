@@ -16,7 +16,8 @@ export const MAX_REPLY_SIZE = 64 << 20;
  * RequestSpec describes the requests and the replies of a request/response run. Requests and the
  * expected reply are bytes that may hold substitutions (see SUBSTITUTIONS); `expect` may not use
  * `{rand}`. A reply ends after `replySize` bytes, at the end of a frame (the run's `frame`), or
- * after as many bytes as `expect`: exactly one of these must say.
+ * after as many bytes as `expect`: exactly one of these must say. Over UDP each datagram is one
+ * reply, whole.
  */
 export interface RequestSpec {
   /** The requests, sent in turn on each connection (request `n` is `requests[n % length]`). */
@@ -45,12 +46,12 @@ export class RequestProtocol {
    * The spec `spec` for a run framed by `frame`. Throws UsageError (op `bench`, naming the option)
    * when the spec cannot work: no request, no way to tell where a reply ends, a bad expression.
    */
-  constructor(spec: RequestSpec, frame: FrameName | undefined, seed = 0x9e3779b9) {
+  constructor(spec: RequestSpec, frame: FrameName | undefined, datagram = false, seed = 0x9e3779b9) {
     const op = 'bench';
     if (spec.requests.length === 0) throw optionError(op, 'requests', 'must hold at least one request');
     if (spec.requests.some((r) => r.length === 0)) throw optionError(op, 'requests', 'cannot be empty');
     const ends = [frame !== undefined, spec.replySize !== undefined, spec.expect !== undefined];
-    if (!ends.some(Boolean))
+    if (!ends.some(Boolean) && !datagram)
       throw optionError(
         op,
         'request',
@@ -93,7 +94,8 @@ export class RequestProtocol {
         ? (payload) => (payload[payload.length - 1] === 0x0a ? payload : Buffer.concat([payload, LF]))
         : (payload) => codec.encode(payload);
     } else {
-      this.#end = size !== undefined ? { kind: 'size', size } : { kind: 'expect' };
+      this.#end =
+        size !== undefined ? { kind: 'size', size } : datagram ? { kind: 'datagram' } : { kind: 'expect' };
     }
     this.#fixed = this.#templates.map((t) => t.fixed && this.#framed(t.fixed));
     this.#random = xorshift32(seed);

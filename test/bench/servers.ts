@@ -97,3 +97,29 @@ export async function startLengthPrefixedServer(): Promise<Service> {
   const [chunk] = (await once(child.stdout as NodeJS.ReadableStream, 'data')) as [Buffer];
   return track(child, `tcp://127.0.0.1:${Number.parseInt(chunk.toString(), 10)}`);
 }
+
+/**
+ * UDP_SERVER is a Python UDP service: each datagram is answered with one holding `ok:` and the
+ * request, except that a request holding `drop` is never answered and one holding `twice` is
+ * answered twice. It prints its port once bound.
+ */
+const UDP_SERVER = `
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('127.0.0.1', 0))
+print(s.getsockname()[1], flush=True)
+while True:
+    data, peer = s.recvfrom(65535)
+    if b'drop' in data:
+        continue
+    s.sendto(b'ok:' + data, peer)
+    if b'twice' in data:
+        s.sendto(b'ok:' + data, peer)
+`;
+
+/** startUdpServer runs UDP_SERVER and resolves once it has printed its port. */
+export async function startUdpServer(): Promise<Service> {
+  const child = spawn('python3', ['-c', UDP_SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [chunk] = (await once(child.stdout as NodeJS.ReadableStream, 'data')) as [Buffer];
+  return track(child, `udp://127.0.0.1:${Number.parseInt(chunk.toString(), 10)}`);
+}

@@ -125,7 +125,7 @@ Examples:
     )
     .action(async (url: string, flags: BenchFlags, command: Command) => {
       const address = addressArg('bench', url, ['tcp', 'udp', 'unix', 'tls']);
-      const request = requestSpecOf(flags);
+      const request = requestSpecOf(flags, address.scheme === 'udp');
       const baseline = baselineOf(flags);
       const options: BenchOptions = {
         address,

@@ -58,10 +58,11 @@ export function withRequestOptions(command: Command): Command {
 }
 
 /**
- * requestSpecOf reads the flags into a RequestSpec, or undefined for an echo run. Throws
+ * requestSpecOf reads the flags into a RequestSpec, or undefined for an echo run (`datagram`: for
+ * udp, where each datagram is one reply and no end need be given). Throws
  * UsageError for escapes it cannot read, an unreadable file, or a check without requests.
  */
-export function requestSpecOf(flags: RequestFlags): RequestSpec | undefined {
+export function requestSpecOf(flags: RequestFlags, datagram = false): RequestSpec | undefined {
   const given = flags.request !== undefined || flags.requests !== undefined;
   const checks = ['expect', 'expectMatch', 'replySize', 'maxFrame'] as const;
   if (!given) {
@@ -71,7 +72,8 @@ export function requestSpecOf(flags: RequestFlags): RequestSpec | undefined {
   }
   if (flags.request !== undefined && flags.requests !== undefined)
     throw new UsageError('bench', '--request and --requests both give the requests: use one');
-  if (flags.frame === undefined && flags.replySize === undefined && flags.expect === undefined)
+  // A datagram is one reply whole; a stream needs to be told where each reply ends.
+  if (!datagram && flags.frame === undefined && flags.replySize === undefined && flags.expect === undefined)
     throw new UsageError(
       'bench',
       'say where each reply ends: --frame (line, len16, ...), --reply-size N or --expect DATA',

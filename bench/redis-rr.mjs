@@ -1,0 +1,162 @@
+// `node bench/redis-rr.mjs`: sockkit bench's request/response mode against redis-benchmark, side by
+// side, on the same redis-server. The server is pinned to CPU 0 and each load generator to CPU 1
+// (docs/performance.md), both load generators single-threaded; for each configuration the two
+// alternate for ROUNDS rounds, and the medians and their ratio are printed.
+//
+//   node bench/redis-rr.mjs                           # -c 50 with -P/--depth 1 and 16, 5 rounds of 3 s
+//   BENCH_ROUNDS=3 BENCH_SECONDS=2 node bench/redis-rr.mjs 50x1 50x16 1x1
+//
+// redis-benchmark -t ping_inline sends `PING\r\n` and reads `+PONG\r\n`; sockkit bench sends the
+// same with --request 'PING\r\n' --expect '+PONG\r\n', checking every reply.
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { availableParallelism, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const cli = join(root, 'dist/src/cli/main.js');
+const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+const seconds = Number(process.env.BENCH_SECONDS ?? 3);
+const configs = (process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['50x1', '50x16']).map((c) => {
+  const [connections, depth] = c.split('x').map(Number);
+  return { connections, depth };
+});
+const twoCpus = availableParallelism() > 1;
+const pin = (cpu, command) => (twoCpus ? ['taskset', '-c', String(cpu), ...command] : command);
+
+const port = await new Promise((done) => {
+  const probe = createServer().listen(0, '127.0.0.1', () => {
+    const { port } = probe.address();
+    probe.close(() => done(port));
+  });
+});
+const dir = mkdtempSync(join(tmpdir(), 'sockkit-redis-rr-'));
+const [serverCommand, ...serverArgs] = pin(0, [
+  'redis-server',
+  '--port',
+  String(port),
+  '--bind',
+  '127.0.0.1',
+  '--save',
+  '',
+  '--appendonly',
+  'no',
+  '--dir',
+  dir,
+]);
+const server = spawn(serverCommand, serverArgs, { stdio: ['ignore', 'pipe', 'inherit'] });
+let log = '';
+for await (const chunk of server.stdout) {
+  log += chunk;
+  if (/ready to accept connections/i.test(log)) break;
+}
+server.stdout.resume();
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+};
+
+/** redisBenchmark runs about `seconds` of redis-benchmark (the count sized from a first estimate) and returns requests/s. */
+function redisBenchmark({ connections, depth }, estimate) {
+  const requests = String(Math.max(10_000, Math.round(estimate * seconds)));
+  const out = execFileSync(
+    pin(1, ['redis-benchmark'])[0],
+    [
+      ...pin(1, ['redis-benchmark']).slice(1),
+      '-p',
+      String(port),
+      '-t',
+      'ping_inline',
+      '-c',
+      String(connections),
+      '-P',
+      String(depth),
+      '-n',
+      requests,
+      '--csv',
+    ],
+    { encoding: 'utf8' },
+  );
+  const line = out
+    .trim()
+    .split('\n')
+    .find((l) => l.startsWith('"PING_INLINE"'));
+  return Number(JSON.parse(`[${line}]`)[1]);
+}
+
+/** sockkitBench runs `seconds` of sockkit bench and returns replies/s and its CPU seconds. */
+function sockkitBench({ connections, depth }) {
+  const command = pin(1, [
+    'node',
+    cli,
+    'bench',
+    `tcp://127.0.0.1:${port}`,
+    '--request',
+    'PING\\r\\n',
+    '--expect',
+    '+PONG\\r\\n',
+    '-c',
+    String(connections),
+    '-d',
+    String(depth),
+    '-t',
+    `${seconds}s`,
+    '--json',
+  ]);
+  const out = execFileSync(command[0], command.slice(1), { encoding: 'utf8' });
+  const summary = JSON.parse(out.trim().split('\n').at(-1));
+  if (summary.mismatches !== 0 || summary.errors !== 0) throw new Error(`sockkit bench faults: ${out}`);
+  return { rate: summary.messages_per_second, cpu: summary.cpu_s / summary.duration_s };
+}
+
+try {
+  console.log(
+    `redis-server ${port}${twoCpus ? ' on CPU 0, load on CPU 1' : ' (one CPU: not pinned)'}; ${rounds} rounds of ${seconds} s`,
+  );
+  for (const config of configs) {
+    const theirs = [];
+    const ours = [];
+    const cpu = [];
+    let estimate = 50_000;
+    for (let round = 0; round < rounds; round += 1) {
+      const first = round % 2 === 0;
+      const runRedis = () => {
+        const rate = redisBenchmark(config, estimate);
+        theirs.push(rate);
+        estimate = rate;
+      };
+      const runOurs = () => {
+        const { rate, cpu: share } = sockkitBench(config);
+        ours.push(rate);
+        cpu.push(share);
+      };
+      if (first) {
+        runRedis();
+        runOurs();
+      } else {
+        runOurs();
+        runRedis();
+      }
+    }
+    const ratios = ours.map((rate, i) => rate / theirs[i]);
+    const line = {
+      connections: config.connections,
+      depth: config.depth,
+      redis_benchmark: Math.round(median(theirs)),
+      sockkit_bench: Math.round(median(ours)),
+      ratio: Number((median(ours) / median(theirs)).toFixed(3)),
+      ratio_range: [Math.min(...ratios), Math.max(...ratios)].map((r) => Number(r.toFixed(3))),
+      sockkit_cpu_share: Number(median(cpu).toFixed(2)),
+      rounds: { redis_benchmark: theirs.map(Math.round), sockkit_bench: ours },
+    };
+    console.log(JSON.stringify(line));
+  }
+} finally {
+  server.kill();
+  await once(server, 'exit');
+  rmSync(dir, { recursive: true, force: true });
+}
