@@ -55,18 +55,29 @@ for await (const chunk of server.stdout) {
 }
 server.stdout.resume();
 
+/**
+ * timed runs `command` under bash and returns its stdout and the CPU seconds (user + system) it
+ * used, from bash's `times` (the children's line): the same measure for both load generators.
+ */
+function timed(command) {
+  const out = execFileSync('bash', ['-c', '"$@"; times', 'bash', ...command], { encoding: 'utf8' });
+  const lines = out.trimEnd().split('\n');
+  const children = lines.at(-1).match(/(\d+)m([\d.]+)s (\d+)m([\d.]+)s/);
+  const cpu = Number(children[1]) * 60 + Number(children[2]) + Number(children[3]) * 60 + Number(children[4]);
+  return { stdout: lines.slice(0, -2).join('\n'), cpu };
+}
+
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
 };
 
-/** redisBenchmark runs about `seconds` of redis-benchmark (the count sized from a first estimate) and returns requests/s. */
+/** redisBenchmark runs about `seconds` of redis-benchmark (the count sized from a first estimate) and returns requests/s and CPU µs per request. */
 function redisBenchmark({ connections, depth }, estimate) {
-  const requests = String(Math.max(10_000, Math.round(estimate * seconds)));
-  const out = execFileSync(
-    pin(1, ['redis-benchmark'])[0],
-    [
-      ...pin(1, ['redis-benchmark']).slice(1),
+  const requests = Math.max(10_000, Math.round(estimate * seconds));
+  const { stdout, cpu } = timed(
+    pin(1, [
+      'redis-benchmark',
       '-p',
       String(port),
       '-t',
@@ -76,41 +87,38 @@ function redisBenchmark({ connections, depth }, estimate) {
       '-P',
       String(depth),
       '-n',
-      requests,
+      String(requests),
       '--csv',
-    ],
-    { encoding: 'utf8' },
+    ]),
   );
-  const line = out
-    .trim()
-    .split('\n')
-    .find((l) => l.startsWith('"PING_INLINE"'));
-  return Number(JSON.parse(`[${line}]`)[1]);
+  const line = stdout.split('\n').find((l) => l.startsWith('"PING_INLINE"'));
+  return { rate: Number(JSON.parse(`[${line}]`)[1]), cpuUs: (cpu * 1e6) / requests };
 }
 
-/** sockkitBench runs `seconds` of sockkit bench and returns replies/s and its CPU seconds. */
+/** sockkitBench runs `seconds` of sockkit bench and returns replies/s and CPU µs per reply (its process, start-up included). */
 function sockkitBench({ connections, depth }) {
-  const command = pin(1, [
-    'node',
-    cli,
-    'bench',
-    `tcp://127.0.0.1:${port}`,
-    '--request',
-    'PING\\r\\n',
-    '--expect',
-    '+PONG\\r\\n',
-    '-c',
-    String(connections),
-    '-d',
-    String(depth),
-    '-t',
-    `${seconds}s`,
-    '--json',
-  ]);
-  const out = execFileSync(command[0], command.slice(1), { encoding: 'utf8' });
-  const summary = JSON.parse(out.trim().split('\n').at(-1));
-  if (summary.mismatches !== 0 || summary.errors !== 0) throw new Error(`sockkit bench faults: ${out}`);
-  return { rate: summary.messages_per_second, cpu: summary.cpu_s / summary.duration_s };
+  const { stdout, cpu } = timed(
+    pin(1, [
+      'node',
+      cli,
+      'bench',
+      `tcp://127.0.0.1:${port}`,
+      '--request',
+      'PING\\r\\n',
+      '--expect',
+      '+PONG\\r\\n',
+      '-c',
+      String(connections),
+      '-d',
+      String(depth),
+      '-t',
+      `${seconds}s`,
+      '--json',
+    ]),
+  );
+  const summary = JSON.parse(stdout.trim().split('\n').at(-1));
+  if (summary.mismatches !== 0 || summary.errors !== 0) throw new Error(`sockkit bench faults: ${stdout}`);
+  return { rate: summary.messages_per_second, cpuUs: (cpu * 1e6) / (summary.messages + summary.late) };
 }
 
 try {
@@ -120,21 +128,23 @@ try {
   for (const config of configs) {
     const theirs = [];
     const ours = [];
-    const cpu = [];
+    const theirCpu = [];
+    const ourCpu = [];
     let estimate = 50_000;
     for (let round = 0; round < rounds; round += 1) {
-      const first = round % 2 === 0;
       const runRedis = () => {
-        const rate = redisBenchmark(config, estimate);
+        const { rate, cpuUs } = redisBenchmark(config, estimate);
         theirs.push(rate);
+        theirCpu.push(cpuUs);
         estimate = rate;
       };
       const runOurs = () => {
-        const { rate, cpu: share } = sockkitBench(config);
+        const { rate, cpuUs } = sockkitBench(config);
         ours.push(rate);
-        cpu.push(share);
+        ourCpu.push(cpuUs);
       };
-      if (first) {
+      // Alternate which goes first, so a drift in the machine's load falls on both.
+      if (round % 2 === 0) {
         runRedis();
         runOurs();
       } else {
@@ -150,7 +160,10 @@ try {
       sockkit_bench: Math.round(median(ours)),
       ratio: Number((median(ours) / median(theirs)).toFixed(3)),
       ratio_range: [Math.min(...ratios), Math.max(...ratios)].map((r) => Number(r.toFixed(3))),
-      sockkit_cpu_share: Number(median(cpu).toFixed(2)),
+      cpu_us_per_request: {
+        redis_benchmark: Number(median(theirCpu).toFixed(2)),
+        sockkit_bench: Number(median(ourCpu).toFixed(2)),
+      },
       rounds: { redis_benchmark: theirs.map(Math.round), sockkit_bench: ours },
     };
     console.log(JSON.stringify(line));

@@ -11,6 +11,7 @@ import { recordMs } from './latency.js';
 import { errorKindOf, type LoadPlan, MAX_MISMATCH_SAMPLES, type Tally } from './load.js';
 import { mismatchSample, type ReplyReader } from './reply-check.js';
 import type { RequestProtocol } from './request-spec.js';
+import { SendSchedule } from './send-schedule.js';
 
 /** DatagramHost is the load loop a peer reports to. */
 export interface DatagramHost {
@@ -30,9 +31,7 @@ export class RequestDatagramPeer {
   #sentAt: Float64Array;
   #head = 0;
   #next = 0;
-  #startedAt = 0;
-  readonly #period: number = 0;
-  readonly #phase: number = 0;
+  readonly #schedule: SendSchedule;
   outstanding = 0;
 
   constructor(load: DatagramHost, protocol: RequestProtocol, socket: Socket, id: number) {
@@ -41,10 +40,7 @@ export class RequestDatagramPeer {
     this.socket = socket;
     this.#id = id;
     const plan = load.plan;
-    if (plan.rate > 0) {
-      this.#period = (1000 * plan.connections) / plan.rate;
-      this.#phase = ((id - plan.firstConnection) * 1000) / plan.rate;
-    }
+    this.#schedule = new SendSchedule(plan, id);
     this.#seqs = new Float64Array(Math.max(16, plan.depth));
     this.#sentAt = new Float64Array(this.#seqs.length);
     this.#reader = protocol.reader(id, (mismatch) => {
@@ -61,14 +57,14 @@ export class RequestDatagramPeer {
   }
 
   start(now: number): void {
-    this.#startedAt = now;
-    if (this.#period > 0) this.sendDue(now);
+    this.#schedule.start(now);
+    if (this.#schedule.isOpenLoop) this.sendDue(now);
     else for (let i = 0; i < this.#load.plan.depth; i += 1) this.#send(now);
   }
 
   sendDue(now: number): void {
-    const due = Math.floor((now - this.#startedAt - this.#phase) / this.#period) + 1;
-    while (this.#next < due) this.#send(this.#startedAt + this.#phase + this.#next * this.#period);
+    const due = this.#schedule.due(now);
+    while (this.#next < due) this.#send(this.#schedule.intended(this.#next));
   }
 
   /** expire counts the requests unanswered past the loss timeout as lost; the closed loop sends one more for each. */
@@ -77,7 +73,7 @@ export class RequestDatagramPeer {
     while (this.outstanding > 0 && now - (this.#sentAt[this.#head] as number) >= timeout) {
       this.#pop();
       this.#load.tally.counters.lost += 1;
-      if (this.#period === 0 && this.#load.running) this.#send(now);
+      if (!this.#schedule.isOpenLoop && this.#load.running) this.#send(now);
     }
   }
 
@@ -130,6 +126,6 @@ export class RequestDatagramPeer {
     this.#reader.checkDatagram(message, this.#pop());
     recordMs(load.tally.histogram, now - sentAt);
     counters.messages += 1;
-    if (this.#period === 0 && load.running) this.#send(now);
+    if (!this.#schedule.isOpenLoop && load.running) this.#send(now);
   }
 }

@@ -6,8 +6,9 @@
 import { optionError } from '../errors.js';
 import type { Codec } from '../framing/codec.js';
 import { codecFor, type FrameName } from '../framing/frame-names.js';
+import { xorshift } from './payload.js';
 import { type Mismatch, type ReplyCheck, type ReplyEnd, ReplyReader } from './reply-check.js';
-import { type Random, RequestTemplate, xorshift32 } from './request-template.js';
+import { type Random, RequestTemplate } from './request-template.js';
 
 /** MAX_REPLY_SIZE bounds `replySize`: a reply being checked is held whole. */
 export const MAX_REPLY_SIZE = 64 << 20;
@@ -98,7 +99,7 @@ export class RequestProtocol {
         size !== undefined ? { kind: 'size', size } : datagram ? { kind: 'datagram' } : { kind: 'expect' };
     }
     this.#fixed = this.#templates.map((t) => t.fixed && this.#framed(t.fixed));
-    this.#random = xorshift32(seed);
+    this.#random = xorshift(seed);
   }
 
   /** request returns the bytes of connection `connection`'s request number `sequence`, framed. */

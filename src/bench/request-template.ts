@@ -44,21 +44,8 @@ type Part = Buffer | { readonly kind: 'conn' | 'seq' } | { readonly kind: 'rand'
 const MARKER = /\{(conn|seq|rand)(?::([0-9]+))?\}/g;
 const RAND_RANGE = 2 ** 32;
 
-/** Random is a source of random 32-bit integers (a seeded xorshift, so runs repeat). */
+/** Random is a source of random 32-bit unsigned integers (bench uses a seeded xorshift, so runs repeat). */
 export type Random = () => number;
-
-/** xorshift32 returns a Random seeded with `seed` (not 0). */
-export function xorshift32(seed: number): Random {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 
 /**
  * RequestTemplate is one request's bytes with its substitutions found once. `render` is cheap: a

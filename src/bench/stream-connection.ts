@@ -7,9 +7,13 @@
 import type { Socket } from 'node:net';
 import { recordMs } from './latency.js';
 import { type ErrorKind, errorKindOf, type LoadPlan, type Tally } from './load.js';
+import { SendSchedule } from './send-schedule.js';
 
 /** OPEN_LOOP_QUEUE caps the bytes an open-loop connection leaves queued in its socket: a slow server delays sends (and the latency shows it) rather than growing memory. */
 const OPEN_LOOP_QUEUE = 1 << 20;
+
+/** JOIN_BELOW is the largest batch of messages joined into one write rather than corked. */
+const JOIN_BELOW = 16 << 10;
 
 /** StreamHost is the load loop a connection reports to. */
 export interface StreamHost {
@@ -33,23 +37,17 @@ export abstract class StreamConnection {
   /** Messages sent, and messages answered whole. */
   protected sent = 0;
   protected completed = 0;
-  #startedAt = 0;
   /** Connecting until `opened` or `fail`, then open, then failed. */
   #state: 'connecting' | 'open' | 'failed' = 'connecting';
-  /** Open loop: milliseconds between this connection's messages, and its first message's time. */
-  readonly #period: number = 0;
-  readonly #phase: number = 0;
+  readonly #schedule: SendSchedule;
 
   constructor(load: StreamHost, socket: Socket, id: number) {
     this.load = load;
     this.socket = socket;
     this.id = id;
     const plan = load.plan;
-    this.#sentAt = new Float64Array(plan.rate > 0 ? 1 : plan.depth);
-    if (plan.rate > 0) {
-      this.#period = (1000 * plan.connections) / plan.rate;
-      this.#phase = ((id - plan.firstConnection) * 1000) / plan.rate;
-    }
+    this.#schedule = new SendSchedule(plan, id);
+    this.#sentAt = new Float64Array(this.#schedule.isOpenLoop ? 1 : plan.depth);
     // Plain sockets deliver reads through `onread` (see StreamLoad's #onread); TLS sockets as 'data'.
     socket.on('data', (chunk: Buffer) => this.onData(chunk, chunk.length));
     // Every failure ends here, counted once by its kind: the first of 'error' and 'close' wins.
@@ -84,7 +82,7 @@ export abstract class StreamConnection {
 
   /** isClosedLoop is true when each answer sends the next message. */
   protected get isClosedLoop(): boolean {
-    return this.#period === 0;
+    return !this.#schedule.isOpenLoop;
   }
 
   /** opened marks the connect done: from now on the connection's own events count its failure. */
@@ -106,8 +104,8 @@ export abstract class StreamConnection {
   /** start sends the first `depth` messages (closed loop), or arms the schedule (open loop). */
   start(now: number): void {
     if (!this.isOpen) return;
-    this.#startedAt = now;
-    if (this.#period > 0) {
+    this.#schedule.start(now);
+    if (this.#schedule.isOpenLoop) {
       this.sendDue(now);
       return;
     }
@@ -120,7 +118,7 @@ export abstract class StreamConnection {
   /** sendDue sends the open-loop messages whose intended time has passed, while the socket has room. */
   sendDue(now: number): void {
     if (this.socket.destroyed) return;
-    const due = Math.floor((now - this.#startedAt - this.#phase) / this.#period) + 1;
+    const due = this.#schedule.due(now);
     while (this.sent < due && this.socket.writableLength < OPEN_LOOP_QUEUE && !this.isFailed) this.send(now);
   }
 
@@ -139,21 +137,48 @@ export abstract class StreamConnection {
     const load = this.load;
     const histogram = load.tally.histogram;
     const counters = load.tally.counters;
-    const closed = this.#period === 0;
-    const batch = closed && count > 1;
-    if (batch) this.socket.cork();
     for (let i = 0; i < count; i += 1) {
       recordMs(histogram, now - this.#sentTime(this.completed));
       this.completed += 1;
       counters.messages += 1;
-      if (closed && load.running && !this.isFailed) this.send(now);
     }
-    if (batch) this.socket.uncork();
+    if (this.#schedule.isOpenLoop || !load.running || this.isFailed) return;
+    if (count === 1) this.send(now);
+    else this.#sendBatch(count, now);
+  }
+
+  /**
+   * #sendBatch sends `count` messages at once: small ones joined into one write (one write per
+   * batch rather than per message is most of a pipelined run's CPU), large ones corked together
+   * (joining them would copy them).
+   */
+  #sendBatch(count: number, now: number): void {
+    const parts: Buffer[] = [];
+    let bytes = 0;
+    try {
+      for (let i = 0; i < count; i += 1) {
+        const message = this.message(this.sent + i);
+        parts.push(message);
+        bytes += message.length;
+      }
+    } catch {
+      this.fail('protocol'); // a request its substitutions made too long for its frame
+      return;
+    }
+    for (let i = 0; i < count; i += 1) this.#sentAt[(this.sent + i) % this.#sentAt.length] = now;
+    this.sent += count;
+    if (bytes <= JOIN_BELOW) {
+      this.socket.write(Buffer.concat(parts, bytes));
+      return;
+    }
+    this.socket.cork();
+    for (const part of parts) this.socket.write(part);
+    this.socket.uncork();
   }
 
   /** #sentTime is when message `n` was sent (closed loop) or meant to be sent (open loop: coordinated omission). */
   #sentTime(n: number): number {
-    if (this.#period > 0) return this.#startedAt + this.#phase + n * this.#period;
+    if (this.#schedule.isOpenLoop) return this.#schedule.intended(n);
     return this.#sentAt[n % this.#sentAt.length] as number;
   }
 }

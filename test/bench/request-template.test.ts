@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import {
-  RequestTemplate,
-  splitRequestLines,
-  unescapeBytes,
-  xorshift32,
-} from '../../src/bench/request-template.js';
+import { xorshift } from '../../src/bench/payload.js';
+import { RequestTemplate, splitRequestLines, unescapeBytes } from '../../src/bench/request-template.js';
 
 describe('unescapeBytes', () => {
   test('turns the escapes of the command line into bytes', () => {
@@ -25,7 +21,7 @@ describe('unescapeBytes', () => {
 });
 
 describe('RequestTemplate', () => {
-  const random = xorshift32(1);
+  const random = xorshift(1);
   test('a template without substitutions renders the same Buffer every time', () => {
     const template = new RequestTemplate(Buffer.from('{"a":{}}\r\n'));
     assert.equal(template.render(0, 0, random), template.render(5, 9, random));

@@ -1,20 +1,12 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import { benchJson } from '../bench/bench-json.js';
 import { type Service, startUdpServer } from '../bench/servers.js';
 import { type RedisServer, startRedisServer, stopRedisServer } from '../chat/redis-server.js';
-import { type Running, runCli, startCli, tempDir } from '../helpers.js';
+import { type Running, startCli, tempDir } from '../helpers.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: parsed JSON, checked field by field in the tests
-type Json = Record<string, any>;
-
-async function bench(
-  args: readonly string[],
-): Promise<{ summary: Json; code: number | null; stderr: string }> {
-  const result = await runCli(['bench', ...args, '--json'], { timeout: 9000 });
-  const summary = JSON.parse(result.stdout.toString().trim().split('\n').at(-1) as string) as Json;
-  return { summary, code: result.code, stderr: result.stderr };
-}
+const bench = benchJson;
 
 describe('bench --request over udp: one datagram each way', { timeout: 30_000 }, () => {
   let server: Service;

@@ -1,4 +1,4 @@
-/** `sockkit bench URL`: a load generator for any echo server (tcp, udp, unix, tls). */
+/** `sockkit bench URL`: a load generator for any echo server, or any request/response service (tcp, udp, unix, tls). */
 import { Command, Option } from 'commander';
 import {
   type BenchOptions,
@@ -59,7 +59,8 @@ interface BenchFlags extends TlsClientFlags, RequestFlags, OutcomeFlags {
 export function benchCommand(): Command {
   return withOutcomeOptions(withRequestOptions(withTlsClientOptions(new Command('bench'))))
     .description(
-      'Load generator for any echo server. Closed loop (default): each connection keeps --depth ' +
+      'Load generator for any echo server, or with --request any request/response service (Redis, ' +
+        'memcached, your own protocol). Closed loop (default): each connection keeps --depth ' +
         'messages in flight. Open loop (--rate): messages go out on a fixed schedule and latency is ' +
         'measured from when each was due, so a server that stalls cannot hide it. Every echoed byte ' +
         'is checked; UDP datagrams carry sequence numbers (lost, duplicated, reordered). A run always ' +
@@ -67,7 +68,7 @@ export function benchCommand(): Command {
         '(counted by kind: refused, reset, closed, timed out, protocol, ...), a UDP server replied ' +
         'more than it was asked, or nothing came back at all.',
     )
-    .argument('<url>', 'the echo server: tcp://, udp://, unix: or tls://')
+    .argument('<url>', 'the server: tcp://, udp://, unix: or tls://')
     .addOption(count('-c, --connections <n>', 'connections (udp: peers, one socket each)', 1, 1, 100_000))
     .addOption(
       new Option('-s, --size <size>', 'bytes per message (udp: at least 8)')
@@ -104,7 +105,7 @@ export function benchCommand(): Command {
     .addOption(
       new Option(
         '--frame <framing>',
-        'tcp/unix/tls: frame each message as a line or with a length prefix',
+        'tcp/unix/tls: frame each message as a line or with a length prefix (with --request: each request, and where each reply ends)',
       ).choices(FRAME_NAMES),
     )
     .addHelpText(
@@ -121,7 +122,22 @@ Examples:
   sockkit bench tls://127.0.0.1:7443 --insecure --reconnect    # TLS handshakes per second
   sockkit bench tls://localhost:7443 --ca ca.pem -c 4 -t 3s    # verify the server's certificate
   sockkit bench tls://127.0.0.1:7443 --fingerprint 3A:91:...:7C # pin a --self-signed server
-  sockkit bench tcp://127.0.0.1:65432 -w 1s -t 3s --json | tail -1   # summary as JSON`,
+  sockkit bench tcp://127.0.0.1:65432 -w 1s -t 3s --json | tail -1   # summary as JSON
+
+Request/response (any service; docs/bench.md):
+  sockkit bench tcp://127.0.0.1:6379 --request 'PING\\r\\n' --expect '+PONG\\r\\n' -c 50
+  sockkit bench tcp://127.0.0.1:6379 --request 'PING\\r\\n' --expect '+PONG\\r\\n' -c 50 -d 16   # pipelined
+  sockkit bench tcp://127.0.0.1:6379 --request 'SET k:{conn} v{seq}\\r\\n' --expect '+OK\\r\\n' -c 8
+  sockkit bench tcp://127.0.0.1:11211 --request 'version\\r\\n' --frame line --expect-match '^VERSION '
+  sockkit bench tcp://127.0.0.1:9000 --frame len16 --request 'ping {seq}' --expect 'ok:ping {seq}'
+  sockkit bench tcp://127.0.0.1:6379 --requests reqs.txt --frame line --rate 20k   # one request a line
+  sockkit bench udp://127.0.0.1:5353 --requests queries.txt --reply-size 48        # a datagram each way
+
+Finding the limit, guarding it, showing it:
+  sockkit bench tcp://127.0.0.1:6379 --request 'PING\\r\\n' --expect '+PONG\\r\\n' -c 8 --slo 'p99<2ms' --slo 'p50<500us'
+  sockkit bench tcp://127.0.0.1:6379 --request 'PING\\r\\n' --expect '+PONG\\r\\n' -t 5s --json > base.json
+  sockkit bench tcp://127.0.0.1:6379 --request 'PING\\r\\n' --expect '+PONG\\r\\n' -t 5s --compare base.json --tolerance 15%
+  sockkit bench tcp://127.0.0.1:6379 --request 'PING\\r\\n' --expect '+PONG\\r\\n' -c 50 --report run.html`,
     )
     .action(async (url: string, flags: BenchFlags, command: Command) => {
       const address = addressArg('bench', url, ['tcp', 'udp', 'unix', 'tls']);
@@ -251,7 +267,7 @@ export function failureOf(report: BenchReport, requests = false): string | undef
   if (report.errors > 0) faults.push(`${report.errors} connection errors (${errorKinds(report)})`);
   if (report.duplicated > 0)
     faults.push(`${report.duplicated} replies more than the requests sent (duplicated)`);
-  if (report.messages === 0) faults.push('no message came back');
+  if (report.messages === 0) faults.push(requests ? 'no reply came back' : 'no message came back');
   return faults.length > 0 ? faults.join(', ') : undefined;
 }
 
