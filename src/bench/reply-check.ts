@@ -64,9 +64,6 @@ export interface MismatchSample {
   readonly receivedBytes: number;
 }
 
-/** EXCESS is what `consume` returns when bytes came that no request asked for. */
-export const EXCESS = -1;
-
 /** noRandom is the Random given to expected-reply templates, which may not hold `{rand}`. */
 const noRandom: Random = () => 0;
 
@@ -105,6 +102,9 @@ export class ReplyReader {
     this.#onMismatch = onMismatch;
   }
 
+  /** overrun is true once bytes came that no request asked for: the connection is beyond repair. */
+  overrun = false;
+
   /** replies is how many replies were read whole. */
   get replies(): number {
     return this.#index;
@@ -112,7 +112,7 @@ export class ReplyReader {
 
   /**
    * consume reads the first `length` bytes of `chunk` (which it does not keep) while `outstanding`
-   * replies are owed, and returns how many replies it completed, or EXCESS when bytes came beyond
+   * replies are owed, and returns how many replies it completed; `overrun` is set when bytes came beyond
    * the replies owed. Throws FrameTooLargeError for a frame over the codec's maximum.
    */
   consume(chunk: Buffer, length: number, outstanding: number): number {
@@ -138,7 +138,10 @@ export class ReplyReader {
     let at = 0;
     let done = 0;
     while (at < length) {
-      if (done >= outstanding) return EXCESS;
+      if (done >= outstanding) {
+        this.overrun = true;
+        return done;
+      }
       if (this.#size === 0) this.#begin();
       const take = Math.min(this.#size - this.#got, length - at);
       const expected = this.#expected;
@@ -186,7 +189,10 @@ export class ReplyReader {
     let at = 0;
     let done = 0;
     while (at < bytes.length) {
-      if (done >= outstanding) return EXCESS;
+      if (done >= outstanding) {
+        this.overrun = true;
+        return done;
+      }
       const decoded = codec.decode(at === 0 ? bytes : bytes.subarray(at));
       if (!decoded) {
         this.#pending = Buffer.from(bytes.subarray(at)); // a copy: `chunk` is reused for the next read

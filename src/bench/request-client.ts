@@ -7,7 +7,7 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { MAX_MISMATCH_SAMPLES } from './load.js';
-import { EXCESS, type Mismatch, mismatchSample, type ReplyReader } from './reply-check.js';
+import { type Mismatch, mismatchSample, type ReplyReader } from './reply-check.js';
 import type { RequestProtocol } from './request-spec.js';
 import { StreamConnection, type StreamHost } from './stream-connection.js';
 
@@ -36,18 +36,17 @@ export class RequestClient extends StreamConnection {
   onData(chunk: Buffer, length: number): void {
     if (this.isFailed || this.load.stopped) return;
     const now = performance.now();
-    let replies: number;
+    let replies = 0;
+    let broken = false;
     try {
       replies = this.#reader.consume(chunk, length, this.outstanding);
     } catch {
-      replies = EXCESS; // a frame over the maximum: the server's bytes do not frame
-    }
-    if (replies === EXCESS) {
-      this.fail('protocol');
-      return;
+      broken = true; // a frame over the maximum: the server's bytes do not frame
     }
     this.load.tally.counters.bytes += length;
     if (replies > 0) this.answered(replies, now);
+    // Bytes no request asked for, or that do not frame, fail the connection (after counting the replies before them).
+    if (broken || this.#reader.overrun) this.fail('protocol');
   }
 
   #mismatch(mismatch: Mismatch): void {
