@@ -12,8 +12,30 @@ export {
   type SocketAddress,
   type UnixAddress,
 } from './address.js';
-export { type BenchOptions, type BenchReport, bench, type IntervalReport } from './bench/bench.js';
+export {
+  type BenchOptions,
+  type BenchReport,
+  type BenchRun,
+  bench,
+  benchRun,
+  type IntervalReport,
+} from './bench/bench.js';
+export { type Comparison, compareWithBaseline, parseBaseline } from './bench/compare.js';
+export { chartJsSource, type HtmlReportData, htmlReport, machineDescription } from './bench/html-report.js';
+export { type PercentilePoint, percentileCurve } from './bench/latency.js';
+export type { MismatchSample } from './bench/reply-check.js';
 export { benchJson } from './bench/report-json.js';
+export { MAX_REPLY_SIZE, type RequestSpec } from './bench/request-spec.js';
+export { SUBSTITUTIONS, splitRequestLines, unescapeBytes } from './bench/request-template.js';
+export {
+  formatUs,
+  parseSlo,
+  type SloResult,
+  type SloSearchOptions,
+  type SloStep,
+  type SloTarget,
+  sloSearch,
+} from './bench/slo-search.js';
 export { type Endpoint, formatEndpoint, type Program, parseEndpoint, programOf } from './bridge/endpoint.js';
 export {
   type BridgePair,

@@ -1,5 +1,6 @@
 /**
- * bench is the load generator: it drives one load loop per thread against an echo server, reports
+ * bench is the load generator: it drives one load loop per thread against an echo server (or, with
+ * `request`, any request/response service), reports
  * each second, and returns a summary with rates, latency percentiles and every fault it counted.
  * Whatever the server does once a connection is open (resets it, dies, floods it), the run ends
  * with its summary: a failed connection is counted by kind, never thrown.
@@ -9,7 +10,7 @@ import { formatAddress, type SocketAddress } from '../address.js';
 import { optionError } from '../errors.js';
 import type { FrameName } from '../framing/frame-names.js';
 import { type ClientTransportOptions, clientTransportOptionsOf } from '../stream/transports.js';
-import { type LatencySummary, newHistogram, summarize } from './latency.js';
+import { type Histogram, type LatencySummary, newHistogram, summarize } from './latency.js';
 import {
   addCounters,
   type ConnectOutcome,
@@ -21,6 +22,8 @@ import {
   totalErrors,
   zeroCounters,
 } from './load.js';
+import type { MismatchSample } from './reply-check.js';
+import { RequestProtocol, type RequestSpec } from './request-spec.js';
 import { createEngine, WorkerEngine } from './worker.js';
 
 /** BenchOptions describe a run. Only `address` is required; `tls` is as `dial` takes it. */
@@ -46,6 +49,11 @@ export interface BenchOptions extends ClientTransportOptions {
   readonly connectTimeout?: number | undefined;
   /** Stream transports: frame each message as a line or with a length prefix (`--frame`); `size` is then the payload's. */
   readonly frame?: FrameName | undefined;
+  /**
+   * Request/response mode: send these requests and check each reply (see RequestSpec), instead of
+   * echoing `size`-byte messages. Closed loop (`depth`) and open loop (`rate`) work the same.
+   */
+  readonly request?: RequestSpec | undefined;
   /** Aborting it ends the run early; the summary covers the time run. */
   readonly signal?: AbortSignal | undefined;
   /** Called once a second with that second's figures. */
@@ -88,6 +96,12 @@ export interface BenchReport {
    */
   errorsByKind: ErrorCounts;
   lost: number;
+  /**
+   * Request/response mode: replies that came after the run's end, while the requests in flight
+   * were given a moment (up to 500 ms): their latency is in the percentiles, but not in
+   * `messages`, so a server past its capacity does not look faster than it is.
+   */
+  late: number;
   /** UDP replies beyond one per datagram sent: a server that answers twice, or ten times. */
   duplicated: number;
   reordered: number;
@@ -98,6 +112,8 @@ export interface BenchReport {
   rate: number;
   threads: number;
   durationS: number;
+  /** Request/response mode: the first few replies that failed their check. */
+  mismatchSamples: MismatchSample[];
   /**
    * CPU time this process (every thread) spent during the run, in seconds: compare it with
    * `durationS` to tell whether the load generator, rather than the server, was the limit.
@@ -114,6 +130,17 @@ export interface BenchReport {
  * report, not thrown; the run ends early when no connection is left.
  */
 export async function bench(options: BenchOptions): Promise<BenchReport> {
+  return (await benchRun(options)).report;
+}
+
+/** BenchRun is a run's summary and the histogram of all its latencies (for any percentile, or a plot). */
+export interface BenchRun {
+  readonly report: BenchReport;
+  readonly histogram: Histogram;
+}
+
+/** benchRun runs as `bench` does, and resolves with the latency histogram too. */
+export async function benchRun(options: BenchOptions): Promise<BenchRun> {
   const plans = planThreads(options);
   const engines: LoadEngine[] =
     plans.length === 1 ? [createEngine(plans[0] as LoadPlan)] : plans.map((p) => new WorkerEngine(p));
@@ -177,7 +204,7 @@ export async function bench(options: BenchOptions): Promise<BenchReport> {
   addCounters(total, last.counters);
   histogram.add(last.histogram);
   const plan = plans[0] as LoadPlan;
-  return {
+  const report: BenchReport = {
     url: formatAddress(plan.address),
     messages: total.messages,
     bytes: total.bytes,
@@ -186,9 +213,11 @@ export async function bench(options: BenchOptions): Promise<BenchReport> {
     connectionsPerSecond: round(total.connects / elapsed),
     latencyUs: summarize(histogram),
     mismatches: total.mismatches,
+    mismatchSamples: total.mismatchSamples,
     errors: totalErrors(total.errors),
     errorsByKind: total.errors,
     lost: total.lost,
+    late: total.late,
     duplicated: total.duplicated,
     reordered: total.reordered,
     connections: options.connections ?? 1,
@@ -199,6 +228,7 @@ export async function bench(options: BenchOptions): Promise<BenchReport> {
     durationS: Number(elapsed.toFixed(3)),
     cpuS: Number(((cpu.user + cpu.system) / 1e6).toFixed(3)),
   };
+  return { report, histogram };
 }
 
 /** firstConnectError is the first connect failure any engine met. */
@@ -228,7 +258,7 @@ function planThreads(options: BenchOptions): LoadPlan[] {
     );
   if (!Number.isInteger(depth) || depth < 1) throw optionError(op, 'depth', 'must be at least 1');
   if (!(rate >= 0)) throw optionError(op, 'rate', 'must be 0 or more');
-  if (options.address.scheme === 'udp' && (size < 8 || size > 65_507)) {
+  if (options.address.scheme === 'udp' && !options.request && (size < 8 || size > 65_507)) {
     throw optionError(op, 'size', 'for udp must be from 8 B (the sequence header) to 65507 B');
   }
   if (options.address.scheme !== 'udp' && (size < 1 || size > 64 << 20)) {
@@ -250,6 +280,11 @@ function planThreads(options: BenchOptions): LoadPlan[] {
       'cannot go through a proxy: each round would be a new tunnel (bench without it)',
     );
   }
+  if (options.request) {
+    if (options.reconnect) throw optionError(op, 'reconnect', 'applies to echo runs, not with requests');
+    // Throws UsageError for a spec that cannot work.
+    new RequestProtocol(options.request, options.frame, options.address.scheme === 'udp');
+  }
   if (options.reconnect && options.address.scheme === 'udp') {
     throw optionError(op, 'reconnect', 'applies to stream transports (tcp, unix, tls), not udp');
   }
@@ -269,6 +304,7 @@ function planThreads(options: BenchOptions): LoadPlan[] {
       connectTimeout: options.connectTimeout ?? 5000,
       ...clientTransportOptionsOf(options),
       frame: options.frame,
+      request: options.request,
     });
     first += share;
   }

@@ -3,6 +3,7 @@
  * in flight (closed loop) or sending on a schedule (open loop). Each datagram starts with the
  * peer's number and a sequence number, so replies can be told lost, duplicated or reordered. Each
  * reply is checked and dropped as it comes, so a server that answers ten times costs no memory.
+ * With `plan.request`, each peer sends requests and checks replies instead (request-datagram-peer.ts).
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
@@ -19,6 +20,9 @@ import {
   Tally,
 } from './load.js';
 import type { MessageRing } from './payload.js';
+import { RequestDatagramPeer } from './request-datagram-peer.js';
+import { RequestProtocol } from './request-spec.js';
+import { SendSchedule } from './send-schedule.js';
 import { ringFor } from './stream-load.js';
 
 /** HEADER is the bytes before each datagram's payload: peer number, then sequence number (uint32 BE each). */
@@ -38,7 +42,8 @@ export class DatagramLoad implements LoadEngine {
   readonly plan: LoadPlan;
   readonly ring: MessageRing;
   readonly tally = new Tally();
-  readonly #peers: DatagramPeer[] = [];
+  readonly #protocol: RequestProtocol | undefined;
+  readonly #peers: (DatagramPeer | RequestDatagramPeer)[] = [];
   running = false;
   #timers: NodeJS.Timeout[] = [];
 
@@ -46,7 +51,8 @@ export class DatagramLoad implements LoadEngine {
     if (plan.size < DATAGRAM_HEADER)
       throw new RangeError(`UDP messages need at least ${DATAGRAM_HEADER} bytes`);
     this.plan = plan;
-    this.ring = ringFor(plan.size - DATAGRAM_HEADER);
+    this.ring = ringFor(plan.request ? 0 : plan.size - DATAGRAM_HEADER);
+    if (plan.request) this.#protocol = new RequestProtocol(plan.request, undefined, true);
   }
 
   async connect(): Promise<ConnectOutcome> {
@@ -59,7 +65,12 @@ export class DatagramLoad implements LoadEngine {
     const ready: Promise<void>[] = [];
     for (let i = 0; i < this.plan.connections; i += 1) {
       const socket = createSocket({ type });
-      this.#peers.push(new DatagramPeer(this, socket, this.plan.firstConnection + i));
+      const id = this.plan.firstConnection + i;
+      this.#peers.push(
+        this.#protocol
+          ? new RequestDatagramPeer(this, this.#protocol, socket, id)
+          : new DatagramPeer(this, socket, id),
+      );
       ready.push(new Promise((resolve) => socket.connect(target.port, target.host, () => resolve())));
     }
     await Promise.all(ready);
@@ -121,9 +132,7 @@ class DatagramPeer {
   readonly #mask: number;
   #next = 0;
   #highest = -1;
-  #startedAt = 0;
-  #period = 0;
-  #phase = 0;
+  readonly #schedule: SendSchedule;
   outstanding = 0;
 
   constructor(load: DatagramLoad, socket: Socket, id: number) {
@@ -132,12 +141,10 @@ class DatagramPeer {
     this.#id = id;
     this.#first = id % load.ring.count;
     const plan = load.plan;
+    this.#schedule = new SendSchedule(plan, id);
     let window = plan.depth * 2;
-    if (plan.rate > 0) {
-      this.#period = (1000 * plan.connections) / plan.rate;
-      this.#phase = ((id - plan.firstConnection) * 1000) / plan.rate;
-      window = Math.min(65536, Math.ceil((2 * plan.lossTimeout) / this.#period));
-    }
+    if (this.#schedule.isOpenLoop)
+      window = Math.min(65536, Math.ceil((2 * plan.lossTimeout) / this.#schedule.period));
     const slots = 2 ** Math.ceil(Math.log2(Math.max(16, window)));
     this.#mask = slots - 1;
     this.#seqs = new Float64Array(slots).fill(-1);
@@ -152,14 +159,14 @@ class DatagramPeer {
   }
 
   start(now: number): void {
-    this.#startedAt = now;
-    if (this.#period > 0) this.sendDue(now);
+    this.#schedule.start(now);
+    if (this.#schedule.isOpenLoop) this.sendDue(now);
     else for (let i = 0; i < this.#load.plan.depth; i += 1) this.#send(now);
   }
 
   sendDue(now: number): void {
-    const due = Math.floor((now - this.#startedAt - this.#phase) / this.#period) + 1;
-    while (this.#next < due) this.#send(this.#startedAt + this.#phase + this.#next * this.#period);
+    const due = this.#schedule.due(now);
+    while (this.#next < due) this.#send(this.#schedule.intended(this.#next));
   }
 
   /** expire counts datagrams unanswered past the loss timeout as lost; the closed loop sends one more for each. */
@@ -171,7 +178,7 @@ class DatagramPeer {
       const slot = seq & this.#mask;
       if (this.#state[slot] !== Slot.Outstanding || now - (this.#sentAt[slot] as number) < timeout) continue;
       this.#markLost(slot);
-      if (this.#period === 0 && this.#load.running) this.#send(now);
+      if (!this.#schedule.isOpenLoop && this.#load.running) this.#send(now);
     }
   }
 
@@ -231,6 +238,6 @@ class DatagramPeer {
     else this.#highest = seq;
     recordMs(load.tally.histogram, now - (this.#sentAt[slot] as number));
     counters.messages += 1;
-    if (this.#period === 0 && load.running) this.#send(now);
+    if (!this.#schedule.isOpenLoop && load.running) this.#send(now);
   }
 }

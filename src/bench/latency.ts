@@ -54,3 +54,33 @@ export function encodeHistogram(histogram: Histogram): string {
 export function decodeHistogram(encoded: string): Histogram {
   return hdr.decodeFromCompressedBase64(encoded, 32, false);
 }
+
+/** PercentilePoint is one point of a percentile curve: the latency (µs) at `percentile`. */
+export interface PercentilePoint {
+  percentile: number;
+  us: number;
+}
+
+/**
+ * percentileCurve is the latency at percentiles that crowd towards 100 (each step halves the
+ * distance left, 5 ticks per halving), up to the maximum: the points HdrHistogram's
+ * `outputPercentileDistribution` prints and its plotter draws against 1/(1−percentile) on a log axis.
+ */
+export function percentileCurve(histogram: Histogram, ticksPerHalfDistance = 5): PercentilePoint[] {
+  if (histogram.totalCount === 0) return [];
+  const points: PercentilePoint[] = [];
+  const count = histogram.totalCount;
+  for (let halvings = 0; ; halvings += 1) {
+    // From 100 − 100/2^h to 100 − 100/2^(h+1): half the distance left, in equal ticks.
+    const step = 100 / 2 ** (halvings + 1) / ticksPerHalfDistance;
+    const from = 100 - 100 / 2 ** halvings;
+    for (let tick = 0; tick < ticksPerHalfDistance; tick += 1) {
+      const percentile = from + tick * step;
+      points.push({ percentile, us: histogram.getValueAtPercentile(percentile) });
+    }
+    // Stop once the tail holds less than one value: the next points would all be the maximum.
+    if ((count * 100) / 2 ** halvings < 100 || halvings >= 40) break;
+  }
+  points.push({ percentile: 100, us: histogram.maxValue });
+  return points;
+}

@@ -8,6 +8,11 @@ import { fromSystemError, type SockkitError } from '../errors.js';
 import type { FrameName } from '../framing/frame-names.js';
 import type { ClientTransportOptions } from '../stream/transports.js';
 import { type Histogram, newHistogram } from './latency.js';
+import type { MismatchSample } from './reply-check.js';
+import type { RequestSpec } from './request-spec.js';
+
+/** MAX_MISMATCH_SAMPLES is how many mismatched replies a run keeps to show. */
+export const MAX_MISMATCH_SAMPLES = 3;
 
 /**
  * LoadPlan is the work one engine does. Every field is plain data, so it can cross to a worker;
@@ -33,6 +38,8 @@ export interface LoadPlan extends ClientTransportOptions {
   readonly connectTimeout: number;
   /** Stream transports: frame each message with this codec (the size is the payload's). */
   readonly frame?: FrameName | undefined;
+  /** Request/response mode: what to send and what each reply must be (echo mode without it). */
+  readonly request?: RequestSpec | undefined;
 }
 
 /**
@@ -78,7 +85,7 @@ export function totalErrors(errors: ErrorCounts): number {
 
 /** Counters are what a run counted over some interval. */
 export interface Counters {
-  /** Messages whose echo came back complete. */
+  /** Messages whose echo (or reply) came back complete. */
   messages: number;
   /** Bytes received back. */
   bytes: number;
@@ -86,14 +93,18 @@ export interface Counters {
   mismatches: number;
   /** Connections that failed (refused, reset, closed early, sent more than they were sent, ...), by kind. */
   errors: ErrorCounts;
-  /** UDP datagrams never answered within the loss timeout. */
+  /** UDP datagrams never answered within the loss timeout; requests unanswered when the run ended. */
   lost: number;
+  /** Replies after the run's end, while the requests in flight were drained (not in `messages`). */
+  late: number;
   /** UDP replies beyond the one each datagram asks for: a datagram answered twice, or ten times. */
   duplicated: number;
   /** UDP replies that came after a later one. */
   reordered: number;
   /** Connections opened and closed (reconnect mode). */
   connects: number;
+  /** The first few replies that failed their check (request/response mode), at most MAX_MISMATCH_SAMPLES. */
+  mismatchSamples: MismatchSample[];
 }
 
 /** zeroCounters returns fresh counters. */
@@ -104,9 +115,11 @@ export function zeroCounters(): Counters {
     mismatches: 0,
     errors: { refused: 0, reset: 0, closed: 0, timed_out: 0, protocol: 0, tls: 0, other: 0 },
     lost: 0,
+    late: 0,
     duplicated: 0,
     reordered: 0,
     connects: 0,
+    mismatchSamples: [],
   };
 }
 
@@ -117,9 +130,13 @@ export function addCounters(into: Counters, from: Counters): void {
   into.mismatches += from.mismatches;
   for (const kind of ERROR_KINDS) into.errors[kind] += from.errors[kind];
   into.lost += from.lost;
+  into.late += from.late;
   into.duplicated += from.duplicated;
   into.reordered += from.reordered;
   into.connects += from.connects;
+  for (const sample of from.mismatchSamples) {
+    if (into.mismatchSamples.length < MAX_MISMATCH_SAMPLES) into.mismatchSamples.push(sample);
+  }
 }
 
 /** LoadSample is what happened since the previous sample: counters, and a histogram of latencies. */

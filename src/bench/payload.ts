@@ -94,8 +94,8 @@ export class MessageRing {
   }
 }
 
-/** xorshift is the small pseudo-random generator the C reference load generator uses too. */
-function xorshift(seed: number): () => number {
+/** xorshift is the small pseudo-random generator the C reference load generator uses too (seeded: runs repeat). */
+export function xorshift(seed: number): () => number {
   let x = seed >>> 0 || 1;
   return () => {
     x ^= x << 13;

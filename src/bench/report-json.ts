@@ -5,12 +5,18 @@
  */
 import type { BenchReport, IntervalReport } from './bench.js';
 
-/** benchJson returns `report` with every top-level key in snake_case, ready for `JSON.stringify`. */
+/** benchJson returns `report` with every key (nested ones too) in snake_case, ready for `JSON.stringify`. */
 export function benchJson(report: BenchReport | IntervalReport): Record<string, unknown> {
+  return snakeCase(report) as Record<string, unknown>;
+}
+
+function snakeCase(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(snakeCase);
+  if (value === null || typeof value !== 'object') return value;
   return Object.fromEntries(
-    Object.entries(report).map(([key, value]) => [
+    Object.entries(value).map(([key, inner]) => [
       key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
-      value,
+      snakeCase(inner),
     ]),
   );
 }

@@ -1,9 +1,11 @@
 /**
  * The stream load loop (tcp, unix, tls): many connections, each keeping `depth` messages in
  * flight (closed loop), sending on a fixed schedule (open loop), or opening a new connection per
- * message (reconnect). Every byte that comes back is compared with what was sent; a byte beyond
- * what was sent fails that connection (a protocol error), so a server that sends without end costs
- * nothing but the read buffer. A connection that fails is counted by kind and closed, never thrown.
+ * message (reconnect). An echo connection compares every byte that comes back with what was sent;
+ * a request/response connection (`plan.request`) checks each reply (request-client.ts). A byte
+ * beyond what was asked for fails that connection (a protocol error), so a server that sends
+ * without end costs nothing but the read buffer. A connection that fails is counted by kind and
+ * closed, never thrown.
  */
 import type { OnReadOpts, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -22,6 +24,7 @@ import { clientTransportOptionsOf, openStreamSocket, type StreamTarget } from '.
 import { recordMs } from './latency.js';
 import {
   type ConnectOutcome,
+  type Counters,
   type ErrorKind,
   errorKindOf,
   type LoadEngine,
@@ -30,9 +33,12 @@ import {
   Tally,
 } from './load.js';
 import { MessageRing } from './payload.js';
+import { RequestClient } from './request-client.js';
+import { RequestProtocol } from './request-spec.js';
+import { StreamConnection, type StreamHost } from './stream-connection.js';
 
-/** OPEN_LOOP_QUEUE caps the bytes an open-loop connection leaves queued in its socket: a slow server delays sends (and the latency shows it) rather than growing memory. */
-const OPEN_LOOP_QUEUE = 1 << 20;
+/** How long, at most, a request/response run waits at its end for the replies in flight. */
+const DRAIN_MS = 500;
 /** How many connects run at once while opening connections, so a large run does not overflow the server's accept queue. */
 const CONNECT_BATCH = 128;
 
@@ -51,9 +57,11 @@ export function ringFor(size: number, frame?: FrameName): MessageRing {
 /** StreamLoad drives stream connections; see LoadEngine for the life cycle. */
 export class StreamLoad implements LoadEngine {
   readonly #plan: LoadPlan;
-  readonly #ring: MessageRing;
+  /** Echo mode: the messages sent; request/response mode: the requests and the reply check. */
+  readonly #ring: MessageRing | undefined;
+  readonly #protocol: RequestProtocol | undefined;
   readonly #tally = new Tally();
-  readonly #clients: StreamClient[] = [];
+  readonly #clients: StreamConnection[] = [];
   /** The one read buffer every plain (non-TLS) connection of this loop reads into. */
   readonly #readBuffer = Buffer.allocUnsafe(256 << 10);
   #target: StreamTarget | undefined;
@@ -64,9 +72,16 @@ export class StreamLoad implements LoadEngine {
   #onIdle: (() => void) | undefined;
   #ticker: NodeJS.Timeout | undefined;
 
-  constructor(plan: LoadPlan, ring: MessageRing = ringFor(plan.size, plan.frame)) {
+  constructor(plan: LoadPlan) {
     this.#plan = plan;
-    this.#ring = ring;
+    if (plan.request) this.#protocol = new RequestProtocol(plan.request, plan.frame);
+    else this.#ring = ringFor(plan.size, plan.frame);
+  }
+
+  /** #client makes connection `id`'s client: an echo or a request/response one. */
+  #client(socket: Socket, id: number): StreamConnection {
+    if (this.#protocol) return new RequestClient(this, this.#protocol, socket, id);
+    return new EchoClient(this, this.#ring as MessageRing, socket, id);
   }
 
   /**
@@ -102,13 +117,13 @@ export class StreamLoad implements LoadEngine {
     // Reads land in #readBuffer and go to the connection's client (see openStreamSocket's `onread`).
     // The first one's client exists before its first read: dialTargets resolves on 'connect',
     // and the read callback can run only on a later turn of the event loop.
-    let firstClient: StreamClient | undefined;
+    let firstClient: StreamConnection | undefined;
     let target = (targets[0] as DialTarget).target;
     try {
       const onread = this.#onread((buffer, length) => firstClient?.onData(buffer, length));
       const dialed = await dialTargets(plan.address, targets, dialOptions, deadline, { onread });
       target = dialed.target;
-      firstClient = new StreamClient(this, dialed.socket, plan.firstConnection);
+      firstClient = this.#client(dialed.socket, plan.firstConnection);
       this.#clients.push(firstClient);
       firstClient.opened();
       opened += 1;
@@ -124,7 +139,7 @@ export class StreamLoad implements LoadEngine {
         // Reads only start once connected, after `client` below exists.
         const onread = this.#onread((buffer, length) => client.onData(buffer, length));
         const opening = openStreamSocket(plan.address, target, plan, { onread });
-        const client = new StreamClient(this, opening.socket, plan.firstConnection + i);
+        const client = this.#client(opening.socket, plan.firstConnection + i);
         this.#clients.push(client);
         batch.push(
           socketReady(opening, url, Date.now() + plan.connectTimeout).then(
@@ -158,7 +173,7 @@ export class StreamLoad implements LoadEngine {
         batch.push(
           dialSocket(plan.address, dialOptions).then(
             ({ socket }) => {
-              const client = new StreamClient(this, socket, plan.firstConnection + i);
+              const client = this.#client(socket, plan.firstConnection + i);
               this.#clients.push(client);
               opened += 1;
               client.opened();
@@ -208,12 +223,30 @@ export class StreamLoad implements LoadEngine {
     return Promise.resolve(this.#tally.take(this.#open()));
   }
 
-  stop(): Promise<LoadSample> {
+  async stop(): Promise<LoadSample> {
     this.#running = false;
-    this.#stopped = true;
     clearInterval(this.#ticker);
+    if (this.#protocol) await this.#drain();
+    this.#stopped = true;
     for (const client of this.#clients) client.socket.destroy();
-    return Promise.resolve(this.#tally.take(0));
+    return this.#tally.take(0);
+  }
+
+  /**
+   * #drain gives the requests in flight a moment (DRAIN_MS at most) to be answered, as the UDP
+   * loop does: the replies that come then are late (their latency counts, not their number), and
+   * the requests still unanswered are lost. (An echo's bytes in flight are not counted.)
+   */
+  async #drain(): Promise<void> {
+    const deadline = performance.now() + Math.min(this.#plan.lossTimeout, DRAIN_MS);
+    const waiting = (): boolean => this.#clients.some((c) => c.isOpen && c.outstanding > 0);
+    const counters = (): Counters => this.#tally.counters; // a sample may replace them meanwhile
+    const before = counters().messages;
+    while (waiting() && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    const late = counters().messages - before;
+    counters().messages -= late;
+    counters().late += late;
+    for (const client of this.#clients) if (client.isOpen) counters().lost += client.outstanding;
   }
 
   /** The state the clients share. */
@@ -226,9 +259,6 @@ export class StreamLoad implements LoadEngine {
   }
   get tally(): Tally {
     return this.#tally;
-  }
-  get ring(): MessageRing {
-    return this.#ring;
   }
   get plan(): LoadPlan {
     return this.#plan;
@@ -270,7 +300,7 @@ export class StreamLoad implements LoadEngine {
   #cycle(id: number): void {
     if (!this.#running || !this.#target) return;
     const plan = this.#plan;
-    const ring = this.#ring;
+    const ring = this.#ring as MessageRing;
     const counters = (): typeof this.tally.counters => this.#tally.counters;
     const began = performance.now();
     const message = ring.message(id);
@@ -312,98 +342,22 @@ export class StreamLoad implements LoadEngine {
   }
 }
 
-/** StreamClient is one connection's state: what it sent, when, and how much came back. */
-class StreamClient {
-  readonly socket: Socket;
-  readonly #load: StreamLoad;
+/** EchoClient is one echo connection: what came back must be exactly the bytes it sent. */
+class EchoClient extends StreamConnection {
+  readonly #ring: MessageRing;
   /** The ring message this connection starts at, so connections send different bytes. */
   readonly #first: number;
-  /** Send times of the messages in flight, by message number modulo depth (closed loop). */
-  readonly #sentAt: Float64Array;
-  #sent = 0;
-  #completed = 0;
   #received = 0;
   #lastBad = -1;
-  #startedAt = 0;
-  /** Connecting until `connected` settles (its outcome is counted there), then open, then failed. */
-  #state: 'connecting' | 'open' | 'failed' = 'connecting';
-  /** Open loop: milliseconds between this connection's messages, and its first message's time. */
-  #period = 0;
-  #phase = 0;
 
-  constructor(load: StreamLoad, socket: Socket, id: number) {
-    this.#load = load;
-    this.socket = socket;
-    this.#first = id % load.ring.count;
-    const plan = load.plan;
-    this.#sentAt = new Float64Array(plan.rate > 0 ? 1 : plan.depth);
-    if (plan.rate > 0) {
-      this.#period = (1000 * plan.connections) / plan.rate;
-      this.#phase = ((id - plan.firstConnection) * 1000) / plan.rate;
-    }
-    // Plain sockets deliver reads through `onread` (see StreamLoad's #onread); TLS sockets as 'data'.
-    socket.on('data', (chunk: Buffer) => this.onData(chunk, chunk.length));
-    // Every failure ends here, counted once by its kind: the first of 'error' and 'close' wins.
-    socket.on('error', (err) => {
-      if (this.#state === 'open') this.fail(errorKindOf(err));
-    });
-    socket.on('close', () => {
-      if (this.#state === 'open') this.fail('closed');
-    });
+  constructor(load: StreamHost, ring: MessageRing, socket: Socket, id: number) {
+    super(load, socket, id);
+    this.#ring = ring;
+    this.#first = id % ring.count;
   }
 
-  /** isOpen is true from a successful connect until the connection fails or the run stops. */
-  get isOpen(): boolean {
-    return this.#state === 'open' && !this.socket.destroyed;
-  }
-
-  /** opened marks the connect done: from now on the connection's own events count its failure. */
-  opened(): void {
-    if (this.#state !== 'connecting') return;
-    this.#state = 'open';
-    this.#load.connectionOpened();
-  }
-
-  /** fail counts this connection's failure as `kind` (once, and only while the run is on) and closes it. */
-  fail(kind: ErrorKind): void {
-    if (this.#state === 'failed') return;
-    const wasOpen = this.#state === 'open';
-    this.#state = 'failed';
-    this.socket.destroy();
-    this.#load.connectionFailed(kind, wasOpen);
-  }
-
-  /** start sends the first `depth` messages (closed loop), or arms the schedule (open loop). */
-  start(now: number): void {
-    if (!this.isOpen) return;
-    this.#startedAt = now;
-    if (this.#period > 0) {
-      this.sendDue(now);
-      return;
-    }
-    const depth = this.#load.plan.depth;
-    if (depth > 1) this.socket.cork();
-    for (let i = 0; i < depth; i += 1) this.#send(now);
-    if (depth > 1) this.socket.uncork();
-  }
-
-  /** sendDue sends the open-loop messages whose intended time has passed, while the socket has room. */
-  sendDue(now: number): void {
-    if (this.socket.destroyed) return;
-    const due = Math.floor((now - this.#startedAt - this.#phase) / this.#period) + 1;
-    while (this.#sent < due && this.socket.writableLength < OPEN_LOOP_QUEUE) this.#send(now);
-  }
-
-  #send(now: number): void {
-    this.#sentAt[this.#sent % this.#sentAt.length] = now;
-    this.socket.write(this.#load.ring.message(this.#first + this.#sent));
-    this.#sent += 1;
-  }
-
-  /** #sentTime is when message `n` was sent (closed loop) or meant to be sent (open loop: coordinated omission). */
-  #sentTime(n: number): number {
-    if (this.#period > 0) return this.#startedAt + this.#phase + n * this.#period;
-    return this.#sentAt[n % this.#sentAt.length] as number;
+  protected message(n: number): Buffer {
+    return this.#ring.message(this.#first + n);
   }
 
   /**
@@ -413,10 +367,8 @@ class StreamClient {
    * and a server that sends without reading would pile them up in memory without end.
    */
   onData(chunk: Buffer, length: number): void {
-    const load = this.#load;
-    if (this.#state === 'failed' || load.stopped) return;
-    const ring = load.ring;
-    const owed = this.#sent * ring.size - this.#received;
+    if (this.isFailed || this.load.stopped) return;
+    const owed = this.sent * this.#ring.size - this.#received;
     const used = Math.min(length, owed);
     if (used > 0) this.#check(chunk, used);
     if (length > owed) this.fail('protocol');
@@ -424,10 +376,9 @@ class StreamClient {
 
   /** #check counts `length` echoed bytes at the start of `chunk`, all of them owed. */
   #check(chunk: Buffer, length: number): void {
-    const load = this.#load;
     const now = performance.now();
-    const ring = load.ring;
-    const counters = load.tally.counters;
+    const ring = this.#ring;
+    const counters = this.load.tally.counters;
     const offset = this.#first * ring.size + this.#received;
     if (!ring.matches(chunk, offset, length)) {
       const { bad, last } = ring.badMessages(chunk.subarray(0, length), offset, this.#first + this.#lastBad);
@@ -437,17 +388,6 @@ class StreamClient {
     this.#received += length;
     counters.bytes += length;
     const done = Math.floor(this.#received / ring.size);
-    if (done === this.#completed) return;
-    const histogram = load.tally.histogram;
-    const closed = this.#period === 0;
-    const batch = closed && done - this.#completed > 1;
-    if (batch) this.socket.cork();
-    while (this.#completed < done) {
-      recordMs(histogram, now - this.#sentTime(this.#completed));
-      this.#completed += 1;
-      counters.messages += 1;
-      if (closed && load.running) this.#send(now);
-    }
-    if (batch) this.socket.uncork();
+    if (done > this.completed) this.answered(done - this.completed, now);
   }
 }

@@ -1,9 +1,11 @@
-/** `sockkit bench URL`: a load generator for any echo server (tcp, udp, unix, tls). */
+/** `sockkit bench URL`: a load generator for any echo server, or any request/response service (tcp, udp, unix, tls). */
 import { Command, Option } from 'commander';
 import {
+  type BenchOptions,
   type BenchReport,
-  bench,
   benchJson,
+  benchRun,
+  compareWithBaseline,
   FRAME_NAMES,
   type FrameName,
   formatAddress,
@@ -15,15 +17,34 @@ import {
   parseCount,
   parseRate,
   parseSize,
+  percentileCurve,
+  type SloTarget,
+  sloSearch,
   UsageError,
 } from '../../index.js';
+import {
+  baselineOf,
+  formatComparisons,
+  formatSloStep,
+  type OutcomeFlags,
+  regressionOf,
+  sloStepJson,
+  withOutcomeOptions,
+  writeHtmlReport,
+} from '../options/bench-outcome.js';
+import {
+  formatMismatches,
+  type RequestFlags,
+  requestSpecOf,
+  withRequestOptions,
+} from '../options/bench-request.js';
 import { addressArg, durationOption } from '../options/common.js';
 import { type ProxyFlags, proxyOptionsOf, withProxyOption } from '../options/proxy.js';
 import { type ClientSocketFlags, clientSocketOptionsOf, withClientSocketOptions } from '../options/socket.js';
 import { type TlsClientFlags, tlsClientOptionsOf, withTlsClientOptions } from '../options/tls.js';
 import { shutdownSignal } from '../run.js';
 
-interface BenchFlags extends TlsClientFlags, ProxyFlags, ClientSocketFlags {
+interface BenchFlags extends TlsClientFlags, ProxyFlags, ClientSocketFlags, RequestFlags, OutcomeFlags {
   connections: number;
   size: number;
   depth: number;
@@ -40,12 +61,14 @@ interface BenchFlags extends TlsClientFlags, ProxyFlags, ClientSocketFlags {
 export function benchCommand(): Command {
   // -s is --size here, and many connections cannot share one source port: --source only, no letters.
   const bare = { netcatLetters: false, sourcePort: false, ttl: false, connectTimeout: false, family: false };
-  return withProxyOption(withClientSocketOptions(withTlsClientOptions(new Command('bench')), bare), 'bench', [
+  const command = withOutcomeOptions(withRequestOptions(withTlsClientOptions(new Command('bench'))));
+  return withProxyOption(withClientSocketOptions(command, bare), 'bench', [
     'sockkit bench tcp://192.0.2.5:7 --proxy socks5://127.0.0.1:1080 -c 50 -t 5s   # the proxy on the path',
     'sockkit bench tcp://192.0.2.5:7 --proxy http://127.0.0.1:3128 --proxy socks5://192.0.2.1:1080 -c 8',
   ])
     .description(
-      'Load generator for any echo server. Closed loop (default): each connection keeps --depth ' +
+      'Load generator for any echo server, or with --request any request/response service (Redis, ' +
+        'memcached, your own protocol). Closed loop (default): each connection keeps --depth ' +
         'messages in flight. Open loop (--rate): messages go out on a fixed schedule and latency is ' +
         'measured from when each was due, so a server that stalls cannot hide it. Every echoed byte ' +
         'is checked; UDP datagrams carry sequence numbers (lost, duplicated, reordered). A run always ' +
@@ -53,7 +76,7 @@ export function benchCommand(): Command {
         '(counted by kind: refused, reset, closed, timed out, protocol, ...), a UDP server replied ' +
         'more than it was asked, or nothing came back at all.',
     )
-    .argument('<url>', 'the echo server: tcp://, udp://, unix: or tls://')
+    .argument('<url>', 'the server: tcp://, udp://, unix: or tls://')
     .addOption(count('-c, --connections <n>', 'connections (udp: peers, one socket each)', 1, 1, 100_000))
     .addOption(
       new Option('-s, --size <size>', 'bytes per message (udp: at least 8)')
@@ -90,7 +113,7 @@ export function benchCommand(): Command {
     .addOption(
       new Option(
         '--frame <framing>',
-        'tcp/unix/tls: frame each message as a line or with a length prefix',
+        'tcp/unix/tls: frame each message as a line or with a length prefix (with --request: each request, and where each reply ends)',
       ).choices(FRAME_NAMES),
     )
     .addHelpText(
@@ -108,18 +131,32 @@ Examples:
   sockkit bench tls://localhost:7443 --ca ca.pem -c 4 -t 3s    # verify the server's certificate
   sockkit bench tls://127.0.0.1:7443 --fingerprint 3A:91:...:7C # pin a --self-signed server
   sockkit bench tcp://127.0.0.1:65432 -w 1s -t 3s --json | tail -1   # summary as JSON
-  sockkit bench tcp://127.0.0.1:65432 --no-nodelay -d 8         # Nagle on: see what it costs`,
+  sockkit bench tcp://127.0.0.1:65432 --no-nodelay -d 8         # Nagle on: see what it costs
+
+Request/response (any service; docs/bench.md):
+  sockkit bench tcp://127.0.0.1:6379 --request 'PING\\r\\n' --expect '+PONG\\r\\n' -c 50
+  sockkit bench tcp://127.0.0.1:6379 --request 'PING\\r\\n' --expect '+PONG\\r\\n' -c 50 -d 16   # pipelined
+  sockkit bench tcp://127.0.0.1:6379 --request 'SET k:{conn} v{seq}\\r\\n' --expect '+OK\\r\\n' -c 8
+  sockkit bench tcp://127.0.0.1:11211 --request 'version\\r\\n' --frame line --expect-match '^VERSION '
+  sockkit bench tcp://127.0.0.1:9000 --frame len16 --request 'ping {seq}' --expect 'ok:ping {seq}'
+  sockkit bench tcp://127.0.0.1:6379 --requests reqs.txt --frame line --rate 20k   # one request a line
+  sockkit bench udp://127.0.0.1:5353 --requests queries.txt --reply-size 48        # a datagram each way
+
+Finding the limit, guarding it, showing it:
+  sockkit bench tcp://127.0.0.1:6379 --request 'PING\\r\\n' --expect '+PONG\\r\\n' -c 8 --slo 'p99<2ms' --slo 'p50<500us'
+  sockkit bench tcp://127.0.0.1:6379 --request 'PING\\r\\n' --expect '+PONG\\r\\n' -t 5s --json > base.json
+  sockkit bench tcp://127.0.0.1:6379 --request 'PING\\r\\n' --expect '+PONG\\r\\n' -t 5s --compare base.json --tolerance 15%
+  sockkit bench tcp://127.0.0.1:6379 --request 'PING\\r\\n' --expect '+PONG\\r\\n' -c 50 --report run.html`,
     )
-    .action(async (url: string, flags: BenchFlags) => {
+    .action(async (url: string, flags: BenchFlags, command: Command) => {
       const address = addressArg('bench', url, ['tcp', 'udp', 'unix', 'tls']);
-      const tls = tlsClientOptionsOf(flags, address);
       const proxy = proxyOptionsOf(flags, address);
       if (address.scheme === 'udp' && flags.source !== undefined)
         throw new UsageError('bench', '--source: only for tcp:// and tls:// addresses here');
       const socket = clientSocketOptionsOf('bench', address, flags);
-      const progress = !flags.json && process.stderr.isTTY ? new ProgressLine(flags.duration) : undefined;
-      const signal = shutdownSignal();
-      const report = await bench({
+      const request = requestSpecOf(flags, address.scheme === 'udp');
+      const baseline = baselineOf(flags);
+      const options: BenchOptions = {
         address,
         connections: flags.connections,
         size: flags.size,
@@ -130,12 +167,28 @@ Examples:
         threads: flags.threads,
         lossTimeout: flags.lossTimeout,
         connectTimeout: flags.timeout,
-        tls,
+        tls: tlsClientOptionsOf(flags, address),
         proxy,
         tcp: socket.tcp,
         frame: flags.frame,
-        signal,
+        request,
+        signal: shutdownSignal(),
+      };
+      if (flags.slo) {
+        if (baseline) throw new UsageError('bench', '--compare compares one run, not an --slo search');
+        const stepDefault = command.getOptionValueSource('duration') === 'default';
+        return runSloSearch(
+          { ...options, duration: stepDefault ? SLO_STEP : flags.duration },
+          flags,
+          flags.slo,
+        );
+      }
+      const progress = !flags.json && process.stderr.isTTY ? new ProgressLine(flags.duration) : undefined;
+      const intervals: IntervalReport[] = [];
+      const { report, histogram } = await benchRun({
+        ...options,
         onInterval: (interval) => {
+          intervals.push(interval);
           if (flags.json)
             process.stdout.write(`${JSON.stringify({ type: 'interval', ...benchJson(interval) })}\n`);
           progress?.update(interval);
@@ -143,20 +196,93 @@ Examples:
       });
       progress?.clear();
       if (flags.json) process.stdout.write(`${JSON.stringify({ type: 'summary', ...benchJson(report) })}\n`);
-      else process.stdout.write(formatReport(report, flags.reconnect === true));
-      const failure = failureOf(report);
+      else
+        process.stdout.write(
+          formatReport(report, flags.reconnect === true, request !== undefined) +
+            formatMismatches(report.mismatchSamples, report.mismatches),
+        );
+      if (flags.report) {
+        const curve = percentileCurve(histogram);
+        writeHtmlReport(flags.report, { report, intervals, curve, commandLine: commandLine() });
+      }
+      const failures = [failureOf(report, request !== undefined)];
+      if (baseline) {
+        const tolerance = flags.tolerance ?? 0.1;
+        const comparisons = compareWithBaseline(baseline, report, tolerance);
+        if (!flags.json) process.stdout.write(formatComparisons(comparisons, tolerance));
+        failures.push(regressionOf(comparisons));
+      }
+      const failure = failures.filter(Boolean).join(', ');
       if (failure) throw new ProtocolError('bench', formatAddress(address), failure);
     });
 }
 
+/** SLO_STEP is each --slo step's length when -t is not given. */
+const SLO_STEP = 2000;
+
+/** runSloSearch runs `--slo`: every step printed as it ends, then the rate found; exit 1 if none passed. */
+async function runSloSearch(options: BenchOptions, flags: BenchFlags, targets: SloTarget[]): Promise<void> {
+  const progress =
+    !flags.json && process.stderr.isTTY ? new ProgressLine(options.duration ?? SLO_STEP) : undefined;
+  if (!flags.json)
+    process.stdout.write(
+      `bench ${formatAddress(options.address)}: searching the highest rate where ${targets.map((t) => t.text).join(', ')}\n`,
+    );
+  let number = 0;
+  const result = await sloSearch({
+    ...options,
+    slo: targets,
+    startRate: flags.rate > 0 ? flags.rate : undefined,
+    onInterval: (interval) => progress?.update(interval),
+    onStep: (step) => {
+      progress?.clear();
+      number += 1;
+      if (flags.json)
+        process.stdout.write(`${JSON.stringify(sloStepJson(step, targets, benchJson(step.report)))}\n`);
+      else process.stdout.write(formatSloStep(step, number, targets));
+    },
+  });
+  progress?.clear();
+  if (flags.json)
+    process.stdout.write(
+      `${JSON.stringify({ type: 'slo_result', rate: result.rate, steps: result.steps.length })}\n`,
+    );
+  else
+    process.stdout.write(
+      `  found: ${result.rate.toLocaleString('en-US')} msgs/s meets ${targets.map((t) => t.text).join(', ')}\n`,
+    );
+  // The report's run charts show the step at the rate found (or the last step, if none passed).
+  const shown = result.steps.find((step) => step.passed && step.rate === result.rate) ?? result.steps.at(-1);
+  if (flags.report && shown) {
+    const { report, intervals, curve } = shown;
+    const slo = { targets, steps: result.steps, rate: result.rate };
+    writeHtmlReport(flags.report, { report, intervals, curve, commandLine: commandLine(), slo });
+  }
+  if (result.rate === 0)
+    throw new ProtocolError(
+      'bench',
+      formatAddress(options.address),
+      `no rate tried met ${targets.map((t) => t.text).join(', ')}`,
+    );
+}
+
+/** commandLine is the command as typed, quoted where a shell would need it. */
+function commandLine(): string {
+  const quote = (word: string): string =>
+    /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
+  return ['sockkit', ...process.argv.slice(2)].map(quote).join(' ');
+}
+
 /** failureOf names what makes a run fail (exit 1), or returns undefined for a clean run. */
-export function failureOf(report: BenchReport): string | undefined {
+export function failureOf(report: BenchReport, requests = false): string | undefined {
   const faults: string[] = [];
-  if (report.mismatches > 0) faults.push(`${report.mismatches} echoed messages differed from what was sent`);
+  if (report.mismatches > 0 && requests) faults.push(`${report.mismatches} replies failed the check`);
+  else if (report.mismatches > 0)
+    faults.push(`${report.mismatches} echoed messages differed from what was sent`);
   if (report.errors > 0) faults.push(`${report.errors} connection errors (${errorKinds(report)})`);
   if (report.duplicated > 0)
     faults.push(`${report.duplicated} replies more than the requests sent (duplicated)`);
-  if (report.messages === 0) faults.push('no message came back');
+  if (report.messages === 0) faults.push(requests ? 'no reply came back' : 'no message came back');
   return faults.length > 0 ? faults.join(', ') : undefined;
 }
 
@@ -169,21 +295,24 @@ function errorKinds(report: BenchReport): string {
 }
 
 /** formatReport is the human summary. */
-function formatReport(r: BenchReport, reconnect: boolean): string {
+function formatReport(r: BenchReport, reconnect: boolean, requests: boolean): string {
   const n = (v: number): string => v.toLocaleString('en-US');
   const loop = r.rate > 0 ? `open loop at ${n(r.rate)} msgs/s` : `depth ${r.depth}`;
   const l = r.latencyUs;
+  const what = requests ? 'requests' : `${formatBytes(r.size)} messages`;
   const lines = [
-    `bench ${r.url}: ${r.connections} connections, ${formatBytes(r.size)} messages, ${loop}, ${r.durationS.toFixed(1)} s` +
+    `bench ${r.url}: ${r.connections} connections, ${what}, ${loop}, ${r.durationS.toFixed(1)} s` +
       (r.threads > 1 ? `, ${r.threads} threads` : ''),
-    `  messages   ${n(r.messages)} (${n(r.messagesPerSecond)}/s, ${formatBytes(r.bytesPerSecond)}/s)`,
+    `  ${requests ? 'replies ' : 'messages'}   ${n(r.messages)} (${n(r.messagesPerSecond)}/s, ${formatBytes(r.bytesPerSecond)}/s${requests ? ' received' : ''})`,
     ...(reconnect ? [`  connects   ${n(r.connectionsPerSecond)}/s (connect, one echo, close)`] : []),
     `  latency    p50 ${us(l.p50)}  p90 ${us(l.p90)}  p99 ${us(l.p99)}  p99.9 ${us(l.p999)}  max ${us(l.max)}`,
     `  checks     ${n(r.mismatches)} mismatches, ${n(r.errors)} errors` +
       (r.errors > 0 ? ` (${errorKinds(r)})` : '') +
       (r.url.startsWith('udp:')
         ? `, ${n(r.lost)} lost, ${n(r.duplicated)} duplicated, ${n(r.reordered)} reordered`
-        : ''),
+        : requests
+          ? `, ${n(r.late)} late, ${n(r.lost)} never answered`
+          : ''),
   ];
   return `${lines.join('\n')}\n`;
 }
