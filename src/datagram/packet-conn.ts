@@ -3,12 +3,13 @@
  * in the spirit of Go's `net.PacketConn`: datagrams keep their boundaries, each arrives with the
  * peer that sent it, and each send names its destination (or goes to the connected peer).
  */
-import type { Socket } from 'node:dgram';
+import type { RemoteInfo, Socket } from 'node:dgram';
 import { formatAddress, formatHostPort, type InetAddress } from '../address.js';
 import { AbortError, fromSystemError, NoReplyError, rewrap, SockkitError } from '../errors.js';
 import { traceStep } from '../internal.js';
 import { nextSocketId, type SocketKind, type Tracer, type TraceStep } from '../trace.js';
 import { byteSize, maxDatagramSize, tooLarge } from './limits.js';
+import { type NativeIo, openNativeIo, type WriteOutcome } from './native-io.js';
 
 /** Peer is where a datagram came from or goes to: an IP literal and a port. Node's `RemoteInfo` is one. */
 export interface Peer {
@@ -34,7 +35,11 @@ export interface RequestOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
-/** PacketConnInit describes a bound dgram socket to wrap. */
+/**
+ * PacketConnInit describes a bound dgram socket to wrap. Untraced, it moves its datagrams through
+ * the native path when that is available (see `datagramPath`), so wrap the socket once it is bound
+ * (and connected, if it is to be).
+ */
 export interface PacketConnInit {
   readonly localAddress: InetAddress;
   /** The peer of a connected socket: sends go there, and only its datagrams arrive. */
@@ -60,6 +65,10 @@ type Waiter = { resolve: (d: Datagram | undefined) => void; reject: (e: SockkitE
  * Memory stays bounded: unread datagrams beyond `queueLimit` and sends beyond `sendQueueLimit` are
  * dropped and counted in `dropped`, as a kernel drops what overflows its buffers. That is UDP's
  * contract; nothing is ever truncated or altered.
+ *
+ * Where sockkit's native addon is available (see `datagramPath`), an untraced PacketConn receives
+ * its datagrams in batches (`recvmmsg`) and sends what is written in one turn of the event loop
+ * with one `sendmmsg`; `batched` tells. Every guarantee above holds on both paths.
  */
 export class PacketConn implements AsyncIterable<Datagram> {
   /** The underlying socket, for options sockkit does not wrap. */
@@ -84,6 +93,7 @@ export class PacketConn implements AsyncIterable<Datagram> {
   readonly #sendQueueLimit: number;
   #handler: MessageHandler | undefined;
   #isClosed = false;
+  readonly #native: NativeIo | undefined;
 
   /** error is the latest error the socket reported that no read has consumed yet (an ICMP error, as refused). */
   get error(): SockkitError | undefined {
@@ -101,13 +111,30 @@ export class PacketConn implements AsyncIterable<Datagram> {
     this.#queueLimit = init.queueLimit ?? 4096;
     this.#sendQueueLimit = init.sendQueueLimit ?? 1024;
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
-    socket.on('message', (data, peer) => this.#receive(data, peer));
     socket.on('error', (err) => this.#fail(err));
     socket.once('close', () => {
       this.#isClosed = true;
+      this.#native?.close(); // closed by its owner through `socket`
       this[traceStep]('closed');
       for (const waiter of this.#waiters.splice(0)) waiter.resolve(undefined);
     });
+    // A traced socket narrates each datagram through dgram's events: the plain path serves it.
+    this.#native = init.trace
+      ? undefined
+      : openNativeIo(socket, this.#sendQueueLimit, {
+          receive: (data, peer) => {
+            this.#receive(data, peer);
+            // The socket's own 'message' event still fires for listeners a user added to it.
+            if (socket.listenerCount('message') > 0) socket.emit('message', data, remoteInfo(data, peer));
+          },
+          fail: (err) => this.#fail(err),
+        });
+    if (!this.#native) socket.on('message', (data, peer) => this.#receive(data, peer));
+  }
+
+  /** batched tells whether this socket moves its datagrams in batches through the native path. */
+  get batched(): boolean {
+    return this.#native !== undefined;
   }
 
   /** datagramsReceived counts the datagrams received so far, whoever read them. */
@@ -163,6 +190,18 @@ export class PacketConn implements AsyncIterable<Datagram> {
       this.#dropped += 1;
       return;
     }
+    if (this.#native) {
+      const outcome = this.#native.write(typeof data === 'string' ? Buffer.from(data) : data, peer);
+      if (outcome === 'full' || outcome === 'closed') {
+        this.#dropped += 1;
+        return;
+      }
+      if (outcome === 'queued') {
+        this.#datagramsSent += 1;
+        this.#bytesSent += size;
+        return;
+      }
+    }
     this.#datagramsSent += 1;
     this.#bytesSent += size;
     if (this.#trace)
@@ -194,6 +233,14 @@ export class PacketConn implements AsyncIterable<Datagram> {
         resolve();
       };
       if (this.#isClosed) return reject(fromSystemError('send', url, closedError()));
+      let outcome: WriteOutcome | undefined;
+      try {
+        outcome = this.#native?.sendNow(typeof data === 'string' ? Buffer.from(data) : data, peer);
+      } catch (err) {
+        return reject(fromSystemError('send', url, err));
+      }
+      if (outcome === 'sent') return done(null);
+      if (outcome === 'closed') return reject(fromSystemError('send', url, closedError()));
       if (peer) this.socket.send(data, peer.port, peer.address, done);
       else this.socket.send(data, done);
     }).catch((err: unknown) => {
@@ -280,7 +327,10 @@ export class PacketConn implements AsyncIterable<Datagram> {
   close(): Promise<void> {
     if (!this.#isClosed) {
       this.#isClosed = true;
-      this.socket.close();
+      // The dgram socket closes after the addon's descriptor, so that once `closed` resolves no
+      // descriptor of this socket is open.
+      if (this.#native) this.#native.close(() => this.socket.close());
+      else this.socket.close();
     }
     return this.closed;
   }
@@ -312,7 +362,7 @@ export class PacketConn implements AsyncIterable<Datagram> {
     }
     const waiter = this.#waiters.shift();
     if (waiter) waiter.resolve({ data, peer });
-    else if (this.#queue.length < this.#queueLimit) this.#queue.push({ data, peer });
+    else if (this.#queue.length < this.#queueLimit) this.#queue.push({ data: unshared(data), peer });
     else this.#dropped += 1;
   }
 
@@ -343,6 +393,20 @@ export class PacketConn implements AsyncIterable<Datagram> {
 /** bytesOf is what a trace event shows of a datagram: its bytes, a string taken as UTF-8. */
 function bytesOf(data: Uint8Array | string): Uint8Array {
   return typeof data === 'string' ? Buffer.from(data) : data;
+}
+
+/** remoteInfo is the peer as dgram's 'message' event describes it. */
+function remoteInfo(data: Buffer, peer: Peer): RemoteInfo {
+  const family = peer.address.includes(':') ? 'IPv6' : 'IPv4';
+  return { address: peer.address, port: peer.port, family, size: data.byteLength };
+}
+
+/**
+ * unshared returns `data`, or a copy of it when it is a small view into a larger buffer (a native
+ * batch): a datagram held in the queue must not keep a whole batch's memory alive.
+ */
+function unshared(data: Buffer): Buffer {
+  return data.buffer.byteLength > 2 * data.byteLength + 4096 ? Buffer.from(data) : data;
 }
 
 function closedError(): NodeJS.ErrnoException {
