@@ -113,15 +113,17 @@ export class NativeIo {
   readonly #sink: NativeSink;
   readonly #peers = new Map<number, NativePeer>();
   readonly #flush = (): void => this.flush();
+  readonly #mayQueue: boolean;
   #flushScheduled = false;
   #closed = false;
 
   constructor(module: UdpBatchModule, fd: number, sendQueueLimit: number, sink: NativeSink) {
     this.#sink = sink;
+    this.#mayQueue = sendQueueLimit >= 1;
     this.#batch = new module.UdpBatch(
       fd,
       BATCH,
-      sendQueueLimit,
+      Math.max(1, Math.min(sendQueueLimit, 1 << 20)),
       (count, data) => this.#receive(count, data),
       (errno) => this.#sink.fail(systemError(errno)),
     );
@@ -138,6 +140,7 @@ export class NativeIo {
    * the host is not an IP literal (or the port is invalid): the caller sends it through dgram.
    */
   write(data: Uint8Array, peer: NativePeer | undefined): WriteOutcome {
+    if (!this.#mayQueue) return 'full';
     const queued = this.#batch.enqueue(data, peer?.port, peer?.address);
     if (queued > 0) {
       if (!this.#flushScheduled) {
@@ -234,7 +237,7 @@ export function openNativeIo(socket: Socket, sendQueueLimit: number, sink: Nativ
   if (!handle) return undefined;
   let io: NativeIo;
   try {
-    io = new NativeIo(found.module, handle.fd, Math.max(1, Math.min(sendQueueLimit, 1 << 20)), sink);
+    io = new NativeIo(found.module, handle.fd, sendQueueLimit, sink);
   } catch {
     return undefined; // not a socket the addon takes (or out of memory): dgram still works
   }

@@ -185,22 +185,23 @@ export class PacketConn implements AsyncIterable<Datagram> {
     const size = byteSize(data);
     const family = this.#family(peer);
     if (size > maxDatagramSize(family)) throw tooLarge('send', this.#destinationUrl(peer), size, family);
-    // Closed (a server stopping), or the kernel is not keeping up: drop, as UDP may, and count it.
-    if (this.#isClosed || this.socket.getSendQueueCount() >= this.#sendQueueLimit) {
-      this.#dropped += 1;
-      return;
-    }
-    if (this.#native) {
+    if (this.#native && !this.#isClosed) {
+      // The addon keeps its own queue, bounded by sendQueueLimit.
       const outcome = this.#native.write(typeof data === 'string' ? Buffer.from(data) : data, peer);
-      if (outcome === 'full' || outcome === 'closed') {
-        this.#dropped += 1;
-        return;
-      }
       if (outcome === 'queued') {
         this.#datagramsSent += 1;
         this.#bytesSent += size;
         return;
       }
+      if (outcome !== 'elsewhere') {
+        this.#dropped += 1;
+        return;
+      }
+    }
+    // Closed (a server stopping), or the kernel is not keeping up: drop, as UDP may, and count it.
+    if (this.#isClosed || this.socket.getSendQueueCount() >= this.#sendQueueLimit) {
+      this.#dropped += 1;
+      return;
     }
     this.#datagramsSent += 1;
     this.#bytesSent += size;

@@ -38,6 +38,8 @@
 #define MAX_BATCH 256
 #define SEND_CHUNK 64
 #define MAX_QUEUE (1 << 20)
+// The send arena is kept between turns up to this size, and freed once empty beyond it.
+#define ARENA_KEEP (256 * 1024)
 // META_ENTRY: u32 length, u16 port, u8 family (4|6), u8 text length, u32 IPv4 address (host
 // order, 0 for IPv6), then the address as text (Node's form: "fe80::1%eth0").
 #define META_ENTRY 96
@@ -167,6 +169,12 @@ static int flush(batch_t *b) {
   if (b->queue_sent == b->queue_length) {
     b->queue_sent = b->queue_length = 0;
     b->arena_length = 0;
+    // A burst of large sends grew the arena: give it back rather than keep it for the socket's life.
+    if (b->arena_capacity > ARENA_KEEP) {
+      free(b->arena);
+      b->arena = NULL;
+      b->arena_capacity = 0;
+    }
   }
   if (!b->closing) set_poll(b);
   return first_error;
