@@ -185,7 +185,8 @@ export class PacketConn implements AsyncIterable<Datagram> {
     const size = byteSize(data);
     const family = this.#family(peer);
     if (size > maxDatagramSize(family)) throw tooLarge('send', this.#destinationUrl(peer), size, family);
-    if (this.#native && !this.#isClosed) {
+    // A peer named on a connected socket goes to dgram, which refuses it as before.
+    if (this.#native && !this.#isClosed && !(peer && this.remoteAddress)) {
       // The addon keeps its own queue, bounded by sendQueueLimit.
       const outcome = this.#native.write(typeof data === 'string' ? Buffer.from(data) : data, peer);
       if (outcome === 'queued') {
@@ -236,7 +237,8 @@ export class PacketConn implements AsyncIterable<Datagram> {
       if (this.#isClosed) return reject(fromSystemError('send', url, closedError()));
       let outcome: WriteOutcome | undefined;
       try {
-        outcome = this.#native?.sendNow(typeof data === 'string' ? Buffer.from(data) : data, peer);
+        if (!(peer && this.remoteAddress))
+          outcome = this.#native?.sendNow(typeof data === 'string' ? Buffer.from(data) : data, peer);
       } catch (err) {
         return reject(fromSystemError('send', url, err));
       }
