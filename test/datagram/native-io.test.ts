@@ -233,6 +233,23 @@ test(
   },
 );
 
+test('a peer named on a connected socket is treated as dgram treats it: never reached', options, async () => {
+  const server = await listenPacket(parseAddress('udp://127.0.0.1:0'));
+  const other = await listenPacket(parseAddress('udp://127.0.0.1:0'));
+  const client = await dialPacket(server.localAddress);
+  try {
+    // dgram sends a write to the connected peer whatever peer it names, and refuses a send.
+    client.write('written', { address: '127.0.0.1', port: other.localAddress.port });
+    await assert.rejects(client.send('sent', { address: '127.0.0.1', port: other.localAddress.port }));
+    assert.equal((await server.read(4000))?.data.toString(), 'written');
+    assert.equal(await other.read(100), undefined, 'nothing reached the other socket');
+  } finally {
+    await client.close();
+    await other.close();
+    await server.close();
+  }
+});
+
 test(
   'closing with sends queued and inside a receive handler frees everything; later writes are dropped',
   options,
