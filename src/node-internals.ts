@@ -6,8 +6,11 @@
  * Checked on Node.js 20.20 (the supported line) and 22.x: `net.Socket` keeps its `onread` option
  * in the symbol-keyed fields `kBuffer`, `kBufferCb` and `kBufferGen` and reads through
  * `_handle.useUserBuffer`; a `TLSSocket` made by a server keeps the TCP socket it wraps as
- * `_parent`, and an accepted socket points to its server as `server`.
+ * `_parent`, and an accepted socket points to its server as `server`. A bound `dgram.Socket` keeps
+ * its native handle (with `fd` and `recvStop()`) in the field keyed by the symbol described
+ * `state symbol` (its public `_handle` getter is deprecated, DEP0112, and warns).
  */
+import type { Socket as DatagramSocket } from 'node:dgram';
 import type { Server, Socket } from 'node:net';
 
 /** OnReadFields are where a socket keeps Node's `onread` mode: the buffer, its callback, its generator. */
@@ -74,4 +77,30 @@ export function tlsParentSocket(socket: Socket): Socket | undefined {
 /** serverOf returns the server that accepted `socket`, or undefined for a socket made by connect. */
 export function serverOf(socket: Socket): Server | undefined {
   return (socket as unknown as PrivateSocket).server ?? undefined;
+}
+
+/** DatagramHandle is the part of a bound dgram socket's native handle the native datagram path uses. */
+export interface DatagramHandle {
+  /** The socket's descriptor. */
+  readonly fd: number;
+  /** recvStop stops Node's own reading, so that datagrams go to the native path only. */
+  recvStop(): void;
+}
+
+interface PrivateDatagramState {
+  handle?: { fd?: unknown; recvStop?: () => unknown } | null;
+}
+
+/**
+ * datagramHandle returns the native handle of a bound `dgram.Socket`, or undefined when this
+ * Node.js keeps it elsewhere (or the socket is not bound): the caller then stays on dgram.
+ */
+export function datagramHandle(socket: DatagramSocket): DatagramHandle | undefined {
+  const key = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol');
+  if (!key) return undefined;
+  const handle = (socket as unknown as Record<symbol, PrivateDatagramState | undefined>)[key]?.handle;
+  const fd = handle?.fd;
+  const recvStop = handle?.recvStop;
+  if (!handle || typeof fd !== 'number' || fd < 0 || typeof recvStop !== 'function') return undefined;
+  return { fd, recvStop: () => void recvStop.call(handle) };
 }

@@ -3,13 +3,14 @@
  * in the spirit of Go's `net.PacketConn`: datagrams keep their boundaries, each arrives with the
  * peer that sent it, and each send names its destination (or goes to the connected peer).
  */
-import type { Socket } from 'node:dgram';
+import type { RemoteInfo, Socket } from 'node:dgram';
 import { formatAddress, formatHostPort, type InetAddress } from '../address.js';
 import { guardPacketTap, type PacketTap, type PacketTapFactory } from '../capture/tap.js';
 import { AbortError, fromSystemError, NoReplyError, rewrap, SockkitError } from '../errors.js';
 import { traceStep } from '../internal.js';
 import { nextSocketId, type SocketKind, type Tracer, type TraceStep } from '../trace.js';
 import { byteSize, maxDatagramSize, tooLarge } from './limits.js';
+import { type NativeIo, openNativeIo, type WriteOutcome } from './native-io.js';
 
 /** Peer is where a datagram came from or goes to: an IP literal and a port. Node's `RemoteInfo` is one. */
 export interface Peer {
@@ -35,7 +36,11 @@ export interface RequestOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
-/** PacketConnInit describes a bound dgram socket to wrap. */
+/**
+ * PacketConnInit describes a bound dgram socket to wrap. Untraced, it moves its datagrams through
+ * the native path when that is available (see `datagramPath`), so wrap the socket once it is bound
+ * (and connected, if it is to be).
+ */
 export interface PacketConnInit {
   readonly localAddress: InetAddress;
   /** The peer of a connected socket: sends go there, and only its datagrams arrive. */
@@ -63,6 +68,10 @@ type Waiter = { resolve: (d: Datagram | undefined) => void; reject: (e: SockkitE
  * Memory stays bounded: unread datagrams beyond `queueLimit` and sends beyond `sendQueueLimit` are
  * dropped and counted in `dropped`, as a kernel drops what overflows its buffers. That is UDP's
  * contract; nothing is ever truncated or altered.
+ *
+ * Where sockkit's native addon is available (see `datagramPath`), an untraced PacketConn receives
+ * its datagrams in batches (`recvmmsg`) and sends what is written in one turn of the event loop
+ * with one `sendmmsg`; `batched` tells. Every guarantee above holds on both paths.
  */
 export class PacketConn implements AsyncIterable<Datagram> {
   /** The underlying socket, for options sockkit does not wrap. */
@@ -88,6 +97,7 @@ export class PacketConn implements AsyncIterable<Datagram> {
   readonly #tap: PacketTap | undefined;
   #handler: MessageHandler | undefined;
   #isClosed = false;
+  readonly #native: NativeIo | undefined;
 
   /** error is the latest error the socket reported that no read has consumed yet (an ICMP error, as refused). */
   get error(): SockkitError | undefined {
@@ -111,14 +121,32 @@ export class PacketConn implements AsyncIterable<Datagram> {
     });
     this.#tap = tap && guardPacketTap(tap);
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
-    socket.on('message', (data, peer) => this.#receive(data, peer));
     socket.on('error', (err) => this.#fail(err));
     socket.once('close', () => {
       this.#isClosed = true;
+      this.#native?.close(); // closed by its owner through `socket`
       this[traceStep]('closed');
       this.#tap?.close();
       for (const waiter of this.#waiters.splice(0)) waiter.resolve(undefined);
     });
+    // A traced or tapped socket sees each datagram through dgram's events: the plain path serves it.
+    this.#native =
+      init.trace || this.#tap
+        ? undefined
+        : openNativeIo(socket, this.#sendQueueLimit, {
+            receive: (data, peer) => {
+              this.#receive(data, peer);
+              // The socket's own 'message' event still fires for listeners a user added to it.
+              if (socket.listenerCount('message') > 0) socket.emit('message', data, remoteInfo(data, peer));
+            },
+            fail: (err) => this.#fail(err),
+          });
+    if (!this.#native) socket.on('message', (data, peer) => this.#receive(data, peer));
+  }
+
+  /** batched tells whether this socket moves its datagrams in batches through the native path. */
+  get batched(): boolean {
+    return this.#native !== undefined;
   }
 
   /** datagramsReceived counts the datagrams received so far, whoever read them. */
@@ -169,6 +197,20 @@ export class PacketConn implements AsyncIterable<Datagram> {
     const size = byteSize(data);
     const family = this.#family(peer);
     if (size > maxDatagramSize(family)) throw tooLarge('send', this.#destinationUrl(peer), size, family);
+    // A peer named on a connected socket goes to dgram, which refuses it as before.
+    if (this.#native && !this.#isClosed && !(peer && this.remoteAddress)) {
+      // The addon keeps its own queue, bounded by sendQueueLimit.
+      const outcome = this.#native.write(typeof data === 'string' ? Buffer.from(data) : data, peer);
+      if (outcome === 'queued') {
+        this.#datagramsSent += 1;
+        this.#bytesSent += size;
+        return;
+      }
+      if (outcome !== 'elsewhere') {
+        this.#dropped += 1;
+        return;
+      }
+    }
     // Closed (a server stopping), or the kernel is not keeping up: drop, as UDP may, and count it.
     if (this.#isClosed || this.socket.getSendQueueCount() >= this.#sendQueueLimit) {
       this.#dropped += 1;
@@ -207,6 +249,15 @@ export class PacketConn implements AsyncIterable<Datagram> {
       };
       if (this.#isClosed) return reject(fromSystemError('send', url, closedError()));
       this.#tapSent(data, peer);
+      let outcome: WriteOutcome | undefined;
+      try {
+        if (!(peer && this.remoteAddress))
+          outcome = this.#native?.sendNow(typeof data === 'string' ? Buffer.from(data) : data, peer);
+      } catch (err) {
+        return reject(fromSystemError('send', url, err));
+      }
+      if (outcome === 'sent') return done(null);
+      if (outcome === 'closed') return reject(fromSystemError('send', url, closedError()));
       if (peer) this.socket.send(data, peer.port, peer.address, done);
       else this.socket.send(data, done);
     }).catch((err: unknown) => {
@@ -293,7 +344,10 @@ export class PacketConn implements AsyncIterable<Datagram> {
   close(): Promise<void> {
     if (!this.#isClosed) {
       this.#isClosed = true;
-      this.socket.close();
+      // The dgram socket closes after the addon's descriptor, so that once `closed` resolves no
+      // descriptor of this socket is open.
+      if (this.#native) this.#native.close(() => this.socket.close());
+      else this.socket.close();
     }
     return this.closed;
   }
@@ -326,7 +380,7 @@ export class PacketConn implements AsyncIterable<Datagram> {
     }
     const waiter = this.#waiters.shift();
     if (waiter) waiter.resolve({ data, peer });
-    else if (this.#queue.length < this.#queueLimit) this.#queue.push({ data, peer });
+    else if (this.#queue.length < this.#queueLimit) this.#queue.push({ data: unshared(data), peer });
     else this.#dropped += 1;
   }
 
@@ -365,6 +419,20 @@ export class PacketConn implements AsyncIterable<Datagram> {
 /** bytesOf is what a trace event shows of a datagram: its bytes, a string taken as UTF-8. */
 function bytesOf(data: Uint8Array | string): Uint8Array {
   return typeof data === 'string' ? Buffer.from(data) : data;
+}
+
+/** remoteInfo is the peer as dgram's 'message' event describes it. */
+function remoteInfo(data: Buffer, peer: Peer): RemoteInfo {
+  const family = peer.address.includes(':') ? 'IPv6' : 'IPv4';
+  return { address: peer.address, port: peer.port, family, size: data.byteLength };
+}
+
+/**
+ * unshared returns `data`, or a copy of it when it is a small view into a larger buffer (a native
+ * batch): a datagram held in the queue must not keep a whole batch's memory alive.
+ */
+function unshared(data: Buffer): Buffer {
+  return data.buffer.byteLength > 2 * data.byteLength + 4096 ? Buffer.from(data) : data;
 }
 
 function closedError(): NodeJS.ErrnoException {

@@ -1,0 +1,23 @@
+/** UdpBatch owns a duplicate of a bound UDP socket's descriptor and moves datagrams in batches. */
+export declare class UdpBatch {
+  constructor(
+    fd: number,
+    batchSize: number,
+    queueLimit: number,
+    onReceive: (count: number, data: Buffer) => void,
+    onError: (errno: number) => void,
+  );
+  /** META_ENTRY bytes per datagram of the batch being delivered: length, port, family, address. */
+  readonly meta: ArrayBuffer;
+  enqueue(data: Uint8Array, port: number | undefined, host: string | undefined): number;
+  flush(): number;
+  sendNow(data: Uint8Array, port: number | undefined, host: string | undefined): number;
+  /** close sends what is queued, stops, closes its descriptor, then calls `callback`. Idempotent. */
+  close(callback?: () => void): void;
+}
+export declare const constants: {
+  readonly META_ENTRY: number;
+  readonly META_TEXT: number;
+  readonly NOT_LITERAL: number;
+  readonly MAX_BATCH: number;
+};

@@ -1,0 +1,708 @@
+// sockkit-udp-batch: batched UDP I/O on a socket descriptor, for sockkit's PacketConn.
+//
+// A UdpBatch owns a duplicate of a bound UDP socket's descriptor. It waits on it through libuv
+// (uv_poll: no thread, no spinning), receives with recvmmsg into a ring of full-size slots and
+// hands each wake-up's datagrams to JavaScript as one batch, and sends what JavaScript queued with
+// sendmmsg. Nothing here is shared between instances; every length is checked before a copy.
+//
+// JavaScript API (see index.d.ts):
+//   new UdpBatch(fd, batchSize, queueLimit, onReceive, onError)
+//   .meta                       ArrayBuffer: META_ENTRY bytes per datagram of the current batch
+//   .enqueue(data, port, host)  queue one datagram; returns the queue length or -errno
+//   .flush()                    send what is queued; returns 0 or the errno of the first failure
+//   .sendNow(data, port, host)  send one datagram at once; returns 0 or -errno
+//   .close(callback?)           send what is queued, stop, close the duplicate descriptor,
+//                               then call callback (idempotent: a second call does nothing)
+//   onReceive(count, data)      data holds the batch's payloads back to back, in order
+//   onError(errno)              a receive or a queued send failed (ICMP errors, EACCES, ...)
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/errqueue.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <node_api.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <uv.h>
+
+// SLOT is one receive buffer: the largest UDP payload (65,527 bytes over IPv6) fits, so a datagram
+// is never truncated. The ring is mapped lazily, so only the pages datagrams touch become resident.
+#define SLOT 65536
+#define MAX_PAYLOAD 65527
+#define MAX_BATCH 256
+#define SEND_CHUNK 64
+#define MAX_QUEUE (1 << 20)
+// The send arena is kept between turns up to this size, and freed once empty beyond it.
+#define ARENA_KEEP (256 * 1024)
+// META_ENTRY: u32 length, u16 port, u8 family (4|6), u8 text length, u32 IPv4 address (host
+// order, 0 for IPv6), then the address as text (Node's form: "fe80::1%eth0").
+#define META_ENTRY 96
+#define META_TEXT 12
+#define HOST_TEXT 80
+// Returned by enqueue/sendNow when host is not an IP literal: the caller sends it another way.
+#define NOT_LITERAL (-100000)
+
+typedef struct {
+  size_t offset;
+  uint32_t length;
+  socklen_t name_length;  // 0: the connected peer
+  struct sockaddr_storage name;
+} queued_t;
+
+typedef struct {
+  napi_env env;
+  napi_ref on_receive;
+  napi_ref on_error;
+  napi_ref meta_ref;
+  napi_ref on_closed;  // close(callback): called once the descriptor is closed
+  uint8_t *meta;
+  napi_async_context async;
+  uv_poll_t poll;
+  int fd;
+  int family;  // AF_INET or AF_INET6: the socket's own
+  int batch;
+  int events;
+  uint8_t *ring;
+  size_t ring_size;
+  struct mmsghdr *rmsgs;
+  struct iovec *riov;
+  struct sockaddr_storage *rnames;
+  struct mmsghdr smsgs[SEND_CHUNK];
+  struct iovec siov[SEND_CHUNK];
+  queued_t *queue;
+  uint32_t queue_limit;
+  uint32_t queue_capacity;
+  uint32_t queue_sent;
+  uint32_t queue_length;
+  uint8_t *arena;
+  size_t arena_capacity;
+  size_t arena_length;
+  int closing;
+  int closed;     // on_close ran: descriptor closed, buffers freed
+  int finalized;  // the JavaScript object is gone
+} batch_t;
+
+static void on_poll(uv_poll_t *handle, int status, int events);
+
+#define CALL(env, call)                                                      \
+  do {                                                                       \
+    if ((call) != napi_ok) {                                                 \
+      const napi_extended_error_info *info;                                  \
+      napi_get_last_error_info((env), &info);                                \
+      bool pending;                                                          \
+      napi_is_exception_pending((env), &pending);                            \
+      if (!pending)                                                          \
+        napi_throw_error((env), NULL,                                        \
+                         info && info->error_message ? info->error_message   \
+                                                     : "udp-batch: napi failed"); \
+      return NULL;                                                           \
+    }                                                                        \
+  } while (0)
+
+static int set_poll(batch_t *b) {
+  int events = UV_READABLE | (b->queue_sent < b->queue_length ? UV_WRITABLE : 0);
+  if (events == b->events) return 0;
+  b->events = events;
+  return uv_poll_start(&b->poll, events, on_poll);
+}
+
+// call_js calls a stored callback through napi_make_callback, so that process.nextTick work and
+// promises queued by it run when it returns, as after any Node callback. An exception it throws
+// is passed to Node as uncaught (sockkit's callbacks catch their own).
+static void call_js(batch_t *b, napi_ref fn_ref, size_t argc, napi_value *argv) {
+  napi_env env = b->env;
+  napi_value fn, global, result;
+  if (napi_get_reference_value(env, fn_ref, &fn) != napi_ok || fn == NULL) return;
+  napi_get_global(env, &global);
+  napi_status status = napi_make_callback(env, b->async, global, fn, argc, argv, &result);
+  if (status == napi_pending_exception) {
+    napi_value error;
+    if (napi_get_and_clear_last_exception(env, &error) == napi_ok) napi_fatal_exception(env, error);
+  }
+}
+
+static void report_error(batch_t *b, int error) {
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(b->env, &scope) != napi_ok) return;
+  napi_value argv[1];
+  napi_create_int32(b->env, error, &argv[0]);
+  call_js(b, b->on_error, 1, argv);
+  napi_close_handle_scope(b->env, scope);
+}
+
+// flush sends the queue with sendmmsg, SEND_CHUNK datagrams per call. A datagram the kernel
+// refuses is dropped (as Node's dgram drops it) and its errno kept for the caller; EAGAIN stops,
+// and the rest goes when the socket is writable again. Returns the first failure's errno, or 0.
+static int flush(batch_t *b) {
+  int first_error = 0;
+  while (b->queue_sent < b->queue_length) {
+    uint32_t count = b->queue_length - b->queue_sent;
+    if (count > SEND_CHUNK) count = SEND_CHUNK;
+    for (uint32_t i = 0; i < count; i++) {
+      queued_t *q = &b->queue[b->queue_sent + i];
+      b->siov[i].iov_base = b->arena + q->offset;
+      b->siov[i].iov_len = q->length;
+      memset(&b->smsgs[i], 0, sizeof b->smsgs[i]);
+      b->smsgs[i].msg_hdr.msg_iov = &b->siov[i];
+      b->smsgs[i].msg_hdr.msg_iovlen = 1;
+      if (q->name_length > 0) {
+        b->smsgs[i].msg_hdr.msg_name = &q->name;
+        b->smsgs[i].msg_hdr.msg_namelen = q->name_length;
+      }
+    }
+    int sent = sendmmsg(b->fd, b->smsgs, count, 0);
+    if (sent < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) break;
+      if (first_error == 0) first_error = errno;
+      b->queue_sent += 1;  // the first datagram of the chunk failed: drop it, go on
+      continue;
+    }
+    b->queue_sent += (uint32_t)sent;
+  }
+  if (b->queue_sent == b->queue_length) {
+    b->queue_sent = b->queue_length = 0;
+    b->arena_length = 0;
+    // A burst of large sends grew the arena: give it back rather than keep it for the socket's life.
+    if (b->arena_capacity > ARENA_KEEP) {
+      free(b->arena);
+      b->arena = NULL;
+      b->arena_capacity = 0;
+    }
+  }
+  if (!b->closing) set_poll(b);
+  return first_error;
+}
+
+// pending_error fetches an error the socket reports without data: sk_err (SO_ERROR), or the
+// first entry of the error queue when someone turned IP_RECVERR on (the queue is drained, or the
+// descriptor would stay readable-with-error and wake the loop for ever).
+static int pending_error(batch_t *b) {
+  int error = 0;
+  socklen_t length = sizeof error;
+  if (getsockopt(b->fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 && error != 0) return error;
+  for (int i = 0; i < b->batch; i++) {
+    char control[512];
+    uint8_t discard[64];
+    struct iovec iov = {discard, sizeof discard};
+    struct msghdr m = {0};
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = control;
+    m.msg_controllen = sizeof control;
+    if (recvmsg(b->fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) break;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c != NULL; c = CMSG_NXTHDR(&m, c)) {
+      if ((c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) ||
+          (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR)) {
+        struct sock_extended_err extended;
+        if (c->cmsg_len < CMSG_LEN(sizeof extended)) continue;
+        memcpy(&extended, CMSG_DATA(c), sizeof extended);
+        if (error == 0) error = (int)extended.ee_errno;
+      }
+    }
+  }
+  return error;
+}
+
+static void describe(uint8_t *entry, const struct sockaddr_storage *name, socklen_t name_length,
+                     uint32_t length) {
+  memset(entry, 0, META_ENTRY);
+  memcpy(entry, &length, 4);
+  char *text = (char *)entry + META_TEXT;
+  uint16_t port = 0;
+  uint8_t family = 0;
+  uint32_t ipv4 = 0;
+  if (name->ss_family == AF_INET && name_length >= sizeof(struct sockaddr_in)) {
+    const struct sockaddr_in *a = (const struct sockaddr_in *)name;
+    family = 4;
+    port = ntohs(a->sin_port);
+    ipv4 = ntohl(a->sin_addr.s_addr);
+    inet_ntop(AF_INET, &a->sin_addr, text, HOST_TEXT);
+  } else if (name->ss_family == AF_INET6 && name_length >= sizeof(struct sockaddr_in6)) {
+    const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)name;
+    family = 6;
+    port = ntohs(a->sin6_port);
+    inet_ntop(AF_INET6, &a->sin6_addr, text, HOST_TEXT);
+    // As Node writes it: a link-local address carries its interface ("fe80::1%eth0").
+    if (IN6_IS_ADDR_LINKLOCAL(&a->sin6_addr) && a->sin6_scope_id > 0) {
+      size_t used = strlen(text);
+      char name_buffer[IF_NAMESIZE];
+      if (used + 1 + IF_NAMESIZE < HOST_TEXT) {
+        if (if_indextoname(a->sin6_scope_id, name_buffer) != NULL)
+          snprintf(text + used, HOST_TEXT - used, "%%%s", name_buffer);
+        else
+          snprintf(text + used, HOST_TEXT - used, "%%%u", a->sin6_scope_id);
+      }
+    }
+  }
+  size_t text_length = strnlen(text, HOST_TEXT - 1);
+  memcpy(entry + 4, &port, 2);
+  entry[6] = family;
+  entry[7] = (uint8_t)text_length;
+  memcpy(entry + 8, &ipv4, 4);
+}
+
+// receive makes one recvmmsg call (one batch per wake-up; level-triggered polling brings the next
+// batch on the next turn, so other sockets and timers get their turn) and hands it to JavaScript.
+static void receive(batch_t *b) {
+  for (int i = 0; i < b->batch; i++) {
+    b->riov[i].iov_base = b->ring + (size_t)i * SLOT;
+    b->riov[i].iov_len = SLOT;
+    memset(&b->rmsgs[i], 0, sizeof b->rmsgs[i]);
+    b->rmsgs[i].msg_hdr.msg_iov = &b->riov[i];
+    b->rmsgs[i].msg_hdr.msg_iovlen = 1;
+    b->rmsgs[i].msg_hdr.msg_name = &b->rnames[i];
+    b->rmsgs[i].msg_hdr.msg_namelen = sizeof b->rnames[i];
+  }
+  int count;
+  do count = recvmmsg(b->fd, b->rmsgs, (unsigned)b->batch, MSG_DONTWAIT, NULL);
+  while (count < 0 && errno == EINTR);
+  if (count < 0) {
+    if (errno != EAGAIN && errno != EWOULDBLOCK) report_error(b, errno);
+    return;
+  }
+  if (count == 0) return;
+  size_t total = 0;
+  for (int i = 0; i < count; i++) {
+    // The kernel never reports more than the slot holds; a truncated datagram is dropped whole.
+    if (b->rmsgs[i].msg_len > SLOT || (b->rmsgs[i].msg_hdr.msg_flags & MSG_TRUNC))
+      b->rmsgs[i].msg_len = UINT32_MAX;
+    else
+      total += b->rmsgs[i].msg_len;
+  }
+  napi_env env = b->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  void *data = NULL;
+  napi_value argv[2];
+  if (napi_create_buffer(env, total, &data, &argv[1]) == napi_ok) {
+    size_t at = 0;
+    int kept = 0;
+    for (int i = 0; i < count; i++) {
+      uint32_t length = b->rmsgs[i].msg_len;
+      if (length == UINT32_MAX) continue;
+      if (length > 0) memcpy((uint8_t *)data + at, b->riov[i].iov_base, length);
+      at += length;
+      describe(b->meta + (size_t)kept * META_ENTRY, &b->rnames[i], b->rmsgs[i].msg_hdr.msg_namelen,
+               length);
+      kept += 1;
+    }
+    napi_create_int32(env, kept, &argv[0]);
+    if (kept > 0) call_js(b, b->on_receive, 2, argv);
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+static void on_poll(uv_poll_t *handle, int status, int events) {
+  batch_t *b = handle->data;
+  if (b->closing) return;
+  if (status < 0) {
+    // libuv stops polling on POLLERR (a pending ICMP error): report it, then poll again.
+    b->events = 0;
+    int error = pending_error(b);
+    if (error != 0) report_error(b, error);
+    if (!b->closing) set_poll(b);
+    return;
+  }
+  if ((events & UV_WRITABLE) && b->queue_sent < b->queue_length) {
+    int error = flush(b);
+    if (error != 0) report_error(b, error);
+    if (b->closing) return;
+  }
+  if (events & UV_READABLE) receive(b);
+}
+
+static void on_close(uv_handle_t *handle) {
+  batch_t *b = handle->data;
+  close(b->fd);
+  b->fd = -1;
+  if (b->ring) munmap(b->ring, b->ring_size);
+  b->ring = NULL;
+  free(b->rmsgs);
+  free(b->riov);
+  free(b->rnames);
+  free(b->queue);
+  free(b->arena);
+  b->rmsgs = NULL;
+  b->riov = NULL;
+  b->rnames = NULL;
+  b->queue = NULL;
+  b->arena = NULL;
+  if (!b->finalized) {
+    if (b->on_closed != NULL) {
+      napi_handle_scope scope;
+      if (napi_open_handle_scope(b->env, &scope) == napi_ok) {
+        call_js(b, b->on_closed, 0, NULL);
+        napi_close_handle_scope(b->env, scope);
+      }
+      napi_delete_reference(b->env, b->on_closed);
+    }
+    napi_delete_reference(b->env, b->on_receive);
+    napi_delete_reference(b->env, b->on_error);
+    napi_delete_reference(b->env, b->meta_ref);
+    napi_async_destroy(b->env, b->async);
+  }
+  b->closed = 1;
+  if (b->finalized) free(b);
+}
+
+static void start_close(batch_t *b) {
+  if (b->closing) return;
+  b->closing = 1;
+  uv_poll_stop(&b->poll);
+  uv_close((uv_handle_t *)&b->poll, on_close);
+}
+
+static void finalize(napi_env env, void *data, void *hint) {
+  batch_t *b = data;
+  b->finalized = 1;
+  if (b->closed) {
+    free(b);
+    return;
+  }
+  // Collected without close(): the references die with the object; on_close frees the rest.
+  start_close(b);
+}
+
+static batch_t *unwrap(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
+  napi_value self;
+  batch_t *b = NULL;
+  if (napi_get_cb_info(env, info, argc, argv, &self, NULL) != napi_ok) return NULL;
+  if (napi_unwrap(env, self, (void **)&b) != napi_ok || b == NULL) {
+    napi_throw_type_error(env, NULL, "udp-batch: not a UdpBatch");
+    return NULL;
+  }
+  return b;
+}
+
+// payload reads a Uint8Array (or Buffer) argument; throws TypeError for anything else.
+static int payload(napi_env env, napi_value value, uint8_t **data, size_t *length) {
+  bool is_typed = false;
+  napi_is_typedarray(env, value, &is_typed);
+  if (!is_typed) {
+    napi_throw_type_error(env, NULL, "udp-batch: data must be a Uint8Array");
+    return -1;
+  }
+  napi_typedarray_type type;
+  size_t elements;
+  void *bytes;
+  if (napi_get_typedarray_info(env, value, &type, &elements, &bytes, NULL, NULL) != napi_ok ||
+      (type != napi_uint8_array && type != napi_int8_array && type != napi_uint8_clamped_array)) {
+    napi_throw_type_error(env, NULL, "udp-batch: data must be a Uint8Array");
+    return -1;
+  }
+  *data = bytes;
+  *length = elements;
+  return 0;
+}
+
+// destination parses port and host (an IP literal, IPv6 possibly with %zone) into a sockaddr of
+// the socket's family (IPv4 becomes IPv4-mapped on an IPv6 socket). An undefined host means the
+// connected peer (*name_length = 0). Returns 0, NOT_LITERAL, or -errno.
+static int destination(napi_env env, batch_t *b, napi_value port_value, napi_value host_value,
+                       struct sockaddr_storage *name, socklen_t *name_length) {
+  napi_valuetype type;
+  *name_length = 0;
+  napi_typeof(env, host_value, &type);
+  if (type == napi_undefined || type == napi_null) return 0;
+  if (type != napi_string) return NOT_LITERAL;
+  char host[HOST_TEXT];
+  size_t host_length = 0;
+  if (napi_get_value_string_latin1(env, host_value, host, sizeof host, &host_length) != napi_ok ||
+      host_length >= sizeof host - 1)
+    return NOT_LITERAL;
+  double port_number = -1;
+  if (napi_get_value_double(env, port_value, &port_number) != napi_ok || !(port_number >= 1) ||
+      port_number > 65535 || port_number != (double)(int)port_number)
+    return NOT_LITERAL;  // dgram words the error for a bad port
+  uint16_t port = htons((uint16_t)port_number);
+  memset(name, 0, sizeof *name);
+  struct in_addr v4;
+  if (inet_pton(AF_INET, host, &v4) == 1) {
+    if (b->family == AF_INET) {
+      struct sockaddr_in *a = (struct sockaddr_in *)name;
+      a->sin_family = AF_INET;
+      a->sin_port = port;
+      a->sin_addr = v4;
+      *name_length = sizeof *a;
+    } else {
+      struct sockaddr_in6 *a = (struct sockaddr_in6 *)name;
+      a->sin6_family = AF_INET6;
+      a->sin6_port = port;
+      a->sin6_addr.s6_addr[10] = 0xff;
+      a->sin6_addr.s6_addr[11] = 0xff;
+      memcpy(&a->sin6_addr.s6_addr[12], &v4, 4);
+      *name_length = sizeof *a;
+    }
+    return 0;
+  }
+  char *zone = strchr(host, '%');
+  if (zone != NULL) *zone++ = '\0';
+  struct in6_addr v6;
+  if (inet_pton(AF_INET6, host, &v6) != 1) return NOT_LITERAL;
+  if (b->family != AF_INET6) return -EAFNOSUPPORT;
+  struct sockaddr_in6 *a = (struct sockaddr_in6 *)name;
+  a->sin6_family = AF_INET6;
+  a->sin6_port = port;
+  a->sin6_addr = v6;
+  if (zone != NULL && *zone != '\0') {
+    unsigned index = if_nametoindex(zone);
+    if (index == 0) {
+      char *end;
+      unsigned long number = strtoul(zone, &end, 10);
+      if (*end != '\0' || number == 0 || number > UINT32_MAX) return NOT_LITERAL;
+      index = (unsigned)number;
+    }
+    a->sin6_scope_id = index;
+  }
+  *name_length = sizeof *a;
+  return 0;
+}
+
+static napi_value int_result(napi_env env, int value) {
+  napi_value result;
+  napi_create_int32(env, value, &result);
+  return result;
+}
+
+static napi_value Enqueue(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  batch_t *b = unwrap(env, info, &argc, argv);
+  if (b == NULL) return NULL;
+  if (b->closing) return int_result(env, -EBADF);
+  uint8_t *data;
+  size_t length;
+  if (argc < 3 || payload(env, argv[0], &data, &length) != 0) {
+    if (argc < 3) napi_throw_type_error(env, NULL, "udp-batch: enqueue(data, port, host)");
+    return NULL;
+  }
+  if (length > MAX_PAYLOAD) return int_result(env, -EMSGSIZE);
+  if (b->queue_length >= b->queue_limit) {
+    if (b->queue_sent == 0) return int_result(env, -ENOBUFS);
+    // Move what is still waiting to the front, with its bytes.
+    size_t first = b->queue[b->queue_sent].offset;
+    uint32_t waiting = b->queue_length - b->queue_sent;
+    memmove(b->arena, b->arena + first, b->arena_length - first);
+    memmove(b->queue, b->queue + b->queue_sent, waiting * sizeof *b->queue);
+    for (uint32_t i = 0; i < waiting; i++) b->queue[i].offset -= first;
+    b->arena_length -= first;
+    b->queue_sent = 0;
+    b->queue_length = waiting;
+  }
+  queued_t entry;
+  int parsed = destination(env, b, argv[1], argv[2], &entry.name, &entry.name_length);
+  if (parsed != 0) return int_result(env, parsed);
+  if (b->queue_length == b->queue_capacity) {
+    uint32_t capacity = b->queue_capacity ? b->queue_capacity * 2 : 64;
+    if (capacity > b->queue_limit) capacity = b->queue_limit;
+    queued_t *grown = realloc(b->queue, capacity * sizeof *grown);
+    if (grown == NULL) return int_result(env, -ENOBUFS);
+    b->queue = grown;
+    b->queue_capacity = capacity;
+  }
+  if (length > b->arena_capacity - b->arena_length) {
+    size_t capacity = b->arena_capacity ? b->arena_capacity : 65536;
+    while (capacity - b->arena_length < length) capacity *= 2;
+    uint8_t *grown = realloc(b->arena, capacity);
+    if (grown == NULL) return int_result(env, -ENOBUFS);
+    b->arena = grown;
+    b->arena_capacity = capacity;
+  }
+  entry.offset = b->arena_length;
+  entry.length = (uint32_t)length;
+  if (length > 0) memcpy(b->arena + b->arena_length, data, length);
+  b->arena_length += length;
+  b->queue[b->queue_length++] = entry;
+  return int_result(env, (int)(b->queue_length - b->queue_sent));
+}
+
+static napi_value Flush(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  batch_t *b = unwrap(env, info, &argc, NULL);
+  if (b == NULL) return NULL;
+  if (b->closing) return int_result(env, 0);
+  return int_result(env, flush(b));
+}
+
+static napi_value SendNow(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  batch_t *b = unwrap(env, info, &argc, argv);
+  if (b == NULL) return NULL;
+  if (b->closing) return int_result(env, -EBADF);
+  uint8_t *data;
+  size_t length;
+  if (argc < 3 || payload(env, argv[0], &data, &length) != 0) {
+    if (argc < 3) napi_throw_type_error(env, NULL, "udp-batch: sendNow(data, port, host)");
+    return NULL;
+  }
+  if (length > MAX_PAYLOAD) return int_result(env, -EMSGSIZE);
+  struct sockaddr_storage name;
+  socklen_t name_length;
+  int parsed = destination(env, b, argv[1], argv[2], &name, &name_length);
+  if (parsed != 0) return int_result(env, parsed);
+  struct iovec iov = {data, length};
+  struct msghdr m = {0};
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  if (name_length > 0) {
+    m.msg_name = &name;
+    m.msg_namelen = name_length;
+  }
+  ssize_t sent;
+  do sent = sendmsg(b->fd, &m, 0);
+  while (sent < 0 && errno == EINTR);
+  return int_result(env, sent < 0 ? -errno : 0);
+}
+
+static napi_value Close(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  batch_t *b = unwrap(env, info, &argc, argv);
+  if (b == NULL) return NULL;
+  if (!b->closing) {
+    napi_valuetype type = napi_undefined;
+    if (argc >= 1) napi_typeof(env, argv[0], &type);
+    if (type == napi_function) napi_create_reference(env, argv[0], 1, &b->on_closed);
+    flush(b);  // what was queued in this turn still goes, as far as the kernel takes it at once
+    start_close(b);
+  }
+  return NULL;
+}
+
+static napi_value New(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5], self, target;
+  CALL(env, napi_get_cb_info(env, info, &argc, argv, &self, NULL));
+  CALL(env, napi_get_new_target(env, info, &target));
+  if (target == NULL) {
+    napi_throw_type_error(env, NULL, "udp-batch: use new UdpBatch(...)");
+    return NULL;
+  }
+  if (argc < 5) {
+    napi_throw_type_error(env, NULL, "udp-batch: new UdpBatch(fd, batchSize, queueLimit, onReceive, onError)");
+    return NULL;
+  }
+  int32_t fd, batch, limit;
+  CALL(env, napi_get_value_int32(env, argv[0], &fd));
+  CALL(env, napi_get_value_int32(env, argv[1], &batch));
+  CALL(env, napi_get_value_int32(env, argv[2], &limit));
+  napi_valuetype t3, t4;
+  napi_typeof(env, argv[3], &t3);
+  napi_typeof(env, argv[4], &t4);
+  if (t3 != napi_function || t4 != napi_function) {
+    napi_throw_type_error(env, NULL, "udp-batch: onReceive and onError must be functions");
+    return NULL;
+  }
+  if (batch < 1 || batch > MAX_BATCH) {
+    napi_throw_range_error(env, NULL, "udp-batch: batchSize must be 1 to 256");
+    return NULL;
+  }
+  if (limit < 1 || limit > MAX_QUEUE) {
+    napi_throw_range_error(env, NULL, "udp-batch: queueLimit must be 1 to 1048576");
+    return NULL;
+  }
+  int type = 0;
+  socklen_t type_length = sizeof type;
+  struct sockaddr_storage local;
+  socklen_t local_length = sizeof local;
+  if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &type_length) != 0 || type != SOCK_DGRAM ||
+      getsockname(fd, (struct sockaddr *)&local, &local_length) != 0 ||
+      (local.ss_family != AF_INET && local.ss_family != AF_INET6)) {
+    napi_throw_type_error(env, NULL, "udp-batch: fd is not a UDP socket");
+    return NULL;
+  }
+  batch_t *b = calloc(1, sizeof *b);
+  if (b == NULL) {
+    napi_throw_error(env, NULL, "udp-batch: out of memory");
+    return NULL;
+  }
+  b->env = env;
+  b->batch = batch;
+  b->queue_limit = (uint32_t)limit;
+  b->family = local.ss_family;
+  b->ring_size = (size_t)batch * SLOT;
+  b->ring = mmap(NULL, b->ring_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  b->rmsgs = calloc((size_t)batch, sizeof *b->rmsgs);
+  b->riov = calloc((size_t)batch, sizeof *b->riov);
+  b->rnames = calloc((size_t)batch, sizeof *b->rnames);
+  b->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (b->ring == MAP_FAILED || !b->rmsgs || !b->riov || !b->rnames || b->fd < 0) {
+    int error = b->fd < 0 ? errno : ENOMEM;
+    if (b->fd >= 0) close(b->fd);
+    if (b->ring != MAP_FAILED) munmap(b->ring, b->ring_size);
+    free(b->rmsgs);
+    free(b->riov);
+    free(b->rnames);
+    free(b);
+    napi_throw_error(env, NULL, strerror(error));
+    return NULL;
+  }
+  fcntl(b->fd, F_SETFL, fcntl(b->fd, F_GETFL) | O_NONBLOCK);
+  napi_value meta, resource_name;
+  void *meta_data;
+  uv_loop_t *loop;
+  if (napi_create_arraybuffer(env, (size_t)batch * META_ENTRY, &meta_data, &meta) != napi_ok ||
+      napi_create_string_utf8(env, "sockkit:UdpBatch", NAPI_AUTO_LENGTH, &resource_name) != napi_ok ||
+      napi_async_init(env, self, resource_name, &b->async) != napi_ok ||
+      napi_get_uv_event_loop(env, &loop) != napi_ok || uv_poll_init(loop, &b->poll, b->fd) != 0) {
+    close(b->fd);
+    munmap(b->ring, b->ring_size);
+    free(b->rmsgs);
+    free(b->riov);
+    free(b->rnames);
+    free(b);
+    napi_throw_error(env, NULL, "udp-batch: could not set up the socket");
+    return NULL;
+  }
+  b->meta = meta_data;
+  b->poll.data = b;
+  napi_create_reference(env, meta, 1, &b->meta_ref);
+  napi_create_reference(env, argv[3], 1, &b->on_receive);
+  napi_create_reference(env, argv[4], 1, &b->on_error);
+  napi_set_named_property(env, self, "meta", meta);
+  if (napi_wrap(env, self, b, finalize, NULL, NULL) != napi_ok) {
+    start_close(b);
+    napi_throw_error(env, NULL, "udp-batch: could not wrap");
+    return NULL;
+  }
+  if (set_poll(b) != 0) {
+    start_close(b);
+    napi_throw_error(env, NULL, "udp-batch: could not poll the socket");
+    return NULL;
+  }
+  return self;
+}
+
+static napi_value Init(napi_env env, napi_value exports) {
+  napi_property_descriptor methods[] = {
+      {"enqueue", NULL, Enqueue, NULL, NULL, NULL, napi_default, NULL},
+      {"flush", NULL, Flush, NULL, NULL, NULL, napi_default, NULL},
+      {"sendNow", NULL, SendNow, NULL, NULL, NULL, napi_default, NULL},
+      {"close", NULL, Close, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_value cls, constants;
+  CALL(env, napi_define_class(env, "UdpBatch", NAPI_AUTO_LENGTH, New, NULL, 4, methods, &cls));
+  CALL(env, napi_set_named_property(env, exports, "UdpBatch", cls));
+  CALL(env, napi_create_object(env, &constants));
+  napi_value value;
+  napi_create_int32(env, META_ENTRY, &value);
+  napi_set_named_property(env, constants, "META_ENTRY", value);
+  napi_create_int32(env, META_TEXT, &value);
+  napi_set_named_property(env, constants, "META_TEXT", value);
+  napi_create_int32(env, NOT_LITERAL, &value);
+  napi_set_named_property(env, constants, "NOT_LITERAL", value);
+  napi_create_int32(env, MAX_BATCH, &value);
+  napi_set_named_property(env, constants, "MAX_BATCH", value);
+  CALL(env, napi_set_named_property(env, exports, "constants", constants));
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

@@ -1,0 +1,161 @@
+'use strict';
+// exercise.cjs drives every entry point of the addon on loopback, for a memory checker
+// (scripts/memcheck-udp-batch.sh runs it under valgrind): every size class, full batches,
+// the send queue's limit and compaction, refused sends, an ICMP error, close with sends queued,
+// and close inside a receive callback.
+// Exits 0 when every datagram came back intact; prints one line per step.
+const dgram = require('node:dgram');
+const assert = require('node:assert/strict');
+const { UdpBatch, constants } = require('..');
+
+const META = constants.META_ENTRY;
+const sizes = [0, 1, 63, 64, 1472, 9000, 65507];
+
+function bound(type, host) {
+  const socket = dgram.createSocket(type);
+  return new Promise((resolve) => socket.bind(0, host, () => resolve(socket)));
+}
+function handleOf(socket) {
+  const key = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol');
+  return socket[key].handle;
+}
+function pattern(size, seed) {
+  const data = Buffer.alloc(size);
+  for (let i = 0; i < size; i += 1) data[i] = (i * 31 + seed) & 0xff;
+  return data;
+}
+/** open wraps a bound socket; `each(data, length, port, host, batch)` sees every datagram. */
+function open(socket, batchSize, limit, each, onError = (e) => assert.fail(`errno ${e}`)) {
+  const handle = handleOf(socket);
+  handle.recvStop();
+  const batch = new UdpBatch(
+    handle.fd,
+    batchSize,
+    limit,
+    (count, data) => {
+      const meta = new DataView(batch.meta);
+      let offset = 0;
+      for (let i = 0; i < count; i += 1) {
+        const length = meta.getUint32(i * META, true);
+        const port = meta.getUint16(i * META + 4, true);
+        const text = Buffer.from(batch.meta, i * META + constants.META_TEXT, meta.getUint8(i * META + 7));
+        each(data.subarray(offset, offset + length), length, port, text.toString('latin1'), batch);
+        offset += length;
+      }
+      assert.equal(offset, data.length);
+    },
+    onError,
+  );
+  return batch;
+}
+
+async function echoRound(type, host) {
+  const server = await bound(type, host);
+  const client = await bound(type, host);
+  const echo = open(server, 4, 8, (data, _length, port, from, batch) => {
+    const queued = batch.enqueue(data, port, from);
+    assert.ok(queued > 0, `enqueue ${queued}`);
+    process.nextTick(() => batch.flush());
+  });
+  // Ping-pong, one datagram in flight (so the receive buffer never overflows), then a burst of
+  // small ones that arrive in batches.
+  const plan = [...sizes, ...sizes, ...Array.from({ length: 40 }, (_, i) => i)];
+  let next = 0;
+  let finished;
+  const all = new Promise((resolve) => {
+    finished = resolve;
+  });
+  const back = open(client, 64, 64, (data, length) => {
+    assert.ok(data.equals(pattern(plan[next], next)), `datagram ${next} of ${length} bytes differs`);
+    next += 1;
+    if (next === plan.length) finished();
+    else if (next < sizes.length * 2) sendNext();
+  });
+  const sendNext = () => {
+    back.enqueue(pattern(plan[next], next), server.address().port, host);
+    process.nextTick(() => back.flush());
+  };
+  sendNext();
+  await new Promise((resolve) => {
+    const wait = () => (next >= sizes.length * 2 ? resolve() : setImmediate(wait));
+    wait();
+  });
+  for (let i = sizes.length * 2; i < plan.length; i += 1)
+    back.enqueue(pattern(plan[i], i), server.address().port, host);
+  back.flush();
+  await all;
+  echo.close();
+  back.close(() => {});
+  await new Promise((resolve) => setImmediate(resolve));
+  server.close();
+  client.close();
+  console.log(`echo ${type}: ${plan.length} datagrams of 0 to 65507 bytes came back intact`);
+}
+
+async function refusedAndQueued() {
+  const dead = await bound('udp4', '127.0.0.1');
+  const port = dead.address().port;
+  await new Promise((resolve) => dead.close(resolve));
+  const socket = await bound('udp4', '127.0.0.1');
+  await new Promise((resolve) => socket.connect(port, '127.0.0.1', resolve));
+  const errors = [];
+  let refused;
+  const seen = new Promise((resolve) => {
+    refused = resolve;
+  });
+  const batch = open(
+    socket,
+    2,
+    3,
+    () => {},
+    (errno) => {
+      errors.push(errno);
+      refused();
+    },
+  );
+  assert.equal(batch.sendNow(Buffer.from('ping'), undefined, undefined), 0);
+  await seen;
+  // The queue at its limit, compaction after a partial flush, oversize and bad destinations.
+  for (let i = 0; i < 5; i += 1) batch.enqueue(Buffer.alloc(100, i), undefined, undefined);
+  batch.flush();
+  assert.ok(batch.enqueue(Buffer.alloc(65528), port, '127.0.0.1') < 0);
+  assert.ok(batch.enqueue(Buffer.alloc(1), port, 'example.invalid') < -1000);
+  assert.ok(batch.enqueue(Buffer.alloc(1), port, '::1') < 0);
+  assert.ok(batch.sendNow(Buffer.alloc(1), port, 'fe80::1%nope') < 0);
+  for (let i = 0; i < 5; i += 1) batch.enqueue(Buffer.alloc(100, i), port, '127.0.0.1');
+  batch.close(); // two queued datagrams go now, or are dropped
+  assert.ok(batch.enqueue(Buffer.alloc(1), port, '127.0.0.1') < 0);
+  await new Promise((resolve) => setImmediate(resolve));
+  socket.close();
+  console.log(`refused: errno ${errors[0]} reported; queue limit, oversize and bad destinations refused`);
+}
+
+async function closeInside() {
+  const server = await bound('udp6', '::1');
+  const client = dgram.createSocket('udp6');
+  let closedInside;
+  const inside = new Promise((resolve) => {
+    closedInside = resolve;
+  });
+  open(server, 16, 16, (data, _length, port, from, batch) => {
+    batch.enqueue(data, port, from);
+    batch.close(() => closedInside());
+    batch.close();
+  });
+  for (let i = 0; i < 20; i += 1) client.send(pattern(500, i), server.address().port, '::1');
+  await inside;
+  server.close();
+  client.close();
+  console.log('closed inside a receive callback, twice');
+}
+
+(async () => {
+  await echoRound('udp4', '127.0.0.1');
+  await echoRound('udp6', '::1');
+  await refusedAndQueued();
+  await closeInside();
+  console.log('ok');
+})().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
