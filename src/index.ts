@@ -3,14 +3,19 @@
  * but these modules.
  */
 export {
+  type AddressOf,
   formatAddress,
   formatHostPort,
   type InetAddress,
   type InetScheme,
+  isWebSocket,
   parseAddress,
   type Scheme,
   type SocketAddress,
   type UnixAddress,
+  type WebSocketAddress,
+  type WebSocketScheme,
+  webSocketTransport,
 } from './address.js';
 export { type BenchOptions, type BenchReport, bench, type IntervalReport } from './bench/bench.js';
 export { benchJson } from './bench/report-json.js';
@@ -264,7 +269,13 @@ export { type DialOptions, dial, withDeadline } from './stream/dial.js';
 export { type FanOutEvent, type FanOutOptions, type FanOutSummary, fanOut } from './stream/fan-out.js';
 export { type AcceptGuard, Listener, type ListenOptions, listen } from './stream/listen.js';
 export { type RelayOptions, relay } from './stream/relay.js';
-export { type ServeOptions, type ServeSummary, type StreamService, serve } from './stream/serve.js';
+export {
+  type ServedConn,
+  type ServeOptions,
+  type ServeSummary,
+  type StreamService,
+  serve,
+} from './stream/serve.js';
 export {
   DEFAULT_HANDSHAKE_TIMEOUT,
   describeHandshake,
@@ -277,6 +288,7 @@ export {
   type ClientTransportOptions,
   type ServerTransportOptions,
   STREAM_SCHEMES,
+  type StreamAddress,
 } from './stream/transports.js';
 export { narrate, narrator, type SocketKind, type TraceEvent, type Tracer, type TraceStep } from './trace.js';
 export {
@@ -292,3 +304,23 @@ export {
   parseSize,
 } from './units.js';
 export { MAX_EXPECT_BYTES, type WaitOptions, type WaitResult, waitFor } from './wait.js';
+export {
+  DEFAULT_WEBSOCKET_TIMEOUT,
+  dialWebSocket,
+  type WebSocketClientOptions,
+} from './websocket/dial-websocket.js';
+export { echoMessages } from './websocket/echo-messages.js';
+export {
+  DEFAULT_UPGRADE_TIMEOUT,
+  listenWebSocket,
+  type WebSocketServerOptions,
+} from './websocket/listen-websocket.js';
+export {
+  DEFAULT_CLOSE_TIMEOUT,
+  DEFAULT_MAX_BUFFERED,
+  DEFAULT_MAX_MESSAGE_SIZE,
+  type KeepaliveOptions,
+  WebSocketConn,
+  type WebSocketConnInit,
+  type WebSocketMessage,
+} from './websocket/websocket-conn.js';

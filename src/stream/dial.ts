@@ -19,7 +19,7 @@ import {
   type StreamTarget,
 } from './transports.js';
 
-/** DialOptions tune a dial. Every field is optional; `tls` is for a `tls://` address. */
+/** DialOptions tune a dial. Every field is optional; `tls` is for a `tls://` (or `wss://`) address, `ws` for dialWebSocket. */
 export interface DialOptions extends ClientTransportOptions {
   /** Aborting it cancels the dial in progress. */
   readonly signal?: AbortSignal | undefined;
@@ -46,11 +46,12 @@ export interface DialedSocket {
 /**
  * dial connects to `address` and resolves with the Conn. Every address a name resolves to is
  * tried in turn; the first that accepts wins. Rejects with SchemeError for an address that is not
- * tcp, tls or unix; otherwise with a SockkitError naming the address and cause (`connect
- * tcp://127.0.0.1:9: connection refused`, a TlsError for a certificate refused), a TimeoutError
- * past `timeout`, or an AbortError when `signal` fires.
+ * tcp, tls or unix (a `ws://` one names dialWebSocket); otherwise with a SockkitError naming the
+ * address and cause (`connect tcp://127.0.0.1:9: connection refused`, a TlsError for a
+ * certificate refused), a TimeoutError past `timeout`, or an AbortError when `signal` fires.
  */
 export async function dial(address: SocketAddress, options: DialOptions = {}): Promise<Conn> {
+  requireStreamScheme('connect', address);
   const dialed = await dialSocket(address, options, { allowHalfOpen: true });
   const { socket, target, kind, socketId, label, describe } = dialed;
   const localAddress: SocketAddress =

@@ -4,6 +4,7 @@ import { parseCount, services, UsageError } from '../../index.js';
 import { durationOption } from '../options/common.js';
 import { withLimitOptions, withReplyBudgetOption } from '../options/limits.js';
 import { withTlsServerOptions } from '../options/tls.js';
+import { withWebSocketServerOptions } from '../options/websocket.js';
 import { runService, type ServiceRunOptions } from './serve.js';
 import { isWorker, prepareWorker, runWorkers } from './workers.js';
 
@@ -37,7 +38,9 @@ Examples:
   sockkit echo tcp://[::1]:0 unix:/tmp/echo.sock  # IPv6 on any free port, and a Unix socket
   sockkit echo unix:@echo --trace                 # Linux abstract socket, narrated
   sockkit echo udp://127.0.0.1:0 udp://[::1]:0     # UDP: each datagram goes back to its sender
-  sockkit echo tcp://0.0.0.0:7007 --workers 4     # four processes share one port`,
+  sockkit echo tcp://0.0.0.0:7007 --workers 4     # four processes share one port
+  sockkit echo ws://127.0.0.1:8080/echo            # WebSocket: each message comes back as it came
+  sockkit echo wss://[::]:8443/ --self-signed --allow-origin https://app.example --ping-interval 30s`,
     )
     .action(async (urls: string[], options: ServiceRunOptions & { workers: number }, command: Command) => {
       if (options.workers > 1 && options.selfSigned)
@@ -50,5 +53,5 @@ Examples:
       // The short form of `sockkit serve echo`: one code path for both.
       await runService('echo', services.echo, urls, options, command);
     });
-  return withReplyBudgetOption(withLimitOptions(withTlsServerOptions(command)));
+  return withWebSocketServerOptions(withReplyBudgetOption(withLimitOptions(withTlsServerOptions(command))));
 }

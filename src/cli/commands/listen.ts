@@ -4,18 +4,24 @@ import { AbortError, type Conn, fanOut, listen, relay } from '../../index.js';
 import { addressArg, announceListening, tracerFor } from '../options/common.js';
 import { guardFor, type LimitFlags, refuseLimitFlags, withLimitOptions } from '../options/limits.js';
 import { type TlsServerFlags, tlsServerOptionsOf, withTlsServerOptions } from '../options/tls.js';
+import { withWebSocketServerOptions } from '../options/websocket.js';
 import { shutdownSignal } from '../run.js';
 import { addUdpListenFlags, listenUdp } from './udp-relay.js';
+import { addWebSocketListenFlags, listenWebSocketCli, refuseWebSocketListenFlags } from './ws-listen.js';
 
 export function listenCommand(): Command {
-  return addUdpListenFlags(withLimitOptions(withTlsServerOptions(new Command('listen'))))
+  const flags = addWebSocketListenFlags(withWebSocketServerOptions(new Command('listen')));
+  return addUdpListenFlags(withLimitOptions(withTlsServerOptions(flags)))
     .description(
       'Listen on URL, accept one client, and relay it to stdin/stdout as `connect` does; exit once\n' +
         'it is done. With --keep-open, keep accepting: what clients send goes to stdout, and stdin\n' +
         'goes to every connected client, at the pace of the slowest (one that leaves no longer\n' +
         'holds the others back).\n\n' +
         'udp://: prints the datagrams of the first peer (with --keep-open, of every\n' +
-        'peer) and sends stdin to the peer heard from last, as nc -u -l does.',
+        'peer) and sends stdin to the peer heard from last, as nc -u -l does.\n\n' +
+        "ws://, wss://: a WebSocket server at the URL's path: each message received goes to stdout\n" +
+        '(text followed by a newline), each stdin line is one message to the client (to every\n' +
+        'client, with --keep-open).',
     )
     .argument('<url>', 'where to listen, e.g. tcp://127.0.0.1:0')
     .option('-k, --keep-open', 'keep accepting clients after the first')
@@ -30,10 +36,14 @@ Examples:
   sockkit listen udp://[::]:9000 --keep-open --lines   # any peer; each stdin line to the last one heard
   sockkit listen udp://0.0.0.0:9000 --broadcast        # receive (and answer) broadcasts
   sockkit listen udp://0.0.0.0:5000 --join 233.252.0.1 --multicast-interface 192.0.2.10
-  sockkit listen udp://0.0.0.0:5000 --join 233.252.0.1 --multicast-ttl 4 --no-multicast-loopback`,
+  sockkit listen udp://0.0.0.0:5000 --join 233.252.0.1 --multicast-ttl 4 --no-multicast-loopback
+  sockkit listen ws://127.0.0.1:8080/chat --keep-open             # wscat -c ws://127.0.0.1:8080/chat
+  sockkit listen wss://0.0.0.0:8443/ --self-signed --allow-origin https://app.example --max-per-ip 4`,
     )
     .action(async (url: string, options: ListenFlags, command: Command) => {
-      const address = addressArg('listen', url, ['tcp', 'unix', 'tls', 'udp']);
+      const address = addressArg('listen', url, ['tcp', 'unix', 'tls', 'udp', 'ws', 'wss']);
+      if (address.scheme === 'ws' || address.scheme === 'wss') return listenWebSocketCli(address, command);
+      refuseWebSocketListenFlags(command, address);
       if (address.scheme === 'udp') {
         refuseLimitFlags(options, 'listen udp:// (use sockkit echo or serve for a limited UDP server)');
         return listenUdp(address, command);

@@ -38,10 +38,17 @@ import {
 } from '../options/limits.js';
 import { addPacketFlags, type PacketFlags, packetOptionsOf } from '../options/packet.js';
 import { type TlsServerFlags, tlsServerOptionsOf, withTlsServerOptions } from '../options/tls.js';
+import { withWebSocketServerOptions } from '../options/websocket.js';
 import { shutdownSignal, warn } from '../run.js';
+import { type WebSocketRunFlags, webSocketRun } from './ws-serve.js';
 
 /** ServiceRunOptions are the flags `serve` and `echo` share. */
-export interface ServiceRunOptions extends PacketFlags, TlsServerFlags, LimitFlags, ReplyBudgetFlags {
+export interface ServiceRunOptions
+  extends PacketFlags,
+    TlsServerFlags,
+    LimitFlags,
+    ReplyBudgetFlags,
+    WebSocketRunFlags {
   grace: number;
   ipv6Only?: boolean;
 }
@@ -65,6 +72,7 @@ export function serveCommand(): Command {
     .option('--ipv6-only', 'keep [::] to IPv6 instead of dual-stack');
   addPacketFlags(command);
   withReplyBudgetOption(withLimitOptions(withTlsServerOptions(command, 'serve echo'), 'serve echo'));
+  withWebSocketServerOptions(command);
   return command
     .addHelpText(
       'after',
@@ -107,7 +115,7 @@ export async function runService(
   options: ServiceRunOptions,
   command: Command,
 ): Promise<void> {
-  const addresses = urls.map((url) => addressArg(op, url, ['tcp', 'unix', 'udp', 'tls']));
+  const addresses = urls.map((url) => addressArg(op, url, ['tcp', 'unix', 'udp', 'tls', 'ws', 'wss']));
   const tls = await tlsServerOptionsOf(options, addresses);
   const guard = guardFor(options, command);
   const datagramGuard = datagramGuardFor(options, command);
@@ -120,8 +128,10 @@ export async function runService(
   );
   const listeners: Listener[] = [];
   const packetConns: PacketConn[] = [];
+  const webSockets = webSocketRun(service, addresses, options, command, { signal, trace, tls, guard });
   for (const [i, address] of addresses.entries()) {
-    if (address.scheme === 'udp') {
+    if (address.scheme === 'ws' || address.scheme === 'wss') await webSockets.add(address);
+    else if (address.scheme === 'udp') {
       const conns = await listenPackets(address, {
         ...packetOptions[i],
         signal,
@@ -138,9 +148,12 @@ export async function runService(
   }
   warnIfReflector(packetConns, replyBudget);
   const [streams, datagrams] = await Promise.all([
-    listeners.length > 0
-      ? serve(listeners, service.stream, { signal, grace: options.grace, report: reportFailure })
-      : undefined,
+    Promise.all([
+      listeners.length > 0
+        ? serve(listeners, service.stream, { signal, grace: options.grace, report: reportFailure })
+        : undefined,
+      webSockets.serve(options.grace, reportFailure),
+    ]).then(([bytes, messages]) => addSummaries(bytes, messages)),
     packetConns.length > 0
       ? servePackets(packetConns, service.datagram, {
           signal,
@@ -154,6 +167,17 @@ export async function runService(
     `${summaryLine(streams, datagrams)}${streams ? `; ${limitSummary(guard.stats)}` : ''}` +
       (datagrams && datagramGuard ? `; ${datagramLimitSummary(datagramGuard.stats)}` : ''),
   );
+}
+
+/** addSummaries adds the summaries of stream and WebSocket listeners; undefined when there was neither. */
+function addSummaries(a: ServeSummary | undefined, b: ServeSummary | undefined): ServeSummary | undefined {
+  if (!a || !b) return a ?? b;
+  return {
+    connections: a.connections + b.connections,
+    forciblyClosed: a.forciblyClosed + b.forciblyClosed,
+    bytesReceived: a.bytesReceived + b.bytesReceived,
+    bytesSent: a.bytesSent + b.bytesSent,
+  };
 }
 
 /**

@@ -112,13 +112,13 @@ export async function tlsServerOptionsOf(
   flags: TlsServerFlags,
   addresses: readonly SocketAddress[],
 ): Promise<TlsServerOptions | undefined> {
-  const tls = addresses.filter((a) => a.scheme === 'tls');
+  const tls = addresses.filter((a) => a.scheme === 'tls' || a.scheme === 'wss');
   const given = ['cert', 'key', 'selfSigned', 'clientCa', 'alpn'].filter(
     (k) => flags[k as keyof TlsServerFlags],
   );
   if (tls.length === 0) {
     if (given.length > 0)
-      throw new UsageError('tls', `--${kebab(given[0] as string)} needs a tls:// address`);
+      throw new UsageError('tls', `--${kebab(given[0] as string)} needs a tls:// or wss:// address`);
     return undefined;
   }
   const base = {
@@ -168,11 +168,11 @@ export function tlsClientOptionsOf(
   flags: TlsClientFlags,
   address: SocketAddress,
 ): TlsClientOptions | undefined {
-  if (address.scheme !== 'tls') {
+  if (address.scheme !== 'tls' && address.scheme !== 'wss') {
     const given = ['ca', 'servername', 'cert', 'key', 'insecure', 'alpn', 'fingerprint'].find(
       (k) => flags[k as keyof TlsClientFlags],
     );
-    if (given) throw new UsageError('tls', `--${given} needs a tls:// address`);
+    if (given) throw new UsageError('tls', `--${given} needs a tls:// or wss:// address`);
     return undefined;
   }
   if (Boolean(flags.cert) !== Boolean(flags.key)) throw new UsageError('tls', '--cert and --key go together');
