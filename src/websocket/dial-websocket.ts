@@ -6,7 +6,14 @@
 import type { ClientRequestArgs, IncomingMessage } from 'node:http';
 import { type ClientOptions, WebSocket } from 'ws';
 import { formatAddress, formatHostPort, type WebSocketAddress, webSocketTransport } from '../address.js';
-import { AbortError, ProtocolError, rewrap, type SockkitError, TimeoutError } from '../errors.js';
+import {
+  AbortError,
+  ConnectionResetError,
+  ProtocolError,
+  rewrap,
+  type SockkitError,
+  TimeoutError,
+} from '../errors.js';
 import { traceStep } from '../internal.js';
 import { type DialOptions, dialSocket } from '../stream/dial.js';
 import {
@@ -130,8 +137,16 @@ function opened(
     };
     const onOpen = (): void => settle();
     const onUpgrade = (response: IncomingMessage): void => note && traceResponse(note, response);
-    const onError = (err: Error): void =>
-      settle(new ProtocolError('connect', url, `the WebSocket handshake failed: ${handshakeReason(err)}`));
+    const onError = (err: NodeJS.ErrnoException): void =>
+      settle(
+        err.code === 'ECONNRESET' || err.code === 'EPIPE'
+          ? new ConnectionResetError(
+              'connect',
+              url,
+              'the server closed the connection before answering the upgrade',
+            )
+          : new ProtocolError('connect', url, `the WebSocket handshake failed: ${handshakeReason(err)}`),
+      );
     const onRefused = (request: { destroy(): void }, response: IncomingMessage): void => {
       if (note) traceResponse(note, response);
       request.destroy();
@@ -163,7 +178,6 @@ function handshakeReason(err: Error): string {
   if (/Sec-WebSocket-Accept/i.test(text)) return 'the server sent a wrong Sec-WebSocket-Accept';
   if (/no subprotocol/i.test(text)) return 'the server accepted none of the subprotocols offered';
   if (/subprotocol/i.test(text)) return 'the server chose a subprotocol that was not offered';
-  if (/socket hang up|ECONNRESET/i.test(text)) return 'the server closed the connection before answering';
   if (/Parse Error|HPE_/i.test(text)) return 'the server did not answer with HTTP';
   return text;
 }

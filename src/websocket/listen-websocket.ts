@@ -53,7 +53,8 @@ export const DEFAULT_UPGRADE_TIMEOUT = 10_000;
  * listenWebSocket binds `address` and serves the WebSocket endpoint at its path. Each client that
  * completes the handshake becomes a WebSocketConn; refused requests are answered and closed:
  * `404` for another path, `403` for an Origin not allowed (see OriginPolicy: a page's own origin,
- * `allowOrigins`, or no Origin at all), `426` for a plain HTTP request, `400` for a malformed one.
+ * `allowOrigins`, or no Origin at all), `426` for a plain HTTP request, `400` for a malformed one
+ * (`431` for headers over 16 KiB).
  * One client's bad request never affects another. Rejects as `listen` does; throws TypeError for
  * a malformed origin and RangeError for an option out of range.
  */
@@ -108,7 +109,12 @@ export async function listenWebSocket(
     response.destroy();
   });
   http.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
-    refuse(socket, 400, `malformed HTTP request (${err.code ?? 'parse error'})`);
+    if (err.code === 'HPE_HEADER_OVERFLOW') refuse(socket, 431, 'request headers over 16 KiB');
+    else refuse(socket, 400, `malformed HTTP request (${err.code ?? 'parse error'})`);
+  });
+  // A request ws cannot upgrade (no Sec-WebSocket-Key, an unknown version) is answered here, and reported.
+  wss.on('wsClientError', (err: Error, socket: Duplex) => {
+    refuse(socket, 400, `not a valid WebSocket handshake: ${printable(err.message)}`);
   });
   http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     // The last line of defence: whatever goes wrong closes this one socket.
@@ -192,13 +198,14 @@ export async function listenWebSocket(
   return listener;
 }
 
-type RefusalStatus = 400 | 403 | 404 | 426;
+type RefusalStatus = 400 | 403 | 404 | 426 | 431;
 
 const STATUS_TEXT: Record<RefusalStatus, string> = {
   400: 'Bad Request',
   403: 'Forbidden',
   404: 'Not Found',
   426: 'Upgrade Required',
+  431: 'Request Header Fields Too Large',
 };
 
 /** answer writes a short refusal and closes the connection once it is sent. */
