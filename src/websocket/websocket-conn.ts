@@ -99,6 +99,7 @@ export class WebSocketConn implements AsyncIterable<WebSocketMessage> {
   #queuedBytes = 0;
   #paused = false;
   readonly #waiters: Waiter[] = [];
+  #handler: ((message: WebSocketMessage) => void) | undefined;
   readonly #maxBuffered: number;
   readonly #closeTimeout: number;
   readonly #trace: Tracer | undefined;
@@ -258,6 +259,19 @@ export class WebSocketConn implements AsyncIterable<WebSocketMessage> {
     return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }
 
+  /**
+   * onMessage delivers every message to `handler` as it arrives (flowing mode), the lean path a
+   * load generator uses: no queue, no promise per message. Use either onMessage or `read` and
+   * async iteration, not both. Pair it with `pause` and `resume` for backpressure.
+   */
+  onMessage(handler: (message: WebSocketMessage) => void): void {
+    this.#handler = handler;
+    const queued = this.#queue.splice(0);
+    this.#queuedBytes = 0;
+    for (const message of queued) handler(message);
+    if (this.#paused) this.resume();
+  }
+
   /** pause stops reading from the socket: the kernel's buffer then fills and TCP slows the peer. */
   pause(): void {
     this.#paused = true;
@@ -318,6 +332,10 @@ export class WebSocketConn implements AsyncIterable<WebSocketMessage> {
     this.#bytesReceived += data.length;
     if (this.#trace) this[traceStep]('recv', { bytes: data.length, address: this.#peerLabel(), data });
     const message = { data, binary };
+    if (this.#handler) {
+      this.#handler(message);
+      return;
+    }
     const waiter = this.#waiters.shift();
     if (waiter) {
       waiter.resolve(message);

@@ -18,9 +18,14 @@ import {
 } from '../../index.js';
 import { addressArg, durationOption } from '../options/common.js';
 import { type TlsClientFlags, tlsClientOptionsOf, withTlsClientOptions } from '../options/tls.js';
+import {
+  type WebSocketClientFlags,
+  webSocketClientOptionsOf,
+  withWebSocketClientOptions,
+} from '../options/websocket.js';
 import { shutdownSignal } from '../run.js';
 
-interface BenchFlags extends TlsClientFlags {
+interface BenchFlags extends TlsClientFlags, WebSocketClientFlags {
   connections: number;
   size: number;
   depth: number;
@@ -35,7 +40,7 @@ interface BenchFlags extends TlsClientFlags {
 }
 
 export function benchCommand(): Command {
-  return withTlsClientOptions(new Command('bench'))
+  return withWebSocketClientOptions(withTlsClientOptions(new Command('bench')))
     .description(
       'Load generator for any echo server. Closed loop (default): each connection keeps --depth ' +
         'messages in flight. Open loop (--rate): messages go out on a fixed schedule and latency is ' +
@@ -45,7 +50,7 @@ export function benchCommand(): Command {
         '(counted by kind: refused, reset, closed, timed out, protocol, ...), a UDP server replied ' +
         'more than it was asked, or nothing came back at all.',
     )
-    .argument('<url>', 'the echo server: tcp://, udp://, unix: or tls://')
+    .argument('<url>', 'the echo server: tcp://, udp://, unix:, tls://, ws:// or wss://')
     .addOption(count('-c, --connections <n>', 'connections (udp: peers, one socket each)', 1, 1, 100_000))
     .addOption(
       new Option('-s, --size <size>', 'bytes per message (udp: at least 8)')
@@ -99,11 +104,14 @@ Examples:
   sockkit bench tls://127.0.0.1:7443 --insecure --reconnect    # TLS handshakes per second
   sockkit bench tls://localhost:7443 --ca ca.pem -c 4 -t 3s    # verify the server's certificate
   sockkit bench tls://127.0.0.1:7443 --fingerprint 3A:91:...:7C # pin a --self-signed server
-  sockkit bench tcp://127.0.0.1:65432 -w 1s -t 3s --json | tail -1   # summary as JSON`,
+  sockkit bench tcp://127.0.0.1:65432 -w 1s -t 3s --json | tail -1   # summary as JSON
+  sockkit bench ws://127.0.0.1:8080/echo -c 20 -s 1KiB -d 2    # WebSocket: each message one binary message
+  sockkit bench wss://127.0.0.1:8443/ --fingerprint 3A:91:...:7C --reconnect   # WebSocket handshakes per second`,
     )
     .action(async (url: string, flags: BenchFlags) => {
-      const address = addressArg('bench', url, ['tcp', 'udp', 'unix', 'tls']);
+      const address = addressArg('bench', url, ['tcp', 'udp', 'unix', 'tls', 'ws', 'wss']);
       const tls = tlsClientOptionsOf(flags, address);
+      const ws = webSocketClientOptionsOf(flags, address);
       const progress = !flags.json && process.stderr.isTTY ? new ProgressLine(flags.duration) : undefined;
       const signal = shutdownSignal();
       const report = await bench({
@@ -118,6 +126,7 @@ Examples:
         lossTimeout: flags.lossTimeout,
         connectTimeout: flags.timeout,
         tls,
+        ws,
         frame: flags.frame,
         signal,
         onInterval: (interval) => {
