@@ -201,7 +201,10 @@ class WebSocketClient {
 
   start(now: number): void {
     this.#startedAt = now;
-    if (this.#period > 0) return this.sendDue(now);
+    if (this.#period > 0) {
+      this.sendDue(now);
+      return;
+    }
     for (let i = 0; i < this.#load.plan.depth; i += 1) this.#send(now);
   }
 
@@ -224,7 +227,10 @@ class WebSocketClient {
     const load = this.#load;
     if (this.#failed || load.stopped) return;
     // A message beyond those sent: the server sends what it was never sent.
-    if (this.#completed >= this.#sent) return this.#fail('protocol');
+    if (this.#completed >= this.#sent) {
+      this.#fail('protocol');
+      return;
+    }
     const ring = load.ring;
     const counters = load.tally.counters;
     const index = this.#first + this.#completed;
