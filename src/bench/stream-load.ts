@@ -20,6 +20,7 @@ import {
   type LoadEngine,
   type LoadPlan,
   type LoadSample,
+  openLoopSchedule,
   Tally,
 } from './load.js';
 import { MessageRing } from './payload.js';
@@ -298,10 +299,7 @@ class StreamClient {
     this.#first = id % load.ring.count;
     const plan = load.plan;
     this.#sentAt = new Float64Array(plan.rate > 0 ? 1 : plan.depth);
-    if (plan.rate > 0) {
-      this.#period = (1000 * plan.connections) / plan.rate;
-      this.#phase = ((id - plan.firstConnection) * 1000) / plan.rate;
-    }
+    ({ period: this.#period, phase: this.#phase } = openLoopSchedule(plan, id));
     // Plain sockets deliver reads through `onread` (see StreamLoad's #onread); TLS sockets as 'data'.
     socket.on('data', (chunk: Buffer) => this.onData(chunk, chunk.length));
     // Every failure ends here, counted once by its kind: the first of 'error' and 'close' wins.

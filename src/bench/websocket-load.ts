@@ -17,6 +17,7 @@ import {
   type LoadEngine,
   type LoadPlan,
   type LoadSample,
+  openLoopSchedule,
   Tally,
 } from './load.js';
 import type { MessageRing } from './payload.js';
@@ -189,10 +190,7 @@ class WebSocketClient {
     this.#first = id % load.ring.count;
     const plan = load.plan;
     this.#sentAt = new Float64Array(plan.rate > 0 ? 1 : plan.depth);
-    if (plan.rate > 0) {
-      this.#period = (1000 * plan.connections) / plan.rate;
-      this.#phase = ((id - plan.firstConnection) * 1000) / plan.rate;
-    }
+    ({ period: this.#period, phase: this.#phase } = openLoopSchedule(plan, id));
     conn.onMessage((message) => this.#onMessage(message));
     void conn.closed.then(() => {
       if (!this.#load.stopped) this.#fail(conn.error ? errorKindOf(conn.error) : 'closed');

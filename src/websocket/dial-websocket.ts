@@ -14,9 +14,9 @@ import {
   type SockkitError,
   TimeoutError,
 } from '../errors.js';
-import { traceStep } from '../internal.js';
 import { type DialOptions, dialSocket } from '../stream/dial.js';
 import {
+  connSettings,
   DEFAULT_CLOSE_TIMEOUT,
   DEFAULT_MAX_MESSAGE_SIZE,
   type KeepaliveOptions,
@@ -89,6 +89,7 @@ export async function dialWebSocket(
     socket.destroy();
     throw err;
   });
+  if (trace) socket.once('close', () => trace({ step: 'closed', socketId, kind }));
   const remote = { ...address, host: 'host' in target ? target.host : address.host };
   const local = { ...address, host: socket.localAddress ?? '', port: socket.localPort ?? 0 };
   const conn = new WebSocketConn(webSocket, {
@@ -98,14 +99,8 @@ export async function dialWebSocket(
     kind,
     socketId,
     trace,
-    maxBuffered: settings.maxBuffered,
+    ...connSettings(settings),
     maxMessageSize,
-    closeTimeout: settings.closeTimeout,
-    pingInterval: settings.pingInterval,
-    pingTimeout: settings.pingTimeout,
-  });
-  conn[traceStep]('note', {
-    detail: `WebSocket open${conn.protocol ? ` (subprotocol ${conn.protocol})` : ''}`,
   });
   return conn;
 }

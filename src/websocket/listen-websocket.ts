@@ -19,6 +19,7 @@ import type { Conn } from '../stream/conn.js';
 import { Listener, type ListenOptions, listen } from '../stream/listen.js';
 import { MAX_TIMER } from '../units.js';
 import {
+  connSettings,
   DEFAULT_CLOSE_TIMEOUT,
   DEFAULT_MAX_MESSAGE_SIZE,
   type KeepaliveOptions,
@@ -152,14 +153,8 @@ export async function listenWebSocket(
             kind: `${address.scheme === 'wss' ? 'tls' : 'tcp'}${isIP(local.host) === 6 ? 6 : 4}`,
             socketId: conn.socketId,
             trace: conn.tracing ? options.trace : undefined,
-            maxBuffered: settings.maxBuffered,
+            ...connSettings(settings),
             maxMessageSize,
-            closeTimeout: settings.closeTimeout,
-            pingInterval: settings.pingInterval,
-            pingTimeout: settings.pingTimeout,
-          });
-          ws[traceStep]('note', {
-            detail: `WebSocket open${ws.protocol ? ` (subprotocol ${ws.protocol})` : ''}`,
           });
           listener[deliver](ws);
         });

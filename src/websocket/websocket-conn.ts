@@ -42,6 +42,18 @@ function isSendableCode(code: number): boolean {
   );
 }
 
+/** ConnSettings are the settings of a WebSocketConn that both ends take from their options. */
+export type ConnSettings = Pick<
+  WebSocketConnInit,
+  'maxBuffered' | 'maxMessageSize' | 'closeTimeout' | 'pingInterval' | 'pingTimeout'
+>;
+
+/** connSettings picks a WebSocketConn's settings out of a client's or a server's options. */
+export function connSettings(options: ConnSettings): ConnSettings {
+  const { maxBuffered, maxMessageSize, closeTimeout, pingInterval, pingTimeout } = options;
+  return { maxBuffered, maxMessageSize, closeTimeout, pingInterval, pingTimeout };
+}
+
 /** KeepaliveOptions tune the pings that tell a live peer from a dead one. */
 export interface KeepaliveOptions {
   /** Send a ping after this long, in milliseconds; 0 sends none. */
@@ -153,6 +165,9 @@ export class WebSocketConn implements AsyncIterable<WebSocketMessage> {
       }
     });
     this.#startKeepalive(init);
+    this[traceStep]('note', {
+      detail: `WebSocket open${webSocket.protocol ? ` (subprotocol ${webSocket.protocol})` : ''}`,
+    });
   }
 
   /** error is the first failure this connection met, if any; it ended the connection. */
