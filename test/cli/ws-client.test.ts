@@ -253,6 +253,26 @@ describe('sockkit WebSocket clients with a ws server as the peer', () => {
     }
   });
 
+  test('--reconnect still ends when stdin ends, even while nobody listens', BOUND, async () => {
+    const peer = await wsServer();
+    const port = peer.port;
+    await peer.close();
+    const client = await startCli(['connect', `ws://127.0.0.1:${port}/`, '--reconnect'], {
+      listens: 0,
+      stdin: 'pipe',
+    });
+    try {
+      await client.waitFor(/connecting again in 500ms/);
+      client.child.stdin?.end();
+      const result = await client.done;
+      assert.equal(result.code, 1);
+      assert.match(result.stderr, /connection refused \(is a server listening there\?\)\n$/);
+      assert.doesNotMatch(result.stderr, /connecting again in 1s/, 'it stopped at the end of stdin');
+    } finally {
+      await client.stop();
+    }
+  });
+
   test('a refused connection is one line, exit 1; a usage error exit 2', BOUND, async () => {
     const peer = await wsServer();
     const port = peer.port;

@@ -62,6 +62,34 @@ describe('a WebSocket server under hostile clients', () => {
     }
   });
 
+  test(
+    'a frame that breaks the protocol closes that client with 1002 and is kept as its error',
+    BOUND,
+    async () => {
+      const server = await startEcho();
+      try {
+        // A valid upgrade, then a frame a client must never send: unmasked (RFC 6455 §5.1).
+        const answer = await rawExchange(
+          server.port,
+          Buffer.concat([Buffer.from(upgrade('/echo', KEY)), Buffer.from([0x81, 0x02, 0x68, 0x69])]),
+        );
+        assert.match(answer, /^HTTP\/1\.1 101 Switching Protocols/);
+        // The close frame: FIN + close opcode, then the code 1002 (protocol error).
+        assert.ok(Buffer.from(answer, 'latin1').includes(Buffer.from([0x88, 0x02, 0x03, 0xea])), answer);
+        const accepted = await server.nextConn();
+        await accepted.closed;
+        assert.equal(accepted.error?.code, 'ERR_PROTOCOL');
+        assert.match(
+          accepted.error?.message ?? '',
+          /the peer broke the WebSocket protocol \(WS_ERR_EXPECTED_MASK\)/,
+        );
+        await stillEchoes(server);
+      } finally {
+        await server.close();
+      }
+    },
+  );
+
   test('a client that never finishes its upgrade request is closed after upgradeTimeout', BOUND, async () => {
     const events: LimitEvent[] = [];
     const server = await startEcho({ ws: { upgradeTimeout: 300, report: (e) => events.push(e) } });

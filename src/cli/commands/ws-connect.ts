@@ -80,7 +80,8 @@ export async function connectWebSocket(address: WebSocketAddress, command: Comma
     } catch (err) {
       if (!flags.reconnect) throw err;
       warn(`${(err as SockkitError).message}; connecting again in ${formatDuration(retry)}`);
-      retry = await backOff(retry);
+      if (await inputEndsWithin(input, retry)) throw err;
+      retry = Math.min(retry * 2, LAST_RETRY);
       continue;
     }
     const openedAt = Date.now();
@@ -97,14 +98,28 @@ export async function connectWebSocket(address: WebSocketAddress, command: Comma
     }
     if (Date.now() - openedAt >= STABLE) retry = FIRST_RETRY;
     warn(`${url}: ${ending?.reason ?? closeWords(conn)}; connecting again in ${formatDuration(retry)}`);
-    retry = await backOff(retry);
+    if (await inputEndsWithin(input, retry)) {
+      if (ending) throw ending;
+      return;
+    }
+    retry = Math.min(retry * 2, LAST_RETRY);
   }
 }
 
-/** backOff waits `delay` and returns the next delay: doubled, up to LAST_RETRY. A reconnect loop never spins. */
-async function backOff(delay: number): Promise<number> {
-  await new Promise((resolve) => setTimeout(resolve, delay));
-  return Math.min(delay * 2, LAST_RETRY);
+/**
+ * inputEndsWithin waits out a back-off of `delay` ms and tells whether stdin ended meanwhile (then
+ * at once): the end of stdin ends the command, connected or not. A line that arrives waits for the
+ * next connection. The delay doubles after each attempt, so a reconnect loop never spins.
+ */
+async function inputEndsWithin(input: MessageSource, delay: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), delay);
+  });
+  const ended = input.peek().then((message) => (message === undefined ? true : waited));
+  const outcome = await Promise.race([waited, ended]);
+  clearTimeout(timer);
+  return outcome;
 }
 
 /**
