@@ -92,6 +92,34 @@ describe('sockkit WebSocket servers with wscat as the client', () => {
   });
 
   test(
+    'listen ws:// --keep-open: every client message to stdout, each stdin line to every client',
+    BOUND,
+    async () => {
+      const server = await startCli(['listen', 'ws://127.0.0.1:0/', '--keep-open'], { stdin: 'pipe' });
+      const url = server.urls[0] as string;
+      const a = new WebSocket(url);
+      const b = new WebSocket(url);
+      try {
+        await Promise.all([once(a, 'open'), once(b, 'open')]);
+        a.send('from a');
+        b.send('from b');
+        await server.waitFor(/^from a$/m, 'stdout');
+        await server.waitFor(/^from b$/m, 'stdout');
+        server.child.stdin?.write('to everyone\n');
+        const [[toA], [toB]] = await Promise.all([once(a, 'message'), once(b, 'message')]);
+        assert.deepEqual([String(toA), String(toB)], ['to everyone', 'to everyone']);
+        const closing = once(a, 'close');
+        const result = await server.stop();
+        assert.equal(result.code, 0, result.stderr);
+        assert.equal(((await closing) as [number])[0], 1001);
+      } finally {
+        a.terminate();
+        b.terminate();
+      }
+    },
+  );
+
+  test(
     'wss:// with --self-signed: wscat connects when told not to check, and is refused otherwise',
     BOUND,
     async () => {

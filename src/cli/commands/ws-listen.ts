@@ -79,7 +79,7 @@ export async function listenWebSocketCli(address: WebSocketAddress, command: Com
     await listener.close();
     goingAway(conn);
     const printing = printMessages(conn);
-    void sendAll(input, () => [conn], flags.binary === true);
+    void sendAll(input, async () => [conn], flags.binary === true);
     await printing;
     await conn.closed;
     const ending = signal.aborted ? undefined : endingOf(conn, 'listen', formatAddress(address));
@@ -87,27 +87,40 @@ export async function listenWebSocketCli(address: WebSocketAddress, command: Com
     return;
   }
   const clients = new Set<WebSocketConn>();
+  let arrived: (() => void) | undefined;
   listener.handle((conn) => {
     clients.add(conn);
+    arrived?.();
     goingAway(conn);
     void printMessages(conn).then(() => clients.delete(conn));
   });
-  void sendAll(input, () => [...clients], flags.binary === true);
+  // Until a client is there, stdin waits: a line read then would go to nobody.
+  const someone = async (): Promise<WebSocketConn[]> => {
+    while (clients.size === 0) await new Promise<void>((resolve) => (arrived = resolve));
+    return [...clients];
+  };
+  void sendAll(input, someone, flags.binary === true);
   await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   await listener.close();
   await Promise.all([...clients].map((c) => c.closed));
 }
 
 /**
- * sendAll sends each stdin message to every client `to` returns, waiting for the slowest before
+ * sendAll sends each stdin message to every client `to` resolves with, waiting for the slowest before
  * reading the next (a client that leaves no longer holds the others back). Stdin's end sends nothing:
  * the clients decide when to leave.
  */
-async function sendAll(input: MessageSource, to: () => WebSocketConn[], binary: boolean): Promise<void> {
+async function sendAll(
+  input: MessageSource,
+  to: () => Promise<WebSocketConn[]>,
+  binary: boolean,
+): Promise<void> {
   for (;;) {
+    await to(); // read stdin only once someone is there to send it to
     const message = await input.peek();
     if (message === undefined) return;
-    await Promise.all(to().map((conn) => conn.send(message, { binary }).catch(() => {})));
+    const clients = await to(); // every client there now, not only when the wait began
+    await Promise.all(clients.map((conn) => conn.send(message, { binary }).catch(() => {})));
     input.consume();
   }
 }

@@ -118,7 +118,7 @@ export async function tlsServerOptionsOf(
   );
   if (tls.length === 0) {
     if (given.length > 0)
-      throw new UsageError('tls', `--${kebab(given[0] as string)} needs a tls:// or wss:// address`);
+      throw new UsageError('tls', `--${kebab(given[0] as string)} needs a tls:// address`);
     return undefined;
   }
   const base = {
@@ -172,7 +172,7 @@ export function tlsClientOptionsOf(
     const given = ['ca', 'servername', 'cert', 'key', 'insecure', 'alpn', 'fingerprint'].find(
       (k) => flags[k as keyof TlsClientFlags],
     );
-    if (given) throw new UsageError('tls', `--${given} needs a tls:// or wss:// address`);
+    if (given) throw new UsageError('tls', `--${given} needs a tls:// address`);
     return undefined;
   }
   if (Boolean(flags.cert) !== Boolean(flags.key)) throw new UsageError('tls', '--cert and --key go together');
