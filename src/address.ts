@@ -1,6 +1,6 @@
 /**
  * Socket addresses as URLs (see CONVENTIONS.md): `tcp://127.0.0.1:65432`, `udp://[::1]:7`,
- * `tls://localhost:443`, `unix:/tmp/echo.sock`, `unix:@abstract-name`. A URL is parsed once into
+ * `tls://localhost:443`, `unix:/tmp/echo.sock`, `unix:@abstract-name`, `ws://127.0.0.1:8080/chat`. A URL is parsed once into
  * a typed SocketAddress; everything downstream takes that value and formats it back the same way.
  */
 import { isIP } from 'node:net';
@@ -8,8 +8,10 @@ import { AddressError } from './errors.js';
 
 /** InetScheme names the transports that run over IP. */
 export type InetScheme = 'tcp' | 'udp' | 'tls';
+/** WebSocketScheme names WebSocket over TCP (`ws`) and over TLS (`wss`). */
+export type WebSocketScheme = 'ws' | 'wss';
 /** Scheme names every transport a socket URL can name. */
-export type Scheme = InetScheme | 'unix';
+export type Scheme = InetScheme | 'unix' | WebSocketScheme;
 
 /** InetAddress is a host and port for TCP, UDP or TLS. `host` is a name or an IP literal, without brackets. */
 export interface InetAddress {
@@ -25,8 +27,29 @@ export interface UnixAddress {
   readonly abstract: boolean;
 }
 
+/**
+ * WebSocketAddress is a WebSocket endpoint: a host and port as for TCP, and the HTTP path the
+ * upgrade request names (`/` when the URL has none; a query is part of it: `/chat?room=a`).
+ */
+export interface WebSocketAddress {
+  readonly scheme: WebSocketScheme;
+  readonly host: string;
+  readonly port: number;
+  readonly path: string;
+}
+
 /** SocketAddress is any address sockkit can listen on or dial. */
-export type SocketAddress = InetAddress | UnixAddress;
+export type SocketAddress = InetAddress | UnixAddress | WebSocketAddress;
+
+/**
+ * AddressOf is the address type of the schemes in `S`: `AddressOf<'tcp' | 'unix'>` is
+ * `InetAddress | UnixAddress`, so a command that takes only those never sees a WebSocketAddress.
+ */
+export type AddressOf<S extends Scheme> = S extends 'unix'
+  ? UnixAddress
+  : S extends WebSocketScheme
+    ? WebSocketAddress
+    : InetAddress;
 
 const inetSchemes: readonly string[] = ['tcp', 'udp', 'tls'];
 const hostnamePattern =
@@ -54,15 +77,36 @@ export function parseAddress(url: string): SocketAddress {
   const bareHostPort = scheme !== 'unix' && /^\d+$/.test(url.slice(colon + 1));
   if (colon <= 0 || !/^[a-z][a-z0-9+.-]*$/i.test(schemeText) || bareHostPort) {
     const hint = /^[\w.-]+:\d+$|^\[[^\]]*\]:\d+$/.test(url) ? `; did you mean tcp://${url}?` : '';
-    throw new AddressError(url, `missing scheme (expected tcp://, udp://, tls:// or unix:)${hint}`);
+    throw new AddressError(
+      url,
+      `missing scheme (expected tcp://, udp://, tls://, unix:, ws:// or wss://)${hint}`,
+    );
   }
   const rest = url.slice(colon + 1);
   if (scheme === 'unix') return parseUnix(url, rest);
-  if (!inetSchemes.includes(scheme)) {
-    throw new AddressError(url, `unknown scheme "${scheme}" (expected tcp, udp, tls or unix)`);
+  const webSocket = scheme === 'ws' || scheme === 'wss';
+  if (!inetSchemes.includes(scheme) && !webSocket) {
+    throw new AddressError(url, `unknown scheme "${scheme}" (expected tcp, udp, tls, unix, ws or wss)`);
   }
   if (!rest.startsWith('//')) throw new AddressError(url, `expected "${scheme}://host:port"`);
+  if (webSocket) return parseWebSocket(url, scheme, rest.slice(2));
   return parseInet(url, scheme as InetScheme, rest.slice(2));
+}
+
+/**
+ * parseWebSocket reads `host:port[/path][?query]`. The path is kept as written (it is sent in the
+ * upgrade request); a fragment has no meaning to a WebSocket (RFC 6455 §3) and is refused.
+ */
+function parseWebSocket(url: string, scheme: WebSocketScheme, authority: string): WebSocketAddress {
+  const end = authority.search(/[/?#]/);
+  const hostPort = end >= 0 ? authority.slice(0, end) : authority;
+  let path = end >= 0 ? authority.slice(end) : '/';
+  if (path.includes('#')) throw new AddressError(url, 'a WebSocket URL has no fragment ("#...")');
+  if (path.startsWith('?')) path = `/${path}`;
+  if (/[^!-~\u00a0-\uffff]/.test(path))
+    throw new AddressError(url, `malformed path "${path}" (spaces and control characters are not allowed)`);
+  const { host, port } = parseInet(url, 'tcp', hostPort);
+  return { scheme, host, port, path };
 }
 
 function parseUnix(url: string, rest: string): UnixAddress {
@@ -157,7 +201,8 @@ function parseInet(url: string, scheme: InetScheme, authority: string): InetAddr
  */
 export function formatAddress(address: SocketAddress): string {
   if (address.scheme === 'unix') return formatUnix(address);
-  return `${address.scheme}://${formatHostPort(address.host, address.port)}`;
+  const path = isWebSocket(address) ? address.path : '';
+  return `${address.scheme}://${formatHostPort(address.host, address.port)}${path}`;
 }
 
 function formatUnix(address: UnixAddress): string {
@@ -174,9 +219,22 @@ export function formatHostPort(host: string, port: number): string {
   return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-/** isInet tells an IP address (tcp, udp, tls) from a Unix one. */
+/** isInet tells an IP address (tcp, udp, tls) from a Unix or WebSocket one. */
 export function isInet(address: SocketAddress): address is InetAddress {
-  return address.scheme !== 'unix';
+  return address.scheme !== 'unix' && !isWebSocket(address);
+}
+
+/** isWebSocket tells a `ws://` or `wss://` address from the others. */
+export function isWebSocket(address: SocketAddress): address is WebSocketAddress {
+  return address.scheme === 'ws' || address.scheme === 'wss';
+}
+
+/**
+ * webSocketTransport is the stream address a WebSocket runs over: `tcp://` for `ws://`, `tls://`
+ * for `wss://`, same host and port.
+ */
+export function webSocketTransport(address: WebSocketAddress): InetAddress {
+  return { scheme: address.scheme === 'wss' ? 'tls' : 'tcp', host: address.host, port: address.port };
 }
 
 /**

@@ -3,14 +3,19 @@
  * but these modules.
  */
 export {
+  type AddressOf,
   formatAddress,
   formatHostPort,
   type InetAddress,
   type InetScheme,
+  isWebSocket,
   parseAddress,
   type Scheme,
   type SocketAddress,
   type UnixAddress,
+  type WebSocketAddress,
+  type WebSocketScheme,
+  webSocketTransport,
 } from './address.js';
 export {
   type BenchOptions,
@@ -434,7 +439,13 @@ export { type DialOptions, dial, withDeadline } from './stream/dial.js';
 export { type FanOutEvent, type FanOutOptions, type FanOutSummary, fanOut } from './stream/fan-out.js';
 export { type AcceptGuard, Listener, type ListenOptions, listen, MAX_BACKLOG } from './stream/listen.js';
 export { type RelayOptions, relay } from './stream/relay.js';
-export { type ServeOptions, type ServeSummary, type StreamService, serve } from './stream/serve.js';
+export {
+  type ServedConn,
+  type ServeOptions,
+  type ServeSummary,
+  type StreamService,
+  serve,
+} from './stream/serve.js';
 export {
   DEFAULT_HANDSHAKE_TIMEOUT,
   describeHandshake,
@@ -448,6 +459,7 @@ export {
   MAX_KEEPALIVE_IDLE,
   type ServerTransportOptions,
   STREAM_SCHEMES,
+  type StreamAddress,
   type TcpClientOptions,
   type TcpServerOptions,
   type TcpSocketOptions,
@@ -466,3 +478,23 @@ export {
   parseSize,
 } from './units.js';
 export { MAX_EXPECT_BYTES, type WaitOptions, type WaitResult, waitFor } from './wait.js';
+export {
+  DEFAULT_WEBSOCKET_TIMEOUT,
+  dialWebSocket,
+  type WebSocketClientOptions,
+} from './websocket/dial-websocket.js';
+export { echoMessages } from './websocket/echo-messages.js';
+export {
+  DEFAULT_UPGRADE_TIMEOUT,
+  listenWebSocket,
+  type WebSocketServerOptions,
+} from './websocket/listen-websocket.js';
+export {
+  DEFAULT_CLOSE_TIMEOUT,
+  DEFAULT_MAX_BUFFERED,
+  DEFAULT_MAX_MESSAGE_SIZE,
+  type KeepaliveOptions,
+  WebSocketConn,
+  type WebSocketConnInit,
+  type WebSocketMessage,
+} from './websocket/websocket-conn.js';

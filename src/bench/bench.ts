@@ -264,11 +264,11 @@ function planThreads(options: BenchOptions): LoadPlan[] {
   if (options.address.scheme !== 'udp' && (size < 1 || size > 64 << 20)) {
     throw optionError(op, 'size', 'must be from 1 B to 64 MiB');
   }
-  if (options.frame && options.address.scheme === 'udp') {
+  if (options.frame && !['tcp', 'unix', 'tls'].includes(options.address.scheme)) {
     throw optionError(
       op,
       'frame',
-      'applies to stream transports (tcp, unix, tls); a datagram is already one message',
+      'applies to stream transports (tcp, unix, tls); a datagram or WebSocket message is already one message',
     );
   }
   if (options.frame === 'len8' && size > 255)

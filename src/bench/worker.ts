@@ -17,10 +17,19 @@ import {
 } from './load.js';
 import { type PackedError, packError, unpackError } from './packed-error.js';
 import { StreamLoad } from './stream-load.js';
+import { WebSocketLoad } from './websocket-load.js';
 
 /** createEngine makes the load loop for the plan's transport, in this thread. */
 export function createEngine(plan: LoadPlan): LoadEngine {
-  return plan.address.scheme === 'udp' ? new DatagramLoad(plan) : new StreamLoad(plan);
+  switch (plan.address.scheme) {
+    case 'udp':
+      return new DatagramLoad(plan);
+    case 'ws':
+    case 'wss':
+      return new WebSocketLoad(plan);
+    default:
+      return new StreamLoad(plan);
+  }
 }
 
 type Command = 'connect' | 'start' | 'sample' | 'stop';

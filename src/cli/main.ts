@@ -19,7 +19,7 @@ const program = new Command('sockkit')
     'after',
     `
 Addresses are URLs: tcp://127.0.0.1:65432, tcp://[::1]:7, tcp://localhost:7, udp://127.0.0.1:7,
-unix:/tmp/x.sock, unix:@abstract-name. Port 0 means any free port. Durations: 250ms, 2s, 1m. Sizes: 512, 64KiB, 1MiB.
+unix:/tmp/x.sock, unix:@abstract-name, ws://127.0.0.1:8080/path, wss://.... Port 0 means any free port. Durations: 250ms, 2s, 1m. Sizes: 512, 64KiB, 1MiB.
 Exit codes: 0 success, 1 run-time failure, 2 usage error.
 
 Run 'sockkit demo' to watch an echo server and client talk step by step.`,

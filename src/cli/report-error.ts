@@ -48,7 +48,10 @@ function hintFor(err: SockkitError): string {
     case 'ERR_CONNECTION_REFUSED':
       return ' (is a server listening there?)';
     case 'ERR_NO_REPLY':
-      return ' (UDP promises no delivery: is a server listening there? a firewall may drop datagrams silently)';
+      // A WebSocket server that closed without replying said so itself: no hint.
+      return err.url.startsWith('udp://')
+        ? ' (UDP promises no delivery: is a server listening there? a firewall may drop datagrams silently)'
+        : '';
     case 'ERR_ADDRESS_IN_USE':
       return unix ? '' : ' (another process holds it; pick another port, or port 0 for any free one)';
     case 'ERR_PERMISSION_DENIED':

@@ -32,9 +32,9 @@ import {
 } from './transports.js';
 
 /**
- * DialOptions tune a dial. Every field is optional; `tls` is for a `tls://` address, `tcp` (local
- * address and port, keepalive, Nagle) for `tcp://` and `tls://`, `proxy` a chain of proxies to
- * reach it through (`--proxy`).
+ * DialOptions tune a dial. Every field is optional; `tls` is for a `tls://` (or `wss://`) address,
+ * `tcp` (local address and port, keepalive, Nagle) for `tcp://` and `tls://`, `proxy` a chain of
+ * proxies to reach it through (`--proxy`), `ws` for dialWebSocket.
  */
 export interface DialOptions extends ClientTransportOptions {
   /** Aborting it cancels the dial in progress. */
@@ -67,13 +67,14 @@ export interface DialedSocket {
 /**
  * dial connects to `address` and resolves with the Conn. Every address a name resolves to is
  * tried in turn; the first that accepts wins. Rejects with SchemeError for an address that is not
- * tcp, tls or unix, and UsageError for `tcp` options that cannot work (see checkTcpOptions);
- * otherwise with a SockkitError naming the address and cause (`connect tcp://127.0.0.1:9:
- * connection refused`; `address not available on this host` for a `tcp.localAddress` that is
- * not this host's; a TlsError for a certificate refused), a TimeoutError past `timeout`, or an
- * AbortError when `signal` fires.
+ * tcp, tls or unix (a `ws://` one names dialWebSocket), and UsageError for `tcp` options that
+ * cannot work (see checkTcpOptions); otherwise with a SockkitError naming the address and cause
+ * (`connect tcp://127.0.0.1:9: connection refused`; `address not available on this host` for a
+ * `tcp.localAddress` that is not this host's; a TlsError for a certificate refused), a
+ * TimeoutError past `timeout`, or an AbortError when `signal` fires.
  */
 export async function dial(address: SocketAddress, options: DialOptions = {}): Promise<Conn> {
+  requireStreamScheme('connect', address);
   const dialed = await dialSocket(address, options, { allowHalfOpen: true });
   const { socket, target, kind, socketId, label, describe } = dialed;
   const localAddress: SocketAddress =

@@ -16,6 +16,7 @@ import {
   createStreamServer,
   requireStreamScheme,
   type ServerTransportOptions,
+  type StreamAddress,
   type StreamServer,
 } from './transports.js';
 import { prepareUnixPath, unixListenError } from './unix-path.js';
@@ -60,15 +61,16 @@ export interface AcceptGuard {
 
 /**
  * Listener accepts stream connections on one or more bound sockets (a name such as `localhost`
- * binds every address it resolves to). Iterate it, or call `accept`, to receive each Conn.
+ * binds every address it resolves to). Iterate it, or call `accept`, to receive each Conn (each
+ * WebSocketConn, for the Listener that listenWebSocket returns).
  */
-export class Listener implements AsyncIterable<Conn> {
+export class Listener<C extends { close(): unknown } = Conn> implements AsyncIterable<C> {
   /** The bound addresses, with the real port when port 0 was asked. */
   readonly addresses: readonly SocketAddress[];
   readonly #servers: readonly Server[];
-  readonly #pending: Conn[] = [];
-  readonly #waiting: { resolve: (conn: Conn) => void; reject: (err: Error) => void }[] = [];
-  #handler: ((conn: Conn) => void) | undefined;
+  readonly #pending: C[] = [];
+  readonly #waiting: { resolve: (conn: C) => void; reject: (err: Error) => void }[] = [];
+  #handler: ((conn: C) => void) | undefined;
   #closed = false;
 
   constructor(servers: readonly Server[], addresses: readonly SocketAddress[]) {
@@ -87,7 +89,7 @@ export class Listener implements AsyncIterable<Conn> {
   }
 
   /** accept resolves with the next connection; it rejects with AbortError once the listener is closed. */
-  accept(): Promise<Conn> {
+  accept(): Promise<C> {
     const conn = this.#pending.shift();
     if (conn) return Promise.resolve(conn);
     if (this.#closed) return Promise.reject(new AbortError('accept', formatAddress(this.address)));
@@ -98,12 +100,12 @@ export class Listener implements AsyncIterable<Conn> {
    * handle passes every connection, including any already waiting, to `handler` as it is
    * accepted: the callback form of the accept loop, for servers.
    */
-  handle(handler: (conn: Conn) => void): void {
+  handle(handler: (conn: C) => void): void {
     this.#handler = handler;
     for (const conn of this.#pending.splice(0)) handler(conn);
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<Conn> {
+  async *[Symbol.asyncIterator](): AsyncIterator<C> {
     for (;;) {
       try {
         yield await this.accept();
@@ -129,7 +131,12 @@ export class Listener implements AsyncIterable<Conn> {
   }
 
   /** [deliver] hands a freshly accepted connection to the handler, a waiting accept, or the queue (library-internal). */
-  [deliver](conn: Conn): void {
+  [deliver](conn: C): void {
+    // A connection that finished its handshake after close has nobody to take it.
+    if (this.#closed && !this.#handler) {
+      conn.close();
+      return;
+    }
     const waiter = this.#handler ? undefined : this.#waiting.shift();
     if (this.#handler) this.#handler(conn);
     else if (waiter) waiter.resolve(conn);
@@ -138,8 +145,8 @@ export class Listener implements AsyncIterable<Conn> {
 }
 
 /**
- * listen binds `address` and starts listening. A name binds every address it resolves to, on one
- * port. Rejects with a SockkitError such as `listen tcp://127.0.0.1:80: permission denied` or
+ * listen binds `address` and starts listening (for a `ws://` or `wss://` address, use
+ * listenWebSocket). A name binds every address it resolves to, on one port. Rejects with a SockkitError such as `listen tcp://127.0.0.1:80: permission denied` or
  * `... address already in use`. A Unix socket file nobody accepts on is replaced; anything else at
  * the path is refused and left alone (see prepareUnixPath).
  */
@@ -196,7 +203,7 @@ export async function listen(address: SocketAddress, options: ListenOptions = {}
 }
 
 interface BoundSocket extends StreamServer {
-  local: SocketAddress;
+  local: StreamAddress;
   readonly kind: SocketKind;
 }
 

@@ -3,13 +3,26 @@
  * gracefully: stop accepting, give open connections a grace period to finish, close the rest.
  */
 import type { Socket } from 'node:net';
+import type { SocketAddress } from '../address.js';
 import { traceStep } from '../internal.js';
 import { type LimitEvent, reportingSafely } from '../security/limit-event.js';
+import type { TraceStep } from '../trace.js';
 import { type Conn, peerLabel } from './conn.js';
 import type { Listener } from './listen.js';
 
 /** StreamService handles one accepted connection from start to close. It must not throw. */
-export type StreamService = (conn: Conn) => void;
+export type StreamService<C = Conn> = (conn: C) => void;
+
+/** ServedConn is what `serve` needs of a connection: a Conn, or a WebSocketConn. */
+export interface ServedConn {
+  readonly socket: Socket;
+  readonly remoteAddress: SocketAddress;
+  readonly bytesReceived: number;
+  readonly bytesSent: number;
+  readonly closed: Promise<void>;
+  close(): unknown;
+  [traceStep](step: TraceStep, extra?: { detail?: string }): void;
+}
 
 /** ServeOptions tune `serve`. */
 export interface ServeOptions {
@@ -38,15 +51,15 @@ export interface ServeSummary {
  * aborts, and resolves with a summary once every listener and connection is closed. A service
  * that throws on a connection loses that connection only: it is closed, traced and reported.
  */
-export async function serve(
-  listeners: readonly Listener[],
-  service: StreamService,
+export async function serve<C extends ServedConn = Conn>(
+  listeners: readonly Listener<C>[],
+  service: StreamService<C>,
   options: ServeOptions,
 ): Promise<ServeSummary> {
   const summary: ServeSummary = { connections: 0, forciblyClosed: 0, bytesReceived: 0, bytesSent: 0 };
   // The open connections by socket, so that one 'close' listener serves them all: an idle
   // connection then costs serve a map entry and no closure of its own.
-  const open = new Map<Socket, Conn>();
+  const open = new Map<Socket, C>();
   const report = reportingSafely(options.report ?? ignore);
   function onClose(this: Socket): void {
     const conn = open.get(this);
@@ -55,7 +68,7 @@ export async function serve(
     summary.bytesReceived += conn.bytesReceived;
     summary.bytesSent += conn.bytesSent;
   }
-  const onConnection = (conn: Conn): void => {
+  const onConnection = (conn: C): void => {
     summary.connections += 1;
     open.set(conn.socket, conn);
     conn.socket.on('close', onClose);

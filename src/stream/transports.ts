@@ -7,14 +7,25 @@
  * `dial`, `listen` and the bench all come here.
  */
 import { connect, createServer, type OnReadOpts, type Server, type Socket } from 'node:net';
-import { formatAddress, type SocketAddress } from '../address.js';
+import {
+  formatAddress,
+  type InetAddress,
+  type SocketAddress,
+  type UnixAddress,
+  webSocketTransport,
+} from '../address.js';
 import { optionError, SchemeError } from '../errors.js';
 import { checkLocalEnd, type LocalEnd } from '../local-end.js';
 import type { ProxyUrl } from '../proxy/proxy-url.js';
+import type { WebSocketClientOptions } from '../websocket/dial-websocket.js';
+import type { WebSocketServerOptions } from '../websocket/listen-websocket.js';
 import { connectTls, createTlsServer, type TlsClientOptions, type TlsServerOptions } from './tls.js';
 
-/** STREAM_SCHEMES are the schemes `dial` and `listen` take. */
+/** STREAM_SCHEMES are the schemes of the byte-stream transports (`dial` and `listen` also take ws and wss: see src/websocket/). */
 export const STREAM_SCHEMES = ['tcp', 'tls', 'unix'] as const;
+
+/** StreamAddress is the address of a byte-stream transport: tcp, tls or unix. */
+export type StreamAddress = InetAddress | UnixAddress;
 
 /** StreamTarget is one concrete place to connect to: an IP address and port, or a socket path. */
 export type StreamTarget = { readonly host: string; readonly port: number } | { readonly path: string };
@@ -25,7 +36,7 @@ export type StreamTarget = { readonly host: string; readonly port: number } | { 
  * options are one field here. Each is ignored for an address of another scheme.
  */
 export interface ClientTransportOptions {
-  /** TLS settings for a `tls://` address: CAs, server name, client certificate, pinning, ALPN. */
+  /** TLS settings for a `tls://` or `wss://` address: CAs, server name, client certificate, pinning, ALPN. */
   readonly tls?: TlsClientOptions | undefined;
   /**
    * Proxies to reach a `tcp://` or `tls://` address through, in order: the first is connected to,
@@ -35,6 +46,8 @@ export interface ClientTransportOptions {
   readonly proxy?: readonly ProxyUrl[] | undefined;
   /** TCP socket options for a `tcp://` or `tls://` address (TLS runs over TCP): source, keepalive, Nagle. */
   readonly tcp?: TcpClientOptions | undefined;
+  /** WebSocket settings for a `ws://` or `wss://` address: headers, subprotocols, Origin, pings. */
+  readonly ws?: WebSocketClientOptions | undefined;
 }
 
 /**
@@ -42,15 +55,17 @@ export interface ClientTransportOptions {
  * plan), for passing them on without the rest.
  */
 export function clientTransportOptionsOf(options: ClientTransportOptions): ClientTransportOptions {
-  return { tls: options.tls, tcp: options.tcp, proxy: options.proxy };
+  return { tls: options.tls, tcp: options.tcp, proxy: options.proxy, ws: options.ws };
 }
 
 /** ServerTransportOptions are the settings of the server transports that have any, one field per scheme (see ClientTransportOptions). */
 export interface ServerTransportOptions {
-  /** TLS settings, required for a `tls://` address: certificate and key, client CA, ALPN, handshake timeout. */
+  /** TLS settings, required for a `tls://` or `wss://` address: certificate and key, client CA, ALPN, handshake timeout. */
   readonly tls?: TlsServerOptions | undefined;
   /** TCP socket options every connection a `tcp://` or `tls://` listener accepts gets: keepalive, Nagle. */
   readonly tcp?: TcpServerOptions | undefined;
+  /** WebSocket settings for a `ws://` or `wss://` address: Origin allow-list, message size, pings. */
+  readonly ws?: WebSocketServerOptions | undefined;
 }
 
 /**
@@ -168,6 +183,10 @@ export function openStreamSocket(
     case 'tls':
       if (!('host' in target)) throw new TypeError('a tls:// target is a host and port, not a path');
       return connectTls(target, address.host, transport.tls, allowHalfOpen, tcpClientSettings(transport.tcp));
+    case 'ws':
+    case 'wss':
+      // A WebSocket's socket is its transport's: tcp for ws://, tls for wss:// (src/websocket/).
+      return openStreamSocket(webSocketTransport(address), target, transport, options);
     case 'udp':
       throw new SchemeError('connect', formatAddress(address), address.scheme, STREAM_SCHEMES);
   }
@@ -203,6 +222,10 @@ export function openOverTunnel(
         tcpClientSettings(transport.tcp),
         tunnel,
       );
+    case 'ws':
+    case 'wss':
+      // A WebSocket's socket is its transport's: tcp for ws://, tls for wss://.
+      return openOverTunnel(webSocketTransport(address), tunnel, transport, options);
     case 'unix':
     case 'udp':
       throw new SchemeError('connect', formatAddress(address), address.scheme, ['tcp', 'tls']);
@@ -238,6 +261,9 @@ export function createStreamServer(
     }
     case 'tls':
       return createTlsServer(formatAddress(address), transport.tls, tcpSocketSettings(transport.tcp));
+    case 'ws':
+    case 'wss':
+      return createStreamServer(webSocketTransport(address), transport);
     case 'udp':
       throw new SchemeError('listen', formatAddress(address), address.scheme, STREAM_SCHEMES);
   }
@@ -247,8 +273,13 @@ export function createStreamServer(
  * requireStreamScheme throws SchemeError for `op` unless `address` names a stream transport: the
  * check `dial` and `listen` make before resolving a name.
  */
-export function requireStreamScheme(op: string, address: SocketAddress): void {
+export function requireStreamScheme(op: string, address: SocketAddress): asserts address is StreamAddress {
   if (!(STREAM_SCHEMES as readonly string[]).includes(address.scheme)) {
-    throw new SchemeError(op, formatAddress(address), address.scheme, STREAM_SCHEMES);
+    // A WebSocket carries messages, not a byte stream: it has its own entry points.
+    const webSocket =
+      address.scheme === 'ws' || address.scheme === 'wss'
+        ? `${address.scheme}:// is a WebSocket, which carries messages: use ${op === 'listen' ? 'listenWebSocket' : 'dialWebSocket'}`
+        : undefined;
+    throw new SchemeError(op, formatAddress(address), address.scheme, STREAM_SCHEMES, webSocket);
   }
 }

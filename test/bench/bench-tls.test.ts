@@ -142,7 +142,7 @@ describe('sockkit bench with the TLS client flags', () => {
     assert.equal(result.code, 2);
     assert.equal(
       result.stderr,
-      'sockkit: bench: --fingerprint applies to tls:// addresses only, not tcp://127.0.0.1:9\n',
+      'sockkit: bench: --fingerprint applies to tls:// or wss:// addresses only, not tcp://127.0.0.1:9\n',
     );
   });
 });

@@ -80,7 +80,7 @@ test("a command's usage error ends with the sockkit spelling, one line, exit 2",
     ],
     [
       ['listen', '9000'],
-      'sockkit: address "9000": missing scheme (expected tcp://, udp://, tls:// or unix:); did you mean: sockkit listen tcp://127.0.0.1:9000',
+      'sockkit: address "9000": missing scheme (expected tcp://, udp://, tls://, unix:, ws:// or wss://); did you mean: sockkit listen tcp://127.0.0.1:9000',
     ],
   ]);
 });

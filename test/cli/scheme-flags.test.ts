@@ -4,7 +4,10 @@ import { runCli, startCli } from '../helpers.js';
 
 // Port 9 (discard) on loopback: nothing is ever sent, since each command must stop at its flags.
 const refused: [string[], string][] = [
-  [['send', 'udp://127.0.0.1:9', 'x', '--ca', 'missing.pem'], '--ca applies to tls:// addresses only'],
+  [
+    ['send', 'udp://127.0.0.1:9', 'x', '--ca', 'missing.pem'],
+    '--ca applies to tls:// or wss:// addresses only',
+  ],
   [['send', 'tcp://127.0.0.1:9', 'x', '--retries', '3'], '--retries applies to udp:// addresses only'],
   [['send', 'tcp://127.0.0.1:9', 'x', '--broadcast'], '--broadcast applies to udp:// addresses only'],
   [['connect', 'tcp://127.0.0.1:9', '--lines'], '--lines applies to udp:// addresses only'],

@@ -42,9 +42,20 @@ import { addressArg, durationOption } from '../options/common.js';
 import { type ProxyFlags, proxyOptionsOf, withProxyOption } from '../options/proxy.js';
 import { type ClientSocketFlags, clientSocketOptionsOf, withClientSocketOptions } from '../options/socket.js';
 import { type TlsClientFlags, tlsClientOptionsOf, withTlsClientOptions } from '../options/tls.js';
+import {
+  type WebSocketClientFlags,
+  webSocketClientOptionsOf,
+  withWebSocketClientOptions,
+} from '../options/websocket.js';
 import { shutdownSignal } from '../run.js';
 
-interface BenchFlags extends TlsClientFlags, ProxyFlags, ClientSocketFlags, RequestFlags, OutcomeFlags {
+interface BenchFlags
+  extends TlsClientFlags,
+    ProxyFlags,
+    ClientSocketFlags,
+    RequestFlags,
+    OutcomeFlags,
+    WebSocketClientFlags {
   connections: number;
   size: number;
   depth: number;
@@ -61,7 +72,9 @@ interface BenchFlags extends TlsClientFlags, ProxyFlags, ClientSocketFlags, Requ
 export function benchCommand(): Command {
   // -s is --size here, and many connections cannot share one source port: --source only, no letters.
   const bare = { netcatLetters: false, sourcePort: false, ttl: false, connectTimeout: false, family: false };
-  const command = withOutcomeOptions(withRequestOptions(withTlsClientOptions(new Command('bench'))));
+  const command = withOutcomeOptions(
+    withRequestOptions(withWebSocketClientOptions(withTlsClientOptions(new Command('bench')))),
+  );
   return withProxyOption(withClientSocketOptions(command, bare), 'bench', [
     'sockkit bench tcp://192.0.2.5:7 --proxy socks5://127.0.0.1:1080 -c 50 -t 5s   # the proxy on the path',
     'sockkit bench tcp://192.0.2.5:7 --proxy http://127.0.0.1:3128 --proxy socks5://192.0.2.1:1080 -c 8',
@@ -76,7 +89,7 @@ export function benchCommand(): Command {
         '(counted by kind: refused, reset, closed, timed out, protocol, ...), a UDP server replied ' +
         'more than it was asked, or nothing came back at all.',
     )
-    .argument('<url>', 'the server: tcp://, udp://, unix: or tls://')
+    .argument('<url>', 'the server: tcp://, udp://, unix:, tls://, ws:// or wss://')
     .addOption(count('-c, --connections <n>', 'connections (udp: peers, one socket each)', 1, 1, 100_000))
     .addOption(
       new Option('-s, --size <size>', 'bytes per message (udp: at least 8)')
@@ -146,10 +159,13 @@ Finding the limit, guarding it, showing it:
   sockkit bench tcp://127.0.0.1:6379 --request 'PING\\r\\n' --expect '+PONG\\r\\n' -c 8 --slo 'p99<2ms' --slo 'p50<500us'
   sockkit bench tcp://127.0.0.1:6379 --request 'PING\\r\\n' --expect '+PONG\\r\\n' -t 5s --json > base.json
   sockkit bench tcp://127.0.0.1:6379 --request 'PING\\r\\n' --expect '+PONG\\r\\n' -t 5s --compare base.json --tolerance 15%
-  sockkit bench tcp://127.0.0.1:6379 --request 'PING\\r\\n' --expect '+PONG\\r\\n' -c 50 --report run.html`,
+  sockkit bench tcp://127.0.0.1:6379 --request 'PING\\r\\n' --expect '+PONG\\r\\n' -c 50 --report run.html
+  sockkit bench ws://127.0.0.1:8080/echo -c 20 -s 1KiB -d 2    # WebSocket: each message one binary message
+  sockkit bench wss://127.0.0.1:8443/ --fingerprint 3A:91:...:7C --reconnect   # WebSocket handshakes per second`,
     )
     .action(async (url: string, flags: BenchFlags, command: Command) => {
-      const address = addressArg('bench', url, ['tcp', 'udp', 'unix', 'tls']);
+      const address = addressArg('bench', url, ['tcp', 'udp', 'unix', 'tls', 'ws', 'wss']);
+      const ws = webSocketClientOptionsOf(flags, address);
       const proxy = proxyOptionsOf(flags, address);
       if (address.scheme === 'udp' && flags.source !== undefined)
         throw new UsageError('bench', '--source: only for tcp:// and tls:// addresses here');
@@ -170,6 +186,7 @@ Finding the limit, guarding it, showing it:
         tls: tlsClientOptionsOf(flags, address),
         proxy,
         tcp: socket.tcp,
+        ws,
         frame: flags.frame,
         request,
         signal: shutdownSignal(),

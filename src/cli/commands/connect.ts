@@ -7,8 +7,10 @@ import { codecOf, type FrameFlags, withFrameOptions } from '../options/frame.js'
 import { type ProxyFlags, proxyOptionsOf, withProxyOption } from '../options/proxy.js';
 import { type ClientSocketFlags, clientSocketOptionsOf, withClientSocketOptions } from '../options/socket.js';
 import { type TlsClientFlags, tlsClientOptionsOf, withTlsClientOptions } from '../options/tls.js';
+import { withWebSocketClientOptions } from '../options/websocket.js';
 import { joinProgram, type ProgramFlags, programOfFlags, withProgramOptions } from './program-exec.js';
 import { addUdpConnectFlags, connectUdp } from './udp-relay.js';
+import { addWebSocketConnectFlags, connectWebSocket, refuseWebSocketFlags } from './ws-connect.js';
 
 type ConnectFlags = { timeout?: number; quitAfterEof?: number } & TlsClientFlags &
   FrameFlags &
@@ -18,7 +20,8 @@ type ConnectFlags = { timeout?: number; quitAfterEof?: number } & TlsClientFlags
   ClientSocketFlags;
 
 export function connectCommand(): Command {
-  const command = withFrameOptions(addUdpConnectFlags(withTlsClientOptions(new Command('connect'))));
+  const flags = addWebSocketConnectFlags(withWebSocketClientOptions(new Command('connect')));
+  const command = withFrameOptions(addUdpConnectFlags(withTlsClientOptions(flags)));
   return withProxyOption(
     withProgramOptions(withCaptureOptions(withClientSocketOptions(command, { connectTimeout: false }))),
   )
@@ -26,6 +29,8 @@ export function connectCommand(): Command {
       'Connect to URL, then copy stdin to the socket and the socket to stdout, byte for byte.\n' +
         'The end of stdin half-closes the connection (the server sees EOF); sockkit exits once the\n' +
         'server has closed too. On a terminal, the server closing ends the session at once.\n\n' +
+        'ws://, wss://: each stdin line (each chunk, with --binary) is one message; each message\n' +
+        'received goes to stdout, text followed by a newline. The end of stdin closes (1000).\n\n' +
         'udp://: each stdin chunk (or line, with --lines) is one datagram; replies go\n' +
         'to stdout. After stdin ends, sockkit waits --linger for late replies.',
     )
@@ -57,10 +62,14 @@ Examples:
 
   sockkit connect tcp://127.0.0.1:65432 -s 127.0.0.2 -p 40001 --keepalive 30s   # nc -s -p, keepalive
   echo hi | sockkit connect tcp://127.0.0.1:65432 -q 1s   # quit 1s after stdin ends (nc -q 1)
-  sockkit connect -4 tcp://localhost:65432             # IPv4 addresses only`,
+  sockkit connect -4 tcp://localhost:65432             # IPv4 addresses only
+
+  sockkit connect ws://127.0.0.1:8080/ -H 'Authorization: Bearer t0k3n' --subprotocol chat.v1
+  sockkit connect wss://127.0.0.1:8443/feed --fingerprint 3A:91:...:7C --ping-interval 20s --ping-timeout 5s
+  sockkit connect ws://127.0.0.1:8080/ --reconnect --preamble '{"subscribe":"ticks"}' -v`,
     )
     .action(async (url: string, options: ConnectFlags, command: Command) => {
-      const address = addressArg('connect', url, ['tcp', 'unix', 'tls', 'udp']);
+      const address = addressArg('connect', url, ['tcp', 'unix', 'tls', 'udp', 'ws', 'wss']);
       const codec = codecOf(options, address, 'connect');
       const capture = captureFor(options, 'connect');
       const program = programOfFlags(options);
@@ -77,6 +86,8 @@ Examples:
           tap: capture?.packetTap,
         });
       }
+      if (address.scheme === 'ws' || address.scheme === 'wss') return connectWebSocket(address, command);
+      refuseWebSocketFlags(command, address);
       const tls = tlsClientOptionsOf(options, address);
       const conn = await dial(address, {
         timeout: options.timeout,

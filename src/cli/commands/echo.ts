@@ -25,7 +25,10 @@ Examples:
   sockkit echo udp://127.0.0.1:0 --receive-buffer 4MiB   # absorb bursts
   sockkit echo tcp://0.0.0.0:7007 --workers 4     # four processes share one port
   sockkit echo tcp://127.0.0.1:0 --delay 200ms --throttle 10k   # a slow, far server
-  sockkit echo tcp://[::]:7007 --ipv6-only --backlog 1024 --keepalive 30s`,
+  sockkit echo tcp://[::]:7007 --ipv6-only --backlog 1024 --keepalive 30s
+
+  sockkit echo ws://127.0.0.1:8080/echo            # WebSocket: each message comes back as it came
+  sockkit echo wss://[::]:8443/ --self-signed --allow-origin https://app.example --ping-interval 30s`,
     )
     .action(async (urls: string[], options: ServiceRunOptions, cmd: Command) => {
       await runService('echo', services.echo, urls, options, cmd);

@@ -6,15 +6,16 @@ import { addressArg, announceListening, tracerFor } from '../options/common.js';
 import { guardFor, type LimitFlags, refuseLimitFlags, withLimitOptions } from '../options/limits.js';
 import { type ServerSocketFlags, serverSocketOptionsOf, withServerSocketOptions } from '../options/socket.js';
 import { type TlsServerFlags, tlsServerOptionsOf, withTlsServerOptions } from '../options/tls.js';
+import { withWebSocketServerOptions } from '../options/websocket.js';
 import { shutdownSignal } from '../run.js';
 import { type ProgramFlags, programOfFlags, serveProgram, withProgramOptions } from './program-exec.js';
 import { addUdpListenFlags, listenUdp } from './udp-relay.js';
+import { addWebSocketListenFlags, listenWebSocketCli, refuseWebSocketListenFlags } from './ws-listen.js';
 
 export function listenCommand(): Command {
+  const flags = addWebSocketListenFlags(withWebSocketServerOptions(new Command('listen')));
   return withServerSocketOptions(
-    withCaptureOptions(
-      addUdpListenFlags(withProgramOptions(withLimitOptions(withTlsServerOptions(new Command('listen'))))),
-    ),
+    withCaptureOptions(addUdpListenFlags(withProgramOptions(withLimitOptions(withTlsServerOptions(flags))))),
   )
     .description(
       'Listen on URL, accept one client, and relay it to stdin/stdout as `connect` does; exit once\n' +
@@ -22,7 +23,10 @@ export function listenCommand(): Command {
         'goes to every connected client, at the pace of the slowest (one that leaves no longer\n' +
         'holds the others back).\n\n' +
         'udp://: prints the datagrams of the first peer (with --keep-open, of every\n' +
-        'peer) and sends stdin to the peer heard from last, as nc -u -l does.',
+        'peer) and sends stdin to the peer heard from last, as nc -u -l does.\n\n' +
+        "ws://, wss://: a WebSocket server at the URL's path: each message received goes to stdout\n" +
+        '(text followed by a newline), each stdin line is one message to the client (to every\n' +
+        'client, with --keep-open).',
     )
     .argument('<url>', 'where to listen, e.g. tcp://127.0.0.1:0')
     .option('-k, --keep-open', 'keep accepting clients after the first')
@@ -43,10 +47,14 @@ Examples:
 
   sockkit listen tcp://127.0.0.1:9000 --exec cat        # each byte back, through a program (ncat -e)
   sockkit listen tcp://127.0.0.1:9000 -k --sh 'wc -c'   # one shell per client; it answers after EOF
-  sockkit listen tcp://[::]:9000 --ipv6-only --keepalive 30s   # IPv6 clients only; probe idle ones`,
+  sockkit listen tcp://[::]:9000 --ipv6-only --keepalive 30s   # IPv6 clients only; probe idle ones
+  sockkit listen ws://127.0.0.1:8080/chat --keep-open             # wscat -c ws://127.0.0.1:8080/chat
+  sockkit listen wss://0.0.0.0:8443/ --self-signed --allow-origin https://app.example --max-per-ip 4`,
     )
     .action(async (url: string, options: ListenFlags, command: Command) => {
-      const address = addressArg('listen', url, ['tcp', 'unix', 'tls', 'udp']);
+      const address = addressArg('listen', url, ['tcp', 'unix', 'tls', 'udp', 'ws', 'wss']);
+      if (address.scheme === 'ws' || address.scheme === 'wss') return listenWebSocketCli(address, command);
+      refuseWebSocketListenFlags(command, address);
       const program = programOfFlags(options);
       if (program && address.scheme === 'udp')
         throw new UsageError('listen', `--exec and --sh need a stream address (tcp, tls, unix), not ${url}`);

@@ -7,11 +7,14 @@ import { codecOf, type FrameFlags, sendFramed, withFrameOptions } from '../optio
 import { type ProxyFlags, proxyOptionsOf, withProxyOption } from '../options/proxy.js';
 import { type ClientSocketFlags, clientSocketOptionsOf, withClientSocketOptions } from '../options/socket.js';
 import { type TlsClientFlags, tlsClientOptionsOf, withTlsClientOptions } from '../options/tls.js';
+import { withWebSocketClientOptions } from '../options/websocket.js';
 import { addUdpSendFlags, sendUdp, udpSendOptionsOf } from './udp-send.js';
+import { addWebSocketSendFlags, refuseWebSocketFlags, sendWebSocket } from './ws-connect.js';
 
 export function sendCommand(): Command {
+  const flags = addWebSocketSendFlags(withWebSocketClientOptions(new Command('send')));
   return withProxyOption(
-    withClientSocketOptions(withFrameOptions(withTlsClientOptions(addUdpSendFlags(new Command('send'))))),
+    withClientSocketOptions(withFrameOptions(withTlsClientOptions(addUdpSendFlags(flags)))),
     'send',
     [
       "sockkit send tcp://example.test:7 'hi' --proxy socks5://127.0.0.1:1080   # the proxy resolves the name",
@@ -24,7 +27,9 @@ export function sendCommand(): Command {
         'server sends back to stdout, and exit 0 once it closes. MESSAGE is sent as given; add\n' +
         'a newline yourself if the server expects lines.\n\n' +
         'udp://: MESSAGE is one datagram and the first reply is printed. --timeout\n' +
-        '(default 1s there) bounds each attempt and --retries (default 2) sends again.',
+        '(default 1s there) bounds each attempt and --retries (default 2) sends again.\n\n' +
+        'ws://, wss://: MESSAGE is one text message (binary with --binary); the first message\n' +
+        'that comes back is printed, then the connection closes (1000).',
     )
     .argument('<url>', 'where to connect, e.g. tcp://127.0.0.1:65432')
     .argument('<message>', 'the bytes to send (UTF-8)')
@@ -46,11 +51,17 @@ Examples:
   sockkit send udp://233.252.0.1:5000 hi --join 233.252.0.1 --multicast-interface 192.0.2.10
   sockkit send tcp://127.0.0.1:65432 hi -s 127.0.0.2 -p 40001   # from 127.0.0.2 port 40001 (nc -s -p)
   sockkit send tcp://localhost:65432 hi -4 --connect-timeout 500ms --timeout 5s
-  sockkit send udp://127.0.0.1:7 hi --ttl 2                     # each datagram: at most 2 hops`,
+  sockkit send udp://127.0.0.1:7 hi --ttl 2                     # each datagram: at most 2 hops
+
+  sockkit send ws://127.0.0.1:8080/echo 'Hello, WebSocket'
+  sockkit send wss://localhost:8443/ '{"op":"ping"}' --ca ca.pem -H 'Cookie: s=1'`,
     )
     .action(async (url: string, message: string, options: SendFlags, command: Command) => {
-      const address = addressArg('send', url, ['tcp', 'unix', 'udp', 'tls']);
+      const address = addressArg('send', url, ['tcp', 'unix', 'udp', 'tls', 'ws', 'wss']);
       const codec = codecOf(options, address, 'send');
+      if (address.scheme === 'ws' || address.scheme === 'wss')
+        return sendWebSocket(address, message, command);
+      refuseWebSocketFlags(command, address);
       const proxy = proxyOptionsOf(options, address);
       const socket = clientSocketOptionsOf('send', address, options);
       if (address.scheme === 'udp')

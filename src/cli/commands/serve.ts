@@ -11,7 +11,9 @@ import {
   listenPackets,
   type PacketConn,
   type ReplyBudget,
+  type ServeSummary,
   type Service,
+  type SocketAddress,
   serve,
   servePackets,
   serviceNamed,
@@ -34,6 +36,7 @@ import {
   shuttingDownLine,
 } from './service-summary.js';
 import { isWorker, prepareWorker, runWorkers } from './workers.js';
+import { webSocketRun } from './ws-serve.js';
 
 /** DEFAULT_ECHO_URL is the introduction's address, where `sockkit echo` listens by default. */
 export const DEFAULT_ECHO_URL = 'tcp://127.0.0.1:65432';
@@ -104,7 +107,7 @@ export async function runService(
 ): Promise<void> {
   const given =
     urls.length > 0 ? urls : service === services.echo ? [DEFAULT_ECHO_URL] : DEFAULT_SERVICE_URLS;
-  const addresses = given.map((url) => addressArg(op, url, ['tcp', 'unix', 'udp', 'tls']));
+  const addresses = given.map((url) => addressArg(op, url, ['tcp', 'unix', 'udp', 'tls', 'ws', 'wss']));
   const faults = faultInjectionOf(op, options, given);
   const served = faults ? faultyService(faults, service, options.workers) : service;
   if (options.workers > 1 && !isWorker()) {
@@ -126,12 +129,18 @@ export async function runService(
   const trace = tracerFor(command, 'server');
   const listeners: Listener[] = [];
   const packetConns: PacketConn[] = [];
+  let webSocketListeners = 0;
   // Only stream connections have a grace period; a workers' primary says this line for all of them.
   const signal = shutdownSignal(() => {
-    if (!isWorker()) warn(shuttingDownLine(listeners.length > 0, options.grace));
+    if (!isWorker()) warn(shuttingDownLine(listeners.length + webSocketListeners > 0, options.grace));
   });
+  const webSockets = webSocketRun(served, addresses, options, command, { signal, trace, tls, guard });
+  const webSocketAddresses: SocketAddress[] = [];
   for (const [i, address] of addresses.entries()) {
-    if (address.scheme === 'udp') {
+    if (address.scheme === 'ws' || address.scheme === 'wss') {
+      webSocketAddresses.push(...(await webSockets.add(address)));
+      webSocketListeners += 1;
+    } else if (address.scheme === 'udp') {
       packetConns.push(
         ...(await listenPackets(address, { ...packetOptions[i], signal, trace, ipv6Only: socket.ipv6Only })),
       );
@@ -141,13 +150,20 @@ export async function runService(
   }
   // A script waits for these lines: print them only once every listener is up, so a second one
   // that fails to bind leaves nothing announced.
-  announceListening([...listeners.flatMap((l) => l.addresses), ...packetConns.map((c) => c.localAddress)]);
+  announceListening([
+    ...listeners.flatMap((l) => l.addresses),
+    ...webSocketAddresses,
+    ...packetConns.map((c) => c.localAddress),
+  ]);
   warnIfReflector(packetConns, replyBudget);
   if (faults) warn(faults.announcement);
   const [streams, datagrams] = await Promise.all([
-    listeners.length > 0
-      ? serve(listeners, served.stream, { signal, grace: options.grace, report: reportFailure })
-      : undefined,
+    Promise.all([
+      listeners.length > 0
+        ? serve(listeners, served.stream, { signal, grace: options.grace, report: reportFailure })
+        : undefined,
+      webSockets.serve(options.grace, reportFailure),
+    ]).then(([bytes, messages]) => addSummaries(bytes, messages)),
     packetConns.length > 0
       ? servePackets(packetConns, served.datagram, {
           signal,
@@ -166,6 +182,17 @@ export async function runService(
   if (isWorker()) reportSummary(summary);
   else warn(serviceSummaryLine(summary));
   if (faults) warn(faults.summary());
+}
+
+/** addSummaries adds the summaries of stream and WebSocket listeners; undefined when there was neither. */
+function addSummaries(a: ServeSummary | undefined, b: ServeSummary | undefined): ServeSummary | undefined {
+  if (!a || !b) return a ?? b;
+  return {
+    connections: a.connections + b.connections,
+    forciblyClosed: a.forciblyClosed + b.forciblyClosed,
+    bytesReceived: a.bytesReceived + b.bytesReceived,
+    bytesSent: a.bytesSent + b.bytesSent,
+  };
 }
 
 /**

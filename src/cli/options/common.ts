@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import {
+  type AddressOf,
   formatAddress,
   MAX_TIMER,
   narrator,
@@ -36,15 +37,23 @@ export function tracerFor(command: Command, label = ''): Tracer | undefined {
  * addressArg parses a URL argument and checks its scheme is one the command supports.
  * Throws UsageError (exit 2) naming the command and the problem.
  */
-export function addressArg(command: string, url: string, schemes: readonly Scheme[]): SocketAddress {
+export function addressArg<S extends Scheme>(
+  command: string,
+  url: string,
+  schemes: readonly S[],
+): AddressOf<S> {
   const address = parseAddress(url);
-  if (!schemes.includes(address.scheme)) {
+  if (!isOneOf(address, schemes)) {
     throw new UsageError(
       command,
       `${url}: ${address.scheme} is not supported here (use ${schemes.join(', ')})`,
     );
   }
   return address;
+}
+
+function isOneOf<S extends Scheme>(address: SocketAddress, schemes: readonly S[]): address is AddressOf<S> {
+  return (schemes as readonly Scheme[]).includes(address.scheme);
 }
 
 /**

@@ -61,8 +61,9 @@ export function codecOf(flags: FrameFlags, address: SocketAddress, op: string): 
     if (flags.maxFrame !== undefined) throw new UsageError(op, '--max-frame needs --frame');
     return undefined;
   }
-  if (address.scheme === 'udp') {
-    throw new UsageError(op, '--frame is for stream sockets; a UDP datagram is already one message');
+  if (address.scheme === 'udp' || address.scheme === 'ws' || address.scheme === 'wss') {
+    const what = address.scheme === 'udp' ? 'a UDP datagram' : 'a WebSocket message';
+    throw new UsageError(op, `--frame is for stream sockets; ${what} is already one message`);
   }
   try {
     return codecFor(flags.frame, { maxFrameSize: flags.maxFrame });

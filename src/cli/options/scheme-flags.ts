@@ -14,7 +14,11 @@ const SCHEME_PREFIX = /^((?:tcp|tls|unix|udp|ws|wss)(?:\/(?:tcp|tls|unix|udp|ws|
 /** schemesOf returns the schemes `option` applies to, or undefined when it applies to every one. */
 export function schemesOf(option: Option): string[] | undefined {
   const match = SCHEME_PREFIX.exec(option.description ?? '');
-  return match ? (match[1] as string).split('/') : undefined;
+  if (!match) return undefined;
+  // wss:// is WebSocket over TLS: a `ws://` flag and a TLS flag (`tls://: ...` alone) apply to it.
+  const named = (match[1] as string).split('/');
+  const implied = named.includes('ws') || (named.length === 1 && named[0] === 'tls') ? ['wss'] : [];
+  return [...new Set([...named, ...implied])];
 }
 
 /**

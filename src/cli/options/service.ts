@@ -11,6 +11,7 @@ import { type LimitFlags, type ReplyBudgetFlags, withLimitOptions, withReplyBudg
 import { addPacketFlags, type PacketFlags } from './packet.js';
 import { type ServerSocketFlags, withServerSocketOptions } from './socket.js';
 import { type TlsServerFlags, withTlsServerOptions } from './tls.js';
+import { type WebSocketServerFlags, withWebSocketServerOptions } from './websocket.js';
 
 /** ServiceRunOptions are the parsed service flags. */
 export interface ServiceRunOptions
@@ -19,7 +20,8 @@ export interface ServiceRunOptions
     LimitFlags,
     ReplyBudgetFlags,
     FaultFlags,
-    ServerSocketFlags {
+    ServerSocketFlags,
+    WebSocketServerFlags {
   grace: number;
   workers: number;
 }
@@ -39,6 +41,7 @@ export function withServiceOptions(command: Command, usage = command.name()): Co
     );
   withServerSocketOptions(command);
   addPacketFlags(command);
+  withWebSocketServerOptions(command);
   return withFaultOptions(
     withReplyBudgetOption(withLimitOptions(withTlsServerOptions(command, usage), usage)),
     usage,

@@ -112,7 +112,7 @@ export async function tlsServerOptionsOf(
   flags: TlsServerFlags,
   addresses: readonly SocketAddress[],
 ): Promise<TlsServerOptions | undefined> {
-  const tls = addresses.filter((a) => a.scheme === 'tls');
+  const tls = addresses.filter((a) => a.scheme === 'tls' || a.scheme === 'wss');
   const given = ['cert', 'key', 'selfSigned', 'clientCa', 'alpn'].filter(
     (k) => flags[k as keyof TlsServerFlags],
   );
@@ -168,7 +168,7 @@ export function tlsClientOptionsOf(
   flags: TlsClientFlags,
   address: SocketAddress,
 ): TlsClientOptions | undefined {
-  if (address.scheme !== 'tls') {
+  if (address.scheme !== 'tls' && address.scheme !== 'wss') {
     const given = ['ca', 'servername', 'cert', 'key', 'insecure', 'alpn', 'fingerprint'].find(
       (k) => flags[k as keyof TlsClientFlags],
     );
