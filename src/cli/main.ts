@@ -36,9 +36,27 @@ if (helpFor && wanted !== undefined && !COMMANDS.some((entry) => entry.name === 
 }
 for (const entry of COMMANDS) {
   // Only the command that runs is loaded; the others stand in by name and summary for --help.
-  const command = entry.name === wanted ? await entry.load() : new Command(entry.name);
+  const command = entry.name === wanted ? await loadCommand(entry) : new Command(entry.name);
   program.addCommand(command.summary(entry.summary));
 }
+
+/**
+ * loadCommand loads a command's modules. Node reads a module graph's files all at once, so under
+ * a very low descriptor limit (`ulimit -n 128`) loading itself can run out: that is one line and
+ * exit 1, never a stack trace.
+ */
+async function loadCommand(entry: (typeof COMMANDS)[number]): Promise<Command> {
+  try {
+    return await entry.load();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EMFILE') throw err;
+    process.stderr.write(
+      `sockkit: ${entry.name}: too few file descriptors to load the command: raise the limit (ulimit -n 1024)\n`,
+    );
+    return exitFlushed(1);
+  }
+}
+
 program.helpCommand('help [command...]', 'show the help of a command: sockkit help chat serve');
 // A flag for other schemes than the command's addresses is refused, whatever the command.
 program.hook('preAction', async (_program, action) =>

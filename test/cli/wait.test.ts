@@ -78,5 +78,8 @@ test('wait usage errors exit 2 with one line', { timeout: 8000 }, async () => {
     /^sockkit: wait udp:\/\/127\.0\.0\.1:9: --expect is needed for udp:\/\//,
   );
   assert.match(results[1]?.stderr ?? '', /^sockkit: --attempt-timeout: must be from 1ms to 10m \(got 0\)\n$/);
-  assert.match(results[2]?.stderr ?? '', /^sockkit: tls: --ca needs a tls:\/\/ address\n$/);
+  assert.match(
+    results[2]?.stderr ?? '',
+    /^sockkit: wait: --ca applies to tls:\/\/ or wss:\/\/ addresses only, not tcp:\/\/127\.0\.0\.1:9\n$/,
+  );
 });

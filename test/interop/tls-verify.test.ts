@@ -239,7 +239,10 @@ describe('TLS verification (sockkit client and server, openssl-made certificates
     assert.match(noCert.stderr, /needs --cert FILE --key FILE, or --self-signed/);
     const plain = await runCli(['send', 'tcp://127.0.0.1:9', 'hi', '--ca', certs.caCert]);
     assert.equal(plain.code, 2);
-    assert.match(plain.stderr, /--ca needs a tls:\/\/ address/);
+    assert.match(
+      plain.stderr,
+      /^sockkit: send: --ca applies to tls:\/\/ or wss:\/\/ addresses only, not tcp:/,
+    );
     const missing = await runCli([
       'echo',
       'tls://127.0.0.1:0',
