@@ -66,7 +66,7 @@ export class AdmissionRules {
     if (maxConnections !== undefined && this.#open >= maxConnections) {
       return {
         limit: 'max-connections',
-        detail: `refused: ${this.#open} connections open`,
+        detail: `refused: ${this.#open} connection${this.#open === 1 ? '' : 's'} open`,
         option: { name: 'maxConnections', value: maxConnections },
       };
     }
@@ -75,7 +75,7 @@ export class AdmissionRules {
       if (fromIp >= maxPerIp) {
         return {
           limit: 'max-per-ip',
-          detail: `refused: ${fromIp} connections open from ${ip}`,
+          detail: `refused: ${fromIp} connection${fromIp === 1 ? '' : 's'} open from ${ip}`,
           option: { name: 'maxPerIp', value: maxPerIp },
         };
       }

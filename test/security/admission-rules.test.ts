@@ -26,7 +26,7 @@ describe('AdmissionRules', () => {
     assert.equal(rules.admit(undefined), undefined);
     assert.deepEqual(rules.admit('10.0.0.1'), {
       limit: 'max-per-ip',
-      detail: 'refused: 1 connections open from 10.0.0.1',
+      detail: 'refused: 1 connection open from 10.0.0.1',
       option: { name: 'maxPerIp', value: 1 },
     });
     rules.release('10.0.0.1');

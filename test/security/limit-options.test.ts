@@ -40,7 +40,7 @@ describe('limit flags (CLI)', () => {
     assert.match(refused.stderr, /connection reset by peer/);
     await waitForOutput(
       server,
-      /limit max-connections 127\.0\.0\.1:\d+: refused: 1 connections open \(--max-connections 1\)/,
+      /limit max-connections 127\.0\.0\.1:\d+: refused: 1 connection open \(--max-connections 1\)/,
     );
     first.destroy();
     // The slot frees once the server sees the close; retry a few times (bounded) until it has.
@@ -104,7 +104,7 @@ describe('limit flags (CLI)', () => {
     first.destroy();
     await waitForOutput(
       server,
-      /limit max-per-ip 127\.0\.0\.1:\d+: refused: 1 connections open from 127\.0\.0\.1 \(--max-per-ip 1\)/,
+      /limit max-per-ip 127\.0\.0\.1:\d+: refused: 1 connection open from 127\.0\.0\.1 \(--max-per-ip 1\)/,
     );
     await server.stop();
   });

@@ -317,12 +317,22 @@ function formatReport(r: BenchReport, reconnect: boolean, requests: boolean): st
   const loop = r.rate > 0 ? `open loop at ${n(r.rate)} msgs/s` : `depth ${r.depth}`;
   const l = r.latencyUs;
   const what = requests ? 'requests' : `${formatBytes(r.size)} messages`;
+  // A run whose every reply failed its check measured nothing: say so before any figure.
+  const allFailed =
+    r.mismatches > 0 && r.mismatches >= r.messages
+      ? [
+          `every reply differed from what was sent: ${requests ? 'check --expect' : 'is this an echo server? (--request and --expect load other services)'}`,
+        ]
+      : [];
   const lines = [
-    `bench ${r.url}: ${r.connections} connections, ${what}, ${loop}, ${r.durationS.toFixed(1)} s` +
+    ...allFailed,
+    `bench ${r.url}: ${r.connections} connection${r.connections === 1 ? '' : 's'}, ${what}, ${loop}, ${r.durationS.toFixed(1)} s` +
       (r.threads > 1 ? `, ${r.threads} threads` : ''),
     `  ${requests ? 'replies ' : 'messages'}   ${n(r.messages)} (${n(r.messagesPerSecond)}/s, ${formatBytes(r.bytesPerSecond)}/s${requests ? ' received' : ''})`,
     ...(reconnect ? [`  connects   ${n(r.connectionsPerSecond)}/s (connect, one echo, close)`] : []),
-    `  latency    p50 ${us(l.p50)}  p90 ${us(l.p90)}  p99 ${us(l.p99)}  p99.9 ${us(l.p999)}  max ${us(l.max)}`,
+    r.messages === 0 && l.max === 0
+      ? '  latency    n/a (no replies to time)'
+      : `  latency    p50 ${us(l.p50)}  p90 ${us(l.p90)}  p99 ${us(l.p99)}  p99.9 ${us(l.p999)}  max ${us(l.max)}`,
     `  checks     ${n(r.mismatches)} mismatches, ${n(r.errors)} errors` +
       (r.errors > 0 ? ` (${errorKinds(r)})` : '') +
       (r.url.startsWith('udp:')
