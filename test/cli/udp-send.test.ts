@@ -75,10 +75,13 @@ test('send udp:// to a silent peer retries, then says no reply: exit 1', async (
   });
 });
 
-test('send udp:// waits 1s per attempt and retries twice by default, so a silent peer costs about 3s', async () => {
+test('send udp:// waits 1s per attempt and retries twice by default, so a silent peer costs about 3s', {
+  timeout: 10_000,
+}, async () => {
   await withSilent(async (target, conn) => {
     const started = Date.now();
-    const result = await runCli(['send', target, 'x', '--trace']);
+    // 3 s by design, plus the start of a CLI on a busy machine: bound it well above that.
+    const result = await runCli(['send', target, 'x', '--trace'], { timeout: 9500 });
     assert.equal(result.code, 1);
     assert.equal(conn.datagramsReceived, 3, result.stderr);
     assert.match(result.stderr, /no reply within 1000ms; retry 1 of 2\n.*retry 2 of 2/s);

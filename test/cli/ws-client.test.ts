@@ -237,7 +237,7 @@ describe('sockkit WebSocket clients with a ws server as the peer', () => {
       },
     );
     try {
-      await client.waitFor(/connection refused; connecting again in 500ms/);
+      await client.waitFor(/connection refused; connecting again in 500ms/, 'stderr', 8000);
       const back = await wsServer({ port });
       const hello = new Promise<string>((resolve) =>
         back.server.on('connection', (ws: WebSocket) =>

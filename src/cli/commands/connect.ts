@@ -26,12 +26,12 @@ export function connectCommand(): Command {
     withProgramOptions(withCaptureOptions(withClientSocketOptions(command, { connectTimeout: false }))),
   )
     .description(
-      'Connect to URL, then copy stdin to the socket and the socket to stdout, byte for byte.\n' +
-        'The end of stdin half-closes the connection (the server sees EOF); sockkit exits once the\n' +
+      'Connect to URL, then copy stdin to the socket and the socket to stdout, byte for byte. ' +
+        'The end of stdin half-closes the connection (the server sees EOF); sockkit exits once the ' +
         'server has closed too. On a terminal, the server closing ends the session at once.\n\n' +
-        'ws://, wss://: each stdin line (each chunk, with --binary) is one message; each message\n' +
+        'ws://, wss://: each stdin line (each chunk, with --binary) is one message; each message ' +
         'received goes to stdout, text followed by a newline. The end of stdin closes (1000).\n\n' +
-        'udp://: each stdin chunk (or line, with --lines) is one datagram; replies go\n' +
+        'udp://: each stdin chunk (or line, with --lines) is one datagram; replies go ' +
         'to stdout. After stdin ends, sockkit waits --linger for late replies.',
     )
     .argument('<url>', 'where to connect')

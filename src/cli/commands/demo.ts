@@ -27,15 +27,10 @@ interface DemoOptions {
 export function demoCommand(): Command {
   return new Command('demo')
     .description(
-      'Runs a server and a client in one process and narrates every step of their sockets:\n' +
-        '  tcp  (the default) the echo example over a stream socket: create, bind, listen, connect,\n' +
-        '       accept, send, receive, shut down, close\n' +
-        '  udp  the same over datagrams: no listen, no accept; boundaries kept; a refused port; sizes\n' +
-        '  tls  the echo with a handshake in front: a certificate, what is verified, ciphertext on the wire\n' +
-        '  raw  an ICMP echo request built by hand, sent on a raw socket (needs root or CAP_NET_RAW)\n' +
-        'A URL instead of a kind chooses the demo by its scheme (tcp://, unix:, udp://, tls://) and\n' +
-        'says where its server listens. --web serves a page that runs any demo from a button and\n' +
-        'draws it as a sequence diagram.',
+      'Runs a server and a client in one process and narrates every step of their sockets (the ' +
+        'kinds are listed below). A URL instead of a kind chooses the demo by its scheme (tcp://, ' +
+        'unix:, udp://, tls://) and says where its server listens. --web serves a page that runs ' +
+        'any demo from a button and draws it as a sequence diagram.',
     )
     .argument('[kind|url]', 'tcp, udp, tls or raw; or where the server listens')
     .option('-m, --message <text>', 'what the client sends', 'Hello, world')
@@ -43,6 +38,13 @@ export function demoCommand(): Command {
     .addHelpText(
       'after',
       `
+Kinds:
+  tcp  (the default) the echo example over a stream socket: create, bind, listen, connect,
+       accept, send, receive, shut down, close
+  udp  the same over datagrams: no listen, no accept; boundaries kept; a refused port; sizes
+  tls  the echo with a handshake in front: a certificate, what is verified, ciphertext on the wire
+  raw  an ICMP echo request built by hand, sent on a raw socket (needs root or CAP_NET_RAW)
+
 Examples:
   sockkit demo
   sockkit demo udp

@@ -49,13 +49,13 @@ interface ForwardFlags extends TlsServerFlags, LimitFlags, CaptureFlags, ProxyFl
 export function forwardCommand(): Command {
   const command = new Command('forward')
     .description(
-      'Port forwarding: every client accepted on LISTEN is joined to a new connection to a TARGET,\n' +
-        'byte for byte, both ways, half-close included. Several targets take clients round-robin; a\n' +
-        'target that fails is skipped for the next, and a client no target takes is closed at once.\n' +
-        'A TARGET may be a program (exec:PROGRAM ARG..., sh:COMMAND): each client gets its own.\n' +
-        'TLS on either side: tls:// LISTEN terminates it, a tls:// TARGET originates it.\n' +
-        'udp:// LISTEN forwards datagrams to udp:// targets: one upstream socket per client peer,\n' +
-        'closed after --idle-timeout of silence (default 60s).\n' +
+      'Port forwarding: every client accepted on LISTEN is joined to a new connection to a TARGET, ' +
+        'byte for byte, both ways, half-close included. Several targets take clients round-robin; a ' +
+        'target that fails is skipped for the next, and a client no target takes is closed at once. ' +
+        'A TARGET may be a program (exec:PROGRAM ARG..., sh:COMMAND): each client gets its own. ' +
+        'TLS on either side: tls:// LISTEN terminates it, a tls:// TARGET originates it. ' +
+        'udp:// LISTEN forwards datagrams to udp:// targets: one upstream socket per client peer, ' +
+        'closed after --idle-timeout of silence (default 60s). ' +
         'SIGINT, SIGTERM and SIGHUP stop it gracefully, with a summary of clients and bytes each way.',
     )
     .argument('<listen>', 'where to listen: tcp://, tls://, unix: or udp://')

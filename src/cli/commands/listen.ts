@@ -18,14 +18,14 @@ export function listenCommand(): Command {
     withCaptureOptions(addUdpListenFlags(withProgramOptions(withLimitOptions(withTlsServerOptions(flags))))),
   )
     .description(
-      'Listen on URL, accept one client, and relay it to stdin/stdout as `connect` does; exit once\n' +
-        'it is done. With --keep-open, keep accepting: what clients send goes to stdout, and stdin\n' +
-        'goes to every connected client, at the pace of the slowest (one that leaves no longer\n' +
+      'Listen on URL, accept one client, and relay it to stdin/stdout as `connect` does; exit once ' +
+        'it is done. With --keep-open, keep accepting: what clients send goes to stdout, and stdin ' +
+        'goes to every connected client, at the pace of the slowest (one that leaves no longer ' +
         'holds the others back).\n\n' +
-        'udp://: prints the datagrams of the first peer (with --keep-open, of every\n' +
+        'udp://: prints the datagrams of the first peer (with --keep-open, of every ' +
         'peer) and sends stdin to the peer heard from last, as nc -u -l does.\n\n' +
-        "ws://, wss://: a WebSocket server at the URL's path: each message received goes to stdout\n" +
-        '(text followed by a newline), each stdin line is one message to the client (to every\n' +
+        "ws://, wss://: a WebSocket server at the URL's path: each message received goes to stdout " +
+        '(text followed by a newline), each stdin line is one message to the client (to every ' +
         'client, with --keep-open).',
     )
     .argument('<url>', 'where to listen, e.g. tcp://127.0.0.1:0')

@@ -25,13 +25,13 @@ interface MtrFlags {
 export function mtrCommand(): Command {
   return new Command('mtr')
     .description(
-      'Probe every hop on the way to HOST once per round (TTL 1 up to the host) and show, for each\n' +
-        'hop, the share of probes lost and the round-trip times: last, average, best, worst, their\n' +
-        'standard deviation and jitter (the mean change between consecutive answers), as mtr does.\n' +
-        'On a terminal the table is redrawn in place after every round until Ctrl-C or --count;\n' +
-        '--report prints only the final table (as mtr --report; 10 rounds unless --count), and\n' +
-        '--json one object with every hop. Loss on a link shows on the hop after it and on every\n' +
-        'hop beyond. Probes are ICMP echo requests, or with --tcp/--udp one flow of SYNs or\n' +
+      'Probe every hop on the way to HOST once per round (TTL 1 up to the host) and show, for each ' +
+        'hop, the share of probes lost and the round-trip times: last, average, best, worst, their ' +
+        'standard deviation and jitter (the mean change between consecutive answers), as mtr does. ' +
+        'On a terminal the table is redrawn in place after every round until Ctrl-C or --count; ' +
+        '--report prints only the final table (as mtr --report; 10 rounds unless --count), and ' +
+        '--json one object with every hop. Loss on a link shows on the hop after it and on every ' +
+        'hop beyond. Probes are ICMP echo requests, or with --tcp/--udp one flow of SYNs or ' +
         'datagrams to --port, as traceroute sends them. Exit 0 when the host answered, 1 if not.',
     )
     .argument('<host>', 'host name or IP address (IPv4 or IPv6)')

@@ -31,10 +31,10 @@ interface PingFlags {
 export function pingCommand(): Command {
   return new Command('ping')
     .description(
-      'Send ICMP echo requests to HOST and print each reply, the way iputils ping does, then a\n' +
-        'summary: transmitted, received, % packet loss, rtt min/avg/max/mdev. Packets are built\n' +
-        'and parsed by sockkit itself on a raw socket. HOST is a name or an IP address, not a URL:\n' +
-        'ICMP has no ports. Runs until --count requests are answered or timed out, or until Ctrl-C.\n' +
+      'Send ICMP echo requests to HOST and print each reply, the way iputils ping does, then a ' +
+        'summary: transmitted, received, % packet loss, rtt min/avg/max/mdev. Packets are built ' +
+        'and parsed by sockkit itself on a raw socket. HOST is a name or an IP address, not a URL: ' +
+        'ICMP has no ports. Runs until --count requests are answered or timed out, or until Ctrl-C. ' +
         'Exit 0 when any reply came, 1 when none did, 2 for usage errors.',
     )
     .argument('<host>', 'host name or IP address (IPv4 or IPv6)')

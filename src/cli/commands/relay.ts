@@ -11,9 +11,9 @@ type RelayFlags = { timeout?: number } & TlsClientFlags & ProxyFlags;
 export function relayCommand(): Command {
   return withProxyOption(withTlsClientOptions(new Command('relay')), 'relay -')
     .description(
-      'Join two endpoints that both act: each a client URL (tcp://, tls://, unix:), - for stdin and\n' +
-        'stdout, exec:PROGRAM ARG... or sh:COMMAND. Bytes are copied both ways, each end passed on\n' +
-        '(half-close), until both directions are closed. A program learns the socket it serves from\n' +
+      'Join two endpoints that both act: each a client URL (tcp://, tls://, unix:), - for stdin and ' +
+        'stdout, exec:PROGRAM ARG... or sh:COMMAND. Bytes are copied both ways, each end passed on ' +
+        '(half-close), until both directions are closed. A program learns the socket it serves from ' +
         'SOCKKIT_REMOTE_ADDR, SOCKKIT_REMOTE_PORT, ... (and NCAT_REMOTE_ADDR, ... as ncat sets them).',
     )
     .argument('<a>', 'the first endpoint')

@@ -26,12 +26,12 @@ interface ScanFlags {
 export function scanCommand(): Command {
   return new Command('scan')
     .description(
-      'Try every port of PORTS on HOST, a few at a time (--concurrency), and print one line per\n' +
-        'open port; --all prints closed and filtered ports too, with the reason. TCP (default): a\n' +
-        'connect scan, as `nc -z` does; no privileges needed. UDP (-u): a port that answers is open,\n' +
-        'one that provokes an ICMP port unreachable is closed, a silent one is open|filtered.\n' +
-        '--tls tries a TLS handshake on each open TCP port and names the certificate that answers.\n' +
-        'HOST is a name or an IP address; PORTS a list of ports and ranges (22,80,8000-8100).\n' +
+      'Try every port of PORTS on HOST, a few at a time (--concurrency), and print one line per ' +
+        'open port; --all prints closed and filtered ports too, with the reason. TCP (default): a ' +
+        'connect scan, as `nc -z` does; no privileges needed. UDP (-u): a port that answers is open, ' +
+        'one that provokes an ICMP port unreachable is closed, a silent one is open|filtered. ' +
+        '--tls tries a TLS handshake on each open TCP port and names the certificate that answers. ' +
+        'HOST is a name or an IP address; PORTS a list of ports and ranges (22,80,8000-8100). ' +
         'A summary goes to stderr. Exit 0 when a port is open, 1 when none is, 2 for usage errors.',
     )
     .argument('<host>', 'host name or IP address')

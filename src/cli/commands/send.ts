@@ -23,12 +23,12 @@ export function sendCommand(): Command {
     ],
   )
     .description(
-      'Connect to URL, send MESSAGE, half-close (so the server sees EOF), print everything the\n' +
-        'server sends back to stdout, and exit 0 once it closes. MESSAGE is sent as given; add\n' +
+      'Connect to URL, send MESSAGE, half-close (so the server sees EOF), print everything the ' +
+        'server sends back to stdout, and exit 0 once it closes. MESSAGE is sent as given; add ' +
         'a newline yourself if the server expects lines.\n\n' +
-        'udp://: MESSAGE is one datagram and the first reply is printed. --timeout\n' +
+        'udp://: MESSAGE is one datagram and the first reply is printed. --timeout ' +
         '(default 1s there) bounds each attempt and --retries (default 2) sends again.\n\n' +
-        'ws://, wss://: MESSAGE is one text message (binary with --binary); the first message\n' +
+        'ws://, wss://: MESSAGE is one text message (binary with --binary); the first message ' +
         'that comes back is printed, then the connection closes (1000).',
     )
     .argument('<url>', 'where to connect, e.g. tcp://127.0.0.1:65432')

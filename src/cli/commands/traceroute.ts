@@ -24,14 +24,14 @@ interface TracerouteFlags {
 export function tracerouteCommand(): Command {
   return new Command('traceroute')
     .description(
-      'Send probes to HOST with TTL 1, 2, 3... (hop limit on IPv6). Each router where a probe\n' +
-        'runs out of TTL answers "time exceeded" and so names itself; the host answers and the\n' +
-        'trace stops there. One line per hop: its address and the round-trip time of each probe,\n' +
-        '* for silence, !H !N !P !X for unreachables (as traceroute prints). Probes are ICMP echo\n' +
-        'requests by default; --tcp sends SYNs to a port (the host answers SYN-ACK if it is open,\n' +
-        'RST if closed) and --udp datagrams (a closed port answers port unreachable). TCP and UDP\n' +
-        'traces are Paris-style: every probe has the same addresses and ports, so routers that\n' +
-        'balance load by flow keep the whole trace on one path, the path your connections take.\n' +
+      'Send probes to HOST with TTL 1, 2, 3... (hop limit on IPv6). Each router where a probe ' +
+        'runs out of TTL answers "time exceeded" and so names itself; the host answers and the ' +
+        'trace stops there. One line per hop: its address and the round-trip time of each probe, ' +
+        '* for silence, !H !N !P !X for unreachables (as traceroute prints). Probes are ICMP echo ' +
+        'requests by default; --tcp sends SYNs to a port (the host answers SYN-ACK if it is open, ' +
+        'RST if closed) and --udp datagrams (a closed port answers port unreachable). TCP and UDP ' +
+        'traces are Paris-style: every probe has the same addresses and ports, so routers that ' +
+        'balance load by flow keep the whole trace on one path, the path your connections take. ' +
         'HOST is a name or an IP address, not a URL. Exit 0 when the host was reached, 1 if not.',
     )
     .argument('<host>', 'host name or IP address (IPv4 or IPv6)')

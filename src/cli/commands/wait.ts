@@ -22,11 +22,11 @@ type WaitFlags = {
 export function waitCommand(): Command {
   return withTlsClientOptions(new Command('wait'))
     .description(
-      'Try every URL again and again, with back-off (100ms doubling to 2s) and a bound on each\n' +
-        'attempt, until all of them accept a connection: a TCP or Unix connect, a finished TLS\n' +
-        'handshake for tls://, and with --expect a reply containing DATA (after sending --send).\n' +
-        'udp:// needs --expect (a datagram service is up when it answers). Then exit 0, or run\n' +
-        'the COMMAND after `--` and exit with its code. At --timeout, exit 1 naming every URL that\n' +
+      'Try every URL again and again, with back-off (100ms doubling to 2s) and a bound on each ' +
+        'attempt, until all of them accept a connection: a TCP or Unix connect, a finished TLS ' +
+        'handshake for tls://, and with --expect a reply containing DATA (after sending --send). ' +
+        'udp:// needs --expect (a datagram service is up when it answers). Then exit 0, or run ' +
+        'the COMMAND after `--` and exit with its code. At --timeout, exit 1 naming every URL that ' +
         'never came up and why.',
     )
     .argument('<url...>', 'tcp://host:port, tls://host:port, unix:/path, udp://host:port (with --expect)')
