@@ -5,7 +5,6 @@
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { generate } from 'selfsigned';
 
 /** Certificate is a PEM certificate with its private key and SHA-256 fingerprint. */
 export interface Certificate {
@@ -34,6 +33,8 @@ export async function selfSignedCertificate(
   if (unique.length === 0) throw new RangeError('selfSignedCertificate needs at least one name');
   const notBeforeDate = new Date(Date.now() - 60_000); // allow a minute of clock skew
   const notAfterDate = new Date(notBeforeDate.getTime() + (options.days ?? 30) * 86_400_000);
+  // Loaded on first use: it is most of a command's start-up time, and only --self-signed needs it.
+  const { generate } = await import('selfsigned');
   const pems = await generate([{ name: 'commonName', value: unique[0] as string }], {
     keyType: 'ec',
     curve: 'P-256',

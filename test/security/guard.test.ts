@@ -132,7 +132,7 @@ describe('ConnectionGuard', { timeout: 8000 }, () => {
     const b1 = await open({ port: p, host: '127.0.0.1', localAddress: '127.0.0.3' });
     assert.ok(await echoes(b1, 'b1'));
     assert.equal(h.guard.stats.refused['max-per-ip'], 1);
-    assert.equal(h.events[0]?.detail, 'refused: 1 connections open from 127.0.0.2');
+    assert.equal(h.events[0]?.detail, 'refused: 1 connection open from 127.0.0.2');
     assert.deepEqual(h.events[0]?.option, { name: 'maxPerIp', value: 1 });
     assert.match(h.events[0]?.peer ?? '', /^127\.0\.0\.2:\d+$/);
   });
