@@ -39,6 +39,26 @@ describe('WebSocketConn', () => {
     }
   });
 
+  test('a client that sends and closes in one go still gets every echo before the close', BOUND, async () => {
+    const server = await startEcho();
+    try {
+      for (let round = 0; round < 20; round += 1) {
+        const client = new WebSocket(server.url);
+        await once(client, 'open');
+        const echoes: string[] = [];
+        client.on('message', (data) => echoes.push(data.toString()));
+        // One burst: both messages and the close frame reach the server in the same read.
+        client.send('one');
+        client.send('two');
+        client.close(1000);
+        await once(client, 'close');
+        assert.deepEqual(echoes, ['one', 'two'], `round ${round}`);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
   test('1 MiB messages, text and binary, come back byte for byte', BOUND, async () => {
     const server = await startEcho();
     const conn = await dialWebSocket(server.address);
