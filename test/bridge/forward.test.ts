@@ -73,6 +73,9 @@ describe('forward: byte-exact, both directions at once', () => {
       const client = await dial(fwd.address, { tls: { ca: cert.cert } });
       const upload = randomBytes(size);
       const received = await exchange(client, upload);
+      // The target records what it read once it has read its EOF, which can come after the
+      // client has its last byte: wait for that record, not for the client alone.
+      await target.receivedFrom(1);
       const summary = await fwd.stop();
       await target.listener.close();
       assert.equal(received.length, size);
