@@ -15,6 +15,27 @@ const refused: [string[], string][] = [
   [['listen', 'tcp://127.0.0.1:0', '--join', '233.252.0.1'], '--join applies to udp:// addresses only'],
   [['bench', 'tcp://127.0.0.1:9', '--loss-timeout', '1s'], '--loss-timeout applies to udp:// addresses only'],
   [['echo', 'tcp://127.0.0.1:0', '--no-multicast-loopback'], 'applies to udp:// addresses only'],
+  [['listen', 'tcp://127.0.0.1:0', '--broadcast', '--multicast-ttl', '2'], '--broadcast applies to udp://'],
+  [['send', 'udp://127.0.0.1:9', 'x', '--keepalive'], '--keepalive applies to tcp:// or tls://'],
+  [['send', 'tcp://127.0.0.1:9', 'x', '--ttl', '3'], '--ttl applies to udp:// addresses only'],
+  [['send', 'unix:/tmp/sockkit-none.sock', 'x', '--no-nodelay'], '--no-nodelay applies to tcp:// or tls://'],
+  [
+    ['send', 'unix:/tmp/sockkit-none.sock', 'x', '--source', '127.0.0.1'],
+    '--source applies to tcp://, tls:// or udp://',
+  ],
+  [['send', 'unix:/tmp/sockkit-none.sock', 'x', '-4'], '-4 applies to tcp://, tls:// or udp://'],
+  [
+    ['send', 'udp://127.0.0.1:9', 'x', '--connect-timeout', '1s'],
+    '--connect-timeout applies to tcp://, tls:// or unix:',
+  ],
+  [['echo', 'udp://127.0.0.1:0', '--backlog', '8'], '--backlog applies to tcp://, tls:// or unix:'],
+  [['echo', 'unix:/tmp/sockkit-none.sock', '--ipv6-only'], '--ipv6-only applies to tcp://, tls:// or udp://'],
+  [['connect', 'tcp://127.0.0.1:9', '--reconnect'], '--reconnect applies to ws:// or wss://'],
+  [['send', 'tcp://127.0.0.1:9', 'x', '-H', 'A: b'], '-H applies to ws:// or wss://'],
+  [
+    ['listen', 'tcp://127.0.0.1:0', '--allow-origin', 'https://a.example'],
+    '--allow-origin applies to ws:// or wss://',
+  ],
   [
     ['bench', 'tcp://127.0.0.1:9', '--threads', '2'],
     '--threads must be at most the number of connections (1)',

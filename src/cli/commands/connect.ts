@@ -10,7 +10,7 @@ import { type TlsClientFlags, tlsClientOptionsOf, withTlsClientOptions } from '.
 import { withWebSocketClientOptions } from '../options/websocket.js';
 import { joinProgram, type ProgramFlags, programOfFlags, withProgramOptions } from './program-exec.js';
 import { addUdpConnectFlags, connectUdp } from './udp-relay.js';
-import { addWebSocketConnectFlags, connectWebSocket, refuseWebSocketFlags } from './ws-connect.js';
+import { addWebSocketConnectFlags, connectWebSocket } from './ws-connect.js';
 
 type ConnectFlags = { timeout?: number; quitAfterEof?: number } & TlsClientFlags &
   FrameFlags &
@@ -87,7 +87,6 @@ Examples:
         });
       }
       if (address.scheme === 'ws' || address.scheme === 'wss') return connectWebSocket(address, command);
-      refuseWebSocketFlags(command, address);
       const tls = tlsClientOptionsOf(options, address);
       const conn = await dial(address, {
         timeout: options.timeout,

@@ -10,7 +10,7 @@ import { withWebSocketServerOptions } from '../options/websocket.js';
 import { shutdownSignal } from '../run.js';
 import { type ProgramFlags, programOfFlags, serveProgram, withProgramOptions } from './program-exec.js';
 import { addUdpListenFlags, listenUdp } from './udp-relay.js';
-import { addWebSocketListenFlags, listenWebSocketCli, refuseWebSocketListenFlags } from './ws-listen.js';
+import { addWebSocketListenFlags, listenWebSocketCli } from './ws-listen.js';
 
 export function listenCommand(): Command {
   const flags = addWebSocketListenFlags(withWebSocketServerOptions(new Command('listen')));
@@ -54,11 +54,10 @@ Examples:
     .action(async (url: string, options: ListenFlags, command: Command) => {
       const address = addressArg('listen', url, ['tcp', 'unix', 'tls', 'udp', 'ws', 'wss']);
       if (address.scheme === 'ws' || address.scheme === 'wss') return listenWebSocketCli(address, command);
-      refuseWebSocketListenFlags(command, address);
       const program = programOfFlags(options);
       if (program && address.scheme === 'udp')
         throw new UsageError('listen', `--exec and --sh need a stream address (tcp, tls, unix), not ${url}`);
-      const socket = serverSocketOptionsOf('listen', [address], options);
+      const socket = serverSocketOptionsOf(options);
       if (address.scheme === 'udp') {
         refuseLimitFlags(options, 'listen udp:// (use sockkit echo or serve for a limited UDP server)');
         return listenUdp(address, command, {

@@ -9,7 +9,7 @@ import { type ClientSocketFlags, clientSocketOptionsOf, withClientSocketOptions 
 import { type TlsClientFlags, tlsClientOptionsOf, withTlsClientOptions } from '../options/tls.js';
 import { withWebSocketClientOptions } from '../options/websocket.js';
 import { addUdpSendFlags, sendUdp, udpSendOptionsOf } from './udp-send.js';
-import { addWebSocketSendFlags, refuseWebSocketFlags, sendWebSocket } from './ws-connect.js';
+import { addWebSocketSendFlags, sendWebSocket } from './ws-connect.js';
 
 export function sendCommand(): Command {
   const flags = addWebSocketSendFlags(withWebSocketClientOptions(new Command('send')));
@@ -61,7 +61,6 @@ Examples:
       const codec = codecOf(options, address, 'send');
       if (address.scheme === 'ws' || address.scheme === 'wss')
         return sendWebSocket(address, message, command);
-      refuseWebSocketFlags(command, address);
       const proxy = proxyOptionsOf(options, address);
       const socket = clientSocketOptionsOf('send', address, options);
       if (address.scheme === 'udp')

@@ -125,7 +125,7 @@ export async function runService(
   const replyBudget = replyBudgetFor(options, command);
   const reportFailure = limitReporter(command);
   const packetOptions = addresses.map((address) => packetOptionsOf(op, address, options));
-  const socket = serverSocketOptionsOf(op, addresses, options);
+  const socket = serverSocketOptionsOf(options);
   const trace = tracerFor(command, 'server');
   const listeners: Listener[] = [];
   const packetConns: PacketConn[] = [];

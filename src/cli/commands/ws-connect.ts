@@ -11,9 +11,7 @@ import {
   formatDuration,
   NoReplyError,
   rewrap,
-  type SocketAddress,
   type SockkitError,
-  UsageError,
   type WebSocketAddress,
   type WebSocketConn,
   withDeadline,
@@ -154,17 +152,6 @@ async function session(
   }
   await printing;
   return 'closed';
-}
-
-/**
- * refuseWebSocketFlags throws UsageError when a ws:// flag of `connect` or `send` was given for
- * `address`, which is not a WebSocket one.
- */
-export function refuseWebSocketFlags(command: Command, address: SocketAddress): void {
-  const flags = command.opts<WebSocketConnectFlags>();
-  webSocketClientOptionsOf(flags, address);
-  const given = (['binary', 'reconnect', 'preamble', 'verbose'] as const).find((k) => flags[k] !== undefined);
-  if (given) throw new UsageError(`--${given}`, 'needs a ws:// or wss:// address');
 }
 
 /** WebSocketSendFlags are the `send` flags that matter for ws://. */

@@ -9,8 +9,6 @@ import {
   AbortError,
   formatAddress,
   listenWebSocket,
-  type SocketAddress,
-  UsageError,
   type WebSocketAddress,
   type WebSocketConn,
 } from '../../index.js';
@@ -32,13 +30,6 @@ export function addWebSocketListenFlags(command: Command): Command {
     '--binary',
     'ws://: send each stdin chunk as one binary message (default: each line, as text)',
   );
-}
-
-/** refuseWebSocketListenFlags throws UsageError when a ws:// flag of `listen` was given for `address`, which is not a WebSocket one. */
-export function refuseWebSocketListenFlags(command: Command, address: SocketAddress): void {
-  const flags = command.opts<WebSocketListenFlags>();
-  webSocketServerOptionsOf(flags, [address], () => {});
-  if (flags.binary) throw new UsageError('--binary', 'needs a ws:// or wss:// address');
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * The datagram flags `listen`, `send` and `serve` share: broadcast and multicast. They apply to
- * `udp://` addresses only; given with another scheme they are a usage error, not silently ignored.
+ * `udp://` addresses only (their help says `udp:`): given with another scheme they are a usage
+ * error (scheme-flags.ts), not silently ignored.
  */
 import { type Command, Option } from 'commander';
 import {
@@ -10,7 +11,6 @@ import {
   parseCount,
   parseSize,
   type SocketAddress,
-  UsageError,
 } from '../../index.js';
 
 /** PacketFlags are the parsed datagram flags. */
@@ -52,22 +52,12 @@ export function addPacketFlags(command: Command): Command {
 }
 
 /**
- * packetOptionsOf turns the parsed flags into PacketOptions for `address`. Throws UsageError when a
- * datagram flag is given for a stream address (`--join` on `tcp://...`).
+ * packetOptionsOf turns the parsed flags into PacketOptions for `address`: none for a stream
+ * address. Throws UsageError for a value that cannot work (a group that is not multicast).
  */
 export function packetOptionsOf(op: string, address: SocketAddress, flags: PacketFlags): PacketOptions {
-  const given = [
-    flags.broadcast ? '--broadcast' : '',
-    flags.join?.length ? '--join' : '',
-    flags.multicastTtl !== undefined ? '--multicast-ttl' : '',
-    flags.multicastLoopback !== undefined ? '--multicast-loopback' : '',
-    flags.multicastInterface !== undefined ? '--multicast-interface' : '',
-    flags.receiveBuffer !== undefined ? '--receive-buffer' : '',
-  ].filter(Boolean);
-  if (address.scheme !== 'udp') {
-    if (given.length > 0) throw new UsageError(op, `${given.join(', ')}: only for udp:// addresses`);
-    return {};
-  }
+  // A datagram flag given for a stream address is refused before any command runs (scheme-flags.ts).
+  if (address.scheme !== 'udp') return {};
   const options: PacketOptions = {
     broadcast: flags.broadcast,
     join: flags.join,

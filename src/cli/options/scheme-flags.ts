@@ -41,16 +41,26 @@ export function refuseFlagsForOtherSchemes(command: Command): void {
     }
   }
   if (schemes.size === 0) return;
-  for (const option of command.options) {
+  const refused = command.options.filter((option) => {
     const only = schemesOf(option);
-    if (!only || only.some((scheme) => schemes.has(scheme))) continue;
-    if (command.getOptionValueSource(option.attributeName()) !== 'cli') continue;
-    const given = process.argv.includes(option.long ?? '') ? option.long : option.short;
-    throw new UsageError(
-      command.name(),
-      `${given ?? option.name()} applies to ${listOf(only.map((s) => (s === 'unix' ? 'unix:' : `${s}://`)))} addresses only, not ${listOf([...schemes.values()])}`,
-    );
-  }
+    if (!only || only.some((scheme) => schemes.has(scheme))) return false;
+    return command.getOptionValueSource(option.attributeName()) === 'cli';
+  });
+  // `--nodelay` and `--no-nodelay` share one value: name the one the user typed.
+  const option = refused.find((o) => spelling(o) !== undefined) ?? refused[0];
+  if (!option) return;
+  const only = schemesOf(option) ?? [];
+  throw new UsageError(
+    command.name(),
+    `${spelling(option) ?? option.long ?? option.name()} applies to ${listOf(only.map((s) => (s === 'unix' ? 'unix:' : `${s}://`)))} addresses only, not ${listOf([...schemes.values()])}`,
+  );
+}
+
+/** spelling is how `option` was written on this command line (`-s`, `--source`), if it was. */
+function spelling(option: Option): string | undefined {
+  return [option.long, option.short].find(
+    (flag) => flag !== undefined && process.argv.some((arg) => arg === flag || arg.startsWith(`${flag}=`)),
+  );
 }
 
 /** listOf joins words as a sentence does: `a`, `a or b`, `a, b or c`. */

@@ -13,7 +13,6 @@ import {
   MAX_KEEPALIVE_IDLE,
   parseCount,
   parseDuration,
-  type Scheme,
   type SocketAddress,
   type TcpClientOptions,
   type TcpServerOptions,
@@ -98,8 +97,8 @@ export function withClientSocketOptions(command: Command, which: ClientFlagSet =
     );
   if (which.family ?? true)
     command
-      .option('-4, --ipv4', 'connect to IPv4 addresses only')
-      .option('-6, --ipv6', 'connect to IPv6 addresses only');
+      .option('-4, --ipv4', 'tcp/tls/udp: connect to IPv4 addresses only')
+      .option('-6, --ipv6', 'tcp/tls/udp: connect to IPv6 addresses only');
   return command;
 }
 
@@ -116,38 +115,15 @@ export interface ClientSocketSettings {
 }
 
 /**
- * clientSocketOptionsOf turns the client flags into library options for `address`. Throws
- * UsageError when a flag does not apply to the URL's scheme (`--ttl` on tcp://, `--keepalive` on
- * udp://) or `-4` and `-6` are both given.
+ * clientSocketOptionsOf turns the client flags into library options for `address` (a flag for
+ * another scheme, `--ttl` on tcp://, is refused before any command runs: scheme-flags.ts). Throws
+ * UsageError when `-4` and `-6` are both given, or the source is of the other family.
  */
 export function clientSocketOptionsOf(
   op: string,
   address: SocketAddress,
   flags: ClientSocketFlags,
 ): ClientSocketSettings {
-  const scheme = address.scheme;
-  refuse(
-    op,
-    scheme,
-    ['tcp', 'tls', 'udp'],
-    [
-      ['--source', flags.source],
-      ['--source-port', flags.sourcePort],
-      ['-4', flags.ipv4],
-      ['-6', flags.ipv6],
-    ],
-  );
-  refuse(
-    op,
-    scheme,
-    ['tcp', 'tls'],
-    [
-      ['--keepalive', flags.keepalive],
-      [flags.nodelay === false ? '--no-nodelay' : '--nodelay', flags.nodelay],
-    ],
-  );
-  refuse(op, scheme, ['udp'], [['--ttl', flags.ttl]]);
-  refuse(op, scheme, ['tcp', 'tls', 'unix'], [['--connect-timeout', flags.connectTimeout]]);
   if (flags.ipv4 && flags.ipv6) throw new UsageError(op, '-4 and -6 exclude each other');
   const family = flags.ipv4 ? 4 : flags.ipv6 ? 6 : undefined;
   if (family && flags.source && isIP(flags.source) !== family)
@@ -188,10 +164,7 @@ export function withServerSocketOptions(command: Command): Command {
   );
   addKeepAlive(command, 'tcp/tls: probe each idle client after IDLE (default 60s), to drop dead peers');
   addNoDelay(command);
-  return command.option(
-    '--ipv6-only',
-    'keep tcp://[::] and udp://[::] to IPv6 (IPV6_V6ONLY) instead of dual-stack',
-  );
+  return command.option('--ipv6-only', 'tcp/tls/udp: keep [::] to IPv6 (IPV6_V6ONLY) instead of dual-stack');
 }
 
 /** ServerSocketSettings are the server flags as ListenOptions (and PacketOptions, for ipv6Only) take them. */
@@ -202,28 +175,11 @@ export interface ServerSocketSettings {
 }
 
 /**
- * serverSocketOptionsOf turns the server flags into library options for a server on `addresses`.
- * A flag applies to the listeners of its schemes; one that applies to none of them is a UsageError.
+ * serverSocketOptionsOf turns the server flags into library options. Each applies to the
+ * listeners of its schemes; one that applies to none of a command's addresses is refused before
+ * the command runs (scheme-flags.ts).
  */
-export function serverSocketOptionsOf(
-  op: string,
-  addresses: readonly SocketAddress[],
-  flags: ServerSocketFlags,
-): ServerSocketSettings {
-  const schemes = addresses.map((a) => a.scheme);
-  const applies = (wanted: readonly Scheme[]): Scheme =>
-    schemes.find((s) => wanted.includes(s)) ?? (schemes[0] as Scheme);
-  refuse(op, applies(['tcp', 'tls', 'unix']), ['tcp', 'tls', 'unix'], [['--backlog', flags.backlog]]);
-  refuse(
-    op,
-    applies(['tcp', 'tls']),
-    ['tcp', 'tls'],
-    [
-      ['--keepalive', flags.keepalive],
-      [flags.nodelay === false ? '--no-nodelay' : '--nodelay', flags.nodelay],
-    ],
-  );
-  refuse(op, applies(['tcp', 'tls', 'udp']), ['tcp', 'tls', 'udp'], [['--ipv6-only', flags.ipv6Only]]);
+export function serverSocketOptionsOf(flags: ServerSocketFlags): ServerSocketSettings {
   const tcp: TcpServerOptions = {
     ...(flags.keepalive === undefined ? {} : { keepAlive: flags.keepalive }),
     ...(flags.nodelay === undefined ? {} : { noDelay: flags.nodelay }),
@@ -233,21 +189,6 @@ export function serverSocketOptionsOf(
     ipv6Only: flags.ipv6Only,
     tcp: Object.keys(tcp).length > 0 ? tcp : undefined,
   };
-}
-
-/** refuse throws UsageError naming the given flags of `flags` when `scheme` is not one of `schemes`. */
-function refuse(
-  op: string,
-  scheme: Scheme,
-  schemes: readonly Scheme[],
-  flags: readonly [string, unknown][],
-): void {
-  if (schemes.includes(scheme)) return;
-  const given = flags.filter(([, value]) => value !== undefined).map(([flag]) => flag);
-  if (given.length === 0) return;
-  const names = schemes.map((s) => (s === 'unix' ? 'unix:' : `${s}://`));
-  const where = names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names.at(-1)}` : names[0];
-  throw new UsageError(op, `${given.join(', ')}: only for ${where} addresses`);
 }
 
 function addKeepAlive(command: Command, description: string): void {

@@ -106,17 +106,14 @@ function withKeepaliveOptions(command: Command): Command {
 
 /**
  * webSocketClientOptionsOf reads the client WebSocket flags for `address`: undefined for an
- * address that is not ws:// or wss:// (a UsageError if WebSocket flags were given for one).
- * Throws UsageError for a malformed header, subprotocol or origin.
+ * address that is not ws:// or wss:// (a flag given for one is refused before any command runs:
+ * scheme-flags.ts). Throws UsageError for a malformed header, subprotocol or origin.
  */
 export function webSocketClientOptionsOf(
   flags: WebSocketClientFlags,
   address: SocketAddress,
 ): WebSocketClientOptions | undefined {
-  if (!isWebSocket(address)) {
-    refuseFlags(flags, ['header', 'subprotocol', 'origin', ...KEEPALIVE_FLAGS]);
-    return undefined;
-  }
+  if (!isWebSocket(address)) return undefined;
   const headers = (flags.header ?? []).map(parseHeader);
   for (const name of flags.subprotocol ?? []) checkToken('--subprotocol', name);
   if (flags.origin !== undefined && /[^ -~\u00a0-\u00ff]/.test(flags.origin))
@@ -137,7 +134,7 @@ export function webSocketClientOptionsOf(
 
 /**
  * webSocketServerOptionsOf reads the server WebSocket flags for `addresses`: undefined when none
- * is ws:// or wss:// (a UsageError if WebSocket flags were given). `report` is told of each
+ * is ws:// or wss:// (see scheme-flags.ts for flags given without one). `report` is told of each
  * upgrade refused. Throws UsageError for a malformed origin or subprotocol.
  */
 export function webSocketServerOptionsOf(
@@ -145,10 +142,7 @@ export function webSocketServerOptionsOf(
   addresses: readonly SocketAddress[],
   report: (event: LimitEvent) => void,
 ): WebSocketServerOptions | undefined {
-  if (!addresses.some(isWebSocket)) {
-    refuseFlags(flags, ['allowOrigin', 'subprotocol', ...KEEPALIVE_FLAGS]);
-    return undefined;
-  }
+  if (!addresses.some(isWebSocket)) return undefined;
   const allowOrigins = (flags.allowOrigin ?? []).map((origin) => {
     try {
       return normalizeOrigin(origin);
@@ -166,13 +160,6 @@ export function webSocketServerOptionsOf(
     maxMessageSize: flags.maxMessageSize,
     report,
   };
-}
-
-const KEEPALIVE_FLAGS = ['pingInterval', 'pingTimeout', 'maxMessageSize'];
-
-function refuseFlags(flags: object, names: readonly string[]): void {
-  const given = names.find((name) => (flags as Record<string, unknown>)[name] !== undefined);
-  if (given) throw new UsageError(`--${kebab(given)}`, 'needs a ws:// or wss:// address');
 }
 
 function checkPingTimeout(flags: { pingInterval?: number; pingTimeout?: number }): void {
@@ -198,8 +185,4 @@ function parseHeader(text: string): [string, string] {
 function checkToken(flag: string, text: string): void {
   if (!TOKEN.test(text))
     throw new UsageError(flag, `"${text}" is not a valid name (letters, digits, -._~ and the like)`);
-}
-
-function kebab(name: string): string {
-  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
