@@ -5,7 +5,6 @@ import {
   type ForwardEvent,
   type ForwardSummary,
   formatBytes,
-  formatDuration,
   forward,
   parseEndpoint,
   type SocketAddress,
@@ -33,6 +32,7 @@ import {
 } from '../options/tls.js';
 import { shutdownSignal, warn } from '../run.js';
 import { warnIfShellExposed } from './program-exec.js';
+import { shuttingDownLine } from './service-summary.js';
 
 interface ForwardFlags extends TlsServerFlags, LimitFlags, CaptureFlags, ProxyFlags {
   grace: number;
@@ -103,9 +103,7 @@ Examples:
     const trace = tracerFor(cmd, 'forward');
     const guard = guardFor(flags, cmd);
     const datagramGuard = address.scheme === 'udp' ? datagramGuardFor(flags, cmd) : undefined;
-    const signal = shutdownSignal(() =>
-      warn(`shutting down (grace ${formatDuration(flags.grace)}; Ctrl-C again to force)`),
-    );
+    const signal = shutdownSignal(() => warn(shuttingDownLine(true, flags.grace)));
     if (address.scheme === 'udp' && (flags.hexdump || flags.dump || flags.pcap))
       throw new UsageError(
         'forward',

@@ -6,7 +6,6 @@
 import { Command, Option } from 'commander';
 import {
   formatBytes,
-  formatDuration,
   type InetAddress,
   iperfJson,
   iperfJsonEnd,
@@ -29,6 +28,7 @@ import { addressArg, announceListening, durationOption, tracerFor } from '../opt
 import { guardFor, type LimitFlags, limitSummary, withLimitOptions } from '../options/limits.js';
 import { shutdownSignal, warn } from '../run.js';
 import { VERSION as version } from '../version.js';
+import { shuttingDownLine } from './service-summary.js';
 
 interface ClientFlags {
   time: number;
@@ -175,9 +175,7 @@ async function runServer(urls: readonly string[], flags: ServeFlags, command: Co
   const addresses = urls.map((url) => addressArg('perf serve', url, ['tcp']) as InetAddress);
   const guard = guardFor(flags, command);
   const trace = tracerFor(command, 'server');
-  const signal = shutdownSignal(() =>
-    warn(`shutting down (grace ${formatDuration(flags.grace)}; Ctrl-C again to force)`),
-  );
+  const signal = shutdownSignal(() => warn(shuttingDownLine(true, flags.grace)));
   const listeners: PerfListeners[] = [];
   for (const address of addresses) {
     const bound = await listenPerf(address, { signal, trace, guard, ipv6Only: flags.ipv6Only });

@@ -33,6 +33,7 @@ import {
 } from '../options/limits.js';
 import { type ProxyFlags, proxyChainOf, withProxyOption } from '../options/proxy.js';
 import { shutdownSignal, warn } from '../run.js';
+import { shuttingDownLine } from './service-summary.js';
 
 /** DEFAULT_PROXY_URL is where `sockkit proxy` listens when given no URL. */
 export const DEFAULT_PROXY_URL = 'socks5://127.0.0.1:1080';
@@ -149,9 +150,7 @@ async function runProxy(urls: readonly string[], flags: ProxyCommandFlags, comma
   }
   const guard = guardFor(flags, command);
   const trace = tracerFor(command, 'server');
-  const signal = shutdownSignal(() =>
-    warn(`shutting down (grace ${formatDuration(flags.grace)}; Ctrl-C again to force)`),
-  );
+  const signal = shutdownSignal(() => warn(shuttingDownLine(true, flags.grace)));
   const listeners: Listener[] = [];
   try {
     for (const place of places) {
