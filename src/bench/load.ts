@@ -43,19 +43,6 @@ export interface LoadPlan extends ClientTransportOptions {
 }
 
 /**
- * openLoopSchedule is when connection `id` of `plan` sends in the open loop: a message every
- * `period` milliseconds, the first `phase` milliseconds after the start, so the engine's
- * connections take turns. Both are 0 in the closed loop.
- */
-export function openLoopSchedule(plan: LoadPlan, id: number): { period: number; phase: number } {
-  if (plan.rate <= 0) return { period: 0, phase: 0 };
-  return {
-    period: (1000 * plan.connections) / plan.rate,
-    phase: ((id - plan.firstConnection) * 1000) / plan.rate,
-  };
-}
-
-/**
  * ERROR_KINDS are the ways a connection can fail, as the report counts them: `refused` (nobody
  * listens, or a UDP port answered "unreachable"), `reset` (the server reset the connection, as a
  * full server does), `closed` (the server closed it before the run ended), `timed_out` (a connect

@@ -17,10 +17,10 @@ import {
   type LoadEngine,
   type LoadPlan,
   type LoadSample,
-  openLoopSchedule,
   Tally,
 } from './load.js';
 import type { MessageRing } from './payload.js';
+import { SendSchedule } from './send-schedule.js';
 import { ringFor } from './stream-load.js';
 
 /** How many connects run at once while opening connections. */
@@ -180,9 +180,7 @@ class WebSocketClient {
   #sent = 0;
   #completed = 0;
   #failed = false;
-  #startedAt = 0;
-  #period = 0;
-  #phase = 0;
+  readonly #schedule: SendSchedule;
 
   constructor(load: WebSocketLoad, conn: WebSocketConn, id: number) {
     this.#load = load;
@@ -190,7 +188,7 @@ class WebSocketClient {
     this.#first = id % load.ring.count;
     const plan = load.plan;
     this.#sentAt = new Float64Array(plan.rate > 0 ? 1 : plan.depth);
-    ({ period: this.#period, phase: this.#phase } = openLoopSchedule(plan, id));
+    this.#schedule = new SendSchedule(plan, id);
     conn.onMessage((message) => this.#onMessage(message));
     void conn.closed.then(() => {
       if (!this.#load.stopped) this.#fail(conn.error ? errorKindOf(conn.error) : 'closed');
@@ -198,8 +196,8 @@ class WebSocketClient {
   }
 
   start(now: number): void {
-    this.#startedAt = now;
-    if (this.#period > 0) {
+    this.#schedule.start(now);
+    if (this.#schedule.isOpenLoop) {
       this.sendDue(now);
       return;
     }
@@ -209,7 +207,7 @@ class WebSocketClient {
   /** sendDue sends the open-loop messages whose time has come, while the socket has room. */
   sendDue(now: number): void {
     if (this.#failed) return;
-    const due = Math.floor((now - this.#startedAt - this.#phase) / this.#period) + 1;
+    const due = this.#schedule.due(now);
     while (this.#sent < due && this.#send(now));
   }
 
@@ -237,13 +235,12 @@ class WebSocketClient {
     counters.bytes += message.data.length;
     counters.messages += 1;
     const now = performance.now();
-    const sentAt =
-      this.#period > 0
-        ? this.#startedAt + this.#phase + this.#completed * this.#period
-        : (this.#sentAt[this.#completed % this.#sentAt.length] as number);
+    const sentAt = this.#schedule.isOpenLoop
+      ? this.#schedule.intended(this.#completed)
+      : (this.#sentAt[this.#completed % this.#sentAt.length] as number);
     recordMs(load.tally.histogram, now - sentAt);
     this.#completed += 1;
-    if (this.#period === 0 && load.running) this.#send(now);
+    if (!this.#schedule.isOpenLoop && load.running) this.#send(now);
   }
 
   #fail(kind: ErrorKind): void {

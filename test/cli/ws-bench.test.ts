@@ -23,6 +23,30 @@ function summaryOf(stdout: Buffer): Summary {
 }
 
 describe('bench ws://', () => {
+  test('in the open loop, messages go out on the timetable the rate sets', BOUND, async () => {
+    const server = await startCli(['echo', 'ws://127.0.0.1:0/echo']);
+    try {
+      const run = await runCli([
+        'bench',
+        server.urls[0] as string,
+        '-c',
+        '2',
+        '--rate',
+        '200',
+        '-t',
+        '1s',
+        '--json',
+      ]);
+      assert.equal(run.code, 0, run.stderr);
+      const summary = summaryOf(run.stdout);
+      // 200 a second for 1 s: the timetable, not the echo's pace, sets the count.
+      assert.ok(summary.messages >= 100 && summary.messages <= 201, `${summary.messages} messages`);
+      assert.equal(summary.mismatches, 0);
+    } finally {
+      await server.stop();
+    }
+  });
+
   test('against sockkit echo ws://: messages come back, every byte checked, exit 0', BOUND, async () => {
     const server = await startCli(['echo', 'ws://127.0.0.1:0/echo']);
     try {
