@@ -237,34 +237,34 @@ const socks5Replies: Record<string, string> = {
   AddressNotSupported: 'address type not supported',
 };
 
-/** socksError words a `socks` package failure as sockkit's error for `connect url`; its own text never reaches the user. */
-function socksError(err: unknown, url: string): SockkitError {
+/** socksError words a `socks` package failure as sockkit's error for `op url`; its own text never reaches the user. */
+export function socksError(err: unknown, url: string, op = 'connect'): SockkitError {
   const message = err instanceof Error ? err.message : String(err);
   const rejected = /rejected connection - \(?(\w+)\)?/.exec(message);
   if (rejected) {
     const name = rejected[1] as string;
     const words =
       socks5Replies[name] ?? (name === 'RejectedIdent' ? 'ident check failed' : 'request rejected or failed');
-    return new ProxyRefusedError('connect', url, `proxy refused: ${words}`, { cause: err });
+    return new ProxyRefusedError(op, url, `proxy refused: ${words}`, { cause: err });
   }
   if (message.includes('Authentication failed'))
-    return new ProxyRefusedError('connect', url, 'proxy refused: authentication failed', { cause: err });
+    return new ProxyRefusedError(op, url, 'proxy refused: authentication failed', { cause: err });
   if (message.includes('no accepted authentication type'))
     return new ProxyRefusedError(
-      'connect',
+      op,
       url,
       'proxy refused: no authentication method in common (does it want user:pass@ in the proxy URL?)',
       { cause: err },
     );
   if (message.includes('Socket closed'))
-    return new ConnectionResetError('connect', url, 'the proxy closed the connection during its handshake', {
+    return new ConnectionResetError(op, url, 'the proxy closed the connection during its handshake', {
       cause: err,
     });
-  if (message.includes('timed out')) return new TimeoutError('connect', url, 'timed out', { cause: err });
+  if (message.includes('timed out')) return new TimeoutError(op, url, 'timed out', { cause: err });
   // The package passes a socket's failure on as its text (`write ECONNRESET`): word it by its code.
   const errno = /\b(E[A-Z]{3,})\b/.exec(message)?.[1];
-  if (errno) return fromSystemError('connect', url, Object.assign(new Error(message), { code: errno }));
+  if (errno) return fromSystemError(op, url, Object.assign(new Error(message), { code: errno }));
   if (message.startsWith('Received invalid'))
-    return new ProtocolError('connect', url, 'the proxy does not speak this SOCKS version', { cause: err });
-  return rewrap(err, 'connect', url);
+    return new ProtocolError(op, url, 'the proxy does not speak this SOCKS version', { cause: err });
+  return rewrap(err, op, url);
 }

@@ -29,7 +29,10 @@ export interface ProxyServerOptions {
   readonly users?: Credentials | undefined;
   /** Where clients may go; every destination when absent. */
   readonly rules?: DestinationRules | undefined;
-  /** Upstream proxies each tunnel goes through, in order (UDP ASSOCIATE is then refused). */
+  /**
+   * Upstream proxies each tunnel goes through, in order. UDP ASSOCIATE goes through them too when
+   * every one is SOCKS5, and is refused ("command not supported") otherwise.
+   */
   readonly proxy?: readonly ProxyUrl[] | undefined;
   /** A client that has not sent its whole request within this many ms is dropped. Default 10 s. */
   readonly handshakeTimeout?: number | undefined;

@@ -149,8 +149,8 @@ export function isHostName(name: string): boolean {
   );
 }
 
-/** socks5ReplyFor picks the RFC 1928 reply for a failed connect. */
-function socks5ReplyFor(err: unknown): number {
+/** socks5ReplyFor picks the RFC 1928 reply for a failed connect or association; an upstream proxy's "command not supported" is passed on. */
+export function socks5ReplyFor(err: unknown): number {
   const failure = fromSystemError('connect', '', err);
   switch (failure.code) {
     case 'ERR_CONNECTION_REFUSED':
@@ -163,7 +163,9 @@ function socks5ReplyFor(err: unknown): number {
         ? Socks5Reply.networkUnreachable
         : Socks5Reply.hostUnreachable;
     case 'ERR_PROXY_REFUSED':
-      return Socks5Reply.notAllowed;
+      return failure.reason.endsWith('command not supported')
+        ? Socks5Reply.commandNotSupported
+        : Socks5Reply.notAllowed;
     default:
       return Socks5Reply.generalFailure;
   }

@@ -57,8 +57,8 @@ export function proxyCommand(): Command {
         'and HTTP (CONNECT, and plain http:// requests forwarded). Every listener serves all three: the ' +
         "client's first byte tells which. Safe by default: on loopback it runs open; on any other " +
         'address it refuses to start unless --user or --allow is given. One line per connection on ' +
-        'stderr: client, destination, bytes each way, duration, outcome. UDP ASSOCIATE goes direct, ' +
-        'never through --proxy.',
+        'stderr: client, destination, bytes each way, duration, outcome. With --proxy, tunnels go ' +
+        'through the chain, and so do UDP ASSOCIATE datagrams when every hop is SOCKS5.',
     )
     .argument('[url...]', 'where to listen: socks5://HOST:PORT, socks4a://HOST:PORT or http://HOST:PORT', [
       DEFAULT_PROXY_URL,
@@ -117,6 +117,7 @@ Examples:
   const upstreamExamples = [
     'sockkit proxy socks5://127.0.0.1:1080 --proxy socks5://192.0.2.1:1080   # every tunnel through 192.0.2.1',
     'sockkit proxy http://127.0.0.1:3128 --proxy http://bob:pw@192.0.2.2:3128 --proxy socks5://192.0.2.3:1080',
+    'sockkit proxy socks5://127.0.0.1:1080 --proxy socks5://192.0.2.1:1080   # UDP ASSOCIATE through 192.0.2.1 too',
   ];
   return withProxyOption(withLimitOptions(command, 'proxy', limitExamples), 'proxy', upstreamExamples).action(
     async (urls: string[], flags: ProxyCommandFlags, cmd: Command) => runProxy(urls, flags, cmd),
