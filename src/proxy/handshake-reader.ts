@@ -1,6 +1,7 @@
 /**
  * HandshakeReader reads a proxy client's handshake messages from its socket with pure codecs,
- * one at a time, and hands the socket over afterwards with the bytes that followed.
+ * one at a time, and hands the socket over afterwards with the bytes that followed. The HTTP
+ * proxy also reads whole messages with it, heads and bodies, from clients and origins.
  */
 import type { Socket } from 'node:net';
 import { ConnectionResetError } from '../errors.js';
@@ -44,6 +45,33 @@ export class HandshakeReader {
       }
       if (this.#ended)
         throw new ConnectionResetError('read', '', 'the client left in the middle of its handshake');
+      this.#socket.resume();
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
+    }
+  }
+
+  /** buffered is the number of bytes received and not yet read. */
+  get buffered(): number {
+    return this.#buffer.length;
+  }
+
+  /**
+   * readSome resolves with the bytes received, at most `max` of them, once there is at least one;
+   * with undefined once the peer has ended and every byte has been read.
+   */
+  async readSome(max: number): Promise<Buffer | undefined> {
+    if (!(await this.waitForData())) return undefined;
+    const take = Math.min(max, this.#buffer.length);
+    return this.read((buffer) => ({ value: buffer.subarray(0, take), used: take }));
+  }
+
+  /** waitForData resolves true once a byte is there to read, false once the peer has ended with none. */
+  async waitForData(): Promise<boolean> {
+    for (;;) {
+      if (this.#buffer.length > 0) return true;
+      if (this.#ended) return false;
       this.#socket.resume();
       await new Promise<void>((resolve) => {
         this.#wake = resolve;

@@ -1,12 +1,14 @@
 /**
- * The HTTP side of the proxy server: CONNECT (RFC 9110 §9.3.6) opens a tunnel, and a request in
- * absolute form (`GET http://host/path HTTP/1.1`, RFC 9112 §3.2.2) is forwarded to its origin in
- * origin form, one request per connection. Basic authentication (RFC 7617) via
- * `Proxy-Authorization` when the server has users.
+ * The HTTP side of the proxy server: CONNECT (RFC 9110 §9.3.6) opens a tunnel, and requests in
+ * absolute form (`GET http://host/path HTTP/1.1`, RFC 9112 §3.2.2) are forwarded to their origins
+ * (http-forward.ts), as many on one connection as the client sends while both sides keep it open.
+ * Basic authentication (RFC 7617) via `Proxy-Authorization`, on every request, when the server
+ * has users.
  */
 import { parseAddress } from '../address.js';
 import { AddressError, fromSystemError } from '../errors.js';
-import { decodeHttpRequest, type HttpHeader, type HttpRequestHead, headerValue } from './http-head.js';
+import { forwardRequest, OriginConnections, type OriginTarget } from './http-forward.js';
+import { decodeHttpRequest, type HttpRequestHead, headerValue } from './http-head.js';
 import {
   connectUpstream,
   describeConnectFailure,
@@ -15,19 +17,31 @@ import {
 } from './proxy-session.js';
 import { isHostName } from './socks-session.js';
 
-/** Headers meant for this hop only (RFC 9110 §7.6.1), never passed on to the origin. */
-const HOP_HEADERS = new Set([
-  'proxy-authorization',
-  'proxy-connection',
-  'connection',
-  'keep-alive',
-  'te',
-  'upgrade',
-]);
-
-/** serveHttpProxy runs an HTTP proxy client's session: one CONNECT, or one forwarded request. */
+/**
+ * serveHttpProxy runs an HTTP proxy client's session: requests in absolute form, one after the
+ * other on the same connection while both sides keep it open, and at most one CONNECT, after
+ * which the connection is a tunnel.
+ */
 export async function serveHttpProxy(session: ProxySession): Promise<void> {
   session.protocol = 'http';
+  const origins = new OriginConnections(session);
+  try {
+    for (let first = true; ; first = false) {
+      if (!first) {
+        // Keep-alive: the next request may come, within the handshake timeout, or the client may leave.
+        session.expectRequest();
+        if (!(await session.reader.waitForData())) return session.end();
+      }
+      const keepAlive = await serveRequest(session, origins);
+      if (!keepAlive) return;
+    }
+  } finally {
+    origins.drop();
+  }
+}
+
+/** serveRequest serves one request; true when the connection may carry another. */
+async function serveRequest(session: ProxySession, origins: OriginConnections): Promise<boolean> {
   const { conn, reader, options } = session;
   let request: HttpRequestHead;
   try {
@@ -42,24 +56,58 @@ export async function serveHttpProxy(session: ProxySession): Promise<void> {
     const user = options.users.checkBasic(headerValue(request.headers, 'proxy-authorization'));
     if (user === undefined) {
       session.fail('refused: login required or failed');
-      return answer(session, 407, 'Proxy Authentication Required', 'a login is required', [
+      await answer(session, 407, 'Proxy Authentication Required', 'a login is required', [
         'Proxy-Authenticate: Basic realm="sockkit proxy", charset="UTF-8"',
       ]);
+      return false;
     }
     session.user = user;
   }
   const destination = destinationOf(request);
   if (typeof destination === 'string') {
     session.fail(`malformed: ${destination}`);
-    return answer(session, 400, 'Bad Request', destination);
+    await answer(session, 400, 'Bad Request', destination);
+    return false;
   }
   const { host, port } = destination;
-  session.destination = destinationLabel(host, port);
-  session.command = request.method === 'CONNECT' ? 'connect' : 'forward';
-  session.note(`http ${request.method} ${session.destination}`);
+  const label = destinationLabel(host, port);
+  session.destination ??= label;
+  if (!session.destination.split(', ').includes(label)) session.destination += `, ${label}`;
+  session.note(`http ${request.method} ${label}`);
+  if (request.method === 'CONNECT') {
+    session.command = 'connect';
+    origins.drop();
+    await openTunnel(session, request, host, port);
+    return false;
+  }
+  session.command = 'forward';
+  session.requests += 1;
+  const outcome = await forwardRequest(session, request, destination, origins);
+  switch (outcome.kind) {
+    case 'done':
+      if (!outcome.keepAlive) session.end();
+      return outcome.keepAlive;
+    case 'refusal':
+      session.fail(outcome.outcome);
+      await answer(session, outcome.status, outcome.reason, outcome.detail);
+      return false;
+    case 'broken':
+      session.fail(outcome.outcome);
+      conn.close();
+      return false;
+  }
+}
+
+/** openTunnel answers CONNECT: a tunnel to `host`:`port`, or the proxy's refusal. */
+async function openTunnel(
+  session: ProxySession,
+  request: HttpRequestHead,
+  host: string,
+  port: number,
+): Promise<void> {
   let upstream: Awaited<ReturnType<typeof connectUpstream>>;
   try {
-    upstream = await connectUpstream(host, port, options);
+    upstream = await connectUpstream(host, port, session.options);
   } catch (err) {
     session.fail(describeConnectFailure(err));
     const timedOut = fromSystemError('connect', '', err).code === 'ERR_TIMEOUT';
@@ -74,23 +122,18 @@ export async function serveHttpProxy(session: ProxySession): Promise<void> {
     session.fail(`refused: ${upstream.denied}`);
     return answer(session, 403, 'Forbidden', 'this destination is not allowed');
   }
-  if (request.method === 'CONNECT') {
-    conn.socket.write(`${request.version} 200 Connection established\r\n\r\n`);
-    session.note(`tunnel to ${session.destination} open`);
-    return session.tunnel(upstream.socket);
-  }
-  // The origin sees an ordinary request, in origin form, that closes after its response.
-  upstream.socket.write(originRequest(request, destination.path, session.destination));
-  await session.tunnel(upstream.socket);
+  session.conn.socket.write(`${request.version} 200 Connection established\r\n\r\n`);
+  session.note(`tunnel to ${destinationLabel(host, port)} open`);
+  return session.tunnel(upstream.socket);
 }
 
 /** destinationOf finds where a request goes, or says in words why it cannot be told. */
-function destinationOf(request: HttpRequestHead): { host: string; port: number; path: string } | string {
+function destinationOf(request: HttpRequestHead): OriginTarget | string {
   if (request.method === 'CONNECT') {
     try {
       const address = parseAddress(`tcp://${request.target}`);
       if (address.scheme !== 'tcp' || address.port === 0) return 'CONNECT needs host:port';
-      return { host: address.host, port: address.port, path: '' };
+      return { host: address.host, port: address.port, authority: request.target, path: '' };
     } catch (err) {
       return err instanceof AddressError ? `CONNECT ${err.reason}` : 'CONNECT needs host:port';
     }
@@ -106,15 +149,10 @@ function destinationOf(request: HttpRequestHead): { host: string; port: number; 
   if (url.protocol !== 'http:') return `${url.protocol}// is not forwarded: use CONNECT for it`;
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   if (host === '' || (!isHostName(host) && !/^[\d.:a-f]+$/i.test(host))) return 'a malformed host in the URL';
-  return { host, port: url.port === '' ? 80 : Number(url.port), path: `${url.pathname}${url.search}` };
-}
-
-/** originRequest rewrites a proxy request for its origin: origin form, no hop-by-hop headers, `Connection: close`. */
-function originRequest(request: HttpRequestHead, path: string, authority: string): string {
-  const kept: HttpHeader[] = request.headers.filter(([name]) => !HOP_HEADERS.has(name.toLowerCase()));
-  if (headerValue(kept, 'host') === undefined) kept.unshift(['Host', authority]);
-  const lines = kept.map(([name, value]) => `${name}: ${value}\r\n`).join('');
-  return `${request.method} ${path || '/'} ${request.version}\r\n${lines}Connection: close\r\n\r\n`;
+  // The path goes on as the client wrote it (the URL parser would normalise it), without a fragment.
+  const afterAuthority = request.target.replace(/^[a-z]+:\/\/[^/?#]*/i, '').replace(/#.*$/, '');
+  const path = afterAuthority.startsWith('/') ? afterAuthority : `/${afterAuthority}`;
+  return { host, port: url.port === '' ? 80 : Number(url.port), authority: url.host, path };
 }
 
 /** answer sends a short response of the proxy's own and ends the connection. */

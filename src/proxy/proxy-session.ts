@@ -49,8 +49,10 @@ export interface ProxyLogEvent {
   readonly protocol: 'socks5' | 'socks4a' | 'http' | 'unknown';
   /** What it asked for: a tunnel, UDP relaying, one forwarded HTTP request, or nothing (it never got that far). */
   readonly command: 'connect' | 'udp-associate' | 'forward' | 'none';
-  /** Where it asked to go, as `host:port`, once known. */
+  /** Where it asked to go, as `host:port`, once known (an HTTP client's every origin, in order). */
   readonly destination: string | undefined;
+  /** HTTP requests forwarded on the connection (0 for a tunnel or UDP relaying). */
+  readonly requests: number;
   /** The user it logged in as, if any. */
   readonly user: string | undefined;
   /** Bytes carried from the client to the destination, and back (UDP: payload bytes). */
@@ -75,24 +77,40 @@ export class ProxySession {
   user: string | undefined;
   bytesUp = 0;
   bytesDown = 0;
+  requests = 0;
   #outcome: string | undefined;
   readonly #started = performance.now();
   #handshakeTimer: NodeJS.Timeout | undefined;
+  readonly #handshakeTimeout: number;
 
   constructor(conn: Conn, options: ProxyServerOptions) {
     this.conn = conn;
     this.options = options;
     this.reader = new HandshakeReader(conn.socket);
-    const timeout = options.handshakeTimeout ?? DEFAULT_PROXY_HANDSHAKE_TIMEOUT;
+    this.#handshakeTimeout = options.handshakeTimeout ?? DEFAULT_PROXY_HANDSHAKE_TIMEOUT;
     this.#handshakeTimer = setTimeout(() => {
-      this.fail(`dropped: no complete request within ${timeout}ms`);
+      this.fail(`dropped: no complete request within ${this.#handshakeTimeout}ms`);
       conn.close();
-    }, timeout);
+    }, this.#handshakeTimeout);
   }
 
   /** handshakeDone stops the handshake timer: the client's request is in. */
   handshakeDone(): void {
     clearTimeout(this.#handshakeTimer);
+  }
+
+  /**
+   * expectRequest re-arms the handshake timer for a further request on a kept-alive connection:
+   * a client still silent when it fires is closed quietly (keep-alive is over), one part-way
+   * through a request is dropped.
+   */
+  expectRequest(): void {
+    clearTimeout(this.#handshakeTimer);
+    this.#handshakeTimer = setTimeout(() => {
+      if (this.reader.buffered > 0)
+        this.fail(`dropped: no complete request within ${this.#handshakeTimeout}ms`);
+      this.conn.close();
+    }, this.#handshakeTimeout);
   }
 
   /** fail records why the connection did not work out (the first reason wins). */
@@ -101,14 +119,18 @@ export class ProxySession {
   }
 
   /**
-   * end closes the connection after a refusal has been sent: our FIN at once, and the socket once
-   * the client closes too, or after REFUSAL_LINGER if it does not (it cannot hold the slot).
+   * end closes the connection after a refusal or a last response has been sent: our FIN once
+   * what was written is out, and the socket once the client closes too, or REFUSAL_LINGER after
+   * our FIN if it does not (it cannot hold the slot).
    */
   end(): void {
     const socket = this.conn.socket;
     socket.end();
     socket.resume();
-    const timer = setTimeout(() => socket.destroy(), REFUSAL_LINGER);
+    let timer: NodeJS.Timeout | undefined;
+    socket.once('finish', () => {
+      timer = setTimeout(() => socket.destroy(), REFUSAL_LINGER);
+    });
     socket.once('close', () => clearTimeout(timer));
   }
 
@@ -128,6 +150,7 @@ export class ProxySession {
       user: this.user,
       bytesUp: this.bytesUp,
       bytesDown: this.bytesDown,
+      requests: this.requests,
       durationMs: Math.round(performance.now() - this.#started),
       outcome: this.#outcome ?? 'ok',
     };

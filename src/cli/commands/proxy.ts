@@ -193,7 +193,8 @@ async function runProxy(urls: readonly string[], flags: ProxyCommandFlags, comma
 
 /**
  * proxyLogLine words one connection's ProxyLogEvent:
- * `proxy 127.0.0.1:53122 socks5 connect example.test:80 user alice: ok, 120 B up, 3.4 KiB down, 1.2s`.
+ * `proxy 127.0.0.1:53122 socks5 connect example.test:80 user alice: ok, 120 B up, 3.4 KiB down, 1.2s`;
+ * an HTTP client's kept-alive connection names its every origin and how many requests it made.
  */
 export function proxyLogLine(event: ProxyLogEvent): string {
   const what = [
@@ -201,6 +202,7 @@ export function proxyLogLine(event: ProxyLogEvent): string {
     event.protocol,
     event.command === 'none' ? '' : event.command,
     event.destination ?? '',
+    event.requests > 1 ? `(${event.requests} requests)` : '',
     event.user === undefined ? '' : `user ${JSON.stringify(event.user)}`,
   ]
     .filter((part) => part !== '')
