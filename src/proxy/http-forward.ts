@@ -50,15 +50,17 @@ interface Origin {
   readonly key: string;
   readonly socket: Socket;
   readonly reader: HandshakeReader;
+  /** Whether it carried an exchange before this one. */
+  reused: boolean;
 }
 
 /**
  * ForwardOutcome says how forwarding went: done (`keepAlive` when the client connection may carry
- * another request); a refusal, when nothing of a response was sent and the proxy answers with its
+ * another request, `originKeepsOpen` when the origin's may); a refusal, when nothing of a response was sent and the proxy answers with its
  * own status; or broken, when the client connection can only be closed as it is.
  */
 export type ForwardOutcome =
-  | { readonly kind: 'done'; readonly keepAlive: boolean }
+  | { readonly kind: 'done'; readonly keepAlive: boolean; readonly originKeepsOpen: boolean }
   | {
       readonly kind: 'refusal';
       readonly status: number;
@@ -92,13 +94,20 @@ export class OriginConnections {
       !kept.socket.destroyed &&
       !kept.socket.readableEnded &&
       kept.reader.buffered === 0
-    )
+    ) {
+      kept.reused = true;
       return kept;
+    }
     this.drop();
     const upstream = await connectUpstream(host, port, this.#session.options);
     if ('denied' in upstream) return upstream;
     upstream.socket.on('error', () => {});
-    const origin = { key, socket: upstream.socket, reader: new HandshakeReader(upstream.socket) };
+    const origin = {
+      key,
+      socket: upstream.socket,
+      reader: new HandshakeReader(upstream.socket),
+      reused: false,
+    };
     this.#current = origin;
     return origin;
   }
@@ -135,18 +144,49 @@ export async function forwardRequest(
     return malformedRequest('more than one Host header (RFC 9112 §3.2)');
   // RFC 9112 §9.3.1: a proxy does not keep an HTTP/1.0 client's connection.
   const clientCloses = request.version === 'HTTP/1.0' || connectionTokens(request.headers).has('close');
-  let origin: Awaited<ReturnType<OriginConnections['open']>>;
-  try {
-    origin = await origins.open(target.host, target.port);
-  } catch (err) {
-    const timedOut = fromSystemError('connect', '', err).code === 'ERR_TIMEOUT';
-    const detail = describeConnectFailure(err);
-    return timedOut
-      ? refusal(504, 'Gateway Timeout', detail, detail)
-      : refusal(502, 'Bad Gateway', detail, detail);
+  // A kept origin connection may have been closed by the origin just as this request went out
+  // (its keep-alive ran out): a request without a body that got no byte back is sent once more,
+  // on a new connection, as RFC 9112 §9.3.1 lets a client retry.
+  for (let attempt = 1; ; attempt += 1) {
+    let origin: Awaited<ReturnType<OriginConnections['open']>>;
+    try {
+      origin = await origins.open(target.host, target.port);
+    } catch (err) {
+      const timedOut = fromSystemError('connect', '', err).code === 'ERR_TIMEOUT';
+      const detail = describeConnectFailure(err);
+      return timedOut
+        ? refusal(504, 'Gateway Timeout', detail, detail)
+        : refusal(502, 'Bad Gateway', detail, detail);
+    }
+    if ('denied' in origin)
+      return refusal(403, 'Forbidden', 'this destination is not allowed', `refused: ${origin.denied}`);
+    const retryable = origin.reused && framing.kind === 'none' && attempt === 1;
+    const outcome = await exchange(session, request, target, framing, clientCloses, origin, retryable);
+    if (outcome !== 'retry') {
+      if (outcome.kind !== 'done') origins.drop();
+      else if (!outcome.originKeepsOpen) origins.drop();
+      return outcome;
+    }
+    origins.drop();
   }
-  if ('denied' in origin)
-    return refusal(403, 'Forbidden', 'this destination is not allowed', `refused: ${origin.denied}`);
+}
+
+/** Exchanged is how one exchange went, with whether the origin connection may be kept. */
+type Exchanged = ForwardOutcome | 'retry';
+
+/**
+ * exchange sends one request and its body on `origin` and relays the response. 'retry' when
+ * `retryable` and the origin closed without a byte of answer.
+ */
+async function exchange(
+  session: ProxySession,
+  request: HttpRequestHead,
+  target: OriginTarget,
+  framing: BodyFraming,
+  clientCloses: boolean,
+  origin: Origin,
+  retryable: boolean,
+): Promise<Exchanged> {
   const client = session.conn.socket;
   let clientLeft = false;
   const cutOrigin = (): void => {
@@ -159,6 +199,7 @@ export async function forwardRequest(
   };
   client.once('close', onClientClose);
   const progress = { responseStarted: false };
+  const readBefore = origin.socket.bytesRead;
   try {
     origin.socket.write(originHead(request, target, clientCloses));
     const body = relayBody(session.reader, origin.socket, framing);
@@ -166,24 +207,24 @@ export async function forwardRequest(
     body.catch(cutOrigin);
     const response = relayResponse(origin.reader, client, request.method, clientCloses, progress);
     const [bodyResult, responseResult] = await Promise.allSettled([body, response]);
-    if (clientLeft) {
-      origins.drop();
+    if (clientLeft)
       return { kind: 'broken', outcome: 'ended: the client closed the connection mid-exchange' };
-    }
     if (bodyResult.status === 'rejected') {
-      origins.drop();
       const err = bodyResult.reason;
       if (err instanceof ProtocolError && !progress.responseStarted) return malformedRequest(err.reason);
-      return { kind: 'broken', outcome: `ended: ${describe(err, 'the client')}` };
+      return { kind: 'broken', outcome: `ended: ${wordFailure(err, 'the client')}` };
     }
     if (responseResult.status === 'rejected') {
-      origins.drop();
-      const detail = describe(responseResult.reason, 'the origin');
+      if (retryable && origin.socket.bytesRead === readBefore) return 'retry';
+      const detail = wordFailure(responseResult.reason, 'the origin');
       if (!progress.responseStarted) return refusal(502, 'Bad Gateway', detail, `failed: ${detail}`);
       return { kind: 'broken', outcome: `ended: ${detail}` };
     }
-    if (!responseResult.value.originKeepsOpen) origins.drop();
-    return { kind: 'done', keepAlive: responseResult.value.clientKeepsOpen };
+    return {
+      kind: 'done',
+      keepAlive: responseResult.value.clientKeepsOpen,
+      originKeepsOpen: responseResult.value.originKeepsOpen,
+    };
   } finally {
     client.off('close', onClientClose);
   }
@@ -197,7 +238,7 @@ function malformedRequest(detail: string): ForwardOutcome {
   return refusal(400, 'Bad Request', detail, `malformed: ${detail}`);
 }
 
-function describe(err: unknown, who: string): string {
+function wordFailure(err: unknown, who: string): string {
   if (err instanceof ProtocolError) return err.reason;
   if (err instanceof ConnectionResetError) return `${who} closed the connection mid-message`;
   return err instanceof Error ? err.message : String(err);

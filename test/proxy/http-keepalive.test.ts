@@ -216,6 +216,28 @@ describe('HTTP proxying, several requests per connection', { timeout: 30_000 }, 
     }
   });
 
+  test('a kept origin connection that closes unanswered is retried once for a bodiless request, not for one with a body', {
+    timeout: 5000,
+  }, async () => {
+    // Each connection answers its first request and closes at its second without a word, as an
+    // origin whose keep-alive ran out just then does.
+    const raw = await rawOrigin(['HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok', '']);
+    try {
+      const twice = await exchange(
+        proxy.url('http').port,
+        get(raw.port, '/1') + get(raw.port, '/2', 'Connection: close\r\n'),
+      );
+      assert.equal(twice.match(/HTTP\/1\.1 200 OK\r\n/g)?.length, 2, twice);
+      assert.equal((await proxy.nextEvent()).outcome, 'ok');
+      const post = `POST http://127.0.0.1:${raw.port}/p HTTP/1.1\r\nContent-Length: 1\r\n\r\nx`;
+      const once = await exchange(proxy.url('http').port, get(raw.port, '/1') + post);
+      assert.match(once, /HTTP\/1\.1 502 Bad Gateway\r\n/);
+      assert.match((await proxy.nextEvent()).outcome, /^failed: the origin closed/);
+    } finally {
+      raw.close();
+    }
+  });
+
   test('an origin head past 16 KiB or a malformed one is answered 502', { timeout: 5000 }, async () => {
     for (const bad of [`HTTP/1.1 200 OK\r\n${'X: y\r\n'.repeat(4000)}\r\n`, 'SSH-2.0-OpenSSH\r\n\r\n']) {
       const raw = await rawOrigin([bad]);
