@@ -7,7 +7,7 @@
  */
 import type { Socket } from 'node:net';
 import { ConnectionResetError, fromSystemError, ProtocolError } from '../errors.js';
-import { HandshakeReader } from './handshake-reader.js';
+import type { HandshakeReader } from './handshake-reader.js';
 import { type BodyFraming, ChunkedReader, requestFraming, responseFraming } from './http-body.js';
 import {
   decodeHttpResponse,
@@ -15,12 +15,8 @@ import {
   type HttpRequestHead,
   type HttpResponseHead,
 } from './http-head.js';
-import {
-  connectUpstream,
-  describeConnectFailure,
-  type ProxySession,
-  type Upstream,
-} from './proxy-session.js';
+import type { Origin, OriginConnections } from './origin-connections.js';
+import { describeConnectFailure, type ProxySession } from './proxy-session.js';
 
 /** Headers meant for this hop only (RFC 9110 §7.6.1), never passed on. */
 const HOP_HEADERS = new Set([
@@ -45,15 +41,6 @@ export interface OriginTarget {
   readonly path: string;
 }
 
-/** Origin is an open connection to an origin, and the reader of its responses. */
-interface Origin {
-  readonly key: string;
-  readonly socket: Socket;
-  readonly reader: HandshakeReader;
-  /** Whether it carried an exchange before this one. */
-  reused: boolean;
-}
-
 /**
  * ForwardOutcome says how forwarding went: done (`keepAlive` when the client connection may carry
  * another request, `originKeepsOpen` when the origin's may); a refusal, when nothing of a response was sent and the proxy answers with its
@@ -71,57 +58,6 @@ export type ForwardOutcome =
       readonly outcome: string;
     }
   | { readonly kind: 'broken'; readonly outcome: string };
-
-/**
- * OriginConnections keeps one client's origin connection between its requests: reused for the
- * next request to the same host and port, replaced for another (RFC 9112 §9.3).
- */
-export class OriginConnections {
-  readonly #session: ProxySession;
-  #current: Origin | undefined;
-
-  constructor(session: ProxySession) {
-    this.#session = session;
-  }
-
-  /** open returns the kept connection to `host`:`port` if it is still usable, or a new one; see connectUpstream. */
-  async open(host: string, port: number): Promise<Origin | Exclude<Upstream, { socket: Socket }>> {
-    const key = `${host}\0${port}`;
-    const kept = this.#current;
-    if (
-      kept &&
-      kept.key === key &&
-      !kept.socket.destroyed &&
-      !kept.socket.readableEnded &&
-      kept.reader.buffered === 0
-    ) {
-      kept.reused = true;
-      return kept;
-    }
-    this.drop();
-    const upstream = await connectUpstream(host, port, this.#session.options);
-    if ('denied' in upstream) return upstream;
-    upstream.socket.on('error', () => {});
-    const origin = {
-      key,
-      socket: upstream.socket,
-      reader: new HandshakeReader(upstream.socket),
-      reused: false,
-    };
-    this.#current = origin;
-    return origin;
-  }
-
-  /** drop closes the kept connection, if any, and counts its bytes for the log line. */
-  drop(): void {
-    const origin = this.#current;
-    if (!origin) return;
-    this.#current = undefined;
-    origin.socket.destroy();
-    this.#session.bytesUp += origin.socket.bytesWritten;
-    this.#session.bytesDown += origin.socket.bytesRead;
-  }
-}
 
 /**
  * forwardRequest sends `request` (its head already read from the client) to `target` over

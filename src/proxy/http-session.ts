@@ -7,8 +7,9 @@
  */
 import { parseAddress } from '../address.js';
 import { AddressError, fromSystemError } from '../errors.js';
-import { forwardRequest, OriginConnections, type OriginTarget } from './http-forward.js';
+import { forwardRequest, type OriginTarget } from './http-forward.js';
 import { decodeHttpRequest, type HttpRequestHead, headerValue } from './http-head.js';
+import { OriginConnections } from './origin-connections.js';
 import {
   connectUpstream,
   describeConnectFailure,
