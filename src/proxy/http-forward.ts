@@ -141,8 +141,22 @@ async function exchange(
     const body = relayBody(session.reader, origin.socket, framing);
     // A request body that cannot be read leaves the origin connection in an unknown state.
     body.catch(cutOrigin);
+    let bodyDone = false;
+    body.then(
+      () => {
+        bodyDone = true;
+      },
+      () => {},
+    );
     const response = relayResponse(origin.reader, client, request.method, clientCloses, progress);
-    const [bodyResult, responseResult] = await Promise.allSettled([body, response]);
+    const [responseResult] = await Promise.allSettled([response]);
+    if (responseResult.status === 'fulfilled' && !bodyDone && !clientLeft) {
+      // The origin answered before taking the whole body (a 417 to Expect: 100-continue, a 413):
+      // the client may never send the rest, so neither connection can carry another exchange.
+      cutOrigin();
+      return { kind: 'done', keepAlive: false, originKeepsOpen: false };
+    }
+    const [bodyResult] = await Promise.allSettled([body]);
     if (clientLeft)
       return { kind: 'broken', outcome: 'ended: the client closed the connection mid-exchange' };
     if (bodyResult.status === 'rejected') {

@@ -18,6 +18,9 @@ import {
 } from './proxy-session.js';
 import { isHostName } from './socks-session.js';
 
+/** MAX_NAMED_ORIGINS bounds the origins a log line names for one client connection. */
+const MAX_NAMED_ORIGINS = 4;
+
 /**
  * serveHttpProxy runs an HTTP proxy client's session: requests in absolute form, one after the
  * other on the same connection while both sides keep it open, and at most one CONNECT, after
@@ -73,7 +76,10 @@ async function serveRequest(session: ProxySession, origins: OriginConnections): 
   const { host, port } = destination;
   const label = destinationLabel(host, port);
   session.destination ??= label;
-  if (!session.destination.split(', ').includes(label)) session.destination += `, ${label}`;
+  // The log line names a connection's every origin, up to a few: a client may visit thousands.
+  const named = session.destination.split(', ');
+  if (!named.includes(label) && !session.destination.endsWith('...'))
+    session.destination += named.length < MAX_NAMED_ORIGINS ? `, ${label}` : ', ...';
   session.note(`http ${request.method} ${label}`);
   if (request.method === 'CONNECT') {
     session.command = 'connect';

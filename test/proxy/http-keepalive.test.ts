@@ -238,6 +238,23 @@ describe('HTTP proxying, several requests per connection', { timeout: 30_000 }, 
     }
   });
 
+  test('an origin that answers before taking the body (417 to Expect: 100-continue) ends both connections', {
+    timeout: 5000,
+  }, async () => {
+    const raw = await rawOrigin(['HTTP/1.1 417 Expectation Failed\r\nContent-Length: 0\r\n\r\n', '']);
+    try {
+      // The body is announced and never sent, as a client told "417" does.
+      const answer = await exchange(
+        proxy.url('http').port,
+        `PUT http://127.0.0.1:${raw.port}/up HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 10\r\n\r\n`,
+      );
+      assert.equal(answer, 'HTTP/1.1 417 Expectation Failed\r\nContent-Length: 0\r\n\r\n');
+      assert.equal((await proxy.nextEvent()).outcome, 'ok');
+    } finally {
+      raw.close();
+    }
+  });
+
   test('an origin head past 16 KiB or a malformed one is answered 502', { timeout: 5000 }, async () => {
     for (const bad of [`HTTP/1.1 200 OK\r\n${'X: y\r\n'.repeat(4000)}\r\n`, 'SSH-2.0-OpenSSH\r\n\r\n']) {
       const raw = await rawOrigin([bad]);
