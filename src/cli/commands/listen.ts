@@ -1,6 +1,6 @@
 /** `sockkit listen URL [--keep-open]`: netcat's server: accept a client, relay it to stdin/stdout. */
 import { Command } from 'commander';
-import { AbortError, type Conn, fanOut, listen, relay, UsageError } from '../../index.js';
+import { AbortError, type Conn, fanOut, listen, relay } from '../../index.js';
 import { type CaptureFlags, captureFor, withCaptureOptions } from '../options/capture.js';
 import { addressArg, announceListening, tracerFor } from '../options/common.js';
 import { guardFor, type LimitFlags, refuseLimitFlags, withLimitOptions } from '../options/limits.js';
@@ -54,9 +54,8 @@ Examples:
     .action(async (url: string, options: ListenFlags, command: Command) => {
       const address = addressArg('listen', url, ['tcp', 'unix', 'tls', 'udp', 'ws', 'wss']);
       if (address.scheme === 'ws' || address.scheme === 'wss') return listenWebSocketCli(address, command);
+      // --exec and --sh on udp:// are refused with every scheme-bound flag (their help says tcp/tls/unix).
       const program = programOfFlags(options);
-      if (program && address.scheme === 'udp')
-        throw new UsageError('listen', `--exec and --sh need a stream address (tcp, tls, unix), not ${url}`);
       const socket = serverSocketOptionsOf(options);
       if (address.scheme === 'udp') {
         refuseLimitFlags(options, 'listen udp:// (use sockkit echo or serve for a limited UDP server)');
