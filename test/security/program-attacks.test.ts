@@ -9,12 +9,13 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { createServer, type Server, type Socket } from 'node:net';
+import { readdirSync, readFileSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join as joinPath } from 'node:path';
 import { test } from 'node:test';
 import { programOf } from '../../src/bridge/endpoint.js';
 import { startProgram } from '../../src/bridge/program.js';
-import { runCli, startCli, tempDir } from '../helpers.js';
+import { hostPort, runCli, startCli, tempDir } from '../helpers.js';
 
 /** A Unix socket server that hands over each connection made to it: one per living holder. */
 async function holderServer(): Promise<{
@@ -137,4 +138,31 @@ test('--exec and --sh keep their own refusal for udp:// and --frame', { timeout:
   );
   assert.equal(connectFrame.code, 2, connectFrame.stderr);
   assert.match(connectFrame.stderr, /--exec and --sh take the bytes of the connection: not with --frame/);
+});
+
+test('a flood of clients on listen --keep-open --exec starts at most 100 programs by default', {
+  timeout: 10_000,
+}, async () => {
+  const server = await startCli(['listen', 'tcp://127.0.0.1:0', '--keep-open', '--exec', 'cat']);
+  const { port } = hostPort(server.urls[0] as string);
+  const clients: Socket[] = [];
+  try {
+    for (let i = 0; i < 110; i++) clients.push(connect(port, '127.0.0.1').on('error', () => {}));
+    await server.waitFor(/refused: 100 connections open \(--max-connections 100\)/, 'stderr', 8000);
+    const children = readdirSync('/proc').filter((entry) => {
+      if (!/^\d+$/.test(entry)) return false;
+      try {
+        return (
+          readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.split(' ')[1] ===
+          String(server.child.pid)
+        );
+      } catch {
+        return false; // it exited while we looked
+      }
+    });
+    assert.ok(children.length <= 100, `${children.length} programs running`);
+  } finally {
+    for (const client of clients) client.destroy();
+    await server.stop();
+  }
 });

@@ -8,7 +8,13 @@ import { type ServerSocketFlags, serverSocketOptionsOf, withServerSocketOptions 
 import { type TlsServerFlags, tlsServerOptionsOf, withTlsServerOptions } from '../options/tls.js';
 import { withWebSocketServerOptions } from '../options/websocket.js';
 import { shutdownSignal } from '../run.js';
-import { type ProgramFlags, programOfFlags, serveProgram, withProgramOptions } from './program-exec.js';
+import {
+  DEFAULT_PROGRAM_CLIENTS,
+  type ProgramFlags,
+  programOfFlags,
+  serveProgram,
+  withProgramOptions,
+} from './program-exec.js';
 import { addUdpListenFlags, listenUdp } from './udp-relay.js';
 import { addWebSocketListenFlags, listenWebSocketCli } from './ws-listen.js';
 
@@ -21,7 +27,8 @@ export function listenCommand(): Command {
       'Listen on URL, accept one client, and relay it to stdin/stdout as `connect` does; exit once ' +
         'it is done. With --keep-open, keep accepting: what clients send goes to stdout, and stdin ' +
         'goes to every connected client, at the pace of the slowest (one that leaves no longer ' +
-        'holds the others back).\n\n' +
+        'holds the others back). With --exec or --sh, each client is joined to its own program: ' +
+        `with --keep-open, ${DEFAULT_PROGRAM_CLIENTS} at once at most unless --max-connections says otherwise.\n\n` +
         'udp://: prints the datagrams of the first peer (with --keep-open, of every ' +
         'peer) and sends stdin to the peer heard from last, as nc -u -l does.\n\n' +
         "ws://, wss://: a WebSocket server at the URL's path: each message received goes to stdout " +
@@ -66,7 +73,12 @@ Examples:
       }
       const capture = captureFor(options, 'listen');
       const tls = await tlsServerOptionsOf(options, [address]);
-      const guard = guardFor(options, command);
+      // Each client of --keep-open --exec is a process: their number is bounded by default.
+      const limits =
+        program && options.keepOpen
+          ? { ...options, maxConnections: options.maxConnections ?? DEFAULT_PROGRAM_CLIENTS }
+          : options;
+      const guard = guardFor(limits, command);
       const signal = shutdownSignal();
       const listener = await listen(address, {
         signal,

@@ -21,6 +21,13 @@ import {
 } from '../../index.js';
 import { warn } from '../run.js';
 
+/**
+ * DEFAULT_PROGRAM_CLIENTS is how many clients `listen --keep-open --exec/--sh` serves at once
+ * unless `--max-connections` says otherwise, as ncat's `--max-conns` defaults to 100: each client
+ * is a process, and without a bound a flood of connections is a flood of processes.
+ */
+export const DEFAULT_PROGRAM_CLIENTS = 100;
+
 /** ProgramFlags are the parsed `--exec` and `--sh`. */
 export interface ProgramFlags {
   exec?: string;
