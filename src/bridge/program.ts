@@ -76,8 +76,8 @@ export function programEnv(connection: NonNullable<ProgramOptions['connection']>
  * resolves, once it has started, with its BridgeSide. Its end is handled as ncat's exec mode
  * should: the end of what is written closes its stdin, so it reads EOF and may still answer; its
  * closing stdout is the end of what is read. `close` closes its stdin and stops reading it, then
- * sends SIGTERM after `grace` if it has not exited (SIGKILL after as long again); `closed`
- * resolves once it has exited and been reaped. Rejects with IoError (`exec exec:nosuch: no such
+ * sends SIGTERM after `grace` if it has not exited (SIGKILL after as long again), to its process
+ * group: what it started ends with it. `closed` resolves once it has exited and been reaped. Rejects with IoError (`exec exec:nosuch: no such
  * program`) or PermissionDeniedError when it cannot start.
  */
 export function startProgram(program: Program, options: ProgramOptions = {}): Promise<ProgramSide> {
@@ -86,9 +86,14 @@ export function startProgram(program: Program, options: ProgramOptions = {}): Pr
     ? { ...(options.env ?? process.env), ...programEnv(options.connection) }
     : (options.env ?? process.env);
   const grace = options.grace ?? DEFAULT_PROGRAM_GRACE;
+  // The program leads a process group of its own, so that ending it ends what it started too
+  // (the commands of `sh:`, a pipeline's stages): signalling the program alone leaves them
+  // running, reparented to init, holding sockkit's stderr. Being detached (a session of its own,
+  // no controlling terminal), it no longer gets the terminal's Ctrl-C: sockkit ends it instead.
   const child = spawn(program.file, [...program.args], {
     stdio: ['pipe', 'pipe', options.stderr ?? 'inherit'],
     env,
+    detached: true,
   });
   const stdin = child.stdin as NonNullable<ChildProcess['stdin']>;
   const stdout = child.stdout as NonNullable<ChildProcess['stdout']>;
@@ -120,9 +125,14 @@ export function startProgram(program: Program, options: ProgramOptions = {}): Pr
       stdout.destroy();
       if (child.exitCode !== null || child.signalCode !== null) return;
       const kill = (signal: NodeJS.Signals) => () => {
-        if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+        if (child.exitCode === null && child.signalCode === null) killGroup(child, signal);
       };
       timers = [setTimeout(kill('SIGTERM'), grace), setTimeout(kill('SIGKILL'), 2 * grace)];
+      // A program ended by a signal takes with it what it left behind (a command that ignores
+      // SIGTERM, under a shell that did not). One that exited by itself keeps what it started.
+      void exited.then((exit) => {
+        if (exit.signal !== null) killGroup(child, 'SIGKILL');
+      });
     },
     closed: exited.then(() => {}),
     closesItself: false,
@@ -137,6 +147,19 @@ export function startProgram(program: Program, options: ProgramOptions = {}): Pr
     const onError = (err: NodeJS.ErrnoException): void => reject(spawnError(name, err));
     child.once('error', onError);
   });
+}
+
+/**
+ * killGroup sends `signal` to the process group `child` leads (see startProgram). The group may
+ * be empty already (everything in it exited): nothing is left to end then.
+ */
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // ESRCH: no process is left in the group.
+  }
 }
 
 function spawnError(name: string, err: NodeJS.ErrnoException): SockkitError {

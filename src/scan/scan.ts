@@ -5,9 +5,16 @@
  */
 import { setMaxListeners } from 'node:events';
 import { type Socket, connect as tcpConnect } from 'node:net';
-import { formatHostPort } from '../address.js';
+import { formatHostPort, parseAddress } from '../address.js';
 import { request } from '../datagram/request.js';
-import { fromSystemError, HostNotFoundError, rewrap, SockkitError } from '../errors.js';
+import {
+  AddressError,
+  fromSystemError,
+  HostNotFoundError,
+  rewrap,
+  SockkitError,
+  UsageError,
+} from '../errors.js';
 import { checkLocalEnd, familyToTry } from '../local-end.js';
 import { checkRange } from '../raw/echo-run.js';
 import { resolveHost } from '../resolve.js';
@@ -273,10 +280,25 @@ function probeTcp(
 }
 
 /**
+ * checkHost throws UsageError for a host no address could name (empty, spaces, a stray `-`), by
+ * the rule every URL's host follows; left to the resolver, an empty one made Node print a
+ * deprecation warning, and every malformed one read as "host not found".
+ */
+function checkHost(host: string): void {
+  try {
+    parseAddress(`tcp://${formatHostPort(host, 1)}`);
+  } catch (err) {
+    if (!(err instanceof AddressError)) throw err;
+    throw new UsageError('scan', `${JSON.stringify(host)} is not a host name or IP address`);
+  }
+}
+
+/**
  * scan resolves `host` (to its first address of `family`) and returns the Scan of `ports` there;
- * iterate it for the results. Rejects with ERR_HOST_NOT_FOUND when the name does not resolve.
- * Throws RangeError for an option out of range or a port outside 1-65535. The iteration rejects
- * only for a failure of this host's own (ERR_IO: out of descriptors, no local port left).
+ * iterate it for the results. Rejects with ERR_HOST_NOT_FOUND when the name does not resolve,
+ * and with UsageError when `host` is not a host name or IP address at all. Throws RangeError
+ * for an option out of range or a port outside 1-65535. The iteration rejects only for a
+ * failure of this host's own (ERR_IO: out of descriptors, no local port left).
  */
 export async function scan(host: string, ports: readonly number[], options: ScanOptions = {}): Promise<Scan> {
   checkRange('timeout', options.timeout, 1, 2 ** 31 - 1);
@@ -284,6 +306,7 @@ export async function scan(host: string, ports: readonly number[], options: Scan
   checkRange('retries', options.retries, 0, 100, true);
   for (const port of ports) checkRange('port', port, 1, 65_535, true);
   if (options.tls && options.protocol === 'udp') throw new RangeError('tls applies to TCP scans only');
+  checkHost(host);
   let resolved: { ip: string; family: 4 | 6 } | undefined;
   try {
     checkLocalEnd('scan', options, host);

@@ -8,6 +8,7 @@ import { type ProxyFlags, proxyOptionsOf, withProxyOption } from '../options/pro
 import { type ClientSocketFlags, clientSocketOptionsOf, withClientSocketOptions } from '../options/socket.js';
 import { type TlsClientFlags, tlsClientOptionsOf, withTlsClientOptions } from '../options/tls.js';
 import { withWebSocketClientOptions } from '../options/websocket.js';
+import { shutdownSignal } from '../run.js';
 import { joinProgram, type ProgramFlags, programOfFlags, withProgramOptions } from './program-exec.js';
 import { addUdpConnectFlags, connectUdp } from './udp-relay.js';
 import { addWebSocketConnectFlags, connectWebSocket } from './ws-connect.js';
@@ -73,8 +74,8 @@ Examples:
       const codec = codecOf(options, address, 'connect');
       const capture = captureFor(options, 'connect');
       const program = programOfFlags(options);
-      if (program && (codec || address.scheme === 'udp'))
-        throw new UsageError('connect', `--exec and --sh take a stream address without --frame, not ${url}`);
+      if (program && codec)
+        throw new UsageError('connect', '--exec and --sh take the bytes of the connection: not with --frame');
       const proxy = proxyOptionsOf(options, address);
       const socket = clientSocketOptionsOf('connect', address, options);
       if (address.scheme === 'udp') {
@@ -97,7 +98,7 @@ Examples:
         tcp: socket.tcp,
         family: socket.family,
       });
-      if (program) return joinProgram(conn, program);
+      if (program) return joinProgram(conn, program, shutdownSignal());
       if (options.quitAfterEof !== undefined) quitAfterEof(conn, options.quitAfterEof);
       const stopOnPeerClose = process.stdin.isTTY === true;
       if (codec)

@@ -1,6 +1,6 @@
 /** `sockkit listen URL [--keep-open]`: netcat's server: accept a client, relay it to stdin/stdout. */
 import { Command } from 'commander';
-import { AbortError, type Conn, fanOut, listen, relay, UsageError } from '../../index.js';
+import { AbortError, type Conn, fanOut, listen, relay } from '../../index.js';
 import { type CaptureFlags, captureFor, withCaptureOptions } from '../options/capture.js';
 import { addressArg, announceListening, tracerFor } from '../options/common.js';
 import { guardFor, type LimitFlags, refuseLimitFlags, withLimitOptions } from '../options/limits.js';
@@ -8,7 +8,13 @@ import { type ServerSocketFlags, serverSocketOptionsOf, withServerSocketOptions 
 import { type TlsServerFlags, tlsServerOptionsOf, withTlsServerOptions } from '../options/tls.js';
 import { withWebSocketServerOptions } from '../options/websocket.js';
 import { shutdownSignal } from '../run.js';
-import { type ProgramFlags, programOfFlags, serveProgram, withProgramOptions } from './program-exec.js';
+import {
+  DEFAULT_PROGRAM_CLIENTS,
+  type ProgramFlags,
+  programOfFlags,
+  serveProgram,
+  withProgramOptions,
+} from './program-exec.js';
 import { addUdpListenFlags, listenUdp } from './udp-relay.js';
 import { addWebSocketListenFlags, listenWebSocketCli } from './ws-listen.js';
 
@@ -21,7 +27,8 @@ export function listenCommand(): Command {
       'Listen on URL, accept one client, and relay it to stdin/stdout as `connect` does; exit once ' +
         'it is done. With --keep-open, keep accepting: what clients send goes to stdout, and stdin ' +
         'goes to every connected client, at the pace of the slowest (one that leaves no longer ' +
-        'holds the others back).\n\n' +
+        'holds the others back). With --exec or --sh, each client is joined to its own program: ' +
+        `with --keep-open, ${DEFAULT_PROGRAM_CLIENTS} at once at most unless --max-connections says otherwise.\n\n` +
         'udp://: prints the datagrams of the first peer (with --keep-open, of every ' +
         'peer) and sends stdin to the peer heard from last, as nc -u -l does.\n\n' +
         "ws://, wss://: a WebSocket server at the URL's path: each message received goes to stdout " +
@@ -54,9 +61,8 @@ Examples:
     .action(async (url: string, options: ListenFlags, command: Command) => {
       const address = addressArg('listen', url, ['tcp', 'unix', 'tls', 'udp', 'ws', 'wss']);
       if (address.scheme === 'ws' || address.scheme === 'wss') return listenWebSocketCli(address, command);
+      // --exec and --sh on udp:// are refused with every scheme-bound flag (their help says tcp/tls/unix).
       const program = programOfFlags(options);
-      if (program && address.scheme === 'udp')
-        throw new UsageError('listen', `--exec and --sh need a stream address (tcp, tls, unix), not ${url}`);
       const socket = serverSocketOptionsOf(options);
       if (address.scheme === 'udp') {
         refuseLimitFlags(options, 'listen udp:// (use sockkit echo or serve for a limited UDP server)');
@@ -67,7 +73,12 @@ Examples:
       }
       const capture = captureFor(options, 'listen');
       const tls = await tlsServerOptionsOf(options, [address]);
-      const guard = guardFor(options, command);
+      // Each client of --keep-open --exec is a process: their number is bounded by default.
+      const limits =
+        program && options.keepOpen
+          ? { ...options, maxConnections: options.maxConnections ?? DEFAULT_PROGRAM_CLIENTS }
+          : options;
+      const guard = guardFor(limits, command);
       const signal = shutdownSignal();
       const listener = await listen(address, {
         signal,

@@ -21,20 +21,33 @@ import {
 } from '../../index.js';
 import { warn } from '../run.js';
 
+/**
+ * DEFAULT_PROGRAM_CLIENTS is how many clients `listen --keep-open --exec/--sh` serves at once
+ * unless `--max-connections` says otherwise, as ncat's `--max-conns` defaults to 100: each client
+ * is a process, and without a bound a flood of connections is a flood of processes.
+ */
+export const DEFAULT_PROGRAM_CLIENTS = 100;
+
 /** ProgramFlags are the parsed `--exec` and `--sh`. */
 export interface ProgramFlags {
   exec?: string;
   sh?: string;
 }
 
-/** withProgramOptions adds `-e, --exec` and `-c, --sh` to `listen` or `connect`. */
+/**
+ * withProgramOptions adds `-e, --exec` and `-c, --sh` to `listen` or `connect`. Their help names
+ * the schemes they apply to, so that on any other (udp://, ws://) they are refused, never ignored.
+ */
 export function withProgramOptions(command: Command): Command {
   return command
     .option(
       '-e, --exec <program>',
-      'join the connection to PROGRAM ARG... (words split as sh would; no shell)',
+      'tcp/tls/unix: join the connection to PROGRAM ARG... (words split as sh would; no shell)',
     )
-    .option('-c, --sh <command>', 'join the connection to /bin/sh -c COMMAND (pipes, redirections)');
+    .option(
+      '-c, --sh <command>',
+      'tcp/tls/unix: join the connection to /bin/sh -c COMMAND (pipes, redirections)',
+    );
 }
 
 /** programOfFlags returns the Program `--exec` or `--sh` names, or undefined; UsageError for both at once. */

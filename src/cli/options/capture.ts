@@ -16,12 +16,21 @@ export interface CaptureFlags {
   pcap?: string;
 }
 
-/** withCaptureOptions adds `--hexdump`, `--dump FILE` and `--pcap FILE` to `command`. */
+/**
+ * withCaptureOptions adds `--hexdump`, `--dump FILE` and `--pcap FILE` to `command`. Their help
+ * names the schemes a capture taps: on ws:// (not tapped) they are refused, never ignored.
+ */
 export function withCaptureOptions(command: Command): Command {
   return command
-    .option('--hexdump', 'show the traffic on stderr: each chunk, which way, when, in hex and text')
-    .option('--dump <file>', 'write what --hexdump shows to FILE instead')
-    .option('--pcap <file>', 'write the traffic to FILE as pcapng, for Wireshark, tshark or tcpdump');
+    .option(
+      '--hexdump',
+      'tcp/tls/unix/udp: show the traffic on stderr: each chunk, which way, when, in hex and text',
+    )
+    .option('--dump <file>', 'tcp/tls/unix/udp: write what --hexdump shows to FILE instead')
+    .option(
+      '--pcap <file>',
+      'tcp/tls/unix/udp: write the traffic to FILE as pcapng, for Wireshark, tshark or tcpdump',
+    );
 }
 
 /**
