@@ -123,3 +123,41 @@ export async function startUdpServer(): Promise<Service> {
   const [chunk] = (await once(child.stdout as NodeJS.ReadableStream, 'data')) as [Buffer];
   return track(child, `udp://127.0.0.1:${Number.parseInt(chunk.toString(), 10)}`);
 }
+
+/**
+ * DELIMITED_SERVER is a Python server for a protocol whose messages end with `\r\n\r\n` (as HTTP
+ * headers do): each request is answered with `ok:` and the request, delimiter included, written
+ * in three parts a millisecond apart: two bytes, then all but the delimiter's last two bytes,
+ * then those. So the client reads each reply in pieces, its delimiter split across reads. A
+ * request `quit` is answered, then the connection closed. It prints its port once it listens.
+ */
+const DELIMITED_SERVER = `
+import asyncio
+END = b'\\r\\n\\r\\n'
+async def serve(reader, writer):
+    try:
+        while True:
+            request = await reader.readuntil(END)
+            reply = b'ok:' + request
+            for part in (reply[:2], reply[2:-2], reply[-2:]):
+                writer.write(part)
+                await writer.drain()
+                await asyncio.sleep(0.001)
+            if request == b'quit' + END:
+                break
+    except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
+        pass
+    writer.close()
+async def main():
+    server = await asyncio.start_server(serve, '127.0.0.1', 0)
+    print(server.sockets[0].getsockname()[1], flush=True)
+    await server.serve_forever()
+asyncio.run(main())
+`;
+
+/** startDelimitedServer runs DELIMITED_SERVER and resolves once it has printed its port. */
+export async function startDelimitedServer(): Promise<Service> {
+  const child = spawn('python3', ['-c', DELIMITED_SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [chunk] = (await once(child.stdout as NodeJS.ReadableStream, 'data')) as [Buffer];
+  return track(child, `tcp://127.0.0.1:${Number.parseInt(chunk.toString(), 10)}`);
+}
