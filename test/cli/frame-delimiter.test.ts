@@ -57,6 +57,15 @@ describe('--frame delimiter against a Python server whose replies end with \\r\\
     assert.equal(result.stdout.toString(), 'ok:quit\n');
   });
 
+  test('send refuses a message that holds the delimiter, in one line', async () => {
+    const result = await runCli(['send', server.url, 'a\r\n\r\nb', ...END]);
+    assert.equal(result.code, 2);
+    assert.equal(
+      result.stderr,
+      'sockkit: send: the message cannot be one delimiter frame: delimiter: a frame must not contain its delimiter\n',
+    );
+  });
+
   test('connect sends each line typed as one delimited frame', async () => {
     const result = await runCli(['connect', server.url, ...END], { input: 'a\nquit\n' });
     assert.equal(result.code, 0, result.stderr);

@@ -114,11 +114,20 @@ export function codecOf(flags: FrameFlags, address: SocketAddress, op: string): 
 /**
  * sendFramed sends `message` as one frame, half-closes, and writes each frame received to
  * `output` followed by a newline, until the server closes. Rejects with the read error (a frame
- * over the maximum, a frame cut short) if the server's bytes do not frame.
+ * over the maximum, a frame cut short) if the server's bytes do not frame, FrameTooLargeError for
+ * a message over the maximum, and UsageError for one the framing cannot hold (a line feed in a
+ * line, the delimiter in a delimited frame).
  */
 export async function sendFramed(conn: Conn, codec: Codec, message: string, output: Writable): Promise<void> {
+  let frame: Buffer;
+  try {
+    frame = codec.encode(message);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    throw new UsageError('send', `the message cannot be one ${codec.name} frame: ${err.message}`);
+  }
   const framed = new FramedConn(conn, codec);
-  await framed.send(message);
+  await conn.send(frame);
   await framed.closeWrite();
   for await (const frame of framed) await writeLine(output, frame);
 }
