@@ -35,6 +35,12 @@ export interface BenchOptions extends ClientTransportOptions, Framing {
   readonly size?: number | undefined;
   /** Messages in flight per connection (closed loop). Default 1: ping-pong. */
   readonly depth?: number | undefined;
+  /**
+   * Closed loop, tcp/unix/tls: send `depth` messages in one write, and the next `depth` only once
+   * every one is answered, as redis-benchmark's `-P` does; without it each answer sends one more
+   * (memtier's `--pipeline`), so `depth` stay in flight. Default false.
+   */
+  readonly batch?: boolean | undefined;
   /** How long to run, in milliseconds. Default 10000. */
   readonly duration?: number | undefined;
   /** Open loop: messages per second across all connections, measured from each message's intended send time. Default 0 (closed loop). */
@@ -111,6 +117,8 @@ export interface BenchReport {
   connections: number;
   size: number;
   depth: number;
+  /** Closed loop: whether `depth` messages went out in batches (see BenchOptions.batch). */
+  batch: boolean;
   /** Open loop's target rate; 0 in the closed loop. */
   rate: number;
   threads: number;
@@ -226,6 +234,7 @@ export async function benchRun(options: BenchOptions): Promise<BenchRun> {
     connections: options.connections ?? 1,
     size: plan.size,
     depth: plan.depth,
+    batch: plan.batch,
     rate: options.rate ?? 0,
     threads: plans.length,
     durationS: Number(elapsed.toFixed(3)),
@@ -288,6 +297,12 @@ function planThreads(options: BenchOptions): LoadPlan[] {
       'cannot go through a proxy: each round would be a new tunnel (bench without it)',
     );
   }
+  if (options.batch) {
+    if (rate > 0) throw optionError(op, 'batch', 'applies to the closed loop (depth), not with a rate');
+    if (options.reconnect) throw optionError(op, 'batch', 'applies to open connections, not reconnect');
+    if (!['tcp', 'unix', 'tls'].includes(options.address.scheme))
+      throw optionError(op, 'batch', 'applies to stream transports (tcp, unix, tls)');
+  }
   if (options.request) {
     if (options.reconnect) throw optionError(op, 'reconnect', 'applies to echo runs, not with requests');
     // Throws UsageError for a spec that cannot work.
@@ -306,6 +321,7 @@ function planThreads(options: BenchOptions): LoadPlan[] {
       firstConnection: first,
       size,
       depth,
+      batch: options.batch ?? false,
       rate: (rate * share) / connections,
       reconnect: options.reconnect ?? false,
       lossTimeout: options.lossTimeout ?? 1000,

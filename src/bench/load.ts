@@ -39,6 +39,11 @@ export interface LoadPlan extends ClientTransportOptions, Framing {
   readonly size: number;
   /** Messages in flight per connection in the closed loop (1 is ping-pong). */
   readonly depth: number;
+  /**
+   * Closed loop, stream transports: send the `depth` messages in one write and the next `depth`
+   * only once all are answered (redis-benchmark's `-P`), instead of one more per answer.
+   */
+  readonly batch: boolean;
   /** Messages per second for this engine in the open loop; 0 means closed loop. */
   readonly rate: number;
   /** Open a new connection for every message (connect, one echo, close): the connection rate. */

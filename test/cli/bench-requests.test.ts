@@ -71,6 +71,27 @@ describe('bench --request against redis-server', { timeout: 60_000 }, () => {
     assert.equal(summary.mismatches, 0);
   });
 
+  test('sends 16 requests per connection in batches, as redis-benchmark -P 16 does', async () => {
+    const { summary, code, stderr } = await bench([
+      url,
+      '--request',
+      'PING\\r\\n',
+      '--expect',
+      '+PONG\\r\\n',
+      '-c',
+      '50',
+      '-d',
+      '16',
+      '--batch',
+      '-t',
+      '1s',
+    ]);
+    assert.equal(code, 0, stderr);
+    assert.deepEqual([summary.depth, summary.batch], [16, true]);
+    assert.ok(summary.messages > 50 * 16);
+    assert.deepEqual([summary.mismatches, summary.errors, summary.lost], [0, 0, 0]);
+  });
+
   test('SET then GET with the connection number substituted, each GET checked against its own value', async () => {
     const set = await bench([
       url,

@@ -60,6 +60,7 @@ interface BenchFlags
   connections: number;
   size: number;
   depth: number;
+  batch?: boolean;
   duration: number;
   rate: number;
   reconnect?: boolean;
@@ -99,6 +100,10 @@ export function benchCommand(): Command {
         .argParser((v) => parseSize(v, '--size', 1, 64 * MiB)),
     )
     .addOption(count('-d, --depth <n>', 'messages in flight per connection (1 = ping-pong)', 1, 1, 10_000))
+    .option(
+      '--batch',
+      "tcp/unix/tls: send --depth messages in one write, the next --depth once all are answered (redis-benchmark's -P); without it each reply sends one more",
+    )
     .addOption(
       new Option('-t, --duration <duration>', 'how long to run')
         .default(10_000, '10s')
@@ -153,6 +158,7 @@ Examples:
 Request/response (any service; docs/bench.md):
   sockkit bench tcp://127.0.0.1:6379 --request 'PING\\r\\n' --expect '+PONG\\r\\n' -c 50
   sockkit bench tcp://127.0.0.1:6379 --request 'PING\\r\\n' --expect '+PONG\\r\\n' -c 50 -d 16   # pipelined
+  sockkit bench tcp://127.0.0.1:6379 --request 'PING\\r\\n' --expect '+PONG\\r\\n' -c 50 -d 16 --batch   # as redis-benchmark -P 16
   sockkit bench tcp://127.0.0.1:6379 --request 'SET k:{conn} v{seq}\\r\\n' --expect '+OK\\r\\n' -c 8
   sockkit bench tcp://127.0.0.1:11211 --request 'version\\r\\n' --frame line --expect-match '^VERSION '
   sockkit bench tcp://127.0.0.1:9000 --frame len16 --request 'ping {seq}' --expect 'ok:ping {seq}'
@@ -183,6 +189,7 @@ Finding the limit, guarding it, showing it:
         connections: flags.connections,
         size: flags.size,
         depth: flags.depth,
+        batch: flags.batch,
         duration: flags.duration,
         rate: flags.rate,
         reconnect: flags.reconnect,
@@ -322,7 +329,8 @@ function errorKinds(report: BenchReport): string {
 /** formatReport is the human summary. */
 function formatReport(r: BenchReport, reconnect: boolean, requests: boolean): string {
   const n = (v: number): string => v.toLocaleString('en-US');
-  const loop = r.rate > 0 ? `open loop at ${n(r.rate)} msgs/s` : `depth ${r.depth}`;
+  const loop =
+    r.rate > 0 ? `open loop at ${n(r.rate)} msgs/s` : `depth ${r.depth}${r.batch ? ' in batches' : ''}`;
   const l = r.latencyUs;
   const what = requests ? 'requests' : `${formatBytes(r.size)} messages`;
   // A run whose every reply failed its check measured nothing: say so before any figure.
