@@ -5,12 +5,13 @@
 //
 //   node bench/redis-rr.mjs                           # -c 50 with -P/--depth 1 and 16, 5 rounds of 3 s
 //   BENCH_ROUNDS=3 BENCH_SECONDS=2 node bench/redis-rr.mjs 50x1 50x16 1x1
+//   node bench/redis-rr.mjs 50x16 50x16b              # `b`: sockkit with --batch (as -P sends), else refill
 //
 // redis-benchmark -t ping_inline sends `PING\r\n` and reads `+PONG\r\n`; sockkit bench sends the
 // same with --request 'PING\r\n' --expect '+PONG\r\n', checking every reply.
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -21,8 +22,8 @@ const cli = join(root, 'dist/src/cli/main.js');
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const seconds = Number(process.env.BENCH_SECONDS ?? 3);
 const configs = (process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['50x1', '50x16']).map((c) => {
-  const [connections, depth] = c.split('x').map(Number);
-  return { connections, depth };
+  const [connections, depth] = c.replace(/b$/, '').split('x').map(Number);
+  return { connections, depth, batch: c.endsWith('b') };
 });
 const twoCpus = availableParallelism() > 1;
 const pin = (cpu, command) => (twoCpus ? ['taskset', '-c', String(cpu), ...command] : command);
@@ -54,6 +55,15 @@ for await (const chunk of server.stdout) {
   if (/ready to accept connections/i.test(log)) break;
 }
 server.stdout.resume();
+
+/**
+ * serverCpu is redis-server's CPU time so far (user + system, /proc/PID/stat), in seconds: taken
+ * around each run, it says what one request cost the server under each load generator.
+ */
+function serverCpu() {
+  const fields = readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+}
 
 /**
  * timed runs `command` under bash and returns its stdout and the CPU seconds (user + system) it
@@ -92,11 +102,11 @@ function redisBenchmark({ connections, depth }, estimate) {
     ]),
   );
   const line = stdout.split('\n').find((l) => l.startsWith('"PING_INLINE"'));
-  return { rate: Number(JSON.parse(`[${line}]`)[1]), cpuUs: (cpu * 1e6) / requests };
+  return { rate: Number(JSON.parse(`[${line}]`)[1]), cpuUs: (cpu * 1e6) / requests, requests };
 }
 
 /** sockkitBench runs `seconds` of sockkit bench and returns replies/s and CPU µs per reply (its process, start-up included). */
-function sockkitBench({ connections, depth }) {
+function sockkitBench({ connections, depth, batch }) {
   const { stdout, cpu } = timed(
     pin(1, [
       'node',
@@ -111,6 +121,7 @@ function sockkitBench({ connections, depth }) {
       String(connections),
       '-d',
       String(depth),
+      ...(batch ? ['--batch'] : []),
       '-t',
       `${seconds}s`,
       '--json',
@@ -124,6 +135,7 @@ function sockkitBench({ connections, depth }) {
     rate: summary.messages_per_second,
     cpuUs: (cpu * 1e6) / replies,
     runCpuUs: (summary.cpu_s * 1e6) / summary.messages,
+    requests: replies,
   };
 }
 
@@ -137,16 +149,25 @@ try {
     const theirCpu = [];
     const ourCpu = [];
     const ourRunCpu = [];
+    const theirServerCpu = [];
+    const ourServerCpu = [];
+    /** withServerCpu runs `run` and records redis-server's CPU µs per request during it into `into`. */
+    const withServerCpu = (run, into) => {
+      const before = serverCpu();
+      const result = run();
+      into.push(((serverCpu() - before) * 1e6) / result.requests);
+      return result;
+    };
     let estimate = 50_000;
     for (let round = 0; round < rounds; round += 1) {
       const runRedis = () => {
-        const { rate, cpuUs } = redisBenchmark(config, estimate);
+        const { rate, cpuUs } = withServerCpu(() => redisBenchmark(config, estimate), theirServerCpu);
         theirs.push(rate);
         theirCpu.push(cpuUs);
         estimate = rate;
       };
       const runOurs = () => {
-        const { rate, cpuUs, runCpuUs } = sockkitBench(config);
+        const { rate, cpuUs, runCpuUs } = withServerCpu(() => sockkitBench(config), ourServerCpu);
         ours.push(rate);
         ourCpu.push(cpuUs);
         ourRunCpu.push(runCpuUs);
@@ -164,6 +185,7 @@ try {
     const line = {
       connections: config.connections,
       depth: config.depth,
+      batch: config.batch,
       redis_benchmark: Math.round(median(theirs)),
       sockkit_bench: Math.round(median(ours)),
       ratio: Number((median(ours) / median(theirs)).toFixed(3)),
@@ -172,6 +194,10 @@ try {
         redis_benchmark: Number(median(theirCpu).toFixed(2)),
         sockkit_bench: Number(median(ourCpu).toFixed(2)),
         sockkit_bench_run_only: Number(median(ourRunCpu).toFixed(2)),
+      },
+      server_cpu_us_per_request: {
+        under_redis_benchmark: Number(median(theirServerCpu).toFixed(2)),
+        under_sockkit_bench: Number(median(ourServerCpu).toFixed(2)),
       },
       rounds: { redis_benchmark: theirs.map(Math.round), sockkit_bench: ours },
     };

@@ -217,7 +217,14 @@ export { MAX_BURST, TokenBucket } from './faults/token-bucket.js';
 export { type Codec, type Decoded, toBytes } from './framing/codec.js';
 export { Deframer } from './framing/deframer.js';
 export { DEFAULT_MAX_FRAME_SIZE, type DelimiterOptions, delimiterCodec } from './framing/delimiter.js';
-export { codecFor, FRAME_NAMES, type FrameName, isFrameName } from './framing/frame-names.js';
+export {
+  codecFor,
+  FRAME_NAMES,
+  type FrameName,
+  type FramingOptions,
+  isFrameName,
+  isTextFraming,
+} from './framing/frame-names.js';
 export { FramedConn, type FramedConnOptions } from './framing/framed-conn.js';
 export { type LengthPrefix, type LengthPrefixOptions, lengthPrefixCodec } from './framing/length-prefix.js';
 export { type LineOptions, lineCodec } from './framing/line.js';

@@ -8,7 +8,6 @@
 import { performance } from 'node:perf_hooks';
 import { formatAddress, type SocketAddress } from '../address.js';
 import { optionError } from '../errors.js';
-import type { FrameName } from '../framing/frame-names.js';
 import { type ClientTransportOptions, clientTransportOptionsOf } from '../stream/transports.js';
 import { type Histogram, type LatencySummary, newHistogram, summarize } from './latency.js';
 import {
@@ -16,6 +15,7 @@ import {
   type ConnectOutcome,
   type Counters,
   type ErrorCounts,
+  type Framing,
   type LoadEngine,
   type LoadPlan,
   type LoadSample,
@@ -27,7 +27,7 @@ import { RequestProtocol, type RequestSpec } from './request-spec.js';
 import { createEngine, WorkerEngine } from './worker.js';
 
 /** BenchOptions describe a run. Only `address` is required; `tls` is as `dial` takes it. */
-export interface BenchOptions extends ClientTransportOptions {
+export interface BenchOptions extends ClientTransportOptions, Framing {
   readonly address: SocketAddress;
   /** Connections (UDP: peers). Default 1. */
   readonly connections?: number | undefined;
@@ -35,6 +35,12 @@ export interface BenchOptions extends ClientTransportOptions {
   readonly size?: number | undefined;
   /** Messages in flight per connection (closed loop). Default 1: ping-pong. */
   readonly depth?: number | undefined;
+  /**
+   * Closed loop, tcp/unix/tls: send `depth` messages in one write, and the next `depth` only once
+   * every one is answered, as redis-benchmark's `-P` does; without it each answer sends one more
+   * (memtier's `--pipeline`), so `depth` stay in flight. Default false.
+   */
+  readonly batch?: boolean | undefined;
   /** How long to run, in milliseconds. Default 10000. */
   readonly duration?: number | undefined;
   /** Open loop: messages per second across all connections, measured from each message's intended send time. Default 0 (closed loop). */
@@ -47,8 +53,11 @@ export interface BenchOptions extends ClientTransportOptions {
   readonly lossTimeout?: number | undefined;
   /** How long each connect may take, in milliseconds. Default 5000. */
   readonly connectTimeout?: number | undefined;
-  /** Stream transports: frame each message as a line or with a length prefix (`--frame`); `size` is then the payload's. */
-  readonly frame?: FrameName | undefined;
+  /**
+   * Try only IPv4 (4) or only IPv6 (6) addresses of the server's name (`-4`, `-6`), as
+   * DialOptions.family does. Default: every address it resolves to.
+   */
+  readonly family?: 4 | 6 | undefined;
   /**
    * Request/response mode: send these requests and check each reply (see RequestSpec), instead of
    * echoing `size`-byte messages. Closed loop (`depth`) and open loop (`rate`) work the same.
@@ -108,6 +117,8 @@ export interface BenchReport {
   connections: number;
   size: number;
   depth: number;
+  /** Closed loop: whether `depth` messages went out in batches (see BenchOptions.batch). */
+  batch: boolean;
   /** Open loop's target rate; 0 in the closed loop. */
   rate: number;
   threads: number;
@@ -223,6 +234,7 @@ export async function benchRun(options: BenchOptions): Promise<BenchRun> {
     connections: options.connections ?? 1,
     size: plan.size,
     depth: plan.depth,
+    batch: plan.batch,
     rate: options.rate ?? 0,
     threads: plans.length,
     durationS: Number(elapsed.toFixed(3)),
@@ -273,6 +285,11 @@ function planThreads(options: BenchOptions): LoadPlan[] {
   }
   if (options.frame === 'len8' && size > 255)
     throw optionError(op, 'size', 'must be at most 255 B when frames are len8');
+  if (
+    (options.frame === 'delimiter') !== (options.delimiter !== undefined) ||
+    options.delimiter?.length === 0
+  )
+    throw optionError(op, 'delimiter', "is needed with frame 'delimiter' (one byte or more), and only there");
   if (options.reconnect && options.proxy && options.proxy.length > 0) {
     throw optionError(
       op,
@@ -280,10 +297,16 @@ function planThreads(options: BenchOptions): LoadPlan[] {
       'cannot go through a proxy: each round would be a new tunnel (bench without it)',
     );
   }
+  if (options.batch) {
+    if (rate > 0) throw optionError(op, 'batch', 'applies to the closed loop (depth), not with a rate');
+    if (options.reconnect) throw optionError(op, 'batch', 'applies to open connections, not reconnect');
+    if (!['tcp', 'unix', 'tls'].includes(options.address.scheme))
+      throw optionError(op, 'batch', 'applies to stream transports (tcp, unix, tls)');
+  }
   if (options.request) {
     if (options.reconnect) throw optionError(op, 'reconnect', 'applies to echo runs, not with requests');
     // Throws UsageError for a spec that cannot work.
-    new RequestProtocol(options.request, options.frame, options.address.scheme === 'udp');
+    new RequestProtocol(options.request, options, options.address.scheme === 'udp');
   }
   if (options.reconnect && options.address.scheme === 'udp') {
     throw optionError(op, 'reconnect', 'applies to stream transports (tcp, unix, tls), not udp');
@@ -298,12 +321,15 @@ function planThreads(options: BenchOptions): LoadPlan[] {
       firstConnection: first,
       size,
       depth,
+      batch: options.batch ?? false,
       rate: (rate * share) / connections,
       reconnect: options.reconnect ?? false,
       lossTimeout: options.lossTimeout ?? 1000,
       connectTimeout: options.connectTimeout ?? 5000,
       ...clientTransportOptionsOf(options),
       frame: options.frame,
+      delimiter: options.delimiter,
+      family: options.family,
       request: options.request,
     });
     first += share;

@@ -58,7 +58,7 @@ export class DatagramLoad implements LoadEngine {
   async connect(): Promise<ConnectOutcome> {
     const address = this.plan.address as InetAddress;
     // A name's first address, as dialPacket connects to.
-    const [first] = await resolvePacketTargets(address);
+    const [first] = await resolvePacketTargets(address, { family: this.plan.family });
     if (!first) throw new RangeError('UDP needs a host and port');
     const target = { host: first.ip, port: address.port };
     const type = isIP(target.host) === 6 ? 'udp6' : 'udp4';

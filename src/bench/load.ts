@@ -15,10 +15,21 @@ import type { RequestSpec } from './request-spec.js';
 export const MAX_MISMATCH_SAMPLES = 3;
 
 /**
+ * Framing is how a stream run frames its messages (`--frame`, `--delimiter`): the codec's name,
+ * and for `delimiter` the bytes that end each frame. Plain data, as a plan's every field is.
+ */
+export interface Framing {
+  /** Frame each message with this codec (the size is the payload's). */
+  readonly frame?: FrameName | undefined;
+  /** With `frame: 'delimiter'`: the bytes that end each frame. */
+  readonly delimiter?: Uint8Array | undefined;
+}
+
+/**
  * LoadPlan is the work one engine does. Every field is plain data, so it can cross to a worker;
  * the transport options (`tls`) are dial's.
  */
-export interface LoadPlan extends ClientTransportOptions {
+export interface LoadPlan extends ClientTransportOptions, Framing {
   readonly address: SocketAddress;
   /** Connections (or UDP peers) this engine opens. */
   readonly connections: number;
@@ -28,6 +39,11 @@ export interface LoadPlan extends ClientTransportOptions {
   readonly size: number;
   /** Messages in flight per connection in the closed loop (1 is ping-pong). */
   readonly depth: number;
+  /**
+   * Closed loop, stream transports: send the `depth` messages in one write and the next `depth`
+   * only once all are answered (redis-benchmark's `-P`), instead of one more per answer.
+   */
+  readonly batch: boolean;
   /** Messages per second for this engine in the open loop; 0 means closed loop. */
   readonly rate: number;
   /** Open a new connection for every message (connect, one echo, close): the connection rate. */
@@ -36,8 +52,8 @@ export interface LoadPlan extends ClientTransportOptions {
   readonly lossTimeout: number;
   /** How long each connect may take, in milliseconds. */
   readonly connectTimeout: number;
-  /** Stream transports: frame each message with this codec (the size is the payload's). */
-  readonly frame?: FrameName | undefined;
+  /** Try only IPv4 (4) or only IPv6 (6) addresses of the server's name (`-4`, `-6`). */
+  readonly family?: 4 | 6 | undefined;
   /** Request/response mode: what to send and what each reply must be (echo mode without it). */
   readonly request?: RequestSpec | undefined;
 }

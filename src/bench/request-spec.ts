@@ -5,7 +5,8 @@
  */
 import { optionError } from '../errors.js';
 import type { Codec } from '../framing/codec.js';
-import { codecFor, type FrameName } from '../framing/frame-names.js';
+import { codecFor, type FrameName, isTextFraming } from '../framing/frame-names.js';
+import type { Framing } from './load.js';
 import { xorshift } from './payload.js';
 import { type Mismatch, type ReplyCheck, type ReplyEnd, ReplyReader } from './reply-check.js';
 import { type Random, RequestTemplate } from './request-template.js';
@@ -44,11 +45,13 @@ export class RequestProtocol {
   readonly #random: Random;
 
   /**
-   * The spec `spec` for a run framed by `frame`. Throws UsageError (op `bench`, naming the option)
-   * when the spec cannot work: no request, no way to tell where a reply ends, a bad expression.
+   * The spec `spec` for a run framed as `framing` says (none: replies end by size or `expect`).
+   * Throws UsageError (op `bench`, naming the option) when the spec cannot work: no request, no
+   * way to tell where a reply ends, a bad expression, a delimiter framing without its delimiter.
    */
-  constructor(spec: RequestSpec, frame: FrameName | undefined, datagram = false, seed = 0x9e3779b9) {
+  constructor(spec: RequestSpec, framing: Framing | undefined, datagram = false, seed = 0x9e3779b9) {
     const op = 'bench';
+    const frame = framing?.frame;
     if (spec.requests.length === 0) throw optionError(op, 'requests', 'must hold at least one request');
     if (spec.requests.some((r) => r.length === 0)) throw optionError(op, 'requests', 'cannot be empty');
     const ends = [frame !== undefined, spec.replySize !== undefined, spec.expect !== undefined];
@@ -81,18 +84,24 @@ export class RequestProtocol {
       : pattern
         ? { kind: 'match', pattern }
         : { kind: 'none' };
+    if (frame === 'delimiter' && !framing?.delimiter?.length)
+      throw optionError(op, 'delimiter', "is needed with frame 'delimiter' (one byte or more)");
     if (frame) {
       let codec: Codec;
       try {
-        codec = codecFor(frame, { maxFrameSize: spec.maxFrame ?? DEFAULT_MAX_FRAME[frame] ?? 64 << 10 });
+        const maxFrameSize = spec.maxFrame ?? DEFAULT_MAX_FRAME[frame] ?? 64 << 10;
+        codec = codecFor(frame, { maxFrameSize, delimiter: framing?.delimiter });
       } catch (err) {
         throw optionError(op, 'maxFrame', `does not fit ${frame}: ${(err as Error).message}`);
       }
-      const line = frame === 'line';
-      this.#end = { kind: 'frame', codec, payload: !line };
-      // A line is sent as written, with a line feed added if it has none; a length prefix wraps the request.
-      this.#frame = line
-        ? (payload) => (payload[payload.length - 1] === 0x0a ? payload : Buffer.concat([payload, LF]))
+      const text = isTextFraming(frame);
+      // A line or delimited reply is checked as it came, its ending included (as the request is
+      // written); a length-prefixed one by its payload.
+      this.#end = { kind: 'frame', codec, payload: !text };
+      // A line (a delimited request) is sent as written, its ending added if it lacks it; a length prefix wraps the request.
+      const ending = text ? Buffer.from(framing?.delimiter ?? LF) : LF;
+      this.#frame = text
+        ? (payload) => (endsWith(payload, ending) ? payload : Buffer.concat([payload, ending]))
         : (payload) => codec.encode(payload);
     } else {
       this.#end =
@@ -126,6 +135,11 @@ export class RequestProtocol {
 }
 
 const LF = Buffer.from('\n');
+
+/** endsWith tells whether `bytes` ends with `ending`. */
+function endsWith(bytes: Buffer, ending: Buffer): boolean {
+  return bytes.length >= ending.length && bytes.subarray(bytes.length - ending.length).equals(ending);
+}
 
 /** The largest reply frame by default: 64 KiB, or what the length prefix can say if less. */
 const DEFAULT_MAX_FRAME: Partial<Record<FrameName, number>> = { len8: 255, len16: 65_535 };

@@ -1,8 +1,10 @@
 /**
  * StreamConnection is what every stream load connection shares, whatever it sends: its life
  * (connecting, open, failed, each failure counted once by kind) and its schedule (`depth` messages
- * in flight in the closed loop; a fixed timetable in the open loop, where latency is measured from
- * when each message was due). A subclass says what message `n` is and how replies are read.
+ * in flight in the closed loop, refilled one per answer, or with `batch` sent `depth` at a time in
+ * one write once the last batch is all answered; a fixed timetable in the open loop, where latency
+ * is measured from when each message was due). A subclass says what message `n` is and how
+ * replies are read.
  */
 import type { Socket } from 'node:net';
 import { recordMs } from './latency.js';
@@ -110,9 +112,8 @@ export abstract class StreamConnection {
       return;
     }
     const depth = this.load.plan.depth;
-    if (depth > 1) this.socket.cork();
-    for (let i = 0; i < depth && !this.isFailed; i += 1) this.send(now);
-    if (depth > 1) this.socket.uncork();
+    if (depth === 1) this.send(now);
+    else this.#sendBatch(depth, now);
   }
 
   /** sendDue sends the open-loop messages whose intended time has passed, while the socket has room. */
@@ -131,7 +132,8 @@ export abstract class StreamConnection {
 
   /**
    * answered counts `count` more messages answered at `now`: their latency, and in the closed loop
-   * one new message sent for each (written together).
+   * one new message sent for each (written together), or with `batch` the next `depth` once
+   * none is left in flight.
    */
   protected answered(count: number, now: number): void {
     const load = this.load;
@@ -143,7 +145,9 @@ export abstract class StreamConnection {
       counters.messages += 1;
     }
     if (this.#schedule.isOpenLoop || !load.running || this.isFailed) return;
-    if (count === 1) this.send(now);
+    if (load.plan.batch) {
+      if (this.sent === this.completed) this.#sendBatch(load.plan.depth, now);
+    } else if (count === 1) this.send(now);
     else this.#sendBatch(count, now);
   }
 

@@ -11,7 +11,7 @@ import type { OnReadOpts, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { formatAddress } from '../address.js';
 import type { SockkitError } from '../errors.js';
-import { codecFor, type FrameName } from '../framing/frame-names.js';
+import { codecFor, isTextFraming } from '../framing/frame-names.js';
 import {
   type DialOptions,
   type DialTarget,
@@ -27,6 +27,7 @@ import {
   type Counters,
   type ErrorKind,
   errorKindOf,
+  type Framing,
   type LoadEngine,
   type LoadPlan,
   type LoadSample,
@@ -43,15 +44,21 @@ const DRAIN_MS = 500;
 const CONNECT_BATCH = 128;
 
 /** ringFor builds the messages a run sends: a few dozen distinct ones, at most about 16 MiB in all. */
-export function ringFor(size: number, frame?: FrameName): MessageRing {
+export function ringFor(size: number, framing: Framing = {}): MessageRing {
+  const { frame, delimiter } = framing;
   const count = Math.max(7, Math.min(61, Math.floor((16 << 20) / Math.max(size, 1))));
   if (!frame) return new MessageRing(size, count);
-  const codec = codecFor(frame, { maxFrameSize: Math.max(size, 1) });
-  // A line can hold neither a line feed nor a final carriage return: its payload is printable.
-  const printable = (payload: Buffer): Buffer => payload.map((b) => 0x21 + (b % 94)) as Buffer;
-  return new MessageRing(size, count, (payload) =>
-    codec.encode(frame === 'line' ? printable(payload) : payload),
-  );
+  const codec = codecFor(frame, { maxFrameSize: Math.max(size, 1), delimiter });
+  if (!isTextFraming(frame)) return new MessageRing(size, count, (payload) => codec.encode(payload));
+  // A line can hold neither a line feed nor a final carriage return, and a frame that never holds
+  // its delimiter's first byte cannot hold its delimiter: the payload is printable, without that byte.
+  const avoid = delimiter?.[0] ?? 0x0a;
+  const printable = (payload: Buffer): Buffer =>
+    payload.map((b) => {
+      const c = 0x21 + (b % 94);
+      return c === avoid ? 0x21 + ((c - 0x21 + 1) % 94) : c;
+    }) as Buffer;
+  return new MessageRing(size, count, (payload) => codec.encode(printable(payload)));
 }
 
 /** StreamLoad drives stream connections; see LoadEngine for the life cycle. */
@@ -74,8 +81,8 @@ export class StreamLoad implements LoadEngine {
 
   constructor(plan: LoadPlan) {
     this.#plan = plan;
-    if (plan.request) this.#protocol = new RequestProtocol(plan.request, plan.frame);
-    else this.#ring = ringFor(plan.size, plan.frame);
+    if (plan.request) this.#protocol = new RequestProtocol(plan.request, plan);
+    else this.#ring = ringFor(plan.size, plan);
   }
 
   /** #client makes connection `id`'s client: an echo or a request/response one. */
@@ -92,7 +99,11 @@ export class StreamLoad implements LoadEngine {
    */
   async connect(): Promise<ConnectOutcome> {
     const plan = this.#plan;
-    const dialOptions = { ...clientTransportOptionsOf(plan), timeout: plan.connectTimeout };
+    const dialOptions = {
+      ...clientTransportOptionsOf(plan),
+      timeout: plan.connectTimeout,
+      family: plan.family,
+    };
     if (plan.reconnect) {
       // One probe finds where the server answers; each round then connects there.
       try {

@@ -63,6 +63,15 @@ export async function startMemcached(): Promise<Service> {
   return service;
 }
 
+/** SERVE_ON_LOOPBACK ends a Python asyncio server script: `serve` on a free loopback port, printed once listening. */
+const SERVE_ON_LOOPBACK = `
+async def main():
+    server = await asyncio.start_server(serve, '127.0.0.1', 0)
+    print(server.sockets[0].getsockname()[1], flush=True)
+    await server.serve_forever()
+asyncio.run(main())
+`;
+
 /**
  * LENGTH_PREFIXED_SERVER is a Python server for a protocol someone wrote: each request is a frame
  * with a 2-byte big-endian length; the reply is one such frame holding `ok:` and the request.
@@ -84,18 +93,18 @@ async def serve(reader, writer):
     except (asyncio.IncompleteReadError, ConnectionError):
         pass
     writer.close()
-async def main():
-    server = await asyncio.start_server(serve, '127.0.0.1', 0)
-    print(server.sockets[0].getsockname()[1], flush=True)
-    await server.serve_forever()
-asyncio.run(main())
-`;
+${SERVE_ON_LOOPBACK}`;
+
+/** startPython runs a Python server `script` and resolves once it has printed its port (`scheme` on loopback). */
+async function startPython(script: string, scheme: 'tcp' | 'udp'): Promise<Service> {
+  const child = spawn('python3', ['-c', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [chunk] = (await once(child.stdout as NodeJS.ReadableStream, 'data')) as [Buffer];
+  return track(child, `${scheme}://127.0.0.1:${Number.parseInt(chunk.toString(), 10)}`);
+}
 
 /** startLengthPrefixedServer runs LENGTH_PREFIXED_SERVER and resolves once it has printed its port. */
-export async function startLengthPrefixedServer(): Promise<Service> {
-  const child = spawn('python3', ['-c', LENGTH_PREFIXED_SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const [chunk] = (await once(child.stdout as NodeJS.ReadableStream, 'data')) as [Buffer];
-  return track(child, `tcp://127.0.0.1:${Number.parseInt(chunk.toString(), 10)}`);
+export function startLengthPrefixedServer(): Promise<Service> {
+  return startPython(LENGTH_PREFIXED_SERVER, 'tcp');
 }
 
 /**
@@ -118,8 +127,37 @@ while True:
 `;
 
 /** startUdpServer runs UDP_SERVER and resolves once it has printed its port. */
-export async function startUdpServer(): Promise<Service> {
-  const child = spawn('python3', ['-c', UDP_SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const [chunk] = (await once(child.stdout as NodeJS.ReadableStream, 'data')) as [Buffer];
-  return track(child, `udp://127.0.0.1:${Number.parseInt(chunk.toString(), 10)}`);
+export function startUdpServer(): Promise<Service> {
+  return startPython(UDP_SERVER, 'udp');
+}
+
+/**
+ * DELIMITED_SERVER is a Python server for a protocol whose messages end with `\r\n\r\n` (as HTTP
+ * headers do): each request is answered with `ok:` and the request, delimiter included, written
+ * in three parts a millisecond apart: two bytes, then all but the delimiter's last two bytes,
+ * then those. So the client reads each reply in pieces, its delimiter split across reads. A
+ * request `quit` is answered, then the connection closed. It prints its port once it listens.
+ */
+const DELIMITED_SERVER = `
+import asyncio
+END = b'\\r\\n\\r\\n'
+async def serve(reader, writer):
+    try:
+        while True:
+            request = await reader.readuntil(END)
+            reply = b'ok:' + request
+            for part in (reply[:2], reply[2:-2], reply[-2:]):
+                writer.write(part)
+                await writer.drain()
+                await asyncio.sleep(0.001)
+            if request == b'quit' + END:
+                break
+    except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
+        pass
+    writer.close()
+${SERVE_ON_LOOPBACK}`;
+
+/** startDelimitedServer runs DELIMITED_SERVER and resolves once it has printed its port. */
+export function startDelimitedServer(): Promise<Service> {
+  return startPython(DELIMITED_SERVER, 'tcp');
 }

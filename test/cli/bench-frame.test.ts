@@ -9,11 +9,12 @@ import { runCli } from '../helpers.js';
 /** frameEcho decodes each frame with `name` and sends it back re-encoded, recording frame sizes. */
 async function frameEcho(
   name: FrameName,
+  delimiter?: string,
 ): Promise<{ url: string; sizes: Set<number>; close: () => Promise<void> }> {
   const listener = await listen(parseAddress('tcp://127.0.0.1:0'));
   const sizes = new Set<number>();
   listener.handle((conn) => {
-    const framed = new FramedConn(conn, codecFor(name));
+    const framed = new FramedConn(conn, codecFor(name, { delimiter }));
     void (async () => {
       try {
         for await (const frame of framed) {
@@ -30,14 +31,17 @@ async function frameEcho(
 }
 
 describe('bench --frame', { timeout: 30_000 }, () => {
-  for (const name of ['line', 'len16', 'varint'] as const) {
+  // '||' is printable: the payloads must avoid it, as a line's avoid the line feed.
+  const framings = [['line'], ['len16'], ['varint'], ['delimiter', '||']] as const;
+  for (const [name, delimiter] of framings) {
     test(`sends well-formed ${name} frames that a framing server decodes and echoes`, async () => {
-      const server = await frameEcho(name);
+      const server = await frameEcho(name, delimiter);
       const result = await runCli([
         'bench',
         server.url,
         '--frame',
         name,
+        ...(delimiter ? ['--delimiter', delimiter] : []),
         '-s',
         '200',
         '-c',

@@ -39,6 +39,7 @@ import {
   withRequestOptions,
 } from '../options/bench-request.js';
 import { addressArg, durationOption } from '../options/common.js';
+import { delimiterOf, delimiterOption } from '../options/frame.js';
 import { type ProxyFlags, proxyOptionsOf, withProxyOption } from '../options/proxy.js';
 import { type ClientSocketFlags, clientSocketOptionsOf, withClientSocketOptions } from '../options/socket.js';
 import { type TlsClientFlags, tlsClientOptionsOf, withTlsClientOptions } from '../options/tls.js';
@@ -59,6 +60,7 @@ interface BenchFlags
   connections: number;
   size: number;
   depth: number;
+  batch?: boolean;
   duration: number;
   rate: number;
   reconnect?: boolean;
@@ -67,11 +69,12 @@ interface BenchFlags
   timeout: number;
   json?: boolean;
   frame?: FrameName;
+  delimiter?: Buffer;
 }
 
 export function benchCommand(): Command {
   // -s is --size here, and many connections cannot share one source port: --source only, no letters.
-  const bare = { netcatLetters: false, sourcePort: false, ttl: false, connectTimeout: false, family: false };
+  const bare = { netcatLetters: false, sourcePort: false, ttl: false, connectTimeout: false };
   const command = withOutcomeOptions(
     withRequestOptions(withWebSocketClientOptions(withTlsClientOptions(new Command('bench')))),
   );
@@ -97,6 +100,10 @@ export function benchCommand(): Command {
         .argParser((v) => parseSize(v, '--size', 1, 64 * MiB)),
     )
     .addOption(count('-d, --depth <n>', 'messages in flight per connection (1 = ping-pong)', 1, 1, 10_000))
+    .option(
+      '--batch',
+      "tcp/unix/tls: send --depth messages in one write, the next --depth once all are answered (redis-benchmark's -P); without it each reply sends one more",
+    )
     .addOption(
       new Option('-t, --duration <duration>', 'how long to run')
         .default(10_000, '10s')
@@ -126,9 +133,10 @@ export function benchCommand(): Command {
     .addOption(
       new Option(
         '--frame <framing>',
-        'tcp/unix/tls: frame each message as a line or with a length prefix (with --request: each request, and where each reply ends)',
+        'tcp/unix/tls: frame each message as a line, with a --delimiter, or with a length prefix (with --request: each request, and where each reply ends)',
       ).choices(FRAME_NAMES),
     )
+    .addOption(delimiterOption())
     .addHelpText(
       'after',
       `
@@ -145,13 +153,16 @@ Examples:
   sockkit bench tls://127.0.0.1:7443 --fingerprint 3A:91:...:7C # pin a --self-signed server
   sockkit bench tcp://127.0.0.1:65432 -w 1s -t 3s --json | tail -1   # summary as JSON
   sockkit bench tcp://127.0.0.1:65432 --no-nodelay -d 8         # Nagle on: see what it costs
+  sockkit bench tcp://localhost:65432 -6 -c 8                   # IPv6 addresses of the name only (-4: IPv4)
 
 Request/response (any service; docs/bench.md):
   sockkit bench tcp://127.0.0.1:6379 --request 'PING\\r\\n' --expect '+PONG\\r\\n' -c 50
   sockkit bench tcp://127.0.0.1:6379 --request 'PING\\r\\n' --expect '+PONG\\r\\n' -c 50 -d 16   # pipelined
+  sockkit bench tcp://127.0.0.1:6379 --request 'PING\\r\\n' --expect '+PONG\\r\\n' -c 50 -d 16 --batch   # as redis-benchmark -P 16
   sockkit bench tcp://127.0.0.1:6379 --request 'SET k:{conn} v{seq}\\r\\n' --expect '+OK\\r\\n' -c 8
   sockkit bench tcp://127.0.0.1:11211 --request 'version\\r\\n' --frame line --expect-match '^VERSION '
   sockkit bench tcp://127.0.0.1:9000 --frame len16 --request 'ping {seq}' --expect 'ok:ping {seq}'
+  sockkit bench tcp://127.0.0.1:8080 --request 'HEAD / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n' --frame delimiter --delimiter '\\r\\n\\r\\n' --expect-match '^HTTP/1.1 200'
   sockkit bench tcp://127.0.0.1:6379 --requests reqs.txt --frame line --rate 20k   # one request a line
   sockkit bench udp://127.0.0.1:5353 --requests queries.txt --reply-size 48        # a datagram each way
 
@@ -170,6 +181,7 @@ Finding the limit, guarding it, showing it:
       if (address.scheme === 'udp' && flags.source !== undefined)
         throw new UsageError('bench', '--source: only for tcp:// and tls:// addresses here');
       const socket = clientSocketOptionsOf('bench', address, flags);
+      const delimiter = delimiterOf(flags, 'bench');
       const request = requestSpecOf(flags, address.scheme === 'udp');
       const baseline = baselineOf(flags);
       const options: BenchOptions = {
@@ -177,6 +189,7 @@ Finding the limit, guarding it, showing it:
         connections: flags.connections,
         size: flags.size,
         depth: flags.depth,
+        batch: flags.batch,
         duration: flags.duration,
         rate: flags.rate,
         reconnect: flags.reconnect,
@@ -188,6 +201,8 @@ Finding the limit, guarding it, showing it:
         tcp: socket.tcp,
         ws,
         frame: flags.frame,
+        delimiter,
+        family: socket.family,
         request,
         signal: shutdownSignal(),
       };
@@ -314,7 +329,8 @@ function errorKinds(report: BenchReport): string {
 /** formatReport is the human summary. */
 function formatReport(r: BenchReport, reconnect: boolean, requests: boolean): string {
   const n = (v: number): string => v.toLocaleString('en-US');
-  const loop = r.rate > 0 ? `open loop at ${n(r.rate)} msgs/s` : `depth ${r.depth}`;
+  const loop =
+    r.rate > 0 ? `open loop at ${n(r.rate)} msgs/s` : `depth ${r.depth}${r.batch ? ' in batches' : ''}`;
   const l = r.latencyUs;
   const what = requests ? 'requests' : `${formatBytes(r.size)} messages`;
   // A run whose every reply failed its check measured nothing: say so before any figure.
