@@ -123,6 +123,7 @@ export { listenPacket, listenPackets } from './datagram/listen-packet.js';
 export { type DatagramPath, datagramPath } from './datagram/native-io.js';
 export {
   type Datagram,
+  type ErrorHandler,
   type MessageHandler,
   PacketConn,
   type PacketConnInit,

@@ -27,6 +27,9 @@ export interface Datagram {
 /** MessageHandler receives each datagram in flowing mode (see `PacketConn.onMessage`). */
 export type MessageHandler = (data: Buffer, peer: Peer) => void;
 
+/** ErrorHandler receives each failure the socket reports in flowing mode (see `PacketConn.onMessage`). */
+export type ErrorHandler = (err: SockkitError) => void;
+
 /** RequestOptions tune `PacketConn.request`. */
 export interface RequestOptions {
   /** How long to wait for a reply to each attempt, in milliseconds. Default 1000. */
@@ -96,6 +99,7 @@ export class PacketConn implements AsyncIterable<Datagram> {
   readonly #sendQueueLimit: number;
   readonly #tap: PacketTap | undefined;
   #handler: MessageHandler | undefined;
+  #onError: ErrorHandler | undefined;
   #isClosed = false;
   readonly #native: NativeIo | undefined;
 
@@ -181,9 +185,13 @@ export class PacketConn implements AsyncIterable<Datagram> {
   /**
    * onMessage delivers every datagram to `handler` as it arrives (flowing mode), the lean path a
    * server uses: no queue, no promise per datagram. Use either onMessage or async iteration.
+   * With `onError`, each failure the socket reports (an ICMP port unreachable as
+   * `ERR_CONNECTION_REFUSED`, a send the kernel refused) goes to it as it happens, instead of
+   * waiting in `error` for a read that flowing mode never makes.
    */
-  onMessage(handler: MessageHandler): void {
+  onMessage(handler: MessageHandler, onError?: ErrorHandler): void {
     this.#handler = handler;
+    this.#onError = onError;
     for (const { data, peer } of this.#queue.splice(0)) handler(data, peer);
   }
 
@@ -395,6 +403,10 @@ export class PacketConn implements AsyncIterable<Datagram> {
   #fail(err: Error): void {
     const failure = fromSystemError('receive', this.#url, err);
     this[traceStep]('error', { detail: failure.reason });
+    if (this.#handler && this.#onError) {
+      this.#onError(failure);
+      return;
+    }
     const waiter = this.#waiters.shift();
     if (waiter) waiter.reject(failure);
     else this.#error = failure;
