@@ -10,7 +10,13 @@ import { AbortError, fromSystemError, NoReplyError, rewrap, SockkitError } from 
 import { traceStep } from '../internal.js';
 import { nextSocketId, type SocketKind, type Tracer, type TraceStep } from '../trace.js';
 import { byteSize, maxDatagramSize, tooLarge } from './limits.js';
-import { type NativeIo, openNativeIo, type WriteOutcome } from './native-io.js';
+import {
+  type DatagramPath,
+  datagramPath,
+  type NativeIo,
+  openNativeIo,
+  type WriteOutcome,
+} from './native-io.js';
 
 /** Peer is where a datagram came from or goes to: an IP literal and a port. Node's `RemoteInfo` is one. */
 export interface Peer {
@@ -82,6 +88,8 @@ export class PacketConn implements AsyncIterable<Datagram> {
   readonly localAddress: InetAddress;
   readonly remoteAddress: InetAddress | undefined;
   readonly socketId: number;
+  /** path says how this socket's datagrams move (native batches or dgram) and why. */
+  readonly path: DatagramPath;
   /** closed resolves once the socket is closed. It never rejects. */
   readonly closed: Promise<void>;
   #error: SockkitError | undefined;
@@ -134,18 +142,23 @@ export class PacketConn implements AsyncIterable<Datagram> {
       for (const waiter of this.#waiters.splice(0)) waiter.resolve(undefined);
     });
     // A traced or tapped socket sees each datagram through dgram's events: the plain path serves it.
-    this.#native =
-      init.trace || this.#tap
-        ? undefined
-        : openNativeIo(socket, this.#sendQueueLimit, {
-            receive: (data, peer) => {
-              this.#receive(data, peer);
-              // The socket's own 'message' event still fires for listeners a user added to it.
-              if (socket.listenerCount('message') > 0) socket.emit('message', data, remoteInfo(data, peer));
-            },
-            fail: (err) => this.#fail(err),
-          });
+    const path = datagramPath(process.env, {
+      traced: init.trace !== undefined,
+      tapped: this.#tap !== undefined,
+    });
+    this.#native = !path.native
+      ? undefined
+      : openNativeIo(socket, this.#sendQueueLimit, {
+          receive: (data, peer) => {
+            this.#receive(data, peer);
+            // The socket's own 'message' event still fires for listeners a user added to it.
+            if (socket.listenerCount('message') > 0) socket.emit('message', data, remoteInfo(data, peer));
+          },
+          fail: (err) => this.#fail(err),
+        });
     if (!this.#native) socket.on('message', (data, peer) => this.#receive(data, peer));
+    this.path =
+      path.native && !this.#native ? { native: false, reason: 'the addon did not take this socket' } : path;
   }
 
   /** batched tells whether this socket moves its datagrams in batches through the native path. */
