@@ -120,9 +120,10 @@ export {
 } from './datagram/dial-packet.js';
 export { MAX_DATAGRAM_IPV4, MAX_DATAGRAM_IPV6, maxDatagramSize } from './datagram/limits.js';
 export { listenPacket, listenPackets } from './datagram/listen-packet.js';
-export { type DatagramPath, datagramPath } from './datagram/native-io.js';
+export { type DatagramPath, datagramPath, type SocketUse } from './datagram/native-io.js';
 export {
   type Datagram,
+  type ErrorHandler,
   type MessageHandler,
   PacketConn,
   type PacketConnInit,

@@ -4,12 +4,15 @@
  * peer's number and a sequence number, so replies can be told lost, duplicated or reordered. Each
  * reply is checked and dropped as it comes, so a server that answers ten times costs no memory.
  * With `plan.request`, each peer sends requests and checks replies instead (request-datagram-peer.ts).
+ *
+ * Each peer is a PacketConn, so the load takes the native batch path where it is available (see
+ * `datagramPath`): the datagrams a peer sends in one turn of the event loop go out in one
+ * `sendmmsg`, and its replies come in with one `recvmmsg` per wake-up.
  */
-import { createSocket, type Socket } from 'node:dgram';
-import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { InetAddress } from '../address.js';
-import { resolvePacketTargets } from '../datagram/dial-packet.js';
+import { dialResolved, resolvePacketTargets } from '../datagram/dial-packet.js';
+import type { PacketConn } from '../datagram/packet-conn.js';
 import { recordMs } from './latency.js';
 import {
   type ConnectOutcome,
@@ -60,21 +63,23 @@ export class DatagramLoad implements LoadEngine {
     // A name's first address, as dialPacket connects to.
     const [first] = await resolvePacketTargets(address, { family: this.plan.family });
     if (!first) throw new RangeError('UDP needs a host and port');
-    const target = { host: first.ip, port: address.port };
-    const type = isIP(target.host) === 6 ? 'udp6' : 'udp4';
-    const ready: Promise<void>[] = [];
-    for (let i = 0; i < this.plan.connections; i += 1) {
-      const socket = createSocket({ type });
+    const conns = await Promise.all(
+      Array.from({ length: this.plan.connections }, () => dialResolved(address, first)),
+    );
+    for (const [i, conn] of conns.entries()) {
       const id = this.plan.firstConnection + i;
       this.#peers.push(
         this.#protocol
-          ? new RequestDatagramPeer(this, this.#protocol, socket, id)
-          : new DatagramPeer(this, socket, id),
+          ? new RequestDatagramPeer(this, this.#protocol, conn, id)
+          : new DatagramPeer(this, conn, id),
       );
-      ready.push(new Promise((resolve) => socket.connect(target.port, target.host, () => resolve())));
     }
-    await Promise.all(ready);
     return { opened: this.#peers.length };
+  }
+
+  /** batchedPeers counts the peers whose socket moves its datagrams in batches (the native path). */
+  get batchedPeers(): number {
+    return this.#peers.filter((peer) => peer.conn.batched).length;
   }
 
   /** start begins sending; UDP peers never fail for good, so `onIdle` is never called. */
@@ -107,8 +112,8 @@ export class DatagramLoad implements LoadEngine {
     }
     for (const peer of this.#peers) {
       this.tally.counters.lost += peer.outstanding;
-      peer.socket.close();
     }
+    await Promise.all(this.#peers.map((peer) => peer.conn.close()));
     return this.tally.take(0);
   }
 
@@ -120,24 +125,23 @@ export class DatagramLoad implements LoadEngine {
 
 /** DatagramPeer is one UDP socket's window of datagrams in flight. */
 class DatagramPeer {
-  readonly socket: Socket;
+  readonly conn: PacketConn;
   readonly #load: DatagramLoad;
   readonly #id: number;
   readonly #first: number;
-  /** Per slot (sequence number modulo the window): its sequence number, send time, state and header. */
+  /** Per slot (sequence number modulo the window): its sequence number, send time and state. */
   readonly #seqs: Float64Array;
   readonly #sentAt: Float64Array;
   readonly #state: Uint8Array;
-  readonly #headers: Buffer[];
   readonly #mask: number;
   #next = 0;
   #highest = -1;
   readonly #schedule: SendSchedule;
   outstanding = 0;
 
-  constructor(load: DatagramLoad, socket: Socket, id: number) {
+  constructor(load: DatagramLoad, conn: PacketConn, id: number) {
     this.#load = load;
-    this.socket = socket;
+    this.conn = conn;
     this.#id = id;
     this.#first = id % load.ring.count;
     const plan = load.plan;
@@ -150,12 +154,13 @@ class DatagramPeer {
     this.#seqs = new Float64Array(slots).fill(-1);
     this.#sentAt = new Float64Array(slots);
     this.#state = new Uint8Array(slots);
-    this.#headers = Array.from({ length: slots }, () => Buffer.alloc(DATAGRAM_HEADER));
-    socket.on('message', (message: Buffer) => this.#onMessage(message));
     // A connected UDP socket hears ICMP "port unreachable" as ECONNREFUSED on its next send.
-    socket.on('error', (err) => {
-      if (load.running) load.tally.counters.errors[errorKindOf(err)] += 1;
-    });
+    conn.onMessage(
+      (message) => this.#onMessage(message),
+      (err) => {
+        if (load.running) load.tally.counters.errors[errorKindOf(err)] += 1;
+      },
+    );
   }
 
   start(now: number): void {
@@ -194,14 +199,17 @@ class DatagramPeer {
     this.#next += 1;
     const slot = seq & this.#mask;
     if (this.#state[slot] === Slot.Outstanding) this.#markLost(slot); // the window wrapped: it is long overdue
-    const header = this.#headers[slot] as Buffer;
-    header.writeUInt32BE(this.#id >>> 0, 0);
-    header.writeUInt32BE(seq >>> 0, 4);
     this.#seqs[slot] = seq;
     this.#sentAt[slot] = sentAt;
     this.#state[slot] = Slot.Outstanding;
     this.outstanding += 1;
-    this.socket.send([header, this.#load.ring.message(this.#first + seq)]);
+    // A datagram of its own: dgram holds it until the kernel takes it (the native path copies it).
+    const ring = this.#load.ring;
+    const datagram = Buffer.allocUnsafe(DATAGRAM_HEADER + ring.size);
+    datagram.writeUInt32BE(this.#id >>> 0, 0);
+    datagram.writeUInt32BE(seq >>> 0, 4);
+    datagram.set(ring.message(this.#first + seq), DATAGRAM_HEADER);
+    this.conn.write(datagram);
   }
 
   #onMessage(message: Buffer): void {

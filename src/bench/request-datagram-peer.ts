@@ -5,8 +5,8 @@
  * is lost, and a reply when none is outstanding counts as duplicated. The closed loop keeps `depth`
  * requests in flight; the open loop sends on its timetable, latency measured from when each was due.
  */
-import type { Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
+import type { PacketConn } from '../datagram/packet-conn.js';
 import { recordMs } from './latency.js';
 import { errorKindOf, type LoadPlan, MAX_MISMATCH_SAMPLES, type Tally } from './load.js';
 import { mismatchSample, type ReplyReader } from './reply-check.js';
@@ -21,7 +21,7 @@ export interface DatagramHost {
 }
 
 export class RequestDatagramPeer {
-  readonly socket: Socket;
+  readonly conn: PacketConn;
   readonly #load: DatagramHost;
   readonly #protocol: RequestProtocol;
   readonly #reader: ReplyReader;
@@ -34,10 +34,10 @@ export class RequestDatagramPeer {
   readonly #schedule: SendSchedule;
   outstanding = 0;
 
-  constructor(load: DatagramHost, protocol: RequestProtocol, socket: Socket, id: number) {
+  constructor(load: DatagramHost, protocol: RequestProtocol, conn: PacketConn, id: number) {
     this.#load = load;
     this.#protocol = protocol;
-    this.socket = socket;
+    this.conn = conn;
     this.#id = id;
     const plan = load.plan;
     this.#schedule = new SendSchedule(plan, id);
@@ -49,11 +49,13 @@ export class RequestDatagramPeer {
       if (counters.mismatchSamples.length < MAX_MISMATCH_SAMPLES)
         counters.mismatchSamples.push(mismatchSample(mismatch));
     });
-    socket.on('message', (message: Buffer) => this.#onMessage(message));
     // A connected UDP socket hears ICMP "port unreachable" as ECONNREFUSED on its next send.
-    socket.on('error', (err) => {
-      if (load.running) load.tally.counters.errors[errorKindOf(err)] += 1;
-    });
+    conn.onMessage(
+      (message) => this.#onMessage(message),
+      (err) => {
+        if (load.running) load.tally.counters.errors[errorKindOf(err)] += 1;
+      },
+    );
   }
 
   start(now: number): void {
@@ -84,7 +86,7 @@ export class RequestDatagramPeer {
     this.#seqs[slot] = this.#next;
     this.#sentAt[slot] = sentAt;
     this.outstanding += 1;
-    this.socket.send(this.#protocol.request(this.#id, this.#next));
+    this.conn.write(this.#protocol.request(this.#id, this.#next));
     this.#next += 1;
   }
 

@@ -24,11 +24,25 @@ const BATCH = 64;
 /** Received IPv4 peers remembered per socket, so a busy peer costs no string per datagram. */
 const PEER_CACHE = 4096;
 
-/** DatagramPath says how datagrams move: through the native addon, or Node's dgram, and why. */
+/**
+ * DatagramPath says how a socket's datagrams move: through the native addon in batches, or through
+ * Node's dgram one system call each, and why.
+ */
 export interface DatagramPath {
   readonly native: boolean;
-  /** Why: `recvmmsg/sendmmsg (sockkit-udp-batch)`, or what keeps the native path off. */
+  /**
+   * Why, in a few words: `recvmmsg/sendmmsg, 64 per call` on the native path; otherwise what keeps
+   * it off: `SOCKKIT_NATIVE=0`, `traced`, `tapped`, or `the addon did not load: ...` (with the fix).
+   */
   readonly reason: string;
+}
+
+/** SocketUse is what a socket is asked to do that the native path cannot: each datagram narrated or tapped. */
+export interface SocketUse {
+  /** A tracer narrates each datagram (dgram's events do that). */
+  readonly traced?: boolean | undefined;
+  /** A capture tap sees each datagram. */
+  readonly tapped?: boolean | undefined;
 }
 
 interface UdpBatch {
@@ -56,7 +70,7 @@ let loaded: Loaded | undefined;
 function load(): Loaded {
   if (loaded) return loaded;
   if (process.platform !== 'linux') {
-    loaded = { reason: `the native path needs Linux (recvmmsg/sendmmsg); this is ${process.platform}` };
+    loaded = { reason: `the addon needs Linux (recvmmsg/sendmmsg); this is ${process.platform}` };
     return loaded;
   }
   try {
@@ -65,23 +79,26 @@ function load(): Loaded {
     const detail = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
     loaded = {
       reason:
-        `the optional ${UDP_BATCH_MODULE} addon is not installed or did not build (${detail}); ` +
-        `install a C compiler, make and python3, then run \`npm rebuild ${UDP_BATCH_MODULE}\``,
+        `the addon did not load: the optional ${UDP_BATCH_MODULE} is not installed or did not build ` +
+        `(${detail}); install a C compiler, make and python3, then run \`npm rebuild ${UDP_BATCH_MODULE}\``,
     };
   }
   return loaded;
 }
 
 /**
- * datagramPath tells which path new PacketConns take in this process, and why: `SOCKKIT_NATIVE=0`
- * forces dgram; otherwise the native path is taken when its addon loads. (A traced PacketConn
- * always takes dgram, which narrates every datagram.)
+ * datagramPath tells which path a new PacketConn takes in this process, and why: `SOCKKIT_NATIVE=0`
+ * forces dgram; so does `use` that needs each datagram seen (a traced or tapped socket, which
+ * dgram's events serve); otherwise the native path is taken when its addon loads. A PacketConn's
+ * own `path` says what it took.
  */
-export function datagramPath(env: NodeJS.ProcessEnv = process.env): DatagramPath {
-  if (env.SOCKKIT_NATIVE === '0') return { native: false, reason: 'SOCKKIT_NATIVE=0 forces the dgram path' };
+export function datagramPath(env: NodeJS.ProcessEnv = process.env, use: SocketUse = {}): DatagramPath {
+  if (env.SOCKKIT_NATIVE === '0') return { native: false, reason: 'SOCKKIT_NATIVE=0' };
+  if (use.traced) return { native: false, reason: 'traced' };
+  if (use.tapped) return { native: false, reason: 'tapped' };
   const found = load();
   if ('reason' in found) return { native: false, reason: found.reason };
-  return { native: true, reason: `recvmmsg/sendmmsg batches (${UDP_BATCH_MODULE})` };
+  return { native: true, reason: `recvmmsg/sendmmsg, ${BATCH} per call` };
 }
 
 /** NativePeer is where a datagram came from, as PacketConn's Peer. */
@@ -115,6 +132,9 @@ export class NativeIo {
   readonly #flush = (): void => this.flush();
   readonly #mayQueue: boolean;
   #flushScheduled = false;
+  /** True while a batch is being delivered: what is written meanwhile goes out when it ends. */
+  #delivering = false;
+  #writtenWhileDelivering = false;
   #closed = false;
 
   constructor(module: UdpBatchModule, fd: number, sendQueueLimit: number, sink: NativeSink) {
@@ -143,7 +163,9 @@ export class NativeIo {
     if (!this.#mayQueue) return 'full';
     const queued = this.#batch.enqueue(data, peer?.port, peer?.address);
     if (queued > 0) {
-      if (!this.#flushScheduled) {
+      // Replies written while a batch is delivered leave with one flush at its end (see #receive).
+      if (this.#delivering) this.#writtenWhileDelivering = true;
+      else if (!this.#flushScheduled) {
         this.#flushScheduled = true;
         process.nextTick(this.#flush);
       }
@@ -198,13 +220,24 @@ export class NativeIo {
   #receive(count: number, data: Buffer): void {
     const meta = this.#meta;
     let offset = 0;
-    for (let i = 0; i < count && !this.#closed; i += 1) {
-      const at = i * this.#entry;
-      const length = meta.getUint32(at, true);
-      const port = meta.getUint16(at + 4, true);
-      const datagram = count === 1 ? data : data.subarray(offset, offset + length);
-      offset += length;
-      this.#sink.receive(datagram, this.#peer(at, port));
+    // What the sink writes while the batch is delivered is flushed once, at the end, rather than
+    // by a nextTick per batch: one sendmmsg either way, without a tick queue to run.
+    this.#delivering = true;
+    try {
+      for (let i = 0; i < count && !this.#closed; i += 1) {
+        const at = i * this.#entry;
+        const length = meta.getUint32(at, true);
+        const port = meta.getUint16(at + 4, true);
+        const datagram = count === 1 ? data : data.subarray(offset, offset + length);
+        offset += length;
+        this.#sink.receive(datagram, this.#peer(at, port));
+      }
+    } finally {
+      this.#delivering = false;
+      if (this.#writtenWhileDelivering) {
+        this.#writtenWhileDelivering = false;
+        this.flush();
+      }
     }
   }
 

@@ -10,7 +10,13 @@ import { AbortError, fromSystemError, NoReplyError, rewrap, SockkitError } from 
 import { traceStep } from '../internal.js';
 import { nextSocketId, type SocketKind, type Tracer, type TraceStep } from '../trace.js';
 import { byteSize, maxDatagramSize, tooLarge } from './limits.js';
-import { type NativeIo, openNativeIo, type WriteOutcome } from './native-io.js';
+import {
+  type DatagramPath,
+  datagramPath,
+  type NativeIo,
+  openNativeIo,
+  type WriteOutcome,
+} from './native-io.js';
 
 /** Peer is where a datagram came from or goes to: an IP literal and a port. Node's `RemoteInfo` is one. */
 export interface Peer {
@@ -26,6 +32,9 @@ export interface Datagram {
 
 /** MessageHandler receives each datagram in flowing mode (see `PacketConn.onMessage`). */
 export type MessageHandler = (data: Buffer, peer: Peer) => void;
+
+/** ErrorHandler receives each failure the socket reports in flowing mode (see `PacketConn.onMessage`). */
+export type ErrorHandler = (err: SockkitError) => void;
 
 /** RequestOptions tune `PacketConn.request`. */
 export interface RequestOptions {
@@ -79,6 +88,8 @@ export class PacketConn implements AsyncIterable<Datagram> {
   readonly localAddress: InetAddress;
   readonly remoteAddress: InetAddress | undefined;
   readonly socketId: number;
+  /** path says how this socket's datagrams move (native batches or dgram) and why. */
+  readonly path: DatagramPath;
   /** closed resolves once the socket is closed. It never rejects. */
   readonly closed: Promise<void>;
   #error: SockkitError | undefined;
@@ -96,6 +107,7 @@ export class PacketConn implements AsyncIterable<Datagram> {
   readonly #sendQueueLimit: number;
   readonly #tap: PacketTap | undefined;
   #handler: MessageHandler | undefined;
+  #onError: ErrorHandler | undefined;
   #isClosed = false;
   readonly #native: NativeIo | undefined;
 
@@ -130,18 +142,23 @@ export class PacketConn implements AsyncIterable<Datagram> {
       for (const waiter of this.#waiters.splice(0)) waiter.resolve(undefined);
     });
     // A traced or tapped socket sees each datagram through dgram's events: the plain path serves it.
-    this.#native =
-      init.trace || this.#tap
-        ? undefined
-        : openNativeIo(socket, this.#sendQueueLimit, {
-            receive: (data, peer) => {
-              this.#receive(data, peer);
-              // The socket's own 'message' event still fires for listeners a user added to it.
-              if (socket.listenerCount('message') > 0) socket.emit('message', data, remoteInfo(data, peer));
-            },
-            fail: (err) => this.#fail(err),
-          });
+    const path = datagramPath(process.env, {
+      traced: init.trace !== undefined,
+      tapped: this.#tap !== undefined,
+    });
+    this.#native = !path.native
+      ? undefined
+      : openNativeIo(socket, this.#sendQueueLimit, {
+          receive: (data, peer) => {
+            this.#receive(data, peer);
+            // The socket's own 'message' event still fires for listeners a user added to it.
+            if (socket.listenerCount('message') > 0) socket.emit('message', data, remoteInfo(data, peer));
+          },
+          fail: (err) => this.#fail(err),
+        });
     if (!this.#native) socket.on('message', (data, peer) => this.#receive(data, peer));
+    this.path =
+      path.native && !this.#native ? { native: false, reason: 'the addon did not take this socket' } : path;
   }
 
   /** batched tells whether this socket moves its datagrams in batches through the native path. */
@@ -181,9 +198,13 @@ export class PacketConn implements AsyncIterable<Datagram> {
   /**
    * onMessage delivers every datagram to `handler` as it arrives (flowing mode), the lean path a
    * server uses: no queue, no promise per datagram. Use either onMessage or async iteration.
+   * With `onError`, each failure the socket reports (an ICMP port unreachable as
+   * `ERR_CONNECTION_REFUSED`, a send the kernel refused) goes to it as it happens, instead of
+   * waiting in `error` for a read that flowing mode never makes.
    */
-  onMessage(handler: MessageHandler): void {
+  onMessage(handler: MessageHandler, onError?: ErrorHandler): void {
     this.#handler = handler;
+    this.#onError = onError;
     for (const { data, peer } of this.#queue.splice(0)) handler(data, peer);
   }
 
@@ -395,6 +416,10 @@ export class PacketConn implements AsyncIterable<Datagram> {
   #fail(err: Error): void {
     const failure = fromSystemError('receive', this.#url, err);
     this[traceStep]('error', { detail: failure.reason });
+    if (this.#handler && this.#onError) {
+      this.#onError(failure);
+      return;
+    }
     const waiter = this.#waiters.shift();
     if (waiter) waiter.reject(failure);
     else this.#error = failure;

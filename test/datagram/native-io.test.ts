@@ -67,7 +67,7 @@ test(
       assert.equal(traced.batched, false);
       assert.deepEqual(datagramPath({ SOCKKIT_NATIVE: '0' }), {
         native: false,
-        reason: 'SOCKKIT_NATIVE=0 forces the dgram path',
+        reason: 'SOCKKIT_NATIVE=0',
       });
     } finally {
       await plain.close();

@@ -256,3 +256,22 @@ test('write on a closed socket drops the datagram instead of throwing', async ()
   conn.write('too late', { address: '127.0.0.1', port: 9 });
   assert.equal(conn.dropped, 1);
 });
+
+test('in flowing mode, onError hears an ICMP port unreachable as ERR_CONNECTION_REFUSED, and no read is left owing it', async () => {
+  const closed = createSocket('udp4');
+  await new Promise<void>((resolve) => closed.bind(0, '127.0.0.1', resolve));
+  const { port } = closed.address();
+  await new Promise<void>((resolve) => closed.close(() => resolve()));
+  const conn = await dialPacket(parseAddress(`udp://127.0.0.1:${port}`));
+  try {
+    const failure = new Promise<SockkitError>((resolve) => conn.onMessage(() => {}, resolve));
+    conn.write('anyone?');
+    const err = await failure;
+    assert.ok(err instanceof SockkitError);
+    assert.equal(err.code, 'ERR_CONNECTION_REFUSED');
+    assert.equal(err.message, `receive udp://127.0.0.1:${port}: connection refused`);
+    assert.equal(conn.error, undefined);
+  } finally {
+    await conn.close();
+  }
+});

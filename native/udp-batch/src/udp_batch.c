@@ -248,9 +248,9 @@ static void describe(uint8_t *entry, const struct sockaddr_storage *name, sockle
   memcpy(entry + 8, &ipv4, 4);
 }
 
-// receive makes one recvmmsg call (one batch per wake-up; level-triggered polling brings the next
-// batch on the next turn, so other sockets and timers get their turn) and hands it to JavaScript.
-static void receive(batch_t *b) {
+// prepare_receive points each receive header at its slot and its address buffer, once: recvmmsg
+// writes back only msg_len, msg_namelen and msg_flags, which receive resets after each call.
+static void prepare_receive(batch_t *b) {
   for (int i = 0; i < b->batch; i++) {
     b->riov[i].iov_base = b->ring + (size_t)i * SLOT;
     b->riov[i].iov_len = SLOT;
@@ -260,6 +260,22 @@ static void receive(batch_t *b) {
     b->rmsgs[i].msg_hdr.msg_name = &b->rnames[i];
     b->rmsgs[i].msg_hdr.msg_namelen = sizeof b->rnames[i];
   }
+}
+
+// reset_received makes the first `count` receive headers ready for the next recvmmsg.
+static void reset_received(batch_t *b, int count) {
+  for (int i = 0; i < count; i++) {
+    b->rmsgs[i].msg_len = 0;
+    b->rmsgs[i].msg_hdr.msg_namelen = sizeof b->rnames[i];
+    b->rmsgs[i].msg_hdr.msg_flags = 0;
+  }
+}
+
+// receive makes one recvmmsg call (one batch per wake-up; level-triggered polling brings the next
+// batch on the next turn, so other sockets and timers get their turn) and hands it to JavaScript.
+// The headers were set up by prepare_receive: a wake-up with one datagram costs one header's reset,
+// not the whole batch's.
+static void receive(batch_t *b) {
   int count;
   do count = recvmmsg(b->fd, b->rmsgs, (unsigned)b->batch, MSG_DONTWAIT, NULL);
   while (count < 0 && errno == EINTR);
@@ -268,6 +284,7 @@ static void receive(batch_t *b) {
     return;
   }
   if (count == 0) return;
+  if (count > b->batch) count = b->batch;  // never, by recvmmsg's contract; the loops below rely on it
   size_t total = 0;
   for (int i = 0; i < count; i++) {
     // The kernel never reports more than the slot holds; a truncated datagram is dropped whole.
@@ -278,7 +295,10 @@ static void receive(batch_t *b) {
   }
   napi_env env = b->env;
   napi_handle_scope scope;
-  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) {
+    reset_received(b, count);
+    return;
+  }
   void *data = NULL;
   napi_value argv[2];
   if (napi_create_buffer(env, total, &data, &argv[1]) == napi_ok) {
@@ -294,7 +314,12 @@ static void receive(batch_t *b) {
       kept += 1;
     }
     napi_create_int32(env, kept, &argv[0]);
+    // Reset before calling out: what JavaScript does may close this socket (the headers stay
+    // allocated until on_close, which runs on a later turn of the loop).
+    reset_received(b, count);
     if (kept > 0) call_js(b, b->on_receive, 2, argv);
+  } else {
+    reset_received(b, count);
   }
   napi_close_handle_scope(env, scope);
 }
@@ -646,6 +671,7 @@ static napi_value New(napi_env env, napi_callback_info info) {
     return NULL;
   }
   fcntl(b->fd, F_SETFL, fcntl(b->fd, F_GETFL) | O_NONBLOCK);
+  prepare_receive(b);
   napi_value meta, resource_name;
   void *meta_data;
   uv_loop_t *loop;

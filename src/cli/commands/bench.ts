@@ -6,6 +6,7 @@ import {
   benchJson,
   benchRun,
   compareWithBaseline,
+  datagramPath,
   FRAME_NAMES,
   type FrameName,
   formatAddress,
@@ -40,6 +41,7 @@ import {
 } from '../options/bench-request.js';
 import { addressArg, durationOption } from '../options/common.js';
 import { delimiterOf, delimiterOption } from '../options/frame.js';
+import { addVerboseFlag, sayDatagramPath } from '../options/packet.js';
 import { type ProxyFlags, proxyOptionsOf, withProxyOption } from '../options/proxy.js';
 import { type ClientSocketFlags, clientSocketOptionsOf, withClientSocketOptions } from '../options/socket.js';
 import { type TlsClientFlags, tlsClientOptionsOf, withTlsClientOptions } from '../options/tls.js';
@@ -70,13 +72,16 @@ interface BenchFlags
   json?: boolean;
   frame?: FrameName;
   delimiter?: Buffer;
+  verbose?: boolean;
 }
 
 export function benchCommand(): Command {
   // -s is --size here, and many connections cannot share one source port: --source only, no letters.
   const bare = { netcatLetters: false, sourcePort: false, ttl: false, connectTimeout: false };
   const command = withOutcomeOptions(
-    withRequestOptions(withWebSocketClientOptions(withTlsClientOptions(new Command('bench')))),
+    withRequestOptions(
+      withWebSocketClientOptions(withTlsClientOptions(addVerboseFlag(new Command('bench')))),
+    ),
   );
   return withProxyOption(withClientSocketOptions(command, bare), 'bench', [
     'sockkit bench tcp://192.0.2.5:7 --proxy socks5://127.0.0.1:1080 -c 50 -t 5s   # the proxy on the path',
@@ -147,6 +152,7 @@ Examples:
   sockkit bench tcp://127.0.0.1:65432 --frame len16 -s 100     # each message: 2-byte length + 100 B
   sockkit bench tcp://127.0.0.1:65432 -c 10 --rate 20k         # open loop, 20,000 msgs/s in all
   sockkit bench udp://127.0.0.1:7 -c 50 --loss-timeout 200ms   # UDP, lost/duplicated/reordered
+  sockkit bench udp://127.0.0.1:7 -c 50 -v                     # say the datagram path (native batch or dgram)
   sockkit bench unix:/tmp/echo.sock -c 4 --threads 2           # two worker threads
   sockkit bench tls://127.0.0.1:7443 --insecure --reconnect    # TLS handshakes per second
   sockkit bench tls://localhost:7443 --ca ca.pem -c 4 -t 3s    # verify the server's certificate
@@ -184,6 +190,7 @@ Finding the limit, guarding it, showing it:
       const delimiter = delimiterOf(flags, 'bench');
       const request = requestSpecOf(flags, address.scheme === 'udp');
       const baseline = baselineOf(flags);
+      if (address.scheme === 'udp') sayDatagramPath(flags.verbose, [datagramPath()]);
       const options: BenchOptions = {
         address,
         connections: flags.connections,

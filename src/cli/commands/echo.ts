@@ -23,6 +23,7 @@ Examples:
   sockkit echo unix:@echo --trace                 # Linux abstract socket, narrated
   sockkit echo udp://127.0.0.1:0 udp://[::1]:0     # UDP: each datagram goes back to its sender
   sockkit echo udp://127.0.0.1:0 --receive-buffer 4MiB   # absorb bursts
+  sockkit echo udp://127.0.0.1:0 -v               # say the datagram path: native batch, or dgram and why
   sockkit echo tcp://0.0.0.0:7007 --workers 4     # four processes share one port
   sockkit echo tcp://127.0.0.1:0 --delay 200ms --throttle 10k   # a slow, far server
   sockkit echo tcp://[::]:7007 --ipv6-only --backlog 1024 --keepalive 30s

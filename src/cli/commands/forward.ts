@@ -1,6 +1,7 @@
 /** `sockkit forward LISTEN TARGET...`: port forwarding, with every server flag. */
 import { Command, Option } from 'commander';
 import {
+  datagramPath,
   type Endpoint,
   type ForwardEvent,
   type ForwardSummary,
@@ -22,6 +23,7 @@ import {
   limitSummary,
   withLimitOptions,
 } from '../options/limits.js';
+import { addVerboseFlag, sayDatagramPath } from '../options/packet.js';
 import { type ProxyFlags, proxyChainOf, proxyOptionsOf, withProxyOption } from '../options/proxy.js';
 import {
   type TlsClientFlags,
@@ -44,6 +46,7 @@ interface ForwardFlags extends TlsServerFlags, LimitFlags, CaptureFlags, ProxyFl
   targetKey?: string;
   targetFingerprint?: string;
   targetInsecure?: boolean;
+  verbose?: boolean;
 }
 
 export function forwardCommand(): Command {
@@ -91,7 +94,7 @@ Examples:
   sockkit forward tcp://127.0.0.1:8080 tcp://127.0.0.1:80 --pcap clients.pcapng   # what clients said, for Wireshark`,
     );
   return withProxyOption(
-    withCaptureOptions(withLimitOptions(withTlsServerOptions(command))),
+    withCaptureOptions(withLimitOptions(withTlsServerOptions(addVerboseFlag(command)))),
     'forward tcp://127.0.0.1:8080',
   ).action(async (url: string, targetUrls: string[], flags: ForwardFlags, cmd: Command) => {
     const address = addressArg('forward', url, ['tcp', 'tls', 'unix', 'udp']);
@@ -130,6 +133,8 @@ Examples:
       },
     });
     announceListening(forwarder.addresses);
+    if (address.scheme === 'udp')
+      sayDatagramPath(flags.verbose, [datagramPath(process.env, { traced: !!trace })]);
     for (const target of targets)
       if (target.kind === 'program') warnIfShellExposed(forwarder.addresses, target.program);
     const summary = await forwarder.done;

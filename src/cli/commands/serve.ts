@@ -23,7 +23,7 @@ import {
 import { addressArg, announceListening, tracerFor } from '../options/common.js';
 import { faultInjectionOf } from '../options/faults.js';
 import { datagramGuardFor, guardFor, limitReporter, replyBudgetFor } from '../options/limits.js';
-import { packetOptionsOf } from '../options/packet.js';
+import { packetOptionsOf, sayDatagramPath } from '../options/packet.js';
 import { type ServiceRunOptions, withServiceOptions } from '../options/service.js';
 import { serverSocketOptionsOf } from '../options/socket.js';
 import { tlsServerOptionsOf } from '../options/tls.js';
@@ -155,6 +155,10 @@ export async function runService(
     ...webSocketAddresses,
     ...packetConns.map((c) => c.localAddress),
   ]);
+  sayDatagramPath(
+    options.verbose,
+    packetConns.map((c) => c.path),
+  );
   warnIfReflector(packetConns, replyBudget);
   if (faults) warn(faults.announcement);
   const [streams, datagrams] = await Promise.all([

@@ -20,7 +20,7 @@ import {
   SockkitError,
 } from '../../index.js';
 import { announceListening, durationOption, tracerFor } from '../options/common.js';
-import { addPacketFlags, type PacketFlags, packetOptionsOf } from '../options/packet.js';
+import { addPacketFlags, type PacketFlags, packetOptionsOf, sayDatagramPath } from '../options/packet.js';
 import { shutdownSignal, warn } from '../run.js';
 
 /** UdpConnectOptions are the `connect` flags that matter for UDP. */
@@ -28,6 +28,7 @@ export interface UdpConnectOptions {
   lines?: boolean;
   /** How long to wait for replies once stdin has ended, in milliseconds. */
   linger: number;
+  verbose?: boolean;
 }
 
 /** addUdpConnectFlags adds `connect`'s UDP flags: `--lines` and `--linger`. */
@@ -55,6 +56,7 @@ export async function connectUdp(
 ): Promise<void> {
   const options = command.opts<UdpConnectOptions>();
   const conn = await dialPacket(address, { ...socket, trace: tracerFor(command, 'client') });
+  sayDatagramPath(options.verbose, [conn.path]);
   const url = formatAddress(address);
   await relayPackets(conn, process.stdin, process.stdout, {
     lines: options.lines,
@@ -94,6 +96,10 @@ export async function listenUdp(
     trace,
   });
   announceListening(conns.map((c) => c.localAddress));
+  sayDatagramPath(
+    options.verbose,
+    conns.map((c) => c.path),
+  );
   const summary = await relayPackets(conns, process.stdin, process.stdout, {
     signal,
     lines: options.lines,

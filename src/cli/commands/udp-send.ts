@@ -7,6 +7,7 @@ import { type Command, Option } from 'commander';
 import {
   collectReplies,
   type DialPacketOptions,
+  datagramPath,
   familyToTry,
   formatAddress,
   formatHostPort,
@@ -18,7 +19,7 @@ import {
   rewrap,
 } from '../../index.js';
 import { tracerFor } from '../options/common.js';
-import { addPacketFlags, type PacketFlags, packetOptionsOf } from '../options/packet.js';
+import { addPacketFlags, type PacketFlags, packetOptionsOf, sayDatagramPath } from '../options/packet.js';
 import { warn } from '../run.js';
 
 /** UDP_DEFAULT_TIMEOUT is how long `send udp://` waits for each reply unless `--timeout` says otherwise. */
@@ -45,6 +46,7 @@ export async function sendUdp(
 ): Promise<void> {
   const packetOptions = { ...packetOptionsOf('send', address, options), ...socket };
   const trace = tracerFor(command, 'client');
+  sayDatagramPath(options.verbose, [datagramPath(process.env, { traced: trace !== undefined })]);
   const url = formatAddress(address);
   const [first] = await resolveHost(address.host, familyToTry(socket.family, socket)).catch(
     (err: unknown) => {

@@ -51,7 +51,10 @@ export function addWebSocketConnectFlags(command: Command): Command {
         'ws://: send MESSAGE first on every connection (repeatable)',
       ).argParser((value: string, previous: string[] = []) => [...previous, value]),
     )
-    .option('-v, --verbose', 'ws://: say how each connection ended: the close code and reason');
+    .option(
+      '-v, --verbose',
+      'ws/udp: say how each ws:// connection ended (close code and reason), or which datagram path a udp:// socket takes and why',
+    );
 }
 
 /**

@@ -6,6 +6,7 @@
 import { type Command, Option } from 'commander';
 import {
   checkPacketOptions,
+  type DatagramPath,
   GiB,
   type PacketOptions,
   parseCount,
@@ -21,14 +22,37 @@ export interface PacketFlags {
   multicastLoopback?: boolean;
   multicastInterface?: string;
   receiveBuffer?: number;
+  /** -v: say which datagram path the sockets take. */
+  verbose?: boolean;
+}
+
+/** VERBOSE_HELP is the help of `-v, --verbose` where it only says the datagram path. */
+export const VERBOSE_HELP = 'udp: say which datagram path the sockets take (native batch or dgram) and why';
+
+/** addVerboseFlag adds `-v, --verbose` (see VERBOSE_HELP and `sayDatagramPath`) to `command`. */
+export function addVerboseFlag(command: Command): Command {
+  return command.option('-v, --verbose', VERBOSE_HELP);
+}
+
+/**
+ * sayDatagramPath prints, when `verbose`, one line on stderr for each distinct path in `paths`:
+ * `datagram path: native batch (recvmmsg/sendmmsg, 64 per call)`, or `datagram path: dgram (why)`.
+ * Pass each socket's `PacketConn.path`, or `datagramPath(...)` where the sockets are the library's.
+ */
+export function sayDatagramPath(verbose: boolean | undefined, paths: readonly DatagramPath[]): void {
+  if (!verbose) return;
+  const lines = paths.map(
+    (path) => `datagram path: ${path.native ? 'native batch' : 'dgram'} (${path.reason})`,
+  );
+  for (const line of new Set(lines)) process.stderr.write(`${line}\n`);
 }
 
 /**
  * addPacketFlags adds `--broadcast`, `--join`, `--multicast-ttl`, `--[no-]multicast-loopback`,
- * `--multicast-interface` and `--receive-buffer` to `command`.
+ * `--multicast-interface`, `--receive-buffer` and `-v` to `command`.
  */
 export function addPacketFlags(command: Command): Command {
-  return command
+  return addVerboseFlag(command)
     .option('--broadcast', 'udp: allow sending to broadcast addresses (SO_BROADCAST)')
     .option(
       '--join <group>',
