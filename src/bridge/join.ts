@@ -9,7 +9,8 @@ import type { BridgeSide } from './side.js';
  * JoinFilters put a stream on the way of each direction: every chunk from `a` goes through
  * `aToB` before reaching `b`, and the end of `a` ends `aToB`, whose end closes `b`'s write side.
  * This is where an observer sits (a capture, a fault plan): a PassThrough sees the bytes, a
- * Transform may delay, cut or drop them. A filter that fails ends the bridge.
+ * Transform may delay, cut or drop them. A filter that fails ends the bridge, and `join`
+ * destroys both filters once it is done (a filter holding bytes back lets go of them then).
  */
 export interface JoinFilters {
   readonly aToB?: Duplex | undefined;
@@ -53,6 +54,8 @@ export function join(a: BridgeSide, b: BridgeSide, options: JoinOptions = {}): P
       options.signal?.removeEventListener('abort', onAbort);
       a.close();
       b.close();
+      options.filters?.aToB?.destroy();
+      options.filters?.bToA?.destroy();
       await Promise.all([a.closed, b.closed]);
       resolve({ ...counts, complete });
     };
@@ -144,9 +147,13 @@ function pump(
       readable.pause();
       to.writable.once('drain', resume);
     });
-    readable.once('end', () => {
+    const onEnd = (): void => {
       if (failed) resolve();
       else void to.closeWrite().then(resolve);
-    });
+    };
+    // A socket that reads a FIN with nothing before it ends at once, whether read or not: a
+    // client may have half-closed while its target was being reached.
+    if (readable.readableEnded) onEnd();
+    else readable.once('end', onEnd);
   });
 }

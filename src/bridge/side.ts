@@ -2,7 +2,10 @@
  * BridgeSide is one end a bridge copies to and from, whatever it is: a connection, a program, or
  * the process's own stdin and stdout. `join` (join.ts) only ever sees this interface.
  */
+import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
+import { traceStep } from '../internal.js';
+import { tlsParentSocket } from '../node-internals.js';
 import type { Conn } from '../stream/conn.js';
 
 /** BridgeSide is what `join` reads from and writes to. */
@@ -31,6 +34,10 @@ export interface BridgeSide {
   readonly closed: Promise<void>;
   /** True when the side may close by itself: `join` then ends the bridge when it does. */
   readonly closesItself: boolean;
+  /** reset ends the side abruptly (a TCP RST for a connection); a side without one is closed. */
+  reset?(): void;
+  /** note adds a line to the side's trace (a fault injected on it), when it is traced. */
+  note?(detail: string): void;
 }
 
 /** connSide is the BridgeSide of a stream connection, traced as the Conn is. */
@@ -45,6 +52,8 @@ export function connSide(conn: Conn, name: string): BridgeSide {
     close: () => conn.close(),
     closed: conn.closed,
     closesItself: true,
+    reset: () => resetSocket(conn.socket),
+    note: (detail) => conn[traceStep]('note', { detail }),
   };
 }
 
@@ -83,4 +92,19 @@ export function endWritable(stream: Writable): Promise<void> {
     stream.once('error', () => resolve());
     stream.end(() => resolve());
   });
+}
+
+/**
+ * resetSocket sends a TCP RST and destroys `socket`. A server-side TLS socket is reset through
+ * the TCP socket it wraps; a socket with no TCP handle of its own (Unix, client-side TLS) is
+ * destroyed, the closest it has.
+ */
+export function resetSocket(socket: Socket): void {
+  const tcp = tlsParentSocket(socket) ?? socket;
+  try {
+    if (!tcp.destroyed) tcp.resetAndDestroy();
+  } catch {
+    // ERR_INVALID_HANDLE_TYPE: not a TCP handle.
+  }
+  socket.destroy();
 }
