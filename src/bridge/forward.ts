@@ -29,6 +29,8 @@ export interface BridgePair {
   /** A number that tells the pairs of one forward apart, from 1. */
   readonly id: number;
   readonly client: Conn;
+  /** The client's side, as the bridge reads and writes it. */
+  readonly clientSide: BridgeSide;
   /** The target's connection, when the target is a socket (undefined for a program). */
   readonly upstream: Conn | undefined;
   readonly target: Endpoint;
@@ -207,6 +209,7 @@ export async function forward(
       filters = options.onPair?.({
         id: pairs,
         client,
+        clientSide,
         upstream: upstream.conn,
         target: upstream.target,
         targetSide: upstream.side,
