@@ -127,6 +127,7 @@ function pump(
   to: BridgeSide,
 ): Promise<void> {
   return new Promise((resolve) => {
+    const writable = to.writable;
     let failed = false;
     const resume = (): void => {
       readable.resume();
@@ -135,17 +136,21 @@ function pump(
     const fail = (): void => {
       if (failed) return;
       failed = true;
-      to.writable.off('drain', resume);
+      writable.off('drain', resume);
       readable.resume();
     };
-    to.writable.once('error', fail);
-    to.writable.once('close', fail);
+    writable.once('error', fail);
+    writable.once('close', fail);
+    // One listener for the whole copy, not one per pause: a drain with nothing paused is harmless.
+    writable.on('drain', resume);
     listen((chunk) => {
       if (failed) return;
-      if (to.writable.destroyed) return fail();
-      if (to.write(chunk)) return;
+      if (writable.destroyed) return fail();
+      // A chunk larger than the writer's high-water mark makes `write` say false even when the
+      // kernel took all of it at once: wait only while bytes are really queued. Pausing for every
+      // 64 KiB read would stop and restart reading the socket each time (two system calls).
+      if (to.write(chunk) || writable.writableLength < writable.writableHighWaterMark) return;
       readable.pause();
-      to.writable.once('drain', resume);
     });
     const onEnd = (): void => {
       if (failed) resolve();
