@@ -44,7 +44,8 @@ export interface JoinSummary {
  * and then both sides are closed. It never rejects.
  */
 export function join(a: BridgeSide, b: BridgeSide, options: JoinOptions = {}): Promise<JoinSummary> {
-  const counts = { bytesAToB: 0, bytesBToA: 0 };
+  const aToB = { bytes: 0 };
+  const bToA = { bytes: 0 };
   return new Promise((resolve) => {
     let finished = false;
     let directionsLeft = 2;
@@ -57,19 +58,15 @@ export function join(a: BridgeSide, b: BridgeSide, options: JoinOptions = {}): P
       options.filters?.aToB?.destroy();
       options.filters?.bToA?.destroy();
       await Promise.all([a.closed, b.closed]);
-      resolve({ ...counts, complete });
+      resolve({ bytesAToB: aToB.bytes, bytesBToA: bToA.bytes, complete });
     };
     const directionDone = (): void => {
       directionsLeft -= 1;
       if (directionsLeft === 0) void finish(true);
     };
     const onAbort = (): void => void finish(false);
-    copy(a, b, options.filters?.aToB, (n) => {
-      counts.bytesAToB += n;
-    }).then(directionDone, onAbort);
-    copy(b, a, options.filters?.bToA, (n) => {
-      counts.bytesBToA += n;
-    }).then(directionDone, onAbort);
+    copy(a, b, options.filters?.aToB, aToB).then(directionDone, onAbort);
+    copy(b, a, options.filters?.bToA, bToA).then(directionDone, onAbort);
     for (const side of [a, b]) {
       if (!side.closesItself) continue;
       void side.closed.then(() => {
@@ -87,19 +84,15 @@ export function join(a: BridgeSide, b: BridgeSide, options: JoinOptions = {}): P
 /**
  * copy pumps one direction, through `filter` when there is one, and resolves once the end of
  * `from` has been passed on and every byte written (the write side closed). It rejects when the
- * filter fails.
+ * filter fails. Every byte read from `from` is counted in `read.bytes`.
  */
 function copy(
   from: BridgeSide,
   to: BridgeSide,
   filter: Duplex | undefined,
-  count: (bytes: number) => void,
+  read: { bytes: number },
 ): Promise<void> {
-  const counted = (listener: (chunk: Buffer) => void) => (chunk: Buffer) => {
-    count(chunk.length);
-    listener(chunk);
-  };
-  if (!filter) return pump(from.readable, (l) => from.onData(counted(l)), to);
+  if (!filter) return pump(from.readable, (l) => from.onData(l), to, read);
   return new Promise((resolve, reject) => {
     filter.once('error', reject);
     const intoFilter: BridgeSide = {
@@ -111,7 +104,7 @@ function copy(
         return Promise.resolve();
       },
     };
-    void pump(from.readable, (l) => from.onData(counted(l)), intoFilter);
+    void pump(from.readable, (l) => from.onData(l), intoFilter, read);
     pump(filter, (l) => filter.on('data', l), to).then(resolve, reject);
   });
 }
@@ -119,12 +112,13 @@ function copy(
 /**
  * pump copies what `listen` delivers from `readable` into `to` until `readable` ends, then
  * closes `to`'s write side; it resolves once that is done. When `to` fails, what is read is
- * discarded until the end (see `join`).
+ * discarded until the end (see `join`). What is read is counted in `read.bytes`, when given.
  */
 function pump(
   readable: BridgeSide['readable'],
   listen: (listener: (chunk: Buffer) => void) => void,
   to: BridgeSide,
+  read?: { bytes: number },
 ): Promise<void> {
   return new Promise((resolve) => {
     const writable = to.writable;
@@ -144,6 +138,7 @@ function pump(
     // One listener for the whole copy, not one per pause: a drain with nothing paused is harmless.
     writable.on('drain', resume);
     listen((chunk) => {
+      if (read) read.bytes += chunk.length;
       if (failed) return;
       if (writable.destroyed) return fail();
       // A chunk larger than the writer's high-water mark makes `write` say false even when the
