@@ -203,7 +203,7 @@ export async function forward(
       return;
     }
     pairs += 1;
-    const clientSide = connSide(client, peerLabel(client.remoteAddress));
+    const clientSide = connSide(client, peerLabel(client.remoteAddress), options.tap === undefined);
     let filters: JoinFilters | undefined;
     try {
       filters = options.onPair?.({

@@ -2,6 +2,7 @@
  * join copies two BridgeSides into each other until both directions are done: the bridge under
  * `forward`, `relay`, `listen --exec` and `connect --exec`.
  */
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { BridgeSide } from './side.js';
 
@@ -105,7 +106,13 @@ function copy(
       },
     };
     void pump(from.readable, (l) => from.onData(l), intoFilter, read);
-    pump(filter, (l) => filter.on('data', l), to).then(resolve, reject);
+    pump(
+      filter,
+      (l) => {
+        filter.on('data', l);
+      },
+      to,
+    ).then(resolve, reject);
   });
 }
 
@@ -116,7 +123,7 @@ function copy(
  */
 function pump(
   readable: BridgeSide['readable'],
-  listen: (listener: (chunk: Buffer) => void) => void,
+  listen: (listener: (chunk: Buffer) => boolean) => void,
   to: BridgeSide,
   read?: { bytes: number },
 ): Promise<void> {
@@ -137,15 +144,20 @@ function pump(
     writable.once('close', fail);
     // One listener for the whole copy, not one per pause: a drain with nothing paused is harmless.
     writable.on('drain', resume);
+    // Only a socket's write is done with the chunk once nothing is queued (the kernel copied it);
+    // a stream (a filter, a pipe) may keep it.
+    const keeps = !(writable instanceof Socket);
     listen((chunk) => {
       if (read) read.bytes += chunk.length;
-      if (failed) return;
-      if (writable.destroyed) return fail();
+      if (failed) return false;
+      if (writable.destroyed) {
+        fail();
+        return false;
+      }
       // A chunk larger than the writer's high-water mark makes `write` say false even when the
-      // kernel took all of it at once: wait only while bytes are really queued. Pausing for every
-      // 64 KiB read would stop and restart reading the socket each time (two system calls).
-      if (to.write(chunk) || writable.writableLength < writable.writableHighWaterMark) return;
-      readable.pause();
+      // kernel took all of it at once: wait only while bytes are really queued.
+      if (!to.write(chunk) && writable.writableLength >= writable.writableHighWaterMark) readable.pause();
+      return keeps || writable.writableLength > 0;
     });
     const onEnd = (): void => {
       if (failed) resolve();
