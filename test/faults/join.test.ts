@@ -16,7 +16,8 @@ const T = { timeout: 10_000 };
 
 /** joinWithFaults joins `a` and `b` through `faults`, as `forward --delay ...` does. */
 async function joinWithFaults(faults: StreamFaults, a: Conn, b: Conn, signal?: AbortSignal): Promise<void> {
-  const sides: [BridgeSide, BridgeSide] = [connSide(a, 'client'), connSide(b, 'upstream')];
+  // Fast reads, as forward makes them: a read buffer the filters still hold must not be reused.
+  const sides: [BridgeSide, BridgeSide] = [connSide(a, 'client', true), connSide(b, 'upstream', true)];
   await join(...sides, { signal, filters: faults.filters(...sides) });
 }
 
