@@ -68,7 +68,7 @@ export {
 } from './bridge/program.js';
 export { type RelayEndpointsOptions, relayEndpoints } from './bridge/relay-endpoints.js';
 export { splitWords } from './bridge/shell-words.js';
-export { type BridgeSide, connSide, streamSide } from './bridge/side.js';
+export { type BridgeSide, connSide, resetSocket, streamSide } from './bridge/side.js';
 export { Capture, type CaptureOptions, UNIX_FLOW_ADDRESS, UNIX_SERVER_PORT } from './capture/capture.js';
 export { type PacketEndpoint, type TcpSegmentFields, tcpPacket, udpPacket } from './capture/ip-packet.js';
 export {
@@ -187,6 +187,7 @@ export {
   DEFAULT_HOLD_LIMIT,
 } from './faults/datagram-faults.js';
 export { type FaultCounts, newFaultCounts } from './faults/fault-counts.js';
+export { FaultFilter } from './faults/fault-filter.js';
 export {
   checkFaultPlan,
   DATAGRAM_FAULTS,
@@ -208,12 +209,7 @@ export {
   type FaultStageOptions,
 } from './faults/fault-stage.js';
 export { MAX_SEED, Prng, randomSeed, splitmix64 } from './faults/prng.js';
-export {
-  type JoinOptions as FaultJoinOptions,
-  resetSocket,
-  StreamFaults,
-  type StreamFaultsOptions,
-} from './faults/stream-faults.js';
+export { StreamFaults, type StreamFaultsOptions } from './faults/stream-faults.js';
 export { MAX_BURST, TokenBucket } from './faults/token-bucket.js';
 export { type Codec, type Decoded, toBytes } from './framing/codec.js';
 export { Deframer } from './framing/deframer.js';

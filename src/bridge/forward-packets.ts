@@ -7,6 +7,7 @@ import { dialPacket } from '../datagram/dial-packet.js';
 import { listenPackets } from '../datagram/listen-packet.js';
 import type { PacketConn, Peer } from '../datagram/packet-conn.js';
 import { fromSystemError, type SockkitError } from '../errors.js';
+import type { DatagramFaults } from '../faults/datagram-faults.js';
 import { traceStep } from '../internal.js';
 import { aborted } from '../stream/serve.js';
 import type { Tracer } from '../trace.js';
@@ -30,6 +31,11 @@ export interface ForwardPacketsOptions {
   readonly maxSessions?: number | undefined;
   /** admit decides on each datagram from a client (a DatagramGuard's `admit`); false drops it. */
   readonly admit?: ((peer: Peer) => boolean) | undefined;
+  /**
+   * Faults on every datagram relayed, each direction (a datagram lost, duplicated or delayed on
+   * its way to the target, and again on its way back). Closing it is the caller's.
+   */
+  readonly faults?: DatagramFaults | undefined;
   /** onEvent is told of clients no target took (a target that cannot be reached). It must not throw. */
   readonly onEvent?: ((event: ForwardEvent) => void) | undefined;
 }
@@ -69,6 +75,7 @@ export async function forwardPackets(
   };
   const sessions = new Map<string, Session>();
   let next = 0;
+  const faults = options.faults;
 
   const end = (key: string, session: Session): Promise<void> => {
     if (sessions.get(key) !== session) return Promise.resolve();
@@ -106,12 +113,24 @@ export async function forwardPackets(
     session.upstream = upstream;
     // ICMP port unreachable from the target: this session is over; the next datagram tries again.
     upstream.socket.on('error', () => void end(key, session));
+    const toClient = (data: Buffer): void => {
+      if (!signal.aborted) conn.write(data, peer);
+    };
     upstream.onMessage((data) => {
       summary.bytesToClients += data.length;
       touch(key, session);
-      conn.write(data, peer);
+      if (faults) faults.pass(data, toClient);
+      else toClient(data);
     });
-    for (const data of session.pending.splice(0)) upstream.write(data);
+    for (const data of session.pending.splice(0)) toTarget(key, session, data);
+  };
+
+  // A datagram held back by the faults may come due once its session has ended: it is dropped.
+  const toTarget = (key: string, session: Session, data: Buffer): void => {
+    if (!faults) return void session.upstream?.write(data);
+    faults.pass(data, (datagram) => {
+      if (sessions.get(key) === session) session.upstream?.write(datagram);
+    });
   };
 
   for (const conn of conns) {
@@ -131,7 +150,7 @@ export async function forwardPackets(
       }
       touch(key, session);
       summary.bytesToTargets += data.length;
-      if (session.upstream) session.upstream.write(data);
+      if (session.upstream) toTarget(key, session, data);
       else if (session.pending.length < PENDING_LIMIT) session.pending.push(data);
       else summary.dropped += 1;
     });

@@ -29,6 +29,8 @@ export interface BridgePair {
   /** A number that tells the pairs of one forward apart, from 1. */
   readonly id: number;
   readonly client: Conn;
+  /** The client's side, as the bridge reads and writes it. */
+  readonly clientSide: BridgeSide;
   /** The target's connection, when the target is a socket (undefined for a program). */
   readonly upstream: Conn | undefined;
   readonly target: Endpoint;
@@ -201,12 +203,13 @@ export async function forward(
       return;
     }
     pairs += 1;
-    const clientSide = connSide(client, peerLabel(client.remoteAddress));
+    const clientSide = connSide(client, peerLabel(client.remoteAddress), options.tap === undefined);
     let filters: JoinFilters | undefined;
     try {
       filters = options.onPair?.({
         id: pairs,
         client,
+        clientSide,
         upstream: upstream.conn,
         target: upstream.target,
         targetSide: upstream.side,

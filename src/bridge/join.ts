@@ -2,6 +2,7 @@
  * join copies two BridgeSides into each other until both directions are done: the bridge under
  * `forward`, `relay`, `listen --exec` and `connect --exec`.
  */
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { BridgeSide } from './side.js';
 
@@ -9,7 +10,8 @@ import type { BridgeSide } from './side.js';
  * JoinFilters put a stream on the way of each direction: every chunk from `a` goes through
  * `aToB` before reaching `b`, and the end of `a` ends `aToB`, whose end closes `b`'s write side.
  * This is where an observer sits (a capture, a fault plan): a PassThrough sees the bytes, a
- * Transform may delay, cut or drop them. A filter that fails ends the bridge.
+ * Transform may delay, cut or drop them. A filter that fails ends the bridge, and `join`
+ * destroys both filters once it is done (a filter holding bytes back lets go of them then).
  */
 export interface JoinFilters {
   readonly aToB?: Duplex | undefined;
@@ -43,7 +45,8 @@ export interface JoinSummary {
  * and then both sides are closed. It never rejects.
  */
 export function join(a: BridgeSide, b: BridgeSide, options: JoinOptions = {}): Promise<JoinSummary> {
-  const counts = { bytesAToB: 0, bytesBToA: 0 };
+  const aToB = { bytes: 0 };
+  const bToA = { bytes: 0 };
   return new Promise((resolve) => {
     let finished = false;
     let directionsLeft = 2;
@@ -53,20 +56,18 @@ export function join(a: BridgeSide, b: BridgeSide, options: JoinOptions = {}): P
       options.signal?.removeEventListener('abort', onAbort);
       a.close();
       b.close();
+      options.filters?.aToB?.destroy();
+      options.filters?.bToA?.destroy();
       await Promise.all([a.closed, b.closed]);
-      resolve({ ...counts, complete });
+      resolve({ bytesAToB: aToB.bytes, bytesBToA: bToA.bytes, complete });
     };
     const directionDone = (): void => {
       directionsLeft -= 1;
       if (directionsLeft === 0) void finish(true);
     };
     const onAbort = (): void => void finish(false);
-    copy(a, b, options.filters?.aToB, (n) => {
-      counts.bytesAToB += n;
-    }).then(directionDone, onAbort);
-    copy(b, a, options.filters?.bToA, (n) => {
-      counts.bytesBToA += n;
-    }).then(directionDone, onAbort);
+    copy(a, b, options.filters?.aToB, aToB).then(directionDone, onAbort);
+    copy(b, a, options.filters?.bToA, bToA).then(directionDone, onAbort);
     for (const side of [a, b]) {
       if (!side.closesItself) continue;
       void side.closed.then(() => {
@@ -84,19 +85,15 @@ export function join(a: BridgeSide, b: BridgeSide, options: JoinOptions = {}): P
 /**
  * copy pumps one direction, through `filter` when there is one, and resolves once the end of
  * `from` has been passed on and every byte written (the write side closed). It rejects when the
- * filter fails.
+ * filter fails. Every byte read from `from` is counted in `read.bytes`.
  */
 function copy(
   from: BridgeSide,
   to: BridgeSide,
   filter: Duplex | undefined,
-  count: (bytes: number) => void,
+  read: { bytes: number },
 ): Promise<void> {
-  const counted = (listener: (chunk: Buffer) => void) => (chunk: Buffer) => {
-    count(chunk.length);
-    listener(chunk);
-  };
-  if (!filter) return pump(from.readable, (l) => from.onData(counted(l)), to);
+  if (!filter) return pump(from.readable, (l) => from.onData(l), to, read);
   return new Promise((resolve, reject) => {
     filter.once('error', reject);
     const intoFilter: BridgeSide = {
@@ -108,22 +105,30 @@ function copy(
         return Promise.resolve();
       },
     };
-    void pump(from.readable, (l) => from.onData(counted(l)), intoFilter);
-    pump(filter, (l) => filter.on('data', l), to).then(resolve, reject);
+    void pump(from.readable, (l) => from.onData(l), intoFilter, read);
+    pump(
+      filter,
+      (l) => {
+        filter.on('data', l);
+      },
+      to,
+    ).then(resolve, reject);
   });
 }
 
 /**
  * pump copies what `listen` delivers from `readable` into `to` until `readable` ends, then
  * closes `to`'s write side; it resolves once that is done. When `to` fails, what is read is
- * discarded until the end (see `join`).
+ * discarded until the end (see `join`). What is read is counted in `read.bytes`, when given.
  */
 function pump(
   readable: BridgeSide['readable'],
-  listen: (listener: (chunk: Buffer) => void) => void,
+  listen: (listener: (chunk: Buffer) => boolean) => void,
   to: BridgeSide,
+  read?: { bytes: number },
 ): Promise<void> {
   return new Promise((resolve) => {
+    const writable = to.writable;
     let failed = false;
     const resume = (): void => {
       readable.resume();
@@ -132,21 +137,35 @@ function pump(
     const fail = (): void => {
       if (failed) return;
       failed = true;
-      to.writable.off('drain', resume);
+      writable.off('drain', resume);
       readable.resume();
     };
-    to.writable.once('error', fail);
-    to.writable.once('close', fail);
+    writable.once('error', fail);
+    writable.once('close', fail);
+    // One listener for the whole copy, not one per pause: a drain with nothing paused is harmless.
+    writable.on('drain', resume);
+    // Only a socket's write is done with the chunk once nothing is queued (the kernel copied it);
+    // a stream (a filter, a pipe) may keep it.
+    const keeps = !(writable instanceof Socket);
     listen((chunk) => {
-      if (failed) return;
-      if (to.writable.destroyed) return fail();
-      if (to.write(chunk)) return;
-      readable.pause();
-      to.writable.once('drain', resume);
+      if (read) read.bytes += chunk.length;
+      if (failed) return false;
+      if (writable.destroyed) {
+        fail();
+        return false;
+      }
+      // A chunk larger than the writer's high-water mark makes `write` say false even when the
+      // kernel took all of it at once: wait only while bytes are really queued.
+      if (!to.write(chunk) && writable.writableLength >= writable.writableHighWaterMark) readable.pause();
+      return keeps || writable.writableLength > 0;
     });
-    readable.once('end', () => {
+    const onEnd = (): void => {
       if (failed) resolve();
       else void to.closeWrite().then(resolve);
-    });
+    };
+    // A socket that reads a FIN with nothing before it ends at once, whether read or not: a
+    // client may have half-closed while its target was being reached.
+    if (readable.readableEnded) onEnd();
+    else readable.once('end', onEnd);
   });
 }

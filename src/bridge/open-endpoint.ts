@@ -41,7 +41,8 @@ export async function openEndpoint(
   switch (endpoint.kind) {
     case 'socket': {
       const conn = await dial(endpoint.address, options);
-      return { side: connSide(conn, formatEndpoint(endpoint)), conn };
+      // Fast reads unless a tap must see the bytes (the Conn checks its own tracing).
+      return { side: connSide(conn, formatEndpoint(endpoint), options.tap === undefined), conn };
     }
     case 'program': {
       const side = await startProgram(endpoint.program, {

@@ -2,8 +2,12 @@
  * BridgeSide is one end a bridge copies to and from, whatever it is: a connection, a program, or
  * the process's own stdin and stdout. `join` (join.ts) only ever sees this interface.
  */
+import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
+import { traceStep } from '../internal.js';
+import { tlsParentSocket } from '../node-internals.js';
 import type { Conn } from '../stream/conn.js';
+import { readInto } from '../stream/read-into.js';
 
 /** BridgeSide is what `join` reads from and writes to. */
 export interface BridgeSide {
@@ -13,8 +17,12 @@ export interface BridgeSide {
   readonly readable: Readable;
   /** The stream written to: its 'drain' and 'error' are used. */
   readonly writable: Writable;
-  /** onData delivers each chunk read (a connection's trace lines come from here). */
-  onData(listener: (chunk: Buffer) => void): void;
+  /**
+   * onData delivers each chunk read (a connection's trace lines come from here). The listener
+   * returns true when it still holds the chunk after the call (a write still queued): the side
+   * must not then reuse the chunk's memory for a later read.
+   */
+  onData(listener: (chunk: Buffer) => boolean): void;
   /** write writes a chunk and returns false when the writer should wait for 'drain'. */
   write(chunk: Buffer): boolean;
   /**
@@ -31,20 +39,33 @@ export interface BridgeSide {
   readonly closed: Promise<void>;
   /** True when the side may close by itself: `join` then ends the bridge when it does. */
   readonly closesItself: boolean;
+  /** reset ends the side abruptly (a TCP RST for a connection); a side without one is closed. */
+  reset?(): void;
+  /** note adds a line to the side's trace (a fault injected on it), when it is traced. */
+  note?(detail: string): void;
 }
 
-/** connSide is the BridgeSide of a stream connection, traced as the Conn is. */
-export function connSide(conn: Conn, name: string): BridgeSide {
+/**
+ * connSide is the BridgeSide of a stream connection, traced as the Conn is. With `fastReads`
+ * (for a connection that is neither traced nor tapped: the caller knows) a plain TCP or Unix
+ * socket is read without the readable-stream machinery (see readInto), which cuts a forward's
+ * CPU time per message.
+ */
+export function connSide(conn: Conn, name: string, fastReads = false): BridgeSide {
   return {
     name,
     readable: conn.socket,
     writable: conn.socket,
-    onData: (listener) => conn.onData(listener),
+    onData: (listener) => {
+      if (!fastReads || conn.tracing || !readInto(conn.socket, listener)) conn.onData(listener);
+    },
     write: (chunk) => conn.write(chunk),
     closeWrite: () => conn.closeWrite(),
     close: () => conn.close(),
     closed: conn.closed,
     closesItself: true,
+    reset: () => resetSocket(conn.socket),
+    note: (detail) => conn[traceStep]('note', { detail }),
   };
 }
 
@@ -61,7 +82,9 @@ export function streamSide(name: string, input: Readable, output: Writable, endO
     name,
     readable: input,
     writable: output,
-    onData: (listener) => input.on('data', listener),
+    onData: (listener) => {
+      input.on('data', listener);
+    },
     write: (chunk) => output.write(chunk),
     closeWrite: () => (endOutput ? endWritable(output) : Promise.resolve()),
     close: () => {
@@ -83,4 +106,19 @@ export function endWritable(stream: Writable): Promise<void> {
     stream.once('error', () => resolve());
     stream.end(() => resolve());
   });
+}
+
+/**
+ * resetSocket sends a TCP RST and destroys `socket`. A server-side TLS socket is reset through
+ * the TCP socket it wraps; a socket with no TCP handle of its own (Unix, client-side TLS) is
+ * destroyed, the closest it has.
+ */
+export function resetSocket(socket: Socket): void {
+  const tcp = tlsParentSocket(socket) ?? socket;
+  try {
+    if (!tcp.destroyed) tcp.resetAndDestroy();
+  } catch {
+    // ERR_INVALID_HANDLE_TYPE: not a TCP handle.
+  }
+  socket.destroy();
 }

@@ -1,15 +1,16 @@
 /**
  * StreamFaults injects a plan's faults into stream connections (TCP, TLS, Unix): into an echo
- * service, or between the two connections of a relay (`join`), one FaultStage per direction.
+ * service, or between the two sides of a bridge, as filters on the bridge's `join`.
  */
-import type { Socket } from 'node:net';
-import { traceStep } from '../internal.js';
-import { tlsParentSocket } from '../node-internals.js';
-import { type Conn, peerLabel } from '../stream/conn.js';
+import { PassThrough } from 'node:stream';
+import { join } from '../bridge/join.js';
+import { type BridgeSide, connSide, streamSide } from '../bridge/side.js';
+import { peerLabel } from '../stream/conn.js';
 import type { StreamService } from '../stream/serve.js';
 import { type FaultCounts, newFaultCounts } from './fault-counts.js';
+import { FaultFilter } from './fault-filter.js';
 import { checkFaultPlan, type FaultLimit, type FaultPlan } from './fault-plan.js';
-import { ByteBudget, type FaultSink, FaultStage } from './fault-stage.js';
+import { ByteBudget } from './fault-stage.js';
 import { Prng, randomSeed } from './prng.js';
 
 /** StreamFaultsOptions tune StreamFaults. */
@@ -18,12 +19,6 @@ export interface StreamFaultsOptions {
   readonly counts?: FaultCounts | undefined;
   /** Bytes each direction holds back before pausing its source. Default 1 MiB (DEFAULT_QUEUE_LIMIT). */
   readonly queueLimit?: number | undefined;
-}
-
-/** JoinOptions tune `StreamFaults.join`. */
-export interface JoinOptions {
-  /** Aborting it closes both connections at once; `join` then resolves. */
-  readonly signal?: AbortSignal | undefined;
 }
 
 /**
@@ -58,66 +53,60 @@ export class StreamFaults {
 
   /**
    * echo is the echo service (RFC 862) with the faults between what a client sends and what it
-   * gets back. The echo is half-close aware: the client's FIN ends the echo once all that was
-   * held back has been delivered.
+   * gets back: the client is joined to a mirror of itself, the faults on the way back. The echo
+   * is half-close aware: the client's FIN ends the echo once all that was held back has been
+   * delivered.
    */
   readonly echo: StreamService = (conn) => {
-    this.#attach([conn], [[conn, conn]]);
+    const client = connSide(conn, peerLabel(conn.remoteAddress));
+    const mirror = new PassThrough();
+    const [toClient] = this.#attach([client], [client]);
+    void join(client, streamSide('echo', mirror, mirror, true), { filters: { bToA: toClient } });
   };
 
   /**
-   * join copies `a` to `b` and `b` to `a` through the faults until both are closed, and resolves
-   * then. A side's FIN is passed on (after what the faults hold back); a side that fails or is
-   * closed without FIN closes the other at once. It never rejects: a failure is in the Conn's
-   * `error`.
+   * filters returns the filters that put the faults on both directions of a bridge between `a`
+   * and `b`, for `join` (see JoinFilters): `aToB` delays, throttles and slices what `a` sends,
+   * `bToA` what `b` sends; a reset resets both sides, a close half-closes both (what they send
+   * later is discarded). A duration limit counts from this call. The filters let go of their
+   * timers once `join` is done with them.
    */
-  join(a: Conn, b: Conn, options: JoinOptions = {}): Promise<void> {
-    this.#attach(
-      [a, b],
-      [
-        [a, b],
-        [b, a],
-      ],
-    );
-    const { signal } = options;
-    const onAbort = (): void => {
-      a.close();
-      b.close();
-    };
-    if (signal?.aborted) onAbort();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    return Promise.all([a.closed, b.closed]).then(() => signal?.removeEventListener('abort', onAbort));
+  filters(a: BridgeSide, b: BridgeSide): { readonly aToB: FaultFilter; readonly bToA: FaultFilter } {
+    const [aToB, bToA] = this.#attach([a, b], [b, a]) as [FaultFilter, FaultFilter];
+    return { aToB, bToA };
   }
 
-  /** attach puts a stage on each direction (from → to) of the connection made of `conns`. */
-  #attach(conns: readonly Conn[], directions: readonly (readonly [Conn, Conn])[]): void {
+  /**
+   * attach makes one filter delivering to each of `targets`, on the connection made of `sides`,
+   * with the connection's byte budgets and limit timers.
+   */
+  #attach(sides: readonly BridgeSide[], targets: readonly BridgeSide[]): FaultFilter[] {
     const number = this.#connections;
     this.#connections += 1;
     const counts = this.counts;
     const timers: NodeJS.Timeout[] = [];
-    const stages: FaultStage[] = [];
+    const filters: FaultFilter[] = [];
     let cut = false;
-    const cutEverything = (): boolean => {
+    const cutEverything = (endOutput: boolean): boolean => {
       if (cut) return false;
       cut = true;
       for (const timer of timers) clearTimeout(timer);
-      for (const stage of stages) stage.cut();
+      for (const filter of filters) filter.cut(endOutput);
       return true;
     };
+    // The bridge closes the write side each filter feeds once the filter's output has ended.
     const closeAll = (): void => {
-      if (!cutEverything()) return;
+      if (!cutEverything(true)) return;
       counts.closes += 1;
-      for (const conn of conns) {
-        conn[traceStep]('note', { detail: 'fault: close (FIN) as planned' });
-        void conn.closeWrite();
-      }
+      for (const target of targets) target.note?.('fault: close (FIN) as planned');
     };
     const resetAll = (): void => {
-      if (!cutEverything()) return;
+      if (!cutEverything(false)) return;
       counts.resets += 1;
-      for (const conn of conns) {
-        conn[traceStep]('note', { detail: 'fault: reset (RST) as planned' });
-        resetSocket(conn.socket);
+      for (const side of sides) {
+        side.note?.('fault: reset (RST) as planned');
+        if (side.reset) side.reset();
+        else side.close();
       }
     };
     const budgets: ByteBudget[] = [];
@@ -135,68 +124,24 @@ export class StreamFaults {
     limit(this.plan.resetAfter, resetAll);
     limit(this.plan.closeAfter, closeAll);
 
-    for (const [i, [from, to]] of directions.entries()) {
-      const sink: FaultSink = {
-        write: (chunk, callback) => {
-          if (to.tracing)
-            to[traceStep]('sent', { bytes: chunk.length, address: peerLabel(to.remoteAddress), data: chunk });
-          return to.socket.write(chunk, callback);
-        },
-        end: () => to.closeWrite(),
-      };
-      const stage = new FaultStage(sink, {
+    let open = targets.length;
+    for (const [i, target] of targets.entries()) {
+      const filter = new FaultFilter({
         plan: this.plan,
         prng: new Prng(this.seed, number * 2 + i),
         counts,
         budgets,
         queueLimit: this.#queueLimit,
       });
-      stages.push(stage);
+      filters.push(filter);
       // Slices are only seen as slices when each leaves in its own segment: no Nagle.
-      if (this.plan.slice) to.socket.setNoDelay?.(true);
-      from.onData((chunk) => {
-        if (!stage.write(chunk)) {
-          from.pause();
-          stage.once('drain', () => from.resume());
-        }
-      });
-      // The connection may have ended, or closed, before it was attached (a slow dial upstream).
-      if (from.socket.readableEnded) stage.end();
-      else from.socket.once('end', () => stage.end());
-    }
-
-    let open = conns.length;
-    for (const conn of conns) {
-      const onClose = (): void => {
+      if (this.plan.slice) (target.writable as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+      filter.once('close', () => {
         open -= 1;
-        // Nothing more can reach this side; a side gone without its FIN takes the others with it.
-        for (const [i, [from, to]] of directions.entries()) {
-          if (to === conn) stages[i]?.destroy();
-          if (from === conn && !conn.socket.readableEnded) to.close();
-        }
-        if (open === 0) {
-          for (const timer of timers) clearTimeout(timer);
-          for (const stage of stages) stage.destroy();
-        }
-      };
-      if (conn.socket.destroyed) queueMicrotask(onClose);
-      else conn.socket.once('close', onClose);
+        if (open === 0) for (const timer of timers) clearTimeout(timer);
+      });
     }
     for (const action of atOnce) action();
+    return filters;
   }
-}
-
-/**
- * resetSocket sends a TCP RST and destroys `socket`. A server-side TLS socket is reset through
- * the TCP socket it wraps; a socket with no TCP handle of its own (Unix, client-side TLS) is
- * destroyed, the closest it has.
- */
-export function resetSocket(socket: Socket): void {
-  const tcp = tlsParentSocket(socket) ?? socket;
-  try {
-    if (!tcp.destroyed) tcp.resetAndDestroy();
-  } catch {
-    // ERR_INVALID_HANDLE_TYPE: not a TCP handle.
-  }
-  socket.destroy();
 }

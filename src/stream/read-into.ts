@@ -8,12 +8,13 @@ import { onReadAccess } from '../node-internals.js';
 
 /**
  * ReadHandler receives the bytes of one read and the socket they came from. It may write the chunk
- * to that same socket (the echo case); anything else it wants to keep past the call, it must copy,
- * because the next read may land in the same buffer. To stop reading, call `socket.pause()` (and
- * `resume()` later). One handler may serve every socket: readInto then adds no per-socket
- * closure, which matters for a server holding many idle connections.
+ * to that same socket (the echo case); anything else it keeps past the call, it must copy, or say
+ * so by returning true (a write to another socket still pending): the buffer is then not used
+ * again. To stop reading, call `socket.pause()` (and `resume()` later). One handler may serve
+ * every socket: readInto then adds no per-socket closure, which matters for a server holding
+ * many idle connections.
  */
-export type ReadHandler = (chunk: Buffer, socket: Socket) => void;
+export type ReadHandler = (chunk: Buffer, socket: Socket) => unknown;
 
 /** OnRead is the callback Node's onread mode calls, with the socket as `this`. */
 type OnRead = (this: Socket, length: number, buffer: Buffer) => boolean;
@@ -93,13 +94,13 @@ function readCallback(onRead: ReadHandler): OnRead {
       return true;
     }
     const size = buffer.length;
-    onRead(buffer.subarray(0, length), this);
+    const held = onRead(buffer.subarray(0, length), this) === true;
     if (length === size && size < MAX_READ) nextSize = size * 2;
     else if (length < size >>> 3 && size > MIN_READ) nextSize = size >>> 1;
     else nextSize = size;
     // A write the system did not take at once keeps pointing into this buffer until it is done,
     // and counts in writableLength until then: only with nothing pending may the buffer be reused.
-    reusable = nextSize === size && this.writableLength === 0 ? buffer : undefined;
+    reusable = nextSize === size && this.writableLength === 0 && !held ? buffer : undefined;
     return true;
   };
 }

@@ -129,6 +129,54 @@ describe('forward: connections', () => {
     target.close();
   });
 
+  test('a target that reads late gets every byte intact, though small writes queued up for it', {
+    timeout: 20_000,
+  }, async () => {
+    // The target reads nothing until the client has sent all: the forward's writes to it queue
+    // up, a small chunk at a time, while its reads of the client go on. A read buffer used again
+    // under a queued write would change bytes already on their way.
+    const received: Buffer[] = [];
+    let startReading = (): void => {};
+    const target = createServer((socket) => {
+      socket.pause();
+      startReading = () => socket.resume();
+      socket.on('data', (chunk: Buffer) => received.push(chunk));
+      socket.on('end', () => target.emit('read-all'));
+    }).listen(0, '127.0.0.1');
+    await once(target, 'listening');
+    const readAllOf = once(target, 'read-all');
+    let joined = (): void => {};
+    const paired = new Promise<void>((resolve) => {
+      joined = resolve;
+    });
+    const fwd = await start(
+      'tcp://127.0.0.1:0',
+      [`tcp://127.0.0.1:${(target.address() as { port: number }).port}`],
+      {
+        onPair: () => {
+          joined();
+          return undefined;
+        },
+      },
+    );
+    const client = await dial(fwd.address);
+    // Sent once the bridge is joined (so the forward's fast reads take every byte), one small
+    // write per turn of the event loop, so the forward reads small chunks.
+    await paired;
+    const data = randomBytes(16 * MiB);
+    for (let offset = 0; offset < data.length; offset += 1024) {
+      client.write(data.subarray(offset, offset + 1024));
+      await new Promise(setImmediate);
+    }
+    startReading();
+    await client.closeWrite();
+    await readAllOf;
+    assert.equal(sha256(Buffer.concat(received)), sha256(data));
+    client.close();
+    await fwd.stop();
+    target.close();
+  });
+
   test('the target half-closes: the client reads EOF and can still send to the target', {
     timeout: 10_000,
   }, async () => {

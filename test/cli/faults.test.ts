@@ -237,3 +237,53 @@ test('serve echo takes the fault flags as echo does; another service refuses the
   assert.equal(other.code, 2);
   assert.match(other.stderr, /^sockkit: chargen: faults are injected into the echo service only/);
 });
+
+test(
+  'forward --close-after 100 through to an echo: the client reads 100 bytes, then EOF; the summary counts it',
+  T,
+  async () => {
+    const echo = await startCli(['echo', 'tcp://127.0.0.1:0']);
+    const fwd = await startCli([
+      'forward',
+      'tcp://127.0.0.1:0',
+      echo.urls[0] as string,
+      '--close-after',
+      '100',
+      '--seed',
+      '7',
+    ]);
+    const { host, port } = hostPort(fwd.urls[0] as string);
+    // 60 bytes up and 40 of their echo down make the 100.
+    const outcome = await talk(connectTcp({ host, port }), Buffer.alloc(60, 'a'));
+    assert.equal(outcome.end, 'eof');
+    assert.equal(outcome.received.length, 40);
+    const [result] = await Promise.all([fwd.stop(), echo.stop()]);
+    assert.equal(result.code, 0);
+    assert.match(
+      result.stderr,
+      /^sockkit: injecting faults: close after 100 bytes \(seed 7; --seed 7 repeats them\)$/m,
+    );
+    assert.match(result.stderr, /^sockkit: forwarded 1 client, /m);
+    assert.match(result.stderr, /^sockkit: faults injected: 1 connection closed \(seed 7\)$/m);
+  },
+);
+
+test('forward udp takes --duplicate: each datagram is doubled each way, and counted', T, async () => {
+  const echo = await startCli(['echo', 'udp://127.0.0.1:0']);
+  const fwd = await startCli(['forward', 'udp://127.0.0.1:0', echo.urls[0] as string, '--duplicate', '100%']);
+  const conn = await dialPacket(parseAddress(fwd.urls[0] as string));
+  const replies: string[] = [];
+  const fourReplies = new Promise<void>((resolve) =>
+    conn.onMessage((data) => {
+      replies.push(data.toString());
+      if (replies.length === 4) resolve();
+    }),
+  );
+  conn.write(Buffer.from('twice'));
+  // Duplicated on its way to the echo, and each echo duplicated on its way back.
+  await fourReplies;
+  await conn.close();
+  const [result] = await Promise.all([fwd.stop(), echo.stop()]);
+  assert.deepEqual(replies, ['twice', 'twice', 'twice', 'twice']);
+  assert.match(result.stderr, /^sockkit: faults injected: 3 datagrams duplicated \(seed \d+\)$/m);
+});

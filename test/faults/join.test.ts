@@ -3,13 +3,23 @@ import { randomBytes } from 'node:crypto';
 import { connect, createServer, type Server } from 'node:net';
 import { test } from 'node:test';
 import { parseAddress, type SocketAddress } from '../../src/address.js';
+import { join } from '../../src/bridge/join.js';
+import { type BridgeSide, connSide } from '../../src/bridge/side.js';
 import type { FaultPlan } from '../../src/faults/fault-plan.js';
 import { StreamFaults } from '../../src/faults/stream-faults.js';
+import type { Conn } from '../../src/stream/conn.js';
 import { dial } from '../../src/stream/dial.js';
 import { listen } from '../../src/stream/listen.js';
 import { converse } from './echo-server.js';
 
 const T = { timeout: 10_000 };
+
+/** joinWithFaults joins `a` and `b` through `faults`, as `forward --delay ...` does. */
+async function joinWithFaults(faults: StreamFaults, a: Conn, b: Conn, signal?: AbortSignal): Promise<void> {
+  // Fast reads, as forward makes them: a read buffer the filters still hold must not be reused.
+  const sides: [BridgeSide, BridgeSide] = [connSide(a, 'client', true), connSide(b, 'upstream', true)];
+  await join(...sides, { signal, filters: faults.filters(...sides) });
+}
 
 /** Relay is a relay with faults between a listener and an upstream echo server, as `forward` makes. */
 interface Relay {
@@ -46,7 +56,7 @@ async function relayWithFaults(plan: FaultPlan, signal?: AbortSignal): Promise<R
   const joined: Promise<void>[] = [];
   listener.handle((client) => {
     joined.push(
-      dial(parseAddress(`tcp://127.0.0.1:${port}`)).then((up) => faults.join(client, up, { signal })),
+      dial(parseAddress(`tcp://127.0.0.1:${port}`)).then((up) => joinWithFaults(faults, client, up, signal)),
     );
   });
   return {
@@ -169,9 +179,7 @@ test('a connection already closed when it is joined closes the other at once', T
   const controller = new AbortController();
   const listener = await listen(parseAddress('tcp://127.0.0.1:0'), { signal: controller.signal });
   try {
-    const accepted = new Promise<import('../../src/stream/conn.js').Conn>((resolve) =>
-      listener.handle(resolve),
-    );
+    const accepted = new Promise<Conn>((resolve) => listener.handle(resolve));
     const { port } = listener.address as { port: number };
     const client = connect({ host: '127.0.0.1', port });
     client.on('error', () => {});
@@ -179,7 +187,7 @@ test('a connection already closed when it is joined closes the other at once', T
     gone.close();
     await gone.closed;
     const upstream = await dial(relay.address);
-    await new StreamFaults({ delay: 50 }).join(gone, upstream);
+    await joinWithFaults(new StreamFaults({ delay: 50 }), gone, upstream);
     assert.ok(upstream.socket.destroyed);
     client.destroy();
   } finally {

@@ -14,6 +14,7 @@ import {
 } from '../../index.js';
 import { type CaptureFlags, captureFor, withCaptureOptions } from '../options/capture.js';
 import { addressArg, announceListening, durationOption, globalsOf, tracerFor } from '../options/common.js';
+import { type FaultFlags, faultInjectionOf, withFaultOptions } from '../options/faults.js';
 import {
   datagramGuardFor,
   datagramLimitSummary,
@@ -36,7 +37,7 @@ import { shutdownSignal, warn } from '../run.js';
 import { warnIfShellExposed } from './program-exec.js';
 import { shuttingDownLine } from './service-summary.js';
 
-interface ForwardFlags extends TlsServerFlags, LimitFlags, CaptureFlags, ProxyFlags {
+interface ForwardFlags extends TlsServerFlags, LimitFlags, CaptureFlags, ProxyFlags, FaultFlags {
   grace: number;
   connectTimeout: number;
   ipv6Only?: boolean;
@@ -93,6 +94,11 @@ Examples:
   sockkit forward udp://127.0.0.1:5353 udp://127.0.0.1:53 --idle-timeout 30s   # UDP
   sockkit forward tcp://127.0.0.1:8080 tcp://127.0.0.1:80 --pcap clients.pcapng   # what clients said, for Wireshark`,
     );
+  withFaultOptions(
+    command,
+    'forward tcp://127.0.0.1:8080 tcp://127.0.0.1:80',
+    'forward udp://127.0.0.1:5353 udp://127.0.0.1:53',
+  );
   return withProxyOption(
     withCaptureOptions(withLimitOptions(withTlsServerOptions(addVerboseFlag(command)))),
     'forward tcp://127.0.0.1:8080',
@@ -112,6 +118,8 @@ Examples:
         'forward',
         '--hexdump, --dump and --pcap see stream clients (tcp, tls, unix) only, not udp',
       );
+    // The listening side decides the kind: a udp:// forward has udp:// targets only.
+    const faults = faultInjectionOf('forward', flags, [url]);
     const capture = captureFor(flags, 'forward');
     const forwarder = await forward(address, targets, {
       signal,
@@ -124,20 +132,24 @@ Examples:
       ipv6Only: flags.ipv6Only,
       grace: flags.grace,
       connectTimeout: flags.connectTimeout,
+      onPair: faults ? (pair) => faults.streams.filters(pair.clientSide, pair.targetSide) : undefined,
       onEvent: reporter(globalsOf(cmd).trace === true),
       report: limitReporter(cmd),
       udp: {
         idleTimeout: flags.idleTimeout,
         maxSessions: flags.maxConnections,
         admit: datagramGuard ? datagramGuard.admit.bind(datagramGuard) : undefined,
+        faults: faults?.datagrams,
       },
     });
     announceListening(forwarder.addresses);
     if (address.scheme === 'udp')
       sayDatagramPath(flags.verbose, [datagramPath(process.env, { traced: !!trace })]);
+    if (faults) warn(faults.announcement);
     for (const target of targets)
       if (target.kind === 'program') warnIfShellExposed(forwarder.addresses, target.program);
     const summary = await forwarder.done;
+    faults?.close();
     const limits =
       address.scheme === 'udp'
         ? datagramGuard
@@ -145,6 +157,7 @@ Examples:
           : ''
         : `; ${limitSummary(guard.stats)}`;
     warn(`${summaryLine(summary, address)}${limits}`);
+    if (faults) warn(faults.summary());
   });
 }
 

@@ -85,8 +85,15 @@ export function parseLimit(text: string, flag: string): FaultLimit {
   return { bytes: parseSize(text, flag) };
 }
 
-/** withFaultOptions adds the fault flags to `command`, with examples naming `usage` (`echo`, `forward ...`). */
-export function withFaultOptions(command: Command, usage = command.name()): Command {
+/**
+ * withFaultOptions adds the fault flags to `command`, with examples naming `usage` (`echo`,
+ * `forward tcp://... tcp://...`) and, for the udp ones, `udpUsage`.
+ */
+export function withFaultOptions(
+  command: Command,
+  usage = command.name(),
+  udpUsage = `${usage} udp://127.0.0.1:0`,
+): Command {
   return command
     .addOption(
       new Option(
@@ -145,13 +152,13 @@ Fault examples (docs/faults.md):
   sockkit ${usage} --throttle 100k --slice 16              # 100 kB/s each way, in 16-byte writes
   sockkit ${usage} --close-after 1000 --seed 7             # FIN after exactly 1000 bytes
   sockkit ${usage} --reset-after 2s                        # RST two seconds into each connection
-  sockkit ${usage} udp://127.0.0.1:0 --loss 5% --duplicate 1% --seed 42`,
+  sockkit ${udpUsage} --loss 5% --duplicate 1% --seed 42`,
     );
 }
 
 /**
  * FaultInjection is what a command needs to inject the faults its flags ask for: the stream
- * faults (`streams.echo`, `streams.join(client, upstream)`), the datagram faults
+ * faults (`streams.echo`, `streams.filters(client, target)` for a bridge), the datagram faults
  * (`datagrams.pass(datagram, deliver)` on each datagram relayed), one seed for both, and the
  * lines to print.
  */
