@@ -6,6 +6,7 @@ import {
   type ForwardSummary,
   formatBytes,
   forward,
+  isWebSocket,
   parseEndpoint,
   type SocketAddress,
   type TlsClientOptions,
@@ -30,11 +31,16 @@ import {
   tlsServerOptionsOf,
   withTlsServerOptions,
 } from '../options/tls.js';
+import {
+  type WebSocketBridgeFlags,
+  webSocketBridgeOptionsOf,
+  withWebSocketBridgeOptions,
+} from '../options/websocket.js';
 import { shutdownSignal, warn } from '../run.js';
 import { warnIfShellExposed } from './program-exec.js';
 import { shuttingDownLine } from './service-summary.js';
 
-interface ForwardFlags extends TlsServerFlags, LimitFlags, CaptureFlags, ProxyFlags {
+interface ForwardFlags extends TlsServerFlags, LimitFlags, CaptureFlags, ProxyFlags, WebSocketBridgeFlags {
   grace: number;
   connectTimeout: number;
   ipv6Only?: boolean;
@@ -54,12 +60,19 @@ export function forwardCommand(): Command {
         'target that fails is skipped for the next, and a client no target takes is closed at once. ' +
         'A TARGET may be a program (exec:PROGRAM ARG..., sh:COMMAND): each client gets its own. ' +
         'TLS on either side: tls:// LISTEN terminates it, a tls:// TARGET originates it. ' +
+        'WebSocket on either side, as websockify does: a ws:// LISTEN takes browsers, each message ' +
+        'passed on as its bytes (text as UTF-8) and the bytes back as binary messages; a ws:// TARGET ' +
+        'is sent each chunk as a binary message. A FIN becomes a close (1000) after the data, and a ' +
+        'close becomes a FIN. ' +
         'udp:// LISTEN forwards datagrams to udp:// targets: one upstream socket per client peer, ' +
         'closed after --idle-timeout of silence (default 60s). ' +
         'SIGINT, SIGTERM and SIGHUP stop it gracefully, with a summary of clients and bytes each way.',
     )
-    .argument('<listen>', 'where to listen: tcp://, tls://, unix: or udp://')
-    .argument('<target...>', 'where to forward: tcp://, tls://, unix:, udp://, exec:PROGRAM or sh:COMMAND')
+    .argument('<listen>', 'where to listen: tcp://, tls://, unix:, ws://, wss:// or udp://')
+    .argument(
+      '<target...>',
+      'where to forward: tcp://, tls://, unix:, ws://, wss://, udp://, exec:PROGRAM or sh:COMMAND',
+    )
     .addOption(
       new Option('--grace <duration>', 'time open clients get to finish at shutdown')
         .default(5000, '5s')
@@ -71,12 +84,18 @@ export function forwardCommand(): Command {
         .argParser(durationOption('--connect-timeout', 1)),
     )
     .option('--ipv6-only', 'keep tcp://[::]:PORT to IPv6 instead of dual-stack')
-    .option('--target-ca <file>', 'tls:// targets: trust this CA (PEM) instead of the system store')
-    .option('--target-servername <name>', 'tls:// targets: the name for SNI and verification')
-    .option('--target-cert <file>', 'tls:// targets: a client certificate (PEM)')
-    .option('--target-key <file>', 'tls:// targets: the private key of --target-cert (PEM)')
-    .option('--target-fingerprint <sha256>', 'tls:// targets: trust exactly this certificate (pinning)')
-    .option('--target-insecure', 'tls:// targets: do NOT verify the certificate (warns)')
+    .option(
+      '--target-ca <file>',
+      'tls:// and wss:// targets: trust this CA (PEM) instead of the system store',
+    )
+    .option('--target-servername <name>', 'tls:// and wss:// targets: the name for SNI and verification')
+    .option('--target-cert <file>', 'tls:// and wss:// targets: a client certificate (PEM)')
+    .option('--target-key <file>', 'tls:// and wss:// targets: the private key of --target-cert (PEM)')
+    .option(
+      '--target-fingerprint <sha256>',
+      'tls:// and wss:// targets: trust exactly this certificate (pinning)',
+    )
+    .option('--target-insecure', 'tls:// and wss:// targets: do NOT verify the certificate (warns)')
     .addHelpText(
       'after',
       `
@@ -88,18 +107,27 @@ Examples:
   sockkit forward tcp://127.0.0.1:8080 tls://example.test:443 --target-ca ca.pem   # originate TLS
   sockkit forward tcp://127.0.0.1:9000 exec:cat                      # each client its own cat
   sockkit forward udp://127.0.0.1:5353 udp://127.0.0.1:53 --idle-timeout 30s   # UDP
-  sockkit forward tcp://127.0.0.1:8080 tcp://127.0.0.1:80 --pcap clients.pcapng   # what clients said, for Wireshark`,
+  sockkit forward tcp://127.0.0.1:8080 tcp://127.0.0.1:80 --pcap clients.pcapng   # what clients said, for Wireshark
+  sockkit forward ws://0.0.0.0:8080/ tcp://127.0.0.1:5900 --allow-origin https://app.example.test   # websockify
+  sockkit forward wss://0.0.0.0:8443/vnc tcp://127.0.0.1:5900 --self-signed --subprotocol binary   # noVNC over TLS
+  sockkit forward tcp://127.0.0.1:9000 ws://127.0.0.1:8080/feed -H 'Authorization: Bearer T'   # a WebSocket to nc`,
     );
   return withProxyOption(
-    withCaptureOptions(withLimitOptions(withTlsServerOptions(command))),
+    withWebSocketBridgeOptions(withCaptureOptions(withLimitOptions(withTlsServerOptions(command)))),
     'forward tcp://127.0.0.1:8080',
   ).action(async (url: string, targetUrls: string[], flags: ForwardFlags, cmd: Command) => {
-    const address = addressArg('forward', url, ['tcp', 'tls', 'unix', 'udp']);
+    const address = addressArg('forward', url, ['tcp', 'tls', 'unix', 'ws', 'wss', 'udp']);
     const targets = targetUrls.map(parseEndpoint);
     const tls = await tlsServerOptionsOf(flags, [address]);
     const targetTls = targetTlsOf(flags, targets);
     // --proxy is the way to the targets: each socket target must be one a proxy can reach.
     for (const target of targets) if (target.kind === 'socket') proxyOptionsOf(flags, target.address);
+    const ws = webSocketBridgeOptionsOf(
+      flags,
+      address,
+      targets.flatMap((t) => (t.kind === 'socket' ? [t.address] : [])),
+      limitReporter(cmd),
+    );
     const trace = tracerFor(cmd, 'forward');
     const guard = guardFor(flags, cmd);
     const datagramGuard = address.scheme === 'udp' ? datagramGuardFor(flags, cmd) : undefined;
@@ -117,6 +145,8 @@ Examples:
       tls,
       guard,
       targetTls,
+      ws: ws.server,
+      targetWs: ws.client,
       targetProxy: proxyChainOf(flags),
       ipv6Only: flags.ipv6Only,
       grace: flags.grace,
@@ -156,10 +186,12 @@ function targetTlsOf(flags: ForwardFlags, targets: readonly Endpoint[]): TlsClie
     fingerprint: flags.targetFingerprint,
     insecure: flags.targetInsecure,
   };
-  const tlsTarget = targets.find((t) => t.kind === 'socket' && t.address.scheme === 'tls');
+  const tlsTarget = targets.find(
+    (t) => t.kind === 'socket' && (t.address.scheme === 'tls' || t.address.scheme === 'wss'),
+  );
   if (!tlsTarget) {
     const named = Object.entries(given).find(([, v]) => v !== undefined)?.[0];
-    if (named) throw new UsageError(`--target-${named}`, 'needs a tls:// target');
+    if (named) throw new UsageError(`--target-${named}`, 'needs a tls:// or wss:// target');
     return undefined;
   }
   const clientFlags = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
@@ -191,7 +223,8 @@ function reporter(trace: boolean): (event: ForwardEvent) => void {
 }
 
 function summaryLine(summary: ForwardSummary, address: SocketAddress): string {
-  const what = address.scheme === 'udp' ? 'client peer' : 'client';
+  const what =
+    address.scheme === 'udp' ? 'client peer' : isWebSocket(address) ? 'WebSocket client' : 'client';
   return (
     `forwarded ${summary.clients} ${what}${summary.clients === 1 ? '' : 's'}, ` +
     `${formatBytes(summary.bytesToTargets)} to targets, ${formatBytes(summary.bytesToClients)} back` +
