@@ -126,6 +126,58 @@ describe('forward ws:// with real WebSocket clients', () => {
   });
 });
 
+test('a WebSocket client that floods a target that never reads is held back: forward memory stays bounded', {
+  timeout: 20_000,
+}, async (t) => {
+  const held: Socket[] = [];
+  const target = createServer((socket) => {
+    held.push(socket);
+    socket.pause();
+  }).listen(0, '127.0.0.1');
+  await once(target, 'listening');
+  const { port } = target.address() as AddressInfo;
+  const fwd = await startCli(['forward', 'ws://127.0.0.1:0/', `tcp://127.0.0.1:${port}`]);
+  const pid = fwd.child.pid as number;
+  const rss = (): number =>
+    Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) * 1024;
+  const before = rss();
+  const client = new WebSocket(fwd.urls[0] as string);
+  client.on('error', () => {});
+  await once(client, 'open');
+  let sent = 0;
+  const message = Buffer.alloc(256 * 1024, 0x62);
+  // Up to 1 GiB, four messages in flight: each is counted once the socket took it.
+  const pump = (): void => {
+    if (sent < 2 ** 30 && client.readyState === client.OPEN)
+      client.send(message, (err) => {
+        if (err) return;
+        sent += message.length;
+        pump();
+      });
+  };
+  for (let i = 0; i < 4; i += 1) pump();
+  try {
+    let still = 0;
+    let last = -1;
+    for (let look = 0; look < 400 && still < 20; look += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      still = sent === last ? still + 1 : 0;
+      last = sent;
+    }
+    const grown = rss() - before;
+    t.diagnostic(
+      `client sent ${(sent / 2 ** 20).toFixed(1)} MiB; forward VmRSS grew ${(grown / 2 ** 20).toFixed(1)} MiB`,
+    );
+    assert.ok(sent < 64 * 2 ** 20, `the client sent ${sent} bytes: nothing held it back`);
+    assert.ok(grown < 48 * 2 ** 20, `forward grew by ${grown} bytes`);
+  } finally {
+    client.terminate();
+    for (const socket of held) socket.destroy();
+    target.close();
+    await fwd.stop();
+  }
+});
+
 describe('forward ws:// with headless Chromium', { skip: NO_CHROMIUM }, () => {
   let browser: Browser;
   before(async () => {

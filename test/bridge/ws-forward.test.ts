@@ -265,6 +265,29 @@ describe('forward tcp:// to ws:// (a WebSocket service to plain TCP clients)', (
     },
   );
 
+  test('a wss:// target is verified with the target TLS options, and carries the bytes', BOUND, async () => {
+    const echo = await startEcho({ tls: { cert: cert.cert, key: cert.key } }, 'wss://127.0.0.1:0/echo');
+    const url = `wss://127.0.0.1:${echo.port}/echo`;
+    const fwd = await start('tcp://127.0.0.1:0', url, { targetTls: { ca: cert.cert } });
+    const data = randomBytes(200_000);
+    const received = await exchange(await dial(fwd.address), data);
+    assert.equal(received.digest, sha256(data));
+    await fwd.stop();
+    // Without the CA the certificate is refused, and no client is forwarded.
+    const events: string[] = [];
+    const strict = await start('tcp://127.0.0.1:0', url, {
+      onEvent: (event) => {
+        if (event.type === 'no-target') events.push(...event.errors.map((e) => e.message));
+      },
+    });
+    const refused = await dial(strict.address);
+    assert.equal((await readAll(refused)).length, 0);
+    refused.close();
+    assert.equal((await strict.stop()).noTarget, 1);
+    assert.match(events.join('\n'), /^connect wss:\/\/127\.0\.0\.1:\d+\/echo: .*certificate/);
+    await echo.close();
+  });
+
   test(
     'a ws:// target that refuses the upgrade is skipped, and a client none takes is closed',
     BOUND,
