@@ -4,37 +4,51 @@
  * `ws` package; a browser that never reads; the flags refused where they mean nothing.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { formatAddress } from '../../src/address.js';
 import { launchChromium, NO_CHROMIUM } from '../chat/browser.js';
 import { runCli, startCli } from '../helpers.js';
-import { startEcho } from '../websocket/servers.js';
+import { startEcho, wscat } from '../websocket/servers.js';
 import { echoTarget } from './peers.js';
 
 /** Each test's bound: it waits on events, so this is only reached when something hangs. */
 const BOUND = { timeout: 10_000 };
 
-const WSCAT = fileURLToPath(new URL('../../../node_modules/wscat/bin/wscat', import.meta.url));
+/** vmRss is the resident memory of process `pid`, in bytes. */
+function vmRss(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) * 1024;
+}
 
-/** wscat runs `wscat ARGS` with a stdin that stays open (wscat quits when its stdin ends). */
-async function wscat(args: readonly string[]): Promise<{ code: number | null; stdout: string }> {
-  const child = spawn(process.execPath, [WSCAT, '--no-color', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 8000);
-  const [code] = (await once(child, 'exit')) as [number | null];
-  clearTimeout(timer);
-  return { code, stdout };
+/**
+ * assertHeldBack waits until `count` (bytes a peer got rid of) stops moving for half a second
+ * (looking every 25 ms, 10 s at most: a peer held back has no event to wait on), then asserts that
+ * fewer than 64 MiB went through and that forward (`pid`) grew by less than 48 MiB since `before`.
+ */
+async function assertHeldBack(
+  t: { diagnostic(message: string): void },
+  what: string,
+  count: () => number,
+  pid: number,
+  before: number,
+): Promise<void> {
+  let still = 0;
+  let last = -1;
+  for (let look = 0; look < 400 && still < 20; look += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    still = count() === last ? still + 1 : 0;
+    last = count();
+  }
+  const grown = vmRss(pid) - before;
+  const mib = (n: number): string => (n / 2 ** 20).toFixed(1);
+  t.diagnostic(`${what} ${mib(count())} MiB; forward VmRSS grew ${mib(grown)} MiB`);
+  assert.ok(count() < 64 * 2 ** 20, `${what} ${count()} bytes: nothing held it back`);
+  assert.ok(grown < 48 * 2 ** 20, `forward grew by ${grown} bytes`);
 }
 
 describe('forward ws:// with real WebSocket clients', () => {
@@ -96,27 +110,12 @@ describe('forward ws:// with real WebSocket clients', () => {
     const { port } = target.address() as AddressInfo;
     const fwd = await startCli(['forward', 'ws://127.0.0.1:0/', `tcp://127.0.0.1:${port}`]);
     const pid = fwd.child.pid as number;
-    const rss = (): number =>
-      Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) * 1024;
-    const before = rss();
+    const before = vmRss(pid);
     const client = new WebSocket(fwd.urls[0] as string);
     await once(client, 'open');
     client.pause(); // never reads again: the kernel's buffers fill, then forward's
     try {
-      // Wait until the target is held back: its count stops moving for 20 looks in a row.
-      let still = 0;
-      let last = -1;
-      for (let look = 0; look < 400 && still < 20; look += 1) {
-        await new Promise((resolve) => setTimeout(resolve, 25));
-        still = written === last ? still + 1 : 0;
-        last = written;
-      }
-      const grown = rss() - before;
-      t.diagnostic(
-        `target wrote ${(written / 2 ** 20).toFixed(1)} MiB; forward VmRSS grew ${(grown / 2 ** 20).toFixed(1)} MiB`,
-      );
-      assert.ok(written < 64 * 2 ** 20, `the target wrote ${written} bytes: nothing held it back`);
-      assert.ok(grown < 48 * 2 ** 20, `forward grew by ${grown} bytes`);
+      await assertHeldBack(t, 'the target wrote', () => written, pid, before);
     } finally {
       client.terminate();
       for (const socket of sockets) socket.destroy();
@@ -138,9 +137,7 @@ test('a WebSocket client that floods a target that never reads is held back: for
   const { port } = target.address() as AddressInfo;
   const fwd = await startCli(['forward', 'ws://127.0.0.1:0/', `tcp://127.0.0.1:${port}`]);
   const pid = fwd.child.pid as number;
-  const rss = (): number =>
-    Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) * 1024;
-  const before = rss();
+  const before = vmRss(pid);
   const client = new WebSocket(fwd.urls[0] as string);
   client.on('error', () => {});
   await once(client, 'open');
@@ -157,19 +154,7 @@ test('a WebSocket client that floods a target that never reads is held back: for
   };
   for (let i = 0; i < 4; i += 1) pump();
   try {
-    let still = 0;
-    let last = -1;
-    for (let look = 0; look < 400 && still < 20; look += 1) {
-      await new Promise((resolve) => setTimeout(resolve, 25));
-      still = sent === last ? still + 1 : 0;
-      last = sent;
-    }
-    const grown = rss() - before;
-    t.diagnostic(
-      `client sent ${(sent / 2 ** 20).toFixed(1)} MiB; forward VmRSS grew ${(grown / 2 ** 20).toFixed(1)} MiB`,
-    );
-    assert.ok(sent < 64 * 2 ** 20, `the client sent ${sent} bytes: nothing held it back`);
-    assert.ok(grown < 48 * 2 ** 20, `forward grew by ${grown} bytes`);
+    await assertHeldBack(t, 'the client sent', () => sent, pid, before);
   } finally {
     client.terminate();
     for (const socket of held) socket.destroy();
