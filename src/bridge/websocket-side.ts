@@ -72,7 +72,8 @@ export function webSocketSide(conn: WebSocketConn, name: string): BridgeSide {
     state.writeDone = true;
     settleWhenDone();
   });
-  // A write after the peer closed was dropped; ws reports nothing else here.
+  // A write to the side once destroyed fails with an 'error' event: join then discards what is
+  // left of that direction (see join's pump), and the error must not reach the process.
   writable.on('error', () => {});
 
   const onClose = (): void => {
