@@ -258,6 +258,7 @@ describe('relay and forward with ws:// from the command line', () => {
       runCli(['forward', 'tcp://127.0.0.1:0', 'tcp://127.0.0.1:9', '--allow-origin', 'https://a.test']),
       runCli(['forward', 'ws://127.0.0.1:0/', 'tcp://127.0.0.1:9', '-H', 'Authorization: x']),
       runCli(['forward', 'ws://127.0.0.1:0/', 'tcp://127.0.0.1:9', '--target-insecure']),
+      runCli(['forward', 'ws://127.0.0.1:0/', 'tcp://127.0.0.1:9', '--hexdump']),
     ]);
     assert.deepEqual(
       results.map((r) => [r.code, r.stderr.trim()]),
@@ -268,6 +269,10 @@ describe('relay and forward with ws:// from the command line', () => {
         ],
         [2, 'sockkit: --header: needs a ws:// or wss:// target (it goes in the upgrade request)'],
         [2, 'sockkit: --target-insecure: needs a tls:// or wss:// target'],
+        [
+          2,
+          'sockkit: forward: --hexdump, --dump and --pcap see stream clients (tcp, tls, unix) only, not ws',
+        ],
       ],
     );
   });

@@ -132,10 +132,11 @@ Examples:
     const guard = guardFor(flags, cmd);
     const datagramGuard = address.scheme === 'udp' ? datagramGuardFor(flags, cmd) : undefined;
     const signal = shutdownSignal(() => warn(shuttingDownLine(true, flags.grace)));
-    if (address.scheme === 'udp' && (flags.hexdump || flags.dump || flags.pcap))
+    // A WebSocket's bytes are read by the ws package, past the tap: it would show none of them.
+    if ((address.scheme === 'udp' || isWebSocket(address)) && (flags.hexdump || flags.dump || flags.pcap))
       throw new UsageError(
         'forward',
-        '--hexdump, --dump and --pcap see stream clients (tcp, tls, unix) only, not udp',
+        `--hexdump, --dump and --pcap see stream clients (tcp, tls, unix) only, not ${address.scheme}`,
       );
     const capture = captureFor(flags, 'forward');
     const forwarder = await forward(address, targets, {
