@@ -213,8 +213,9 @@ export async function forward(
       else client.close();
       return;
     }
-    // The client may have gone while its target was being reached.
-    if (client.socket.destroyed) {
+    // The client may have gone while its target was being reached. A WebSocket client's messages
+    // are kept with its connection, and its side passes them on before its end.
+    if (!(client instanceof WebSocketConn) && client.socket.destroyed) {
       upstream.side.close();
       return;
     }

@@ -128,6 +128,41 @@ describe('forward ws:// to tcp:// (websockify)', () => {
     await target.close();
   });
 
+  test(
+    'messages a browser sent before it closed, while its target was being reached, still reach it',
+    BOUND,
+    async () => {
+      let browserClosed: () => void = () => {};
+      const closed = new Promise<void>((resolve) => {
+        browserClosed = resolve;
+      });
+      // A ws:// target that answers the upgrade only once the browser has come and gone.
+      const server = new WebSocketServer({
+        host: '127.0.0.1',
+        port: 0,
+        verifyClient: (_info: unknown, done: (ok: boolean) => void) => void closed.then(() => done(true)),
+      });
+      await once(server, 'listening');
+      const seen = new Promise<{ text: string; code: number }>((resolve) => {
+        server.once('connection', (peer: PeerSocket) => {
+          const chunks: Buffer[] = [];
+          peer.on('message', (chunk: Buffer) => chunks.push(chunk));
+          peer.once('close', (code: number) => resolve({ text: Buffer.concat(chunks).toString(), code }));
+        });
+      });
+      const { port } = server.address() as { port: number };
+      const fwd = await start('ws://127.0.0.1:0/', `ws://127.0.0.1:${port}/`);
+      const ws = await open(fwd.url);
+      ws.send('said before leaving');
+      ws.close(1000);
+      await closeOf(ws);
+      browserClosed();
+      assert.deepEqual(await seen, { text: 'said before leaving', code: 1000 });
+      await fwd.stop();
+      server.close();
+    },
+  );
+
   test('a FIN from the target reaches the browser as a close (1000), after its bytes', BOUND, async () => {
     const target = await listen(parseAddress('tcp://127.0.0.1:0'));
     target.handle((conn) => {
