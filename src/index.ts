@@ -43,6 +43,7 @@ export {
 } from './bench/slo-search.js';
 export { type Endpoint, formatEndpoint, type Program, parseEndpoint, programOf } from './bridge/endpoint.js';
 export {
+  type BridgeConn,
   type BridgePair,
   type ForwardEvent,
   type Forwarder,
@@ -69,6 +70,7 @@ export {
 export { type RelayEndpointsOptions, relayEndpoints } from './bridge/relay-endpoints.js';
 export { splitWords } from './bridge/shell-words.js';
 export { type BridgeSide, connSide, resetSocket, streamSide } from './bridge/side.js';
+export { webSocketSide } from './bridge/websocket-side.js';
 export { Capture, type CaptureOptions, UNIX_FLOW_ADDRESS, UNIX_SERVER_PORT } from './capture/capture.js';
 export { type PacketEndpoint, type TcpSegmentFields, tcpPacket, udpPacket } from './capture/ip-packet.js';
 export {

@@ -3,23 +3,30 @@
  * connection to one of the targets (or to a program of its own), round-robin, until a signal stops it.
  */
 
-import type { SocketAddress } from '../address.js';
+import { isWebSocket, type SocketAddress } from '../address.js';
 import type { StreamTapFactory } from '../capture/tap.js';
 import { SchemeError, type SockkitError, UsageError } from '../errors.js';
 import type { ProxyUrl } from '../proxy/proxy-url.js';
 import type { LimitEvent } from '../security/limit-event.js';
 import type { Conn } from '../stream/conn.js';
 import { peerLabel } from '../stream/conn.js';
-import { type AcceptGuard, listen } from '../stream/listen.js';
+import { type AcceptGuard, type Listener, listen } from '../stream/listen.js';
 import { serve } from '../stream/serve.js';
 import type { TlsClientOptions } from '../stream/tls.js';
 import type { ServerTransportOptions } from '../stream/transports.js';
 import type { Tracer } from '../trace.js';
+import type { WebSocketClientOptions } from '../websocket/dial-websocket.js';
+import { listenWebSocket } from '../websocket/listen-websocket.js';
+import { WebSocketConn } from '../websocket/websocket-conn.js';
 import { type Endpoint, formatEndpoint } from './endpoint.js';
 import { type ForwardPacketsOptions, forwardPackets } from './forward-packets.js';
 import { type JoinFilters, join } from './join.js';
 import { openEndpoint } from './open-endpoint.js';
 import { type BridgeSide, connSide } from './side.js';
+import { webSocketSide } from './websocket-side.js';
+
+/** BridgeConn is a client a forward accepted: a stream connection, or a WebSocket one (ws://, wss://). */
+export type BridgeConn = Conn | WebSocketConn;
 
 /**
  * BridgePair is one client and what it was joined to, as `onPair` sees it before any byte is
@@ -28,11 +35,11 @@ import { type BridgeSide, connSide } from './side.js';
 export interface BridgePair {
   /** A number that tells the pairs of one forward apart, from 1. */
   readonly id: number;
-  readonly client: Conn;
+  readonly client: BridgeConn;
   /** The client's side, as the bridge reads and writes it. */
   readonly clientSide: BridgeSide;
   /** The target's connection, when the target is a socket (undefined for a program). */
-  readonly upstream: Conn | undefined;
+  readonly upstream: BridgeConn | undefined;
   readonly target: Endpoint;
   /** The target's side, as the bridge reads and writes it. */
   readonly targetSide: BridgeSide;
@@ -65,8 +72,10 @@ export interface ForwardOptions extends ServerTransportOptions {
   readonly ipv6Only?: boolean | undefined;
   /** How long open clients may take to finish after the signal, in ms. Default 5000. */
   readonly grace?: number | undefined;
-  /** TLS settings for `tls://` targets: CAs, server name, client certificate, pinning. */
+  /** TLS settings for `tls://` and `wss://` targets: CAs, server name, client certificate, pinning. */
   readonly targetTls?: TlsClientOptions | undefined;
+  /** WebSocket settings for `ws://` and `wss://` targets: headers, subprotocols, Origin, pings. */
+  readonly targetWs?: WebSocketClientOptions | undefined;
   /** Proxies to reach the socket targets through, first hop first (see DialOptions.proxy). */
   readonly targetProxy?: readonly ProxyUrl[] | undefined;
   /** A bound on connecting to one target, in ms. Default 10000. */
@@ -117,8 +126,11 @@ export interface Forwarder {
  * client is joined (see `join`: backpressure and half-close both ways) to a new connection to a
  * target, taken round-robin; a target that fails (refused, timed out, a program that cannot
  * start) is skipped for the next one, and a client that no target takes is closed at once, with
- * one `no-target` event. Targets may be socket URLs (tcp, tls, unix) or programs (each client
- * gets its own). A `udp://` address forwards datagrams to `udp://` targets (see forwardPackets).
+ * one `no-target` event (a WebSocket client is closed with 1011). Targets may be socket URLs (tcp,
+ * tls, unix, ws, wss) or programs (each client gets its own). A `ws://` or `wss://` address takes
+ * WebSocket clients (see listenWebSocket, with `options.ws`), and a WebSocket on either side is
+ * bridged as `webSocketSide` says: each message's bytes one way, each chunk a binary message the
+ * other. A `udp://` address forwards datagrams to `udp://` targets (see forwardPackets).
  * Rejects as `listen` does; throws UsageError for no targets, for `-` as a target, and SchemeError
  * for a target that cannot serve the address's kind.
  */
@@ -139,14 +151,18 @@ export async function forward(
     });
   }
   const { signal } = options;
-  const listener = await listen(address, {
+  const listenOptions = {
     signal,
     trace: options.trace,
     tls: options.tls,
     guard: options.guard,
     ipv6Only: options.ipv6Only,
     tap: options.tap,
-  });
+  };
+  // A Listener only hands connections out, so one of either kind is read soundly as the union.
+  const listener = (isWebSocket(address)
+    ? await listenWebSocket(address, { ...listenOptions, ws: options.ws })
+    : await listen(address, listenOptions)) as unknown as Listener<BridgeConn>;
   const tell = options.onEvent ?? ignore;
   const totals = { noTarget: 0, bytesToTargets: 0, bytesToClients: 0 };
   const bridges = new Set<Promise<void>>();
@@ -154,8 +170,8 @@ export async function forward(
   let pairs = 0;
 
   const connectTarget = async (
-    client: Conn,
-  ): Promise<{ side: BridgeSide; conn?: Conn | undefined; target: Endpoint } | undefined> => {
+    client: BridgeConn,
+  ): Promise<{ side: BridgeSide; conn?: BridgeConn | undefined; target: Endpoint } | undefined> => {
     const first = next;
     next = (next + 1) % targets.length;
     const errors: SockkitError[] = [];
@@ -166,6 +182,7 @@ export async function forward(
           signal,
           trace: options.trace,
           tls: options.targetTls,
+          ws: options.targetWs,
           proxy: options.targetProxy,
           timeout: options.connectTimeout ?? 10_000,
           connection: client,
@@ -191,19 +208,25 @@ export async function forward(
     return undefined;
   };
 
-  const bridge = async (client: Conn): Promise<void> => {
+  const bridge = async (client: BridgeConn): Promise<void> => {
     const upstream = await connectTarget(client);
     if (!upstream) {
-      client.close();
+      if (client instanceof WebSocketConn) void client.close(1011, 'no target answered');
+      else client.close();
       return;
     }
-    // The client may have gone while its target was being reached.
-    if (client.socket.destroyed) {
+    // The client may have gone while its target was being reached. A WebSocket client's messages
+    // are kept with its connection, and its side passes them on before its end.
+    if (!(client instanceof WebSocketConn) && client.socket.destroyed) {
       upstream.side.close();
       return;
     }
     pairs += 1;
-    const clientSide = connSide(client, peerLabel(client.remoteAddress), options.tap === undefined);
+    const label = peerLabel(client.remoteAddress);
+    const clientSide =
+      client instanceof WebSocketConn
+        ? webSocketSide(client, label)
+        : connSide(client, label, options.tap === undefined);
     let filters: JoinFilters | undefined;
     try {
       filters = options.onPair?.({
@@ -276,8 +299,8 @@ function checkTargets(address: SocketAddress, targets: readonly Endpoint[]): voi
             'forward',
             url,
             'udp',
-            ['tcp', 'tls', 'unix'],
-            `a ${address.scheme} listener forwards to tcp://, tls://, unix: or program targets, not udp://`,
+            ['tcp', 'tls', 'unix', 'ws', 'wss'],
+            `a ${address.scheme} listener forwards to tcp://, tls://, unix:, ws://, wss:// or program targets, not udp://`,
           );
     }
   }

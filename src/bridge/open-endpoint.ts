@@ -1,15 +1,18 @@
 /**
- * openEndpoint makes an Endpoint live: dials a socket URL, starts a program, or takes the given
- * stdin and stdout, and hands back its BridgeSide.
+ * openEndpoint makes an Endpoint live: dials a socket URL (a WebSocket one too), starts a program,
+ * or takes the given stdin and stdout, and hands back its BridgeSide.
  */
 import type { Readable, Writable } from 'node:stream';
-import type { SocketAddress } from '../address.js';
+import { isWebSocket, type SocketAddress } from '../address.js';
 import { UsageError } from '../errors.js';
 import type { Conn } from '../stream/conn.js';
 import { type DialOptions, dial } from '../stream/dial.js';
+import { dialWebSocket } from '../websocket/dial-websocket.js';
+import type { WebSocketConn } from '../websocket/websocket-conn.js';
 import { type Endpoint, formatEndpoint } from './endpoint.js';
 import { startProgram } from './program.js';
 import { type BridgeSide, connSide, streamSide } from './side.js';
+import { webSocketSide } from './websocket-side.js';
 
 /** OpenEndpointOptions tune `openEndpoint`: the dial's options, and what programs and `-` need. */
 export interface OpenEndpointOptions extends DialOptions {
@@ -26,13 +29,14 @@ export interface OpenEndpointOptions extends DialOptions {
 /** OpenedEndpoint is a live endpoint: its side, and its connection when it is a socket. */
 export interface OpenedEndpoint {
   readonly side: BridgeSide;
-  readonly conn?: Conn | undefined;
+  readonly conn?: Conn | WebSocketConn | undefined;
 }
 
 /**
- * openEndpoint opens `endpoint`. A socket URL is dialled (tcp, tls, unix: a `udp://` URL is a
- * SchemeError here), a program started, `-` taken from `options.stdio`. Rejects as `dial` and
- * `startProgram` do, and with UsageError for `-` without `options.stdio`.
+ * openEndpoint opens `endpoint`. A socket URL is dialled (tcp, tls, unix; ws and wss as
+ * `dialWebSocket` does, with `options.ws`, its side a `webSocketSide`; a `udp://` URL is a
+ * SchemeError here), a program started, `-` taken from `options.stdio`. Rejects as `dial`,
+ * `dialWebSocket` and `startProgram` do, and with UsageError for `-` without `options.stdio`.
  */
 export async function openEndpoint(
   endpoint: Endpoint,
@@ -40,6 +44,10 @@ export async function openEndpoint(
 ): Promise<OpenedEndpoint> {
   switch (endpoint.kind) {
     case 'socket': {
+      if (isWebSocket(endpoint.address)) {
+        const conn = await dialWebSocket(endpoint.address, options);
+        return { side: webSocketSide(conn, formatEndpoint(endpoint)), conn };
+      }
       const conn = await dial(endpoint.address, options);
       // Fast reads unless a tap must see the bytes (the Conn checks its own tracing).
       return { side: connSide(conn, formatEndpoint(endpoint), options.tap === undefined), conn };

@@ -3,7 +3,6 @@
  * stdin and stdout, or a program, copied into each other until both directions are closed.
  */
 import type { SockkitError } from '../errors.js';
-import type { Conn } from '../stream/conn.js';
 import type { Endpoint } from './endpoint.js';
 import { type JoinFilters, type JoinSummary, join } from './join.js';
 import { type OpenEndpointOptions, type OpenedEndpoint, openEndpoint } from './open-endpoint.js';
@@ -28,7 +27,7 @@ export async function relayEndpoints(
 ): Promise<JoinSummary> {
   const opened: (OpenedEndpoint | undefined)[] = [undefined, undefined];
   const order = a.kind === 'program' && b.kind !== 'program' ? [1, 0] : [0, 1];
-  let connection: Conn | undefined;
+  let connection: OpenedEndpoint['conn'];
   try {
     for (const i of order) {
       const endpoint = (i === 0 ? a : b) as Endpoint;

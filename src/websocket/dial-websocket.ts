@@ -84,30 +84,36 @@ export async function dialWebSocket(
     // ws's own wait for the peer's close frame (its typings lack the option); `close` has its own too.
     closeTimeout: settings.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT,
   } as ClientOptions);
-  await opened(webSocket, url, deadline, options.signal, trace ? note : undefined).catch((err: unknown) => {
-    webSocket.terminate();
-    socket.destroy();
-    throw err;
-  });
-  if (trace) socket.once('close', () => trace({ step: 'closed', socketId, kind }));
   const remote = { ...address, host: 'host' in target ? target.host : address.host };
   const local = { ...address, host: socket.localAddress ?? '', port: socket.localPort ?? 0 };
-  const conn = new WebSocketConn(webSocket, {
-    localAddress: local,
-    remoteAddress: remote,
-    socket,
-    kind,
-    socketId,
-    trace,
-    ...connSettings(settings),
-    maxMessageSize,
-  });
-  return conn;
+  // The WebSocketConn is made in the 'open' event itself: a server that speaks first (or closes
+  // at once) may have its messages read before a promise's continuation would run.
+  const wrap = (): WebSocketConn => {
+    if (trace) socket.once('close', () => trace({ step: 'closed', socketId, kind }));
+    return new WebSocketConn(webSocket, {
+      localAddress: local,
+      remoteAddress: remote,
+      socket,
+      kind,
+      socketId,
+      trace,
+      ...connSettings(settings),
+      maxMessageSize,
+    });
+  };
+  return opened(webSocket, url, deadline, options.signal, trace ? note : undefined, wrap).catch(
+    (err: unknown) => {
+      webSocket.terminate();
+      socket.destroy();
+      throw err;
+    },
+  );
 }
 
 /**
- * opened resolves once the handshake is done, or rejects with the SockkitError that says why
- * not. Every listener it added is removed either way.
+ * opened resolves, once the handshake is done, with what `wrap` makes of the open WebSocket (in
+ * the 'open' event, before any message can be read), or rejects with the SockkitError that says
+ * why not. Every listener it added is removed either way.
  */
 function opened(
   webSocket: WebSocket,
@@ -115,7 +121,8 @@ function opened(
   deadline: number,
   signal: AbortSignal | undefined,
   note: ((detail: string) => void) | undefined,
-): Promise<void> {
+  wrap: () => WebSocketConn,
+): Promise<WebSocketConn> {
   return new Promise((resolve, reject) => {
     const settle = (err?: SockkitError): void => {
       clearTimeout(timer);
@@ -128,7 +135,7 @@ function opened(
       if (err) {
         webSocket.on('error', () => {});
         reject(err);
-      } else resolve();
+      } else resolve(wrap());
     };
     const onOpen = (): void => settle();
     const onUpgrade = (response: IncomingMessage): void => note && traceResponse(note, response);

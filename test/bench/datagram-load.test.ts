@@ -35,6 +35,7 @@ function planFor(url: string, connections: number): LoadPlan {
     firstConnection: 0,
     size: 64,
     depth: 1,
+    batch: false,
     rate: 0,
     reconnect: false,
     lossTimeout: 1000,

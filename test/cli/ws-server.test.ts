@@ -7,27 +7,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import { runCli, startCli } from '../helpers.js';
-
-const WSCAT = fileURLToPath(new URL('../../../node_modules/wscat/bin/wscat', import.meta.url));
-
-/**
- * wscat runs `wscat ARGS` with a stdin that stays open (wscat quits when its stdin ends) and
- * resolves with what it printed once it exits.
- */
-async function wscat(args: readonly string[]): Promise<{ code: number | null; stdout: string }> {
-  const child = spawn(process.execPath, [WSCAT, '--no-color', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 8000);
-  const [code] = (await once(child, 'exit')) as [number | null];
-  clearTimeout(timer);
-  return { code, stdout };
-}
+import { WSCAT, wscat } from '../websocket/servers.js';
 
 /** interactive starts wscat connected to `url`, to be driven line by line. */
 function interactive(url: string): {

@@ -1,9 +1,11 @@
 /**
  * What the WebSocket tests share: a sockkit echo server on a free port, a raw TCP exchange for
- * requests no WebSocket client would send, and `ws` servers as peers.
+ * requests no WebSocket client would send, `ws` servers as peers, and wscat as a client.
  */
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { connect } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { parseAddress, type WebSocketAddress } from '../../src/address.js';
 import type { Listener, ListenOptions } from '../../src/stream/listen.js';
@@ -98,4 +100,23 @@ export async function wsServer(
         server.close(() => resolve());
       }),
   };
+}
+
+/** WSCAT is wscat's entry point (the npm package, a devDependency): a WebSocket client nobody here wrote. */
+export const WSCAT = fileURLToPath(new URL('../../../node_modules/wscat/bin/wscat', import.meta.url));
+
+/**
+ * wscat runs `wscat ARGS` with a stdin that stays open (wscat quits when its stdin ends) and
+ * resolves with what it printed once it exits (killed after 8 s).
+ */
+export async function wscat(args: readonly string[]): Promise<{ code: number | null; stdout: string }> {
+  const child = spawn(process.execPath, [WSCAT, '--no-color', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 8000);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  clearTimeout(timer);
+  return { code, stdout };
 }

@@ -7,6 +7,7 @@ import {
   type ForwardSummary,
   formatBytes,
   forward,
+  isWebSocket,
   parseEndpoint,
   type SocketAddress,
   type TlsClientOptions,
@@ -33,11 +34,22 @@ import {
   tlsServerOptionsOf,
   withTlsServerOptions,
 } from '../options/tls.js';
+import {
+  type WebSocketBridgeFlags,
+  webSocketBridgeOptionsOf,
+  withWebSocketBridgeOptions,
+} from '../options/websocket.js';
 import { shutdownSignal, warn } from '../run.js';
 import { warnIfShellExposed } from './program-exec.js';
 import { shuttingDownLine } from './service-summary.js';
 
-interface ForwardFlags extends TlsServerFlags, LimitFlags, CaptureFlags, ProxyFlags, FaultFlags {
+interface ForwardFlags
+  extends TlsServerFlags,
+    LimitFlags,
+    CaptureFlags,
+    ProxyFlags,
+    FaultFlags,
+    WebSocketBridgeFlags {
   grace: number;
   connectTimeout: number;
   ipv6Only?: boolean;
@@ -58,12 +70,19 @@ export function forwardCommand(): Command {
         'target that fails is skipped for the next, and a client no target takes is closed at once. ' +
         'A TARGET may be a program (exec:PROGRAM ARG..., sh:COMMAND): each client gets its own. ' +
         'TLS on either side: tls:// LISTEN terminates it, a tls:// TARGET originates it. ' +
+        'WebSocket on either side, as websockify does: a ws:// LISTEN takes browsers, each message ' +
+        'passed on as its bytes (text as UTF-8) and the bytes back as binary messages; a ws:// TARGET ' +
+        'is sent each chunk as a binary message. A FIN becomes a close (1000) after the data, and a ' +
+        'close becomes a FIN. ' +
         'udp:// LISTEN forwards datagrams to udp:// targets: one upstream socket per client peer, ' +
         'closed after --idle-timeout of silence (default 60s). ' +
         'SIGINT, SIGTERM and SIGHUP stop it gracefully, with a summary of clients and bytes each way.',
     )
-    .argument('<listen>', 'where to listen: tcp://, tls://, unix: or udp://')
-    .argument('<target...>', 'where to forward: tcp://, tls://, unix:, udp://, exec:PROGRAM or sh:COMMAND')
+    .argument('<listen>', 'where to listen: tcp://, tls://, unix:, ws://, wss:// or udp://')
+    .argument(
+      '<target...>',
+      'where to forward: tcp://, tls://, unix:, ws://, wss://, udp://, exec:PROGRAM or sh:COMMAND',
+    )
     .addOption(
       new Option('--grace <duration>', 'time open clients get to finish at shutdown')
         .default(5000, '5s')
@@ -75,12 +94,18 @@ export function forwardCommand(): Command {
         .argParser(durationOption('--connect-timeout', 1)),
     )
     .option('--ipv6-only', 'keep tcp://[::]:PORT to IPv6 instead of dual-stack')
-    .option('--target-ca <file>', 'tls:// targets: trust this CA (PEM) instead of the system store')
-    .option('--target-servername <name>', 'tls:// targets: the name for SNI and verification')
-    .option('--target-cert <file>', 'tls:// targets: a client certificate (PEM)')
-    .option('--target-key <file>', 'tls:// targets: the private key of --target-cert (PEM)')
-    .option('--target-fingerprint <sha256>', 'tls:// targets: trust exactly this certificate (pinning)')
-    .option('--target-insecure', 'tls:// targets: do NOT verify the certificate (warns)')
+    .option(
+      '--target-ca <file>',
+      'tls:// and wss:// targets: trust this CA (PEM) instead of the system store',
+    )
+    .option('--target-servername <name>', 'tls:// and wss:// targets: the name for SNI and verification')
+    .option('--target-cert <file>', 'tls:// and wss:// targets: a client certificate (PEM)')
+    .option('--target-key <file>', 'tls:// and wss:// targets: the private key of --target-cert (PEM)')
+    .option(
+      '--target-fingerprint <sha256>',
+      'tls:// and wss:// targets: trust exactly this certificate (pinning)',
+    )
+    .option('--target-insecure', 'tls:// and wss:// targets: do NOT verify the certificate (warns)')
     .addHelpText(
       'after',
       `
@@ -92,7 +117,10 @@ Examples:
   sockkit forward tcp://127.0.0.1:8080 tls://example.test:443 --target-ca ca.pem   # originate TLS
   sockkit forward tcp://127.0.0.1:9000 exec:cat                      # each client its own cat
   sockkit forward udp://127.0.0.1:5353 udp://127.0.0.1:53 --idle-timeout 30s   # UDP
-  sockkit forward tcp://127.0.0.1:8080 tcp://127.0.0.1:80 --pcap clients.pcapng   # what clients said, for Wireshark`,
+  sockkit forward tcp://127.0.0.1:8080 tcp://127.0.0.1:80 --pcap clients.pcapng   # what clients said, for Wireshark
+  sockkit forward ws://0.0.0.0:8080/ tcp://127.0.0.1:5900 --allow-origin https://app.example.test   # websockify
+  sockkit forward wss://0.0.0.0:8443/vnc tcp://127.0.0.1:5900 --self-signed --subprotocol binary   # noVNC over TLS
+  sockkit forward tcp://127.0.0.1:9000 ws://127.0.0.1:8080/feed -H 'Authorization: Bearer T'   # a WebSocket to nc`,
     );
   withFaultOptions(
     command,
@@ -100,23 +128,32 @@ Examples:
     'forward udp://127.0.0.1:5353 udp://127.0.0.1:53',
   );
   return withProxyOption(
-    withCaptureOptions(withLimitOptions(withTlsServerOptions(addVerboseFlag(command)))),
+    withWebSocketBridgeOptions(
+      withCaptureOptions(withLimitOptions(withTlsServerOptions(addVerboseFlag(command)))),
+    ),
     'forward tcp://127.0.0.1:8080',
   ).action(async (url: string, targetUrls: string[], flags: ForwardFlags, cmd: Command) => {
-    const address = addressArg('forward', url, ['tcp', 'tls', 'unix', 'udp']);
+    const address = addressArg('forward', url, ['tcp', 'tls', 'unix', 'ws', 'wss', 'udp']);
     const targets = targetUrls.map(parseEndpoint);
     const tls = await tlsServerOptionsOf(flags, [address]);
     const targetTls = targetTlsOf(flags, targets);
     // --proxy is the way to the targets: each socket target must be one a proxy can reach.
     for (const target of targets) if (target.kind === 'socket') proxyOptionsOf(flags, target.address);
+    const ws = webSocketBridgeOptionsOf(
+      flags,
+      address,
+      targets.flatMap((t) => (t.kind === 'socket' ? [t.address] : [])),
+      limitReporter(cmd),
+    );
     const trace = tracerFor(cmd, 'forward');
     const guard = guardFor(flags, cmd);
     const datagramGuard = address.scheme === 'udp' ? datagramGuardFor(flags, cmd) : undefined;
     const signal = shutdownSignal(() => warn(shuttingDownLine(true, flags.grace)));
-    if (address.scheme === 'udp' && (flags.hexdump || flags.dump || flags.pcap))
+    // A WebSocket's bytes are read by the ws package, past the tap: it would show none of them.
+    if ((address.scheme === 'udp' || isWebSocket(address)) && (flags.hexdump || flags.dump || flags.pcap))
       throw new UsageError(
         'forward',
-        '--hexdump, --dump and --pcap see stream clients (tcp, tls, unix) only, not udp',
+        `--hexdump, --dump and --pcap see stream clients (tcp, tls, unix) only, not ${address.scheme}`,
       );
     // The listening side decides the kind: a udp:// forward has udp:// targets only.
     const faults = faultInjectionOf('forward', flags, [url]);
@@ -128,6 +165,8 @@ Examples:
       tls,
       guard,
       targetTls,
+      ws: ws.server,
+      targetWs: ws.client,
       targetProxy: proxyChainOf(flags),
       ipv6Only: flags.ipv6Only,
       grace: flags.grace,
@@ -174,10 +213,12 @@ function targetTlsOf(flags: ForwardFlags, targets: readonly Endpoint[]): TlsClie
     fingerprint: flags.targetFingerprint,
     insecure: flags.targetInsecure,
   };
-  const tlsTarget = targets.find((t) => t.kind === 'socket' && t.address.scheme === 'tls');
+  const tlsTarget = targets.find(
+    (t) => t.kind === 'socket' && (t.address.scheme === 'tls' || t.address.scheme === 'wss'),
+  );
   if (!tlsTarget) {
     const named = Object.entries(given).find(([, v]) => v !== undefined)?.[0];
-    if (named) throw new UsageError(`--target-${named}`, 'needs a tls:// target');
+    if (named) throw new UsageError(`--target-${named}`, 'needs a tls:// or wss:// target');
     return undefined;
   }
   const clientFlags = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
@@ -209,7 +250,8 @@ function reporter(trace: boolean): (event: ForwardEvent) => void {
 }
 
 function summaryLine(summary: ForwardSummary, address: SocketAddress): string {
-  const what = address.scheme === 'udp' ? 'client peer' : 'client';
+  const what =
+    address.scheme === 'udp' ? 'client peer' : isWebSocket(address) ? 'WebSocket client' : 'client';
   return (
     `forwarded ${summary.clients} ${what}${summary.clients === 1 ? '' : 's'}, ` +
     `${formatBytes(summary.bytesToTargets)} to targets, ${formatBytes(summary.bytesToClients)} back` +

@@ -4,16 +4,23 @@ import { parseEndpoint, relayEndpoints, type SocketAddress, UsageError } from '.
 import { durationOption, tracerFor } from '../options/common.js';
 import { type ProxyFlags, proxyChainOf, proxyOptionsOf, withProxyOption } from '../options/proxy.js';
 import { type TlsClientFlags, tlsClientOptionsOf, withTlsClientOptions } from '../options/tls.js';
+import {
+  type WebSocketClientFlags,
+  webSocketClientOptionsOf,
+  withWebSocketClientOptions,
+} from '../options/websocket.js';
 import { shutdownSignal } from '../run.js';
 
-type RelayFlags = { timeout?: number } & TlsClientFlags & ProxyFlags;
+type RelayFlags = { timeout?: number } & TlsClientFlags & ProxyFlags & WebSocketClientFlags;
 
 export function relayCommand(): Command {
-  return withProxyOption(withTlsClientOptions(new Command('relay')), 'relay -')
+  return withProxyOption(withWebSocketClientOptions(withTlsClientOptions(new Command('relay'))), 'relay -')
     .description(
-      'Join two endpoints that both act: each a client URL (tcp://, tls://, unix:), - for stdin and ' +
-        'stdout, exec:PROGRAM ARG... or sh:COMMAND. Bytes are copied both ways, each end passed on ' +
-        '(half-close), until both directions are closed. A program learns the socket it serves from ' +
+      'Join two endpoints that both act: each a client URL (tcp://, tls://, unix:, ws://, wss://), - ' +
+        'for stdin and stdout, exec:PROGRAM ARG... or sh:COMMAND. Bytes are copied both ways, each end ' +
+        'passed on (half-close), until both directions are closed. A ws:// endpoint is sent each chunk ' +
+        'as a binary message and its messages are passed on as their bytes; the end of the other side ' +
+        'closes it (1000), and its close ends the other side. A program learns the socket it serves from ' +
         'SOCKKIT_REMOTE_ADDR, SOCKKIT_REMOTE_PORT, ... (and NCAT_REMOTE_ADDR, ... as ncat sets them).',
     )
     .argument('<a>', 'the first endpoint')
@@ -30,22 +37,26 @@ Examples:
   sockkit relay tcp://127.0.0.1:7000 tcp://127.0.0.1:8000       # join two servers to each other
   sockkit relay unix:/run/app.sock -                             # like connect, for a Unix socket
   sockkit relay tcp://127.0.0.1:6379 exec:'redis-cli --pipe'    # a server to a program
-  sockkit relay sh:'printf hello' tcp://127.0.0.1:65432          # a shell's output to a server`,
+  sockkit relay sh:'printf hello' tcp://127.0.0.1:65432          # a shell's output to a server
+  sockkit relay - wss://echo.example.test/ --subprotocol chat    # stdin's bytes as binary messages
+  sockkit relay ws://127.0.0.1:8080/feed tcp://127.0.0.1:6379     # a WebSocket service to a TCP one`,
     )
     .action(async (a: string, b: string, flags: RelayFlags, command: Command) => {
       const endpoints = [parseEndpoint(a), parseEndpoint(b)] as const;
       if (endpoints[0].kind === 'stdio' && endpoints[1].kind === 'stdio')
         throw new UsageError('relay', '- may be only one of the two endpoints');
       const sockets = endpoints.flatMap((e) => (e.kind === 'socket' ? [e.address] : []));
-      const tlsAddress: SocketAddress = sockets.find((s) => s.scheme === 'tls') ??
+      const tlsAddress: SocketAddress = sockets.find((s) => s.scheme === 'tls' || s.scheme === 'wss') ??
         sockets[0] ?? { scheme: 'unix', path: '-', abstract: false };
       const tls = tlsClientOptionsOf(flags, tlsAddress);
       for (const socket of sockets) proxyOptionsOf(flags, socket); // a unix: or udp:// socket takes no proxy
+      const ws = sockets.map((s) => webSocketClientOptionsOf(flags, s)).find((o) => o !== undefined);
       await relayEndpoints(endpoints[0], endpoints[1], {
         proxy: proxyChainOf(flags),
         signal: shutdownSignal(),
         trace: tracerFor(command, 'relay'),
         tls,
+        ws,
         timeout: flags.timeout,
         stdio: { input: process.stdin, output: process.stdout },
       });

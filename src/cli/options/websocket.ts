@@ -82,6 +82,67 @@ export function withWebSocketServerOptions(command: Command): Command {
   );
 }
 
+/**
+ * withWebSocketBridgeOptions adds the WebSocket flags of `forward`, whose listener is a server and
+ * whose targets are clients: `--allow-origin` for a ws:// LISTEN, `--header` and `--origin` for
+ * ws:// targets, and `--subprotocol`, `--ping-interval`, `--ping-timeout`, `--max-message-size`
+ * for every WebSocket side.
+ */
+export function withWebSocketBridgeOptions(command: Command): Command {
+  return withKeepaliveOptions(
+    command
+      .addOption(
+        new Option(
+          '--allow-origin <origin>',
+          "ws://: a ws:// LISTEN also accepts browser pages from ORIGIN (repeatable; '*' for any); default: only the page's own origin",
+        ).argParser(collect),
+      )
+      .addOption(
+        new Option(
+          '-H, --header <name:value>',
+          'ws://: add a header to the upgrade request to ws:// targets (repeatable)',
+        ).argParser(collect),
+      )
+      .option('--origin <origin>', 'ws://: send this Origin header to ws:// targets')
+      .addOption(
+        new Option(
+          '--subprotocol <name>',
+          'ws://: a subprotocol a ws:// LISTEN speaks, and ws:// targets are offered (repeatable)',
+        ).argParser(collect),
+      ),
+  );
+}
+
+/** WebSocketBridgeFlags are the parsed flags of withWebSocketBridgeOptions. */
+export interface WebSocketBridgeFlags extends WebSocketServerFlags, WebSocketClientFlags {}
+
+/**
+ * webSocketBridgeOptionsOf reads `forward`'s WebSocket flags: the server options of a ws://
+ * `listen` address and the client options of its ws:// targets (each undefined when there is no
+ * such side). Throws UsageError for a flag of a side that is not a WebSocket (`--allow-origin`
+ * without a ws:// LISTEN, `--header` or `--origin` without a ws:// target), and as
+ * webSocketServerOptionsOf and webSocketClientOptionsOf do.
+ */
+export function webSocketBridgeOptionsOf(
+  flags: WebSocketBridgeFlags,
+  listen: SocketAddress,
+  targets: readonly SocketAddress[],
+  report: (event: LimitEvent) => void,
+): { server: WebSocketServerOptions | undefined; client: WebSocketClientOptions | undefined } {
+  const target = targets.find(isWebSocket);
+  if (!isWebSocket(listen) && flags.allowOrigin)
+    throw new UsageError('--allow-origin', 'needs a ws:// or wss:// LISTEN (it admits browser pages)');
+  if (!target && (flags.header || flags.origin !== undefined))
+    throw new UsageError(
+      flags.header ? '--header' : '--origin',
+      'needs a ws:// or wss:// target (it goes in the upgrade request)',
+    );
+  return {
+    server: webSocketServerOptionsOf(flags, [listen], report),
+    client: target ? webSocketClientOptionsOf(flags, target) : undefined,
+  };
+}
+
 function withKeepaliveOptions(command: Command): Command {
   return command
     .addOption(
