@@ -13,7 +13,7 @@ import { peerLabel } from '../stream/conn.js';
 import { type AcceptGuard, listen } from '../stream/listen.js';
 import { serve } from '../stream/serve.js';
 import type { TlsClientOptions } from '../stream/tls.js';
-import type { ServerTransportOptions } from '../stream/transports.js';
+import type { ServerTransportOptions, TcpClientOptions } from '../stream/transports.js';
 import type { Tracer } from '../trace.js';
 import { type Endpoint, formatEndpoint } from './endpoint.js';
 import { type ForwardPacketsOptions, forwardPackets } from './forward-packets.js';
@@ -61,12 +61,18 @@ export interface ForwardOptions extends ServerTransportOptions {
   /** Limits and access control on the listening side (see ConnectionGuard). */
   readonly guard?: AcceptGuard | undefined;
   readonly ipv6Only?: boolean | undefined;
+  /** The listener's accept queue (see ListenOptions.backlog). `tcp` applies to every accepted client. */
+  readonly backlog?: number | undefined;
   /** How long open clients may take to finish after the signal, in ms. Default 5000. */
   readonly grace?: number | undefined;
   /** TLS settings for `tls://` targets: CAs, server name, client certificate, pinning. */
   readonly targetTls?: TlsClientOptions | undefined;
   /** Proxies to reach the socket targets through, first hop first (see DialOptions.proxy). */
   readonly targetProxy?: readonly ProxyUrl[] | undefined;
+  /** TCP options of the connections to `tcp://` and `tls://` targets: local end, keepalive, Nagle. */
+  readonly targetTcp?: TcpClientOptions | undefined;
+  /** Try only IPv4 (4) or IPv6 (6) addresses of a target's name (udp:// targets too). */
+  readonly targetFamily?: 4 | 6 | undefined;
   /** A bound on connecting to one target, in ms. Default 10000. */
   readonly connectTimeout?: number | undefined;
   /** How long a program target may take to exit once its client is done, in ms (see startProgram). */
@@ -134,6 +140,7 @@ export async function forward(
       trace: options.trace,
       ipv6Only: options.ipv6Only,
       onEvent: options.onEvent,
+      upstream: { ...options.udp?.upstream, family: options.targetFamily },
     });
   }
   const { signal } = options;
@@ -143,6 +150,8 @@ export async function forward(
     tls: options.tls,
     guard: options.guard,
     ipv6Only: options.ipv6Only,
+    backlog: options.backlog,
+    tcp: options.tcp,
     tap: options.tap,
   });
   const tell = options.onEvent ?? ignore;
@@ -165,6 +174,8 @@ export async function forward(
           trace: options.trace,
           tls: options.targetTls,
           proxy: options.targetProxy,
+          tcp: options.targetTcp,
+          family: options.targetFamily,
           timeout: options.connectTimeout ?? 10_000,
           connection: client,
           programGrace: options.programGrace,

@@ -5,6 +5,7 @@ import {
   type ForwardEvent,
   type ForwardSummary,
   formatBytes,
+  formatEndpoint,
   forward,
   parseEndpoint,
   type SocketAddress,
@@ -23,6 +24,18 @@ import {
   withLimitOptions,
 } from '../options/limits.js';
 import { type ProxyFlags, proxyChainOf, proxyOptionsOf, withProxyOption } from '../options/proxy.js';
+import { refuseFlagsOutside } from '../options/scheme-flags.js';
+import {
+  type ClientSocketSettings,
+  clientSocketOptionsOf,
+  SERVER_SOCKET_FLAGS,
+  type ServerSocketFlags,
+  serverSocketOptionsOf,
+  type TargetSocketFlags,
+  targetSocketFlagsOf,
+  withClientSocketOptions,
+  withServerSocketOptions,
+} from '../options/socket.js';
 import {
   type TlsClientFlags,
   type TlsServerFlags,
@@ -34,10 +47,15 @@ import { shutdownSignal, warn } from '../run.js';
 import { warnIfShellExposed } from './program-exec.js';
 import { shuttingDownLine } from './service-summary.js';
 
-interface ForwardFlags extends TlsServerFlags, LimitFlags, CaptureFlags, ProxyFlags {
+interface ForwardFlags
+  extends TlsServerFlags,
+    LimitFlags,
+    CaptureFlags,
+    ProxyFlags,
+    ServerSocketFlags,
+    TargetSocketFlags {
   grace: number;
   connectTimeout: number;
-  ipv6Only?: boolean;
   targetCa?: string;
   targetServername?: string;
   targetCert?: string;
@@ -56,7 +74,10 @@ export function forwardCommand(): Command {
         'TLS on either side: tls:// LISTEN terminates it, a tls:// TARGET originates it. ' +
         'udp:// LISTEN forwards datagrams to udp:// targets: one upstream socket per client peer, ' +
         'closed after --idle-timeout of silence (default 60s). ' +
-        'SIGINT, SIGTERM and SIGHUP stop it gracefully, with a summary of clients and bytes each way.',
+        'SIGINT, SIGTERM and SIGHUP stop it gracefully, with a summary of clients and bytes each way. ' +
+        'The server socket flags (--backlog, --keepalive, --nodelay, --ipv6-only) apply to the ' +
+        'listener and the clients it accepts; the connections to the targets take the --target-* ' +
+        'ones (--target-source, --target-keepalive, --target-nodelay, --target-ttl) and -4/-6.',
     )
     .argument('<listen>', 'where to listen: tcp://, tls://, unix: or udp://')
     .argument('<target...>', 'where to forward: tcp://, tls://, unix:, udp://, exec:PROGRAM or sh:COMMAND')
@@ -70,7 +91,6 @@ export function forwardCommand(): Command {
         .default(10_000, '10s')
         .argParser(durationOption('--connect-timeout', 1)),
     )
-    .option('--ipv6-only', 'keep tcp://[::]:PORT to IPv6 instead of dual-stack')
     .option('--target-ca <file>', 'tls:// targets: trust this CA (PEM) instead of the system store')
     .option('--target-servername <name>', 'tls:// targets: the name for SNI and verification')
     .option('--target-cert <file>', 'tls:// targets: a client certificate (PEM)')
@@ -88,14 +108,24 @@ Examples:
   sockkit forward tcp://127.0.0.1:8080 tls://example.test:443 --target-ca ca.pem   # originate TLS
   sockkit forward tcp://127.0.0.1:9000 exec:cat                      # each client its own cat
   sockkit forward udp://127.0.0.1:5353 udp://127.0.0.1:53 --idle-timeout 30s   # UDP
-  sockkit forward tcp://127.0.0.1:8080 tcp://127.0.0.1:80 --pcap clients.pcapng   # what clients said, for Wireshark`,
+  sockkit forward tcp://127.0.0.1:8080 tcp://127.0.0.1:80 --pcap clients.pcapng   # what clients said, for Wireshark
+  sockkit forward udp://127.0.0.1:5353 udp://127.0.0.1:53 --hexdump   # each client peer's datagrams, both ways
+  sockkit forward tcp://[::]:8080 tcp://127.0.0.1:80 --ipv6-only --keepalive 30s --target-source 127.0.0.2
+  sockkit forward udp://127.0.0.1:5353 udp://192.0.2.53:53 --target-ttl 4 -4   # upstream datagrams: 4 hops, IPv4`,
     );
+  const sockets = withClientSocketOptions(withServerSocketOptions(command), {
+    prefix: 'target-',
+    sourcePort: false,
+    connectTimeout: false,
+  });
   return withProxyOption(
-    withCaptureOptions(withLimitOptions(withTlsServerOptions(command))),
+    withCaptureOptions(withLimitOptions(withTlsServerOptions(sockets))),
     'forward tcp://127.0.0.1:8080',
   ).action(async (url: string, targetUrls: string[], flags: ForwardFlags, cmd: Command) => {
     const address = addressArg('forward', url, ['tcp', 'tls', 'unix', 'udp']);
     const targets = targetUrls.map(parseEndpoint);
+    const socket = serverSocketOptionsOf(flags);
+    const targetSocket = targetSocketOptionsOf(cmd, flags, url, targets);
     const tls = await tlsServerOptionsOf(flags, [address]);
     const targetTls = targetTlsOf(flags, targets);
     // --proxy is the way to the targets: each socket target must be one a proxy can reach.
@@ -104,11 +134,6 @@ Examples:
     const guard = guardFor(flags, cmd);
     const datagramGuard = address.scheme === 'udp' ? datagramGuardFor(flags, cmd) : undefined;
     const signal = shutdownSignal(() => warn(shuttingDownLine(true, flags.grace)));
-    if (address.scheme === 'udp' && (flags.hexdump || flags.dump || flags.pcap))
-      throw new UsageError(
-        'forward',
-        '--hexdump, --dump and --pcap see stream clients (tcp, tls, unix) only, not udp',
-      );
     const capture = captureFor(flags, 'forward');
     const forwarder = await forward(address, targets, {
       signal,
@@ -118,7 +143,9 @@ Examples:
       guard,
       targetTls,
       targetProxy: proxyChainOf(flags),
-      ipv6Only: flags.ipv6Only,
+      targetTcp: targetSocket?.tcp,
+      targetFamily: targetSocket?.family,
+      ...socket,
       grace: flags.grace,
       connectTimeout: flags.connectTimeout,
       onEvent: reporter(globalsOf(cmd).trace === true),
@@ -127,6 +154,8 @@ Examples:
         idleTimeout: flags.idleTimeout,
         maxSessions: flags.maxConnections,
         admit: datagramGuard ? datagramGuard.admit.bind(datagramGuard) : undefined,
+        upstream: targetSocket?.packet,
+        tap: capture?.packetTap,
       },
     });
     announceListening(forwarder.addresses);
@@ -141,6 +170,30 @@ Examples:
         : `; ${limitSummary(guard.stats)}`;
     warn(`${summaryLine(summary, address)}${limits}`);
   });
+}
+
+/**
+ * targetSocketOptionsOf reads the socket flags of the connections to the targets (the `--target-*`
+ * ones and -4/-6), checked against each socket target. A listener flag given with a LISTEN of
+ * another scheme, or a target flag with no target of its schemes, is a usage error naming it.
+ */
+function targetSocketOptionsOf(
+  cmd: Command,
+  flags: ForwardFlags,
+  url: string,
+  targets: readonly Endpoint[],
+): ClientSocketSettings | undefined {
+  const isListenerFlag = (option: Option) => SERVER_SOCKET_FLAGS.includes(option.long ?? '');
+  refuseFlagsOutside(cmd, cmd.options.filter(isListenerFlag), [url]);
+  const targetFlags = cmd.options.filter(
+    (o) => /^--(no-)?target-/.test(o.long ?? '') || /^-[46]$/.test(o.short ?? ''),
+  );
+  refuseFlagsOutside(cmd, targetFlags, targets.map(formatEndpoint));
+  let settings: ClientSocketSettings | undefined;
+  for (const target of targets)
+    if (target.kind === 'socket')
+      settings = clientSocketOptionsOf('forward', target.address, targetSocketFlagsOf(flags));
+  return settings;
 }
 
 /**
