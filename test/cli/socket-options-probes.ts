@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
-import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -50,4 +50,15 @@ export async function freePort(host: string): Promise<number> {
   const { port } = probe.address() as AddressInfo;
   await new Promise<void>((resolve) => probe.close(() => resolve()));
   return port;
+}
+
+/** connectOutcome connects to `host`:`port` and resolves with `connected` or the error's code (`ECONNREFUSED`). */
+export async function connectOutcome(host: string, port: number): Promise<string | undefined> {
+  const socket = connect({ host, port });
+  const outcome = await new Promise<string | undefined>((resolve) => {
+    socket.once('connect', () => resolve('connected'));
+    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code));
+  });
+  socket.destroy();
+  return outcome;
 }

@@ -18,7 +18,7 @@ import {
 import { parseAddress, UsageError } from '../../src/index.js';
 import { hostPort, runCli, startCli } from '../helpers.js';
 import { receiveOne } from '../socket-probe.js';
-import { freePort, keepaliveLeft, plainServer, timersOf } from './socket-options-probes.js';
+import { connectOutcome, freePort, keepaliveLeft, plainServer, timersOf } from './socket-options-probes.js';
 
 const run = promisify(execFile);
 
@@ -76,13 +76,7 @@ test('echo tcp://[::]:0 --ipv6-only refuses an IPv4 client and serves an IPv6 on
 }, async () => {
   const echo = await startCli(['echo', 'tcp://[::]:0', '--ipv6-only']);
   const { port } = hostPort(echo.urls[0] as string);
-  const v4 = connect({ host: '127.0.0.1', port });
-  const v4Outcome = await new Promise((resolve) => {
-    v4.once('connect', () => resolve('connected'));
-    v4.once('error', (err: NodeJS.ErrnoException) => resolve(err.code));
-  });
-  v4.destroy();
-  assert.equal(v4Outcome, 'ECONNREFUSED');
+  assert.equal(await connectOutcome('127.0.0.1', port), 'ECONNREFUSED');
   const v6 = connect({ host: '::1', port });
   v6.end('hi');
   const [echoed] = await once(v6, 'data');

@@ -192,8 +192,24 @@ function targetSocketOptionsOf(
   let settings: ClientSocketSettings | undefined;
   for (const target of targets)
     if (target.kind === 'socket')
-      settings = clientSocketOptionsOf('forward', target.address, targetSocketFlagsOf(flags));
+      settings = inTargetFlags(() =>
+        clientSocketOptionsOf('forward', target.address, targetSocketFlagsOf(flags)),
+      );
   return settings;
+}
+
+/**
+ * inTargetFlags runs `check`, a client command's check, and words its usage error in forward's
+ * flags: what a client command calls `--source` or `--ca` is `--target-source`, `--target-ca` here.
+ */
+function inTargetFlags<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    const renamed = (text: string): string => text.replace(/--(?!target-)([a-z])/g, '--target-$1');
+    throw new UsageError(renamed(err.op), renamed(err.reason));
+  }
 }
 
 /**
@@ -216,17 +232,9 @@ function targetTlsOf(flags: ForwardFlags, targets: readonly Endpoint[]): TlsClie
     return undefined;
   }
   const clientFlags = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
-  try {
-    return tlsClientOptionsOf(
-      clientFlags as TlsClientFlags,
-      (tlsTarget as { address: SocketAddress }).address,
-    );
-  } catch (err) {
-    // Those checks name the flags of a client command (`--ca`); here they are `--target-ca`.
-    if (!(err instanceof UsageError)) throw err;
-    const renamed = (text: string): string => text.replace(/--(?!target-)([a-z])/g, '--target-$1');
-    throw new UsageError(renamed(err.op), renamed(err.reason));
-  }
+  return inTargetFlags(() =>
+    tlsClientOptionsOf(clientFlags as TlsClientFlags, (tlsTarget as { address: SocketAddress }).address),
+  );
 }
 
 /**
