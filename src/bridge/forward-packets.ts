@@ -3,7 +3,8 @@
  * upstream socket of its own, connected to a target, so that replies find their way back.
  */
 import { formatAddress, formatHostPort, type SocketAddress } from '../address.js';
-import { dialPacket } from '../datagram/dial-packet.js';
+import type { PacketTapFactory } from '../capture/tap.js';
+import { type DialPacketOptions, dialPacket } from '../datagram/dial-packet.js';
 import { listenPackets } from '../datagram/listen-packet.js';
 import type { PacketConn, Peer } from '../datagram/packet-conn.js';
 import { fromSystemError, type SockkitError } from '../errors.js';
@@ -38,6 +39,13 @@ export interface ForwardPacketsOptions {
   readonly faults?: DatagramFaults | undefined;
   /** onEvent is told of clients no target took (a target that cannot be reached). It must not throw. */
   readonly onEvent?: ((event: ForwardEvent) => void) | undefined;
+  /** How each upstream socket is made: its local address, TTL, and the family of a target's name. */
+  readonly upstream?: Pick<DialPacketOptions, 'localAddress' | 'ttl' | 'family'> | undefined;
+  /**
+   * Asked for a tap for each listening socket: it sees every client peer's datagrams both ways,
+   * each peer a UDP flow between its address and the listener's (see Capture).
+   */
+  readonly tap?: PacketTapFactory | undefined;
 }
 
 interface Session {
@@ -64,7 +72,12 @@ export async function forwardPackets(
   const { signal } = options;
   const idle = options.idleTimeout ?? DEFAULT_UDP_IDLE;
   const maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
-  const conns = await listenPackets(address, { signal, trace: options.trace, ipv6Only: options.ipv6Only });
+  const conns = await listenPackets(address, {
+    signal,
+    trace: options.trace,
+    ipv6Only: options.ipv6Only,
+    tap: options.tap,
+  });
   const summary: ForwardSummary = {
     clients: 0,
     noTarget: 0,
@@ -95,7 +108,7 @@ export async function forwardPackets(
     next = (next + 1) % targets.length;
     let upstream: PacketConn;
     try {
-      upstream = await dialPacket(target, { trace: options.trace });
+      upstream = await dialPacket(target, { ...options.upstream, trace: options.trace });
     } catch (err) {
       summary.noTarget += 1;
       options.onEvent?.({

@@ -13,7 +13,7 @@ import { peerLabel } from '../stream/conn.js';
 import { type AcceptGuard, type Listener, listen } from '../stream/listen.js';
 import { serve } from '../stream/serve.js';
 import type { TlsClientOptions } from '../stream/tls.js';
-import type { ServerTransportOptions } from '../stream/transports.js';
+import type { ServerTransportOptions, TcpClientOptions } from '../stream/transports.js';
 import type { Tracer } from '../trace.js';
 import type { WebSocketClientOptions } from '../websocket/dial-websocket.js';
 import { listenWebSocket } from '../websocket/listen-websocket.js';
@@ -70,6 +70,8 @@ export interface ForwardOptions extends ServerTransportOptions {
   /** Limits and access control on the listening side (see ConnectionGuard). */
   readonly guard?: AcceptGuard | undefined;
   readonly ipv6Only?: boolean | undefined;
+  /** The listener's accept queue (see ListenOptions.backlog). `tcp` applies to every accepted client. */
+  readonly backlog?: number | undefined;
   /** How long open clients may take to finish after the signal, in ms. Default 5000. */
   readonly grace?: number | undefined;
   /** TLS settings for `tls://` and `wss://` targets: CAs, server name, client certificate, pinning. */
@@ -78,6 +80,10 @@ export interface ForwardOptions extends ServerTransportOptions {
   readonly targetWs?: WebSocketClientOptions | undefined;
   /** Proxies to reach the socket targets through, first hop first (see DialOptions.proxy). */
   readonly targetProxy?: readonly ProxyUrl[] | undefined;
+  /** TCP options of the connections to `tcp://` and `tls://` targets: local end, keepalive, Nagle. */
+  readonly targetTcp?: TcpClientOptions | undefined;
+  /** Try only IPv4 (4) or IPv6 (6) addresses of a target's name (udp:// targets too). */
+  readonly targetFamily?: 4 | 6 | undefined;
   /** A bound on connecting to one target, in ms. Default 10000. */
   readonly connectTimeout?: number | undefined;
   /** How long a program target may take to exit once its client is done, in ms (see startProgram). */
@@ -148,6 +154,7 @@ export async function forward(
       trace: options.trace,
       ipv6Only: options.ipv6Only,
       onEvent: options.onEvent,
+      upstream: { ...options.udp?.upstream, family: options.targetFamily },
     });
   }
   const { signal } = options;
@@ -157,6 +164,8 @@ export async function forward(
     tls: options.tls,
     guard: options.guard,
     ipv6Only: options.ipv6Only,
+    backlog: options.backlog,
+    tcp: options.tcp,
     tap: options.tap,
   };
   // A Listener only hands connections out, so one of either kind is read soundly as the union.
@@ -184,6 +193,8 @@ export async function forward(
           tls: options.targetTls,
           ws: options.targetWs,
           proxy: options.targetProxy,
+          tcp: options.targetTcp,
+          family: options.targetFamily,
           timeout: options.connectTimeout ?? 10_000,
           connection: client,
           programGrace: options.programGrace,

@@ -154,13 +154,22 @@ export interface PerfReport {
   /** Present when the server is a sockkit server and responsiveness was measured. */
   readonly responsiveness?: Responsiveness | undefined;
   readonly serverOutput?: string | undefined;
+  /**
+   * True when the signal stopped the test while it ran: the figures are this side's up to then
+   * (`seconds` of the planned duration), the server was told (client-terminate, as iperf3's
+   * client does on Ctrl-C), and its figures were not exchanged: the other side of each stream
+   * counts zero, as iperf3 prints it, and `remoteCpu` is zero.
+   */
+  readonly partial?: boolean | undefined;
 }
 
 /**
  * perfClient runs one test against the server at `address` (tcp://host:port) and resolves with
  * its report. Rejects with ConnectionRefusedError (nobody listens, or the server is busy with
  * another test), ProtocolError (the server broke the protocol, or refused an option: the message
- * says which), TimeoutError (a step took longer than `timeout`), or AbortError.
+ * says which), TimeoutError (a step took longer than `timeout`), or AbortError when the signal
+ * fires before the measured time. A signal during the measured time ends it early instead: the
+ * report is marked `partial`.
  */
 export async function perfClient(address: InetAddress, options: PerfClientOptions = {}): Promise<PerfReport> {
   const run = new ClientRun(address, options);
@@ -183,6 +192,8 @@ class ClientRun {
   readonly #infos: PerfStreamInfo[] = [];
   readonly #closers: (() => void)[] = [];
   #probe: ResponsivenessProbe | undefined;
+  /** True while the streams run: the signal then ends the measurement, not the run. */
+  #measuring = false;
   #idleRtts: number[] = [];
   readonly #threads: StreamThread[] = [];
 
@@ -217,7 +228,9 @@ class ClientRun {
     const conn = await dial(this.#address, { signal, trace, timeout: this.#timeout });
     const control = new ControlChannel(conn, 'perf');
     this.#control = control;
-    const onAbort = (): void => conn.close();
+    const onAbort = (): void => {
+      if (!this.#measuring) conn.close();
+    };
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       return await this.#converse(control);
@@ -264,6 +277,7 @@ class ClientRun {
     };
     this.#options.onStart?.(start);
     const measured = await this.#measure(control);
+    if (this.#options.signal?.aborted) return this.#partial(control, start, measured);
 
     control.write(encodeState(PerfState.TEST_END));
     await this.#expect(control, PerfState.EXCHANGE_RESULTS);
@@ -313,14 +327,40 @@ class ClientRun {
     };
   }
 
-  /** #measure runs the streams for omit + duration seconds, reporting intervals, and snapshots the counts. */
-  async #measure(control: ControlChannel): Promise<{
-    seconds: number;
-    counts: Map<number, StreamCounts>;
-    intervals: PerfInterval[];
-    cpu: { total: number; user: number; system: number };
-    responsiveness: Responsiveness | undefined;
-  }> {
+  /**
+   * #partial ends a test the signal stopped while it ran, as iperf3's client does on Ctrl-C: the
+   * server is told (client-terminate) and the report holds this side's figures only.
+   */
+  #partial(control: ControlChannel, start: PerfStart, measured: Measured): PerfReport {
+    control.write(encodeState(PerfState.CLIENT_TERMINATE));
+    const unknown: StreamCounts = { bytes: 0, packets: 0, lost: 0, outOfOrder: 0, jitter: 0 };
+    const streams = this.#streams.map((stream): PerfStreamReport => {
+      const mine = measured.counts.get(stream.id) as StreamCounts;
+      return {
+        id: stream.id,
+        sender: stream.sender,
+        sent: stream.sender ? mine : unknown,
+        received: stream.sender ? unknown : mine,
+      };
+    });
+    return {
+      start,
+      intervals: measured.intervals,
+      streams,
+      seconds: measured.seconds,
+      serverSeconds: 0,
+      cpu: measured.cpu,
+      remoteCpu: { total: 0, user: 0, system: 0 },
+      responsiveness: measured.responsiveness,
+      partial: true,
+    };
+  }
+
+  /**
+   * #measure runs the streams for omit + duration seconds, or until the signal, reporting
+   * intervals, and snapshots the counts.
+   */
+  async #measure(control: ControlChannel): Promise<Measured> {
     const params = this.#params;
     const intervals: PerfInterval[] = [];
     const testStart = performance.now();
@@ -356,9 +396,15 @@ class ClientRun {
     const every = (this.#options.interval ?? 1) * 1000;
     let omitting = params.omit > 0;
     const timers: NodeJS.Timeout[] = [];
+    const { signal } = this.#options;
+    let onAbort: (() => void) | undefined;
     const done = new Promise<void>((resolve) => {
       timers.push(setTimeout(resolve, total));
+      onAbort = () => resolve();
+      if (signal?.aborted) resolve();
+      else signal?.addEventListener('abort', onAbort, { once: true });
     });
+    this.#measuring = true;
     if (omitting) {
       timers.push(
         setTimeout(() => {
@@ -387,6 +433,8 @@ class ClientRun {
       // The server may break off the test (SERVER_TERMINATE, an error): that ends it early.
       await Promise.race([done, control.read(decodeState).then((state) => this.#unexpected(state, control))]);
     } finally {
+      this.#measuring = false;
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
       control.cancelRead();
       for (const timer of timers) clearTimeout(timer);
       clearInterval(ticker);
@@ -587,6 +635,15 @@ class ClientRun {
     }
     throw new ProtocolError('perf', this.#url, `the server sent ${stateName(state)} during the test`);
   }
+}
+
+/** Measured is what #measure saw: the measured seconds, each stream's counts, the intervals, the CPU. */
+interface Measured {
+  seconds: number;
+  counts: Map<number, StreamCounts>;
+  intervals: PerfInterval[];
+  cpu: { total: number; user: number; system: number };
+  responsiveness: Responsiveness | undefined;
 }
 
 function infoOf(id: number, sender: boolean, conn: Conn): PerfStreamInfo {

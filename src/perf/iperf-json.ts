@@ -92,6 +92,8 @@ export function iperfJson(report: PerfReport, version: string): Json {
     start: iperfJsonStart(report.start, version),
     intervals: report.intervals.map((i) => iperfJsonInterval(i, udp)),
     end: iperfJsonEnd(report),
+    // iperf3 -J says so when Ctrl-C ended the test, beside what it measured until then.
+    ...(report.partial ? { error: 'interrupt - the client has terminated' } : {}),
   };
 }
 

@@ -192,7 +192,9 @@ export class ServerTest {
         throw new ProtocolError(
           'perf',
           this.control.url,
-          `the client sent ${stateName(state)} instead of test-end`,
+          state === PerfState.CLIENT_TERMINATE
+            ? 'the client was interrupted and ended the test early (client-terminate)'
+            : `the client sent ${stateName(state)} instead of test-end`,
         );
       }
       // iperf3's server closes every data stream on test-end, and iperf3 -c relies on it: it then

@@ -184,18 +184,6 @@ describe('sockkit forward --pcap', () => {
     assert.equal(sha256(flow.fromNode0), sha256(data));
     assert.equal(sha256(flow.fromNode1), sha256(data));
   });
-
-  test('is refused on a udp:// listener, which it would not capture', { timeout: 10_000 }, async () => {
-    const result = await runCli([
-      'forward',
-      'udp://127.0.0.1:0',
-      'udp://127.0.0.1:9',
-      '--pcap',
-      join(dir.path, 'x'),
-    ]);
-    assert.equal(result.code, 2);
-    assert.match(result.stderr, /^sockkit: forward: --hexdump, --dump and --pcap see stream clients/);
-  });
 });
 
 /** socatListening starts a socat listener and resolves once it says which port it bound. */

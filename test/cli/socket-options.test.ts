@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
-import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import {
@@ -18,49 +18,13 @@ import {
 import { parseAddress, UsageError } from '../../src/index.js';
 import { hostPort, runCli, startCli } from '../helpers.js';
 import { receiveOne } from '../socket-probe.js';
+import { connectOutcome, freePort, keepaliveLeft, plainServer, timersOf } from './socket-options-probes.js';
 
 const run = promisify(execFile);
 
-/** plainServer listens on `host` and hands out each accepted socket; it never writes or closes by itself. */
-async function plainServer(
-  host = '127.0.0.1',
-): Promise<{ server: Server; port: number; next: () => Promise<Socket> }> {
-  const server = createServer();
-  const waiting: Socket[] = [];
-  server.on('connection', (socket) => waiting.push(socket));
-  await new Promise<void>((resolve) => server.listen(0, host, resolve));
-  const next = async (): Promise<Socket> => {
-    while (waiting.length === 0) await once(server, 'connection');
-    return waiting.shift() as Socket;
-  };
-  return { server, port: (server.address() as AddressInfo).port, next };
-}
-
-/** timersOf returns the `timer:(...)` of the established sockets `filter` selects, as `ss -tno` shows them. */
-async function timersOf(filter: string): Promise<string[]> {
-  const { stdout } = await run('ss', ['-Htno', 'state', 'established', filter]);
-  return stdout
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => /timer:\(([^)]*)\)/.exec(line)?.[1] ?? 'none');
-}
-
-/**
- * keepaliveLeft reads the time left on a keepalive timer as ss prints it (`keepalive,6.9sec,0`;
- * some versions write `8.980ms` for 8.98 s): the number, NaN for another timer. The kernel's own
- * default idle (7200 s) prints as `119min`, far above any bound a test sets.
- */
-function keepaliveLeft(timer: string | undefined): number {
-  return Number(/^keepalive,([\d.]+)/.exec(timer ?? '')?.[1]);
-}
-
 test('send -s ADDR -p PORT: the server sees the connection come from there', { timeout: 8000 }, async () => {
   const { server, port, next } = await plainServer();
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.2', resolve));
-  const sourcePort = (probe.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  const sourcePort = await freePort('127.0.0.2');
   const sent = runCli(['send', `tcp://127.0.0.1:${port}`, 'hi', '-s', '127.0.0.2', '-p', String(sourcePort)]);
   const socket = await next();
   assert.deepEqual([socket.remoteAddress, socket.remotePort], ['127.0.0.2', sourcePort]);
@@ -112,13 +76,7 @@ test('echo tcp://[::]:0 --ipv6-only refuses an IPv4 client and serves an IPv6 on
 }, async () => {
   const echo = await startCli(['echo', 'tcp://[::]:0', '--ipv6-only']);
   const { port } = hostPort(echo.urls[0] as string);
-  const v4 = connect({ host: '127.0.0.1', port });
-  const v4Outcome = await new Promise((resolve) => {
-    v4.once('connect', () => resolve('connected'));
-    v4.once('error', (err: NodeJS.ErrnoException) => resolve(err.code));
-  });
-  v4.destroy();
-  assert.equal(v4Outcome, 'ECONNREFUSED');
+  assert.equal(await connectOutcome('127.0.0.1', port), 'ECONNREFUSED');
   const v6 = connect({ host: '::1', port });
   v6.end('hi');
   const [echoed] = await once(v6, 'data');
@@ -246,4 +204,39 @@ test('from the command line, a refused or malformed socket flag is one line, exi
     swallowed.stderr,
     'sockkit: --keepalive: "tcp://127.0.0.1:9" is not an idle time: put the URL before --keepalive, or write --keepalive=60s\n',
   );
+});
+
+test('listen -q 200ms quits after stdin has ended and been sent, though the client never closes', {
+  timeout: 8000,
+}, async () => {
+  const listener = await startCli(['listen', 'tcp://127.0.0.1:0', '-q', '200ms'], { stdin: 'pipe' });
+  listener.child.stdin?.end('reply\n');
+  const client = connect(hostPort(listener.urls[0] as string));
+  let received = '';
+  client.on('data', (chunk: Buffer) => {
+    received += chunk;
+  });
+  // The client never ends its side: only -q ends the session, and the listener's FIN and close show it.
+  await once(client, 'end');
+  const result = await listener.done;
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(received, 'reply\n');
+  client.destroy();
+});
+
+test('connect udp:// --ttl 5: each datagram arrives with TTL 5, from --source', {
+  timeout: 8000,
+}, async () => {
+  const { port, report, stop } = await receiveOne('127.0.0.1');
+  const sent = runCli(
+    ['connect', `udp://127.0.0.1:${port}`, '--ttl', '5', '-s', '127.0.0.2', '--linger', '100ms'],
+    { input: 'hops' },
+  );
+  try {
+    const seen = await report;
+    assert.deepEqual([seen.ttl, seen.host, seen.data], [5, '127.0.0.2', 'hops']);
+    assert.equal((await sent).code, 0);
+  } finally {
+    stop();
+  }
 });

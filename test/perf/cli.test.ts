@@ -76,6 +76,26 @@ describe('sockkit perf (command line)', () => {
     assert.match(text, /under load {2}p50 [\d.]+ ms/);
   });
 
+  test('SIGINT during the test: the intervals so far, a summary marked partial, exit 0; the server is told', {
+    timeout: 9000,
+  }, async () => {
+    const human = await startCli(['perf', url, '-t', '30s', '-i', '200ms'], { listens: 0 });
+    // Interrupted once the first interval was measured and printed.
+    await human.waitFor(/^\[ {2}1\] +0\.00-/m, 'stdout', 8000);
+    const humanResult = await human.stop('SIGINT');
+    assert.equal(humanResult.code, 0, humanResult.stderr);
+    const text = humanResult.stdout.toString();
+    assert.match(text, /^Partial: interrupted after [\d.]+ s; the server's figures were not exchanged$/m);
+    assert.match(text, /^\[ {2}1\] +0\.00-[\d.]+ +sec .* sender$/m);
+    assert.doesNotMatch(text, /receiver$/m, 'the receiving side was not exchanged');
+    assert.match(
+      humanResult.stderr,
+      /^sockkit: perf tcp:\/\/127\.0\.0\.1:\d+: interrupted after [\d.]+ s of 30 s: the summary is partial/,
+    );
+    // The server ends the test at once, naming why.
+    await server.waitFor(/client-terminate/, 'stderr', 8000);
+  });
+
   test('a refused connection is one line and exit 1; contradictory flags exit 2', {
     timeout: 8000,
   }, async () => {

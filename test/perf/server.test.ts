@@ -17,6 +17,7 @@ import {
   makeCookie,
   PerfState,
 } from '../../src/perf/control-codec.js';
+import { iperfJson } from '../../src/perf/iperf-json.js';
 import { DEFAULT_TCP_BLOCK, paramsToWire } from '../../src/perf/params.js';
 import { resultsToWire } from '../../src/perf/results.js';
 import { type RunningServer, runIperf3Client, startServer, whyNoIperf3 } from './peers.js';
@@ -125,10 +126,12 @@ describe('sockkit perf serve', () => {
     assert.ok(d.responsiveness && d.responsiveness.loaded.count > 0, 'a sockkit client measures round trips');
   });
 
-  test('a client that vanishes mid-test ends only its own test', { timeout: 9000 }, async () => {
+  test('a client interrupted mid-test reports what it measured, marked partial, and ends only its own test', {
+    timeout: 9000,
+  }, async () => {
     const controller = new AbortController();
     let cookie: string | undefined;
-    const vanished = perfClient(server.address, {
+    const report = await perfClient(server.address, {
       duration: 5,
       interval: 0.1,
       signal: controller.signal,
@@ -137,9 +140,19 @@ describe('sockkit perf serve', () => {
       },
       onInterval: () => controller.abort(),
     });
-    await assert.rejects(vanished, (err: unknown) => err instanceof AbortError);
+    assert.equal(report.partial, true);
+    assert.ok(report.seconds > 0 && report.seconds < 5, `measured ${report.seconds} s`);
+    assert.ok(report.intervals.length >= 1, 'the intervals so far');
+    assert.ok((report.streams[0]?.sent.bytes ?? 0) > 0, 'what the client sent until then');
+    assert.equal(report.streams[0]?.received.bytes, 0, "the server's figures were not exchanged");
+    assert.equal(iperfJson(report, 'test').error, 'interrupt - the client has terminated');
     const summary = await server.testOf(cookie);
-    assert.match(summary.error?.message ?? '', /closed the control connection|reset/);
+    assert.match(summary.error?.message ?? '', /client-terminate/);
+    // Before the measured time there is nothing to report: the signal aborts the run.
+    await assert.rejects(
+      perfClient(server.address, { signal: AbortSignal.abort() }),
+      (err: unknown) => err instanceof AbortError,
+    );
     const next = await perfClient(server.address, { duration: 0.3, interval: 0 });
     assert.ok((next.streams[0]?.received.bytes ?? 0) > 0, 'the server still serves');
     assert.equal((await server.testOf(next.start.cookie)).error, undefined);

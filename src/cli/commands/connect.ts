@@ -41,12 +41,7 @@ export function connectCommand(): Command {
         durationOption('--timeout', 1),
       ),
     )
-    .addOption(
-      new Option(
-        '-q, --quit-after-eof <duration>',
-        'tcp/tls/unix: once stdin has ended and been sent, wait this long, then quit even if the server has not closed (nc -q)',
-      ).argParser(durationOption('--quit-after-eof', 0)),
-    )
+    .addOption(quitAfterEofOption('the server'))
     .addHelpText(
       'after',
       `
@@ -105,6 +100,14 @@ Examples:
         return relayFrames(new FramedConn(conn, codec), process.stdin, process.stdout, { stopOnPeerClose });
       await relay(conn, process.stdin, process.stdout, { stopOnPeerClose });
     });
+}
+
+/** quitAfterEofOption is `-q, --quit-after-eof DURATION` (netcat's `-q`), for `connect` and `listen`. */
+export function quitAfterEofOption(peer: string): Option {
+  return new Option(
+    '-q, --quit-after-eof <duration>',
+    `tcp/tls/unix: once stdin has ended and been sent, wait this long, then quit even if ${peer} has not closed (nc -q)`,
+  ).argParser(durationOption('--quit-after-eof', 0));
 }
 
 /**

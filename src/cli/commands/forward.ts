@@ -6,6 +6,7 @@ import {
   type ForwardEvent,
   type ForwardSummary,
   formatBytes,
+  formatEndpoint,
   forward,
   isWebSocket,
   parseEndpoint,
@@ -27,6 +28,18 @@ import {
 } from '../options/limits.js';
 import { addVerboseFlag, sayDatagramPath } from '../options/packet.js';
 import { type ProxyFlags, proxyChainOf, proxyOptionsOf, withProxyOption } from '../options/proxy.js';
+import { refuseFlagsOutside } from '../options/scheme-flags.js';
+import {
+  type ClientSocketSettings,
+  clientSocketOptionsOf,
+  SERVER_SOCKET_FLAGS,
+  type ServerSocketFlags,
+  serverSocketOptionsOf,
+  type TargetSocketFlags,
+  targetSocketFlagsOf,
+  withClientSocketOptions,
+  withServerSocketOptions,
+} from '../options/socket.js';
 import {
   type TlsClientFlags,
   type TlsServerFlags,
@@ -49,10 +62,11 @@ interface ForwardFlags
     CaptureFlags,
     ProxyFlags,
     FaultFlags,
-    WebSocketBridgeFlags {
+    WebSocketBridgeFlags,
+    ServerSocketFlags,
+    TargetSocketFlags {
   grace: number;
   connectTimeout: number;
-  ipv6Only?: boolean;
   targetCa?: string;
   targetServername?: string;
   targetCert?: string;
@@ -76,7 +90,10 @@ export function forwardCommand(): Command {
         'close becomes a FIN. ' +
         'udp:// LISTEN forwards datagrams to udp:// targets: one upstream socket per client peer, ' +
         'closed after --idle-timeout of silence (default 60s). ' +
-        'SIGINT, SIGTERM and SIGHUP stop it gracefully, with a summary of clients and bytes each way.',
+        'SIGINT, SIGTERM and SIGHUP stop it gracefully, with a summary of clients and bytes each way. ' +
+        'The server socket flags (--backlog, --keepalive, --nodelay, --ipv6-only) apply to the ' +
+        'listener and the clients it accepts; the connections to the targets take the --target-* ' +
+        'ones (--target-source, --target-keepalive, --target-nodelay, --target-ttl) and -4/-6.',
     )
     .argument('<listen>', 'where to listen: tcp://, tls://, unix:, ws://, wss:// or udp://')
     .argument(
@@ -93,7 +110,6 @@ export function forwardCommand(): Command {
         .default(10_000, '10s')
         .argParser(durationOption('--connect-timeout', 1)),
     )
-    .option('--ipv6-only', 'keep tcp://[::]:PORT to IPv6 instead of dual-stack')
     .option(
       '--target-ca <file>',
       'tls:// and wss:// targets: trust this CA (PEM) instead of the system store',
@@ -120,21 +136,31 @@ Examples:
   sockkit forward tcp://127.0.0.1:8080 tcp://127.0.0.1:80 --pcap clients.pcapng   # what clients said, for Wireshark
   sockkit forward ws://0.0.0.0:8080/ tcp://127.0.0.1:5900 --allow-origin https://app.example.test   # websockify
   sockkit forward wss://0.0.0.0:8443/vnc tcp://127.0.0.1:5900 --self-signed --subprotocol binary   # noVNC over TLS
-  sockkit forward tcp://127.0.0.1:9000 ws://127.0.0.1:8080/feed -H 'Authorization: Bearer T'   # a WebSocket to nc`,
+  sockkit forward tcp://127.0.0.1:9000 ws://127.0.0.1:8080/feed -H 'Authorization: Bearer T'   # a WebSocket to nc
+  sockkit forward udp://127.0.0.1:5353 udp://127.0.0.1:53 --hexdump   # each client peer's datagrams, both ways
+  sockkit forward tcp://[::]:8080 tcp://127.0.0.1:80 --ipv6-only --keepalive 30s --target-source 127.0.0.2
+  sockkit forward udp://127.0.0.1:5353 udp://192.0.2.53:53 --target-ttl 4 -4   # upstream datagrams: 4 hops, IPv4`,
     );
   withFaultOptions(
     command,
     'forward tcp://127.0.0.1:8080 tcp://127.0.0.1:80',
     'forward udp://127.0.0.1:5353 udp://127.0.0.1:53',
   );
+  const sockets = withClientSocketOptions(withServerSocketOptions(command), {
+    prefix: 'target-',
+    sourcePort: false,
+    connectTimeout: false,
+  });
   return withProxyOption(
     withWebSocketBridgeOptions(
-      withCaptureOptions(withLimitOptions(withTlsServerOptions(addVerboseFlag(command)))),
+      withCaptureOptions(withLimitOptions(withTlsServerOptions(addVerboseFlag(sockets)))),
     ),
     'forward tcp://127.0.0.1:8080',
   ).action(async (url: string, targetUrls: string[], flags: ForwardFlags, cmd: Command) => {
     const address = addressArg('forward', url, ['tcp', 'tls', 'unix', 'ws', 'wss', 'udp']);
     const targets = targetUrls.map(parseEndpoint);
+    const socket = serverSocketOptionsOf(flags);
+    const targetSocket = targetSocketOptionsOf(cmd, flags, url, targets);
     const tls = await tlsServerOptionsOf(flags, [address]);
     const targetTls = targetTlsOf(flags, targets);
     // --proxy is the way to the targets: each socket target must be one a proxy can reach.
@@ -150,10 +176,10 @@ Examples:
     const datagramGuard = address.scheme === 'udp' ? datagramGuardFor(flags, cmd) : undefined;
     const signal = shutdownSignal(() => warn(shuttingDownLine(true, flags.grace)));
     // A WebSocket's bytes are read by the ws package, past the tap: it would show none of them.
-    if ((address.scheme === 'udp' || isWebSocket(address)) && (flags.hexdump || flags.dump || flags.pcap))
+    if (isWebSocket(address) && (flags.hexdump || flags.dump || flags.pcap))
       throw new UsageError(
         'forward',
-        `--hexdump, --dump and --pcap see stream clients (tcp, tls, unix) only, not ${address.scheme}`,
+        `--hexdump, --dump and --pcap see tcp, tls, unix and udp clients, not ${address.scheme}`,
       );
     // The listening side decides the kind: a udp:// forward has udp:// targets only.
     const faults = faultInjectionOf('forward', flags, [url]);
@@ -168,7 +194,9 @@ Examples:
       ws: ws.server,
       targetWs: ws.client,
       targetProxy: proxyChainOf(flags),
-      ipv6Only: flags.ipv6Only,
+      targetTcp: targetSocket?.tcp,
+      targetFamily: targetSocket?.family,
+      ...socket,
       grace: flags.grace,
       connectTimeout: flags.connectTimeout,
       onPair: faults ? (pair) => faults.streams.filters(pair.clientSide, pair.targetSide) : undefined,
@@ -179,6 +207,8 @@ Examples:
         maxSessions: flags.maxConnections,
         admit: datagramGuard ? datagramGuard.admit.bind(datagramGuard) : undefined,
         faults: faults?.datagrams,
+        upstream: targetSocket?.packet,
+        tap: capture?.packetTap,
       },
     });
     announceListening(forwarder.addresses);
@@ -198,6 +228,46 @@ Examples:
     warn(`${summaryLine(summary, address)}${limits}`);
     if (faults) warn(faults.summary());
   });
+}
+
+/**
+ * targetSocketOptionsOf reads the socket flags of the connections to the targets (the `--target-*`
+ * ones and -4/-6), checked against each socket target. A listener flag given with a LISTEN of
+ * another scheme, or a target flag with no target of its schemes, is a usage error naming it.
+ */
+function targetSocketOptionsOf(
+  cmd: Command,
+  flags: ForwardFlags,
+  url: string,
+  targets: readonly Endpoint[],
+): ClientSocketSettings | undefined {
+  const isListenerFlag = (option: Option) => SERVER_SOCKET_FLAGS.includes(option.long ?? '');
+  refuseFlagsOutside(cmd, cmd.options.filter(isListenerFlag), [url]);
+  const targetFlags = cmd.options.filter(
+    (o) => /^--(no-)?target-/.test(o.long ?? '') || /^-[46]$/.test(o.short ?? ''),
+  );
+  refuseFlagsOutside(cmd, targetFlags, targets.map(formatEndpoint));
+  let settings: ClientSocketSettings | undefined;
+  for (const target of targets)
+    if (target.kind === 'socket')
+      settings = inTargetFlags(() =>
+        clientSocketOptionsOf('forward', target.address, targetSocketFlagsOf(flags)),
+      );
+  return settings;
+}
+
+/**
+ * inTargetFlags runs `check`, a client command's check, and words its usage error in forward's
+ * flags: what a client command calls `--source` or `--ca` is `--target-source`, `--target-ca` here.
+ */
+function inTargetFlags<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    const renamed = (text: string): string => text.replace(/--(?!target-)([a-z])/g, '--target-$1');
+    throw new UsageError(renamed(err.op), renamed(err.reason));
+  }
 }
 
 /**
@@ -222,17 +292,9 @@ function targetTlsOf(flags: ForwardFlags, targets: readonly Endpoint[]): TlsClie
     return undefined;
   }
   const clientFlags = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
-  try {
-    return tlsClientOptionsOf(
-      clientFlags as TlsClientFlags,
-      (tlsTarget as { address: SocketAddress }).address,
-    );
-  } catch (err) {
-    // Those checks name the flags of a client command (`--ca`); here they are `--target-ca`.
-    if (!(err instanceof UsageError)) throw err;
-    const renamed = (text: string): string => text.replace(/--(?!target-)([a-z])/g, '--target-$1');
-    throw new UsageError(renamed(err.op), renamed(err.reason));
-  }
+  return inTargetFlags(() =>
+    tlsClientOptionsOf(clientFlags as TlsClientFlags, (tlsTarget as { address: SocketAddress }).address),
+  );
 }
 
 /**

@@ -1,6 +1,6 @@
 /** `sockkit listen URL [--keep-open]`: netcat's server: accept a client, relay it to stdin/stdout. */
 import { Command } from 'commander';
-import { AbortError, type Conn, fanOut, listen, relay } from '../../index.js';
+import { AbortError, type Conn, fanOut, listen, relay, UsageError } from '../../index.js';
 import { type CaptureFlags, captureFor, withCaptureOptions } from '../options/capture.js';
 import { addressArg, announceListening, tracerFor } from '../options/common.js';
 import { guardFor, type LimitFlags, refuseLimitFlags, withLimitOptions } from '../options/limits.js';
@@ -8,6 +8,7 @@ import { type ServerSocketFlags, serverSocketOptionsOf, withServerSocketOptions 
 import { type TlsServerFlags, tlsServerOptionsOf, withTlsServerOptions } from '../options/tls.js';
 import { withWebSocketServerOptions } from '../options/websocket.js';
 import { shutdownSignal } from '../run.js';
+import { quitAfterEof, quitAfterEofOption } from './connect.js';
 import {
   DEFAULT_PROGRAM_CLIENTS,
   type ProgramFlags,
@@ -37,6 +38,7 @@ export function listenCommand(): Command {
     )
     .argument('<url>', 'where to listen, e.g. tcp://127.0.0.1:0')
     .option('-k, --keep-open', 'keep accepting clients after the first')
+    .addOption(quitAfterEofOption('the client'))
     .addHelpText(
       'after',
       `
@@ -55,6 +57,7 @@ Examples:
   sockkit listen tcp://127.0.0.1:9000 --exec cat        # each byte back, through a program (ncat -e)
   sockkit listen tcp://127.0.0.1:9000 -k --sh 'wc -c'   # one shell per client; it answers after EOF
   sockkit listen tcp://[::]:9000 --ipv6-only --keepalive 30s   # IPv6 clients only; probe idle ones
+  sockkit listen tcp://127.0.0.1:9000 -q 1s < reply.txt   # send a reply, quit 1s after it went (nc -l -q 1)
   sockkit listen ws://127.0.0.1:8080/chat --keep-open             # wscat -c ws://127.0.0.1:8080/chat
   sockkit listen wss://0.0.0.0:8443/ --self-signed --allow-origin https://app.example --max-per-ip 4`,
     )
@@ -63,6 +66,11 @@ Examples:
       if (address.scheme === 'ws' || address.scheme === 'wss') return listenWebSocketCli(address, command);
       // --exec and --sh on udp:// are refused with every scheme-bound flag (their help says tcp/tls/unix).
       const program = programOfFlags(options);
+      if (options.quitAfterEof !== undefined && (options.keepOpen || program))
+        throw new UsageError(
+          'listen',
+          `--quit-after-eof ends the one client relayed to stdin and stdout, not ${options.keepOpen ? '--keep-open' : '--exec or --sh'}`,
+        );
       const socket = serverSocketOptionsOf(options);
       if (address.scheme === 'udp') {
         refuseLimitFlags(options, 'listen udp:// (use sockkit echo or serve for a limited UDP server)');
@@ -102,6 +110,7 @@ Examples:
         throw err;
       }
       await listener.close();
+      if (options.quitAfterEof !== undefined) quitAfterEof(conn, options.quitAfterEof);
       await relay(conn, process.stdin, process.stdout, {
         signal,
         stopOnPeerClose: process.stdin.isTTY === true,
@@ -109,7 +118,7 @@ Examples:
     });
 }
 
-type ListenFlags = { keepOpen?: boolean } & TlsServerFlags &
+type ListenFlags = { keepOpen?: boolean; quitAfterEof?: number } & TlsServerFlags &
   LimitFlags &
   CaptureFlags &
   ProgramFlags &

@@ -246,6 +246,13 @@ async function runClient(url: string, flags: ClientFlags, command: Command): Pro
   if (flags.json) out(JSON.stringify(iperfJson(report, version), null, 2));
   else if (flags.jsonStream) event('end', iperfJsonEnd(report));
   else printEnd(report, out);
+  // A signal ended the test early: the report above is what was measured until then (exit 0, as
+  // every run that reports; a second signal ends the process at once).
+  if (report.partial)
+    warn(
+      `perf ${report.start.url}: interrupted after ${report.seconds.toFixed(2)} s of ` +
+        `${report.start.params.duration} s: the summary is partial (this side's figures only)`,
+    );
 }
 
 function printStart(start: PerfStart, out: (line: string) => void): void {
@@ -284,21 +291,41 @@ function printInterval(interval: PerfInterval, udp: boolean, out: (line: string)
 function printEnd(report: PerfReport, out: (line: string) => void): void {
   const udp = report.start.params.protocol === 'udp';
   out('- - - - - - - - - - - - - - - - - - - - - - - - -');
-  const line = (id: string, seconds: number, bytes: number, extra: string, role: string) =>
+  if (report.partial)
+    out(`Partial: interrupted after ${report.seconds.toFixed(2)} s; the server's figures were not exchanged`);
+  // Interrupted, only this side's figures are known: the client's sending or its receiving side.
+  const known = (clientSide: boolean) => !report.partial || clientSide;
+  const line = (
+    id: string,
+    seconds: number,
+    bytes: number,
+    extra: string,
+    role: string,
+    clientSide: boolean,
+  ) => {
+    if (!known(clientSide)) return;
     out(
       `[${id}]   0.00-${seconds.toFixed(2).padEnd(6)} sec  ${formatBytes(bytes).padStart(10)}  ` +
         `${formatBitrate(seconds > 0 ? (bytes * 8) / seconds : 0).padStart(13)}${extra}  ${role}`,
     );
+  };
   const senderSeconds = (clientSends: boolean) =>
     clientSends ? report.seconds : report.serverSeconds || report.seconds;
   for (const s of report.streams) {
     const id = pad(s.id, 3);
-    line(id, senderSeconds(s.sender), s.sent.bytes, udp ? `  ${s.sent.packets} datagrams` : '', 'sender');
+    line(
+      id,
+      senderSeconds(s.sender),
+      s.sent.bytes,
+      udp ? `  ${s.sent.packets} datagrams` : '',
+      'sender',
+      s.sender,
+    );
     const loss =
       udp && s.sent.packets > 0
         ? `  ${(s.received.jitter * 1000).toFixed(3)} ms  ${s.received.lost}/${s.sent.packets} (${((100 * s.received.lost) / s.sent.packets).toFixed(2)}%) lost, ${s.received.outOfOrder} out of order`
         : '';
-    line(id, senderSeconds(!s.sender), s.received.bytes, loss, 'receiver');
+    line(id, senderSeconds(!s.sender), s.received.bytes, loss, 'receiver', !s.sender);
   }
   if (report.streams.length > 1) {
     for (const sending of [true, false]) {
@@ -311,6 +338,7 @@ function printEnd(report: PerfReport, out: (line: string) => void): void {
         group.reduce((n, s) => n + s.sent.bytes, 0),
         '',
         'sender',
+        sending,
       );
       line(
         tag,
@@ -318,6 +346,7 @@ function printEnd(report: PerfReport, out: (line: string) => void): void {
         group.reduce((n, s) => n + s.received.bytes, 0),
         '',
         'receiver',
+        !sending,
       );
     }
   }
@@ -328,8 +357,8 @@ function printEnd(report: PerfReport, out: (line: string) => void): void {
     out(`  under load  ${rtts(r.loaded)}`);
   }
   out(
-    `CPU: local ${report.cpu.total.toFixed(1)}% (user ${report.cpu.user.toFixed(1)}%, system ${report.cpu.system.toFixed(1)}%), ` +
-      `remote ${report.remoteCpu.total.toFixed(1)}%`,
+    `CPU: local ${report.cpu.total.toFixed(1)}% (user ${report.cpu.user.toFixed(1)}%, system ${report.cpu.system.toFixed(1)}%)` +
+      (report.partial ? '' : `, remote ${report.remoteCpu.total.toFixed(1)}%`),
   );
   if (report.serverOutput) out(`Server output:\n${report.serverOutput.trimEnd()}`);
 }

@@ -31,6 +31,26 @@ export function refuseFlagsForOtherSchemes(command: Command): void {
   const urls = [...(command.processedArgs as unknown[]), ...Object.values(command.opts())]
     .flat()
     .filter((arg): arg is string => typeof arg === 'string');
+  const schemes = schemesIn(urls);
+  if (schemes.size > 0) refuse(command, command.options, schemes, [...schemes.values()]);
+}
+
+/**
+ * refuseFlagsOutside throws UsageError when one of `options`, given on `command`'s command line,
+ * is for schemes none of `endpoints` has: for a command with sides, whose flags each apply to one
+ * side (forward's listener flags to its LISTEN, its target flags to the TARGETs). Endpoints that
+ * are not socket URLs (`exec:cat`, `-`) have no scheme, so a scheme's flag is refused with only them.
+ */
+export function refuseFlagsOutside(
+  command: Command,
+  options: readonly Option[],
+  endpoints: readonly string[],
+): void {
+  refuse(command, options, schemesIn(endpoints), endpoints);
+}
+
+/** schemesIn maps each scheme of `urls` to the first URL of it; what does not parse is left out. */
+function schemesIn(urls: readonly string[]): Map<string, string> {
   const schemes = new Map<string, string>();
   for (const url of urls) {
     try {
@@ -40,8 +60,16 @@ export function refuseFlagsForOtherSchemes(command: Command): void {
       // Not an address (a service name, a message), or a bad one the command reports itself.
     }
   }
-  if (schemes.size === 0) return;
-  const refused = command.options.filter((option) => {
+  return schemes;
+}
+
+function refuse(
+  command: Command,
+  options: readonly Option[],
+  schemes: ReadonlyMap<string, string>,
+  named: readonly string[],
+): void {
+  const refused = options.filter((option) => {
     const only = schemesOf(option);
     if (!only || only.some((scheme) => schemes.has(scheme))) return false;
     return command.getOptionValueSource(option.attributeName()) === 'cli';
@@ -52,7 +80,7 @@ export function refuseFlagsForOtherSchemes(command: Command): void {
   const only = schemesOf(option) ?? [];
   throw new UsageError(
     command.name(),
-    `${spelling(option) ?? option.long ?? option.name()} applies to ${listOf(only.map((s) => (s === 'unix' ? 'unix:' : `${s}://`)))} addresses only, not ${listOf([...schemes.values()])}`,
+    `${spelling(option) ?? option.long ?? option.name()} applies to ${listOf(only.map((s) => (s === 'unix' ? 'unix:' : `${s}://`)))} addresses only, not ${listOf(named)}`,
   );
 }
 

@@ -25,14 +25,14 @@ export const DEFAULT_KEEPALIVE_IDLE = 60_000;
 
 /** ClientSocketFlags are the parsed client socket flags. */
 export interface ClientSocketFlags {
-  source?: string;
-  sourcePort?: number;
-  keepalive?: number;
-  nodelay?: boolean;
-  ttl?: number;
-  connectTimeout?: number;
-  ipv4?: boolean;
-  ipv6?: boolean;
+  source?: string | undefined;
+  sourcePort?: number | undefined;
+  keepalive?: number | undefined;
+  nodelay?: boolean | undefined;
+  ttl?: number | undefined;
+  connectTimeout?: number | undefined;
+  ipv4?: boolean | undefined;
+  ipv6?: boolean | undefined;
 }
 
 /** ServerSocketFlags are the parsed server socket flags. */
@@ -55,6 +55,12 @@ export interface ClientFlagSet {
   readonly connectTimeout?: boolean;
   /** `-4`/`-6`: for commands that resolve names. */
   readonly family?: boolean;
+  /**
+   * The flags' prefix, for a command that is also a server (forward): `target-` spells them
+   * `--target-source`, `--target-keepalive`, ... and says in their help that they apply to the
+   * connections to the targets. `-4`/`-6` keep their spelling. Default: none.
+   */
+  readonly prefix?: 'target-';
 }
 
 /**
@@ -62,31 +68,34 @@ export interface ClientFlagSet {
  * `--source-port`, `--keepalive [idle]`, `--[no-]nodelay`, `--ttl`, `--connect-timeout`, `-4`, `-6`.
  */
 export function withClientSocketOptions(command: Command, which: ClientFlagSet = {}): Command {
-  const letters = which.netcatLetters ?? true;
+  const prefix = which.prefix ?? '';
+  const letters = (which.netcatLetters ?? true) && prefix === '';
+  const to = prefix === '' ? '' : ' (connections to the targets)';
   command.addOption(
     new Option(
-      `${letters ? '-s, ' : ''}--source <address>`,
-      'tcp/tls/udp: connect from this local IP address (nc -s)',
+      `${letters ? '-s, ' : ''}--${prefix}source <address>`,
+      `tcp/tls/udp: connect from this local IP address${to || ' (nc -s)'}`,
     ).argParser(sourceAddress),
   );
   if (which.sourcePort ?? true)
     command.addOption(
       new Option(
-        `${letters ? '-p, ' : ''}--source-port <port>`,
-        'tcp/tls/udp: connect from this local port (nc -p)',
-      ).argParser((value) => parseCount(value, '--source-port', 1, 65535)),
+        `${letters ? '-p, ' : ''}--${prefix}source-port <port>`,
+        `tcp/tls/udp: connect from this local port${to || ' (nc -p)'}`,
+      ).argParser((value) => parseCount(value, `--${prefix}source-port`, 1, 65535)),
     );
   addKeepAlive(
     command,
-    'tcp/tls: probe an idle connection after IDLE (default 60s), to find a dead peer or keep a NAT mapping open',
+    `tcp/tls: probe an idle connection after IDLE (default 60s), to find a dead peer or keep a NAT mapping open${to}`,
+    prefix,
   );
-  addNoDelay(command);
+  addNoDelay(command, prefix, to);
   if (which.ttl ?? true)
     command.addOption(
       new Option(
-        '--ttl <hops>',
-        'udp: hops each datagram may take (IP_TTL; the kernel default is 64)',
-      ).argParser((value) => parseCount(value, '--ttl', 1, 255)),
+        `--${prefix}ttl <hops>`,
+        `udp: hops each datagram may take (IP_TTL; the kernel default is 64)${to}`,
+      ).argParser((value) => parseCount(value, `--${prefix}ttl`, 1, 255)),
     );
   if (which.connectTimeout ?? true)
     command.addOption(
@@ -97,10 +106,43 @@ export function withClientSocketOptions(command: Command, which: ClientFlagSet =
     );
   if (which.family ?? true)
     command
-      .option('-4, --ipv4', 'tcp/tls/udp: connect to IPv4 addresses only')
-      .option('-6, --ipv6', 'tcp/tls/udp: connect to IPv6 addresses only');
+      .option('-4, --ipv4', `tcp/tls/udp: connect to IPv4 addresses only${to}`)
+      .option('-6, --ipv6', `tcp/tls/udp: connect to IPv6 addresses only${to}`);
   return command;
 }
+
+/** TargetSocketFlags are the client socket flags as `withClientSocketOptions(..., { prefix: 'target-' })` parses them. */
+export interface TargetSocketFlags {
+  targetSource?: string;
+  targetSourcePort?: number;
+  targetKeepalive?: number;
+  targetNodelay?: boolean;
+  targetTtl?: number;
+  ipv4?: boolean;
+  ipv6?: boolean;
+}
+
+/** targetSocketFlagsOf reads the `--target-*` socket flags as the client flags they are. */
+export function targetSocketFlagsOf(flags: TargetSocketFlags): ClientSocketFlags {
+  return {
+    source: flags.targetSource,
+    sourcePort: flags.targetSourcePort,
+    keepalive: flags.targetKeepalive,
+    nodelay: flags.targetNodelay,
+    ttl: flags.targetTtl,
+    ipv4: flags.ipv4,
+    ipv6: flags.ipv6,
+  };
+}
+
+/** SERVER_SOCKET_FLAGS are the flags withServerSocketOptions adds, as commander names them. */
+export const SERVER_SOCKET_FLAGS: readonly string[] = [
+  '--backlog',
+  '--keepalive',
+  '--nodelay',
+  '--no-nodelay',
+  '--ipv6-only',
+];
 
 /** ClientSocketSettings are the client flags as the library takes them. */
 export interface ClientSocketSettings {
@@ -163,7 +205,7 @@ export function withServerSocketOptions(command: Command): Command {
     ).argParser((value) => parseCount(value, '--backlog', 1, MAX_BACKLOG)),
   );
   addKeepAlive(command, 'tcp/tls: probe each idle client after IDLE (default 60s), to drop dead peers');
-  addNoDelay(command);
+  addNoDelay(command, '', '');
   return command.option('--ipv6-only', 'tcp/tls/udp: keep [::] to IPv6 (IPV6_V6ONLY) instead of dual-stack');
 }
 
@@ -191,33 +233,39 @@ export function serverSocketOptionsOf(flags: ServerSocketFlags): ServerSocketSet
   };
 }
 
-function addKeepAlive(command: Command, description: string): void {
+function addKeepAlive(command: Command, description: string, prefix = ''): void {
   command.addOption(
-    new Option('--keepalive [idle]', description)
+    new Option(`--${prefix}keepalive [idle]`, description)
       .preset(`${DEFAULT_KEEPALIVE_IDLE / 1000}s`)
-      .argParser(keepAliveIdle),
+      .argParser((value) => keepAliveIdle(value, `--${prefix}keepalive`)),
   );
 }
 
-function addNoDelay(command: Command): void {
+function addNoDelay(command: Command, prefix: string, to: string): void {
   command
-    .option('--nodelay', "tcp/tls: send each write at once, Nagle off (TCP_NODELAY; sockkit's default)")
-    .option('--no-nodelay', "tcp/tls: Nagle on (Node's default): small writes wait to be sent together");
+    .option(
+      `--${prefix}nodelay`,
+      `tcp/tls: send each write at once, Nagle off (TCP_NODELAY; sockkit's default)${to}`,
+    )
+    .option(
+      `--no-${prefix}nodelay`,
+      `tcp/tls: Nagle on (Node's default): small writes wait to be sent together${to}`,
+    );
 }
 
 /**
  * keepAliveIdle parses `--keepalive`'s idle time: whole seconds from 1s to 32767s (TCP_KEEPIDLE).
  * A URL there means the user put `--keepalive` before the URL argument, which it then swallowed.
  */
-function keepAliveIdle(value: string): number {
+function keepAliveIdle(value: string, flag: string): number {
   if (value.includes(':'))
     throw new UsageError(
-      '--keepalive',
-      `"${value}" is not an idle time: put the URL before --keepalive, or write --keepalive=60s`,
+      flag,
+      `"${value}" is not an idle time: put the URL before ${flag}, or write ${flag}=60s`,
     );
-  const ms = parseDuration(value, '--keepalive', 1000, MAX_KEEPALIVE_IDLE);
+  const ms = parseDuration(value, flag, 1000, MAX_KEEPALIVE_IDLE);
   if (ms % 1000 !== 0)
-    throw new UsageError('--keepalive', `${value}: the kernel counts keepalive idle time in whole seconds`);
+    throw new UsageError(flag, `${value}: the kernel counts keepalive idle time in whole seconds`);
   return ms;
 }
 
