@@ -255,6 +255,8 @@ export {
 export { iperfJson, iperfJsonEnd, iperfJsonInterval, iperfJsonStart } from './perf/iperf-json.js';
 export { JitterEstimator } from './perf/jitter.js';
 export {
+  DEFAULT_TCP_BLOCK,
+  DEFAULT_UDP_BLOCK,
   type PerfDirection,
   type PerfParams,
   type PerfProtocol,
@@ -467,7 +469,10 @@ export {
 export { narrate, narrator, type SocketKind, type TraceEvent, type Tracer, type TraceStep } from './trace.js';
 export {
   formatBytes,
+  formatCount,
   formatDuration,
+  formatRate,
+  formatSize,
   GiB,
   KiB,
   MAX_TIMER,
@@ -476,6 +481,7 @@ export {
   parseDuration,
   parseRate,
   parseSize,
+  plural,
 } from './units.js';
 export { MAX_EXPECT_BYTES, type WaitOptions, type WaitResult, waitFor } from './wait.js';
 export {

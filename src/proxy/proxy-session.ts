@@ -9,6 +9,7 @@ import { fromSystemError, type SockkitError, TimeoutError } from '../errors.js';
 import { traceStep } from '../internal.js';
 import { type Conn, peerLabel } from '../stream/conn.js';
 import { dialSocket, dialTargets, resolveDialTargets } from '../stream/dial.js';
+import { formatDuration } from '../units.js';
 import type { Credentials } from './credentials.js';
 import type { DestinationRules } from './destination-rules.js';
 import { HandshakeReader } from './handshake-reader.js';
@@ -82,7 +83,7 @@ export class ProxySession {
     this.reader = new HandshakeReader(conn.socket);
     const timeout = options.handshakeTimeout ?? DEFAULT_PROXY_HANDSHAKE_TIMEOUT;
     this.#handshakeTimer = setTimeout(() => {
-      this.fail(`dropped: no complete request within ${timeout}ms`);
+      this.fail(`dropped: no complete request within ${formatDuration(timeout)}`);
       conn.close();
     }, timeout);
   }

@@ -9,7 +9,6 @@ import {
   type Conn,
   DEFAULT_MAX_LINE,
   DEFAULT_MAX_QUEUE,
-  formatBytes,
   GiB,
   type Listener,
   listen,
@@ -26,7 +25,14 @@ import {
   serveChatWeb,
   UsageError,
 } from '../../index.js';
-import { addressArg, announceListening, durationOption, tracerFor } from '../options/common.js';
+import {
+  addressArg,
+  announceListening,
+  durationDefault,
+  durationOption,
+  sizeDefault,
+  tracerFor,
+} from '../options/common.js';
 import { guardFor, type LimitFlags, limitSummary, withLimitOptions } from '../options/limits.js';
 import { type TlsServerFlags, tlsServerOptionsOf, withTlsServerOptions } from '../options/tls.js';
 import { shutdownSignal, warn } from '../run.js';
@@ -98,7 +104,7 @@ function serveSubcommand(): Command {
     )
     .addOption(
       new Option('--redis-lease <duration>', 'how long the users of a broker that died stay listed')
-        .default(15_000, '15s')
+        .default(...durationDefault(15_000))
         .argParser(durationOption('--redis-lease', MIN_LEASE)),
     )
     .option('--room <name>', 'the room every client starts in', '#lobby')
@@ -109,12 +115,12 @@ function serveSubcommand(): Command {
     )
     .addOption(
       new Option('--max-line <size>', 'the longest line a client may send; longer closes that client')
-        .default(DEFAULT_MAX_LINE, formatBytes(DEFAULT_MAX_LINE))
+        .default(...sizeDefault(DEFAULT_MAX_LINE))
         .argParser((v) => parseSize(v, '--max-line', 1, 16 * MiB)),
     )
     .addOption(
       new Option('--max-queue <size>', 'bytes waiting for one slow client before it is disconnected')
-        .default(DEFAULT_MAX_QUEUE, formatBytes(DEFAULT_MAX_QUEUE))
+        .default(...sizeDefault(DEFAULT_MAX_QUEUE))
         .argParser((v) => parseSize(v, '--max-queue', 1, GiB)),
     )
     .addOption(
@@ -129,7 +135,7 @@ function serveSubcommand(): Command {
     )
     .addOption(
       new Option('--grace <duration>', 'time clients get to receive their farewell at shutdown')
-        .default(2000, '2s')
+        .default(...durationDefault(2000))
         .argParser(durationOption('--grace', 0)),
     )
     .option('-v, --verbose', 'print a line on stderr for each client arriving and leaving (with the reason)')

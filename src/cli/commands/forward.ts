@@ -7,12 +7,20 @@ import {
   formatBytes,
   forward,
   parseEndpoint,
+  plural,
   type SocketAddress,
   type TlsClientOptions,
   UsageError,
 } from '../../index.js';
 import { type CaptureFlags, captureFor, withCaptureOptions } from '../options/capture.js';
-import { addressArg, announceListening, durationOption, globalsOf, tracerFor } from '../options/common.js';
+import {
+  addressArg,
+  announceListening,
+  durationDefault,
+  durationOption,
+  globalsOf,
+  tracerFor,
+} from '../options/common.js';
 import {
   datagramGuardFor,
   datagramLimitSummary,
@@ -55,19 +63,19 @@ export function forwardCommand(): Command {
         'A TARGET may be a program (exec:PROGRAM ARG..., sh:COMMAND): each client gets its own. ' +
         'TLS on either side: tls:// LISTEN terminates it, a tls:// TARGET originates it. ' +
         'udp:// LISTEN forwards datagrams to udp:// targets: one upstream socket per client peer, ' +
-        'closed after --idle-timeout of silence (default 60s). ' +
+        'closed after --idle-timeout of silence, 60s if not given. ' +
         'SIGINT, SIGTERM and SIGHUP stop it gracefully, with a summary of clients and bytes each way.',
     )
     .argument('<listen>', 'where to listen: tcp://, tls://, unix: or udp://')
     .argument('<target...>', 'where to forward: tcp://, tls://, unix:, udp://, exec:PROGRAM or sh:COMMAND')
     .addOption(
       new Option('--grace <duration>', 'time open clients get to finish at shutdown')
-        .default(5000, '5s')
+        .default(...durationDefault(5000))
         .argParser(durationOption('--grace', 0)),
     )
     .addOption(
       new Option('--connect-timeout <duration>', 'bound on connecting to one target')
-        .default(10_000, '10s')
+        .default(...durationDefault(10_000))
         .argParser(durationOption('--connect-timeout', 1)),
     )
     .option('--ipv6-only', 'keep tcp://[::]:PORT to IPv6 instead of dual-stack')
@@ -193,7 +201,7 @@ function reporter(trace: boolean): (event: ForwardEvent) => void {
 function summaryLine(summary: ForwardSummary, address: SocketAddress): string {
   const what = address.scheme === 'udp' ? 'client peer' : 'client';
   return (
-    `forwarded ${summary.clients} ${what}${summary.clients === 1 ? '' : 's'}, ` +
+    `forwarded ${plural(summary.clients, what)}, ` +
     `${formatBytes(summary.bytesToTargets)} to targets, ${formatBytes(summary.bytesToClients)} back` +
     (summary.noTarget ? `, ${summary.noTarget} with no target answering` : '') +
     (summary.forciblyClosed ? `, ${summary.forciblyClosed} closed at end of grace` : '') +

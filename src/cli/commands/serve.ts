@@ -2,7 +2,7 @@
  * `sockkit serve SERVICE [URL...]`: one of the classic simple services (echo, discard, chargen,
  * daytime, time) on any mix of TCP, Unix and UDP listeners. `sockkit echo` is its short form.
  */
-import { Command } from 'commander';
+import { Argument, Command } from 'commander';
 import {
   formatAddress,
   isLoopbackHost,
@@ -55,9 +55,11 @@ export function serveCommand(): Command {
         '`sockkit serve echo`.',
     )
     .argument('<service>', `one of: ${Object.keys(services).join(', ')}`)
-    .argument(
-      '[url...]',
-      `addresses to listen on (default: ${DEFAULT_ECHO_URL} for echo, ${DEFAULT_SERVICE_URLS.join(' and ')} for the others)`,
+    .addArgument(
+      new Argument('[url...]', 'addresses to listen on').default(
+        undefined,
+        `${DEFAULT_ECHO_URL} for echo, ${DEFAULT_SERVICE_URLS.join(' and ')} for the others`,
+      ),
     );
   withServiceOptions(command, 'serve echo');
   return command

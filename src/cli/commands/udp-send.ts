@@ -24,6 +24,9 @@ import { warn } from '../run.js';
 /** UDP_DEFAULT_TIMEOUT is how long `send udp://` waits for each reply unless `--timeout` says otherwise. */
 export const UDP_DEFAULT_TIMEOUT = 1000;
 
+/** UDP_DEFAULT_RETRIES is how many times `send udp://` sends again without `--retries`. */
+export const UDP_DEFAULT_RETRIES = 2;
+
 /** UdpSendOptions are the `send` flags that matter for UDP. */
 export interface UdpSendOptions extends PacketFlags {
   /** Per attempt, in milliseconds. */
@@ -87,9 +90,9 @@ function write(data: Buffer): Promise<void> {
  */
 export function addUdpSendFlags(command: Command): Command {
   return addPacketFlags(command).addOption(
-    new Option('--retries <count>', 'udp: sends after the first when no reply comes (default 2)').argParser(
-      (value) => parseCount(value, '--retries', 0, 100),
-    ),
+    new Option('--retries <count>', 'udp: sends after the first when no reply comes')
+      .default(undefined, String(UDP_DEFAULT_RETRIES))
+      .argParser((value) => parseCount(value, '--retries', 0, 100)),
   );
 }
 
@@ -105,6 +108,6 @@ export function udpSendOptionsOf(
   return {
     ...options,
     timeout: timeoutGiven ? options.timeout : UDP_DEFAULT_TIMEOUT,
-    retries: options.retries ?? 2,
+    retries: options.retries ?? UDP_DEFAULT_RETRIES,
   };
 }

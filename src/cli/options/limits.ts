@@ -98,11 +98,12 @@ export function withReplyBudgetOption(command: Command): Command {
   return command.addOption(
     new Option(
       '--reply-budget <n|off>',
-      `udp://: at most N replies per second to one source (IPv4 address, IPv6 /64); default ${DEFAULT_REPLY_BUDGET} ` +
-        'on addresses that are not loopback, none on loopback; a number applies everywhere; off lifts it',
-    ).argParser((value: string) =>
-      value === 'off' ? 0 : parseCount(value, '--reply-budget', 1, MAX_REPLY_BUDGET),
-    ),
+      'udp://: at most N replies per second to one source (IPv4 address, IPv6 /64); N given applies on loopback too; off lifts it',
+    )
+      .default(undefined, `${DEFAULT_REPLY_BUDGET}, off on loopback`)
+      .argParser((value: string) =>
+        value === 'off' ? 0 : parseCount(value, '--reply-budget', 1, MAX_REPLY_BUDGET),
+      ),
   );
 }
 

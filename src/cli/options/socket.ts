@@ -9,6 +9,7 @@
 import { isIP } from 'node:net';
 import { type Command, Option } from 'commander';
 import {
+  formatDuration,
   MAX_BACKLOG,
   MAX_KEEPALIVE_IDLE,
   parseCount,
@@ -78,15 +79,14 @@ export function withClientSocketOptions(command: Command, which: ClientFlagSet =
     );
   addKeepAlive(
     command,
-    'tcp/tls: probe an idle connection after IDLE (default 60s), to find a dead peer or keep a NAT mapping open',
+    'tcp/tls: probe an idle connection after IDLE, to find a dead peer or keep a NAT mapping open',
   );
   addNoDelay(command);
   if (which.ttl ?? true)
     command.addOption(
-      new Option(
-        '--ttl <hops>',
-        'udp: hops each datagram may take (IP_TTL; the kernel default is 64)',
-      ).argParser((value) => parseCount(value, '--ttl', 1, 255)),
+      new Option('--ttl <hops>', 'udp: hops each datagram may take (IP_TTL)')
+        .default(undefined, "64, the kernel's")
+        .argParser((value) => parseCount(value, '--ttl', 1, 255)),
     );
   if (which.connectTimeout ?? true)
     command.addOption(
@@ -159,10 +159,12 @@ export function withServerSocketOptions(command: Command): Command {
   command.addOption(
     new Option(
       '--backlog <n>',
-      'tcp/tls/unix: connections the kernel queues before they are accepted (default 511; capped by net.core.somaxconn)',
-    ).argParser((value) => parseCount(value, '--backlog', 1, MAX_BACKLOG)),
+      'tcp/tls/unix: connections the kernel queues before they are accepted (capped by net.core.somaxconn)',
+    )
+      .default(undefined, '511')
+      .argParser((value) => parseCount(value, '--backlog', 1, MAX_BACKLOG)),
   );
-  addKeepAlive(command, 'tcp/tls: probe each idle client after IDLE (default 60s), to drop dead peers');
+  addKeepAlive(command, 'tcp/tls: probe each idle client after IDLE, to drop dead peers');
   addNoDelay(command);
   return command.option('--ipv6-only', 'tcp/tls/udp: keep [::] to IPv6 (IPV6_V6ONLY) instead of dual-stack');
 }
@@ -194,15 +196,15 @@ export function serverSocketOptionsOf(flags: ServerSocketFlags): ServerSocketSet
 function addKeepAlive(command: Command, description: string): void {
   command.addOption(
     new Option('--keepalive [idle]', description)
-      .preset(`${DEFAULT_KEEPALIVE_IDLE / 1000}s`)
+      .preset(formatDuration(DEFAULT_KEEPALIVE_IDLE))
       .argParser(keepAliveIdle),
   );
 }
 
 function addNoDelay(command: Command): void {
   command
-    .option('--nodelay', "tcp/tls: send each write at once, Nagle off (TCP_NODELAY; sockkit's default)")
-    .option('--no-nodelay', "tcp/tls: Nagle on (Node's default): small writes wait to be sent together");
+    .option('--nodelay', 'tcp/tls: send each write at once, Nagle off (TCP_NODELAY; on by default)')
+    .option('--no-nodelay', 'tcp/tls: Nagle on, as Node has it: small writes wait to be sent together');
 }
 
 /**
