@@ -296,12 +296,13 @@ function commandLine(): string {
 /** failureOf names what makes a run fail (exit 1), or returns undefined for a clean run. */
 export function failureOf(report: BenchReport, requests = false): string | undefined {
   const faults: string[] = [];
-  if (report.mismatches > 0 && requests) faults.push(`${report.mismatches} replies failed the check`);
+  if (report.mismatches > 0 && requests)
+    faults.push(`${plural(report.mismatches, 'reply', 'replies')} failed the check`);
   else if (report.mismatches > 0)
-    faults.push(`${report.mismatches} echoed messages differed from what was sent`);
-  if (report.errors > 0) faults.push(`${report.errors} connection errors (${errorKinds(report)})`);
+    faults.push(`${plural(report.mismatches, 'echoed message')} differed from what was sent`);
+  if (report.errors > 0) faults.push(`${plural(report.errors, 'connection error')} (${errorKinds(report)})`);
   if (report.duplicated > 0)
-    faults.push(`${report.duplicated} replies more than the requests sent (duplicated)`);
+    faults.push(`${plural(report.duplicated, 'reply', 'replies')} more than the requests sent (duplicated)`);
   if (report.messages === 0) faults.push(requests ? 'no reply came back' : 'no message came back');
   return faults.length > 0 ? faults.join(', ') : undefined;
 }
@@ -310,7 +311,7 @@ export function failureOf(report: BenchReport, requests = false): string | undef
 function errorKinds(report: BenchReport): string {
   return Object.entries(report.errorsByKind)
     .filter(([, count]) => count > 0)
-    .map(([kind, count]) => `${count} ${kind.replace('_', ' ')}`)
+    .map(([kind, count]) => `${formatCount(count)} ${kind.replace('_', ' ')}`)
     .join(', ');
 }
 

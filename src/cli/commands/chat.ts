@@ -9,6 +9,7 @@ import {
   type Conn,
   DEFAULT_MAX_LINE,
   DEFAULT_MAX_QUEUE,
+  formatCount,
   GiB,
   type Listener,
   listen,
@@ -18,6 +19,7 @@ import {
   normalizeRoom,
   parseCount,
   parseSize,
+  plural,
   RedisHub,
   type SocketAddress,
   serve,
@@ -214,9 +216,9 @@ Examples:
       await front?.close();
       await broker.close();
       warn(
-        `chat: ${broker.stats.connections} clients (${broker.stats.rejected} turned away), ` +
-          `${broker.stats.messages} messages, ${broker.stats.delivered} lines delivered; ` +
-          `${summary.connections} line connections; ${limitSummary(guard.stats)}`,
+        `chat: ${plural(broker.stats.connections, 'client')} (${formatCount(broker.stats.rejected)} turned away), ` +
+          `${plural(broker.stats.messages, 'message')}, ${plural(broker.stats.delivered, 'line')} delivered; ` +
+          `${plural(summary.connections, 'line connection')}; ${limitSummary(guard.stats)}`,
       );
     });
   return withLimitOptions(withTlsServerOptions(command, 'chat serve'), 'chat serve');

@@ -205,6 +205,6 @@ function summaryLine(summary: ForwardSummary, address: SocketAddress): string {
     `${formatBytes(summary.bytesToTargets)} to targets, ${formatBytes(summary.bytesToClients)} back` +
     (summary.noTarget ? `, ${summary.noTarget} with no target answering` : '') +
     (summary.forciblyClosed ? `, ${summary.forciblyClosed} closed at end of grace` : '') +
-    (summary.dropped ? `, ${summary.dropped} datagrams dropped` : '')
+    (summary.dropped ? `, ${plural(summary.dropped, 'datagram')} dropped` : '')
   );
 }

@@ -10,6 +10,7 @@ import {
   listen,
   listenPackets,
   type PacketConn,
+  plural,
   type ReplyBudget,
   type ServeSummary,
   type Service,
@@ -208,7 +209,7 @@ function warnIfReflector(conns: readonly PacketConn[], budget: ReplyBudget | und
   warn(
     budget
       ? `warning: ${where} is reachable from other hosts, where a sender's address can be forged: ` +
-          `at most ${budget.perSecond} replies per second per source (--reply-budget N or off)`
+          `at most ${plural(budget.perSecond, 'reply', 'replies')} per second per source (--reply-budget N or off)`
       : `warning: ${where} is reachable from other hosts and --reply-budget is off: ` +
           'anyone can aim its replies at a forged sender address',
   );

@@ -13,6 +13,7 @@ import {
   type InetAddress,
   isMulticast,
   parseCount,
+  plural,
   request,
   resolveHost,
   rewrap,
@@ -63,7 +64,9 @@ export async function sendUdp(
       retries: options.retries,
     });
     for await (const reply of replies) {
-      warn(`reply from ${formatHostPort(reply.peer.address, reply.peer.port)} (${reply.data.length} bytes)`);
+      warn(
+        `reply from ${formatHostPort(reply.peer.address, reply.peer.port)} (${plural(reply.data.length, 'byte')})`,
+      );
       await write(reply.data);
     }
     return;
