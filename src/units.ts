@@ -46,7 +46,7 @@ export function parseDuration(text: string, what = 'duration', min = 0, max = MA
     throw new UsageError(what, `invalid duration "${text}" (expected e.g. 250ms, 2s, 1m)`);
   }
   const ms = Math.round(Number(match[1]) * (durationUnits[unit] as number));
-  return inRange(ms, text, what, min, Math.min(max, MAX_TIMER), formatDuration);
+  return inRange(ms, text, what, min, Math.min(max, MAX_TIMER), durationBound);
 }
 
 /**
@@ -115,10 +115,9 @@ function describeRange(min: number, max: number, format: (bound: number) => stri
 }
 
 /**
- * formatDuration writes milliseconds as they are typed: in the largest unit they are a whole
- * number of (`250ms`, `2s`, `5m`, `2h`), else in seconds (`1.5s`, `90s`); zero is `0s`. A bound past a day that
- * is no whole number of hours (MAX_TIMER) reads in days rounded down (`24.8 days`), so a range
- * stated never holds a value that is refused.
+ * formatDuration writes milliseconds as they are typed, so parseDuration reads them back: in the
+ * largest unit they are a whole number of (`250ms`, `2s`, `5m`, `2h`), else in seconds (`1.5s`,
+ * `90s`); zero is `0s`.
  */
 export function formatDuration(ms: number): string {
   for (const [unit, size] of [
@@ -128,9 +127,18 @@ export function formatDuration(ms: number): string {
   ] as const) {
     if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
   }
-  if (ms >= 86_400_000) return `${Math.floor(ms / 8_640_000) / 10} days`;
   if (ms === 0) return '0s';
   return ms < 1000 ? `${ms}ms` : `${Number((ms / 1000).toFixed(3))}s`;
+}
+
+/**
+ * durationBound writes a range's duration bound: as formatDuration does, but past a day and no
+ * whole number of hours (MAX_TIMER) in days rounded down (`24.8 days`), read more easily than
+ * `2147483.647s`, and so that a range stated never holds a value that is refused.
+ */
+function durationBound(ms: number): string {
+  if (ms >= 86_400_000 && ms % 3_600_000 !== 0) return `${Math.floor(ms / 8_640_000) / 10} days`;
+  return formatDuration(ms);
 }
 
 /**
