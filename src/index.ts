@@ -261,6 +261,8 @@ export {
 export { iperfJson, iperfJsonEnd, iperfJsonInterval, iperfJsonStart } from './perf/iperf-json.js';
 export { JitterEstimator } from './perf/jitter.js';
 export {
+  DEFAULT_TCP_BLOCK,
+  DEFAULT_UDP_BLOCK,
   type PerfDirection,
   type PerfParams,
   type PerfProtocol,
@@ -473,7 +475,10 @@ export {
 export { narrate, narrator, type SocketKind, type TraceEvent, type Tracer, type TraceStep } from './trace.js';
 export {
   formatBytes,
+  formatCount,
   formatDuration,
+  formatRate,
+  formatSize,
   GiB,
   KiB,
   MAX_TIMER,
@@ -482,6 +487,7 @@ export {
   parseDuration,
   parseRate,
   parseSize,
+  plural,
 } from './units.js';
 export { MAX_EXPECT_BYTES, type WaitOptions, type WaitResult, waitFor } from './wait.js';
 export {

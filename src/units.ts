@@ -1,6 +1,11 @@
 /**
- * Durations and sizes as people write them (CONVENTIONS.md, "Values"): `250ms`, `2s`, `1m`;
- * `64KiB`, `1MiB`, `10k`. A bare number is seconds for a duration and bytes for a size.
+ * Durations, sizes, counts and rates as people write them (CONVENTIONS.md, "Values"): `250ms`,
+ * `2s`, `1m`; `64KiB`, `1MiB`, `10k`. A bare number is seconds for a duration and bytes for a size.
+ *
+ * Every value sockkit shows is worded here. A value a user may type back (a default, a range's
+ * bound) is written as it is typed, with no separators: `5s`, `64KiB`, `1460B`, `1000000`, `10M`.
+ * A figure reported (a count, a measured amount) groups thousands with commas: `1,048,576
+ * connections`, `1.5 MiB`.
  */
 import { UsageError } from './errors.js';
 
@@ -41,7 +46,7 @@ export function parseDuration(text: string, what = 'duration', min = 0, max = MA
     throw new UsageError(what, `invalid duration "${text}" (expected e.g. 250ms, 2s, 1m)`);
   }
   const ms = Math.round(Number(match[1]) * (durationUnits[unit] as number));
-  return inRange(ms, text, what, min, Math.min(max, MAX_TIMER), describeDuration);
+  return inRange(ms, text, what, min, Math.min(max, MAX_TIMER), durationBound);
 }
 
 /**
@@ -55,7 +60,7 @@ export function parseSize(text: string, what = 'size', min = 0, max = Number.MAX
   if (!match || factor === undefined) {
     throw new UsageError(what, `invalid size "${text}" (expected e.g. 512, 64KiB, 1MiB, 10k)`);
   }
-  return inRange(Math.round(Number(match[1]) * factor), text, what, min, max, describeSize);
+  return inRange(Math.round(Number(match[1]) * factor), text, what, min, max, formatSize);
 }
 
 /**
@@ -65,7 +70,10 @@ export function parseSize(text: string, what = 'size', min = 0, max = Number.MAX
  */
 export function parseCount(text: string, what = 'count', min = 0, max = Number.MAX_SAFE_INTEGER): number {
   if (!/^\s*\d+\s*$/.test(text)) {
-    throw new UsageError(what, `invalid number "${text}" (expected a whole number from ${min} to ${max})`);
+    throw new UsageError(
+      what,
+      `invalid number "${text}" (expected a whole number ${describeRange(min, max, String)})`,
+    );
   }
   return inRange(Number(text), text, what, min, max, String);
 }
@@ -78,7 +86,7 @@ export function parseRate(text: string, what = 'rate', min = 0, max = Number.MAX
   const match = /^\s*(\d+(?:\.\d+)?)\s*([km]?)\s*$/i.exec(text);
   if (!match) throw new UsageError(what, `invalid rate "${text}" (expected e.g. 5000, 20k, 1.5M)`);
   const factor = { '': 1, k: 1e3, m: 1e6 }[(match[2] ?? '').toLowerCase()] ?? 1;
-  return inRange(Number(match[1]) * factor, text, what, min, max, String);
+  return inRange(Number(match[1]) * factor, text, what, min, max, formatRate);
 }
 
 /** inRange returns `value` when it lies in [min, max], and otherwise throws the one out-of-range UsageError. */
@@ -88,18 +96,30 @@ function inRange(
   what: string,
   min: number,
   max: number,
-  describe: (bound: number) => string,
+  format: (bound: number) => string,
 ): number {
   if (value >= min && value <= max) return value;
-  throw new UsageError(what, `must be from ${describe(min)} to ${describe(max)} (got ${text.trim()})`);
+  // Past an upper bound no one would type (Number.MAX_SAFE_INTEGER), "N or more" would not say why.
+  if (value > max && max >= Number.MAX_SAFE_INTEGER)
+    throw new UsageError(what, `too large (got ${text.trim()})`);
+  throw new UsageError(what, `must be ${describeRange(min, max, format)} (got ${text.trim()})`);
 }
 
 /**
- * describeDuration writes a range's bound for people: in the largest unit it is a whole number of
- * (`1ms`, `30s`, `5m`, `2h`), else in days rounded down (`24.8 days`, for MAX_TIMER), so the range
- * stated never holds a value that is refused.
+ * describeRange says [min, max] as a user would: `from 1 to 255`, `from 1ms to 24.8 days`, and
+ * `1 or more` when no value a user could type reaches max (Number.MAX_SAFE_INTEGER or above).
  */
-function describeDuration(ms: number): string {
+function describeRange(min: number, max: number, format: (bound: number) => string): string {
+  if (max >= Number.MAX_SAFE_INTEGER) return `${format(min)} or more`;
+  return `from ${format(min)} to ${format(max)}`;
+}
+
+/**
+ * formatDuration writes milliseconds as they are typed, so parseDuration reads them back: in the
+ * largest unit they are a whole number of (`250ms`, `2s`, `5m`, `2h`), else in seconds (`1.5s`,
+ * `90s`); zero is `0s`.
+ */
+export function formatDuration(ms: number): string {
   for (const [unit, size] of [
     ['h', 3_600_000],
     ['m', 60_000],
@@ -107,23 +127,43 @@ function describeDuration(ms: number): string {
   ] as const) {
     if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
   }
-  if (ms >= 86_400_000) return `${Math.floor(ms / 8_640_000) / 10} days`;
+  if (ms === 0) return '0s';
+  return ms < 1000 ? `${ms}ms` : `${Number((ms / 1000).toFixed(3))}s`;
+}
+
+/**
+ * durationBound writes a range's duration bound: as formatDuration does, but past a day and no
+ * whole number of hours (MAX_TIMER) in days rounded down (`24.8 days`), read more easily than
+ * `2147483.647s`, and so that a range stated never holds a value that is refused.
+ */
+function durationBound(ms: number): string {
+  if (ms >= 86_400_000 && ms % 3_600_000 !== 0) return `${Math.floor(ms / 8_640_000) / 10} days`;
   return formatDuration(ms);
 }
 
-/** describeSize writes a range's bound exactly: `1 B`, `64 KiB`, `16 MiB`, `65535 B`. */
-function describeSize(bytes: number): string {
+/**
+ * formatSize writes a byte count exactly, as it is typed: in the largest binary unit it is a
+ * whole number of (`64KiB`, `16MiB`, `1GiB`), else in bytes (`1460B`, `0B`).
+ */
+export function formatSize(bytes: number): string {
   for (const [unit, size] of [
     ['GiB', GiB],
     ['MiB', MiB],
     ['KiB', KiB],
   ] as const) {
-    if (bytes >= size && bytes % size === 0) return `${bytes / size} ${unit}`;
+    if (bytes >= size && bytes % size === 0) return `${bytes / size}${unit}`;
   }
-  return `${bytes} B`;
+  return `${bytes}B`;
 }
 
-/** formatBytes writes a byte count for people: `512 B`, `64.0 KiB`, `1.5 MiB`. */
+/** formatRate writes a rate as it is typed, k and M 1000-based: `5000`, `20k`, `10M`. */
+export function formatRate(rate: number): string {
+  if (rate >= 1e6 && rate % 1e6 === 0) return `${rate / 1e6}M`;
+  if (rate >= 1e4 && rate % 1e3 === 0) return `${rate / 1e3}k`;
+  return String(rate);
+}
+
+/** formatBytes writes a byte count reported, for people: `512 B`, `64.0 KiB`, `1.5 MiB`. */
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KiB`;
@@ -131,7 +171,15 @@ export function formatBytes(bytes: number): string {
   return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
 }
 
-/** formatDuration writes milliseconds for people: `250ms`, `2s`, `1.5s`. */
-export function formatDuration(ms: number): string {
-  return ms < 1000 ? `${ms}ms` : `${Number((ms / 1000).toFixed(3))}s`;
+/** formatCount writes a number reported, thousands grouped with commas: `950`, `1,048,576`, `2,500.5`. */
+export function formatCount(count: number): string {
+  return count.toLocaleString('en-US');
+}
+
+/**
+ * plural writes a count reported with its noun, in the singular for exactly one: `1 connection`,
+ * `2 connections`, `1,000 connections`; `plural(n, 'reply', 'replies')` for an irregular noun.
+ */
+export function plural(count: number, noun: string, nouns = `${noun}s`): string {
+  return `${formatCount(count)} ${count === 1 ? noun : nouns}`;
 }

@@ -3,6 +3,10 @@ import { test } from 'node:test';
 import { UsageError } from '../src/errors.js';
 import {
   formatBytes,
+  formatCount,
+  formatDuration,
+  formatRate,
+  formatSize,
   GiB,
   KiB,
   MAX_TIMER,
@@ -11,6 +15,7 @@ import {
   parseDuration,
   parseRate,
   parseSize,
+  plural,
 } from '../src/units.js';
 
 /** usage matches the one UsageError with exactly this message. */
@@ -72,7 +77,7 @@ test('parseDuration is at most the largest timer Node keeps, by default', () => 
   for (const text of ['600h', '2147483648ms', '597h', '35800m', '99999999999999999999']) {
     assert.throws(
       () => parseDuration(text, '--grace'),
-      usage(`--grace: must be from 0ms to 24.8 days (got ${text})`),
+      usage(`--grace: must be from 0s to 24.8 days (got ${text})`),
     );
   }
   // A larger max is capped at the largest timer too.
@@ -98,7 +103,7 @@ test('parseDuration keeps to a range given, stated in the largest whole unit', (
   );
   assert.throws(
     () => parseDuration('2h', '--x', 0, 5 * 60_000),
-    usage('--x: must be from 0ms to 5m (got 2h)'),
+    usage('--x: must be from 0s to 5m (got 2h)'),
   );
 });
 
@@ -108,16 +113,16 @@ test('parseSize keeps to a range given, stated exactly in binary units', () => {
   for (const text of ['0', '16777217', '17MiB', '99999999999999999999', '1G']) {
     assert.throws(
       () => parseSize(text, '--max-line', 1, 16 * MiB),
-      usage(`--max-line: must be from 1 B to 16 MiB (got ${text})`),
+      usage(`--max-line: must be from 1B to 16MiB (got ${text})`),
     );
   }
   assert.throws(
     () => parseSize('65536', '--size', 0, 65_535),
-    usage('--size: must be from 0 B to 65535 B (got 65536)'),
+    usage('--size: must be from 0B to 65535B (got 65536)'),
   );
   assert.throws(
     () => parseSize('2GiB', '--receive-buffer', KiB, GiB),
-    usage('--receive-buffer: must be from 1 KiB to 1 GiB (got 2GiB)'),
+    usage('--receive-buffer: must be from 1KiB to 1GiB (got 2GiB)'),
   );
 });
 
@@ -128,7 +133,7 @@ test('parseRate reads k and M, and keeps to its range', () => {
   assert.throws(() => parseRate('fast', '--rate'), /--rate: invalid rate "fast"/);
   assert.throws(
     () => parseRate('11M', '--rate', 0, 10_000_000),
-    usage('--rate: must be from 0 to 10000000 (got 11M)'),
+    usage('--rate: must be from 0 to 10M (got 11M)'),
   );
 });
 
@@ -155,4 +160,82 @@ test('formatBytes picks a readable unit', () => {
   assert.equal(formatBytes(512), '512 B');
   assert.equal(formatBytes(65536), '64.0 KiB');
   assert.equal(formatBytes(1.5 * 1024 * 1024), '1.5 MiB');
+});
+
+test('a range with no upper bound a user could reach is said as "N or more"', () => {
+  assert.throws(() => parseCount('0', '--count', 1), usage('--count: must be 1 or more (got 0)'));
+  assert.throws(
+    () => parseCount('x', '--count', 1),
+    usage('--count: invalid number "x" (expected a whole number 1 or more)'),
+  );
+  assert.throws(() => parseSize('0', '--length', 1), usage('--length: must be 1B or more (got 0)'));
+  assert.throws(() => parseRate('0', '--rate', 1), usage('--rate: must be 1 or more (got 0)'));
+  assert.throws(
+    () => parseSize('99999999999999999999', '--length'),
+    usage('--length: too large (got 99999999999999999999)'),
+  );
+  assert.throws(
+    () => parseCount('x', '--count', 1, 10),
+    usage('--count: invalid number "x" (expected a whole number from 1 to 10)'),
+  );
+});
+
+test('formatDuration writes a duration as it is typed, in its largest whole unit', () => {
+  const cases: [number, string][] = [
+    [0, '0s'],
+    [1, '1ms'],
+    [250, '250ms'],
+    [1000, '1s'],
+    [1500, '1.5s'],
+    [60_000, '1m'],
+    [90_000, '90s'],
+    [7_200_000, '2h'],
+    [86_400_001, '86400.001s'],
+    [MAX_TIMER, '2147483.647s'],
+  ];
+  for (const [ms, text] of cases) {
+    assert.equal(formatDuration(ms), text);
+    assert.equal(parseDuration(text), ms, `${text} reads back as ${ms}`);
+  }
+});
+
+test('formatSize writes a size exactly, as it is typed', () => {
+  const cases: [number, string][] = [
+    [0, '0B'],
+    [64, '64B'],
+    [1460, '1460B'],
+    [4 * KiB, '4KiB'],
+    [128 * KiB, '128KiB'],
+    [16 * MiB, '16MiB'],
+    [GiB, '1GiB'],
+    [1536, '1536B'],
+  ];
+  for (const [bytes, text] of cases) {
+    assert.equal(formatSize(bytes), text);
+    assert.equal(parseSize(text), bytes, `${text} reads back as ${bytes}`);
+  }
+});
+
+test('formatRate writes a rate as it is typed, k and M 1000-based', () => {
+  for (const [rate, text] of [
+    [0, '0'],
+    [5000, '5000'],
+    [20_000, '20k'],
+    [10_000_000, '10M'],
+    [1_500_000, '1500k'],
+  ] as const) {
+    assert.equal(formatRate(rate), text);
+    assert.equal(parseRate(text), rate);
+  }
+});
+
+test('formatCount groups thousands with commas, and plural says one in the singular', () => {
+  assert.equal(formatCount(950), '950');
+  assert.equal(formatCount(1_048_576), '1,048,576');
+  assert.equal(plural(0, 'connection'), '0 connections');
+  assert.equal(plural(1, 'connection'), '1 connection');
+  assert.equal(plural(2, 'byte'), '2 bytes');
+  assert.equal(plural(12_345, 'datagram'), '12,345 datagrams');
+  assert.equal(plural(1, 'reply', 'replies'), '1 reply');
+  assert.equal(plural(3, 'reply', 'replies'), '3 replies');
 });

@@ -2,10 +2,20 @@
  * Latency histograms for the bench: HDR histograms (hdr-histogram-js) in whole microseconds, with
  * three significant digits from 1 µs to an hour, so p99.9 and max are exact enough to trust.
  */
-import * as hdr from 'hdr-histogram-js';
+import { createRequire } from 'node:module';
+import type * as Hdr from 'hdr-histogram-js';
 
 /** Histogram is an HDR histogram of latencies in microseconds. */
-export type Histogram = hdr.Histogram;
+export type Histogram = Hdr.Histogram;
+
+// hdr-histogram-js is loaded on first use, not with the library: it is a quarter of the start-up
+// of every command, and only bench records latencies. (A CommonJS package: require is synchronous.)
+const load = createRequire(import.meta.url);
+let loaded: typeof Hdr | undefined;
+function hdr(): typeof Hdr {
+  loaded ??= load('hdr-histogram-js') as typeof Hdr;
+  return loaded;
+}
 
 /** LatencySummary is the percentiles a report shows, in microseconds. */
 export interface LatencySummary {
@@ -18,7 +28,7 @@ export interface LatencySummary {
 
 /** newHistogram makes an empty latency histogram (1 µs to 1 h, 3 significant digits). */
 export function newHistogram(): Histogram {
-  return hdr.build({
+  return hdr().build({
     bitBucketSize: 32,
     lowestDiscernibleValue: 1,
     highestTrackableValue: 3_600_000_000,
@@ -47,12 +57,12 @@ export function summarize(histogram: Histogram): LatencySummary {
 
 /** encodeHistogram packs a histogram for a worker thread's message (compressed, base64). */
 export function encodeHistogram(histogram: Histogram): string {
-  return hdr.encodeIntoCompressedBase64(histogram);
+  return hdr().encodeIntoCompressedBase64(histogram);
 }
 
 /** decodeHistogram unpacks what `encodeHistogram` made. */
 export function decodeHistogram(encoded: string): Histogram {
-  return hdr.decodeFromCompressedBase64(encoded, 32, false);
+  return hdr().decodeFromCompressedBase64(encoded, 32, false);
 }
 
 /** PercentilePoint is one point of a percentile curve: the latency (µs) at `percentile`. */

@@ -12,6 +12,7 @@ import type { DatagramFaults } from '../faults/datagram-faults.js';
 import { traceStep } from '../internal.js';
 import { aborted } from '../stream/serve.js';
 import type { Tracer } from '../trace.js';
+import { formatDuration } from '../units.js';
 import type { ForwardEvent, Forwarder, ForwardSummary } from './forward.js';
 
 /** DEFAULT_UDP_IDLE is how long a UDP session may stay silent (both ways) before it ends, in ms. */
@@ -99,7 +100,7 @@ export async function forwardPackets(
   const touch = (key: string, session: Session): void => {
     clearTimeout(session.timer);
     session.timer = setTimeout(() => {
-      session.upstream?.[traceStep]('note', { detail: `idle for ${idle}ms: session ended` });
+      session.upstream?.[traceStep]('note', { detail: `idle for ${formatDuration(idle)}: session ended` });
       void end(key, session);
     }, idle);
   };

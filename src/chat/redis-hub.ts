@@ -8,7 +8,8 @@
  * keeps serving its own users from what it holds, and writes it back when Redis returns.
  */
 import { randomUUID } from 'node:crypto';
-import { Cluster, Redis } from 'ioredis';
+// ioredis is loaded when a hub connects, not with the library: it is a fifth of every command's start-up.
+import type { Cluster, Redis } from 'ioredis';
 import { ConnectionRefusedError, IoError, ProtocolError, SockkitError } from '../errors.js';
 import type { ChatEvent, Hub, RoomInfo } from './hub.js';
 import { type DirectoryScripts, SCRIPTS } from './redis-scripts.js';
@@ -67,6 +68,12 @@ export const LOST_REASON = 'connection lost';
 export const MAX_PENDING_PUBLISHES = 1000;
 
 type Client = Redis | Cluster;
+
+/** IoRedis is what the hub takes of ioredis, once it is loaded: its two client classes. */
+interface IoRedis {
+  readonly Cluster: typeof Cluster;
+  readonly Redis: typeof Redis;
+}
 
 /**
  * RedisHub is a Hub backed by Redis. Open it with `RedisHub.connect(url)`, where `url` is
@@ -143,8 +150,9 @@ export class RedisHub implements Hub {
     // Until both connections are up, a failure is final (the CLI reports it and exits); after
     // that, ioredis reconnects by itself with a growing delay, and its errors are not thrown.
     const state = { started: false, firstError: undefined as NodeJS.ErrnoException | undefined };
-    const commands = openClient(url, options, state);
-    const events = openClient(url, options, state);
+    const ioredis = await import('ioredis');
+    const commands = openClient(ioredis, url, options, state);
+    const events = openClient(ioredis, url, options, state);
     try {
       await Promise.all([commands.connect(), events.connect()]);
     } catch (err) {
@@ -514,6 +522,7 @@ export class RedisHub implements Hub {
 
 /** openClient creates one lazy connection (or Cluster client) that never queues commands while Redis is away. */
 function openClient(
+  { Cluster, Redis }: IoRedis,
   url: string,
   options: RedisHubOptions,
   state: { started: boolean; firstError: NodeJS.ErrnoException | undefined },

@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { COMMANDS, commandWanted } from './command-list.js';
+import { HELP } from './help-config.js';
 import { netcatHint } from './netcat-habits.js';
 import { EXIT_USAGE, exitFlushed, stopWhenOutputCloses } from './run.js';
 import { VERSION as version } from './version.js';
@@ -14,7 +15,6 @@ const program = new Command('sockkit')
   .version(version)
   .option('--trace', 'narrate every socket step on stderr')
   .option('--debug', 'print stack traces with errors')
-  .configureHelp({ showGlobalOptions: true })
   .addHelpText(
     'after',
     `
@@ -68,6 +68,7 @@ applyConventions(program);
 /** applyConventions makes every command report usage errors as one `sockkit: ...` line, exit 2. */
 function applyConventions(command: Command): void {
   command.exitOverride();
+  command.configureHelp(HELP);
   command.configureOutput({
     outputError: (text, write) => {
       const where = command === program ? '' : `${command.name()}: `;

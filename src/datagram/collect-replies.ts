@@ -7,6 +7,7 @@ import { AbortError, NoReplyError, rewrap } from '../errors.js';
 import { traceStep } from '../internal.js';
 import { checkLocalEnd } from '../local-end.js';
 import { resolveHost } from '../resolve.js';
+import { formatDuration, plural } from '../units.js';
 import type { DialPacketOptions } from './dial-packet.js';
 import { listenPacket } from './listen-packet.js';
 import type { Datagram } from './packet-conn.js';
@@ -63,7 +64,9 @@ export async function* collectReplies(
     const peer = { address: target.ip, port: address.port };
     for (let attempt = 0; attempt <= retries; attempt += 1) {
       if (attempt > 0)
-        conn[traceStep]('note', { detail: `no reply within ${timeout}ms; retry ${attempt} of ${retries}` });
+        conn[traceStep]('note', {
+          detail: `no reply within ${formatDuration(timeout)}; retry ${attempt} of ${retries}`,
+        });
       await conn.send(data, peer);
       let replies = 0;
       const deadline = Date.now() + timeout;
@@ -85,6 +88,6 @@ export async function* collectReplies(
   throw new NoReplyError(
     'send',
     url,
-    `no reply after ${attempts} attempt${attempts === 1 ? '' : 's'} (${timeout}ms each)`,
+    `no reply after ${plural(attempts, 'attempt')} (${formatDuration(timeout)} each)`,
   );
 }

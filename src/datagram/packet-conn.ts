@@ -9,6 +9,7 @@ import { guardPacketTap, type PacketTap, type PacketTapFactory } from '../captur
 import { AbortError, fromSystemError, NoReplyError, rewrap, SockkitError } from '../errors.js';
 import { traceStep } from '../internal.js';
 import { nextSocketId, type SocketKind, type Tracer, type TraceStep } from '../trace.js';
+import { formatDuration, plural } from '../units.js';
 import { byteSize, maxDatagramSize, tooLarge } from './limits.js';
 import {
   type DatagramPath,
@@ -344,7 +345,9 @@ export class PacketConn implements AsyncIterable<Datagram> {
     this.#queue.length = 0;
     for (let attempt = 0; attempt <= retries; attempt += 1) {
       if (attempt > 0)
-        this[traceStep]('note', { detail: `no reply within ${timeout}ms; retry ${attempt} of ${retries}` });
+        this[traceStep]('note', {
+          detail: `no reply within ${formatDuration(timeout)}; retry ${attempt} of ${retries}`,
+        });
       await this.send(data);
       const reply = await this.read(timeout, options.signal).catch((err: SockkitError) => {
         throw rewrap(err, 'send', this.#url);
@@ -357,7 +360,7 @@ export class PacketConn implements AsyncIterable<Datagram> {
     throw new NoReplyError(
       'send',
       this.#url,
-      `no reply after ${attempts} attempt${attempts === 1 ? '' : 's'} (${timeout}ms each)`,
+      `no reply after ${plural(attempts, 'attempt')} (${formatDuration(timeout)} each)`,
     );
   }
 

@@ -9,6 +9,7 @@ import { fromSystemError, type SockkitError, TimeoutError } from '../errors.js';
 import { traceStep } from '../internal.js';
 import { type Conn, peerLabel } from '../stream/conn.js';
 import { dialSocket, dialTargets, resolveDialTargets } from '../stream/dial.js';
+import { formatDuration } from '../units.js';
 import type { Credentials } from './credentials.js';
 import type { DestinationRules } from './destination-rules.js';
 import { HandshakeReader } from './handshake-reader.js';
@@ -89,7 +90,7 @@ export class ProxySession {
     this.reader = new HandshakeReader(conn.socket);
     this.#handshakeTimeout = options.handshakeTimeout ?? DEFAULT_PROXY_HANDSHAKE_TIMEOUT;
     this.#handshakeTimer = setTimeout(() => {
-      this.fail(`dropped: no complete request within ${this.#handshakeTimeout}ms`);
+      this.fail(`dropped: no complete request within ${formatDuration(this.#handshakeTimeout)}`);
       conn.close();
     }, this.#handshakeTimeout);
   }

@@ -15,6 +15,7 @@ import { Server as TlsServer } from 'node:tls';
 import { formatHostPort } from '../address.js';
 import { serverOf } from '../node-internals.js';
 import type { AcceptGuard } from '../stream/listen.js';
+import { formatDuration } from '../units.js';
 import type { AccessRules } from './access.js';
 import { unmapIPv4 } from './access.js';
 import { AdmissionRules } from './admission-rules.js';
@@ -156,7 +157,7 @@ export class ConnectionGuard implements AcceptGuard {
       this.#report({
         limit: 'idle-timeout',
         peer: limitPeer(socket),
-        detail: `closed: idle for ${idle}ms`,
+        detail: `closed: idle for ${formatDuration(idle)}`,
         option: { name: 'idleTimeout', value: idle },
       });
       socket.destroy();
@@ -189,7 +190,7 @@ export class ConnectionGuard implements AcceptGuard {
     this.#report({
       limit: 'emfile',
       peer: '',
-      detail: `accept failed: too many open files (${code}); refusing new connections for ${pause}ms`,
+      detail: `accept failed: too many open files (${code}); refusing new connections for ${formatDuration(pause)}`,
     });
   }
 }

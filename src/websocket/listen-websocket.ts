@@ -17,7 +17,7 @@ import type { LimitEvent } from '../security/limit-event.js';
 import { reportingSafely } from '../security/limit-event.js';
 import type { Conn } from '../stream/conn.js';
 import { Listener, type ListenOptions, listen } from '../stream/listen.js';
-import { MAX_TIMER } from '../units.js';
+import { formatDuration, MAX_TIMER } from '../units.js';
 import {
   connSettings,
   DEFAULT_CLOSE_TIMEOUT,
@@ -175,7 +175,7 @@ export async function listenWebSocket(
         report({
           limit: 'handshake-timeout',
           peer: peerOf(conn),
-          detail: `closed: no WebSocket upgrade within ${upgradeTimeout}ms`,
+          detail: `closed: no WebSocket upgrade within ${formatDuration(upgradeTimeout)}`,
         });
         conn.close();
       }, upgradeTimeout);

@@ -136,7 +136,7 @@ describe('sockkit bench catches faults', () => {
       assert.equal(result.code, 1);
       const { summary } = summaryOf(result.stdout);
       assert.equal(summary.mismatches, 1);
-      assert.match(result.stderr, /^sockkit: bench tcp:\/\/127\.0\.0\.1:\d+: 1 echoed messages differed/m);
+      assert.match(result.stderr, /^sockkit: bench tcp:\/\/127\.0\.0\.1:\d+: 1 echoed message differed/m);
     } finally {
       server.close();
     }

@@ -229,8 +229,8 @@ describe('sockkit chat serve on a Unix socket, and sockkit chat join', { timeout
       assert.equal(joined.code, 0, joined.stderr);
       assert.equal(
         joined.stderr,
-        `sockkit: send ${url}: line of 5000 bytes exceeds the maximum of 4096 bytes (--max-line); not sent\n` +
-          `sockkit: send ${url}: line of 2097152 bytes exceeds the maximum of 4096 bytes (--max-line); not sent\n`,
+        `sockkit: send ${url}: line of 5,000 bytes exceeds the maximum of 4,096 bytes (--max-line); not sent\n` +
+          `sockkit: send ${url}: line of 2,097,152 bytes exceeds the maximum of 4,096 bytes (--max-line); not sent\n`,
       );
       assert.match(joined.stdout.toString(), /^\* bye, paster$/m);
       assert.equal(await watcher.next(/^<paster> after the long/), '<paster> after the long one');
@@ -255,7 +255,7 @@ describe('sockkit chat serve on a Unix socket, and sockkit chat join', { timeout
     assert.match(feed.stderr, /^sockkit: --nick: invalid nick "a\\n\/quit"/);
     const max = await runCli(['chat', 'join', 'tcp://127.0.0.1:1', '--max-line', '0']);
     assert.equal(max.code, 2);
-    assert.equal(max.stderr, 'sockkit: --max-line: must be from 1 B to 16.0 MiB (got 0)\n');
+    assert.equal(max.stderr, 'sockkit: --max-line: must be from 1B to 16MiB (got 0)\n');
   });
 
   test('chat join reports a refused connection in one line and exits 1', async () => {

@@ -147,11 +147,11 @@ test('a fault flag with a value that cannot work is a UsageError naming the flag
   const cases: [() => unknown, RegExp][] = [
     [() => parseFraction('150%', '--loss'), /^--loss: must be from 0 to 1, or 0% to 100% \(got 150%\)$/],
     [() => parseFraction('often', '--duplicate'), /^--duplicate: invalid fraction "often"/],
-    [() => parseRateFlag('0', '--throttle'), /^--throttle: must be from 1 B to 10 GiB \(got 0\)$/],
+    [() => parseRateFlag('0', '--throttle'), /^--throttle: must be from 1B to 10GiB \(got 0\)$/],
     [() => parseRateFlag('fast', '--throttle'), /^--throttle: invalid size "fast"/],
     [() => parseLimit('1m', '--close-after'), /^--close-after: "1m" is ambiguous: write 60s for a minute/],
     [() => parseLimit('2d', '--reset-after'), /^--reset-after: invalid value "2d" \(expected bytes as 1000/],
-    [() => parseLimit('48h', '--reset-after'), /^--reset-after: must be from 0ms to 24h \(got 48h\)$/],
+    [() => parseLimit('48h', '--reset-after'), /^--reset-after: must be from 0s to 24h \(got 48h\)$/],
   ];
   for (const [parse, message] of cases) {
     assert.throws(

@@ -91,7 +91,7 @@ test('bad values are usage errors: one line, exit 2', async () => {
   const cases: Array<[string[], RegExp]> = [
     [['ping', '127.0.0.1', '--count', '0'], /^sockkit: --count: must be from 1 to 1000000000 \(got 0\)/],
     [['ping', '127.0.0.1', '--ttl', '256'], /^sockkit: --ttl: must be from 1 to 255 \(got 256\)/],
-    [['ping', '127.0.0.1', '--size', '70000'], /^sockkit: --size: must be from 0 B to 65507 B \(got 70000\)/],
+    [['ping', '127.0.0.1', '--size', '70000'], /^sockkit: --size: must be from 0B to 65507B \(got 70000\)/],
     [['ping', '127.0.0.1', '--interval', 'soon'], /^sockkit: --interval: invalid duration "soon"/],
     [['ping', '127.0.0.1', '-4', '-6'], /^sockkit: ping: -4 and -6 exclude each other/],
     [['ping'], /^sockkit: ping: missing required argument 'host'/],

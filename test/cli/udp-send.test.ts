@@ -84,8 +84,8 @@ test('send udp:// waits 1s per attempt and retries twice by default, so a silent
     const result = await runCli(['send', target, 'x', '--trace'], { timeout: 9500 });
     assert.equal(result.code, 1);
     assert.equal(conn.datagramsReceived, 3, result.stderr);
-    assert.match(result.stderr, /no reply within 1000ms; retry 1 of 2\n.*retry 2 of 2/s);
-    assert.match(result.stderr, /no reply after 3 attempts \(1000ms each\)/);
+    assert.match(result.stderr, /no reply within 1s; retry 1 of 2\n.*retry 2 of 2/s);
+    assert.match(result.stderr, /no reply after 3 attempts \(1s each\)/);
     assert.ok(Date.now() - started >= 2900);
   });
 });

@@ -88,7 +88,7 @@ describe('bench ws://', () => {
       const run = await runCli(['bench', `ws://127.0.0.1:${peer.port}/`, '-t', '1s', '--json']);
       assert.equal(run.code, 1);
       assert.equal(summaryOf(run.stdout).mismatches, 1);
-      assert.match(run.stderr, /1 echoed messages differed from what was sent/);
+      assert.match(run.stderr, /1 echoed message differed from what was sent/);
     } finally {
       await peer.close();
     }

@@ -49,7 +49,7 @@ function summaryOf(result: CliResult): Json {
 /**
  * assertFailedWithKinds checks the end of a run that lost connections: exit 1, the summary's
  * errors split by kind (each kind one of `kinds`, adding up to `errors`), and one stderr line,
- * `sockkit: bench URL: N connection errors (N kind, ...)`, with no stack trace.
+ * `sockkit: bench URL: N connection errors (N kind, ...)`, N grouped by thousands, with no stack trace.
  */
 function assertFailedWithKinds(result: CliResult, errors: number, kinds: readonly string[]): Json {
   assert.equal(result.code, 1, result.stderr);
@@ -63,10 +63,14 @@ function assertFailedWithKinds(result: CliResult, errors: number, kinds: readonl
   for (const [kind] of counted) assert.ok(kinds.includes(kind), `unexpected kind ${kind}`);
   const lines = result.stderr.trimEnd().split('\n');
   assert.equal(lines.length, 1, result.stderr);
-  const byKind = counted.map(([kind, n]) => `${n} ${kind.replace('_', ' ')}`).join(', ');
+  const byKind = counted
+    .map(([kind, n]) => `${n.toLocaleString('en-US')} ${kind.replace('_', ' ')}`)
+    .join(', ');
   assert.match(
     lines[0] as string,
-    new RegExp(`^sockkit: bench \\S+: (.*, )?${errors} connection errors \\(${byKind}\\)`),
+    new RegExp(
+      `^sockkit: bench \\S+: (.*, )?${errors.toLocaleString('en-US')} connection errors? \\(${byKind}\\)`,
+    ),
   );
   assert.doesNotMatch(result.stderr, /^\s+at |internal error/m);
   return summary;
@@ -201,7 +205,7 @@ describe('bench against a server that sends more than it was sent', () => {
       assert.ok(summary.duplicated > summary.messages, JSON.stringify(summary));
       assert.match(
         result.stderr,
-        /^sockkit: bench udp:\/\/127\.0\.0\.1:\d+: \d+ replies more than the requests sent \(duplicated\)\n$/,
+        /^sockkit: bench udp:\/\/127\.0\.0\.1:\d+: [\d,]+ replies more than the requests sent \(duplicated\)\n$/,
       );
     } finally {
       server.close();

@@ -11,6 +11,7 @@ import {
   type FrameName,
   formatAddress,
   formatBytes,
+  formatCount,
   formatDuration,
   type IntervalReport,
   MiB,
@@ -19,12 +20,14 @@ import {
   parseRate,
   parseSize,
   percentileCurve,
+  plural,
   type SloTarget,
   sloSearch,
   UsageError,
 } from '../../index.js';
 import {
   baselineOf,
+  DEFAULT_TOLERANCE,
   formatComparisons,
   formatSloStep,
   type OutcomeFlags,
@@ -39,7 +42,7 @@ import {
   requestSpecOf,
   withRequestOptions,
 } from '../options/bench-request.js';
-import { addressArg, durationOption } from '../options/common.js';
+import { addressArg, durationDefault, durationOption, sizeDefault } from '../options/common.js';
 import { delimiterOf, delimiterOption } from '../options/frame.js';
 import { addVerboseFlag, sayDatagramPath } from '../options/packet.js';
 import { type ProxyFlags, proxyOptionsOf, withProxyOption } from '../options/proxy.js';
@@ -89,7 +92,7 @@ export function benchCommand(): Command {
   ])
     .description(
       'Load generator for any echo server, or with --request any request/response service (Redis, ' +
-        'memcached, your own protocol). Closed loop (default): each connection keeps --depth ' +
+        'memcached, your own protocol). Closed loop, the default: each connection keeps --depth ' +
         'messages in flight. Open loop (--rate): messages go out on a fixed schedule and latency is ' +
         'measured from when each was due, so a server that stalls cannot hide it. Every echoed byte ' +
         'is checked; UDP datagrams carry sequence numbers (lost, duplicated, reordered). A run always ' +
@@ -101,7 +104,7 @@ export function benchCommand(): Command {
     .addOption(count('-c, --connections <n>', 'connections (udp: peers, one socket each)', 1, 1, 100_000))
     .addOption(
       new Option('-s, --size <size>', 'bytes per message (udp: at least 8)')
-        .default(64, '64')
+        .default(...sizeDefault(64))
         .argParser((v) => parseSize(v, '--size', 1, 64 * MiB)),
     )
     .addOption(count('-d, --depth <n>', 'messages in flight per connection (1 = ping-pong)', 1, 1, 10_000))
@@ -111,12 +114,12 @@ export function benchCommand(): Command {
     )
     .addOption(
       new Option('-t, --duration <duration>', 'how long to run')
-        .default(10_000, '10s')
+        .default(...durationDefault(10_000))
         .argParser(durationOption('--duration', 1)),
     )
     .addOption(
       new Option('-r, --rate <msgs/s>', 'open loop: messages per second in all (10k, 2.5M)')
-        .default(0)
+        .default(0, 'none, a closed loop')
         .argParser((v) => parseRate(v, '--rate', 0, 10_000_000)),
     )
     .option(
@@ -126,12 +129,12 @@ export function benchCommand(): Command {
     .addOption(count('--threads <n>', 'worker threads to spread the connections over', 1, 1, 256))
     .addOption(
       new Option('--loss-timeout <duration>', 'udp: a datagram unanswered this long is lost')
-        .default(1000, '1s')
+        .default(...durationDefault(1000))
         .argParser(durationOption('--loss-timeout', 1)),
     )
     .addOption(
       new Option('-w, --timeout <duration>', 'how long each connect may take')
-        .default(5000, '5s')
+        .default(...durationDefault(5000))
         .argParser(durationOption('--timeout', 1)),
     )
     .option('--json', 'one JSON object per second on stdout, then the summary object')
@@ -246,7 +249,7 @@ Finding the limit, guarding it, showing it:
       }
       const failures = [failureOf(report, request !== undefined)];
       if (baseline) {
-        const tolerance = flags.tolerance ?? 0.1;
+        const tolerance = flags.tolerance ?? DEFAULT_TOLERANCE;
         const comparisons = compareWithBaseline(baseline, report, tolerance);
         if (!flags.json) process.stdout.write(formatComparisons(comparisons, tolerance));
         failures.push(regressionOf(comparisons));
@@ -288,7 +291,7 @@ async function runSloSearch(options: BenchOptions, flags: BenchFlags, targets: S
     );
   else
     process.stdout.write(
-      `  found: ${result.rate.toLocaleString('en-US')} msgs/s meets ${targets.map((t) => t.text).join(', ')}\n`,
+      `  found: ${formatCount(result.rate)} msgs/s meets ${targets.map((t) => t.text).join(', ')}\n`,
     );
   // The report's run charts show the step at the rate found (or the last step, if none passed).
   const shown = result.steps.find((step) => step.passed && step.rate === result.rate) ?? result.steps.at(-1);
@@ -315,12 +318,13 @@ function commandLine(): string {
 /** failureOf names what makes a run fail (exit 1), or returns undefined for a clean run. */
 export function failureOf(report: BenchReport, requests = false): string | undefined {
   const faults: string[] = [];
-  if (report.mismatches > 0 && requests) faults.push(`${report.mismatches} replies failed the check`);
+  if (report.mismatches > 0 && requests)
+    faults.push(`${plural(report.mismatches, 'reply', 'replies')} failed the check`);
   else if (report.mismatches > 0)
-    faults.push(`${report.mismatches} echoed messages differed from what was sent`);
-  if (report.errors > 0) faults.push(`${report.errors} connection errors (${errorKinds(report)})`);
+    faults.push(`${plural(report.mismatches, 'echoed message')} differed from what was sent`);
+  if (report.errors > 0) faults.push(`${plural(report.errors, 'connection error')} (${errorKinds(report)})`);
   if (report.duplicated > 0)
-    faults.push(`${report.duplicated} replies more than the requests sent (duplicated)`);
+    faults.push(`${plural(report.duplicated, 'reply', 'replies')} more than the requests sent (duplicated)`);
   if (report.messages === 0) faults.push(requests ? 'no reply came back' : 'no message came back');
   return faults.length > 0 ? faults.join(', ') : undefined;
 }
@@ -329,13 +333,13 @@ export function failureOf(report: BenchReport, requests = false): string | undef
 function errorKinds(report: BenchReport): string {
   return Object.entries(report.errorsByKind)
     .filter(([, count]) => count > 0)
-    .map(([kind, count]) => `${count} ${kind.replace('_', ' ')}`)
+    .map(([kind, count]) => `${formatCount(count)} ${kind.replace('_', ' ')}`)
     .join(', ');
 }
 
 /** formatReport is the human summary. */
 function formatReport(r: BenchReport, reconnect: boolean, requests: boolean): string {
-  const n = (v: number): string => v.toLocaleString('en-US');
+  const n = formatCount;
   const loop =
     r.rate > 0 ? `open loop at ${n(r.rate)} msgs/s` : `depth ${r.depth}${r.batch ? ' in batches' : ''}`;
   const l = r.latencyUs;
@@ -349,7 +353,7 @@ function formatReport(r: BenchReport, reconnect: boolean, requests: boolean): st
       : [];
   const lines = [
     ...allFailed,
-    `bench ${r.url}: ${r.connections} connection${r.connections === 1 ? '' : 's'}, ${what}, ${loop}, ${r.durationS.toFixed(1)} s` +
+    `bench ${r.url}: ${plural(r.connections, 'connection')}, ${what}, ${loop}, ${r.durationS.toFixed(1)} s` +
       (r.threads > 1 ? `, ${r.threads} threads` : ''),
     `  ${requests ? 'replies ' : 'messages'}   ${n(r.messages)} (${n(r.messagesPerSecond)}/s, ${formatBytes(r.bytesPerSecond)}/s${requests ? ' received' : ''})`,
     ...(reconnect ? [`  connects   ${n(r.connectionsPerSecond)}/s (connect, one echo, close)`] : []),
@@ -380,7 +384,7 @@ class ProgressLine {
   update(i: IntervalReport): void {
     const faults = i.mismatches + i.errors + i.lost > 0 ? `  faults ${i.mismatches + i.errors + i.lost}` : '';
     process.stderr.write(
-      `\r\x1b[2K${i.elapsedS}s/${formatDuration(this.#duration)}  ${i.messagesPerSecond.toLocaleString('en-US')} msgs/s  ` +
+      `\r\x1b[2K${i.elapsedS}s/${formatDuration(this.#duration)}  ${formatCount(i.messagesPerSecond)} msgs/s  ` +
         `p99 ${us(i.latencyUs.p99)}  open ${i.openConnections}${faults}`,
     );
   }

@@ -9,16 +9,16 @@ import {
   dial,
   FramedConn,
   formatAddress,
-  formatBytes,
   lineCodec,
   nickRefusal,
   normalizeRoom,
   parseSize,
+  plural,
   printable,
   roomRefusal,
   UsageError,
 } from '../../index.js';
-import { addressArg, durationOption, tracerFor } from '../options/common.js';
+import { addressArg, durationOption, sizeDefault, tracerFor } from '../options/common.js';
 import { type TlsClientFlags, tlsClientOptionsOf, withTlsClientOptions } from '../options/tls.js';
 import { warn } from '../run.js';
 
@@ -52,8 +52,8 @@ export function chatJoinCommand(): Command {
     )
     .addOption(
       new Option('--max-line <size>', "the longest line to send: the server's --max-line")
-        .default(DEFAULT_MAX_LINE, formatBytes(DEFAULT_MAX_LINE))
-        .argParser(maxLineOption),
+        .default(...sizeDefault(DEFAULT_MAX_LINE))
+        .argParser((v) => parseSize(v, '--max-line', 1, MAX_MAX_LINE)),
     )
     .addHelpText(
       'after',
@@ -120,7 +120,7 @@ async function talk(framed: FramedConn, maxLine: number): Promise<void> {
     if (size > maxLine) {
       // The server would close the connection for it: keep the session, drop the line, say so.
       show(
-        `send ${url}: line of ${size} bytes exceeds the maximum of ${maxLine} bytes (--max-line); not sent`,
+        `send ${url}: line of ${plural(size, 'byte')} exceeds the maximum of ${plural(maxLine, 'byte')} (--max-line); not sent`,
         true,
       );
       return;
@@ -145,12 +145,4 @@ async function talk(framed: FramedConn, maxLine: number): Promise<void> {
     input.close();
     framed.close();
   }
-}
-
-/** maxLineOption reads `--max-line`: a size from 1 byte to 16 MiB. */
-function maxLineOption(value: string): number {
-  const size = parseSize(value, '--max-line');
-  if (size < 1 || size > MAX_MAX_LINE)
-    throw new UsageError('--max-line', `must be from 1 B to ${formatBytes(MAX_MAX_LINE)} (got ${value})`);
-  return size;
 }

@@ -9,7 +9,7 @@ import {
   type Conn,
   DEFAULT_MAX_LINE,
   DEFAULT_MAX_QUEUE,
-  formatBytes,
+  formatCount,
   GiB,
   type Listener,
   listen,
@@ -19,6 +19,7 @@ import {
   normalizeRoom,
   parseCount,
   parseSize,
+  plural,
   RedisHub,
   type SocketAddress,
   serve,
@@ -26,7 +27,14 @@ import {
   serveChatWeb,
   UsageError,
 } from '../../index.js';
-import { addressArg, announceListening, durationOption, tracerFor } from '../options/common.js';
+import {
+  addressArg,
+  announceListening,
+  durationDefault,
+  durationOption,
+  sizeDefault,
+  tracerFor,
+} from '../options/common.js';
 import { guardFor, type LimitFlags, limitSummary, withLimitOptions } from '../options/limits.js';
 import { type TlsServerFlags, tlsServerOptionsOf, withTlsServerOptions } from '../options/tls.js';
 import { shutdownSignal, warn } from '../run.js';
@@ -98,7 +106,7 @@ function serveSubcommand(): Command {
     )
     .addOption(
       new Option('--redis-lease <duration>', 'how long the users of a broker that died stay listed')
-        .default(15_000, '15s')
+        .default(...durationDefault(15_000))
         .argParser(durationOption('--redis-lease', MIN_LEASE)),
     )
     .option('--room <name>', 'the room every client starts in', '#lobby')
@@ -109,12 +117,12 @@ function serveSubcommand(): Command {
     )
     .addOption(
       new Option('--max-line <size>', 'the longest line a client may send; longer closes that client')
-        .default(DEFAULT_MAX_LINE, formatBytes(DEFAULT_MAX_LINE))
+        .default(...sizeDefault(DEFAULT_MAX_LINE))
         .argParser((v) => parseSize(v, '--max-line', 1, 16 * MiB)),
     )
     .addOption(
       new Option('--max-queue <size>', 'bytes waiting for one slow client before it is disconnected')
-        .default(DEFAULT_MAX_QUEUE, formatBytes(DEFAULT_MAX_QUEUE))
+        .default(...sizeDefault(DEFAULT_MAX_QUEUE))
         .argParser((v) => parseSize(v, '--max-queue', 1, GiB)),
     )
     .addOption(
@@ -129,7 +137,7 @@ function serveSubcommand(): Command {
     )
     .addOption(
       new Option('--grace <duration>', 'time clients get to receive their farewell at shutdown')
-        .default(2000, '2s')
+        .default(...durationDefault(2000))
         .argParser(durationOption('--grace', 0)),
     )
     .option('-v, --verbose', 'print a line on stderr for each client arriving and leaving (with the reason)')
@@ -208,9 +216,9 @@ Examples:
       await front?.close();
       await broker.close();
       warn(
-        `chat: ${broker.stats.connections} clients (${broker.stats.rejected} turned away), ` +
-          `${broker.stats.messages} messages, ${broker.stats.delivered} lines delivered; ` +
-          `${summary.connections} line connections; ${limitSummary(guard.stats)}`,
+        `chat: ${plural(broker.stats.connections, 'client')} (${formatCount(broker.stats.rejected)} turned away), ` +
+          `${plural(broker.stats.messages, 'message')}, ${plural(broker.stats.delivered, 'line')} delivered; ` +
+          `${plural(summary.connections, 'line connection')}; ${limitSummary(guard.stats)}`,
       );
     });
   return withLimitOptions(withTlsServerOptions(command, 'chat serve'), 'chat serve');

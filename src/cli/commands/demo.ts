@@ -4,7 +4,7 @@
  * echo built by hand on a raw socket (raw). `--web` serves a page that runs them and draws them.
  * The scenarios live in ./demo/, one per file; this module only reads the command line.
  */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import {
   formatHostPort,
   listen,
@@ -21,7 +21,7 @@ import { serveDemoPage } from './demo/web.js';
 
 interface DemoOptions {
   message: string;
-  web?: string | true;
+  web?: string;
 }
 
 export function demoCommand(): Command {
@@ -34,12 +34,16 @@ export function demoCommand(): Command {
     )
     .argument('[kind|url]', 'tcp, udp, tls or raw; or where the server listens')
     .option('-m, --message <text>', 'what the client sends', 'Hello, world')
-    .option('--web [url|port]', 'serve the demo page (default tcp://127.0.0.1:0; a port means 127.0.0.1)')
+    .addOption(
+      new Option('--web [url|port]', 'serve the demo page (a port means 127.0.0.1)').preset(
+        'tcp://127.0.0.1:0',
+      ),
+    )
     .addHelpText(
       'after',
       `
 Kinds:
-  tcp  (the default) the echo example over a stream socket: create, bind, listen, connect,
+  tcp  the default: the echo example over a stream socket: create, bind, listen, connect,
        accept, send, receive, shut down, close
   udp  the same over datagrams: no listen, no accept; boundaries kept; a refused port; sizes
   tls  the echo with a handshake in front: a certificate, what is verified, ciphertext on the wire
@@ -62,7 +66,7 @@ Examples:
             `--web runs every demo from its page; give no kind or URL (got "${argument}")`,
           );
         }
-        const address = webAddress(options.web === true ? 'tcp://127.0.0.1:0' : options.web);
+        const address = webAddress(options.web);
         const signal = shutdownSignal();
         const listener = await listen(address);
         const page = serveDemoPage(listener, { log: warn });

@@ -1,5 +1,5 @@
 /** `sockkit echo [URL...]`: the echo server (RFC 862) on any number of listeners. */
-import { Command } from 'commander';
+import { Argument, Command } from 'commander';
 import { services } from '../../index.js';
 import { type ServiceRunOptions, withServiceOptions } from '../options/service.js';
 import { DEFAULT_ECHO_URL, runService } from './serve.js';
@@ -12,7 +12,7 @@ export function echoCommand(): Command {
         'then the server closes. SIGINT, SIGTERM and SIGHUP shut down gracefully. ' +
         'The short form of `sockkit serve echo`: the same flags and the same default address.',
     )
-    .argument('[url...]', `addresses to listen on (default: ${DEFAULT_ECHO_URL})`);
+    .addArgument(new Argument('[url...]', 'addresses to listen on').default(undefined, DEFAULT_ECHO_URL));
   return withServiceOptions(command)
     .addHelpText(
       'after',

@@ -10,12 +10,20 @@ import {
   forward,
   isWebSocket,
   parseEndpoint,
+  plural,
   type SocketAddress,
   type TlsClientOptions,
   UsageError,
 } from '../../index.js';
 import { type CaptureFlags, captureFor, withCaptureOptions } from '../options/capture.js';
-import { addressArg, announceListening, durationOption, globalsOf, tracerFor } from '../options/common.js';
+import {
+  addressArg,
+  announceListening,
+  durationDefault,
+  durationOption,
+  globalsOf,
+  tracerFor,
+} from '../options/common.js';
 import { type FaultFlags, faultInjectionOf, withFaultOptions } from '../options/faults.js';
 import {
   datagramGuardFor,
@@ -89,7 +97,7 @@ export function forwardCommand(): Command {
         'is sent each chunk as a binary message. A FIN becomes a close (1000) after the data, and a ' +
         'close becomes a FIN. ' +
         'udp:// LISTEN forwards datagrams to udp:// targets: one upstream socket per client peer, ' +
-        'closed after --idle-timeout of silence (default 60s). ' +
+        'closed after --idle-timeout of silence, 60s if not given. ' +
         'SIGINT, SIGTERM and SIGHUP stop it gracefully, with a summary of clients and bytes each way. ' +
         'The server socket flags (--backlog, --keepalive, --nodelay, --ipv6-only) apply to the ' +
         'listener and the clients it accepts; the connections to the targets take the --target-* ' +
@@ -102,12 +110,12 @@ export function forwardCommand(): Command {
     )
     .addOption(
       new Option('--grace <duration>', 'time open clients get to finish at shutdown')
-        .default(5000, '5s')
+        .default(...durationDefault(5000))
         .argParser(durationOption('--grace', 0)),
     )
     .addOption(
       new Option('--connect-timeout <duration>', 'bound on connecting to one target')
-        .default(10_000, '10s')
+        .default(...durationDefault(10_000))
         .argParser(durationOption('--connect-timeout', 1)),
     )
     .option(
@@ -315,10 +323,10 @@ function summaryLine(summary: ForwardSummary, address: SocketAddress): string {
   const what =
     address.scheme === 'udp' ? 'client peer' : isWebSocket(address) ? 'WebSocket client' : 'client';
   return (
-    `forwarded ${summary.clients} ${what}${summary.clients === 1 ? '' : 's'}, ` +
+    `forwarded ${plural(summary.clients, what)}, ` +
     `${formatBytes(summary.bytesToTargets)} to targets, ${formatBytes(summary.bytesToClients)} back` +
     (summary.noTarget ? `, ${summary.noTarget} with no target answering` : '') +
     (summary.forciblyClosed ? `, ${summary.forciblyClosed} closed at end of grace` : '') +
-    (summary.dropped ? `, ${summary.dropped} datagrams dropped` : '')
+    (summary.dropped ? `, ${plural(summary.dropped, 'datagram')} dropped` : '')
   );
 }

@@ -2,7 +2,7 @@
 import { hostname } from 'node:os';
 import { Command, Option } from 'commander';
 import { type HopSummary, type MtrReport, mtr, parseCount, parseSize, UsageError } from '../../index.js';
-import { durationOption, tracerFor } from '../options/common.js';
+import { durationDefault, durationOption, tracerFor } from '../options/common.js';
 import { familyOf } from '../options/raw-output.js';
 import { shutdownSignal, warn } from '../run.js';
 
@@ -35,24 +35,34 @@ export function mtrCommand(): Command {
         'datagrams to --port, as traceroute sends them. Exit 0 when the host answered, 1 if not.',
     )
     .argument('<host>', 'host name or IP address (IPv4 or IPv6)')
-    .option('-c, --count <n>', 'rounds to run (default: until Ctrl-C; 10 with --report or --json)')
+    .addOption(
+      new Option('-c, --count <n>', 'rounds to run').default(
+        undefined,
+        'until Ctrl-C, 10 with --report or --json',
+      ),
+    )
     .addOption(
       new Option('-i, --interval <duration>', 'time between rounds')
-        .default(1000, '1s')
+        .default(...durationDefault(1000))
         .argParser(durationOption('--interval', 10, 3_600_000)),
     )
     .addOption(
       new Option('-w, --timeout <duration>', 'how long a probe is waited for before it counts as lost')
-        .default(2000, '2s')
+        .default(...durationDefault(2000))
         .argParser(durationOption('--timeout', 1, 60_000)),
     )
     .option('-m, --max-hops <n>', 'the largest TTL to probe (1-255)', '30')
     .option('-s, --size <bytes>', 'payload bytes of ICMP and UDP probes', '32')
     .option('-r, --report', 'print only the final table, as mtr --report')
     .option('--json', 'print one JSON object with every hop at the end')
-    .option('-T, --tcp', 'TCP SYN probes to --port (default 80)')
-    .option('-U, --udp', 'UDP probes to --port (default 53)')
-    .option('-p, --port <port>', 'with --tcp or --udp: the destination port (1-65535)')
+    .option('-T, --tcp', 'TCP SYN probes to --port')
+    .option('-U, --udp', 'UDP probes to --port')
+    .addOption(
+      new Option('-p, --port <port>', 'with --tcp or --udp: the destination port (1-65535)').default(
+        undefined,
+        '80 with --tcp, 53 with --udp',
+      ),
+    )
     .option('-4, --ipv4', 'use IPv4 only')
     .option('-6, --ipv6', 'use IPv6 only')
     .addHelpText(

@@ -5,7 +5,11 @@
  */
 import { Command, Option } from 'commander';
 import {
+  DEFAULT_TCP_BLOCK,
+  DEFAULT_UDP_BLOCK,
   formatBytes,
+  formatDuration,
+  formatSize,
   type InetAddress,
   iperfJson,
   iperfJsonEnd,
@@ -19,12 +23,19 @@ import {
   parseCount,
   parseSize,
   perfClient,
+  plural,
   type RttSummary,
   type ServerTestSummary,
   servePerf,
   UsageError,
 } from '../../index.js';
-import { addressArg, announceListening, durationOption, tracerFor } from '../options/common.js';
+import {
+  addressArg,
+  announceListening,
+  durationDefault,
+  durationOption,
+  tracerFor,
+} from '../options/common.js';
 import { guardFor, type LimitFlags, limitSummary, withLimitOptions } from '../options/limits.js';
 import { shutdownSignal, warn } from '../run.js';
 import { VERSION as version } from '../version.js';
@@ -67,12 +78,12 @@ export function perfCommand(): Command {
     .argument('<url>', 'the server: tcp://host:port (iperf3’s port is 5201)')
     .addOption(
       new Option('-t, --time <duration>', 'how long to measure')
-        .default(10, '10s')
+        .default(10, formatDuration(10_000))
         .argParser(seconds('--time')),
     )
     .addOption(
       new Option('-O, --omit <duration>', 'warm-up at the start, not counted')
-        .default(0, '0')
+        .default(0, formatDuration(0))
         .argParser(seconds('--omit')),
     )
     .addOption(
@@ -83,21 +94,22 @@ export function perfCommand(): Command {
     .option('-R, --reverse', 'the server sends, the client receives')
     .option('--bidir', 'both send at once')
     .addOption(
-      new Option(
-        '-l, --length <size>',
-        'bytes per write (TCP, default 128KiB) or per datagram (UDP, default 1460)',
-      ).argParser((v) => parseSize(v, '--length')),
+      new Option('-l, --length <size>', 'bytes per write (TCP) or per datagram (UDP)')
+        .default(
+          undefined,
+          `${formatSize(DEFAULT_TCP_BLOCK)} for TCP, ${formatSize(DEFAULT_UDP_BLOCK)} for UDP`,
+        )
+        .argParser((v) => parseSize(v, '--length')),
     )
     .option('-u, --udp', 'UDP streams at --bitrate, with loss, jitter and reordering')
     .addOption(
-      new Option(
-        '-b, --bitrate <bits/s>',
-        'target per stream: 10M, 1G, 0 for unlimited (UDP default 1M)',
-      ).argParser(parseBitrate),
+      new Option('-b, --bitrate <bits/s>', 'target per stream: 10M, 1G, 0 for unlimited')
+        .default(undefined, '1M for UDP, unlimited for TCP')
+        .argParser(parseBitrate),
     )
     .addOption(
       new Option('-i, --interval <duration>', 'seconds between interval reports, 0 for none')
-        .default(1000, '1s')
+        .default(...durationDefault(1000))
         .argParser(durationOption('--interval')),
     )
     .option('-J, --json', 'one JSON object in iperf3’s -J shape at the end, on stdout')
@@ -112,7 +124,7 @@ export function perfCommand(): Command {
     .option('--get-server-output', 'ask the server for its own report')
     .addOption(
       new Option('--timeout <duration>', 'bound on each step outside the measured time')
-        .default(10_000, '10s')
+        .default(...durationDefault(10_000))
         .argParser(durationOption('--timeout')),
     )
     .addHelpText(
@@ -148,12 +160,12 @@ function serveSubcommand(): Command {
     .argument('[url...]', 'addresses to listen on', ['tcp://[::]:5201'])
     .addOption(
       new Option('--grace <duration>', 'time running tests get to finish at shutdown')
-        .default(5000, '5s')
+        .default(...durationDefault(5000))
         .argParser(durationOption('--grace')),
     )
     .addOption(
       new Option('--setup-timeout <duration>', 'bound on each step a client takes before and after its test')
-        .default(10_000, '10s')
+        .default(...durationDefault(10_000))
         .argParser(durationOption('--setup-timeout')),
     )
     .option('--ipv6-only', 'keep [::] to IPv6 instead of dual-stack')
@@ -189,7 +201,7 @@ async function runServer(urls: readonly string[], flags: ServeFlags, command: Co
     onTest: (test) => warn(testLine(test)),
   });
   warn(
-    `served ${summary.tests} test${summary.tests === 1 ? '' : 's'} (${summary.failed} failed), ` +
+    `served ${plural(summary.tests, 'test')} (${summary.failed} failed), ` +
       `refused ${summary.refused} connections without a test; ${limitSummary(guard.stats)}`,
   );
 }
@@ -198,7 +210,7 @@ async function runServer(urls: readonly string[], flags: ServeFlags, command: Co
 function testLine(test: ServerTestSummary): string {
   const p = test.params;
   const what = p
-    ? `${p.protocol} ${p.direction}, ${p.parallel} stream${p.parallel === 1 ? '' : 's'}${p.sockkit ? ' (sockkit client)' : ''}`
+    ? `${p.protocol} ${p.direction}, ${plural(p.parallel, 'stream')}${p.sockkit ? ' (sockkit client)' : ''}`
     : 'before its parameters were accepted';
   if (test.error) return `perf ${test.peer}: ${what}: ${test.error.reason}`;
   const rate = (bytes: number) => formatBitrate(test.seconds > 0 ? (bytes * 8) / test.seconds : 0);
@@ -258,7 +270,7 @@ async function runClient(url: string, flags: ClientFlags, command: Command): Pro
 function printStart(start: PerfStart, out: (line: string) => void): void {
   const p = start.params;
   out(
-    `Connecting to ${start.url}: ${p.protocol.toUpperCase()}, ${p.parallel} stream${p.parallel === 1 ? '' : 's'}, ` +
+    `Connecting to ${start.url}: ${p.protocol.toUpperCase()}, ${plural(p.parallel, 'stream')}, ` +
       `${p.direction}, ${p.duration} s${p.omit ? ` after ${p.omit} s of warm-up` : ''}` +
       (start.sockkitServer ? ' (sockkit server: measuring responsiveness)' : ''),
   );

@@ -9,9 +9,10 @@ import {
   parseCount,
   parseSize,
   ping,
+  plural,
   UsageError,
 } from '../../index.js';
-import { durationOption, tracerFor } from '../options/common.js';
+import { durationDefault, durationOption, tracerFor } from '../options/common.js';
 import { familyOf, formatRtt, hexdumpWriter } from '../options/raw-output.js';
 import { shutdownSignal, warn } from '../run.js';
 
@@ -38,17 +39,17 @@ export function pingCommand(): Command {
         'Exit 0 when any reply came, 1 when none did, 2 for usage errors.',
     )
     .argument('<host>', 'host name or IP address (IPv4 or IPv6)')
-    .option('-c, --count <n>', 'stop after N requests (default: until Ctrl-C)')
+    .addOption(new Option('-c, --count <n>', 'stop after N requests').default(undefined, 'until Ctrl-C'))
     .addOption(
       new Option('-i, --interval <duration>', 'time between requests')
-        .default(1000, '1s')
+        .default(...durationDefault(1000))
         .argParser(durationOption('--interval', 1)),
     )
     .option('-s, --size <bytes>', 'payload bytes after the 8-byte ICMP header', String(DEFAULT_PAYLOAD))
     .option('-t, --ttl <n>', 'IPv4 TTL or IPv6 hop limit of the requests (1-255)')
     .addOption(
       new Option('-W, --timeout <duration>', 'how long to wait for each reply')
-        .default(2000, '2s')
+        .default(...durationDefault(2000))
         .argParser(durationOption('--timeout', 1)),
     )
     .option('-4, --ipv4', 'use IPv4 only')
@@ -124,9 +125,7 @@ IPv6 replies show no ttl: a raw ICMPv6 socket does not see the hop limit (docs/r
         );
       else out(formatSummary(host, summary, elapsed));
       if (summary.received === 0) {
-        warn(
-          `ping ${host}: no reply (${summary.transmitted} request${summary.transmitted === 1 ? '' : 's'}, 100% packet loss)`,
-        );
+        warn(`ping ${host}: no reply (${plural(summary.transmitted, 'request')}, 100% packet loss)`);
         process.exitCode = 1;
       }
     });

@@ -18,12 +18,13 @@ import {
   parseDestinationRule,
   parseProxyUrl,
   parseUser,
+  plural,
   proxyService,
   resolveHost,
   serve,
   UsageError,
 } from '../../index.js';
-import { durationOption, tracerFor } from '../options/common.js';
+import { durationDefault, durationOption, tracerFor } from '../options/common.js';
 import {
   guardFor,
   type LimitFlags,
@@ -85,17 +86,17 @@ export function proxyCommand(): Command {
         '--handshake-timeout <duration>',
         'drop a client that has not sent its whole request by then',
       )
-        .default(DEFAULT_PROXY_HANDSHAKE_TIMEOUT, formatDuration(DEFAULT_PROXY_HANDSHAKE_TIMEOUT))
+        .default(...durationDefault(DEFAULT_PROXY_HANDSHAKE_TIMEOUT))
         .argParser(durationOption('--handshake-timeout', 1)),
     )
     .addOption(
       new Option('--connect-timeout <duration>', 'bound on connecting to a destination')
-        .default(DEFAULT_PROXY_CONNECT_TIMEOUT, formatDuration(DEFAULT_PROXY_CONNECT_TIMEOUT))
+        .default(...durationDefault(DEFAULT_PROXY_CONNECT_TIMEOUT))
         .argParser(durationOption('--connect-timeout', 1)),
     )
     .addOption(
       new Option('--grace <duration>', 'time open tunnels get to finish at shutdown')
-        .default(5000, '5s')
+        .default(...durationDefault(5000))
         .argParser(durationOption('--grace', 0)),
     )
     .option('--ipv6-only', 'keep [::] to IPv6 instead of dual-stack')
@@ -185,7 +186,7 @@ async function runProxy(urls: readonly string[], flags: ProxyCommandFlags, comma
     report: limitReporter(command),
   });
   warn(
-    `served ${summary.connections} connection${summary.connections === 1 ? '' : 's'}` +
+    `served ${plural(summary.connections, 'connection')}` +
       (summary.forciblyClosed ? `, ${summary.forciblyClosed} closed at end of grace` : '') +
       `; ${limitSummary(guard.stats)}`,
   );

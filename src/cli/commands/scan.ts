@@ -1,8 +1,16 @@
 /** `sockkit scan HOST PORTS`: which ports accept a connection, as `nc -z` is used to check. */
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { formatDuration, type PortResult, parseCount, parsePorts, scan, UsageError } from '../../index.js';
-import { durationOption } from '../options/common.js';
+import {
+  formatDuration,
+  type PortResult,
+  parseCount,
+  parsePorts,
+  plural,
+  scan,
+  UsageError,
+} from '../../index.js';
+import { durationDefault, durationOption } from '../options/common.js';
 import { familyOf } from '../options/raw-output.js';
 import { sourceAddress } from '../options/socket.js';
 import { shutdownSignal, warn } from '../run.js';
@@ -27,7 +35,7 @@ export function scanCommand(): Command {
   return new Command('scan')
     .description(
       'Try every port of PORTS on HOST, a few at a time (--concurrency), and print one line per ' +
-        'open port; --all prints closed and filtered ports too, with the reason. TCP (default): a ' +
+        'open port; --all prints closed and filtered ports too, with the reason. TCP, the default: a ' +
         'connect scan, as `nc -z` does; no privileges needed. UDP (-u): a port that answers is open, ' +
         'one that provokes an ICMP port unreachable is closed, a silent one is open|filtered. ' +
         '--tls tries a TLS handshake on each open TCP port and names the certificate that answers. ' +
@@ -38,14 +46,24 @@ export function scanCommand(): Command {
     .argument('<ports>', 'ports and ranges, comma-separated: 22,80,443,8000-8100')
     .addOption(
       new Option('-w, --timeout <duration>', 'how long each probe waits for an answer')
-        .default(1000, '1s')
+        .default(...durationDefault(1000))
         .argParser(durationOption('--timeout', 1, 60_000)),
     )
-    .option('--concurrency <n>', 'probes in flight at once (1-10000; default 100, 10 with -u)')
+    .addOption(
+      new Option('--concurrency <n>', 'probes in flight at once (1-10000)').default(
+        undefined,
+        '100, 10 with -u',
+      ),
+    )
     .option('-u, --udp', 'UDP probes instead of TCP connects')
     .option('--retries <n>', 'UDP: probes sent again to a silent port before open|filtered (0-10)', '1')
     .option('--tls', 'try a TLS handshake on each open port and show its certificate')
-    .option('--servername <name>', '--tls: the name for SNI and the certificate check (default: HOST)')
+    .addOption(
+      new Option('--servername <name>', '--tls: the name for SNI and the certificate check').default(
+        undefined,
+        'HOST',
+      ),
+    )
     .option('--ca <file>', '--tls: verify certificates against this CA (PEM) instead of the system CAs')
     .option('--all', 'print closed and filtered ports too, with the reason')
     .option('--json', 'print one JSON object per port, then one for the summary')
@@ -122,7 +140,7 @@ or an unreachable from a router); open|filtered (UDP silence: open and quiet, or
         .join(', ');
       const stopped = scanned < ports.length ? ` (stopped after ${scanned} of ${ports.length})` : '';
       warn(
-        `scan ${host} (${run.address}): ${scanned} ${flags.udp ? 'UDP' : 'TCP'} port${scanned === 1 ? '' : 's'} scanned in ${formatDuration(elapsed)}${stopped}: ${tally || 'nothing'}`,
+        `scan ${host} (${run.address}): ${plural(scanned, flags.udp ? 'UDP port' : 'TCP port')} scanned in ${formatDuration(elapsed)}${stopped}: ${tally || 'nothing'}`,
       );
       if (open === 0) process.exitCode = 1;
     });

@@ -1,14 +1,14 @@
 /** `sockkit send URL MESSAGE`: the introduction's client: connect, send, half-close, print the reply. */
 import { once } from 'node:events';
 import { Command, Option } from 'commander';
-import { dial, formatAddress, withDeadline } from '../../index.js';
+import { dial, formatAddress, formatDuration, withDeadline } from '../../index.js';
 import { addressArg, durationOption, tracerFor } from '../options/common.js';
 import { codecOf, type FrameFlags, sendFramed, withFrameOptions } from '../options/frame.js';
 import { type ProxyFlags, proxyOptionsOf, withProxyOption } from '../options/proxy.js';
 import { type ClientSocketFlags, clientSocketOptionsOf, withClientSocketOptions } from '../options/socket.js';
 import { type TlsClientFlags, tlsClientOptionsOf, withTlsClientOptions } from '../options/tls.js';
 import { withWebSocketClientOptions } from '../options/websocket.js';
-import { addUdpSendFlags, sendUdp, udpSendOptionsOf } from './udp-send.js';
+import { addUdpSendFlags, sendUdp, UDP_DEFAULT_TIMEOUT, udpSendOptionsOf } from './udp-send.js';
 import { addWebSocketSendFlags, sendWebSocket } from './ws-connect.js';
 
 export function sendCommand(): Command {
@@ -26,8 +26,8 @@ export function sendCommand(): Command {
       'Connect to URL, send MESSAGE, half-close (so the server sees EOF), print everything the ' +
         'server sends back to stdout, and exit 0 once it closes. MESSAGE is sent as given; add ' +
         'a newline yourself if the server expects lines.\n\n' +
-        'udp://: MESSAGE is one datagram and the first reply is printed. --timeout ' +
-        '(default 1s there) bounds each attempt and --retries (default 2) sends again.\n\n' +
+        'udp://: MESSAGE is one datagram and the first reply is printed; --timeout bounds each ' +
+        'attempt and --retries sends again.\n\n' +
         'ws://, wss://: MESSAGE is one text message (binary with --binary); the first message ' +
         'that comes back is printed, then the connection closes (1000).',
     )
@@ -35,7 +35,10 @@ export function sendCommand(): Command {
     .argument('<message>', 'the bytes to send (UTF-8)')
     .addOption(
       new Option('-w, --timeout <duration>', 'bound on the whole exchange')
-        .default(10_000, '10s')
+        .default(
+          10_000,
+          `${formatDuration(10_000)}; udp://: ${formatDuration(UDP_DEFAULT_TIMEOUT)} per attempt`,
+        )
         .argParser(durationOption('--timeout', 1)),
     )
     .addHelpText(

@@ -2,7 +2,7 @@
  * `sockkit serve SERVICE [URL...]`: one of the classic simple services (echo, discard, chargen,
  * daytime, time) on any mix of TCP, Unix and UDP listeners. `sockkit echo` is its short form.
  */
-import { Command } from 'commander';
+import { Argument, Command } from 'commander';
 import {
   formatAddress,
   isLoopbackHost,
@@ -10,6 +10,7 @@ import {
   listen,
   listenPackets,
   type PacketConn,
+  plural,
   type ReplyBudget,
   type ServeSummary,
   type Service,
@@ -55,9 +56,11 @@ export function serveCommand(): Command {
         '`sockkit serve echo`.',
     )
     .argument('<service>', `one of: ${Object.keys(services).join(', ')}`)
-    .argument(
-      '[url...]',
-      `addresses to listen on (default: ${DEFAULT_ECHO_URL} for echo, ${DEFAULT_SERVICE_URLS.join(' and ')} for the others)`,
+    .addArgument(
+      new Argument('[url...]', 'addresses to listen on').default(
+        undefined,
+        `${DEFAULT_ECHO_URL} for echo, ${DEFAULT_SERVICE_URLS.join(' and ')} for the others`,
+      ),
     );
   withServiceOptions(command, 'serve echo');
   return command
@@ -210,7 +213,7 @@ function warnIfReflector(conns: readonly PacketConn[], budget: ReplyBudget | und
   warn(
     budget
       ? `warning: ${where} is reachable from other hosts, where a sender's address can be forged: ` +
-          `at most ${budget.perSecond} replies per second per source (--reply-budget N or off)`
+          `at most ${plural(budget.perSecond, 'reply', 'replies')} per second per source (--reply-budget N or off)`
       : `warning: ${where} is reachable from other hosts and --reply-budget is off: ` +
           'anyone can aim its replies at a forged sender address',
   );

@@ -4,7 +4,7 @@
  * primary prints one line for all of them, the counts added up.
  */
 import type { DatagramGuardStats, GuardStats, PacketServeSummary, ServeSummary } from '../../index.js';
-import { formatBytes, formatDuration } from '../../index.js';
+import { formatBytes, formatCount, formatDuration, plural } from '../../index.js';
 import { datagramLimitSummary, limitSummary } from '../options/limits.js';
 
 /** ServiceSummary is what one server process saw: the parts it had listeners for. */
@@ -32,7 +32,7 @@ export function serviceSummaryLine(summary: ServiceSummary): string {
   if (datagrams) {
     parts.push(
       `${plural(datagrams.datagramsReceived, 'datagram')} in (${formatBytes(datagrams.bytesReceived)}), ` +
-        `${datagrams.datagramsSent} out (${formatBytes(datagrams.bytesSent)})` +
+        `${formatCount(datagrams.datagramsSent)} out (${formatBytes(datagrams.bytesSent)})` +
         (datagrams.dropped ? `, ${datagrams.dropped} dropped` : '') +
         (datagrams.overBudget ? `, ${datagrams.overBudget} unanswered over the reply budget` : ''),
     );
@@ -72,11 +72,6 @@ function addCounts(a: unknown, b: unknown): unknown {
   const sum: Record<string, unknown> = { ...(a as Record<string, unknown> | undefined) };
   for (const [key, value] of Object.entries(b)) sum[key] = addCounts(sum[key], value);
   return sum;
-}
-
-/** plural words a count with its noun: `1 connection`, `2 connections`. */
-export function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 /** shuttingDownLine is the line a first shutdown signal prints; UDP alone has nothing to wait for. */

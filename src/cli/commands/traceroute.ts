@@ -1,7 +1,7 @@
 /** `sockkit traceroute HOST`: the routers on the way to HOST, from ICMP echo probes with growing TTL. */
 import { Command, Option } from 'commander';
 import { type Hop, parseCount, parseSize, type Traceroute, traceroute, UsageError } from '../../index.js';
-import { durationOption, tracerFor } from '../options/common.js';
+import { durationDefault, durationOption, tracerFor } from '../options/common.js';
 import { familyOf, hexdumpWriter } from '../options/raw-output.js';
 import { shutdownSignal, warn } from '../run.js';
 
@@ -40,7 +40,7 @@ export function tracerouteCommand(): Command {
     .option('-q, --queries <n>', 'probes per hop (1-10)', '3')
     .addOption(
       new Option('-w, --timeout <duration>', 'how long to wait for each probe')
-        .default(3000, '3s')
+        .default(...durationDefault(3000))
         .argParser(durationOption('--timeout', 1)),
     )
     .option(
@@ -48,9 +48,14 @@ export function tracerouteCommand(): Command {
       'payload bytes per probe (32 makes 60-byte IPv4, 80-byte IPv6 packets)',
       '32',
     )
-    .option('-T, --tcp', 'TCP SYN probes to --port (default 80); the answer says if the port is open')
-    .option('-U, --udp', 'UDP probes to --port (default 53)')
-    .option('-p, --port <port>', 'with --tcp or --udp: the destination port of every probe (1-65535)')
+    .option('-T, --tcp', 'TCP SYN probes to --port; the answer says if the port is open')
+    .option('-U, --udp', 'UDP probes to --port')
+    .addOption(
+      new Option(
+        '-p, --port <port>',
+        'with --tcp or --udp: the destination port of every probe (1-65535)',
+      ).default(undefined, '80 with --tcp, 53 with --udp'),
+    )
     .option('-4, --ipv4', 'use IPv4 only')
     .option('-6, --ipv6', 'use IPv6 only')
     .option('--hexdump', 'show every probe and answer, annotated field by field (ICMP probes)')

@@ -15,11 +15,12 @@ import {
   type PacketOptions,
   type PacketRelayEvent,
   type PacketRelaySummary,
+  plural,
   relayPackets,
   rewrap,
   SockkitError,
 } from '../../index.js';
-import { announceListening, durationOption, tracerFor } from '../options/common.js';
+import { announceListening, durationDefault, durationOption, tracerFor } from '../options/common.js';
 import { addPacketFlags, type PacketFlags, packetOptionsOf, sayDatagramPath } from '../options/packet.js';
 import { shutdownSignal, warn } from '../run.js';
 
@@ -34,10 +35,10 @@ export interface UdpConnectOptions {
 /** addUdpConnectFlags adds `connect`'s UDP flags: `--lines` and `--linger`. */
 export function addUdpConnectFlags(command: Command): Command {
   return command
-    .option('--lines', 'udp: send each line of stdin as one datagram (default: each chunk read)')
+    .option('--lines', 'udp: send each line of stdin as one datagram, not each chunk read')
     .addOption(
       new Option('--linger <duration>', 'udp: after stdin ends, wait this long for more replies')
-        .default(1000, '1s')
+        .default(...durationDefault(1000))
         .argParser(durationOption('--linger', 0)),
     );
 }
@@ -108,9 +109,7 @@ export async function listenUdp(
   });
   const dropped = droppedIn(summary, conns);
   if (dropped > 0)
-    warn(
-      `${dropped} datagram${dropped === 1 ? '' : 's'} dropped (not from the first peer, or stdout too slow)`,
-    );
+    warn(`${plural(dropped, 'datagram')} dropped (not from the first peer, or stdout too slow)`);
 }
 
 /** warnOf prints what the relay tells a person: stdout falling behind. */
@@ -128,6 +127,6 @@ function droppedIn(summary: PacketRelaySummary, conns: readonly PacketConn[]): n
 export function addUdpListenFlags(command: Command): Command {
   return addPacketFlags(command).option(
     '--lines',
-    'udp: send each line of stdin as one datagram (default: each chunk read)',
+    'udp: send each line of stdin as one datagram, not each chunk read',
   );
 }

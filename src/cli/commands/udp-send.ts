@@ -14,6 +14,7 @@ import {
   type InetAddress,
   isMulticast,
   parseCount,
+  plural,
   request,
   resolveHost,
   rewrap,
@@ -24,6 +25,9 @@ import { warn } from '../run.js';
 
 /** UDP_DEFAULT_TIMEOUT is how long `send udp://` waits for each reply unless `--timeout` says otherwise. */
 export const UDP_DEFAULT_TIMEOUT = 1000;
+
+/** UDP_DEFAULT_RETRIES is how many times `send udp://` sends again without `--retries`. */
+export const UDP_DEFAULT_RETRIES = 2;
 
 /** UdpSendOptions are the `send` flags that matter for UDP. */
 export interface UdpSendOptions extends PacketFlags {
@@ -62,7 +66,9 @@ export async function sendUdp(
       retries: options.retries,
     });
     for await (const reply of replies) {
-      warn(`reply from ${formatHostPort(reply.peer.address, reply.peer.port)} (${reply.data.length} bytes)`);
+      warn(
+        `reply from ${formatHostPort(reply.peer.address, reply.peer.port)} (${plural(reply.data.length, 'byte')})`,
+      );
       await write(reply.data);
     }
     return;
@@ -89,9 +95,9 @@ function write(data: Buffer): Promise<void> {
  */
 export function addUdpSendFlags(command: Command): Command {
   return addPacketFlags(command).addOption(
-    new Option('--retries <count>', 'udp: sends after the first when no reply comes (default 2)').argParser(
-      (value) => parseCount(value, '--retries', 0, 100),
-    ),
+    new Option('--retries <count>', 'udp: sends after the first when no reply comes')
+      .default(undefined, String(UDP_DEFAULT_RETRIES))
+      .argParser((value) => parseCount(value, '--retries', 0, 100)),
   );
 }
 
@@ -107,6 +113,6 @@ export function udpSendOptionsOf(
   return {
     ...options,
     timeout: timeoutGiven ? options.timeout : UDP_DEFAULT_TIMEOUT,
-    retries: options.retries ?? 2,
+    retries: options.retries ?? UDP_DEFAULT_RETRIES,
   };
 }

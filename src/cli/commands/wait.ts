@@ -2,8 +2,15 @@
 import { spawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import { Command, Option } from 'commander';
-import { formatAddress, formatDuration, type SocketAddress, UsageError, waitFor } from '../../index.js';
-import { addressArg, durationOption, tracerFor } from '../options/common.js';
+import {
+  formatAddress,
+  formatDuration,
+  plural,
+  type SocketAddress,
+  UsageError,
+  waitFor,
+} from '../../index.js';
+import { addressArg, durationDefault, durationOption, tracerFor } from '../options/common.js';
 import { familyOf } from '../options/raw-output.js';
 import { type TlsClientFlags, tlsClientOptionsOf, withTlsClientOptions } from '../options/tls.js';
 import { shutdownSignal, warn } from '../run.js';
@@ -32,12 +39,12 @@ export function waitCommand(): Command {
     .argument('<url...>', 'tcp://host:port, tls://host:port, unix:/path, udp://host:port (with --expect)')
     .addOption(
       new Option('-w, --timeout <duration>', 'how long to wait for everything')
-        .default(30_000, '30s')
+        .default(...durationDefault(30_000))
         .argParser(durationOption('--timeout', 1)),
     )
     .addOption(
       new Option('--attempt-timeout <duration>', 'the bound on each attempt (connect, handshake, reply)')
-        .default(1000, '1s')
+        .default(...durationDefault(1000))
         .argParser(durationOption('--attempt-timeout', 1, 600_000)),
     )
     .option('--send <data>', 'send DATA once connected (the datagram, for udp://)')
@@ -77,7 +84,7 @@ After --, the command runs directly (no shell): wrap it in sh -c '...' for pipes
         trace: tracerFor(command, 'wait'),
         onUp: (ready) =>
           say(
-            `${formatAddress(ready.address)} is up after ${formatDuration(Math.round(ready.elapsed))} (${ready.attempts} attempt${ready.attempts === 1 ? '' : 's'})`,
+            `${formatAddress(ready.address)} is up after ${formatDuration(Math.round(ready.elapsed))} (${plural(ready.attempts, 'attempt')})`,
           ),
       });
       if (program.length > 0) process.exitCode = await run(program);

@@ -5,11 +5,10 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { createInterface } from 'node:readline';
-import { parseAddress, UsageError } from '../../index.js';
+import { parseAddress, plural, UsageError } from '../../index.js';
 import { SHUTDOWN_SIGNALS, warn } from '../run.js';
 import {
   addSummaries,
-  plural,
   type ServiceSummary,
   serviceSummaryLine,
   shuttingDownLine,

@@ -40,7 +40,7 @@ const STABLE = 10_000;
 /** addWebSocketConnectFlags adds `connect`'s ws:// flags: `--binary`, `--reconnect`, `--preamble` and `-v`. */
 export function addWebSocketConnectFlags(command: Command): Command {
   return command
-    .option('--binary', 'ws://: send each stdin chunk as one binary message (default: each line, as text)')
+    .option('--binary', 'ws://: send each stdin chunk as one binary message, not each line as text')
     .option(
       '--reconnect',
       'ws://: when the connection drops, connect again (back-off 0.5s doubling to 30s), sending --preamble again',
@@ -206,5 +206,5 @@ export async function sendWebSocket(
 
 /** addWebSocketSendFlags adds `send`'s ws:// flag: `--binary`. */
 export function addWebSocketSendFlags(command: Command): Command {
-  return command.option('--binary', 'ws://: send MESSAGE as a binary message (default: text)');
+  return command.option('--binary', 'ws://: send MESSAGE as a binary message, not as text');
 }

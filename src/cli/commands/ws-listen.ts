@@ -28,7 +28,7 @@ interface WebSocketListenFlags extends WebSocketServerFlags, TlsServerFlags, Lim
 export function addWebSocketListenFlags(command: Command): Command {
   return command.option(
     '--binary',
-    'ws://: send each stdin chunk as one binary message (default: each line, as text)',
+    'ws://: send each stdin chunk as one binary message, not each line as text',
   );
 }
 

@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import {
   type Comparison,
+  formatCount,
   formatUs,
   type HtmlReportData,
   htmlReport,
@@ -16,6 +17,9 @@ import {
   type SloTarget,
   UsageError,
 } from '../../index.js';
+
+/** DEFAULT_TOLERANCE is the change `--compare` allows without `--tolerance`: 10%. */
+export const DEFAULT_TOLERANCE = 0.1;
 
 /** OutcomeFlags are the parsed flags. */
 export interface OutcomeFlags {
@@ -45,9 +49,9 @@ export function withOutcomeOptions(command: Command): Command {
       'compare with a saved --json summary: exit 1 if throughput fell or a percentile rose',
     )
     .addOption(
-      new Option('--tolerance <percent>', 'with --compare: the change allowed (default 10%)').argParser(
-        parsePercent,
-      ),
+      new Option('--tolerance <percent>', 'with --compare: the change allowed')
+        .default(undefined, `${DEFAULT_TOLERANCE * 100}%`)
+        .argParser(parsePercent),
     )
     .option(
       '--report <file.html>',
@@ -105,13 +109,12 @@ export function regressionOf(comparisons: readonly Comparison[]): string | undef
 
 /** formatSloStep words one step of an `--slo` search. */
 export function formatSloStep(step: SloStep, number: number, targets: readonly SloTarget[]): string {
-  const n = (v: number): string => v.toLocaleString('en-US');
   const latency = targets
     .map((t, i) => `p${t.percentile} ${formatUs(step.latencyUs[i] as number)}`)
     .join('  ');
-  const what = step.rate === 0 ? 'closed-loop probe' : `${n(step.rate)}/s offered`;
+  const what = step.rate === 0 ? 'closed-loop probe' : `${formatCount(step.rate)}/s offered`;
   const verdict = step.rate === 0 ? '' : step.passed ? '  pass' : `  FAIL (${step.why.join(', ')})`;
-  return `  step ${number}: ${what}, ${n(step.report.messagesPerSecond)}/s answered  ${latency}${verdict}\n`;
+  return `  step ${number}: ${what}, ${formatCount(step.report.messagesPerSecond)}/s answered  ${latency}${verdict}\n`;
 }
 
 /** writeHtmlReport writes the page to `path`. Throws UsageError if it cannot be written. */

@@ -5,7 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import {
+  DEFAULT_MAX_FRAME_SIZE,
   formatHexdump,
+  formatSize,
   MAX_REPLY_SIZE,
   type MismatchSample,
   parseSize,
@@ -50,10 +52,12 @@ export function withRequestOptions(command: Command): Command {
       ),
     )
     .addOption(
-      new Option(
-        '--max-frame <size>',
-        'with --frame: the largest reply frame accepted (default 64KiB)',
-      ).argParser((v) => parseSize(v, '--max-frame', 1, MAX_REPLY_SIZE)),
+      new Option('--max-frame <size>', 'with --frame: the largest reply frame accepted')
+        .default(
+          undefined,
+          `${formatSize(DEFAULT_MAX_FRAME_SIZE)}, ${formatSize(255)} with len8, ${formatSize(65_535)} with len16`,
+        )
+        .argParser((v) => parseSize(v, '--max-frame', 1, MAX_REPLY_SIZE)),
     );
 }
 

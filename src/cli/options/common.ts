@@ -6,6 +6,8 @@ import type { Command } from 'commander';
 import {
   type AddressOf,
   formatAddress,
+  formatDuration,
+  formatSize,
   MAX_TIMER,
   narrator,
   parseAddress,
@@ -63,6 +65,22 @@ function isOneOf<S extends Scheme>(address: SocketAddress, schemes: readonly S[]
  */
 export function durationOption(flag: string, min = 0, max = MAX_TIMER): (value: string) => number {
   return (value) => parseDuration(value, flag, min, max);
+}
+
+/**
+ * durationDefault is a duration default for commander's `.default()`, with its text as typed:
+ * `.default(...durationDefault(5000))` shows `(default: 5s)`, never `5000`.
+ */
+export function durationDefault(ms: number): [number, string] {
+  return [ms, formatDuration(ms)];
+}
+
+/**
+ * sizeDefault is a size default for commander's `.default()`, with its text as typed:
+ * `.default(...sizeDefault(4096))` shows `(default: 4KiB)`.
+ */
+export function sizeDefault(bytes: number): [number, string] {
+  return [bytes, formatSize(bytes)];
 }
 
 /** announceListening prints `listening on URL` on stderr for each bound address. */

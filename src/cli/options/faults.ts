@@ -24,6 +24,7 @@ import {
   parseCount,
   parseDuration,
   parseSize,
+  plural,
   type Scheme,
   StreamFaults,
   UsageError,
@@ -279,7 +280,7 @@ export function faultSummary(plan: FaultPlan, counts: FaultCounts, seed: number)
 }
 
 function describeLimit(limit: FaultLimit): string {
-  return 'bytes' in limit ? `${limit.bytes} bytes` : formatDuration(limit.ms);
+  return 'bytes' in limit ? plural(limit.bytes, 'byte') : formatDuration(limit.ms);
 }
 
 function percent(fraction: number): string {

@@ -9,9 +9,11 @@ import {
   type Codec,
   type Conn,
   codecFor,
+  DEFAULT_MAX_FRAME_SIZE,
   FRAME_NAMES,
   FramedConn,
   type FrameName,
+  formatSize,
   MiB,
   parseSize,
   type SocketAddress,
@@ -40,10 +42,9 @@ export function withFrameOptions(command: Command, usage = command.name()): Comm
     )
     .addOption(delimiterOption())
     .addOption(
-      new Option(
-        '--max-frame <size>',
-        'with --frame: the largest frame accepted or sent (default 64KiB; len8: 255)',
-      ).argParser((value) => parseSize(value, '--max-frame', 1, MAX_FRAME_FLAG)),
+      new Option('--max-frame <size>', 'with --frame: the largest frame accepted or sent')
+        .default(undefined, `${formatSize(DEFAULT_MAX_FRAME_SIZE)}, ${formatSize(255)} with len8`)
+        .argParser((value) => parseSize(value, '--max-frame', 1, MAX_FRAME_FLAG)),
     )
     .addHelpText(
       'after',

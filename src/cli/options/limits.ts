@@ -11,11 +11,13 @@ import {
   type DatagramGuardStats,
   DEFAULT_REPLY_BUDGET,
   descriptorBudget,
+  formatCount,
   type GuardStats,
   type LimitEvent,
   type LimitOption,
   parseCidr,
   parseCount,
+  plural,
   ReplyBudget,
   UsageError,
 } from '../../index.js';
@@ -98,11 +100,12 @@ export function withReplyBudgetOption(command: Command): Command {
   return command.addOption(
     new Option(
       '--reply-budget <n|off>',
-      `udp://: at most N replies per second to one source (IPv4 address, IPv6 /64); default ${DEFAULT_REPLY_BUDGET} ` +
-        'on addresses that are not loopback, none on loopback; a number applies everywhere; off lifts it',
-    ).argParser((value: string) =>
-      value === 'off' ? 0 : parseCount(value, '--reply-budget', 1, MAX_REPLY_BUDGET),
-    ),
+      'udp://: at most N replies per second to one source (IPv4 address, IPv6 /64); N given applies on loopback too; off lifts it',
+    )
+      .default(undefined, `${DEFAULT_REPLY_BUDGET}, off on loopback`)
+      .argParser((value: string) =>
+        value === 'off' ? 0 : parseCount(value, '--reply-budget', 1, MAX_REPLY_BUDGET),
+      ),
   );
 }
 
@@ -222,7 +225,7 @@ export function limitReporter(command: Command): (event: LimitEvent) => void {
 export function datagramLimitSummary(stats: DatagramGuardStats): string {
   const parts = Object.entries(stats.dropped).filter(([, n]) => n > 0);
   const total = parts.reduce((sum, [, n]) => sum + n, 0);
-  return `dropped ${total} datagrams by limit${total ? ` (${parts.map(([k, n]) => `${k} ${n}`).join(', ')})` : ''}`;
+  return `dropped ${plural(total, 'datagram')} by limit${total ? ` (${parts.map(([k, n]) => `${k} ${formatCount(n)}`).join(', ')})` : ''}`;
 }
 
 /**
@@ -234,12 +237,12 @@ export function limitSummary(stats: GuardStats): string {
   const refused = refusedParts.reduce((sum, [, n]) => sum + n, 0);
   const timedOut = stats.timedOut.idle + stats.timedOut.handshake;
   const parts = [
-    `refused ${refused} by limit${refused ? ` (${refusedParts.map(([k, n]) => `${k} ${n}`).join(', ')})` : ''}`,
-    `timed out ${timedOut}${
+    `refused ${formatCount(refused)} by limit${refused ? ` (${refusedParts.map(([k, n]) => `${k} ${formatCount(n)}`).join(', ')})` : ''}`,
+    `timed out ${formatCount(timedOut)}${
       timedOut
         ? ` (${Object.entries(stats.timedOut)
             .filter(([, n]) => n > 0)
-            .map(([k, n]) => `${k} ${n}`)
+            .map(([k, n]) => `${k} ${formatCount(n)}`)
             .join(', ')})`
         : ''
     }`,

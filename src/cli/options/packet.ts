@@ -60,11 +60,14 @@ export function addPacketFlags(command: Command): Command {
       (group: string, groups: string[] = []) => [...groups, group],
     )
     .addOption(
-      new Option('--multicast-ttl <hops>', 'udp: hops a multicast datagram may take (default 1)').argParser(
-        (value) => parseCount(value, '--multicast-ttl', 0, 255),
-      ),
+      new Option('--multicast-ttl <hops>', 'udp: hops a multicast datagram may take')
+        .default(undefined, '1')
+        .argParser((value) => parseCount(value, '--multicast-ttl', 0, 255)),
     )
-    .option('--multicast-loopback', 'udp: deliver our own multicast datagrams to this host too (default)')
+    .option(
+      '--multicast-loopback',
+      'udp: deliver our own multicast datagrams to this host too (on by default)',
+    )
     .option('--no-multicast-loopback', 'udp: do not deliver our own multicast datagrams to this host')
     .option('--multicast-interface <ip>', 'udp: the local interface address for multicast')
     .addOption(

@@ -5,7 +5,7 @@
  */
 import { type Command, Option } from 'commander';
 import { parseCount } from '../../index.js';
-import { durationOption } from './common.js';
+import { durationDefault, durationOption } from './common.js';
 import { type FaultFlags, withFaultOptions } from './faults.js';
 import { type LimitFlags, type ReplyBudgetFlags, withLimitOptions, withReplyBudgetOption } from './limits.js';
 import { addPacketFlags, type PacketFlags } from './packet.js';
@@ -31,7 +31,7 @@ export function withServiceOptions(command: Command, usage = command.name()): Co
   command
     .addOption(
       new Option('--grace <duration>', 'time open connections get to finish at shutdown')
-        .default(5000, '5s')
+        .default(...durationDefault(5000))
         .argParser(durationOption('--grace', 0)),
     )
     .addOption(

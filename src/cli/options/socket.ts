@@ -9,6 +9,7 @@
 import { isIP } from 'node:net';
 import { type Command, Option } from 'commander';
 import {
+  formatDuration,
   MAX_BACKLOG,
   MAX_KEEPALIVE_IDLE,
   parseCount,
@@ -86,16 +87,15 @@ export function withClientSocketOptions(command: Command, which: ClientFlagSet =
     );
   addKeepAlive(
     command,
-    `tcp/tls: probe an idle connection after IDLE (default 60s), to find a dead peer or keep a NAT mapping open${to}`,
+    `tcp/tls: probe an idle connection after IDLE, to find a dead peer or keep a NAT mapping open${to}`,
     prefix,
   );
   addNoDelay(command, prefix, to);
   if (which.ttl ?? true)
     command.addOption(
-      new Option(
-        `--${prefix}ttl <hops>`,
-        `udp: hops each datagram may take (IP_TTL; the kernel default is 64)${to}`,
-      ).argParser((value) => parseCount(value, `--${prefix}ttl`, 1, 255)),
+      new Option(`--${prefix}ttl <hops>`, `udp: hops each datagram may take (IP_TTL)${to}`)
+        .default(undefined, "64, the kernel's")
+        .argParser((value) => parseCount(value, `--${prefix}ttl`, 1, 255)),
     );
   if (which.connectTimeout ?? true)
     command.addOption(
@@ -201,10 +201,12 @@ export function withServerSocketOptions(command: Command): Command {
   command.addOption(
     new Option(
       '--backlog <n>',
-      'tcp/tls/unix: connections the kernel queues before they are accepted (default 511; capped by net.core.somaxconn)',
-    ).argParser((value) => parseCount(value, '--backlog', 1, MAX_BACKLOG)),
+      'tcp/tls/unix: connections the kernel queues before they are accepted (capped by net.core.somaxconn)',
+    )
+      .default(undefined, '511')
+      .argParser((value) => parseCount(value, '--backlog', 1, MAX_BACKLOG)),
   );
-  addKeepAlive(command, 'tcp/tls: probe each idle client after IDLE (default 60s), to drop dead peers');
+  addKeepAlive(command, 'tcp/tls: probe each idle client after IDLE, to drop dead peers');
   addNoDelay(command, '', '');
   return command.option('--ipv6-only', 'tcp/tls/udp: keep [::] to IPv6 (IPV6_V6ONLY) instead of dual-stack');
 }
@@ -236,7 +238,7 @@ export function serverSocketOptionsOf(flags: ServerSocketFlags): ServerSocketSet
 function addKeepAlive(command: Command, description: string, prefix = ''): void {
   command.addOption(
     new Option(`--${prefix}keepalive [idle]`, description)
-      .preset(`${DEFAULT_KEEPALIVE_IDLE / 1000}s`)
+      .preset(formatDuration(DEFAULT_KEEPALIVE_IDLE))
       .argParser((value) => keepAliveIdle(value, `--${prefix}keepalive`)),
   );
 }
@@ -245,11 +247,11 @@ function addNoDelay(command: Command, prefix: string, to: string): void {
   command
     .option(
       `--${prefix}nodelay`,
-      `tcp/tls: send each write at once, Nagle off (TCP_NODELAY; sockkit's default)${to}`,
+      `tcp/tls: send each write at once, Nagle off (TCP_NODELAY; on by default)${to}`,
     )
     .option(
       `--no-${prefix}nodelay`,
-      `tcp/tls: Nagle on (Node's default): small writes wait to be sent together${to}`,
+      `tcp/tls: Nagle on, as Node has it: small writes wait to be sent together${to}`,
     );
 }
 

@@ -13,7 +13,6 @@ import {
   certificateNames,
   DEFAULT_HANDSHAKE_TIMEOUT,
   formatAddress,
-  formatDuration,
   normalizeFingerprint,
   resolveHost,
   type SocketAddress,
@@ -23,7 +22,7 @@ import {
   UsageError,
 } from '../../index.js';
 import { warn } from '../run.js';
-import { durationOption } from './common.js';
+import { durationDefault, durationOption } from './common.js';
 
 /** TlsServerFlags are the parsed server-side TLS flags. */
 export interface TlsServerFlags {
@@ -62,7 +61,7 @@ export function withTlsServerOptions(command: Command, usage = command.name()): 
         '--handshake-timeout <duration>',
         'tls://: drop clients that have not finished the handshake',
       )
-        .default(DEFAULT_HANDSHAKE_TIMEOUT, formatDuration(DEFAULT_HANDSHAKE_TIMEOUT))
+        .default(...durationDefault(DEFAULT_HANDSHAKE_TIMEOUT))
         .argParser(durationOption('--handshake-timeout', 1)),
     )
     .addHelpText(
@@ -79,9 +78,11 @@ TLS examples:
 export function withTlsClientOptions(command: Command, usage = command.name()): Command {
   return command
     .option('--ca <file>', 'tls://: trust this CA (PEM) instead of the system store')
-    .option(
-      '--servername <name>',
-      'tls://: the name for SNI and certificate verification (default: the URL host)',
+    .addOption(
+      new Option('--servername <name>', 'tls://: the name for SNI and certificate verification').default(
+        undefined,
+        'the URL host',
+      ),
     )
     .option('--cert <file>', 'tls://: a client certificate (PEM), for servers that ask for one')
     .option('--key <file>', 'tls://: the private key of --cert (PEM)')

@@ -7,7 +7,7 @@
 import { type Command, Option } from 'commander';
 import {
   DEFAULT_MAX_MESSAGE_SIZE,
-  formatBytes,
+  formatSize,
   GiB,
   isWebSocket,
   type LimitEvent,
@@ -71,8 +71,10 @@ export function withWebSocketServerOptions(command: Command): Command {
       .addOption(
         new Option(
           '--allow-origin <origin>',
-          "ws://: also accept browser pages from ORIGIN (repeatable; '*' for any); default: only the page's own origin",
-        ).argParser(collect),
+          "ws://: also accept browser pages from ORIGIN (repeatable; '*' for any)",
+        )
+          .default(undefined, "only the page's own origin")
+          .argParser(collect),
       )
       .addOption(
         new Option('--subprotocol <name>', 'ws://: a subprotocol this server speaks (repeatable)').argParser(
@@ -146,22 +148,25 @@ export function webSocketBridgeOptionsOf(
 function withKeepaliveOptions(command: Command): Command {
   return command
     .addOption(
-      new Option(
-        '--ping-interval <duration>',
-        'ws://: send a ping after this long (keepalive); default off',
-      ).argParser(durationOption('--ping-interval', 1)),
+      new Option('--ping-interval <duration>', 'ws://: send a ping after this long (keepalive)')
+        .default(undefined, 'none')
+        .argParser(durationOption('--ping-interval', 1)),
     )
     .addOption(
       new Option(
         '--ping-timeout <duration>',
-        'ws://: with --ping-interval, drop a peer that has not answered a ping within this (default: the interval)',
-      ).argParser(durationOption('--ping-timeout', 1)),
+        'ws://: with --ping-interval, drop a peer that has not answered a ping within this',
+      )
+        .default(undefined, 'the interval')
+        .argParser(durationOption('--ping-timeout', 1)),
     )
     .addOption(
       new Option(
         '--max-message-size <size>',
-        `ws://: the largest message accepted; a larger one closes with 1009 (default ${formatBytes(DEFAULT_MAX_MESSAGE_SIZE)})`,
-      ).argParser((v) => parseSize(v, '--max-message-size', 1, GiB)),
+        'ws://: the largest message accepted; a larger one closes with 1009',
+      )
+        .default(undefined, formatSize(DEFAULT_MAX_MESSAGE_SIZE))
+        .argParser((v) => parseSize(v, '--max-message-size', 1, GiB)),
     );
 }
 

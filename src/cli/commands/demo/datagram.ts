@@ -17,6 +17,7 @@ import {
   maxDatagramSize,
   type PacketConn,
   type Peer,
+  plural,
 } from '../../../index.js';
 import type { Narration } from './narration.js';
 
@@ -82,7 +83,7 @@ export async function datagramDemo(
         : `UDP: ${messages.length} datagrams sent, ${received.length} received: UDP promises no delivery.`,
     );
     story.say(
-      `TCP: ${messages.length} writes, ${streamReads.length} read${streamReads.length === 1 ? '' : 's'}: ` +
+      `TCP: ${messages.length} writes, ${plural(streamReads.length, 'read')}: ` +
         'a protocol on a stream must mark where its messages end (see docs/framing.md).',
     );
 
