@@ -32,8 +32,13 @@ export function parseBaseline(text: string): Record<string, unknown> {
     } catch {
       continue;
     }
+    if (typeof value !== 'object' || value === null) continue;
     const summary = value as { type?: unknown; messages_per_second?: unknown; latency_us?: unknown };
-    if (typeof summary.messages_per_second === 'number' && typeof summary.latency_us === 'object')
+    if (
+      typeof summary.messages_per_second === 'number' &&
+      typeof summary.latency_us === 'object' &&
+      summary.latency_us !== null
+    )
       return value as Record<string, unknown>;
   }
   throw new RangeError('holds no bench summary (save one with `sockkit bench ... --json > FILE`)');

@@ -11,9 +11,7 @@ import { runCli } from '../helpers.js';
 
 const NO_SUMMARY = /^holds no bench summary/;
 
-test('a baseline of JSON null, or of a summary with null figures, holds no bench summary', {
-  todo: 'owner: bench',
-}, () => {
+test('a baseline of JSON null, or of a summary with null figures, holds no bench summary', {}, () => {
   for (const text of [
     'null',
     '{"type":"summary","messages_per_second":5,"latency_us":{"p50":1}}\nnull',
@@ -30,7 +28,6 @@ test('a baseline of JSON null, or of a summary with null figures, holds no bench
 
 test('bench --report with an empty file name is a usage error, as --pcap and --dump are', {
   timeout: 10_000,
-  todo: 'owner: bench',
 }, async () => {
   // Today the empty name reads as "no report": the run goes on and exits 0 without writing one.
   const run = await runCli(['bench', 'tcp://127.0.0.1:9', '-t', '100ms', '--report', '']);

@@ -53,10 +53,18 @@ export function withOutcomeOptions(command: Command): Command {
         .default(undefined, `${DEFAULT_TOLERANCE * 100}%`)
         .argParser(parsePercent),
     )
-    .option(
-      '--report <file.html>',
-      'write a self-contained HTML report: charts over time, percentiles, --slo steps',
+    .addOption(
+      new Option(
+        '--report <file.html>',
+        'write a self-contained HTML report: charts over time, percentiles, --slo steps',
+      ).argParser(reportPath),
     );
+}
+
+/** reportPath refuses an empty `--report` name, which would otherwise read as "no report". */
+function reportPath(path: string): string {
+  if (path.trim() === '') throw new UsageError('bench', '--report needs a file name');
+  return path;
 }
 
 function parsePercent(text: string): number {

@@ -96,8 +96,10 @@ export function withWebSocketBridgeOptions(command: Command): Command {
       .addOption(
         new Option(
           '--allow-origin <origin>',
-          "ws://: a ws:// LISTEN also accepts browser pages from ORIGIN (repeatable; '*' for any); default: only the page's own origin",
-        ).argParser(collect),
+          "ws://: a ws:// LISTEN also accepts browser pages from ORIGIN (repeatable; '*' for any)",
+        )
+          .default(undefined, "only the page's own origin")
+          .argParser(collect),
       )
       .addOption(
         new Option(
