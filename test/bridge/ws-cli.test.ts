@@ -269,10 +269,7 @@ describe('relay and forward with ws:// from the command line', () => {
         ],
         [2, 'sockkit: --header: needs a ws:// or wss:// target (it goes in the upgrade request)'],
         [2, 'sockkit: --target-insecure: needs a tls:// or wss:// target'],
-        [
-          2,
-          'sockkit: forward: --hexdump, --dump and --pcap see stream clients (tcp, tls, unix) only, not ws',
-        ],
+        [2, 'sockkit: forward: --hexdump, --dump and --pcap see tcp, tls, unix and udp clients, not ws'],
       ],
     );
   });
