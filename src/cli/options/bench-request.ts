@@ -134,7 +134,9 @@ export function formatMismatches(samples: readonly MismatchSample[], total: numb
     const want =
       s.expectedHex !== undefined
         ? `expected ${quote(Buffer.from(s.expectedHex, 'hex'))}`
-        : `expected to match /${s.pattern}/`;
+        : s.pattern !== undefined
+          ? `expected to match /${s.pattern}/`
+          : 'expected a reply of --reply-size bytes';
     lines.push(
       `  connection ${s.connection}, reply ${s.sequence}: ${want}, got ${s.receivedBytes} B ${quote(received)}`,
     );
