@@ -15,8 +15,8 @@ export interface RawSocketModule {
   createSocket(options: { protocol: number; addressFamily: number; bufferSize?: number }): RawSocket;
   AddressFamily: { IPv4: number; IPv6: number };
   Protocol: { ICMP: number; ICMPv6: number };
-  SocketLevel: { IPPROTO_IP: number; IPPROTO_IPV6: number };
-  SocketOption: { IP_TTL: number; IPV6_UNICAST_HOPS: number };
+  SocketLevel: { SOL_SOCKET: number; IPPROTO_IP: number; IPPROTO_IPV6: number };
+  SocketOption: { SO_RCVBUF: number; IP_TTL: number; IPV6_UNICAST_HOPS: number };
 }
 
 /** RawSocket is the addon's socket object, as far as sockkit uses it. */
@@ -33,6 +33,8 @@ export interface RawSocket {
     after: (err: Error | null, bytes: number) => void,
   ): void;
   setOption(level: number, option: number, value: number): void;
+  /** getOption reads an option into `value` (its whole length is offered) and returns the bytes written. */
+  getOption(level: number, option: number, value: Buffer, length: number): number;
   close(): void;
 }
 

@@ -100,6 +100,7 @@ export class TransportSocket extends EventEmitter<TransportSocketEvents> {
     } catch (err) {
       throw fromRawError(op, url, err, true);
     }
+    enlargeReceiveBuffer(module, raw);
     return new TransportSocket(family, protocol, module, raw, options.trace);
   }
 
@@ -132,6 +133,16 @@ export class TransportSocket extends EventEmitter<TransportSocketEvents> {
     });
   }
 
+  /**
+   * receiveBufferSize is the socket's receive buffer as the kernel reports it (SO_RCVBUF: twice
+   * what was asked, for the kernel's bookkeeping).
+   */
+  receiveBufferSize(): number {
+    const value = Buffer.alloc(4);
+    this.#raw.getOption(this.#module.SocketLevel.SOL_SOCKET, this.#module.SocketOption.SO_RCVBUF, value, 4);
+    return value.readInt32LE(0);
+  }
+
   /** close closes the socket; it emits nothing after. Calling it again does nothing. */
   close(): void {
     if (this.#closed) return;
@@ -159,6 +170,31 @@ export class TransportSocket extends EventEmitter<TransportSocketEvents> {
         kind: this.#kind,
         detail: `dropped from ${source}: ${err.message}`,
       });
+    }
+  }
+}
+
+/** RECEIVE_BUFFER is what a raw transport socket asks the kernel to hold for it: 8 MiB. */
+const RECEIVE_BUFFER = 8 * 1024 ** 2;
+/** SO_RCVBUFFORCE (Linux): SO_RCVBUF past net.core.rmem_max, for a process with CAP_NET_ADMIN. */
+const SO_RCVBUFFORCE = 33;
+
+/**
+ * enlargeReceiveBuffer makes room for the replies a probe waits for. A raw TCP or UDP socket is
+ * given a copy of every segment of its protocol on the host, and a loopback segment can be 64 KiB:
+ * the default buffer (about 208 KiB) holds three, so with bulk traffic elsewhere on the host the
+ * one RST or SYN-ACK a trace waits for was dropped, and its hop read as a timeout. It asks for
+ * RECEIVE_BUFFER with SO_RCVBUFFORCE, then with SO_RCVBUF (which the kernel caps at rmem_max);
+ * a kernel that refuses both leaves the default, which still works on a quiet host.
+ */
+function enlargeReceiveBuffer(module: RawSocketModule, raw: RawSocket): void {
+  const level = module.SocketLevel.SOL_SOCKET;
+  for (const option of [SO_RCVBUFFORCE, module.SocketOption.SO_RCVBUF]) {
+    try {
+      raw.setOption(level, option, RECEIVE_BUFFER);
+      return;
+    } catch {
+      // Not permitted (no CAP_NET_ADMIN) or not known: try the next, or keep the default.
     }
   }
 }
