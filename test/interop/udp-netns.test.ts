@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { type Running, startCli } from '../helpers.js';
+import { removeStaleNamespaces } from '../raw/netns.js';
 import { hasCommand, startPeer } from './udp-peers.js';
 
 const nsA = `sk3a-${process.pid}`;
@@ -48,6 +49,7 @@ async function finished(run: Running): Promise<number | null> {
 describe('broadcast and multicast inside test namespaces', { skip }, () => {
   const peers: { stop(): Promise<unknown> }[] = [];
   before(() => {
+    removeStaleNamespaces();
     removeNamespaces();
     try {
       ip('netns', 'add', nsA);

@@ -19,6 +19,44 @@ export interface Topology {
 
 let made = 0;
 
+/** TEST_NAMESPACE names the namespaces tests make: `sk`, a tag, the process id, an optional count. */
+const TEST_NAMESPACE = /^sk[A-Za-z0-9]+?-?(\d+)(?:x\d+)?$/;
+
+/**
+ * removeStaleNamespaces deletes the namespaces of test processes that no longer run. A test
+ * process killed by a signal (a CI timeout, Ctrl-C on `npm test`) runs no cleanup, so its
+ * namespaces outlive it; the next run clears them before it makes its own. A namespace of a
+ * process still running (a parallel test file) is left alone.
+ */
+export function removeStaleNamespaces(): void {
+  let names: string[];
+  try {
+    names = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+      .split('\n')
+      .map((line) => line.split(' ')[0] ?? '');
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = TEST_NAMESPACE.exec(name)?.[1];
+    if (pid === undefined || isRunning(Number(pid))) continue;
+    try {
+      execFileSync('ip', ['netns', 'del', name], { stdio: 'ignore' });
+    } catch {
+      // removed by another test file at the same moment
+    }
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** whyNoNamespaces returns why namespace tests cannot run here, or undefined when they can. */
 export function whyNoNamespaces(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root: creates network namespaces and opens raw sockets';
@@ -35,6 +73,7 @@ export function whyNoNamespaces(): string | undefined {
  * rate limits are lifted unless `defaultRateLimits` (see the "no route" test for why it matters).
  */
 export function makeTopology(options: { defaultRateLimits?: boolean } = {}): Topology {
+  if (made === 0) removeStaleNamespaces();
   made += 1;
   const id = `${process.pid}x${made}`;
   const a = `skA${id}`;
