@@ -74,8 +74,6 @@ Examples:
       const proxy = proxyOptionsOf(options, address);
       const socket = clientSocketOptionsOf('connect', address, options);
       if (address.scheme === 'udp') {
-        if (options.quitAfterEof !== undefined)
-          throw new UsageError('connect', '--quit-after-eof: udp:// already waits --linger after stdin ends');
         return connectUdp(address, command, {
           ...socket.packet,
           family: socket.family,
