@@ -28,6 +28,7 @@ const refused: [string[], string][] = [
     ['send', 'udp://127.0.0.1:9', 'x', '--connect-timeout', '1s'],
     '--connect-timeout applies to tcp://, tls:// or unix:',
   ],
+  [['connect', 'udp://127.0.0.1:9', '-q', '1s'], '-q applies to tcp://, tls:// or unix:'],
   [['echo', 'udp://127.0.0.1:0', '--backlog', '8'], '--backlog applies to tcp://, tls:// or unix:'],
   [['echo', 'unix:/tmp/sockkit-none.sock', '--ipv6-only'], '--ipv6-only applies to tcp://, tls:// or udp://'],
   [['connect', 'tcp://127.0.0.1:9', '--reconnect'], '--reconnect applies to ws:// or wss://'],
