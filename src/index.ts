@@ -455,6 +455,12 @@ export {
   serve,
 } from './stream/serve.js';
 export {
+  MAX_KEEPALIVE_IDLE,
+  type TcpClientOptions,
+  type TcpServerOptions,
+  type TcpSocketOptions,
+} from './stream/tcp-options.js';
+export {
   DEFAULT_HANDSHAKE_TIMEOUT,
   describeHandshake,
   MIN_TLS_VERSION,
@@ -464,13 +470,9 @@ export {
 } from './stream/tls.js';
 export {
   type ClientTransportOptions,
-  MAX_KEEPALIVE_IDLE,
   type ServerTransportOptions,
   STREAM_SCHEMES,
   type StreamAddress,
-  type TcpClientOptions,
-  type TcpServerOptions,
-  type TcpSocketOptions,
 } from './stream/transports.js';
 export { narrate, narrator, type SocketKind, type TraceEvent, type Tracer, type TraceStep } from './trace.js';
 export {
@@ -490,23 +492,19 @@ export {
   plural,
 } from './units.js';
 export { MAX_EXPECT_BYTES, type WaitOptions, type WaitResult, waitFor } from './wait.js';
-export {
-  DEFAULT_WEBSOCKET_TIMEOUT,
-  dialWebSocket,
-  type WebSocketClientOptions,
-} from './websocket/dial-websocket.js';
+export { DEFAULT_WEBSOCKET_TIMEOUT, dialWebSocket } from './websocket/dial-websocket.js';
 export { echoMessages } from './websocket/echo-messages.js';
-export {
-  DEFAULT_UPGRADE_TIMEOUT,
-  listenWebSocket,
-  type WebSocketServerOptions,
-} from './websocket/listen-websocket.js';
+export { DEFAULT_UPGRADE_TIMEOUT, listenWebSocket } from './websocket/listen-websocket.js';
 export {
   DEFAULT_CLOSE_TIMEOUT,
   DEFAULT_MAX_BUFFERED,
   DEFAULT_MAX_MESSAGE_SIZE,
-  type KeepaliveOptions,
   WebSocketConn,
   type WebSocketConnInit,
   type WebSocketMessage,
 } from './websocket/websocket-conn.js';
+export type {
+  KeepaliveOptions,
+  WebSocketClientOptions,
+  WebSocketServerOptions,
+} from './websocket/websocket-options.js';

@@ -20,9 +20,9 @@ import { formatProxyUrl } from '../proxy/proxy-url.js';
 import { resolveHost } from '../resolve.js';
 import { nextSocketId, type SocketKind, type Tracer } from '../trace.js';
 import { Conn } from './conn.js';
+import { checkTcpOptions } from './tcp-options.js';
 import {
   type ClientTransportOptions,
-  checkTcpOptions,
   type OpeningSocket,
   openOverTunnel,
   openStreamSocket,

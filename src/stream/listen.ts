@@ -11,8 +11,8 @@ import { deliver, traceStep } from '../internal.js';
 import { resolveHost } from '../resolve.js';
 import { nextSocketId, type SocketKind, type Tracer } from '../trace.js';
 import { Conn, peerLabel } from './conn.js';
+import { checkTcpOptions } from './tcp-options.js';
 import {
-  checkTcpOptions,
   createStreamServer,
   requireStreamScheme,
   type ServerTransportOptions,

@@ -14,7 +14,7 @@ import {
   type TLSSocket,
 } from 'node:tls';
 import { UsageError } from '../errors.js';
-import type { TcpSettings } from './transports.js';
+import type { TcpSettings } from './tcp-options.js';
 
 /** MIN_TLS_VERSION is the oldest protocol sockkit speaks, as either side. */
 export const MIN_TLS_VERSION = 'TLSv1.2';

@@ -19,25 +19,8 @@ import {
   connSettings,
   DEFAULT_CLOSE_TIMEOUT,
   DEFAULT_MAX_MESSAGE_SIZE,
-  type KeepaliveOptions,
   WebSocketConn,
 } from './websocket-conn.js';
-
-/** WebSocketClientOptions are a WebSocket client's settings (DialOptions.ws). Every field is optional. */
-export interface WebSocketClientOptions extends KeepaliveOptions {
-  /** Extra headers for the upgrade request, as name and value pairs (`Authorization`, `Cookie`). */
-  readonly headers?: readonly (readonly [string, string])[] | undefined;
-  /** Subprotocols to offer (`Sec-WebSocket-Protocol`), in order of preference. */
-  readonly subprotocols?: readonly string[] | undefined;
-  /** The `Origin` header to send, as a browser would (`http://localhost:8080`). Default none. */
-  readonly origin?: string | undefined;
-  /** The largest message accepted; a larger one closes the connection with 1009. Default 16 MiB. */
-  readonly maxMessageSize?: number | undefined;
-  /** Bytes unsent or unread before the writer waits or reading pauses. Default 1 MiB. */
-  readonly maxBuffered?: number | undefined;
-  /** How long `close` waits for the peer's close frame, in milliseconds. Default 5000. */
-  readonly closeTimeout?: number | undefined;
-}
 
 /** DEFAULT_WEBSOCKET_TIMEOUT bounds the opening handshake when `timeout` is not given: 10 s. */
 export const DEFAULT_WEBSOCKET_TIMEOUT = 10_000;

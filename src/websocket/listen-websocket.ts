@@ -13,7 +13,6 @@ import { quoteForLog } from '../chat/quote-for-log.js';
 import { OriginPolicy } from '../chat/web-origin.js';
 import { rewrap } from '../errors.js';
 import { deliver, traceStep } from '../internal.js';
-import type { LimitEvent } from '../security/limit-event.js';
 import { reportingSafely } from '../security/limit-event.js';
 import type { Conn } from '../stream/conn.js';
 import { Listener, type ListenOptions, listen } from '../stream/listen.js';
@@ -22,30 +21,8 @@ import {
   connSettings,
   DEFAULT_CLOSE_TIMEOUT,
   DEFAULT_MAX_MESSAGE_SIZE,
-  type KeepaliveOptions,
   WebSocketConn,
 } from './websocket-conn.js';
-
-/** WebSocketServerOptions are a WebSocket server's settings (ListenOptions.ws). Every field is optional. */
-export interface WebSocketServerOptions extends KeepaliveOptions {
-  /**
-   * Origins whose pages may connect besides the page's own (`https://host[:port]`), or `*` for
-   * any page. A request without `Origin` (not from a browser) is accepted. See OriginPolicy.
-   */
-  readonly allowOrigins?: readonly string[] | undefined;
-  /** The largest message accepted; a larger one closes that connection with 1009. Default 16 MiB. */
-  readonly maxMessageSize?: number | undefined;
-  /** Bytes unsent or unread per connection before the writer waits or reading pauses. Default 1 MiB. */
-  readonly maxBuffered?: number | undefined;
-  /** Subprotocols the server speaks: the first the client offers, in the client's order, is chosen. Default none. */
-  readonly subprotocols?: readonly string[] | undefined;
-  /** How long a client has, from connecting, to complete the upgrade request, in milliseconds. Default 10000. */
-  readonly upgradeTimeout?: number | undefined;
-  /** How long `close` waits for a client's close frame, in milliseconds. Default 5000. */
-  readonly closeTimeout?: number | undefined;
-  /** Told of each upgrade refused (wrong path, Origin not allowed, not a WebSocket request, too slow), as a `handshake-failed` or `handshake-timeout` LimitEvent. */
-  readonly report?: ((event: LimitEvent) => void) | undefined;
-}
 
 /** DEFAULT_UPGRADE_TIMEOUT is the time a client has to send its upgrade request: 10 s. */
 export const DEFAULT_UPGRADE_TIMEOUT = 10_000;

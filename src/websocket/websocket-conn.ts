@@ -17,6 +17,7 @@ import {
 import { traceStep } from '../internal.js';
 import type { SocketKind, Tracer, TraceStep } from '../trace.js';
 import { formatDuration } from '../units.js';
+import type { KeepaliveOptions } from './websocket-options.js';
 
 /** WebSocketMessage is one message received: its bytes, and whether it was sent as text or binary. */
 export interface WebSocketMessage {
@@ -52,14 +53,6 @@ export type ConnSettings = Pick<
 export function connSettings(options: ConnSettings): ConnSettings {
   const { maxBuffered, maxMessageSize, closeTimeout, pingInterval, pingTimeout } = options;
   return { maxBuffered, maxMessageSize, closeTimeout, pingInterval, pingTimeout };
-}
-
-/** KeepaliveOptions tune the pings that tell a live peer from a dead one. */
-export interface KeepaliveOptions {
-  /** Send a ping after this long, in milliseconds; 0 sends none. */
-  readonly pingInterval?: number | undefined;
-  /** Drop the connection when a ping has no pong after this long, in milliseconds. Default: pingInterval. */
-  readonly pingTimeout?: number | undefined;
 }
 
 /** WebSocketConnInit describes an open WebSocket to wrap. */
