@@ -256,9 +256,10 @@ const SO_RCVBUFFORCE = 33;
  * enlargeReceiveBuffer makes room for the replies a probe waits for. A raw TCP or UDP socket is
  * given a copy of every segment of its protocol on the host, and a loopback segment can be 64 KiB:
  * the default buffer (about 208 KiB) holds three, so with bulk traffic elsewhere on the host the
- * one RST or SYN-ACK a trace waits for was dropped, and its hop read as a timeout. It asks for
- * RECEIVE_BUFFER with SO_RCVBUFFORCE, then with SO_RCVBUF (which the kernel caps at rmem_max);
- * a kernel that refuses both leaves the default, which still works on a quiet host.
+ * one RST or SYN-ACK a trace waits for was dropped, and its hop read as a timeout. A flow's
+ * kernel filter removes the cause; this is for a socket opened for no flow, or without a filter.
+ * It asks for RECEIVE_BUFFER with SO_RCVBUFFORCE, then with SO_RCVBUF (which the kernel caps at
+ * rmem_max); a kernel that refuses both leaves the default, which still works on a quiet host.
  */
 function enlargeReceiveBuffer(module: RawSocketModule, raw: RawSocket): void {
   const level = module.SocketLevel.SOL_SOCKET;
