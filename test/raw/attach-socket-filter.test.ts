@@ -23,9 +23,16 @@ const startingWith = (byte: number): SocketFilterInstruction[] => [
   { code: Bpf.RET_K, jt: 0, jf: 0, k: 0 },
 ];
 
-async function boundPair(): Promise<{ receiver: Socket; sender: Socket; port: number }> {
+/** boundPair binds two UDP sockets on 127.0.0.1, closed when the test `t` ends. */
+async function boundPair(t: {
+  after(fn: () => void): void;
+}): Promise<{ receiver: Socket; sender: Socket; port: number }> {
   const receiver = createSocket('udp4');
   const sender = createSocket('udp4');
+  t.after(() => {
+    receiver.close();
+    sender.close();
+  });
   receiver.bind(0, '127.0.0.1');
   sender.bind(0, '127.0.0.1');
   await Promise.all([once(receiver, 'listening'), once(sender, 'listening')]);
@@ -46,11 +53,7 @@ test('attachSocketFilter returns the kernel refusal as -errno: no socket, a clos
   const program = encodeSocketFilter(startingWith(0x41));
   assert.equal(attach?.(file, program, false), -ENOTSOCK);
   assert.equal(attach?.(1_000_000, program, false), -EBADF);
-  const { receiver, sender } = await boundPair();
-  t.after(() => {
-    receiver.close();
-    sender.close();
-  });
+  const { receiver } = await boundPair(t);
   const fd = datagramHandle(receiver)?.fd ?? -1;
   // A jump past the end, and a program that can end without a return: the kernel's checker refuses both.
   const runsOff = encodeSocketFilter([
@@ -82,11 +85,7 @@ test('a filter keeps out what it refuses before the socket queues it', {
   skip: needsAddon,
   timeout: 5000,
 }, async (t) => {
-  const { receiver, sender, port } = await boundPair();
-  t.after(() => {
-    receiver.close();
-    sender.close();
-  });
+  const { receiver, sender, port } = await boundPair(t);
   const fd = datagramHandle(receiver)?.fd ?? -1;
   assert.equal(attach?.(fd, encodeSocketFilter(startingWith(0x41)), false), 0);
   const first = once(receiver, 'message');
@@ -100,11 +99,7 @@ test('attachSocketFilter discards what was queued before the filter when asked, 
   skip: needsAddon,
   timeout: 5000,
 }, async (t) => {
-  const { receiver, sender, port } = await boundPair();
-  t.after(() => {
-    receiver.close();
-    sender.close();
-  });
+  const { receiver, sender, port } = await boundPair(t);
   const handle = datagramHandle(receiver);
   handle?.recvStop(); // nothing reads the socket: what is sent stays queued
   for (const text of ['A1', 'A2', 'A3']) await send(sender, text, port);
