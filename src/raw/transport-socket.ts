@@ -328,6 +328,8 @@ function attachFilter(descriptor: number | string, flow: TransportFlow, program:
   if (typeof descriptor === 'string') return without(descriptor);
   const attacher = socketFilterAttacher();
   if ('reason' in attacher) return without(attacher.reason);
+  // Discarding is safe on this new socket: libuv starts polling it at the next turn of the event
+  // loop, so the addon is woken for none of what is discarded (an empty read would be an error).
   const outcome = attacher.attach(descriptor, program, true);
   if (outcome < 0) return without(`SO_ATTACH_FILTER: ${errnoName(-outcome)}`);
   return {

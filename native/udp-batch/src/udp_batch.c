@@ -718,7 +718,8 @@ static napi_value New(napi_env env, napi_callback_info info) {
 //   returns          the count discarded, or -errno from setsockopt (the filter is then not set)
 #include <linux/filter.h>
 
-// DISCARD_LIMIT bounds the discarding loop: an 8 MiB queue holds about 11,000 of the smallest skbs.
+// DISCARD_LIMIT bounds the discarding loop, above what any queue sockkit asks for holds (16 MiB
+// of skbs of at least 768 bytes each: about 22,000).
 #define DISCARD_LIMIT 65536
 
 static napi_value AttachSocketFilter(napi_env env, napi_callback_info info) {
