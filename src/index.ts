@@ -379,6 +379,13 @@ export {
 export { PingStatistics, type PingSummary } from './raw/ping-statistics.js';
 export { IPPROTO_TCP, IPPROTO_UDP, pseudoHeader, transportChecksum } from './raw/pseudo-header.js';
 export {
+  encodeSocketFilter,
+  flowFilterProgram,
+  flowMatcher,
+  type SocketFilterInstruction,
+  type TransportFlow,
+} from './raw/socket-filter.js';
+export {
   decodeQuotedTcp,
   decodeTcpHeader,
   encodeSyn,
@@ -398,7 +405,12 @@ export {
   type TracerouteOptions,
   traceroute,
 } from './raw/traceroute.js';
-export { type Segment, TransportSocket } from './raw/transport-socket.js';
+export {
+  type FlowFilter,
+  type Segment,
+  TransportSocket,
+  type TransportSocketOptions,
+} from './raw/transport-socket.js';
 export { decodeUdpHeader, type UdpHeader } from './raw/udp-header.js';
 export { encodeUdpProbe, MIN_UDP_PROBE_PAYLOAD, type UdpProbeFields } from './raw/udp-probe.js';
 export { type ResolvedHost, resolveHost } from './resolve.js';

@@ -21,3 +21,11 @@ export declare const constants: {
   readonly NOT_LITERAL: number;
   readonly MAX_BATCH: number;
 };
+/**
+ * attachSocketFilter attaches a classic BPF program (`struct sock_filter` instructions, 8 bytes
+ * each, host byte order) to the socket `fd` with SO_ATTACH_FILTER. With `discardQueued` it then
+ * discards what was queued before the filter (only on a socket nothing reads yet). Returns the
+ * count discarded, or -errno when the kernel refused the filter. Throws TypeError or RangeError
+ * for bad arguments.
+ */
+export declare function attachSocketFilter(fd: number, program: Buffer, discardQueued: boolean): number;

@@ -278,6 +278,26 @@ export function openNativeIo(socket: Socket, sendQueueLimit: number, sink: Nativ
   return io;
 }
 
+/** AttachSocketFilter is the addon's `attachSocketFilter` (see native/udp-batch/index.d.ts). */
+export type AttachSocketFilter = (fd: number, program: Buffer, discardQueued: boolean) => number;
+
+/**
+ * socketFilterAttacher returns the addon's `attachSocketFilter` (which returns the count of
+ * datagrams it discarded, or -errno), or why there is none: the addon did not load, or was built
+ * before it had one.
+ */
+export function socketFilterAttacher():
+  | { readonly attach: AttachSocketFilter }
+  | { readonly reason: string } {
+  const found = load();
+  if ('reason' in found) return found;
+  const { attachSocketFilter } = found.module as UdpBatchModule & { attachSocketFilter?: AttachSocketFilter };
+  if (typeof attachSocketFilter === 'function') return { attach: attachSocketFilter };
+  return {
+    reason: `the ${UDP_BATCH_MODULE} addon was built without attachSocketFilter; run \`npm rebuild ${UDP_BATCH_MODULE}\``,
+  };
+}
+
 /** systemError builds the error Node would report for `errno`, with its name as `code`. */
 function systemError(errno: number): NodeJS.ErrnoException {
   let code: string;

@@ -113,17 +113,20 @@ export class FlowSession implements ProbeSession {
     const local = await localAddressFor(address, family);
     if (!local) throw new UnreachableError(op, url, 'no route to the address');
     const icmp = await IcmpSocket.open(family, { op, url, trace: options.trace });
+    let reservation: Server | UdpSocket | undefined;
     let transport: TransportSocket | undefined;
     try {
+      reservation = await reservePort(protocol, local, family);
+      const port =
+        protocol === 'tcp' ? (reservation as Server).address() : (reservation as UdpSocket).address();
+      const sourcePort = typeof port === 'object' && port ? port.port : 0;
+      // Opened once the flow is known, so the kernel hands it only this flow's answers.
       transport = await TransportSocket.open(family, protocol === 'tcp' ? IPPROTO_TCP : IPPROTO_UDP, {
         op,
         url,
         trace: options.trace,
+        flow: { remoteAddress: address, remotePort: options.port, localPort: sourcePort },
       });
-      const reservation = await reservePort(protocol, local, family);
-      const port =
-        protocol === 'tcp' ? (reservation as Server).address() : (reservation as UdpSocket).address();
-      const sourcePort = typeof port === 'object' && port ? port.port : 0;
       return new FlowSession(
         address,
         family,
@@ -135,6 +138,7 @@ export class FlowSession implements ProbeSession {
     } catch (err) {
       icmp.close();
       transport?.close();
+      reservation?.close();
       throw err;
     }
   }

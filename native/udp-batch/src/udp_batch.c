@@ -707,6 +707,57 @@ static napi_value New(napi_env env, napi_callback_info info) {
   return self;
 }
 
+// attachSocketFilter: a classic BPF socket filter on any socket descriptor, for sockkit's raw
+// sockets (their addon neither attaches one nor exposes its descriptor; sockkit finds it).
+//
+//   attachSocketFilter(fd, program, discardQueued)
+//     program        struct sock_filter instructions, 8 bytes each in host byte order
+//     discardQueued  then discard, uncopied, the datagrams queued before the filter, so that every
+//                    later read passed it (stops at an empty one). Only on a socket nothing reads
+//                    yet: a reader woken for a datagram discarded here would find none.
+//   returns          the count discarded, or -errno from setsockopt (the filter is then not set)
+#include <linux/filter.h>
+
+// DISCARD_LIMIT bounds the discarding loop, above what any queue sockkit asks for holds (16 MiB
+// of skbs of at least 768 bytes each: about 22,000).
+#define DISCARD_LIMIT 65536
+
+static napi_value AttachSocketFilter(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3], result;
+  CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd = -1;
+  bool is_buffer = false, discard = false;
+  if (argc < 3 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0 ||
+      napi_is_buffer(env, argv[1], &is_buffer) != napi_ok || !is_buffer ||
+      napi_get_value_bool(env, argv[2], &discard) != napi_ok) {
+    napi_throw_type_error(env, NULL,
+                          "udp-batch: attachSocketFilter takes an fd, a Buffer and a boolean");
+    return NULL;
+  }
+  void *data;
+  size_t length;
+  CALL(env, napi_get_buffer_info(env, argv[1], &data, &length));
+  if (length == 0 || length % sizeof(struct sock_filter) != 0 ||
+      length / sizeof(struct sock_filter) > BPF_MAXINSNS) {
+    napi_throw_range_error(env, NULL,
+                           "udp-batch: a filter program is 1 to 4096 instructions of 8 bytes");
+    return NULL;
+  }
+  struct sock_fprog program = {.len = (unsigned short)(length / sizeof(struct sock_filter)),
+                               .filter = data};
+  int32_t outcome = 0;
+  if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program) != 0) {
+    outcome = -errno;
+  } else if (discard) {
+    while (outcome < DISCARD_LIMIT && recv(fd, NULL, 0, MSG_DONTWAIT | MSG_TRUNC) > 0) {
+      outcome += 1;
+    }
+  }
+  CALL(env, napi_create_int32(env, outcome, &result));
+  return result;
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor methods[] = {
       {"enqueue", NULL, Enqueue, NULL, NULL, NULL, napi_default, NULL},
@@ -728,6 +779,10 @@ static napi_value Init(napi_env env, napi_value exports) {
   napi_create_int32(env, MAX_BATCH, &value);
   napi_set_named_property(env, constants, "MAX_BATCH", value);
   CALL(env, napi_set_named_property(env, exports, "constants", constants));
+  napi_value attach;
+  CALL(env, napi_create_function(env, "attachSocketFilter", NAPI_AUTO_LENGTH, AttachSocketFilter,
+                                 NULL, &attach));
+  CALL(env, napi_set_named_property(env, exports, "attachSocketFilter", attach));
   return exports;
 }
 
