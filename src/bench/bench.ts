@@ -26,6 +26,9 @@ import type { MismatchSample } from './reply-check.js';
 import { RequestProtocol, type RequestSpec } from './request-spec.js';
 import { createEngine, WorkerEngine } from './worker.js';
 
+/** DEFAULT_DURATION is how long a run lasts when BenchOptions.duration is not given: 10 s. */
+export const DEFAULT_DURATION = 10_000;
+
 /** BenchOptions describe a run. Only `address` is required; `tls` is as `dial` takes it. */
 export interface BenchOptions extends ClientTransportOptions, Framing {
   readonly address: SocketAddress;
@@ -168,7 +171,7 @@ export async function benchRun(options: BenchOptions): Promise<BenchRun> {
   }
   const total = zeroCounters();
   const histogram = newHistogram();
-  const duration = options.duration ?? 10_000;
+  const duration = options.duration ?? DEFAULT_DURATION;
   let stopEarly = options.signal?.aborted ?? false;
   const onAbort = (): void => {
     stopEarly = true;
@@ -323,6 +326,7 @@ function planThreads(options: BenchOptions): LoadPlan[] {
       depth,
       batch: options.batch ?? false,
       rate: (rate * share) / connections,
+      duration: options.duration ?? DEFAULT_DURATION,
       reconnect: options.reconnect ?? false,
       lossTimeout: options.lossTimeout ?? 1000,
       connectTimeout: options.connectTimeout ?? 5000,

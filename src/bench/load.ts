@@ -46,6 +46,11 @@ export interface LoadPlan extends ClientTransportOptions, Framing {
   readonly batch: boolean;
   /** Messages per second for this engine in the open loop; 0 means closed loop. */
   readonly rate: number;
+  /**
+   * How long the run lasts, in milliseconds. The open loop's timetable ends there: a message due
+   * at or after it is never sent, however late the run is stopped.
+   */
+  readonly duration: number;
   /** Open a new connection for every message (connect, one echo, close): the connection rate. */
   readonly reconnect: boolean;
   /** How long a UDP datagram may go unanswered before it counts as lost, in milliseconds. */

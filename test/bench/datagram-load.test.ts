@@ -37,6 +37,7 @@ function planFor(url: string, connections: number): LoadPlan {
     depth: 1,
     batch: false,
     rate: 0,
+    duration: 10_000,
     reconnect: false,
     lossTimeout: 1000,
     connectTimeout: 1000,
