@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { deadPort, runPeer, sha256 } from '../bridge/peers.js';
@@ -169,16 +171,22 @@ describe('sockkit forward and socat make the same bridges', () => {
 
 describe('sockkit forward --pcap', () => {
   test('writes what each client said and heard as a TCP flow tshark follows byte for byte', {
-    timeout: 10_000,
+    timeout: 9000,
   }, async () => {
-    const echo = await startCli(['echo', 'tcp://127.0.0.1:0']);
+    // The target is a plain Node echo in this process: one sockkit process less to start.
+    const echo = createServer({ allowHalfOpen: true }, (socket) => socket.pipe(socket)).listen(
+      0,
+      '127.0.0.1',
+    );
+    await once(echo, 'listening');
+    const target = `tcp://127.0.0.1:${(echo.address() as AddressInfo).port}`;
     const file = join(dir.path, 'forward.pcapng');
-    const fwd = await startCli(['forward', 'tcp://127.0.0.1:0', echo.urls[0] as string, '--pcap', file]);
+    const fwd = await startCli(['forward', 'tcp://127.0.0.1:0', target, '--pcap', file]);
     const data = randomBytes(100_000);
     const client = await runCli(['connect', fwd.urls[0] as string], { input: data });
     assert.equal(sha256(client.stdout), sha256(data));
     assert.equal((await fwd.stop()).code, 0);
-    await echo.stop();
+    echo.close();
     const [flow] = await follow(file, 'tcp', 1);
     assert.ok(flow, 'one TCP flow in the capture');
     assert.equal(sha256(flow.fromNode0), sha256(data));
