@@ -8,6 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { formatAddress, type SocketAddress } from '../address.js';
 import { optionError } from '../errors.js';
+import type { Framing } from '../framing/frame-names.js';
 import { type ClientTransportOptions, clientTransportOptionsOf } from '../stream/transports.js';
 import { type Histogram, type LatencySummary, newHistogram, summarize } from './latency.js';
 import {
@@ -15,7 +16,6 @@ import {
   type ConnectOutcome,
   type Counters,
   type ErrorCounts,
-  type Framing,
   type LoadEngine,
   type LoadPlan,
   type LoadSample,

@@ -5,7 +5,7 @@
  */
 import type { SocketAddress } from '../address.js';
 import { fromSystemError, type SockkitError } from '../errors.js';
-import type { FrameName } from '../framing/frame-names.js';
+import type { Framing } from '../framing/frame-names.js';
 import type { ClientTransportOptions } from '../stream/transports.js';
 import { type Histogram, newHistogram } from './latency.js';
 import type { MismatchSample } from './reply-check.js';
@@ -13,17 +13,6 @@ import type { RequestSpec } from './request-spec.js';
 
 /** MAX_MISMATCH_SAMPLES is how many mismatched replies a run keeps to show. */
 export const MAX_MISMATCH_SAMPLES = 3;
-
-/**
- * Framing is how a stream run frames its messages (`--frame`, `--delimiter`): the codec's name,
- * and for `delimiter` the bytes that end each frame. Plain data, as a plan's every field is.
- */
-export interface Framing {
-  /** Frame each message with this codec (the size is the payload's). */
-  readonly frame?: FrameName | undefined;
-  /** With `frame: 'delimiter'`: the bytes that end each frame. */
-  readonly delimiter?: Uint8Array | undefined;
-}
 
 /**
  * LoadPlan is the work one engine does. Every field is plain data, so it can cross to a worker;

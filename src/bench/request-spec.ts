@@ -5,8 +5,7 @@
  */
 import { optionError } from '../errors.js';
 import type { Codec } from '../framing/codec.js';
-import { codecFor, type FrameName, isTextFraming } from '../framing/frame-names.js';
-import type { Framing } from './load.js';
+import { codecFor, type FrameName, type Framing, isTextFraming } from '../framing/frame-names.js';
 import { xorshift } from './payload.js';
 import { type Mismatch, type ReplyCheck, type ReplyEnd, ReplyReader } from './reply-check.js';
 import { type Random, RequestTemplate } from './request-template.js';

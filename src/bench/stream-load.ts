@@ -11,7 +11,7 @@ import type { OnReadOpts, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { formatAddress } from '../address.js';
 import type { SockkitError } from '../errors.js';
-import { codecFor, isTextFraming } from '../framing/frame-names.js';
+import { codecFor, type Framing, isTextFraming } from '../framing/frame-names.js';
 import {
   type DialOptions,
   type DialTarget,
@@ -27,7 +27,6 @@ import {
   type Counters,
   type ErrorKind,
   errorKindOf,
-  type Framing,
   type LoadEngine,
   type LoadPlan,
   type LoadSample,

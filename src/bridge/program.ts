@@ -39,6 +39,12 @@ export interface ProgramSide extends BridgeSide {
   readonly child: ChildProcess;
   /** exited resolves once the program has exited and been reaped. It never rejects. */
   readonly exited: Promise<ProgramExit>;
+  /**
+   * kill sends SIGKILL at once, synchronously, to the program's process group, unless the
+   * program has exited by itself (what it started then keeps running, as with `close`). It is
+   * for a caller that cannot wait for `close`'s grace: a process about to exit.
+   */
+  kill(): void;
 }
 
 /**
@@ -133,6 +139,9 @@ export function startProgram(program: Program, options: ProgramOptions = {}): Pr
       void exited.then((exit) => {
         if (exit.signal !== null) killGroup(child, 'SIGKILL');
       });
+    },
+    kill: () => {
+      if (child.exitCode === null) killGroup(child, 'SIGKILL');
     },
     closed: exited.then(() => {}),
     closesItself: false,

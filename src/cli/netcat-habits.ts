@@ -13,6 +13,17 @@ const NC_FLAGS = new Set([...NC_VALUE_FLAGS, 'l', 'u', 'z', 'v', 'k', 'n', '4', 
 /** NC_ONLY are the letters that mean something else, or nothing, to sockkit's commands. */
 const NC_ONLY = new Set(['l', 'u', 'z', 'v', 'k', 'n', 'e', 'c']);
 
+/**
+ * SHARED_LETTERS are the letters of NC_ONLY a sockkit command takes itself, meaning what netcat
+ * means by them (`listen -k`, `connect -e`): on that command they are no sign of a habit, and a
+ * usage error about them (`listen URL -q 1 -k`) is answered by its own words, not a "translation"
+ * that only respells them.
+ */
+const SHARED_LETTERS: Readonly<Record<string, ReadonlySet<string>>> = {
+  listen: new Set(['k', 'e', 'c']),
+  connect: new Set(['e', 'c']),
+};
+
 /** COMMANDS the translation may name; any other first word is taken as netcat's own arguments. */
 const CLIENT_COMMANDS = new Set(['connect', 'send', 'listen', 'scan']);
 
@@ -37,11 +48,13 @@ export function netcatHint(args: readonly string[]): string | undefined {
   const scanning = letters.has('z') || words.command === 'scan';
   const udp = letters.has('u');
   const hostPort = hostAndPort(positionals, listening);
-  // Letters sockkit also takes (-4, -s, -p, -w, -q) are no sign of a habit by themselves.
+  // Letters sockkit also takes (-4, -s, -p, -w, -q) are no sign of a habit by themselves, nor
+  // are scan's bare PORTS (its own syntax).
+  const shared = SHARED_LETTERS[words.command ?? ''];
   const habit =
-    [...letters.keys()].some((letter) => NC_ONLY.has(letter)) ||
+    [...letters.keys()].some((letter) => NC_ONLY.has(letter) && shared?.has(letter) !== true) ||
     (hostPort?.fromTwoWords === true && words.command !== 'scan') ||
-    positionals.some(isBarePortOrColon);
+    (words.command !== 'scan' && positionals.some(isBarePortOrColon));
   if (!habit) return undefined;
   const out: string[] = [];
   if (scanning) {
@@ -57,6 +70,10 @@ export function netcatHint(args: readonly string[]): string | undefined {
     const url = port === undefined ? given : urlOf(udp ? 'udp' : 'tcp', hostPort?.host ?? '127.0.0.1', port);
     out.push('listen', url as string);
     if (letters.has('k')) out.push('--keep-open');
+    // -q ends the one client relayed to stdin: sockkit refuses it with -k, -e or -c (one client
+    // each, or a program's), so it is carried over only where it means what netcat's does.
+    const quit = stringValue(letters.get('q'));
+    if (quit !== undefined && !udp && !['k', 'e', 'c'].some((l) => letters.has(l))) out.push('-q', quit);
   } else {
     const command = words.command === 'send' ? 'send' : 'connect';
     if (hostPort?.host !== undefined)

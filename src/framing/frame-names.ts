@@ -12,6 +12,17 @@ export const FRAME_NAMES = ['line', 'delimiter', 'len8', 'len16', 'len32', 'vari
 /** FrameName is one of FRAME_NAMES. */
 export type FrameName = (typeof FRAME_NAMES)[number];
 
+/**
+ * Framing is how a run frames its messages (`--frame`, `--delimiter`): the codec's name, and for
+ * `delimiter` the bytes that end each frame. Plain data, so it can cross to a worker thread.
+ */
+export interface Framing {
+  /** Frame each message with this codec (the size is the payload's). */
+  readonly frame?: FrameName | undefined;
+  /** With `frame: 'delimiter'`: the bytes that end each frame. */
+  readonly delimiter?: Uint8Array | undefined;
+}
+
 /** FramingOptions tune codecFor. */
 export interface FramingOptions {
   /** The largest frame, in bytes. Default 64 KiB (255 for len8). */

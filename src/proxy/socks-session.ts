@@ -4,7 +4,6 @@
  * reader holds the client's bytes, and answers with the codecs of socks5-codec.ts / socks4-codec.ts.
  */
 import { isIP } from 'node:net';
-import { fromSystemError } from '../errors.js';
 import {
   connectUpstream,
   describeConnectFailure,
@@ -24,6 +23,7 @@ import {
   Socks5Method,
   Socks5Reply,
   type Socks5Request,
+  socks5ReplyFor,
 } from './socks5-codec.js';
 import { serveUdpAssociate } from './udp-associate.js';
 
@@ -147,26 +147,4 @@ export function isHostName(name: string): boolean {
   return /^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\.?$/.test(
     name,
   );
-}
-
-/** socks5ReplyFor picks the RFC 1928 reply for a failed connect or association; an upstream proxy's "command not supported" is passed on. */
-export function socks5ReplyFor(err: unknown): number {
-  const failure = fromSystemError('connect', '', err);
-  switch (failure.code) {
-    case 'ERR_CONNECTION_REFUSED':
-      return Socks5Reply.connectionRefused;
-    case 'ERR_HOST_NOT_FOUND':
-    case 'ERR_TIMEOUT':
-      return Socks5Reply.hostUnreachable;
-    case 'ERR_UNREACHABLE':
-      return failure.reason.startsWith('network')
-        ? Socks5Reply.networkUnreachable
-        : Socks5Reply.hostUnreachable;
-    case 'ERR_PROXY_REFUSED':
-      return failure.reason.endsWith('command not supported')
-        ? Socks5Reply.commandNotSupported
-        : Socks5Reply.notAllowed;
-    default:
-      return Socks5Reply.generalFailure;
-  }
 }

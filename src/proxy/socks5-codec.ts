@@ -2,10 +2,11 @@
  * SOCKS5 messages (RFC 1928) and its username/password login (RFC 1929), as pure codecs: the
  * server's side decodes what a client sends and encodes the replies. Each decode returns
  * `{ value, used }`, undefined while the message is incomplete ("need more": not an error), or
- * throws ProtocolError for bytes no SOCKS5 client would send. No socket in sight.
+ * throws ProtocolError for bytes no SOCKS5 client would send; socks5ReplyFor names the reply that
+ * answers a failed connect. No socket in sight.
  */
 import { isIPv4, isIPv6 } from 'node:net';
-import { ProtocolError } from '../errors.js';
+import { fromSystemError, ProtocolError } from '../errors.js';
 import { ipv4FromBytes, ipv6FromBytes, ipv6ToBytes } from '../raw/ip-address.js';
 import type { HeadDecoded } from './http-head.js';
 
@@ -127,6 +128,28 @@ export function isUnsupportedAddressType(err: unknown): boolean {
  */
 export function encodeSocks5Reply(reply: number, host = '0.0.0.0', port = 0): Buffer {
   return Buffer.concat([Buffer.from([SOCKS5_VERSION, reply, 0x00]), encodeAddress(host, port)]);
+}
+
+/** socks5ReplyFor picks the RFC 1928 reply for a failed connect or association; an upstream proxy's "command not supported" is passed on. */
+export function socks5ReplyFor(err: unknown): number {
+  const failure = fromSystemError('connect', '', err);
+  switch (failure.code) {
+    case 'ERR_CONNECTION_REFUSED':
+      return Socks5Reply.connectionRefused;
+    case 'ERR_HOST_NOT_FOUND':
+    case 'ERR_TIMEOUT':
+      return Socks5Reply.hostUnreachable;
+    case 'ERR_UNREACHABLE':
+      return failure.reason.startsWith('network')
+        ? Socks5Reply.networkUnreachable
+        : Socks5Reply.hostUnreachable;
+    case 'ERR_PROXY_REFUSED':
+      return failure.reason.endsWith('command not supported')
+        ? Socks5Reply.commandNotSupported
+        : Socks5Reply.notAllowed;
+    default:
+      return Socks5Reply.generalFailure;
+  }
 }
 
 /** decodeSocks5Datagram reads a UDP ASSOCIATE datagram: `RSV RSV FRAG ATYP DST.ADDR DST.PORT DATA`. */

@@ -13,12 +13,12 @@ import { resolveHost } from '../resolve.js';
 import { unmapIPv4 } from '../security/access.js';
 import { DEFAULT_PROXY_CONNECT_TIMEOUT, describeConnectFailure, type ProxySession } from './proxy-session.js';
 import { formatProxyUrl } from './proxy-url.js';
-import { socks5ReplyFor } from './socks-session.js';
 import {
   decodeSocks5Datagram,
   encodeSocks5Datagram,
   encodeSocks5Reply,
   Socks5Reply,
+  socks5ReplyFor,
 } from './socks5-codec.js';
 import { firstHopWithoutUdp, openUdpChain, type UdpChain, type UdpChainAnswer } from './udp-chain.js';
 

@@ -60,6 +60,19 @@ test('no hint where the words are not a netcat habit', () => {
   assert.equal(hint('connect -6 -4 tcp://localhost:7'), undefined);
 });
 
+test('-q is carried over to listen where sockkit takes it, and dropped where -k or -e make it mean nothing', () => {
+  assert.equal(hint('-l -q 1 -p 9000'), 'sockkit listen tcp://127.0.0.1:9000 -q 1');
+  assert.equal(hint('-lk -q 1 -p 9000'), 'sockkit listen tcp://127.0.0.1:9000 --keep-open');
+  assert.equal(hint('-l -q 1 -p 9000 -e cat'), 'sockkit listen tcp://127.0.0.1:9000 --exec cat');
+});
+
+test("a command's own letters (listen -k, -e, -c; connect -e) and scan's bare ports are no netcat habit", () => {
+  assert.equal(hint('listen tcp://127.0.0.1:0 -q 1 -k'), undefined);
+  assert.equal(hint('listen tcp://127.0.0.1:0 -k -e cat --bogus'), undefined);
+  assert.equal(hint('connect tcp://127.0.0.1:7 -c cat --bogus'), undefined);
+  assert.equal(hint('scan 127.0.0.1 9 --tls --ca /tmp/ca.pem'), undefined);
+});
+
 /** expectLines runs each command line at once and checks its whole stderr and exit 2. */
 async function expectLines(cases: readonly [string[], string][]): Promise<void> {
   const results = await Promise.all(cases.map(([args]) => runCli(args)));
@@ -81,6 +94,17 @@ test("a command's usage error ends with the sockkit spelling, one line, exit 2",
     [
       ['listen', '9000'],
       'sockkit: address "9000": missing scheme (expected tcp://, udp://, tls://, unix:, ws:// or wss://); did you mean: sockkit listen tcp://127.0.0.1:9000',
+    ],
+  ]);
+});
+
+test('listen -q with -k is refused in its own words, with no netcat hint that drops -q', {
+  timeout: 10_000,
+}, async () => {
+  await expectLines([
+    [
+      ['listen', 'tcp://127.0.0.1:0', '-q', '1', '-k'],
+      'sockkit: listen: --quit-after-eof ends the one client relayed to stdin and stdout, not --keep-open',
     ],
   ]);
 });

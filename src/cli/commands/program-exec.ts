@@ -13,6 +13,7 @@ import {
   join,
   type Listener,
   type Program,
+  type ProgramSide,
   programOf,
   type SocketAddress,
   serve,
@@ -76,31 +77,81 @@ export async function serveProgram(
     if (conn) await joinProgram(conn, program, options.signal);
     return;
   }
+  const programs = new RunningPrograms();
   const running = new Set<Promise<void>>();
-  await serve(
-    [listener],
-    (conn) => {
-      const done = joinProgram(conn, program);
-      running.add(done);
-      void done.then(() => running.delete(done));
-    },
-    { signal: options.signal, grace: 0 },
-  );
-  await Promise.all(running);
+  try {
+    await serve(
+      [listener],
+      (conn) => {
+        const done = joinProgram(conn, program, undefined, programs);
+        running.add(done);
+        void done.then(() => running.delete(done));
+      },
+      { signal: options.signal, grace: 0 },
+    );
+    await Promise.all(running);
+  } finally {
+    programs.dispose();
+  }
 }
 
 /**
  * joinProgram starts `program` for `conn` and joins them until both directions are done. A
- * program that cannot start closes the connection, and is reported on stderr.
+ * program that cannot start closes the connection, and is reported on stderr. Should sockkit
+ * exit first (a second Ctrl-C), the program's process group is killed as it does (see
+ * RunningPrograms); `programs` shares that watch among the clients of one listener.
  */
-export async function joinProgram(conn: Conn, program: Program, signal?: AbortSignal): Promise<void> {
+export async function joinProgram(
+  conn: Conn,
+  program: Program,
+  signal?: AbortSignal,
+  programs?: RunningPrograms,
+): Promise<void> {
   const child = await startProgram(program, { connection: conn }).catch((err: Error) => {
     warn(err.message);
     process.exitCode = 1;
     conn.close();
     return undefined;
   });
-  if (child) await join(connSide(conn, formatAddress(conn.remoteAddress)), child, { signal });
+  if (!child) return;
+  const watch = programs ?? new RunningPrograms();
+  watch.add(child);
+  try {
+    await join(connSide(conn, formatAddress(conn.remoteAddress)), child, { signal });
+  } finally {
+    if (!programs) watch.dispose();
+  }
+}
+
+/**
+ * RunningPrograms kills, as this process exits, the process group of every program it holds
+ * that is still running. A program is ended gently (stdin closed, SIGTERM, then SIGKILL once its
+ * grace is over) while sockkit waits for it; but sockkit may exit before then (a second Ctrl-C
+ * exits at once), and a program in a group of its own, with no terminal, is not ended by that:
+ * one that ignores SIGTERM and never reads would run on for ever. The 'exit' handler runs on
+ * every exit but SIGKILL's, which nothing can handle. One listener on `process` per instance,
+ * however many programs: dispose removes it.
+ */
+export class RunningPrograms {
+  readonly #programs = new Set<ProgramSide>();
+  readonly #onExit = (): void => {
+    for (const side of this.#programs) side.kill();
+  };
+
+  constructor() {
+    process.on('exit', this.#onExit);
+  }
+
+  /** add watches `side` until it has exited. */
+  add(side: ProgramSide): void {
+    this.#programs.add(side);
+    void side.exited.then(() => this.#programs.delete(side));
+  }
+
+  /** dispose stops watching: this process exiting kills nothing any more. */
+  dispose(): void {
+    process.off('exit', this.#onExit);
+  }
 }
 
 const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'mksh', 'fish', 'csh', 'tcsh', 'ash', 'busybox']);

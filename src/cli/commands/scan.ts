@@ -1,5 +1,4 @@
 /** `sockkit scan HOST PORTS`: which ports accept a connection, as `nc -z` is used to check. */
-import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import {
   formatDuration,
@@ -11,6 +10,7 @@ import {
   UsageError,
 } from '../../index.js';
 import { durationDefault, durationOption } from '../options/common.js';
+import { readOptionFile } from '../options/option-file.js';
 import { familyOf } from '../options/raw-output.js';
 import { sourceAddress } from '../options/socket.js';
 import { shutdownSignal, warn } from '../run.js';
@@ -105,7 +105,9 @@ or an unreachable from a router); open|filtered (UDP silence: open and quiet, or
       if (flags.udp && flags.tls) throw new UsageError('scan', '--tls applies to TCP scans, not with -u');
       if (!flags.tls && (flags.servername || flags.ca))
         throw new UsageError('scan', '--servername and --ca apply only with --tls');
-      const tls = flags.tls ? { servername: flags.servername, ca: flags.ca && readCa(flags.ca) } : undefined;
+      const tls = flags.tls
+        ? { servername: flags.servername, ca: flags.ca && readOptionFile('--ca', flags.ca) }
+        : undefined;
       const started = performance.now();
       const run = await scan(host, ports, {
         protocol: flags.udp ? 'udp' : 'tcp',
@@ -144,17 +146,6 @@ or an unreachable from a router); open|filtered (UDP silence: open and quiet, or
       );
       if (open === 0) process.exitCode = 1;
     });
-}
-
-function readCa(file: string): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (err) {
-    throw new UsageError(
-      'scan',
-      `--ca ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
-    );
-  }
 }
 
 /** formatResult writes one port: `22/tcp open connected 0.123 ms`, then what TLS showed. */

@@ -3,7 +3,7 @@
  * meets latency targets), `--compare BASELINE.json --tolerance 10%` (guard against regressions)
  * and `--report FILE.html` (a page to look at), and how their results are worded.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { type Stats, statSync, writeFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import {
   type Comparison,
@@ -17,6 +17,7 @@ import {
   type SloTarget,
   UsageError,
 } from '../../index.js';
+import { readOptionFile } from './option-file.js';
 
 /** DEFAULT_TOLERANCE is the change `--compare` allows without `--tolerance`: 10%. */
 export const DEFAULT_TOLERANCE = 0.1;
@@ -61,9 +62,24 @@ export function withOutcomeOptions(command: Command): Command {
     );
 }
 
-/** reportPath refuses an empty `--report` name, which would otherwise read as "no report". */
+/**
+ * reportPath refuses an empty `--report` name, which would otherwise read as "no report", and a
+ * name that is there already as something other than a regular file: a FIFO nobody reads would
+ * hold the run's end for ever, a directory or a device fail only once the whole run is over.
+ */
 function reportPath(path: string): string {
   if (path.trim() === '') throw new UsageError('bench', '--report needs a file name');
+  let stat: Stats;
+  try {
+    stat = statSync(path);
+  } catch {
+    return path; // Not there yet (the usual case), or not reachable: the write says so.
+  }
+  if (!stat.isFile())
+    throw new UsageError(
+      '--report',
+      `cannot write ${path}: ${stat.isDirectory() ? 'a directory, not a file' : 'not a regular file'}`,
+    );
   return path;
 }
 
@@ -79,16 +95,7 @@ export function baselineOf(flags: OutcomeFlags): Record<string, unknown> | undef
     if (flags.tolerance !== undefined) throw new UsageError('bench', '--tolerance needs --compare');
     return undefined;
   }
-  let text: string;
-  try {
-    text = readFileSync(flags.compare, 'utf8');
-  } catch (err) {
-    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new UsageError(
-      'bench',
-      `--compare ${flags.compare}: ${missing ? 'no such file' : 'cannot be read'}`,
-    );
-  }
+  const text = readOptionFile('--compare', flags.compare).toString('utf8');
   try {
     return parseBaseline(text);
   } catch (err) {

@@ -2,7 +2,6 @@
  * bench's request/response flags: `--request`, `--requests FILE`, `--expect`, `--expect-match`,
  * `--reply-size`, read into the library's RequestSpec, and the hex dump of the replies that failed.
  */
-import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import {
   DEFAULT_MAX_FRAME_SIZE,
@@ -16,6 +15,7 @@ import {
   UsageError,
   unescapeBytes,
 } from '../../index.js';
+import { readOptionFile } from './option-file.js';
 
 /** RequestFlags are the parsed request/response flags. */
 export interface RequestFlags {
@@ -95,15 +95,7 @@ export function requestSpecOf(flags: RequestFlags, datagram = false): RequestSpe
 }
 
 function readRequests(path: string): Buffer[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new UsageError(
-      'bench',
-      `--requests ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'cannot be read'}`,
-    );
-  }
+  const text = readOptionFile('--requests', path).toString('utf8');
   try {
     const requests = splitRequestLines(text);
     if (requests.length === 0) throw new RangeError('holds no request');

@@ -4,7 +4,6 @@
  * the library's TlsServerOptions / TlsClientOptions (for `ListenOptions.tls` / `DialOptions.tls`,
  * and `BenchOptions.tls`).
  */
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createSecureContext } from 'node:tls';
 import { type Command, Option } from 'commander';
@@ -23,6 +22,7 @@ import {
 } from '../../index.js';
 import { warn } from '../run.js';
 import { durationDefault, durationOption } from './common.js';
+import { readOptionFile } from './option-file.js';
 
 /** TlsServerFlags are the parsed server-side TLS flags. */
 export interface TlsServerFlags {
@@ -209,13 +209,7 @@ export function tlsClientOptionsOf(
 }
 
 function readPem(flag: string, file: string): Buffer {
-  let text: Buffer;
-  try {
-    text = readFileSync(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new UsageError(flag, `cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code}`);
-  }
+  const text = readOptionFile(flag, file);
   if (!text.includes('-----BEGIN '))
     throw new UsageError(flag, `${file} is not a PEM file (no -----BEGIN line)`);
   if (flag !== '--key') {
