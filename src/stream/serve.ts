@@ -20,7 +20,11 @@ export interface ServedConn {
   readonly bytesReceived: number;
   readonly bytesSent: number;
   readonly closed: Promise<void>;
-  close(): unknown;
+  /**
+   * close ends the connection. `serve` passes a WebSocket close code and reason at shutdown (1001,
+   * going away, RFC 6455 §7.4.1), which a WebSocketConn sends and a byte stream's Conn ignores.
+   */
+  close(code?: number, reason?: string): unknown;
   [traceStep](step: TraceStep, extra?: { detail?: string }): void;
 }
 
@@ -95,10 +99,13 @@ export async function serve<C extends ServedConn = Conn>(
   }
   summary.forciblyClosed = open.size;
   const left = [...open.values()];
-  for (const conn of left) conn.close();
+  for (const conn of left) conn.close(GOING_AWAY, 'server shutting down');
   await Promise.all(left.map((c) => c.closed));
   return summary;
 }
+
+/** GOING_AWAY is the WebSocket close code of a server shutting down (RFC 6455 §7.4.1). */
+const GOING_AWAY = 1001;
 
 /** aborted resolves when `signal` aborts (at once if it already has). */
 export function aborted(signal: AbortSignal): Promise<void> {

@@ -1,11 +1,8 @@
 /**
  * `forward ws://…` shutting down: a WebSocket client still open when the grace is over is told
  * the server is going away (close code 1001, RFC 6455 §7.4.1), as `listen ws://` tells it.
- *
- * Todo for the owner of src/stream/serve.ts and src/bridge/forward.ts: it fails today with 1000.
- * At the grace's end serve() calls `close()` on each connection left, and WebSocketConn.close()
- * defaults to 1000 (normal closure); the bridge's WebSocket side (websocket-side.ts) already says
- * 1001 when it is the one closing, but here the connection is closed under it.
+ * At the grace's end serve() closes each connection left with 1001; WebSocketConn.close() alone
+ * would say 1000 (normal closure).
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -15,8 +12,7 @@ import { WebSocket } from 'ws';
 import { startCli } from '../helpers.js';
 
 test('forward ws:// closes a client still open at the end of the grace with 1001 (going away)', {
-  timeout: 10_000,
-  todo: 'serve() closes a WebSocketConn left at the end of the grace with its default 1000',
+  timeout: 9000,
 }, async () => {
   // A target that takes the bytes and never ends: the client stays open until the grace is over.
   const held: Socket[] = [];
