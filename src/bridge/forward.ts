@@ -11,6 +11,7 @@ import type { LimitEvent } from '../security/limit-event.js';
 import type { Conn } from '../stream/conn.js';
 import { peerLabel } from '../stream/conn.js';
 import { type AcceptGuard, type Listener, listen } from '../stream/listen.js';
+import { readIntoHeld } from '../stream/read-into.js';
 import { serve } from '../stream/serve.js';
 import type { TlsClientOptions } from '../stream/tls.js';
 import type { ServerTransportOptions, TcpClientOptions } from '../stream/transports.js';
@@ -220,6 +221,11 @@ export async function forward(
   };
 
   const bridge = async (client: BridgeConn): Promise<void> => {
+    // Fast reads start now, before the client's first bytes (often sent at once, while the
+    // target is being reached) are read the usual way and rule them out for the connection.
+    const fastReads =
+      options.tap === undefined &&
+      (client instanceof WebSocketConn || client.tracing ? undefined : readIntoHeld(client.socket));
     const upstream = await connectTarget(client);
     if (!upstream) {
       if (client instanceof WebSocketConn) void client.close(1011, 'no target answered');
@@ -237,7 +243,7 @@ export async function forward(
     const clientSide =
       client instanceof WebSocketConn
         ? webSocketSide(client, label)
-        : connSide(client, label, options.tap === undefined);
+        : connSide(client, label, fastReads || options.tap === undefined);
     let filters: JoinFilters | undefined;
     try {
       filters = options.onPair?.({

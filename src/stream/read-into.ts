@@ -104,3 +104,39 @@ function readCallback(onRead: ReadHandler): OnRead {
     return true;
   };
 }
+
+/** HeldReads is a socket readInto reads before anyone takes its bytes: see readIntoHeld. */
+export interface HeldReads {
+  /**
+   * release hands `onRead` the bytes held so far, then every later read, and lets the socket
+   * read on. Call it once.
+   */
+  release(onRead: ReadHandler): void;
+}
+
+/**
+ * readIntoHeld switches `socket` to readInto now, for a reader that is not ready yet (a forward's
+ * client while its target is being reached): the first read is held and the socket paused, so
+ * the kernel keeps whatever follows (TCP flow control) until `release`. Without it, bytes sent
+ * that early would be read the usual way, and readInto could no longer apply to the connection.
+ * It returns undefined, and changes nothing, where readInto cannot apply.
+ */
+export function readIntoHeld(socket: Socket): HeldReads | undefined {
+  const held: Buffer[] = [];
+  let handler: ReadHandler | undefined;
+  const onRead: ReadHandler = (chunk, from) => {
+    if (handler) return handler(chunk, from);
+    held.push(chunk);
+    from.pause();
+    return true;
+  };
+  if (!readInto(socket, onRead)) return undefined;
+  return {
+    release: (onReleased) => {
+      handler = onReleased;
+      // resume only asks for the next read, which comes from the event loop: the held bytes go first.
+      socket.resume();
+      for (const chunk of held.splice(0)) onReleased(chunk, socket);
+    },
+  };
+}

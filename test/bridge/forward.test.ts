@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { formatAddress, parseAddress, type SocketAddress } from '../../src/address.js';
 import { type Endpoint, parseEndpoint } from '../../src/bridge/endpoint.js';
 import { type ForwardEvent, type ForwardOptions, forward } from '../../src/bridge/forward.js';
+import { onReadAccess } from '../../src/node-internals.js';
 import { type Certificate, selfSignedCertificate } from '../../src/security/certificate.js';
 import type { Conn } from '../../src/stream/conn.js';
 import { dial } from '../../src/stream/dial.js';
@@ -175,6 +176,35 @@ describe('forward: connections', () => {
     client.close();
     await fwd.stop();
     target.close();
+  });
+
+  test('bytes a client sends while its target is being reached are held, and its reads stay fast', {
+    timeout: 10_000,
+  }, async () => {
+    // A TLS target takes several turns of the event loop to reach: the client's first bytes
+    // are in the forward's socket long before. Read the usual way, they would rule out the fast
+    // reads (readInto) for the connection's whole life.
+    const echo = await echoTarget('tls://127.0.0.1:0', { tls: { cert: cert.cert, key: cert.key } });
+    let fastClient: boolean | undefined;
+    const fwd = await start('tcp://127.0.0.1:0', [echo.address], {
+      targetTls: { ca: cert.cert },
+      onPair: (pair) => {
+        const access = onReadAccess((pair.client as Conn).socket);
+        fastClient = access !== undefined && access.get(access.fields.buffer) !== null;
+        return undefined;
+      },
+    });
+    const client = await dial(fwd.address);
+    client.write('early bytes, ');
+    const early = await new Promise<Buffer>((resolve) => client.socket.once('data', resolve));
+    await sendAll(client, Buffer.from('then the rest'));
+    const rest: Buffer[] = [];
+    for await (const chunk of client) rest.push(chunk);
+    client.close();
+    await fwd.stop();
+    await echo.close();
+    assert.equal(Buffer.concat([early, ...rest]).toString(), 'early bytes, then the rest');
+    assert.equal(fastClient, true, "the client's socket is read with readInto");
   });
 
   test('the target half-closes: the client reads EOF and can still send to the target', {
