@@ -21,10 +21,15 @@ import { listenWebSocket } from '../websocket/listen-websocket.js';
 import { WebSocketConn } from '../websocket/websocket-conn.js';
 import { type Endpoint, formatEndpoint } from './endpoint.js';
 import { type ForwardPacketsOptions, forwardPackets } from './forward-packets.js';
+import type { ForwardEvent, Forwarder, ForwardSummary } from './forwarder.js';
 import { type JoinFilters, join } from './join.js';
 import { openEndpoint } from './open-endpoint.js';
 import { type BridgeSide, connSide } from './side.js';
 import { webSocketSide } from './websocket-side.js';
+
+// What a running forward hands back, kept apart so that forwardPackets can share it without an
+// import circle; re-exported here, where callers of `forward` look for it.
+export type { ForwardEvent, Forwarder, ForwardSummary } from './forwarder.js';
 
 /** BridgeConn is a client a forward accepted: a stream connection, or a WebSocket one (ws://, wss://). */
 export type BridgeConn = Conn | WebSocketConn;
@@ -45,23 +50,6 @@ export interface BridgePair {
   /** The target's side, as the bridge reads and writes it. */
   readonly targetSide: BridgeSide;
 }
-
-/** ForwardEvent is something a forward did that its operator may want to know. */
-export type ForwardEvent =
-  | {
-      /** A target failed for one client, and the next was tried. */
-      readonly type: 'target-skipped';
-      readonly peer: string;
-      readonly target: string;
-      readonly error: SockkitError;
-    }
-  | {
-      /** No target answered: the client was closed at once. */
-      readonly type: 'no-target';
-      readonly peer: string;
-      /** Each target's failure, in the order tried. */
-      readonly errors: readonly SockkitError[];
-    };
 
 /** ForwardOptions tune `forward`. Only `signal` is required. */
 export interface ForwardOptions extends ServerTransportOptions {
@@ -103,29 +91,6 @@ export interface ForwardOptions extends ServerTransportOptions {
   readonly tap?: StreamTapFactory | undefined;
   /** udp:// only: see ForwardPacketsOptions. */
   readonly udp?: Omit<ForwardPacketsOptions, 'signal' | 'trace' | 'onEvent'> | undefined;
-}
-
-/** ForwardSummary counts what a forward did, for its shutdown report. */
-export interface ForwardSummary {
-  /** Clients accepted (udp://: client peers, each with its own upstream socket). */
-  clients: number;
-  /** Clients closed because no target answered. */
-  noTarget: number;
-  /** Bytes from clients to targets, and back. */
-  bytesToTargets: number;
-  bytesToClients: number;
-  /** Clients still open at the end of the grace period, and closed by force. */
-  forciblyClosed: number;
-  /** udp:// only: datagrams dropped (a session limit, a socket's full queue). */
-  dropped: number;
-}
-
-/** Forwarder is a running forward: where it listens, and its end. */
-export interface Forwarder {
-  /** The bound addresses, with the real port when port 0 was asked. */
-  readonly addresses: readonly SocketAddress[];
-  /** done resolves with the summary once the signal has stopped the forward and everything is closed. It never rejects. */
-  readonly done: Promise<ForwardSummary>;
 }
 
 /**
