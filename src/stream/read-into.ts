@@ -116,18 +116,22 @@ export interface HeldReads {
 
 /**
  * readIntoHeld switches `socket` to readInto now, for a reader that is not ready yet (a forward's
- * client while its target is being reached): the first read is held and the socket paused, so
- * the kernel keeps whatever follows (TCP flow control) until `release`. Without it, bytes sent
- * that early would be read the usual way, and readInto could no longer apply to the connection.
- * It returns undefined, and changes nothing, where readInto cannot apply.
+ * client while its target is being reached): what it reads is held until `release`, and once
+ * MAX_READ bytes are held the socket is paused, so the kernel keeps whatever follows (TCP flow
+ * control). Without it, bytes sent that early would be read the usual way, and readInto could no
+ * longer apply to the connection. Below the bound it goes on reading, so that a peer that resets
+ * or closes meanwhile is seen at once. It returns undefined, and changes nothing, where readInto
+ * cannot apply.
  */
 export function readIntoHeld(socket: Socket): HeldReads | undefined {
   const held: Buffer[] = [];
+  let heldBytes = 0;
   let handler: ReadHandler | undefined;
   const onRead: ReadHandler = (chunk, from) => {
     if (handler) return handler(chunk, from);
     held.push(chunk);
-    from.pause();
+    heldBytes += chunk.length;
+    if (heldBytes >= MAX_READ) from.pause();
     return true;
   };
   if (!readInto(socket, onRead)) return undefined;
