@@ -3,6 +3,7 @@
  * connection to one of the targets (or to a program of its own), round-robin, until a signal stops it.
  */
 
+import { setMaxListeners } from 'node:events';
 import { isWebSocket, type SocketAddress } from '../address.js';
 import type { StreamTapFactory } from '../capture/tap.js';
 import { SchemeError, type SockkitError, UsageError } from '../errors.js';
@@ -138,6 +139,13 @@ export async function forward(
   const listener = (isWebSocket(address)
     ? await listenWebSocket(address, { ...listenOptions, ws: options.ws })
     : await listen(address, listenOptions)) as unknown as Listener<BridgeConn>;
+  // Each target being reached listens on the signal it is dialled with, one per client at once
+  // (a burst of clients, or a target slow to answer): bounded by the clients, not a leak, so
+  // this forward's own signal takes them without Node's warning past ten.
+  const dialing = new AbortController();
+  setMaxListeners(0, dialing.signal);
+  if (signal.aborted) dialing.abort();
+  else signal.addEventListener('abort', () => dialing.abort(), { once: true });
   const tell = options.onEvent ?? ignore;
   const totals = { noTarget: 0, bytesToTargets: 0, bytesToClients: 0 };
   const bridges = new Set<Promise<void>>();
@@ -154,7 +162,7 @@ export async function forward(
       const target = targets[(first + i) % targets.length] as Endpoint;
       try {
         const opened = await openEndpoint(target, {
-          signal,
+          signal: dialing.signal,
           trace: options.trace,
           tls: options.targetTls,
           ws: options.targetWs,

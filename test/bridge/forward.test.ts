@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { join as joinPath } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
@@ -14,6 +14,7 @@ import { formatAddress, parseAddress, type SocketAddress } from '../../src/addre
 import { type Endpoint, parseEndpoint } from '../../src/bridge/endpoint.js';
 import { type ForwardEvent, type ForwardOptions, forward } from '../../src/bridge/forward.js';
 import { onReadAccess } from '../../src/node-internals.js';
+import { parseProxyUrl } from '../../src/proxy/proxy-url.js';
 import { type Certificate, selfSignedCertificate } from '../../src/security/certificate.js';
 import type { Conn } from '../../src/stream/conn.js';
 import { dial } from '../../src/stream/dial.js';
@@ -103,6 +104,41 @@ describe('forward: connections', () => {
     assert.equal(summary.clients, 200);
     assert.equal(echo.served, 200);
     assert.equal(summary.bytesToTargets, 200 * 4096);
+  });
+
+  test('many clients whose targets are all being reached at once draw no warning from Node', {
+    timeout: 10_000,
+  }, async () => {
+    // Each target being reached listens on the abort signal: past ten at once, Node printed
+    // "MaxListenersExceededWarning: Possible EventTarget memory leak detected" on stderr. The
+    // targets are behind a proxy that takes connections and never answers, so all stay pending.
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => {
+      warnings.push(warning.message);
+    };
+    process.on('warning', onWarning);
+    const held: Socket[] = [];
+    const proxy = createServer((socket) => {
+      held.push(socket);
+      if (held.length === 30) proxy.emit('all-held');
+    }).listen(0, '127.0.0.1');
+    await once(proxy, 'listening');
+    const allHeld = once(proxy, 'all-held');
+    const echo = await echoTarget('tcp://127.0.0.1:0');
+    const fwd = await start('tcp://127.0.0.1:0', [echo.address], {
+      targetProxy: [parseProxyUrl(`socks5://127.0.0.1:${(proxy.address() as { port: number }).port}`)],
+    });
+    const conns = await Promise.all(Array.from({ length: 30 }, () => dial(fwd.address)));
+    await allHeld;
+    // A warning is emitted on the tick after its cause: let that tick pass.
+    await new Promise((resolve) => setImmediate(resolve));
+    process.off('warning', onWarning);
+    for (const conn of conns) conn.close();
+    for (const socket of held) socket.destroy();
+    await fwd.stop();
+    await echo.close();
+    proxy.close();
+    assert.deepEqual(warnings, []);
   });
 
   test('the client half-closes: the target reads EOF and its answer still comes back', {
