@@ -8,6 +8,12 @@
 //   npm run build && node bench/forward.mjs                 # 3 rounds of 3 s
 //   BENCH_ROUNDS=5 BENCH_SECONDS=5 SOCKKIT_REF_DIR=/work/shared/bench node bench/forward.mjs
 //   node bench/forward.mjs --json                           # one JSON object per result
+//   SOCKKIT_BASELINE=/tmp/old-checkout node bench/forward.mjs  # adds that build's forward, A B A B
+//   BENCH_ONLY=ping-pong node bench/forward.mjs             # the workloads whose name has that
+//
+// The C echo server dies of SIGPIPE when it writes to a connection its peer has reset (a load
+// that stops with replies in flight), so it runs with SIGPIPE ignored; it is still checked before
+// and after every run, restarted on its port if gone, and the run repeated once.
 //
 // Targets (issue 13): forward adds at most 25% to the direct ping-pong latency (p50), and carries
 // at least 2x socat's message rate.
@@ -28,7 +34,7 @@ const refDir = resolve(root, process.env.SOCKKIT_REF_DIR ?? '../shared/bench');
 const workloads = [
   { name: '64 B ping-pong x50', flags: ['-c', '50', '-s', '64', '-d', '1'] },
   { name: '64 KiB streaming x8', flags: ['-c', '8', '-s', '64KiB', '-d', '4'] },
-];
+].filter((w) => w.name.includes(process.env.BENCH_ONLY ?? ''));
 
 if (!existsSync(cli)) stop('build first: npm run build');
 const echoServer = buildEchoServer();
@@ -38,21 +44,45 @@ process.on('exit', () => {
 });
 
 const echoPort = await freePort();
-await start(['taskset', '-c', '1', echoServer, 'tcp', String(echoPort), '127.0.0.1'], echoPort);
-const forwardPort = await freePort();
-const forwarder = await start(
-  [
-    'taskset',
-    '-c',
-    '0',
-    'node',
-    cli,
-    'forward',
-    `tcp://127.0.0.1:${forwardPort}`,
-    `tcp://127.0.0.1:${echoPort}`,
-  ],
-  forwardPort,
-);
+// `sh` sets SIGPIPE to ignored and `exec` keeps it so (Node's spawn resets every signal).
+const echoCommand = [
+  'taskset',
+  '-c',
+  '1',
+  'sh',
+  '-c',
+  'trap "" PIPE; exec "$0" "$@"',
+  echoServer,
+  'tcp',
+  String(echoPort),
+  '127.0.0.1',
+];
+let echo = await start(echoCommand, echoPort);
+const forwarders = [['sockkit forward', cli]];
+const baseline = process.env.SOCKKIT_BASELINE;
+if (baseline) {
+  const baselineCli = join(resolve(baseline), 'dist/src/cli/main.js');
+  if (!existsSync(baselineCli)) stop(`no ${baselineCli}: build the baseline checkout first`);
+  forwarders.push(['sockkit forward (baseline)', baselineCli]);
+}
+const forwardPaths = [];
+for (const [name, forwardCli] of forwarders) {
+  const port = await freePort();
+  const child = await start(
+    [
+      'taskset',
+      '-c',
+      '0',
+      'node',
+      forwardCli,
+      'forward',
+      `tcp://127.0.0.1:${port}`,
+      `tcp://127.0.0.1:${echoPort}`,
+    ],
+    port,
+  );
+  forwardPaths.push([name, port, child.pid]);
+}
 const socatPort = await freePort();
 const socat = await start(
   [
@@ -69,7 +99,7 @@ const socat = await start(
 // includes the processes it forks, once they are reaped).
 const paths = [
   ['direct', echoPort, undefined],
-  ['sockkit forward', forwardPort, forwarder.pid],
+  ...forwardPaths,
   ['socat TCP-LISTEN,fork TCP:', socatPort, socat.pid],
 ];
 
@@ -79,17 +109,13 @@ for (const workload of workloads) {
   const runs = new Map(paths.map(([name]) => [name, []]));
   for (let round = 0; round < rounds; round += 1) {
     for (const [name, port, pid] of paths) {
-      const before = pid ? cpuSeconds(pid) : 0;
-      const result = await load(port, workload.flags);
-      if (pid) {
-        await reaped(pid);
-        result.bridge_cpu_us_per_msg = ((cpuSeconds(pid) - before) * 1e6) / result.messages;
-      }
-      runs.get(name).push(result);
+      const result = await measured(`${workload.name}, ${name}`, port, pid, workload.flags);
+      if (result) runs.get(name).push(result);
     }
   }
   const rows = paths.map(([name]) => {
     const list = runs.get(name);
+    if (list.length === 0) stop(`${workload.name}, ${name}: no run produced a figure`);
     return {
       workload: workload.name,
       path: name,
@@ -102,10 +128,14 @@ for (const workload of workloads) {
         : { bridge_cpu_us_per_msg: round3(median(list.map((r) => r.bridge_cpu_us_per_msg))) }),
     };
   });
-  const [direct, forward, socat] = rows;
-  forward.added_latency = round3(forward.p50_us / direct.p50_us - 1);
-  forward.rate_vs_socat = round3(forward.msgs_per_second / socat.msgs_per_second);
-  forward.rate_vs_direct = round3(forward.msgs_per_second / direct.msgs_per_second);
+  const direct = rows[0];
+  const socat = rows[rows.length - 1];
+  const forwardRows = rows.slice(1, -1);
+  for (const forward of forwardRows) {
+    forward.added_latency = round3(forward.p50_us / direct.p50_us - 1);
+    forward.rate_vs_socat = round3(forward.msgs_per_second / socat.msgs_per_second);
+    forward.rate_vs_direct = round3(forward.msgs_per_second / direct.msgs_per_second);
+  }
   for (const row of rows) {
     if (json) console.log(JSON.stringify(row));
     else
@@ -114,12 +144,47 @@ for (const workload of workloads) {
       );
   }
   if (!json)
-    console.log(
-      `  forward: p50 latency ${forward.added_latency >= 0 ? '+' : ''}${Math.round(forward.added_latency * 100)}% over direct, ` +
-        `${forward.rate_vs_socat}x socat's rate, ${forward.rate_vs_direct}x the direct rate`,
-    );
+    for (const forward of forwardRows)
+      console.log(
+        `  ${forward.path}: p50 latency ${forward.added_latency >= 0 ? '+' : ''}${Math.round(forward.added_latency * 100)}% over direct, ` +
+          `${forward.rate_vs_socat}x socat's rate, ${forward.rate_vs_direct}x the direct rate`,
+      );
 }
 process.exit(0);
+
+/**
+ * measured runs one load through PORT and returns its summary, with the bridge's CPU per message
+ * when `pid` is a bridge. The echo server is checked before and after: gone, it is restarted, and
+ * a run it did not survive is made once more. A run that fails is reported and yields undefined.
+ */
+async function measured(label, port, pid, flags) {
+  for (let attempt = 1; attempt <= 2; attempt += 1) {
+    await echoAlive(`before ${label}`);
+    const before = pid ? cpuSeconds(pid) : 0;
+    let result;
+    try {
+      result = await load(port, flags);
+    } catch (err) {
+      console.error(`bench: ${label}: ${err.message}`);
+    }
+    if (pid) await reaped(pid);
+    if (!(await echoAlive(`during ${label}`))) continue;
+    if (!result) return undefined;
+    if (pid) result.bridge_cpu_us_per_msg = ((cpuSeconds(pid) - before) * 1e6) / result.messages;
+    return result;
+  }
+  console.error(`bench: ${label}: no figure (the echo server died twice)`);
+  return undefined;
+}
+
+/** echoAlive restarts the echo server if it has exited, saying so; it returns whether it was running. */
+async function echoAlive(when) {
+  if (echo.exitCode === null && echo.signalCode === null) return true;
+  const how = echo.signalCode ? `signal ${echo.signalCode}` : `status ${echo.exitCode}`;
+  console.error(`bench: the C echo server exited (${how}) ${when}; restarted on port ${echoPort}`);
+  echo = await start(echoCommand, echoPort);
+  return false;
+}
 
 /** load runs `sockkit bench` on CPU 1 against 127.0.0.1:PORT and returns its JSON summary. */
 async function load(port, flags) {
@@ -172,7 +237,7 @@ async function start(command, port) {
   const child = spawn(command[0], command.slice(1), { stdio: ['ignore', 'ignore', 'ignore'] });
   children.push(child);
   for (let i = 0; i < 200; i += 1) {
-    if (child.exitCode !== null) stop(`${command.join(' ')} exited`);
+    if (child.exitCode !== null || child.signalCode !== null) stop(`${command.join(' ')} exited`);
     if (spawnSync('ss', ['-H', '-tln', `sport = :${port}`], { encoding: 'utf8' }).stdout.trim() !== '')
       return child;
     await sleep(50);
@@ -187,7 +252,11 @@ function output(command) {
     child.stdout.on('data', (d) => {
       out += d;
     });
-    child.on('exit', (code) => (out.trim() ? ok(out) : no(new Error(`${command.join(' ')} exited ${code}`))));
+    child.on('exit', (code) =>
+      out.includes('"summary"')
+        ? ok(out)
+        : no(new Error(`the load exited with status ${code} and no summary`)),
+    );
   });
 }
 

@@ -13,7 +13,7 @@ import { traceStep } from '../internal.js';
 import { aborted } from '../stream/serve.js';
 import type { Tracer } from '../trace.js';
 import { formatDuration } from '../units.js';
-import type { ForwardEvent, Forwarder, ForwardSummary } from './forward.js';
+import type { ForwardEvent, Forwarder, ForwardSummary } from './forwarder.js';
 
 /** DEFAULT_UDP_IDLE is how long a UDP session may stay silent (both ways) before it ends, in ms. */
 export const DEFAULT_UDP_IDLE = 60_000;

@@ -3,6 +3,7 @@
  * connection to one of the targets (or to a program of its own), round-robin, until a signal stops it.
  */
 
+import { setMaxListeners } from 'node:events';
 import { isWebSocket, type SocketAddress } from '../address.js';
 import type { StreamTapFactory } from '../capture/tap.js';
 import { SchemeError, type SockkitError, UsageError } from '../errors.js';
@@ -11,6 +12,7 @@ import type { LimitEvent } from '../security/limit-event.js';
 import type { Conn } from '../stream/conn.js';
 import { peerLabel } from '../stream/conn.js';
 import { type AcceptGuard, type Listener, listen } from '../stream/listen.js';
+import { readIntoHeld } from '../stream/read-into.js';
 import { serve } from '../stream/serve.js';
 import type { TcpClientOptions } from '../stream/tcp-options.js';
 import type { TlsClientOptions } from '../stream/tls.js';
@@ -21,10 +23,15 @@ import { WebSocketConn } from '../websocket/websocket-conn.js';
 import type { WebSocketClientOptions } from '../websocket/websocket-options.js';
 import { type Endpoint, formatEndpoint } from './endpoint.js';
 import { type ForwardPacketsOptions, forwardPackets } from './forward-packets.js';
+import type { ForwardEvent, Forwarder, ForwardSummary } from './forwarder.js';
 import { type JoinFilters, join } from './join.js';
 import { openEndpoint } from './open-endpoint.js';
 import { type BridgeSide, connSide } from './side.js';
 import { webSocketSide } from './websocket-side.js';
+
+// What a running forward hands back, kept apart so that forwardPackets can share it without an
+// import circle; re-exported here, where callers of `forward` look for it.
+export type { ForwardEvent, Forwarder, ForwardSummary } from './forwarder.js';
 
 /** BridgeConn is a client a forward accepted: a stream connection, or a WebSocket one (ws://, wss://). */
 export type BridgeConn = Conn | WebSocketConn;
@@ -45,23 +52,6 @@ export interface BridgePair {
   /** The target's side, as the bridge reads and writes it. */
   readonly targetSide: BridgeSide;
 }
-
-/** ForwardEvent is something a forward did that its operator may want to know. */
-export type ForwardEvent =
-  | {
-      /** A target failed for one client, and the next was tried. */
-      readonly type: 'target-skipped';
-      readonly peer: string;
-      readonly target: string;
-      readonly error: SockkitError;
-    }
-  | {
-      /** No target answered: the client was closed at once. */
-      readonly type: 'no-target';
-      readonly peer: string;
-      /** Each target's failure, in the order tried. */
-      readonly errors: readonly SockkitError[];
-    };
 
 /** ForwardOptions tune `forward`. Only `signal` is required. */
 export interface ForwardOptions extends ServerTransportOptions {
@@ -103,29 +93,6 @@ export interface ForwardOptions extends ServerTransportOptions {
   readonly tap?: StreamTapFactory | undefined;
   /** udp:// only: see ForwardPacketsOptions. */
   readonly udp?: Omit<ForwardPacketsOptions, 'signal' | 'trace' | 'onEvent'> | undefined;
-}
-
-/** ForwardSummary counts what a forward did, for its shutdown report. */
-export interface ForwardSummary {
-  /** Clients accepted (udp://: client peers, each with its own upstream socket). */
-  clients: number;
-  /** Clients closed because no target answered. */
-  noTarget: number;
-  /** Bytes from clients to targets, and back. */
-  bytesToTargets: number;
-  bytesToClients: number;
-  /** Clients still open at the end of the grace period, and closed by force. */
-  forciblyClosed: number;
-  /** udp:// only: datagrams dropped (a session limit, a socket's full queue). */
-  dropped: number;
-}
-
-/** Forwarder is a running forward: where it listens, and its end. */
-export interface Forwarder {
-  /** The bound addresses, with the real port when port 0 was asked. */
-  readonly addresses: readonly SocketAddress[];
-  /** done resolves with the summary once the signal has stopped the forward and everything is closed. It never rejects. */
-  readonly done: Promise<ForwardSummary>;
 }
 
 /**
@@ -173,6 +140,13 @@ export async function forward(
   const listener = (isWebSocket(address)
     ? await listenWebSocket(address, { ...listenOptions, ws: options.ws })
     : await listen(address, listenOptions)) as unknown as Listener<BridgeConn>;
+  // Each target being reached listens on the signal it is dialled with, one per client at once
+  // (a burst of clients, or a target slow to answer): bounded by the clients, not a leak, so
+  // this forward's own signal takes them without Node's warning past ten.
+  const dialing = new AbortController();
+  setMaxListeners(0, dialing.signal);
+  if (signal.aborted) dialing.abort();
+  else signal.addEventListener('abort', () => dialing.abort(), { once: true });
   const tell = options.onEvent ?? ignore;
   const totals = { noTarget: 0, bytesToTargets: 0, bytesToClients: 0 };
   const bridges = new Set<Promise<void>>();
@@ -189,7 +163,7 @@ export async function forward(
       const target = targets[(first + i) % targets.length] as Endpoint;
       try {
         const opened = await openEndpoint(target, {
-          signal,
+          signal: dialing.signal,
           trace: options.trace,
           tls: options.targetTls,
           ws: options.targetWs,
@@ -221,6 +195,11 @@ export async function forward(
   };
 
   const bridge = async (client: BridgeConn): Promise<void> => {
+    // Fast reads start now, before the client's first bytes (often sent at once, while the
+    // target is being reached) are read the usual way and rule them out for the connection.
+    const fastReads =
+      options.tap === undefined &&
+      (client instanceof WebSocketConn || client.tracing ? undefined : readIntoHeld(client.socket));
     const upstream = await connectTarget(client);
     if (!upstream) {
       if (client instanceof WebSocketConn) void client.close(1011, 'no target answered');
@@ -238,7 +217,7 @@ export async function forward(
     const clientSide =
       client instanceof WebSocketConn
         ? webSocketSide(client, label)
-        : connSide(client, label, options.tap === undefined);
+        : connSide(client, label, fastReads || options.tap === undefined);
     let filters: JoinFilters | undefined;
     try {
       filters = options.onPair?.({

@@ -105,7 +105,8 @@ function copy(
         return Promise.resolve();
       },
     };
-    void pump(from.readable, (l) => from.onData(l), intoFilter, read);
+    // The filter's reader first: a side may deliver bytes it already holds as soon as it is
+    // listened to (see readIntoHeld), and a flowing filter passes them on at once.
     pump(
       filter,
       (l) => {
@@ -113,6 +114,7 @@ function copy(
       },
       to,
     ).then(resolve, reject);
+    void pump(from.readable, (l) => from.onData(l), intoFilter, read);
   });
 }
 

@@ -7,7 +7,7 @@ import type { Readable, Writable } from 'node:stream';
 import { traceStep } from '../internal.js';
 import { tlsParentSocket } from '../node-internals.js';
 import type { Conn } from '../stream/conn.js';
-import { readInto } from '../stream/read-into.js';
+import { type HeldReads, readInto } from '../stream/read-into.js';
 
 /** BridgeSide is what `join` reads from and writes to. */
 export interface BridgeSide {
@@ -49,15 +49,17 @@ export interface BridgeSide {
  * connSide is the BridgeSide of a stream connection, traced as the Conn is. With `fastReads`
  * (for a connection that is neither traced nor tapped: the caller knows) a plain TCP or Unix
  * socket is read without the readable-stream machinery (see readInto), which cuts a forward's
- * CPU time per message.
+ * CPU time per message. `fastReads` may also be the HeldReads of a socket already read that way
+ * (see readIntoHeld): its held bytes come first.
  */
-export function connSide(conn: Conn, name: string, fastReads = false): BridgeSide {
+export function connSide(conn: Conn, name: string, fastReads: boolean | HeldReads = false): BridgeSide {
   return {
     name,
     readable: conn.socket,
     writable: conn.socket,
     onData: (listener) => {
-      if (!fastReads || conn.tracing || !readInto(conn.socket, listener)) conn.onData(listener);
+      if (typeof fastReads === 'object') fastReads.release(listener);
+      else if (!fastReads || conn.tracing || !readInto(conn.socket, listener)) conn.onData(listener);
     },
     write: (chunk) => conn.write(chunk),
     closeWrite: () => conn.closeWrite(),

@@ -104,3 +104,43 @@ function readCallback(onRead: ReadHandler): OnRead {
     return true;
   };
 }
+
+/** HeldReads is a socket readInto reads before anyone takes its bytes: see readIntoHeld. */
+export interface HeldReads {
+  /**
+   * release hands `onRead` the bytes held so far, then every later read, and lets the socket
+   * read on. Call it once.
+   */
+  release(onRead: ReadHandler): void;
+}
+
+/**
+ * readIntoHeld switches `socket` to readInto now, for a reader that is not ready yet (a forward's
+ * client while its target is being reached): what it reads is held until `release`, and once
+ * MAX_READ bytes are held the socket is paused, so the kernel keeps whatever follows (TCP flow
+ * control). Without it, bytes sent that early would be read the usual way, and readInto could no
+ * longer apply to the connection. Below the bound it goes on reading, so that a peer that resets
+ * or closes meanwhile is seen at once. It returns undefined, and changes nothing, where readInto
+ * cannot apply.
+ */
+export function readIntoHeld(socket: Socket): HeldReads | undefined {
+  const held: Buffer[] = [];
+  let heldBytes = 0;
+  let handler: ReadHandler | undefined;
+  const onRead: ReadHandler = (chunk, from) => {
+    if (handler) return handler(chunk, from);
+    held.push(chunk);
+    heldBytes += chunk.length;
+    if (heldBytes >= MAX_READ) from.pause();
+    return true;
+  };
+  if (!readInto(socket, onRead)) return undefined;
+  return {
+    release: (onReleased) => {
+      handler = onReleased;
+      // resume only asks for the next read, which comes from the event loop: the held bytes go first.
+      socket.resume();
+      for (const chunk of held.splice(0)) onReleased(chunk, socket);
+    },
+  };
+}

@@ -6,13 +6,15 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { join as joinPath } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { formatAddress, parseAddress, type SocketAddress } from '../../src/address.js';
 import { type Endpoint, parseEndpoint } from '../../src/bridge/endpoint.js';
 import { type ForwardEvent, type ForwardOptions, forward } from '../../src/bridge/forward.js';
+import { onReadAccess } from '../../src/node-internals.js';
+import { parseProxyUrl } from '../../src/proxy/proxy-url.js';
 import { type Certificate, selfSignedCertificate } from '../../src/security/certificate.js';
 import type { Conn } from '../../src/stream/conn.js';
 import { dial } from '../../src/stream/dial.js';
@@ -104,6 +106,41 @@ describe('forward: connections', () => {
     assert.equal(summary.bytesToTargets, 200 * 4096);
   });
 
+  test('many clients whose targets are all being reached at once draw no warning from Node', {
+    timeout: 10_000,
+  }, async () => {
+    // Each target being reached listens on the abort signal: past ten at once, Node printed
+    // "MaxListenersExceededWarning: Possible EventTarget memory leak detected" on stderr. The
+    // targets are behind a proxy that takes connections and never answers, so all stay pending.
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => {
+      warnings.push(warning.message);
+    };
+    process.on('warning', onWarning);
+    const held: Socket[] = [];
+    const proxy = createServer((socket) => {
+      held.push(socket);
+      if (held.length === 30) proxy.emit('all-held');
+    }).listen(0, '127.0.0.1');
+    await once(proxy, 'listening');
+    const allHeld = once(proxy, 'all-held');
+    const echo = await echoTarget('tcp://127.0.0.1:0');
+    const fwd = await start('tcp://127.0.0.1:0', [echo.address], {
+      targetProxy: [parseProxyUrl(`socks5://127.0.0.1:${(proxy.address() as { port: number }).port}`)],
+    });
+    const conns = await Promise.all(Array.from({ length: 30 }, () => dial(fwd.address)));
+    await allHeld;
+    // A warning is emitted on the tick after its cause: let that tick pass.
+    await new Promise((resolve) => setImmediate(resolve));
+    process.off('warning', onWarning);
+    for (const conn of conns) conn.close();
+    for (const socket of held) socket.destroy();
+    await fwd.stop();
+    await echo.close();
+    proxy.close();
+    assert.deepEqual(warnings, []);
+  });
+
   test('the client half-closes: the target reads EOF and its answer still comes back', {
     timeout: 10_000,
   }, async () => {
@@ -175,6 +212,35 @@ describe('forward: connections', () => {
     client.close();
     await fwd.stop();
     target.close();
+  });
+
+  test('bytes a client sends while its target is being reached are held, and its reads stay fast', {
+    timeout: 10_000,
+  }, async () => {
+    // A TLS target takes several turns of the event loop to reach: the client's first bytes
+    // are in the forward's socket long before. Read the usual way, they would rule out the fast
+    // reads (readInto) for the connection's whole life.
+    const echo = await echoTarget('tls://127.0.0.1:0', { tls: { cert: cert.cert, key: cert.key } });
+    let fastClient: boolean | undefined;
+    const fwd = await start('tcp://127.0.0.1:0', [echo.address], {
+      targetTls: { ca: cert.cert },
+      onPair: (pair) => {
+        const access = onReadAccess((pair.client as Conn).socket);
+        fastClient = access !== undefined && access.get(access.fields.buffer) !== null;
+        return undefined;
+      },
+    });
+    const client = await dial(fwd.address);
+    client.write('early bytes, ');
+    const early = await new Promise<Buffer>((resolve) => client.socket.once('data', resolve));
+    await sendAll(client, Buffer.from('then the rest'));
+    const rest: Buffer[] = [];
+    for await (const chunk of client) rest.push(chunk);
+    client.close();
+    await fwd.stop();
+    await echo.close();
+    assert.equal(Buffer.concat([early, ...rest]).toString(), 'early bytes, then the rest');
+    assert.equal(fastClient, true, "the client's socket is read with readInto");
   });
 
   test('the target half-closes: the client reads EOF and can still send to the target', {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { test } from 'node:test';
-import { MAX_READ, MIN_READ, readInto } from '../../src/stream/read-into.js';
+import { MAX_READ, MIN_READ, readInto, readIntoHeld } from '../../src/stream/read-into.js';
 
 /** echoServer echoes with readInto, pausing while the socket's buffer is full, as echoStream does. */
 function echoServer(engaged: boolean[], onPause: () => void = () => {}): Promise<Server> {
@@ -88,4 +88,39 @@ test('declines a socket that has already read data, leaving it to data events', 
   server.close();
   assert.equal(declined, true);
   assert.ok(MIN_READ < MAX_READ);
+});
+
+test('readIntoHeld holds at most a bounded read of a peer that floods before release, then hands every byte over in order', {
+  timeout: 10_000,
+}, async () => {
+  const data = randomBytes(4 << 20);
+  let heldSocket: Socket | undefined;
+  const accepted = new Promise<ReturnType<typeof readIntoHeld>>((resolve) => {
+    const server = createServer({ allowHalfOpen: true }, (socket) => {
+      heldSocket = socket;
+      server.close();
+      resolve(readIntoHeld(socket));
+    });
+    server.listen(0, '127.0.0.1', () => {
+      const client = connect({ port: (server.address() as AddressInfo).port, host: '127.0.0.1' });
+      client.end(data);
+    });
+  });
+  const held = await accepted;
+  assert.ok(held && heldSocket, 'a plain TCP socket is read with readInto');
+  const socket = heldSocket;
+  await new Promise((resolve) => socket.once('pause', resolve));
+  assert.ok(socket.bytesRead >= MAX_READ, 'it reads until MAX_READ bytes are held');
+  assert.ok(
+    socket.bytesRead < 2 * MAX_READ,
+    `then stops (read ${socket.bytesRead}): the kernel holds the rest`,
+  );
+  const chunks: Buffer[] = [];
+  const ended = new Promise((resolve) => socket.once('end', resolve));
+  held.release((chunk) => {
+    chunks.push(Buffer.from(chunk));
+  });
+  await ended;
+  socket.destroy();
+  assert.ok(Buffer.concat(chunks).equals(data), 'the held bytes first, then the rest, in order');
 });
