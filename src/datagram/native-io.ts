@@ -134,7 +134,6 @@ export class NativeIo {
   #flushScheduled = false;
   /** True while a batch is being delivered: what is written meanwhile goes out when it ends. */
   #delivering = false;
-  #writtenWhileDelivering = false;
   #closed = false;
 
   constructor(module: UdpBatchModule, fd: number, sendQueueLimit: number, sink: NativeSink) {
@@ -163,9 +162,9 @@ export class NativeIo {
     if (!this.#mayQueue) return 'full';
     const queued = this.#batch.enqueue(data, peer?.port, peer?.address);
     if (queued > 0) {
-      // Replies written while a batch is delivered leave with one flush at its end (see #receive).
-      if (this.#delivering) this.#writtenWhileDelivering = true;
-      else if (!this.#flushScheduled) {
+      // Replies written while a batch is delivered are sent by the addon once its delivery pass
+      // has handed every socket its batch (see #receive); other writes, at the end of this turn.
+      if (!this.#delivering && !this.#flushScheduled) {
         this.#flushScheduled = true;
         process.nextTick(this.#flush);
       }
@@ -220,8 +219,8 @@ export class NativeIo {
   #receive(count: number, data: Buffer): void {
     const meta = this.#meta;
     let offset = 0;
-    // What the sink writes while the batch is delivered is flushed once, at the end, rather than
-    // by a nextTick per batch: one sendmmsg either way, without a tick queue to run.
+    // What the sink writes meanwhile is sent by the addon when its delivery pass ends: one
+    // sendmmsg per socket for the replies to every socket's batch, without a tick queue to run.
     this.#delivering = true;
     try {
       for (let i = 0; i < count && !this.#closed; i += 1) {
@@ -234,10 +233,6 @@ export class NativeIo {
       }
     } finally {
       this.#delivering = false;
-      if (this.#writtenWhileDelivering) {
-        this.#writtenWhileDelivering = false;
-        this.flush();
-      }
     }
   }
 

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
+import { once } from 'node:events';
 import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
@@ -167,6 +168,59 @@ test(
     } finally {
       batch?.close();
       receiver.close();
+      sender.close();
+    }
+  },
+);
+
+test(
+  "sockets woken together are delivered in one pass: a reply written in it leaves without a flush, and a socket closed by another's handler hears nothing more",
+  options,
+  async () => {
+    const { UdpBatch } = addon();
+    const sender = await bound('udp4', '127.0.0.1');
+    const receivers = await Promise.all(Array.from({ length: 4 }, () => bound('udp4', '127.0.0.1')));
+    const batches: UdpBatch[] = [];
+    const closed = new Set<UdpBatch>();
+    let heardAfterClose = 0;
+    let replied = false;
+    // Bounded, so that a reply that never leaves fails the test instead of holding the sockets open.
+    const reply = once(sender, 'message', { signal: AbortSignal.timeout(4000) }) as Promise<[Buffer]>;
+    for (const receiver of receivers) {
+      const batch: UdpBatch = new UdpBatch(
+        datagramHandle(receiver)?.fd ?? -1,
+        64,
+        16,
+        (_count, data) => {
+          if (closed.has(batch)) heardAfterClose += 1;
+          if (replied) return;
+          replied = true;
+          // No flush(): the delivery pass sends what its callbacks queued once it has delivered all.
+          assert.ok(batch.enqueue(data, sender.address().port, '127.0.0.1') > 0);
+          for (const other of batches)
+            if (other !== batch) {
+              other.close();
+              closed.add(other);
+            }
+        },
+        (errno) => assert.fail(`unexpected error ${errno}`),
+      );
+      datagramHandle(receiver)?.recvStop();
+      batches.push(batch);
+    }
+    try {
+      for (const [i, receiver] of receivers.entries())
+        sender.send(pattern(32, i), receiver.address().port, '127.0.0.1');
+      const [echoed] = await reply;
+      assert.ok(
+        receivers.some((_, i) => echoed.equals(pattern(32, i))),
+        'the reply is one of the datagrams, intact',
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(heardAfterClose, 0, 'a closed socket was handed a batch');
+    } finally {
+      for (const batch of batches) batch.close();
+      for (const receiver of receivers) receiver.close();
       sender.close();
     }
   },
