@@ -129,6 +129,8 @@ export class NativeIo {
   readonly #notLiteral: number;
   readonly #sink: NativeSink;
   readonly #peers = new Map<number, NativePeer>();
+  #lastPeerKey = -1;
+  #lastPeer: NativePeer | undefined;
   readonly #flush = (): void => this.flush();
   readonly #mayQueue: boolean;
   #flushScheduled = false;
@@ -242,12 +244,16 @@ export class NativeIo {
     const textEnd = textStart + this.#meta.getUint8(at + 7);
     if (family !== 4) return { address: this.#metaBytes.toString('latin1', textStart, textEnd), port };
     const key = this.#meta.getUint32(at + 8, true) * 65536 + port;
+    // A connected socket, or a busy peer, sends batch after batch: no map lookup for the last one.
+    if (key === this.#lastPeerKey) return this.#lastPeer as NativePeer;
     let peer = this.#peers.get(key);
     if (peer === undefined) {
       if (this.#peers.size >= PEER_CACHE) this.#peers.clear();
       peer = { address: this.#metaBytes.toString('latin1', textStart, textEnd), port };
       this.#peers.set(key, peer);
     }
+    this.#lastPeerKey = key;
+    this.#lastPeer = peer;
     return peer;
   }
 }

@@ -226,6 +226,28 @@ test(
   },
 );
 
+test('a buffer changed after write is sent as it was when written (bench reuses one)', options, async () => {
+  const server = await listenPacket(parseAddress('udp://127.0.0.1:0'));
+  const client = await dialPacket(server.localAddress);
+  try {
+    assert.ok(client.batched, 'the client is on the native path');
+    const scratch = Buffer.alloc(8);
+    for (let i = 0; i < 20; i += 1) {
+      scratch.writeUInt32BE(i, 0);
+      scratch.writeUInt32BE(i * 7, 4);
+      client.write(scratch); // all queued in this turn, sent together after it
+    }
+    for (let i = 0; i < 20; i += 1) {
+      const data = (await server.read(4000))?.data;
+      assert.equal(data?.readUInt32BE(0), i);
+      assert.equal(data?.readUInt32BE(4), i * 7);
+    }
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
 test('writes of one turn leave in one flush, and all arrive', options, async () => {
   const server = await listenPacket(parseAddress('udp://127.0.0.1:0'));
   const client = await dialPacket(server.localAddress);
