@@ -4,7 +4,8 @@ export declare class UdpBatch {
     fd: number,
     batchSize: number,
     queueLimit: number,
-    onReceive: (count: number, data: Buffer) => void,
+    /** The batch's payloads are back to back in `data` from byte `start` (a pass's sockets share `data`). */
+    onReceive: (count: number, data: Buffer, start: number) => void,
     onError: (errno: number) => void,
   );
   /** META_ENTRY bytes per datagram of the batch being delivered: length, port, family, address. */

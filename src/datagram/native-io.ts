@@ -58,7 +58,7 @@ interface UdpBatchModule {
     fd: number,
     batchSize: number,
     queueLimit: number,
-    onReceive: (count: number, data: Buffer) => void,
+    onReceive: (count: number, data: Buffer, start: number) => void,
     onError: (errno: number) => void,
   ) => UdpBatch;
   constants: { META_ENTRY: number; META_TEXT: number; NOT_LITERAL: number };
@@ -145,7 +145,7 @@ export class NativeIo {
       fd,
       BATCH,
       Math.max(1, Math.min(sendQueueLimit, 1 << 20)),
-      (count, data) => this.#receive(count, data),
+      (count, data, start) => this.#receive(count, data, start),
       (errno) => this.#sink.fail(systemError(errno)),
     );
     this.#meta = new DataView(this.#batch.meta);
@@ -218,9 +218,10 @@ export class NativeIo {
     return 'closed';
   }
 
-  #receive(count: number, data: Buffer): void {
+  /** #receive delivers a batch: `count` datagrams, back to back in `data` from byte `start`. */
+  #receive(count: number, data: Buffer, start: number): void {
     const meta = this.#meta;
-    let offset = 0;
+    let offset = start;
     // What the sink writes meanwhile is sent by the addon when its delivery pass ends: one
     // sendmmsg per socket for the replies to every socket's batch, without a tick queue to run.
     this.#delivering = true;
@@ -229,7 +230,7 @@ export class NativeIo {
         const at = i * this.#entry;
         const length = meta.getUint32(at, true);
         const port = meta.getUint16(at + 4, true);
-        const datagram = count === 1 ? data : data.subarray(offset, offset + length);
+        const datagram = length === data.length ? data : data.subarray(offset, offset + length);
         offset += length;
         this.#sink.receive(datagram, this.#peer(at, port));
       }

@@ -34,7 +34,7 @@ type UdpBatchClass = new (
   fd: number,
   batchSize: number,
   queueLimit: number,
-  onReceive: (count: number, data: Buffer) => void,
+  onReceive: (count: number, data: Buffer, start: number) => void,
   onError: (errno: number) => void,
 ) => UdpBatch;
 
@@ -140,16 +140,16 @@ test(
         datagramHandle(receiver)?.fd ?? -1,
         64,
         16,
-        (count, data) => {
+        (count, data, start) => {
           counts.push(count);
           const meta = new DataView((batch as UdpBatch).meta);
-          let offset = 0;
+          let offset = start;
           for (let i = 0; i < count; i += 1) {
             const length = meta.getUint32(i * 96, true);
             received.push(Buffer.from(data.subarray(offset, offset + length)));
             offset += length;
           }
-          assert.equal(offset, data.length, 'the lengths account for every byte of the batch');
+          assert.ok(offset <= data.length, 'the batch lies inside the buffer');
           if (received.length >= total) resolve();
         },
         (errno) => assert.fail(`unexpected error ${errno}`),
@@ -191,12 +191,12 @@ test(
         datagramHandle(receiver)?.fd ?? -1,
         64,
         16,
-        (_count, data) => {
+        (_count, data, start) => {
           if (closed.has(batch)) heardAfterClose += 1;
           if (replied) return;
           replied = true;
           // No flush(): the delivery pass sends what its callbacks queued once it has delivered all.
-          assert.ok(batch.enqueue(data, sender.address().port, '127.0.0.1') > 0);
+          assert.ok(batch.enqueue(data.subarray(start, start + 32), sender.address().port, '127.0.0.1') > 0);
           for (const other of batches)
             if (other !== batch) {
               other.close();

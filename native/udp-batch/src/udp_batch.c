@@ -20,7 +20,8 @@
 //   .sendNow(data, port, host)  send one datagram at once; returns 0 or -errno
 //   .close(callback?)           send what is queued, stop, close the duplicate descriptor,
 //                               then call callback (idempotent: a second call does nothing)
-//   onReceive(count, data)      data holds the batch's payloads back to back, in order
+//   onReceive(count, data, start) data holds the batch's payloads back to back, in order, from
+//                               byte `start` (the sockets of one delivery pass share `data`)
 //   onError(errno)              a receive or a queued send failed (ICMP errors, EACCES, ...)
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -47,6 +48,8 @@
 #define MAX_QUEUE (1 << 20)
 // The send arena is kept between turns up to this size, and freed once empty beyond it.
 #define ARENA_KEEP (256 * 1024)
+// A delivery pass's payloads share one buffer up to this size (see deliver_all).
+#define SHARED_PASS_MAX (256 * 1024)
 // META_ENTRY: u32 length, u16 port, u8 family (4|6), u8 text length, u32 IPv4 address (host
 // order, 0 for IPv6), then the address as text (Node's form: "fe80::1%eth0").
 #define META_ENTRY 96
@@ -370,40 +373,52 @@ static void receive(batch_t *b) {
   mark_ready(b);
 }
 
-// deliver hands `b`'s received batch to its onReceive, inside the delivery pass's callback scope.
-static void deliver(batch_t *b) {
-  int count = b->received;
-  b->received = 0;
+// received_bytes is the payload bytes of `b`'s received batch (truncated datagrams left out).
+static size_t received_bytes(const batch_t *b) {
   size_t total = 0;
-  for (int i = 0; i < count; i++)
+  for (int i = 0; i < b->received; i++)
     if (b->rmsgs[i].msg_len != UINT32_MAX) total += b->rmsgs[i].msg_len;
+  return total;
+}
+
+// deliver hands `b`'s received batch to its onReceive, inside the delivery pass's callback scope.
+// The payloads are copied to `shared` at *at (the pass's one buffer), or, when it is NULL, to a
+// buffer of their own.
+static void deliver(batch_t *b, napi_value shared, uint8_t *shared_data, size_t *at) {
+  int count = b->received;
+  size_t total = received_bytes(b);
+  b->received = 0;
   napi_env env = b->env;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) {
     reset_received(b, count);
     return;
   }
-  void *data = NULL;
-  napi_value argv[2], fn, global, result;
-  if (napi_create_buffer(env, total, &data, &argv[1]) == napi_ok) {
-    size_t at = 0;
+  uint8_t *data = shared_data;
+  size_t start = shared != NULL ? *at : 0;
+  napi_value argv[3], fn, global, result;
+  argv[1] = shared;
+  if (shared != NULL || napi_create_buffer(env, total, (void **)&data, &argv[1]) == napi_ok) {
+    size_t end = start;
     int kept = 0;
     for (int i = 0; i < count; i++) {
       uint32_t length = b->rmsgs[i].msg_len;
       if (length == UINT32_MAX) continue;
-      if (length > 0) memcpy((uint8_t *)data + at, b->riov[i].iov_base, length);
-      at += length;
+      if (length > 0) memcpy(data + end, b->riov[i].iov_base, length);
+      end += length;
       describe(b, b->meta + (size_t)kept * META_ENTRY, &b->rnames[i], b->rmsgs[i].msg_hdr.msg_namelen,
                length);
       kept += 1;
     }
+    if (shared != NULL) *at = end;
     napi_create_int32(env, kept, &argv[0]);
+    napi_create_double(env, (double)start, &argv[2]);
     // Reset before calling out: what JavaScript does may close this socket (the headers stay
     // allocated until on_close, which runs later in this turn of the loop).
     reset_received(b, count);
     if (kept > 0 && napi_get_reference_value(env, b->on_receive, &fn) == napi_ok && fn != NULL &&
         napi_get_global(env, &global) == napi_ok &&
-        napi_call_function(env, global, fn, 2, argv, &result) == napi_pending_exception) {
+        napi_call_function(env, global, fn, 3, argv, &result) == napi_pending_exception) {
       napi_value error;
       if (napi_get_and_clear_last_exception(env, &error) == napi_ok) napi_fatal_exception(env, error);
     }
@@ -432,13 +447,24 @@ static void deliver_all(uv_check_t *handle) {
     napi_close_handle_scope(env, scope);
     return;
   }
+  // One buffer holds the whole pass's payloads (sockets only leave the list during the pass, so
+  // they fit), unless that is large: then each socket's batch has a buffer of its own, so that a
+  // datagram kept by JavaScript never holds more than its own socket's batch.
+  size_t pass_total = 0;
+  for (batch_t *b = loop->ready; b != NULL; b = b->next_ready) pass_total += received_bytes(b);
+  napi_value shared = NULL;
+  uint8_t *shared_data = NULL;
+  size_t shared_at = 0;
+  if (pass_total > SHARED_PASS_MAX ||
+      napi_create_buffer(env, pass_total, (void **)&shared_data, &shared) != napi_ok)
+    shared = NULL;
   loop->delivering = 1;
   while (loop->ready != NULL) {
     batch_t *b = loop->ready;  // a socket closed meanwhile has left the list (unlink_from_loop)
     loop->ready = b->next_ready;
     b->next_ready = NULL;
     b->in_ready = 0;
-    deliver(b);
+    deliver(b, shared, shared_data, &shared_at);
   }
   loop->delivering = 0;
   napi_close_callback_scope(env, callback_scope);

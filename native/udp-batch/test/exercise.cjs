@@ -32,9 +32,9 @@ function open(socket, batchSize, limit, each, onError = (e) => assert.fail(`errn
     handle.fd,
     batchSize,
     limit,
-    (count, data) => {
+    (count, data, start) => {
       const meta = new DataView(batch.meta);
-      let offset = 0;
+      let offset = start;
       for (let i = 0; i < count; i += 1) {
         const length = meta.getUint32(i * META, true);
         const port = meta.getUint16(i * META + 4, true);
@@ -42,7 +42,7 @@ function open(socket, batchSize, limit, each, onError = (e) => assert.fail(`errn
         each(data.subarray(offset, offset + length), length, port, text.toString('latin1'), batch);
         offset += length;
       }
-      assert.equal(offset, data.length);
+      assert.ok(offset <= data.length, 'the batch lies inside the buffer');
     },
     onError,
   );
