@@ -10,6 +10,8 @@ export declare class UdpBatch {
   );
   /** META_ENTRY bytes per datagram of the batch being delivered: length, port, family, address. */
   readonly meta: ArrayBuffer;
+  /** abi is the contract this build keeps with sockkit's native-io.ts (2: delivery passes, `start`). */
+  readonly abi: number;
   enqueue(data: Uint8Array, port: number | undefined, host: string | undefined): number;
   flush(): number;
   sendNow(data: Uint8Array, port: number | undefined, host: string | undefined): number;

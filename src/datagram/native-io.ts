@@ -19,6 +19,12 @@ const { EAGAIN, EBADF, ENOBUFS } = constants.errno;
 
 /** UDP_BATCH_MODULE is the addon's package name. */
 export const UDP_BATCH_MODULE = 'sockkit-udp-batch';
+/**
+ * The addon's contract this file was written for: batches from a delivery pass as
+ * `onReceive(count, data, start)`, replies written during it sent by the addon. A build of an
+ * older addon (not rebuilt since) would never send those replies: it is not used.
+ */
+const UDP_BATCH_ABI = 2;
 /** Datagrams received per system call (the C reference server's figure). */
 const BATCH = 64;
 /** Received IPv4 peers remembered per socket, so a busy peer costs no string per datagram. */
@@ -47,6 +53,8 @@ export interface SocketUse {
 
 interface UdpBatch {
   readonly meta: ArrayBuffer;
+  /** Absent from a build older than this file (one that must be rebuilt): see UDP_BATCH_ABI. */
+  readonly abi?: number;
   enqueue(data: Uint8Array, port: number | undefined, host: string | undefined): number;
   flush(): number;
   sendNow(data: Uint8Array, port: number | undefined, host: string | undefined): number;
@@ -148,6 +156,10 @@ export class NativeIo {
       (count, data, start) => this.#receive(count, data, start),
       (errno) => this.#sink.fail(systemError(errno)),
     );
+    if (this.#batch.abi !== UDP_BATCH_ABI) {
+      this.#batch.close();
+      throw new Error(`${UDP_BATCH_MODULE} is a stale build: run \`npm rebuild ${UDP_BATCH_MODULE}\``);
+    }
     this.#meta = new DataView(this.#batch.meta);
     this.#metaBytes = Buffer.from(this.#batch.meta);
     this.#entry = module.constants.META_ENTRY;

@@ -48,6 +48,8 @@
 #define MAX_QUEUE (1 << 20)
 // The send arena is kept between turns up to this size, and freed once empty beyond it.
 #define ARENA_KEEP (256 * 1024)
+// UDP_BATCH_ABI is the contract with native-io.ts; bumped when it changes (see New).
+#define UDP_BATCH_ABI 2
 // A delivery pass's payloads share one buffer up to this size (see deliver_all).
 #define SHARED_PASS_MAX (256 * 1024)
 // META_ENTRY: u32 length, u16 port, u8 family (4|6), u8 text length, u32 IPv4 address (host
@@ -894,6 +896,11 @@ static napi_value New(napi_env env, napi_callback_info info) {
   napi_create_reference(env, argv[3], 1, &b->on_receive);
   napi_create_reference(env, argv[4], 1, &b->on_error);
   napi_set_named_property(env, self, "meta", meta);
+  // abi: what this build's JavaScript side must expect (2: onReceive(count, data, start) from a
+  // delivery pass that sends what its callbacks queued). A stale build lacks it.
+  napi_value abi;
+  napi_create_int32(env, UDP_BATCH_ABI, &abi);
+  napi_set_named_property(env, self, "abi", abi);
   if (napi_wrap(env, self, b, finalize, NULL, NULL) != napi_ok) {
     start_close(b);
     napi_throw_error(env, NULL, "udp-batch: could not wrap");
