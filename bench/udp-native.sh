@@ -7,6 +7,8 @@
 #   bench/udp-native.sh perf    SECS RATES   # perf -u: loss at each bitrate (e.g. "50M 100M 200M"), native and plain
 #   bench/udp-native.sh bench   ROUNDS SECS [CONNS SIZE DEPTH]  # bench udp:// (native, plain) vs echo_load udp,
 #                                            # against the C echo server: msgs/s and load CPU per datagram
+#     with SOCKKIT_OLD_TREE=DIR (a built worktree of older code): echo_load, bench of DIR ("old"), bench
+#     of this tree ("new"), both on the native path, alternating: an A B of a change to the bench's UDP path
 # SOCKKIT_REF_DIR: the C reference kit (default ../shared/bench).
 set -u
 cd "$(dirname "$0")/.." || exit 2
@@ -87,12 +89,17 @@ bench)
   "$ref/compare.sh" "REF udp PORT" "REF udp PORT" udp 1 64 1 1 1 >/dev/null 2>&1 # builds the kit
   load=${TMPDIR:-/tmp}/sockkit-ref/echo_load
   echo "== load generators against the C echo server (CPU 0; load on CPU 1): udp x$conns, $size B, depth $depth, ${secs}s; $(uptime | sed 's/.*load/load/')"
+  gens="C native plain"
+  if [[ -n ${SOCKKIT_OLD_TREE:-} ]]; then
+    [[ -f $SOCKKIT_OLD_TREE/dist/src/cli/main.js ]] || { echo "udp-native.sh: $SOCKKIT_OLD_TREE is not a built sockkit tree" >&2; exit 2; }
+    gens="C old new"
+  fi
   for round in $(seq "$rounds"); do
     port=$((10000 + RANDOM % 20000))
     taskset -c 0 "${load%echo_load}echo_server" udp "$port" 2>/dev/null &
     pid=$!
     for _ in $(seq 100); do ss -uln | grep -q ":$port " && break; sleep 0.1; done
-    for gen in C native plain; do
+    for gen in $gens; do
       case $gen in
       C) # CPU from the shell's children times: echo_load's own, start-up included (a C program's is nil)
         out=$( (taskset -c 1 "$load" udp 127.0.0.1 "$port" "$conns" "$size" "$depth" "$secs"; times) 2>&1)
@@ -100,7 +107,10 @@ bench)
         cpu=$(echo "$out" | tail -1 | awk '{ split($1, u, "m"); split($2, s, "m"); print u[1] * 60 + u[2] + s[1] * 60 + s[2] }')
         bad=$(echo "$out" | sed -n 's/.*"mismatch":\([0-9]*\),"errors":\([0-9]*\),"lost":\([0-9]*\).*/\1 mismatched, \2 errors, \3 lost/p') ;;
       *) # CPU from bench's own summary: the run only, start-up excluded
-        out=$(SOCKKIT_NATIVE=$([[ $gen == native ]] && echo 1 || echo 0) taskset -c 1 $cli bench "udp://127.0.0.1:$port" \
+        tree=. native=1
+        [[ $gen == old ]] && tree=$SOCKKIT_OLD_TREE
+        [[ $gen == plain ]] && native=0
+        out=$(cd "$tree" && SOCKKIT_NATIVE=$native taskset -c 1 $cli bench "udp://127.0.0.1:$port" \
           -c "$conns" -s "$size" -d "$depth" -t "${secs}s" --json | tail -1)
         read -r rate msgs cpu bad < <(echo "$out" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const r=JSON.parse(s);
           console.log(r.messages_per_second, r.messages, r.cpu_s, `${r.mismatches}/${r.errors}/${r.lost}`.replace(/(\d+)\/(\d+)\/(\d+)/, "$1 mismatched, $2 errors, $3 lost"))})') ;;

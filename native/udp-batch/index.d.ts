@@ -4,11 +4,14 @@ export declare class UdpBatch {
     fd: number,
     batchSize: number,
     queueLimit: number,
-    onReceive: (count: number, data: Buffer) => void,
+    /** The batch's payloads are back to back in `data` from byte `start` (a pass's sockets share `data`). */
+    onReceive: (count: number, data: Buffer, start: number) => void,
     onError: (errno: number) => void,
   );
   /** META_ENTRY bytes per datagram of the batch being delivered: length, port, family, address. */
   readonly meta: ArrayBuffer;
+  /** abi is the contract this build keeps with sockkit's native-io.ts (2: delivery passes, `start`). */
+  readonly abi: number;
   enqueue(data: Uint8Array, port: number | undefined, host: string | undefined): number;
   flush(): number;
   sendNow(data: Uint8Array, port: number | undefined, host: string | undefined): number;

@@ -137,11 +137,14 @@ class DatagramPeer {
   #next = 0;
   #highest = -1;
   readonly #schedule: SendSchedule;
+  /** The one send buffer of a batched (native) socket; undefined on the dgram path. */
+  readonly #scratch: Buffer | undefined;
   outstanding = 0;
 
   constructor(load: DatagramLoad, conn: PacketConn, id: number) {
     this.#load = load;
     this.conn = conn;
+    this.#scratch = conn.batched ? Buffer.allocUnsafe(DATAGRAM_HEADER + load.ring.size) : undefined;
     this.#id = id;
     this.#first = id % load.ring.count;
     const plan = load.plan;
@@ -203,9 +206,10 @@ class DatagramPeer {
     this.#sentAt[slot] = sentAt;
     this.#state[slot] = Slot.Outstanding;
     this.outstanding += 1;
-    // A datagram of its own: dgram holds it until the kernel takes it (the native path copies it).
+    // The native path copies a datagram when it is written, so one buffer serves every send; dgram
+    // holds it until the kernel takes it, so there each datagram has its own.
     const ring = this.#load.ring;
-    const datagram = Buffer.allocUnsafe(DATAGRAM_HEADER + ring.size);
+    const datagram = this.#scratch ?? Buffer.allocUnsafe(DATAGRAM_HEADER + ring.size);
     datagram.writeUInt32BE(this.#id >>> 0, 0);
     datagram.writeUInt32BE(seq >>> 0, 4);
     datagram.set(ring.message(this.#first + seq), DATAGRAM_HEADER);

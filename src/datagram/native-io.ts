@@ -19,6 +19,12 @@ const { EAGAIN, EBADF, ENOBUFS } = constants.errno;
 
 /** UDP_BATCH_MODULE is the addon's package name. */
 export const UDP_BATCH_MODULE = 'sockkit-udp-batch';
+/**
+ * The addon's contract this file was written for: batches from a delivery pass as
+ * `onReceive(count, data, start)`, replies written during it sent by the addon. A build of an
+ * older addon (not rebuilt since) would never send those replies: it is not used.
+ */
+const UDP_BATCH_ABI = 2;
 /** Datagrams received per system call (the C reference server's figure). */
 const BATCH = 64;
 /** Received IPv4 peers remembered per socket, so a busy peer costs no string per datagram. */
@@ -47,6 +53,8 @@ export interface SocketUse {
 
 interface UdpBatch {
   readonly meta: ArrayBuffer;
+  /** Absent from a build older than this file (one that must be rebuilt): see UDP_BATCH_ABI. */
+  readonly abi?: number;
   enqueue(data: Uint8Array, port: number | undefined, host: string | undefined): number;
   flush(): number;
   sendNow(data: Uint8Array, port: number | undefined, host: string | undefined): number;
@@ -58,7 +66,7 @@ interface UdpBatchModule {
     fd: number,
     batchSize: number,
     queueLimit: number,
-    onReceive: (count: number, data: Buffer) => void,
+    onReceive: (count: number, data: Buffer, start: number) => void,
     onError: (errno: number) => void,
   ) => UdpBatch;
   constants: { META_ENTRY: number; META_TEXT: number; NOT_LITERAL: number };
@@ -129,12 +137,13 @@ export class NativeIo {
   readonly #notLiteral: number;
   readonly #sink: NativeSink;
   readonly #peers = new Map<number, NativePeer>();
+  #lastPeerKey = -1;
+  #lastPeer: NativePeer | undefined;
   readonly #flush = (): void => this.flush();
   readonly #mayQueue: boolean;
   #flushScheduled = false;
   /** True while a batch is being delivered: what is written meanwhile goes out when it ends. */
   #delivering = false;
-  #writtenWhileDelivering = false;
   #closed = false;
 
   constructor(module: UdpBatchModule, fd: number, sendQueueLimit: number, sink: NativeSink) {
@@ -144,9 +153,13 @@ export class NativeIo {
       fd,
       BATCH,
       Math.max(1, Math.min(sendQueueLimit, 1 << 20)),
-      (count, data) => this.#receive(count, data),
+      (count, data, start) => this.#receive(count, data, start),
       (errno) => this.#sink.fail(systemError(errno)),
     );
+    if (this.#batch.abi !== UDP_BATCH_ABI) {
+      this.#batch.close();
+      throw new Error(`${UDP_BATCH_MODULE} is a stale build: run \`npm rebuild ${UDP_BATCH_MODULE}\``);
+    }
     this.#meta = new DataView(this.#batch.meta);
     this.#metaBytes = Buffer.from(this.#batch.meta);
     this.#entry = module.constants.META_ENTRY;
@@ -163,9 +176,9 @@ export class NativeIo {
     if (!this.#mayQueue) return 'full';
     const queued = this.#batch.enqueue(data, peer?.port, peer?.address);
     if (queued > 0) {
-      // Replies written while a batch is delivered leave with one flush at its end (see #receive).
-      if (this.#delivering) this.#writtenWhileDelivering = true;
-      else if (!this.#flushScheduled) {
+      // Replies written while a batch is delivered are sent by the addon once its delivery pass
+      // has handed every socket its batch (see #receive); other writes, at the end of this turn.
+      if (!this.#delivering && !this.#flushScheduled) {
         this.#flushScheduled = true;
         process.nextTick(this.#flush);
       }
@@ -217,27 +230,24 @@ export class NativeIo {
     return 'closed';
   }
 
-  #receive(count: number, data: Buffer): void {
+  /** #receive delivers a batch: `count` datagrams, back to back in `data` from byte `start`. */
+  #receive(count: number, data: Buffer, start: number): void {
     const meta = this.#meta;
-    let offset = 0;
-    // What the sink writes while the batch is delivered is flushed once, at the end, rather than
-    // by a nextTick per batch: one sendmmsg either way, without a tick queue to run.
+    let offset = start;
+    // What the sink writes meanwhile is sent by the addon when its delivery pass ends: one
+    // sendmmsg per socket for the replies to every socket's batch, without a tick queue to run.
     this.#delivering = true;
     try {
       for (let i = 0; i < count && !this.#closed; i += 1) {
         const at = i * this.#entry;
         const length = meta.getUint32(at, true);
         const port = meta.getUint16(at + 4, true);
-        const datagram = count === 1 ? data : data.subarray(offset, offset + length);
+        const datagram = length === data.length ? data : data.subarray(offset, offset + length);
         offset += length;
         this.#sink.receive(datagram, this.#peer(at, port));
       }
     } finally {
       this.#delivering = false;
-      if (this.#writtenWhileDelivering) {
-        this.#writtenWhileDelivering = false;
-        this.flush();
-      }
     }
   }
 
@@ -247,12 +257,16 @@ export class NativeIo {
     const textEnd = textStart + this.#meta.getUint8(at + 7);
     if (family !== 4) return { address: this.#metaBytes.toString('latin1', textStart, textEnd), port };
     const key = this.#meta.getUint32(at + 8, true) * 65536 + port;
+    // A connected socket, or a busy peer, sends batch after batch: no map lookup for the last one.
+    if (key === this.#lastPeerKey) return this.#lastPeer as NativePeer;
     let peer = this.#peers.get(key);
     if (peer === undefined) {
       if (this.#peers.size >= PEER_CACHE) this.#peers.clear();
       peer = { address: this.#metaBytes.toString('latin1', textStart, textEnd), port };
       this.#peers.set(key, peer);
     }
+    this.#lastPeerKey = key;
+    this.#lastPeer = peer;
     return peer;
   }
 }

@@ -10,7 +10,7 @@ import { AbortError, fromSystemError, NoReplyError, rewrap, SockkitError } from 
 import { traceStep } from '../internal.js';
 import { nextSocketId, type SocketKind, type Tracer, type TraceStep } from '../trace.js';
 import { formatDuration, plural } from '../units.js';
-import { byteSize, maxDatagramSize, tooLarge } from './limits.js';
+import { byteSize, MAX_DATAGRAM_IPV4, maxDatagramSize, tooLarge } from './limits.js';
 import {
   type DatagramPath,
   datagramPath,
@@ -217,8 +217,11 @@ export class PacketConn implements AsyncIterable<Datagram> {
    */
   write(data: Uint8Array | string, peer?: Peer): void {
     const size = byteSize(data);
-    const family = this.#family(peer);
-    if (size > maxDatagramSize(family)) throw tooLarge('send', this.#destinationUrl(peer), size, family);
+    // Every datagram up to IPv4's limit fits either family: only a larger one needs the peer's.
+    if (size > MAX_DATAGRAM_IPV4) {
+      const family = this.#family(peer);
+      if (size > maxDatagramSize(family)) throw tooLarge('send', this.#destinationUrl(peer), size, family);
+    }
     // A peer named on a connected socket goes to dgram, which refuses it as before.
     if (this.#native && !this.#isClosed && !(peer && this.remoteAddress)) {
       // The addon keeps its own queue, bounded by sendQueueLimit.

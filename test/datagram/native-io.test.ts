@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
+import { once } from 'node:events';
 import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
@@ -33,7 +34,7 @@ type UdpBatchClass = new (
   fd: number,
   batchSize: number,
   queueLimit: number,
-  onReceive: (count: number, data: Buffer) => void,
+  onReceive: (count: number, data: Buffer, start: number) => void,
   onError: (errno: number) => void,
 ) => UdpBatch;
 
@@ -139,16 +140,16 @@ test(
         datagramHandle(receiver)?.fd ?? -1,
         64,
         16,
-        (count, data) => {
+        (count, data, start) => {
           counts.push(count);
           const meta = new DataView((batch as UdpBatch).meta);
-          let offset = 0;
+          let offset = start;
           for (let i = 0; i < count; i += 1) {
             const length = meta.getUint32(i * 96, true);
             received.push(Buffer.from(data.subarray(offset, offset + length)));
             offset += length;
           }
-          assert.equal(offset, data.length, 'the lengths account for every byte of the batch');
+          assert.ok(offset <= data.length, 'the batch lies inside the buffer');
           if (received.length >= total) resolve();
         },
         (errno) => assert.fail(`unexpected error ${errno}`),
@@ -171,6 +172,81 @@ test(
     }
   },
 );
+
+test(
+  "sockets woken together are delivered in one pass: a reply written in it leaves without a flush, and a socket closed by another's handler hears nothing more",
+  options,
+  async () => {
+    const { UdpBatch } = addon();
+    const sender = await bound('udp4', '127.0.0.1');
+    const receivers = await Promise.all(Array.from({ length: 4 }, () => bound('udp4', '127.0.0.1')));
+    const batches: UdpBatch[] = [];
+    const closed = new Set<UdpBatch>();
+    let heardAfterClose = 0;
+    let replied = false;
+    // Bounded, so that a reply that never leaves fails the test instead of holding the sockets open.
+    const reply = once(sender, 'message', { signal: AbortSignal.timeout(4000) }) as Promise<[Buffer]>;
+    for (const receiver of receivers) {
+      const batch: UdpBatch = new UdpBatch(
+        datagramHandle(receiver)?.fd ?? -1,
+        64,
+        16,
+        (_count, data, start) => {
+          if (closed.has(batch)) heardAfterClose += 1;
+          if (replied) return;
+          replied = true;
+          // No flush(): the delivery pass sends what its callbacks queued once it has delivered all.
+          assert.ok(batch.enqueue(data.subarray(start, start + 32), sender.address().port, '127.0.0.1') > 0);
+          for (const other of batches)
+            if (other !== batch) {
+              other.close();
+              closed.add(other);
+            }
+        },
+        (errno) => assert.fail(`unexpected error ${errno}`),
+      );
+      datagramHandle(receiver)?.recvStop();
+      batches.push(batch);
+    }
+    try {
+      for (const [i, receiver] of receivers.entries())
+        sender.send(pattern(32, i), receiver.address().port, '127.0.0.1');
+      const [echoed] = await reply;
+      assert.ok(
+        receivers.some((_, i) => echoed.equals(pattern(32, i))),
+        'the reply is one of the datagrams, intact',
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(heardAfterClose, 0, 'a closed socket was handed a batch');
+    } finally {
+      for (const batch of batches) batch.close();
+      for (const receiver of receivers) receiver.close();
+      sender.close();
+    }
+  },
+);
+
+test('a buffer changed after write is sent as it was when written (bench reuses one)', options, async () => {
+  const server = await listenPacket(parseAddress('udp://127.0.0.1:0'));
+  const client = await dialPacket(server.localAddress);
+  try {
+    assert.ok(client.batched, 'the client is on the native path');
+    const scratch = Buffer.alloc(8);
+    for (let i = 0; i < 20; i += 1) {
+      scratch.writeUInt32BE(i, 0);
+      scratch.writeUInt32BE(i * 7, 4);
+      client.write(scratch); // all queued in this turn, sent together after it
+    }
+    for (let i = 0; i < 20; i += 1) {
+      const data = (await server.read(4000))?.data;
+      assert.equal(data?.readUInt32BE(0), i);
+      assert.equal(data?.readUInt32BE(4), i * 7);
+    }
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
 
 test('writes of one turn leave in one flush, and all arrive', options, async () => {
   const server = await listenPacket(parseAddress('udp://127.0.0.1:0'));

@@ -3,7 +3,14 @@
 // A UdpBatch owns a duplicate of a bound UDP socket's descriptor. It waits on it through libuv
 // (uv_poll: no thread, no spinning), receives with recvmmsg into a ring of full-size slots and
 // hands each wake-up's datagrams to JavaScript as one batch, and sends what JavaScript queued with
-// sendmmsg. Nothing here is shared between instances; every length is checked before a copy.
+// sendmmsg. Every length is checked before a copy.
+//
+// Delivery is deferred to the end of the loop's poll phase (a uv_check handle): each socket that
+// woke receives its batch in its poll callback, then one pass calls JavaScript for every such
+// socket inside one callback scope (one tick and microtask drain, not one per socket), and only
+// then sends what the callbacks queued, one sendmmsg per socket. A load of many sockets thus
+// makes one Node-API callback scope per wake-up, and its replies leave together. The pass's state
+// is per thread (one event loop, one Node-API environment each): see `loop_state`.
 //
 // JavaScript API (see index.d.ts):
 //   new UdpBatch(fd, batchSize, queueLimit, onReceive, onError)
@@ -13,7 +20,8 @@
 //   .sendNow(data, port, host)  send one datagram at once; returns 0 or -errno
 //   .close(callback?)           send what is queued, stop, close the duplicate descriptor,
 //                               then call callback (idempotent: a second call does nothing)
-//   onReceive(count, data)      data holds the batch's payloads back to back, in order
+//   onReceive(count, data, start) data holds the batch's payloads back to back, in order, from
+//                               byte `start` (the sockets of one delivery pass share `data`)
 //   onError(errno)              a receive or a queued send failed (ICMP errors, EACCES, ...)
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -40,6 +48,10 @@
 #define MAX_QUEUE (1 << 20)
 // The send arena is kept between turns up to this size, and freed once empty beyond it.
 #define ARENA_KEEP (256 * 1024)
+// UDP_BATCH_ABI is the contract with native-io.ts; bumped when it changes (see New).
+#define UDP_BATCH_ABI 2
+// A delivery pass's payloads share one buffer up to this size (see deliver_all).
+#define SHARED_PASS_MAX (256 * 1024)
 // META_ENTRY: u32 length, u16 port, u8 family (4|6), u8 text length, u32 IPv4 address (host
 // order, 0 for IPv6), then the address as text (Node's form: "fe80::1%eth0").
 #define META_ENTRY 96
@@ -55,7 +67,7 @@ typedef struct {
   struct sockaddr_storage name;
 } queued_t;
 
-typedef struct {
+typedef struct batch_s {
   napi_env env;
   napi_ref on_receive;
   napi_ref on_error;
@@ -86,9 +98,36 @@ typedef struct {
   int closing;
   int closed;     // on_close ran: descriptor closed, buffers freed
   int finalized;  // the JavaScript object is gone
+  int received;   // datagrams received by recvmmsg, not yet delivered (the headers hold them)
+  // Links in the loop's lists: sockets with a batch to deliver, and sockets written to during
+  // delivery (to flush once it ends). A socket is in each at most once (the flags say so).
+  struct batch_s *next_ready;
+  struct batch_s *next_flush;
+  int in_ready;
+  int in_flush;
+  // The text of the last IPv4 peer described (INET_ADDRSTRLEN is 16), and its address.
+  char ipv4_text[16];
+  uint32_t ipv4_text_of;
+  int ipv4_text_valid;
 } batch_t;
 
+// loop_state_t is one event loop's delivery pass (see the header comment).
+typedef struct {
+  int initialised;
+  napi_env env;
+  uv_check_t check;
+  napi_async_context async;
+  batch_t *ready;
+  batch_t *to_flush;
+  int delivering;
+} loop_state_t;
+
+// One per thread: Node runs one environment and one event loop per thread (the main thread and
+// each worker), so this is per loop, as the libuv handle in it must be.
+static _Thread_local loop_state_t loop_state;
+
 static void on_poll(uv_poll_t *handle, int status, int events);
+static void deliver_all(uv_check_t *handle);
 
 #define CALL(env, call)                                                      \
   do {                                                                       \
@@ -210,8 +249,8 @@ static int pending_error(batch_t *b) {
   return error;
 }
 
-static void describe(uint8_t *entry, const struct sockaddr_storage *name, socklen_t name_length,
-                     uint32_t length) {
+static void describe(batch_t *b, uint8_t *entry, const struct sockaddr_storage *name,
+                     socklen_t name_length, uint32_t length) {
   memset(entry, 0, META_ENTRY);
   memcpy(entry, &length, 4);
   char *text = (char *)entry + META_TEXT;
@@ -223,7 +262,13 @@ static void describe(uint8_t *entry, const struct sockaddr_storage *name, sockle
     family = 4;
     port = ntohs(a->sin_port);
     ipv4 = ntohl(a->sin_addr.s_addr);
-    inet_ntop(AF_INET, &a->sin_addr, text, HOST_TEXT);
+    // A socket hears mostly from the same peers: the last address's text is kept, not formatted again.
+    if (!b->ipv4_text_valid || b->ipv4_text_of != ipv4) {
+      inet_ntop(AF_INET, &a->sin_addr, b->ipv4_text, sizeof b->ipv4_text);
+      b->ipv4_text_of = ipv4;
+      b->ipv4_text_valid = 1;
+    }
+    memcpy(text, b->ipv4_text, sizeof b->ipv4_text);
   } else if (name->ss_family == AF_INET6 && name_length >= sizeof(struct sockaddr_in6)) {
     const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)name;
     family = 6;
@@ -271,11 +316,47 @@ static void reset_received(batch_t *b, int count) {
   }
 }
 
+// mark_ready puts `b` on its loop's list of sockets with a batch to deliver, and makes sure the
+// delivery pass runs at the end of this poll phase.
+static void mark_ready(batch_t *b) {
+  loop_state_t *loop = &loop_state;
+  if (b->in_ready) return;
+  b->in_ready = 1;
+  b->next_ready = loop->ready;
+  loop->ready = b;
+  uv_check_start(&loop->check, deliver_all);
+}
+
+// unlink_from_loop takes a closing socket off its loop's lists: its memory may be freed before the
+// next pass (on_close, when the JavaScript object is gone).
+static void unlink_from_loop(batch_t *b) {
+  loop_state_t *loop = &loop_state;
+  if (b->in_ready) {
+    for (batch_t **at = &loop->ready; *at != NULL; at = &(*at)->next_ready)
+      if (*at == b) {
+        *at = b->next_ready;
+        break;
+      }
+    b->in_ready = 0;
+    b->next_ready = NULL;
+  }
+  if (b->in_flush) {
+    for (batch_t **at = &loop->to_flush; *at != NULL; at = &(*at)->next_flush)
+      if (*at == b) {
+        *at = b->next_flush;
+        break;
+      }
+    b->in_flush = 0;
+    b->next_flush = NULL;
+  }
+}
+
 // receive makes one recvmmsg call (one batch per wake-up; level-triggered polling brings the next
-// batch on the next turn, so other sockets and timers get their turn) and hands it to JavaScript.
-// The headers were set up by prepare_receive: a wake-up with one datagram costs one header's reset,
-// not the whole batch's.
+// batch on the next turn, so other sockets and timers get their turn) and leaves the batch in the
+// ring for this poll phase's delivery pass. The headers were set up by prepare_receive: a wake-up
+// with one datagram costs one header's reset, not the whole batch's.
 static void receive(batch_t *b) {
+  if (b->received > 0) return;  // the last batch is not delivered yet (libuv polled twice)
   int count;
   do count = recvmmsg(b->fd, b->rmsgs, (unsigned)b->batch, MSG_DONTWAIT, NULL);
   while (count < 0 && errno == EINTR);
@@ -285,43 +366,156 @@ static void receive(batch_t *b) {
   }
   if (count == 0) return;
   if (count > b->batch) count = b->batch;  // never, by recvmmsg's contract; the loops below rely on it
-  size_t total = 0;
   for (int i = 0; i < count; i++) {
     // The kernel never reports more than the slot holds; a truncated datagram is dropped whole.
     if (b->rmsgs[i].msg_len > SLOT || (b->rmsgs[i].msg_hdr.msg_flags & MSG_TRUNC))
       b->rmsgs[i].msg_len = UINT32_MAX;
-    else
-      total += b->rmsgs[i].msg_len;
   }
+  b->received = count;
+  mark_ready(b);
+}
+
+// received_bytes is the payload bytes of `b`'s received batch (truncated datagrams left out).
+static size_t received_bytes(const batch_t *b) {
+  size_t total = 0;
+  for (int i = 0; i < b->received; i++)
+    if (b->rmsgs[i].msg_len != UINT32_MAX) total += b->rmsgs[i].msg_len;
+  return total;
+}
+
+// deliver hands `b`'s received batch to its onReceive, inside the delivery pass's callback scope.
+// The payloads are copied to `shared` at *at (the pass's one buffer), or, when it is NULL, to a
+// buffer of their own.
+static void deliver(batch_t *b, napi_value shared, uint8_t *shared_data, size_t *at) {
+  int count = b->received;
+  size_t total = received_bytes(b);
+  b->received = 0;
   napi_env env = b->env;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) {
     reset_received(b, count);
     return;
   }
-  void *data = NULL;
-  napi_value argv[2];
-  if (napi_create_buffer(env, total, &data, &argv[1]) == napi_ok) {
-    size_t at = 0;
+  uint8_t *data = shared_data;
+  size_t start = shared != NULL ? *at : 0;
+  napi_value argv[3], fn, global, result;
+  argv[1] = shared;
+  if (shared != NULL || napi_create_buffer(env, total, (void **)&data, &argv[1]) == napi_ok) {
+    size_t end = start;
     int kept = 0;
     for (int i = 0; i < count; i++) {
       uint32_t length = b->rmsgs[i].msg_len;
       if (length == UINT32_MAX) continue;
-      if (length > 0) memcpy((uint8_t *)data + at, b->riov[i].iov_base, length);
-      at += length;
-      describe(b->meta + (size_t)kept * META_ENTRY, &b->rnames[i], b->rmsgs[i].msg_hdr.msg_namelen,
+      if (length > 0) memcpy(data + end, b->riov[i].iov_base, length);
+      end += length;
+      describe(b, b->meta + (size_t)kept * META_ENTRY, &b->rnames[i], b->rmsgs[i].msg_hdr.msg_namelen,
                length);
       kept += 1;
     }
+    if (shared != NULL) *at = end;
     napi_create_int32(env, kept, &argv[0]);
+    napi_create_double(env, (double)start, &argv[2]);
     // Reset before calling out: what JavaScript does may close this socket (the headers stay
-    // allocated until on_close, which runs on a later turn of the loop).
+    // allocated until on_close, which runs later in this turn of the loop).
     reset_received(b, count);
-    if (kept > 0) call_js(b, b->on_receive, 2, argv);
+    if (kept > 0 && napi_get_reference_value(env, b->on_receive, &fn) == napi_ok && fn != NULL &&
+        napi_get_global(env, &global) == napi_ok &&
+        napi_call_function(env, global, fn, 3, argv, &result) == napi_pending_exception) {
+      napi_value error;
+      if (napi_get_and_clear_last_exception(env, &error) == napi_ok) napi_fatal_exception(env, error);
+    }
   } else {
     reset_received(b, count);
   }
   napi_close_handle_scope(env, scope);
+}
+
+// deliver_all is the delivery pass (a uv_check callback: after the poll phase). Every socket that
+// received a batch has it delivered, in one callback scope: its close runs process.nextTick work
+// and promises once for the whole pass. Then what the callbacks queued is sent, socket by socket.
+static void deliver_all(uv_check_t *handle) {
+  loop_state_t *loop = handle->data;
+  if (loop->ready == NULL && loop->to_flush == NULL) {
+    uv_check_stop(handle);
+    return;
+  }
+  napi_env env = loop->env;
+  napi_handle_scope scope;
+  napi_value resource;
+  napi_callback_scope callback_scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;  // the pass runs again next turn
+  if (napi_create_object(env, &resource) != napi_ok ||
+      napi_open_callback_scope(env, resource, loop->async, &callback_scope) != napi_ok) {
+    napi_close_handle_scope(env, scope);
+    return;
+  }
+  // One buffer holds the whole pass's payloads (sockets only leave the list during the pass, so
+  // they fit), unless that is large: then each socket's batch has a buffer of its own, so that a
+  // datagram kept by JavaScript never holds more than its own socket's batch.
+  size_t pass_total = 0;
+  for (batch_t *b = loop->ready; b != NULL; b = b->next_ready) pass_total += received_bytes(b);
+  napi_value shared = NULL;
+  uint8_t *shared_data = NULL;
+  size_t shared_at = 0;
+  if (pass_total > SHARED_PASS_MAX ||
+      napi_create_buffer(env, pass_total, (void **)&shared_data, &shared) != napi_ok)
+    shared = NULL;
+  loop->delivering = 1;
+  while (loop->ready != NULL) {
+    batch_t *b = loop->ready;  // a socket closed meanwhile has left the list (unlink_from_loop)
+    loop->ready = b->next_ready;
+    b->next_ready = NULL;
+    b->in_ready = 0;
+    deliver(b, shared, shared_data, &shared_at);
+  }
+  loop->delivering = 0;
+  napi_close_callback_scope(env, callback_scope);
+  while (loop->to_flush != NULL) {
+    batch_t *b = loop->to_flush;
+    loop->to_flush = b->next_flush;
+    b->next_flush = NULL;
+    b->in_flush = 0;
+    int error = flush(b);
+    if (error != 0) report_error(b, error);
+  }
+  napi_close_handle_scope(env, scope);
+  if (loop->ready == NULL) uv_check_stop(handle);
+}
+
+static void loop_cleanup(void *arg) {
+  loop_state_t *loop = arg;
+  uv_check_stop(&loop->check);
+  uv_close((uv_handle_t *)&loop->check, NULL);  // static storage: nothing to free when it closes
+  napi_async_destroy(loop->env, loop->async);
+  loop->ready = loop->to_flush = NULL;
+  loop->initialised = 0;
+}
+
+// loop_init sets up this thread's delivery pass on first use. Returns 0, or -1 when it could not.
+static int loop_init(napi_env env, uv_loop_t *uv_loop) {
+  loop_state_t *loop = &loop_state;
+  if (loop->initialised) return loop->env == env ? 0 : -1;
+  napi_value name;
+  if (napi_create_string_utf8(env, "sockkit:UdpBatchDelivery", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_async_init(env, NULL, name, &loop->async) != napi_ok)
+    return -1;
+  if (uv_check_init(uv_loop, &loop->check) != 0) {
+    napi_async_destroy(env, loop->async);
+    return -1;
+  }
+  // The pass never keeps the loop alive: the sockets' poll handles do, while they are open.
+  uv_unref((uv_handle_t *)&loop->check);
+  loop->check.data = loop;
+  loop->env = env;
+  loop->ready = loop->to_flush = NULL;
+  loop->delivering = 0;
+  if (napi_add_env_cleanup_hook(env, loop_cleanup, loop) != napi_ok) {
+    uv_close((uv_handle_t *)&loop->check, NULL);
+    napi_async_destroy(env, loop->async);
+    return -1;
+  }
+  loop->initialised = 1;
+  return 0;
 }
 
 static void on_poll(uv_poll_t *handle, int status, int events) {
@@ -380,6 +574,7 @@ static void on_close(uv_handle_t *handle) {
 static void start_close(batch_t *b) {
   if (b->closing) return;
   b->closing = 1;
+  unlink_from_loop(b);
   uv_poll_stop(&b->poll);
   uv_close((uv_handle_t *)&b->poll, on_close);
 }
@@ -545,6 +740,12 @@ static napi_value Enqueue(napi_env env, napi_callback_info info) {
   if (length > 0) memcpy(b->arena + b->arena_length, data, length);
   b->arena_length += length;
   b->queue[b->queue_length++] = entry;
+  // Written during the delivery pass: sent once every socket's batch has been delivered.
+  if (loop_state.delivering && !b->in_flush) {
+    b->in_flush = 1;
+    b->next_flush = loop_state.to_flush;
+    loop_state.to_flush = b;
+  }
   return int_result(env, (int)(b->queue_length - b->queue_sent));
 }
 
@@ -678,7 +879,8 @@ static napi_value New(napi_env env, napi_callback_info info) {
   if (napi_create_arraybuffer(env, (size_t)batch * META_ENTRY, &meta_data, &meta) != napi_ok ||
       napi_create_string_utf8(env, "sockkit:UdpBatch", NAPI_AUTO_LENGTH, &resource_name) != napi_ok ||
       napi_async_init(env, self, resource_name, &b->async) != napi_ok ||
-      napi_get_uv_event_loop(env, &loop) != napi_ok || uv_poll_init(loop, &b->poll, b->fd) != 0) {
+      napi_get_uv_event_loop(env, &loop) != napi_ok || loop_init(env, loop) != 0 ||
+      uv_poll_init(loop, &b->poll, b->fd) != 0) {
     close(b->fd);
     munmap(b->ring, b->ring_size);
     free(b->rmsgs);
@@ -694,6 +896,11 @@ static napi_value New(napi_env env, napi_callback_info info) {
   napi_create_reference(env, argv[3], 1, &b->on_receive);
   napi_create_reference(env, argv[4], 1, &b->on_error);
   napi_set_named_property(env, self, "meta", meta);
+  // abi: what this build's JavaScript side must expect (2: onReceive(count, data, start) from a
+  // delivery pass that sends what its callbacks queued). A stale build lacks it.
+  napi_value abi;
+  napi_create_int32(env, UDP_BATCH_ABI, &abi);
+  napi_set_named_property(env, self, "abi", abi);
   if (napi_wrap(env, self, b, finalize, NULL, NULL) != napi_ok) {
     start_close(b);
     napi_throw_error(env, NULL, "udp-batch: could not wrap");
