@@ -10,15 +10,13 @@
  * at install, not Linux), with `SOCKKIT_NATIVE=0`, or with a tracer, PacketConn stays on dgram.
  */
 import type { Socket } from 'node:dgram';
-import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import { getSystemErrorName } from 'node:util';
+import { loadNativeAddon, UDP_BATCH_MODULE, type UdpBatch, type UdpBatchModule } from '../native-addon.js';
 import { datagramHandle } from '../node-internals.js';
 
 const { EAGAIN, EBADF, ENOBUFS } = constants.errno;
 
-/** UDP_BATCH_MODULE is the addon's package name. */
-export const UDP_BATCH_MODULE = 'sockkit-udp-batch';
 /**
  * The addon's contract this file was written for: batches from a delivery pass as
  * `onReceive(count, data, start)`, replies written during it sent by the addon. A build of an
@@ -51,49 +49,6 @@ export interface SocketUse {
   readonly tapped?: boolean | undefined;
 }
 
-interface UdpBatch {
-  readonly meta: ArrayBuffer;
-  /** Absent from a build older than this file (one that must be rebuilt): see UDP_BATCH_ABI. */
-  readonly abi?: number;
-  enqueue(data: Uint8Array, port: number | undefined, host: string | undefined): number;
-  flush(): number;
-  sendNow(data: Uint8Array, port: number | undefined, host: string | undefined): number;
-  close(callback?: () => void): void;
-}
-
-interface UdpBatchModule {
-  UdpBatch: new (
-    fd: number,
-    batchSize: number,
-    queueLimit: number,
-    onReceive: (count: number, data: Buffer, start: number) => void,
-    onError: (errno: number) => void,
-  ) => UdpBatch;
-  constants: { META_ENTRY: number; META_TEXT: number; NOT_LITERAL: number };
-}
-
-type Loaded = { readonly module: UdpBatchModule } | { readonly reason: string };
-let loaded: Loaded | undefined;
-
-function load(): Loaded {
-  if (loaded) return loaded;
-  if (process.platform !== 'linux') {
-    loaded = { reason: `the addon needs Linux (recvmmsg/sendmmsg); this is ${process.platform}` };
-    return loaded;
-  }
-  try {
-    loaded = { module: createRequire(import.meta.url)(UDP_BATCH_MODULE) as UdpBatchModule };
-  } catch (err) {
-    const detail = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
-    loaded = {
-      reason:
-        `the addon did not load: the optional ${UDP_BATCH_MODULE} is not installed or did not build ` +
-        `(${detail}); install a C compiler, make and python3, then run \`npm rebuild ${UDP_BATCH_MODULE}\``,
-    };
-  }
-  return loaded;
-}
-
 /**
  * datagramPath tells which path a new PacketConn takes in this process, and why: `SOCKKIT_NATIVE=0`
  * forces dgram; so does `use` that needs each datagram seen (a traced or tapped socket, which
@@ -104,7 +59,7 @@ export function datagramPath(env: NodeJS.ProcessEnv = process.env, use: SocketUs
   if (env.SOCKKIT_NATIVE === '0') return { native: false, reason: 'SOCKKIT_NATIVE=0' };
   if (use.traced) return { native: false, reason: 'traced' };
   if (use.tapped) return { native: false, reason: 'tapped' };
-  const found = load();
+  const found = loadNativeAddon();
   if ('reason' in found) return { native: false, reason: found.reason };
   return { native: true, reason: `recvmmsg/sendmmsg, ${BATCH} per call` };
 }
@@ -278,7 +233,7 @@ export class NativeIo {
  */
 export function openNativeIo(socket: Socket, sendQueueLimit: number, sink: NativeSink): NativeIo | undefined {
   if (!datagramPath().native) return undefined;
-  const found = load();
+  const found = loadNativeAddon();
   if (!('module' in found)) return undefined;
   const handle = datagramHandle(socket);
   if (!handle) return undefined;
@@ -290,26 +245,6 @@ export function openNativeIo(socket: Socket, sendQueueLimit: number, sink: Nativ
   }
   handle.recvStop();
   return io;
-}
-
-/** AttachSocketFilter is the addon's `attachSocketFilter` (see native/udp-batch/index.d.ts). */
-export type AttachSocketFilter = (fd: number, program: Buffer, discardQueued: boolean) => number;
-
-/**
- * socketFilterAttacher returns the addon's `attachSocketFilter` (which returns the count of
- * datagrams it discarded, or -errno), or why there is none: the addon did not load, or was built
- * before it had one.
- */
-export function socketFilterAttacher():
-  | { readonly attach: AttachSocketFilter }
-  | { readonly reason: string } {
-  const found = load();
-  if ('reason' in found) return found;
-  const { attachSocketFilter } = found.module as UdpBatchModule & { attachSocketFilter?: AttachSocketFilter };
-  if (typeof attachSocketFilter === 'function') return { attach: attachSocketFilter };
-  return {
-    reason: `the ${UDP_BATCH_MODULE} addon was built without attachSocketFilter; run \`npm rebuild ${UDP_BATCH_MODULE}\``,
-  };
 }
 
 /** systemError builds the error Node would report for `errno`, with its name as `code`. */

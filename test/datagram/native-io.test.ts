@@ -14,9 +14,10 @@ import { parseAddress } from '../../src/address.js';
 import { dialPacket } from '../../src/datagram/dial-packet.js';
 import { MAX_DATAGRAM_IPV4, MAX_DATAGRAM_IPV6 } from '../../src/datagram/limits.js';
 import { listenPacket } from '../../src/datagram/listen-packet.js';
-import { datagramPath, UDP_BATCH_MODULE } from '../../src/datagram/native-io.js';
+import { datagramPath } from '../../src/datagram/native-io.js';
 import type { PacketConn } from '../../src/datagram/packet-conn.js';
 import { SockkitError } from '../../src/errors.js';
+import { UDP_BATCH_MODULE } from '../../src/native-addon.js';
 import { datagramHandle } from '../../src/node-internals.js';
 
 const path = datagramPath();

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { closeSync, openSync } from 'node:fs';
 import { constants } from 'node:os';
 import { test } from 'node:test';
-import { type AttachSocketFilter, socketFilterAttacher } from '../../src/datagram/native-io.js';
+import { type AttachSocketFilter, socketFilterAttacher } from '../../src/native-addon.js';
 import { datagramHandle } from '../../src/node-internals.js';
 import { Bpf, encodeSocketFilter, type SocketFilterInstruction } from '../../src/raw/socket-filter.js';
 
