@@ -1,25 +1,13 @@
 /**
- * Absurd values for the flags the last stop added (forward's `--target-*` socket flags, the
- * faults, bench's `--delimiter`): each is a usage error that names the flag as the user typed it,
- * parsed in-process (what the user typed is what commander hands the parsers).
+ * Absurd values for the flags the last stop added (forward's `--target-*` socket flags and its
+ * faults): each is a usage error that names the flag as the user typed it, parsed in-process
+ * (what the user typed is what commander hands the parsers).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type Command, CommanderError } from 'commander';
 import { forwardCommand } from '../../src/cli/commands/forward.js';
 import { scanCommand } from '../../src/cli/commands/scan.js';
-import { UsageError } from '../../src/index.js';
-
-/** refusal parses `args` with `command` and returns its usage error's message. */
-async function refusal(command: Command, args: readonly string[]): Promise<string> {
-  command.exitOverride().configureOutput({ writeErr: () => {} });
-  const failed = await command.parseAsync(args, { from: 'user' }).then(
-    () => assert.fail(`no usage error for ${args.join(' ')}`),
-    (err: unknown) => err as Error,
-  );
-  assert.ok(failed instanceof UsageError || failed instanceof CommanderError, String(failed));
-  return failed.message;
-}
+import { refusal } from '../cli/socket-options-probes.js';
 
 const FORWARD = ['tcp://127.0.0.1:0', 'tcp://127.0.0.1:9'];
 
