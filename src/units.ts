@@ -165,10 +165,13 @@ export function formatRate(rate: number): string {
 
 /** formatBytes writes a byte count reported, for people: `512 B`, `64.0 KiB`, `1.5 MiB`. */
 export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KiB`;
-  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
-  return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
+  if (bytes < KiB) return `${bytes} B`;
+  // The unit is chosen by the figure as written: 1048575 B is `1.0 MiB`, never `1024.0 KiB`.
+  const kib = (bytes / KiB).toFixed(1);
+  if (Number(kib) < 1024) return `${kib} KiB`;
+  const mib = (bytes / MiB).toFixed(1);
+  if (Number(mib) < 1024) return `${mib} MiB`;
+  return `${(bytes / GiB).toFixed(2)} GiB`;
 }
 
 /** formatCount writes a number reported, thousands grouped with commas: `950`, `1,048,576`, `2,500.5`. */

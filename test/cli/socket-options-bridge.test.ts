@@ -11,13 +11,18 @@ import { once } from 'node:events';
 import { connect } from 'node:net';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { type Command, CommanderError } from 'commander';
 import { forwardCommand } from '../../src/cli/commands/forward.js';
 import { relayCommand } from '../../src/cli/commands/relay.js';
-import { UsageError } from '../../src/index.js';
 import { hostPort, runCli, startCli } from '../helpers.js';
 import { receiveOne } from '../socket-probe.js';
-import { connectOutcome, freePort, keepaliveLeft, plainServer, timersOf } from './socket-options-probes.js';
+import {
+  connectOutcome,
+  freePort,
+  keepaliveLeft,
+  plainServer,
+  refusal,
+  timersOf,
+} from './socket-options-probes.js';
 
 const run = promisify(execFile);
 
@@ -175,17 +180,6 @@ test('from the command line, a socket flag for the other side, or a port that wo
     'sockkit: relay: --source-port 4000 would bind both socket endpoints to one port: give it with one socket endpoint only\n',
   );
 });
-
-/** refusal runs `command` in this process on `args` and returns the message of the usage error it fails with. */
-async function refusal(command: Command, args: readonly string[]): Promise<string> {
-  command.exitOverride().configureOutput({ writeErr: () => {} });
-  const failed = await command.parseAsync(args, { from: 'user' }).then(
-    () => assert.fail(`no usage error for ${args.join(' ')}`),
-    (err: unknown) => err as Error,
-  );
-  assert.ok(failed instanceof UsageError || failed instanceof CommanderError, String(failed));
-  return failed.message;
-}
 
 test('forward and relay refuse a target flag with no target of its schemes, and forward has no --target-source-port', async () => {
   assert.equal(

@@ -1,11 +1,14 @@
 /**
  * What the socket option tests look at: a plain TCP server that hands out each accepted socket,
- * and the keepalive timers `ss` shows for established connections.
+ * the keepalive timers `ss` shows for established connections, and a command's usage error.
  */
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { promisify } from 'node:util';
+import { type Command, CommanderError } from 'commander';
+import { UsageError } from '../../src/index.js';
 
 const run = promisify(execFile);
 
@@ -61,4 +64,15 @@ export async function connectOutcome(host: string, port: number): Promise<string
   });
   socket.destroy();
   return outcome;
+}
+
+/** refusal runs `command` in this process on `args` and returns the message of the usage error it fails with. */
+export async function refusal(command: Command, args: readonly string[]): Promise<string> {
+  command.exitOverride().configureOutput({ writeErr: () => {} });
+  const failed = await command.parseAsync(args, { from: 'user' }).then(
+    () => assert.fail(`no usage error for ${args.join(' ')}`),
+    (err: unknown) => err as Error,
+  );
+  assert.ok(failed instanceof UsageError || failed instanceof CommanderError, String(failed));
+  return failed.message;
 }

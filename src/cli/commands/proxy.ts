@@ -19,6 +19,7 @@ import {
   parseProxyUrl,
   parseUser,
   plural,
+  printable,
   proxyService,
   resolveHost,
   serve,
@@ -208,8 +209,10 @@ export function proxyLogLine(event: ProxyLogEvent): string {
   ]
     .filter((part) => part !== '')
     .join(' ');
-  return (
+  // A SOCKS5 name is any bytes the client chose: a line break there would forge a line of the
+  // log, an escape would reach the operator's terminal. Every control character shows instead.
+  return printable(
     `${what}: ${event.outcome}, ${formatBytes(event.bytesUp)} up, ${formatBytes(event.bytesDown)} down, ` +
-    formatDuration(event.durationMs)
+      formatDuration(event.durationMs),
   );
 }

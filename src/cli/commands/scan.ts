@@ -73,7 +73,7 @@ export function scanCommand(): Command {
       new Option(
         '-s, --source <address>',
         'send every probe from this local IP address (nc -z -s)',
-      ).argParser(sourceAddress),
+      ).argParser((value) => sourceAddress(value)),
     )
     .addHelpText(
       'after',

@@ -76,7 +76,7 @@ export function withClientSocketOptions(command: Command, which: ClientFlagSet =
     new Option(
       `${letters ? '-s, ' : ''}--${prefix}source <address>`,
       `tcp/tls/udp: connect from this local IP address${to || ' (nc -s)'}`,
-    ).argParser(sourceAddress),
+    ).argParser((value) => sourceAddress(value, `--${prefix}source`)),
   );
   if (which.sourcePort ?? true)
     command.addOption(
@@ -271,9 +271,12 @@ function keepAliveIdle(value: string, flag: string): number {
   return ms;
 }
 
-/** sourceAddress parses `--source`: an IP address of this host, not a name (bind(2) takes an address). */
-export function sourceAddress(value: string): string {
+/**
+ * sourceAddress parses `--source` (or `flag`, as the command spells it: forward's
+ * `--target-source`): an IP address of this host, not a name (bind(2) takes an address).
+ */
+export function sourceAddress(value: string, flag = '--source'): string {
   if (isIP(value) === 0)
-    throw new UsageError('--source', `"${value}" is not an IP address (give one of this host's addresses)`);
+    throw new UsageError(flag, `"${value}" is not an IP address (give one of this host's addresses)`);
   return value;
 }
