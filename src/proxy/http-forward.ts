@@ -290,12 +290,23 @@ function connectionTokens(headers: readonly HttpHeader[]): Set<string> {
   return new Set(tokens);
 }
 
-/** endToEnd keeps the headers that go on past this hop: none of HOP_HEADERS, none the Connection header names. */
+/**
+ * FRAMING_HEADERS say where a message ends (and, for Host, whom it is for). The proxy relays a
+ * body as these delimit it, so they go on whatever the Connection header names: dropping
+ * `Content-Length` because a client listed it in Connection, while still sending the body, let the
+ * origin read that body as a request of its own (request smuggling past the proxy's rules).
+ */
+const FRAMING_HEADERS = new Set(['content-length', 'transfer-encoding', 'host']);
+
+/**
+ * endToEnd keeps the headers that go on past this hop: none of HOP_HEADERS, and none the
+ * Connection header names, except FRAMING_HEADERS.
+ */
 function endToEnd(headers: readonly HttpHeader[]): HttpHeader[] {
   const named = connectionTokens(headers);
   return headers.filter(([name]) => {
     const lower = name.toLowerCase();
-    return !HOP_HEADERS.has(lower) && !named.has(lower);
+    return !HOP_HEADERS.has(lower) && (!named.has(lower) || FRAMING_HEADERS.has(lower));
   });
 }
 

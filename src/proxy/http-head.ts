@@ -39,6 +39,8 @@ export interface HeadDecoded<T> {
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const VERSION = /^HTTP\/1\.[01]$/;
+/** TARGET is a request target's bytes: visible ASCII only, no tab or control byte (RFC 9112 §3.2, RFC 3986). */
+const TARGET = /^[\x21-\x7e]+$/;
 
 /**
  * decodeHttpRequest finds the request head at the start of `buffer`. Returns undefined until the
@@ -53,7 +55,7 @@ export function decodeHttpRequest(
   if (!head) return undefined;
   const parts = (head.lines[0] as string).split(' ');
   const [method = '', target = '', version = ''] = parts;
-  if (parts.length !== 3 || !TOKEN.test(method) || target === '' || !VERSION.test(version)) {
+  if (parts.length !== 3 || !TOKEN.test(method) || !TARGET.test(target) || !VERSION.test(version)) {
     throw malformed('the request line is not "METHOD TARGET HTTP/1.x"');
   }
   return { value: { method, target, version, headers: headerFields(head.lines) }, used: head.used };

@@ -7,6 +7,7 @@
  */
 import { parseAddress } from '../address.js';
 import { AddressError, fromSystemError } from '../errors.js';
+import { isHostName } from './host-name.js';
 import { forwardRequest, type OriginTarget } from './http-forward.js';
 import { decodeHttpRequest, type HttpRequestHead, headerValue } from './http-head.js';
 import { OriginConnections } from './origin-connections.js';
@@ -16,7 +17,6 @@ import {
   destinationLabel,
   type ProxySession,
 } from './proxy-session.js';
-import { isHostName } from './socks-session.js';
 
 /** MAX_NAMED_ORIGINS bounds the origins a log line names for one client connection. */
 const MAX_NAMED_ORIGINS = 4;

@@ -4,6 +4,7 @@
  * reader holds the client's bytes, and answers with the codecs of socks5-codec.ts / socks4-codec.ts.
  */
 import { isIP } from 'node:net';
+import { isHostName } from './host-name.js';
 import {
   connectUpstream,
   describeConnectFailure,
@@ -140,11 +141,4 @@ export async function serveSocks4(session: ProxySession): Promise<void> {
   if ('denied' in upstream) return refuse(upstream.denied);
   conn.socket.write(encodeSocks4Reply(Socks4Reply.granted));
   await session.tunnel(upstream.socket);
-}
-
-/** isHostName tells whether `name` may be looked up: letters, digits, `-`, `_` and dots. */
-export function isHostName(name: string): boolean {
-  return /^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\.?$/.test(
-    name,
-  );
 }

@@ -11,6 +11,7 @@ import { isIP } from 'node:net';
 import { formatHostPort } from '../address.js';
 import { resolveHost } from '../resolve.js';
 import { unmapIPv4 } from '../security/access.js';
+import { isHostName } from './host-name.js';
 import { DEFAULT_PROXY_CONNECT_TIMEOUT, describeConnectFailure, type ProxySession } from './proxy-session.js';
 import { formatProxyUrl } from './proxy-url.js';
 import {
@@ -124,7 +125,14 @@ export async function serveUdpAssociate(session: ProxySession, _host: string, po
       return; // RFC 1928 §7: a datagram that cannot be relayed is dropped silently.
     }
     if (message.fragment !== 0) return; // sockkit does not reassemble fragments (§7 allows dropping them).
-    outbound.send(message.host, message.port, message.data);
+    // Nothing can be sent to port 0, and a name is one a resolver takes, as CONNECT checks it.
+    if (message.port === 0) return;
+    if (isIP(message.host) === 0 && !isHostName(message.host)) return;
+    try {
+      outbound.send(message.host, message.port, message.data);
+    } catch {
+      // The last line of defence: one datagram that cannot be sent is dropped, never the proxy.
+    }
   });
 
   // The association ends with the TCP connection (§7); whatever the client sends on it is ignored.
@@ -183,7 +191,7 @@ function directOutbound(session: ProxySession, answer: UdpChainAnswer): Outbound
     socketFor(isIP(ip) === 6 ? 'udp6' : 'udp4').send(data, port, ip);
   };
   return {
-    send: (host, port, data) => void relayOut(host, port, data),
+    send: (host, port, data) => void relayOut(host, port, data).catch(() => {}),
     ended: new Promise<void>(() => {}),
     close: () => {
       for (const socket of sockets.values()) socket.close();

@@ -91,7 +91,6 @@ describe('HTTP proxy: framing headers named in Connection', () => {
 
   test('a request body never reaches the origin as a request of its own (Connection: content-length)', {
     timeout: 8000,
-    todo: 'defect: http-forward.ts endToEnd drops Content-Length when Connection names it, yet relayBody still sends the body: the origin reads it as a second request (request smuggling)',
   }, async () => {
     const origin = await rawOrigin('HTTP/1.1 204 No Content\r\n\r\n');
     try {
@@ -114,7 +113,6 @@ describe('HTTP proxy: framing headers named in Connection', () => {
 
   test('a chunked request body never reaches the origin as a request of its own (Connection: transfer-encoding)', {
     timeout: 8000,
-    todo: 'defect: http-forward.ts endToEnd drops Transfer-Encoding when Connection names it, yet relayBody still sends the chunked body: the origin reads it as a second request',
   }, async () => {
     const origin = await rawOrigin('HTTP/1.1 204 No Content\r\n\r\n');
     try {
@@ -136,7 +134,6 @@ describe('HTTP proxy: framing headers named in Connection', () => {
 
   test('a response keeps the Content-Length that delimits it on a kept connection (Connection: content-length from the origin)', {
     timeout: 8000,
-    todo: 'defect: http-forward.ts responseHead drops the Content-Length the origin named in Connection, yet the client connection is kept open: the client cannot tell where the response ends',
   }, async () => {
     const origin = await rawOrigin(
       'HTTP/1.1 200 OK\r\nConnection: content-length\r\nContent-Length: 5\r\n\r\nhello',
@@ -161,7 +158,6 @@ describe('HTTP proxy: framing headers named in Connection', () => {
 
   test('a request target with a tab or a control byte is refused with 400, never passed on', {
     timeout: 8000,
-    todo: 'defect: http-head.ts decodeHttpRequest checks the method as a token but takes any target without a space: a tab (whitespace to some origins, RFC 9112 §3) or a control byte reaches the origin',
   }, async () => {
     const origin = await rawOrigin('HTTP/1.1 204 No Content\r\n\r\n');
     try {
