@@ -17,30 +17,15 @@ import { listenPacket } from '../../src/datagram/listen-packet.js';
 import { datagramPath } from '../../src/datagram/native-io.js';
 import type { PacketConn } from '../../src/datagram/packet-conn.js';
 import { SockkitError } from '../../src/errors.js';
-import { UDP_BATCH_MODULE } from '../../src/native-addon.js';
+import { UDP_BATCH_MODULE, type UdpBatch, type UdpBatchModule } from '../../src/native-addon.js';
 import { datagramHandle } from '../../src/node-internals.js';
 
 const path = datagramPath();
 const skip = path.native ? false : `native path unavailable: ${path.reason}`;
 const options = { skip, timeout: 8000 };
 
-interface UdpBatch {
-  readonly meta: ArrayBuffer;
-  enqueue(data: Uint8Array, port: number | undefined, host: string | undefined): number;
-  flush(): number;
-  sendNow(data: Uint8Array, port: number | undefined, host: string | undefined): number;
-  close(): void;
-}
-type UdpBatchClass = new (
-  fd: number,
-  batchSize: number,
-  queueLimit: number,
-  onReceive: (count: number, data: Buffer, start: number) => void,
-  onError: (errno: number) => void,
-) => UdpBatch;
-
-function addon(): { UdpBatch: UdpBatchClass } {
-  return createRequire(import.meta.url)(UDP_BATCH_MODULE) as { UdpBatch: UdpBatchClass };
+function addon(): UdpBatchModule {
+  return createRequire(import.meta.url)(UDP_BATCH_MODULE) as UdpBatchModule;
 }
 
 function bound(type: 'udp4' | 'udp6', host: string): Promise<Socket> {
