@@ -94,8 +94,9 @@ describe('chat brokers while Redis goes away and comes back empty', { timeout: 4
       await alice.next(/^\* dave joined #ops$/);
       dave.say('/nick alice');
       assert.equal(await dave.next(/^\* nick alice is taken$/), '* nick alice is taken');
+      // quit ends ncat: a FIN, or a reset when a line to carol had not been read yet (the kernel's rule).
       carol.quit();
-      await alice.next(/^\* carol left #ops \(connection closed\)$/);
+      await alice.next(/^\* carol left #ops \(connection (closed|reset by peer)\)$/);
       alice.say('/who');
       assert.equal(await alice.next(/^\* #ops:/), '* #ops: alice, dave');
       assert.equal(countLines(one, UNAVAILABLE), 1, one.stderr());
