@@ -18,6 +18,20 @@ export interface UdpBatch {
   flush(): number;
   sendNow(data: Uint8Array, port: number | undefined, host: string | undefined): number;
   close(callback?: () => void): void;
+  /** What this socket's flushes sent, and whether GSO is on for it. Absent from a build older than GSO. */
+  stats?(): UdpSendStats & { readonly gso: boolean };
+  /** Turns GSO on (where the kernel has it) or off for this socket; returns 1 when on. Absent from a build older than GSO. */
+  setGso?(on: boolean): number;
+}
+
+/**
+ * UdpSendStats counts what flushes sent: `messages` entries of sendmmsg, carrying `datagrams`
+ * datagrams; `gsoMessages` of the messages were GSO runs (one message, several datagrams).
+ */
+export interface UdpSendStats {
+  readonly messages: number;
+  readonly datagrams: number;
+  readonly gsoMessages: number;
 }
 
 /** AttachSocketFilter is the addon's `attachSocketFilter` (see native/udp-batch/index.d.ts). */
@@ -35,6 +49,8 @@ export interface UdpBatchModule {
   constants: { META_ENTRY: number; META_TEXT: number; NOT_LITERAL: number };
   /** Absent from a build older than the socket filter (one that must be rebuilt). */
   attachSocketFilter?: AttachSocketFilter;
+  /** The sums of every UdpBatch's stats on this thread. Absent from a build older than GSO. */
+  sendTotals?(): UdpSendStats;
 }
 
 /** Loaded is the addon, or why it is not there. */

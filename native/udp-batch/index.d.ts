@@ -17,7 +17,16 @@ export declare class UdpBatch {
   sendNow(data: Uint8Array, port: number | undefined, host: string | undefined): number;
   /** close sends what is queued, stops, closes its descriptor, then calls `callback`. Idempotent. */
   close(callback?: () => void): void;
+  /**
+   * stats counts what this socket's flushes sent: `messages` sendmmsg entries carrying `datagrams`
+   * datagrams, `gsoMessages` of them GSO runs; `gso` tells whether GSO is on for the socket.
+   */
+  stats(): { messages: number; datagrams: number; gsoMessages: number; gso: boolean };
+  /** setGso turns GSO on (only where the kernel has UDP_SEGMENT) or off; returns 1 when it is on. */
+  setGso(on: boolean): number;
 }
+/** sendTotals sums every UdpBatch's `stats()` on this thread, closed ones included. */
+export declare function sendTotals(): { messages: number; datagrams: number; gsoMessages: number };
 export declare const constants: {
   readonly META_ENTRY: number;
   readonly META_TEXT: number;
