@@ -5,7 +5,9 @@
  * datagrams written during one turn of the event loop with one `sendmmsg` call. Node's `dgram`
  * makes one system call per datagram each way, which is most of a UDP echo's cost. Where the
  * kernel has UDP GSO, a run of equal-sized datagrams to one peer leaves as one message the kernel
- * cuts up (`SOCKKIT_GSO=0` turns that off; a kernel that refuses it turns it off for the socket).
+ * cuts up (`SOCKKIT_GSO=0` turns that off; a kernel that refuses it turns it off for the socket),
+ * and with GRO a message the kernel joined from several datagrams is cut back into them
+ * (`SOCKKIT_GRO=0` turns that off).
  *
  * The dgram socket still does everything else (bind, connect, options, close), so every option
  * and error of the plain path is unchanged. The path is optional: without the addon (no compiler
@@ -118,6 +120,7 @@ export class NativeIo {
       throw new Error(`${UDP_BATCH_MODULE} is a stale build: run \`npm rebuild ${UDP_BATCH_MODULE}\``);
     }
     if (process.env.SOCKKIT_GSO === '0') this.#batch.setGso?.(false);
+    if (process.env.SOCKKIT_GRO === '0') this.#batch.setGro?.(false);
     this.#meta = new DataView(this.#batch.meta);
     this.#metaBytes = Buffer.from(this.#batch.meta);
     this.#entry = module.constants.META_ENTRY;

@@ -1,7 +1,9 @@
 /**
- * UDP GSO on the native path: runs of equal-sized datagrams to one peer leave as one message with
- * a UDP_SEGMENT cmsg, and a real receiver (Python's socket module) sees every datagram, exact and
- * in order. The addon's send counters (messages against datagrams) show GSO was used.
+ * UDP GSO and GRO on the native path: runs of equal-sized datagrams to one peer leave as one
+ * message with a UDP_SEGMENT cmsg, and a real receiver (Python's socket module) sees every
+ * datagram, exact and in order; messages a real sender (Python, with UDP_SEGMENT) had the kernel
+ * join are cut back into their datagrams. The addon's counters (messages against datagrams) show
+ * GSO and GRO were used.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -11,7 +13,7 @@ import { test } from 'node:test';
 import { parseAddress } from '../../src/address.js';
 import { listenPacket } from '../../src/datagram/listen-packet.js';
 import { datagramPath } from '../../src/datagram/native-io.js';
-import { UDP_BATCH_MODULE, type UdpBatchModule, type UdpSendStats } from '../../src/native-addon.js';
+import { UDP_BATCH_MODULE, type UdpBatchModule, type UdpBatchTotals } from '../../src/native-addon.js';
 import { hasCommand, type Peer, startPeer } from '../interop/udp-peers.js';
 
 const path = datagramPath();
@@ -26,11 +28,11 @@ function addon(): UdpBatchModule {
   return createRequire(import.meta.url)(UDP_BATCH_MODULE) as UdpBatchModule;
 }
 
-/** totals reads the addon's send counters for this thread. */
-function totals(): UdpSendStats {
-  const sendTotals = addon().sendTotals;
-  assert.ok(sendTotals, `${UDP_BATCH_MODULE} has no sendTotals: rebuild it`);
-  return sendTotals();
+/** totals reads the addon's counters for this thread. */
+function totals(): UdpBatchTotals {
+  const read = addon().totals;
+  assert.ok(read, `${UDP_BATCH_MODULE} has no totals(): rebuild it`);
+  return read();
 }
 
 function pattern(size: number, seed: number): Buffer {
@@ -207,7 +209,8 @@ const { UdpBatch } = require(process.argv[3]);
 const batch = new UdpBatch(+process.argv[1], 4, 1000, () => {}, (errno) => console.log('error', errno));
 for (let i = 0; i < 20; i += 1) batch.enqueue(Buffer.alloc(1300, i), +process.argv[2], '127.0.0.1');
 const result = batch.flush();
-console.log(JSON.stringify({ result, ...batch.stats() }));
+const { messages, datagrams, gsoMessages, gso } = batch.stats();
+console.log(JSON.stringify({ result, messages, datagrams, gsoMessages, gso }));
 batch.close();
 `;
 
@@ -248,6 +251,114 @@ test(
       );
     } finally {
       await peer.stop();
+    }
+  },
+);
+
+/**
+ * A Python GSO sender: argv port and a JSON plan of messages [size, count, tail]: `count`
+ * datagrams of `size` bytes and, when tail > 0, one of `tail` bytes, sent as ONE message with a
+ * UDP_SEGMENT cmsg of `size`. Datagram k (counting from 0 over the plan) holds pattern(k).
+ */
+const pythonGsoSender = `
+import json, socket, sys
+port, plan = int(sys.argv[1]), json.loads(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+k = 0
+def pattern(size):
+    global k
+    data = bytes((i * 31 + k) & 0xff for i in range(size))
+    k += 1
+    return data
+for size, count, tail in plan:
+    message = b''.join(pattern(size) for _ in range(count)) + (pattern(tail) if tail else b'')
+    s.sendmsg([message], [(socket.SOL_UDP, 103, size.to_bytes(2, sys.byteorder))], 0, ('127.0.0.1', port))
+print('sent', flush=True)
+`;
+
+/** Plan for the GRO tests: a shorter tail, and more datagrams in one wake-up than a batch (64) holds. */
+const groPlan: [number, number, number][] = [
+  [1000, 40, 500],
+  [50, 60, 0],
+  [50, 60, 0],
+  [50, 60, 7],
+  [1200, 1, 0],
+];
+
+/** expectedFrom lists the datagrams `groPlan` sends, as "length sha256". */
+function expectedFrom(plan: [number, number, number][]): string[] {
+  const sizes = plan.flatMap(([size, count, tail]) => [
+    ...Array<number>(count).fill(size),
+    ...(tail ? [tail] : []),
+  ]);
+  return sizes.map((size, k) => `${size} ${digest(pattern(size, k))}`);
+}
+
+/** receiveGsoMessages has Python send `groPlan` to a new PacketConn, and reads every datagram. */
+async function receiveGsoMessages(): Promise<{ got: string[]; counted: UdpBatchTotals }> {
+  const expected = expectedFrom(groPlan);
+  const conn = await listenPacket(parseAddress('udp://127.0.0.1:0'));
+  try {
+    assert.equal(conn.batched, true);
+    conn.socket.setRecvBufferSize(4 << 20);
+    const before = totals();
+    const peer = await startPeer('python3', [
+      '-c',
+      pythonGsoSender,
+      String(conn.localAddress.port),
+      JSON.stringify(groPlan),
+    ]);
+    const got: string[] = [];
+    try {
+      await peer.until('sent', 6000);
+      for (let i = 0; i < expected.length; i += 1) {
+        const datagram = await conn.read(4000);
+        if (!datagram) break;
+        got.push(`${datagram.data.length} ${digest(datagram.data)}`);
+      }
+    } finally {
+      await peer.stop();
+    }
+    const after = totals();
+    return {
+      got,
+      counted: {
+        messages: 0,
+        datagrams: 0,
+        gsoMessages: 0,
+        receivedMessages: after.receivedMessages - before.receivedMessages,
+        receivedDatagrams: after.receivedDatagrams - before.receivedDatagrams,
+      },
+    };
+  } finally {
+    await conn.close();
+  }
+}
+
+test(
+  'messages GRO joined from a GSO sender are cut back into every datagram, exact and in order',
+  options,
+  async () => {
+    const { got, counted } = await receiveGsoMessages();
+    assert.deepEqual(got, expectedFrom(groPlan));
+    assert.equal(counted.receivedDatagrams, got.length);
+    // Each of Python's 5 GSO messages reached the socket whole, and was cut up by the addon.
+    assert.equal(counted.receivedMessages, groPlan.length);
+  },
+);
+
+test(
+  'with SOCKKIT_GRO=0 the kernel cuts the GSO messages up itself, and every datagram arrives',
+  options,
+  async () => {
+    process.env.SOCKKIT_GRO = '0';
+    try {
+      const { got, counted } = await receiveGsoMessages();
+      assert.deepEqual(got, expectedFrom(groPlan));
+      assert.equal(counted.receivedMessages, got.length);
+      assert.equal(counted.receivedDatagrams, got.length);
+    } finally {
+      delete process.env.SOCKKIT_GRO;
     }
   },
 );

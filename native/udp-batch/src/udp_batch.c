@@ -24,8 +24,11 @@
 //                               (messages: sendmmsg entries; datagrams: what they carried), and
 //                               whether GSO is on for this socket
 //   .setGso(on)                 turn GSO on or off for this socket (on: only where the kernel has it)
-//   sendTotals()                { messages, datagrams, gsoMessages }: the sums of every UdpBatch's
-//                               stats() on this thread (closed ones included)
+//   .setGro(on)                 the same for GRO on receive (stats() then says gro, and counts
+//                               receivedMessages against receivedDatagrams)
+//   totals()                    { messages, datagrams, gsoMessages, receivedMessages,
+//                               receivedDatagrams }: the sums of every UdpBatch's stats() on this
+//                               thread (closed ones included)
 //   onReceive(count, data, start) data holds the batch's payloads back to back, in order, from
 //                               byte `start` (the sockets of one delivery pass share `data`)
 //   onError(errno)              a receive or a queued send failed (ICMP errors, EACCES, ...)
@@ -67,6 +70,14 @@
 #define UDP_SEGMENT 103
 #endif
 #define GSO_MAX_SEGMENTS 64
+// GRO (UDP_GRO, Linux 5.0): the kernel may hand over several datagrams of one peer as one
+// message, with their segment size in a cmsg; receive notes it and deliver cuts the message at
+// every segment boundary, so JavaScript sees the datagrams that were sent.
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+// RCONTROL: each receive slot's control buffer, room for the UDP_GRO cmsg and a few others.
+#define RCONTROL 64
 #define MAX_PAYLOAD_V4 65507
 // UDP_BATCH_ABI is the contract with native-io.ts; bumped when it changes (see New).
 #define UDP_BATCH_ABI 2
@@ -105,6 +116,16 @@ typedef struct batch_s {
   struct mmsghdr *rmsgs;
   struct iovec *riov;
   struct sockaddr_storage *rnames;
+  // Per receive slot: its control buffer, and the segment size a GRO message came with (0: one
+  // datagram).
+  union {
+    char buffer[RCONTROL];
+    struct cmsghdr align;
+  } *rcontrol;
+  uint32_t *rsegment;
+  int gro;
+  double received_messages;
+  double received_datagrams;
   struct mmsghdr smsgs[SEND_CHUNK];
   struct iovec siov[SEND_CHUNK];
   // Per send message: the datagrams it carries (more than 1: a GSO run), and its UDP_SEGMENT cmsg.
@@ -163,16 +184,19 @@ typedef struct {
 // each worker), so this is per loop, as the libuv handle in it must be.
 static _Thread_local loop_state_t loop_state;
 
-// send_totals_t sums what every socket of this thread sent (see sendTotals).
+// totals_t sums what every socket of this thread sent and received (see totals()).
 typedef struct {
   double messages;
   double datagrams;
   double gso_messages;
-} send_totals_t;
-static _Thread_local send_totals_t send_totals;
+  double received_messages;
+  double received_datagrams;
+} totals_t;
+static _Thread_local totals_t totals;
 
 static void on_poll(uv_poll_t *handle, int status, int events);
 static void deliver_all(uv_check_t *handle);
+static uint32_t gro_segment(struct mmsghdr *m);
 
 #define CALL(env, call)                                                      \
   do {                                                                       \
@@ -325,14 +349,14 @@ static int flush(batch_t *b) {
       datagrams += b->scount[i];
       if (b->scount[i] > 1) {
         b->gso_messages += 1;
-        send_totals.gso_messages += 1;
+        totals.gso_messages += 1;
         b->gso_proven = 1;
       }
     }
     b->sent_messages += sent;
     b->sent_datagrams += datagrams;
-    send_totals.messages += sent;
-    send_totals.datagrams += datagrams;
+    totals.messages += sent;
+    totals.datagrams += datagrams;
     b->queue_sent += datagrams;
     b->plain_left = b->plain_left > datagrams ? b->plain_left - datagrams : 0;
   }
@@ -436,6 +460,8 @@ static void prepare_receive(batch_t *b) {
     b->rmsgs[i].msg_hdr.msg_iovlen = 1;
     b->rmsgs[i].msg_hdr.msg_name = &b->rnames[i];
     b->rmsgs[i].msg_hdr.msg_namelen = sizeof b->rnames[i];
+    b->rmsgs[i].msg_hdr.msg_control = b->rcontrol[i].buffer;
+    b->rmsgs[i].msg_hdr.msg_controllen = RCONTROL;
   }
 }
 
@@ -444,7 +470,9 @@ static void reset_received(batch_t *b, int count) {
   for (int i = 0; i < count; i++) {
     b->rmsgs[i].msg_len = 0;
     b->rmsgs[i].msg_hdr.msg_namelen = sizeof b->rnames[i];
+    b->rmsgs[i].msg_hdr.msg_controllen = RCONTROL;
     b->rmsgs[i].msg_hdr.msg_flags = 0;
+    b->rsegment[i] = 0;
   }
 }
 
@@ -502,9 +530,24 @@ static void receive(batch_t *b) {
     // The kernel never reports more than the slot holds; a truncated datagram is dropped whole.
     if (b->rmsgs[i].msg_len > SLOT || (b->rmsgs[i].msg_hdr.msg_flags & MSG_TRUNC))
       b->rmsgs[i].msg_len = UINT32_MAX;
+    else
+      b->rsegment[i] = gro_segment(&b->rmsgs[i]);
   }
   b->received = count;
   mark_ready(b);
+}
+
+// gro_segment returns the segment size of a message GRO made of several datagrams, or 0 when it
+// holds one (no UDP_GRO cmsg, or a segment size not below its length).
+static uint32_t gro_segment(struct mmsghdr *m) {
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&m->msg_hdr); c != NULL; c = CMSG_NXTHDR(&m->msg_hdr, c)) {
+    if (c->cmsg_level != SOL_UDP || c->cmsg_type != UDP_GRO || c->cmsg_len < CMSG_LEN(sizeof(int)))
+      continue;
+    int size;
+    memcpy(&size, CMSG_DATA(c), sizeof size);
+    return size > 0 && (uint32_t)size < m->msg_len ? (uint32_t)size : 0;
+  }
+  return 0;
 }
 
 // received_bytes is the payload bytes of `b`'s received batch (truncated datagrams left out).
@@ -515,9 +558,24 @@ static size_t received_bytes(const batch_t *b) {
   return total;
 }
 
+// call_receive calls `b`'s onReceive with (count, data, start). An exception it throws is passed
+// to Node as uncaught.
+static void call_receive(batch_t *b, napi_value *argv) {
+  napi_env env = b->env;
+  napi_value fn, global, result;
+  if (napi_get_reference_value(env, b->on_receive, &fn) == napi_ok && fn != NULL &&
+      napi_get_global(env, &global) == napi_ok &&
+      napi_call_function(env, global, fn, 3, argv, &result) == napi_pending_exception) {
+    napi_value error;
+    if (napi_get_and_clear_last_exception(env, &error) == napi_ok) napi_fatal_exception(env, error);
+  }
+}
+
 // deliver hands `b`'s received batch to its onReceive, inside the delivery pass's callback scope.
 // The payloads are copied to `shared` at *at (the pass's one buffer), or, when it is NULL, to a
-// buffer of their own.
+// buffer of their own. A GRO message is cut into its datagrams; since the meta buffer holds
+// `batch` entries, a batch of more datagrams than that is handed over in several calls (none
+// after one that closed the socket).
 static void deliver(batch_t *b, napi_value shared, uint8_t *shared_data, size_t *at) {
   int count = b->received;
   size_t total = received_bytes(b);
@@ -530,31 +588,52 @@ static void deliver(batch_t *b, napi_value shared, uint8_t *shared_data, size_t 
   }
   uint8_t *data = shared_data;
   size_t start = shared != NULL ? *at : 0;
-  napi_value argv[3], fn, global, result;
+  napi_value argv[3];
   argv[1] = shared;
   if (shared != NULL || napi_create_buffer(env, total, (void **)&data, &argv[1]) == napi_ok) {
+    // The batch is copied out whole first: what JavaScript does may close this socket (its ring
+    // and headers stay allocated until on_close, later in this turn of the loop), and the data
+    // must not change under a later call's datagrams.
     size_t end = start;
-    int kept = 0;
     for (int i = 0; i < count; i++) {
       uint32_t length = b->rmsgs[i].msg_len;
       if (length == UINT32_MAX) continue;
       if (length > 0) memcpy(data + end, b->riov[i].iov_base, length);
       end += length;
-      describe(b, b->meta + (size_t)kept * META_ENTRY, &b->rnames[i], b->rmsgs[i].msg_hdr.msg_namelen,
-               length);
-      kept += 1;
     }
     if (shared != NULL) *at = end;
-    napi_create_int32(env, kept, &argv[0]);
-    napi_create_double(env, (double)start, &argv[2]);
-    // Reset before calling out: what JavaScript does may close this socket (the headers stay
-    // allocated until on_close, which runs later in this turn of the loop).
+    size_t chunk_start = start, offset = start;
+    int kept = 0;
+    for (int i = 0; i < count && !b->closing; i++) {
+      uint32_t length = b->rmsgs[i].msg_len;
+      if (length == UINT32_MAX) continue;
+      uint32_t segment = b->rsegment[i] > 0 ? b->rsegment[i] : length;
+      uint32_t left = length;
+      b->received_messages += 1;
+      totals.received_messages += 1;
+      do {
+        uint32_t piece = left < segment ? left : segment;
+        describe(b, b->meta + (size_t)kept * META_ENTRY, &b->rnames[i], b->rmsgs[i].msg_hdr.msg_namelen,
+                 piece);
+        kept += 1;
+        b->received_datagrams += 1;
+        totals.received_datagrams += 1;
+        offset += piece;
+        left -= piece;
+        if (kept == b->batch) {  // the meta buffer is full: hand these over
+          napi_create_int32(env, kept, &argv[0]);
+          napi_create_double(env, (double)chunk_start, &argv[2]);
+          call_receive(b, argv);
+          chunk_start = offset;
+          kept = 0;
+        }
+      } while (left > 0 && !b->closing);
+    }
     reset_received(b, count);
-    if (kept > 0 && napi_get_reference_value(env, b->on_receive, &fn) == napi_ok && fn != NULL &&
-        napi_get_global(env, &global) == napi_ok &&
-        napi_call_function(env, global, fn, 3, argv, &result) == napi_pending_exception) {
-      napi_value error;
-      if (napi_get_and_clear_last_exception(env, &error) == napi_ok) napi_fatal_exception(env, error);
+    if (kept > 0 && !b->closing) {
+      napi_create_int32(env, kept, &argv[0]);
+      napi_create_double(env, (double)chunk_start, &argv[2]);
+      call_receive(b, argv);
     }
   } else {
     reset_received(b, count);
@@ -678,8 +757,12 @@ static void on_close(uv_handle_t *handle) {
   free(b->rmsgs);
   free(b->riov);
   free(b->rnames);
+  free(b->rcontrol);
+  free(b->rsegment);
   free(b->queue);
   free(b->arena);
+  b->rcontrol = NULL;
+  b->rsegment = NULL;
   b->rmsgs = NULL;
   b->riov = NULL;
   b->rnames = NULL;
@@ -706,6 +789,11 @@ static void on_close(uv_handle_t *handle) {
 static void start_close(batch_t *b) {
   if (b->closing) return;
   b->closing = 1;
+  // The descriptor is shared with the dgram socket, which never cuts GRO messages up.
+  if (b->gro) {
+    int off = 0;
+    setsockopt(b->fd, SOL_UDP, UDP_GRO, &off, sizeof off);
+  }
   unlink_from_loop(b);
   uv_poll_stop(&b->poll);
   uv_close((uv_handle_t *)&b->poll, on_close);
@@ -933,9 +1021,16 @@ static napi_value counters_object(napi_env env, double messages, double datagram
   return result;
 }
 
-static napi_value SendTotals(napi_env env, napi_callback_info info) {
+static napi_value Totals(napi_env env, napi_callback_info info) {
   (void)info;
-  return counters_object(env, send_totals.messages, send_totals.datagrams, send_totals.gso_messages);
+  napi_value result = counters_object(env, totals.messages, totals.datagrams, totals.gso_messages);
+  if (result == NULL) return NULL;
+  napi_value value;
+  napi_create_double(env, totals.received_messages, &value);
+  napi_set_named_property(env, result, "receivedMessages", value);
+  napi_create_double(env, totals.received_datagrams, &value);
+  napi_set_named_property(env, result, "receivedDatagrams", value);
+  return result;
 }
 
 static napi_value Stats(napi_env env, napi_callback_info info) {
@@ -947,6 +1042,12 @@ static napi_value Stats(napi_env env, napi_callback_info info) {
   napi_value value;
   napi_get_boolean(env, b->gso != 0, &value);
   napi_set_named_property(env, result, "gso", value);
+  napi_get_boolean(env, b->gro != 0, &value);
+  napi_set_named_property(env, result, "gro", value);
+  napi_create_double(env, b->received_messages, &value);
+  napi_set_named_property(env, result, "receivedMessages", value);
+  napi_create_double(env, b->received_datagrams, &value);
+  napi_set_named_property(env, result, "receivedDatagrams", value);
   return result;
 }
 
@@ -955,6 +1056,26 @@ static int gso_supported(int fd) {
   int value = 0;
   socklen_t length = sizeof value;
   return getsockopt(fd, SOL_UDP, UDP_SEGMENT, &value, &length) == 0;
+}
+
+// set_gro turns UDP_GRO on or off; returns 1 when it is on.
+static int set_gro(int fd, int on) {
+  return setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof on) == 0 && on;
+}
+
+static napi_value SetGro(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  batch_t *b = unwrap(env, info, &argc, argv);
+  if (b == NULL) return NULL;
+  bool on = false;
+  if (argc < 1 || napi_get_value_bool(env, argv[0], &on) != napi_ok) {
+    napi_throw_type_error(env, NULL, "udp-batch: setGro(on) takes a boolean");
+    return NULL;
+  }
+  if (b->closing) return int_result(env, 0);
+  b->gro = set_gro(b->fd, on);
+  return int_result(env, b->gro);
 }
 
 static napi_value SetGso(napi_env env, napi_callback_info info) {
@@ -1046,20 +1167,26 @@ static napi_value New(napi_env env, napi_callback_info info) {
   b->rmsgs = calloc((size_t)batch, sizeof *b->rmsgs);
   b->riov = calloc((size_t)batch, sizeof *b->riov);
   b->rnames = calloc((size_t)batch, sizeof *b->rnames);
+  b->rcontrol = calloc((size_t)batch, sizeof *b->rcontrol);
+  b->rsegment = calloc((size_t)batch, sizeof *b->rsegment);
   b->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-  if (b->ring == MAP_FAILED || !b->rmsgs || !b->riov || !b->rnames || b->fd < 0) {
+  if (b->ring == MAP_FAILED || !b->rmsgs || !b->riov || !b->rnames || !b->rcontrol || !b->rsegment ||
+      b->fd < 0) {
     int error = b->fd < 0 ? errno : ENOMEM;
     if (b->fd >= 0) close(b->fd);
     if (b->ring != MAP_FAILED) munmap(b->ring, b->ring_size);
     free(b->rmsgs);
     free(b->riov);
     free(b->rnames);
+    free(b->rcontrol);
+    free(b->rsegment);
     free(b);
     napi_throw_error(env, NULL, strerror(error));
     return NULL;
   }
   fcntl(b->fd, F_SETFL, fcntl(b->fd, F_GETFL) | O_NONBLOCK);
   b->gso = gso_supported(b->fd);
+  b->gro = set_gro(b->fd, 1);
   prepare_receive(b);
   napi_value meta, resource_name;
   void *meta_data;
@@ -1074,6 +1201,8 @@ static napi_value New(napi_env env, napi_callback_info info) {
     free(b->rmsgs);
     free(b->riov);
     free(b->rnames);
+    free(b->rcontrol);
+    free(b->rsegment);
     free(b);
     napi_throw_error(env, NULL, "udp-batch: could not set up the socket");
     return NULL;
@@ -1161,9 +1290,10 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"close", NULL, Close, NULL, NULL, NULL, napi_default, NULL},
       {"stats", NULL, Stats, NULL, NULL, NULL, napi_default, NULL},
       {"setGso", NULL, SetGso, NULL, NULL, NULL, napi_default, NULL},
+      {"setGro", NULL, SetGro, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_value cls, constants;
-  CALL(env, napi_define_class(env, "UdpBatch", NAPI_AUTO_LENGTH, New, NULL, 6, methods, &cls));
+  CALL(env, napi_define_class(env, "UdpBatch", NAPI_AUTO_LENGTH, New, NULL, 7, methods, &cls));
   CALL(env, napi_set_named_property(env, exports, "UdpBatch", cls));
   CALL(env, napi_create_object(env, &constants));
   napi_value value;
@@ -1180,9 +1310,9 @@ static napi_value Init(napi_env env, napi_value exports) {
   CALL(env, napi_create_function(env, "attachSocketFilter", NAPI_AUTO_LENGTH, AttachSocketFilter,
                                  NULL, &attach));
   CALL(env, napi_set_named_property(env, exports, "attachSocketFilter", attach));
-  napi_value totals;
-  CALL(env, napi_create_function(env, "sendTotals", NAPI_AUTO_LENGTH, SendTotals, NULL, &totals));
-  CALL(env, napi_set_named_property(env, exports, "sendTotals", totals));
+  napi_value totals_function;
+  CALL(env, napi_create_function(env, "totals", NAPI_AUTO_LENGTH, Totals, NULL, &totals_function));
+  CALL(env, napi_set_named_property(env, exports, "totals", totals_function));
   return exports;
 }
 

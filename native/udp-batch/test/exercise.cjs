@@ -3,11 +3,12 @@
 // (scripts/memcheck-udp-batch.sh runs it under valgrind): every size class, full batches,
 // the send queue's limit and compaction, refused sends, an ICMP error, close with sends queued,
 // close inside a receive callback, sockets closed inside another's delivery pass, and GSO runs
-// (equal sizes, a shorter last, the segment and payload limits, mixed destinations) on and off.
+// (equal sizes, a shorter last, the segment and payload limits, mixed destinations) on and off,
+// received with GRO (messages cut at every boundary, a batch's worth per call) and without.
 // Exits 0 when every datagram came back intact; prints one line per step.
 const dgram = require('node:dgram');
 const assert = require('node:assert/strict');
-const { UdpBatch, constants, sendTotals } = require('..');
+const { UdpBatch, constants, totals } = require('..');
 
 const META = constants.META_ENTRY;
 const sizes = [0, 1, 63, 64, 1472, 9000, 65507];
@@ -215,6 +216,9 @@ async function gsoRuns(type, host, largest) {
     });
   });
   const send = open(sender, 4, 1000, () => {});
+  // The first receiver cuts GRO messages itself; the second has GRO off (the kernel cuts them).
+  assert.equal(batches[1].setGro(false), 0);
+  assert.equal(batches[0].stats().gro, true);
   for (const round of [true, false]) {
     got[0] = [];
     got[1] = [];
@@ -226,7 +230,7 @@ async function gsoRuns(type, host, largest) {
     assert.equal(send.flush(), 0);
     const after = send.stats();
     assert.equal(after.datagrams - before.datagrams, plan.length);
-    assert.ok(sendTotals().datagrams >= after.datagrams);
+    assert.ok(totals().datagrams >= after.datagrams);
     if (round) assert.ok(after.gsoMessages - before.gsoMessages >= 8, 'GSO runs went out');
     else assert.equal(after.messages - before.messages, plan.length);
     await ready;
@@ -246,7 +250,36 @@ async function gsoRuns(type, host, largest) {
   console.log(`gso ${type}: ${plan.length} datagrams in runs, with GSO and without, came back intact`);
 }
 
+// groClose: a GRO message of 30 datagrams reaches a socket whose batch holds 2; its handler
+// closes it at the 6th datagram (the end of a call), and is called no more.
+async function groClose() {
+  const receiver = await bound('udp4', '127.0.0.1');
+  const sender = await bound('udp4', '127.0.0.1');
+  let seen = 0;
+  let closedAt;
+  const closed = new Promise((resolve) => {
+    closedAt = resolve;
+  });
+  open(receiver, 2, 2, (data, _length, _port, _from, batch) => {
+    assert.ok(data.equals(pattern(200, seen)), `datagram ${seen} differs`);
+    seen += 1;
+    assert.ok(seen <= 6, 'a closed socket was handed more');
+    if (seen === 6) batch.close(() => closedAt()); // the end of the third call
+  });
+  const send = open(sender, 2, 64, () => {});
+  for (let i = 0; i < 30; i += 1) send.enqueue(pattern(200, i), receiver.address().port, '127.0.0.1');
+  assert.equal(send.flush(), 0);
+  assert.equal(send.stats().gsoMessages, 1);
+  await closed;
+  send.close();
+  await new Promise((resolve) => setImmediate(resolve));
+  receiver.close();
+  sender.close();
+  console.log('gro: a socket closed in the middle of a joined message was handed no more of it');
+}
+
 (async () => {
+  await groClose();
   await gsoRuns('udp4', '127.0.0.1', 65507);
   await gsoRuns('udp6', '::1', 65527);
   await onePass();
