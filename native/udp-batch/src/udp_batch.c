@@ -1063,31 +1063,32 @@ static int set_gro(int fd, int on) {
   return setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof on) == 0 && on;
 }
 
-static napi_value SetGro(napi_env env, napi_callback_info info) {
+// unwrap_switch is unwrap for a method that takes one boolean (`usage` is its error).
+static batch_t *unwrap_switch(napi_env env, napi_callback_info info, bool *on, const char *usage) {
   size_t argc = 1;
   napi_value argv[1];
   batch_t *b = unwrap(env, info, &argc, argv);
   if (b == NULL) return NULL;
-  bool on = false;
-  if (argc < 1 || napi_get_value_bool(env, argv[0], &on) != napi_ok) {
-    napi_throw_type_error(env, NULL, "udp-batch: setGro(on) takes a boolean");
+  if (argc < 1 || napi_get_value_bool(env, argv[0], on) != napi_ok) {
+    napi_throw_type_error(env, NULL, usage);
     return NULL;
   }
+  return b;
+}
+
+static napi_value SetGro(napi_env env, napi_callback_info info) {
+  bool on = false;
+  batch_t *b = unwrap_switch(env, info, &on, "udp-batch: setGro(on) takes a boolean");
+  if (b == NULL) return NULL;
   if (b->closing) return int_result(env, 0);
   b->gro = set_gro(b->fd, on);
   return int_result(env, b->gro);
 }
 
 static napi_value SetGso(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  batch_t *b = unwrap(env, info, &argc, argv);
-  if (b == NULL) return NULL;
   bool on = false;
-  if (argc < 1 || napi_get_value_bool(env, argv[0], &on) != napi_ok) {
-    napi_throw_type_error(env, NULL, "udp-batch: setGso(on) takes a boolean");
-    return NULL;
-  }
+  batch_t *b = unwrap_switch(env, info, &on, "udp-batch: setGso(on) takes a boolean");
+  if (b == NULL) return NULL;
   b->gso = on && gso_supported(b->fd);
   if (on) {
     b->gso_proven = 0;
