@@ -8,12 +8,14 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { createSocket } from 'node:dgram';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import { parseAddress } from '../../src/address.js';
 import { listenPacket } from '../../src/datagram/listen-packet.js';
 import { datagramPath } from '../../src/datagram/native-io.js';
 import { UDP_BATCH_MODULE, type UdpBatchModule, type UdpBatchTotals } from '../../src/native-addon.js';
+import { datagramHandle } from '../../src/node-internals.js';
 import { hasCommand, type Peer, startPeer } from '../interop/udp-peers.js';
 
 const path = datagramPath();
@@ -27,6 +29,36 @@ const options = { skip, timeout: 8000 };
 function addon(): UdpBatchModule {
   return createRequire(import.meta.url)(UDP_BATCH_MODULE) as UdpBatchModule;
 }
+
+/** kernelOffloads asks a new UdpBatch whether this kernel gives it GSO and GRO. */
+async function kernelOffloads(): Promise<{ gso: boolean; gro: boolean }> {
+  const probe = createSocket('udp4');
+  await new Promise<void>((resolve) => probe.bind(0, '127.0.0.1', resolve));
+  try {
+    const batch = new (addon().UdpBatch)(
+      datagramHandle(probe)?.fd ?? -1,
+      1,
+      1,
+      () => {},
+      () => {},
+    );
+    const stats = batch.stats?.();
+    batch.close();
+    return { gso: stats?.gso ?? false, gro: stats?.gro ?? false };
+  } finally {
+    probe.close();
+  }
+}
+const offloads = skip === false ? await kernelOffloads() : { gso: false, gro: false };
+/** For the tests that need GSO (and GRO): skipped, with the reason, on a kernel without them. */
+const gsoOptions = {
+  ...options,
+  skip: skip || (offloads.gso ? false : 'this kernel has no UDP GSO (Linux 4.18)'),
+};
+const groOptions = {
+  ...options,
+  skip: gsoOptions.skip || (offloads.gro ? false : 'this kernel has no UDP GRO (Linux 5.0)'),
+};
 
 /** totals reads the addon's counters for this thread. */
 function totals(): UdpBatchTotals {
@@ -93,7 +125,7 @@ async function received(peer: Peer): Promise<string[]> {
 
 test(
   'equal datagrams written in one turn leave as GSO messages, and Python reads each one exactly, in order',
-  options,
+  gsoOptions,
   async () => {
     const count = 150;
     const size = 1200;
@@ -123,7 +155,7 @@ test(
 
 test(
   'a mixed batch (sizes and destinations interleaved) arrives exact and in order per destination',
-  options,
+  gsoOptions,
   async () => {
     // Built first, so the receiver knows how many to read.
     const plan: { to: number; data: Buffer }[] = [];
@@ -216,7 +248,7 @@ batch.close();
 
 test(
   'a socket the kernel refuses GSO on (SO_NO_CHECK) turns GSO off and sends every datagram plainly, in order',
-  options,
+  gsoOptions,
   async () => {
     const { peer, ports } = await receiver(1, 20);
     try {
@@ -337,7 +369,7 @@ async function receiveGsoMessages(): Promise<{ got: string[]; counted: UdpBatchT
 
 test(
   'messages GRO joined from a GSO sender are cut back into every datagram, exact and in order',
-  options,
+  groOptions,
   async () => {
     const { got, counted } = await receiveGsoMessages();
     assert.deepEqual(got, expectedFrom(groPlan));
@@ -349,7 +381,7 @@ test(
 
 test(
   'with SOCKKIT_GRO=0 the kernel cuts the GSO messages up itself, and every datagram arrives',
-  options,
+  gsoOptions,
   async () => {
     process.env.SOCKKIT_GRO = '0';
     try {
