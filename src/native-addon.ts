@@ -18,6 +18,26 @@ export interface UdpBatch {
   flush(): number;
   sendNow(data: Uint8Array, port: number | undefined, host: string | undefined): number;
   close(callback?: () => void): void;
+  /** What this socket sent and received, and whether GSO and GRO are on for it. Absent from a build older than GSO. */
+  stats?(): UdpBatchTotals & { readonly gso: boolean; readonly gro: boolean };
+  /** Turns GSO on (where the kernel has it) or off for this socket; returns 1 when on. Absent from a build older than GSO. */
+  setGso?(on: boolean): number;
+  /** Turns GRO on receive on (where the kernel has it) or off for this socket; returns 1 when on. Absent from a build older than GRO. */
+  setGro?(on: boolean): number;
+}
+
+/**
+ * UdpBatchTotals counts what was sent: `messages` entries of sendmmsg, carrying `datagrams`
+ * datagrams, `gsoMessages` of the messages GSO runs (one message, several datagrams); and what was
+ * received: `receivedMessages` messages, cut into `receivedDatagrams` datagrams (more where GRO
+ * joined them).
+ */
+export interface UdpBatchTotals {
+  readonly messages: number;
+  readonly datagrams: number;
+  readonly gsoMessages: number;
+  readonly receivedMessages: number;
+  readonly receivedDatagrams: number;
 }
 
 /** AttachSocketFilter is the addon's `attachSocketFilter` (see native/udp-batch/index.d.ts). */
@@ -35,6 +55,8 @@ export interface UdpBatchModule {
   constants: { META_ENTRY: number; META_TEXT: number; NOT_LITERAL: number };
   /** Absent from a build older than the socket filter (one that must be rebuilt). */
   attachSocketFilter?: AttachSocketFilter;
+  /** The sums of every UdpBatch's stats on this thread. Absent from a build older than GRO. */
+  totals?(): UdpBatchTotals;
 }
 
 /** Loaded is the addon, or why it is not there. */

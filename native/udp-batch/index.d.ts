@@ -17,7 +17,30 @@ export declare class UdpBatch {
   sendNow(data: Uint8Array, port: number | undefined, host: string | undefined): number;
   /** close sends what is queued, stops, closes its descriptor, then calls `callback`. Idempotent. */
   close(callback?: () => void): void;
+  /**
+   * stats counts what this socket sent and received (see Totals); `gso` and `gro` tell whether
+   * GSO and GRO are on for it.
+   */
+  stats(): Totals & { gso: boolean; gro: boolean };
+  /** setGso turns GSO on (only where the kernel has UDP_SEGMENT) or off; returns 1 when it is on. */
+  setGso(on: boolean): number;
+  /** setGro turns GRO on receive on (only where the kernel has UDP_GRO) or off; returns 1 when it is on. */
+  setGro(on: boolean): number;
 }
+/**
+ * Totals counts what was sent (`messages` sendmmsg entries carrying `datagrams` datagrams,
+ * `gsoMessages` of them GSO runs) and received (`receivedMessages` messages, GRO ones cut into
+ * `receivedDatagrams` datagrams).
+ */
+export interface Totals {
+  messages: number;
+  datagrams: number;
+  gsoMessages: number;
+  receivedMessages: number;
+  receivedDatagrams: number;
+}
+/** totals sums every UdpBatch's `stats()` on this thread, closed ones included. */
+export declare function totals(): Totals;
 export declare const constants: {
   readonly META_ENTRY: number;
   readonly META_TEXT: number;

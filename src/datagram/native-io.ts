@@ -3,7 +3,11 @@
  * a bound dgram socket's reading and writing. It waits on the descriptor through libuv, receives
  * up to BATCH datagrams per `recvmmsg` call and hands them over as one batch, and sends the
  * datagrams written during one turn of the event loop with one `sendmmsg` call. Node's `dgram`
- * makes one system call per datagram each way, which is most of a UDP echo's cost.
+ * makes one system call per datagram each way, which is most of a UDP echo's cost. Where the
+ * kernel has UDP GSO, a run of equal-sized datagrams to one peer leaves as one message the kernel
+ * cuts up (`SOCKKIT_GSO=0` turns that off; a kernel that refuses it turns it off for the socket),
+ * and with GRO a message the kernel joined from several datagrams is cut back into them
+ * (`SOCKKIT_GRO=0` turns that off).
  *
  * The dgram socket still does everything else (bind, connect, options, close), so every option
  * and error of the plain path is unchanged. The path is optional: without the addon (no compiler
@@ -115,6 +119,8 @@ export class NativeIo {
       this.#batch.close();
       throw new Error(`${UDP_BATCH_MODULE} is a stale build: run \`npm rebuild ${UDP_BATCH_MODULE}\``);
     }
+    if (process.env.SOCKKIT_GSO === '0') this.#batch.setGso?.(false);
+    if (process.env.SOCKKIT_GRO === '0') this.#batch.setGro?.(false);
     this.#meta = new DataView(this.#batch.meta);
     this.#metaBytes = Buffer.from(this.#batch.meta);
     this.#entry = module.constants.META_ENTRY;

@@ -12,10 +12,12 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
+/** The native path's own tests: they test the addon, and skip on the plain path. */
+const nativeOnly = new Set(['native-io.test.js', 'gso.test.js']);
 /** Every file of the datagram suite but this one and the native path's own tests. */
 const suite = readdirSync(here)
   .filter((name) => name.endsWith('.test.js'))
-  .filter((name) => name !== basename(fileURLToPath(import.meta.url)) && name !== 'native-io.test.js')
+  .filter((name) => name !== basename(fileURLToPath(import.meta.url)) && !nativeOnly.has(name))
   .sort();
 
 /** runOnPlainPath runs one test file under SOCKKIT_NATIVE=0 and resolves with its exit code and output. */

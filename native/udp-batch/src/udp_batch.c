@@ -20,6 +20,15 @@
 //   .sendNow(data, port, host)  send one datagram at once; returns 0 or -errno
 //   .close(callback?)           send what is queued, stop, close the duplicate descriptor,
 //                               then call callback (idempotent: a second call does nothing)
+//   .stats()                    { messages, datagrams, gsoMessages, gso }: what flush sent so far
+//                               (messages: sendmmsg entries; datagrams: what they carried), and
+//                               whether GSO is on for this socket
+//   .setGso(on)                 turn GSO on or off for this socket (on: only where the kernel has it)
+//   .setGro(on)                 the same for GRO on receive (stats() then says gro, and counts
+//                               receivedMessages against receivedDatagrams)
+//   totals()                    { messages, datagrams, gsoMessages, receivedMessages,
+//                               receivedDatagrams }: the sums of every UdpBatch's stats() on this
+//                               thread (closed ones included)
 //   onReceive(count, data, start) data holds the batch's payloads back to back, in order, from
 //                               byte `start` (the sockets of one delivery pass share `data`)
 //   onError(errno)              a receive or a queued send failed (ICMP errors, EACCES, ...)
@@ -30,6 +39,7 @@
 #include <linux/errqueue.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <node_api.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -48,6 +58,27 @@
 #define MAX_QUEUE (1 << 20)
 // The send arena is kept between turns up to this size, and freed once empty beyond it.
 #define ARENA_KEEP (256 * 1024)
+// GSO (UDP_SEGMENT, Linux 4.18): a run of queued datagrams to one destination, all of one length
+// but the last (which may be shorter), leaves as one message that the kernel (or the NIC) cuts
+// into datagrams: one pass down the stack instead of one per datagram. A run holds at most
+// GSO_MAX_SEGMENTS (the kernel's UDP_MAX_SEGMENTS was 64 until 6.9) and at most one IP packet's
+// payload (65,507 bytes over IPv4, 65,527 over IPv6).
+#ifndef SOL_UDP
+#define SOL_UDP 17
+#endif
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#define GSO_MAX_SEGMENTS 64
+// GRO (UDP_GRO, Linux 5.0): the kernel may hand over several datagrams of one peer as one
+// message, with their segment size in a cmsg; receive notes it and deliver cuts the message at
+// every segment boundary, so JavaScript sees the datagrams that were sent.
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+// RCONTROL: each receive slot's control buffer, room for the UDP_GRO cmsg and a few others.
+#define RCONTROL 64
+#define MAX_PAYLOAD_V4 65507
 // UDP_BATCH_ABI is the contract with native-io.ts; bumped when it changes (see New).
 #define UDP_BATCH_ABI 2
 // A delivery pass's payloads share one buffer up to this size (see deliver_all).
@@ -85,8 +116,35 @@ typedef struct batch_s {
   struct mmsghdr *rmsgs;
   struct iovec *riov;
   struct sockaddr_storage *rnames;
+  // Per receive slot: its control buffer, and the segment size a GRO message came with (0: one
+  // datagram).
+  union {
+    char buffer[RCONTROL];
+    struct cmsghdr align;
+  } *rcontrol;
+  uint32_t *rsegment;
+  int gro;
+  double received_messages;
+  double received_datagrams;
   struct mmsghdr smsgs[SEND_CHUNK];
   struct iovec siov[SEND_CHUNK];
+  // Per send message: the datagrams it carries (more than 1: a GSO run), and its UDP_SEGMENT cmsg.
+  uint32_t scount[SEND_CHUNK];
+  union {
+    char buffer[CMSG_SPACE(sizeof(uint16_t))];
+    struct cmsghdr align;
+  } scontrol[SEND_CHUNK];
+  // GSO state: gso is on (the kernel has UDP_SEGMENT and has not refused it); gso_proven once a
+  // GSO message went out; gso_refused_size, once non-zero, is the smallest segment size refused
+  // after that (a path MTU below it: larger runs go plain); plain_left, datagrams at the queue's
+  // head that go plain because the kernel refused them as one GSO message.
+  int gso;
+  int gso_proven;
+  uint32_t gso_refused_size;
+  uint32_t plain_left;
+  double sent_messages;
+  double sent_datagrams;
+  double gso_messages;
   queued_t *queue;
   uint32_t queue_limit;
   uint32_t queue_capacity;
@@ -126,8 +184,19 @@ typedef struct {
 // each worker), so this is per loop, as the libuv handle in it must be.
 static _Thread_local loop_state_t loop_state;
 
+// totals_t sums what every socket of this thread sent and received (see totals()).
+typedef struct {
+  double messages;
+  double datagrams;
+  double gso_messages;
+  double received_messages;
+  double received_datagrams;
+} totals_t;
+static _Thread_local totals_t totals;
+
 static void on_poll(uv_poll_t *handle, int status, int events);
 static void deliver_all(uv_check_t *handle);
+static uint32_t gro_segment(struct mmsghdr *m);
 
 #define CALL(env, call)                                                      \
   do {                                                                       \
@@ -175,38 +244,125 @@ static void report_error(batch_t *b, int error) {
   napi_close_handle_scope(b->env, scope);
 }
 
-// flush sends the queue with sendmmsg, SEND_CHUNK datagrams per call. A datagram the kernel
-// refuses is dropped (as Node's dgram drops it) and its errno kept for the caller; EAGAIN stops,
-// and the rest goes when the socket is writable again. Returns the first failure's errno, or 0.
+// gso_run counts the queued datagrams from `at` (before `end`) that can leave as one GSO
+// message: the same destination, the same length as the first but the last (shorter ends the
+// run), their bytes back to back in the arena (enqueue appends, compaction keeps the order), at
+// most GSO_MAX_SEGMENTS and one IP packet's payload. 1: send it plain.
+static uint32_t gso_run(const batch_t *b, uint32_t at, uint32_t end) {
+  const queued_t *first = &b->queue[at];
+  uint32_t size = first->length;
+  if (!b->gso || size == 0 || (b->gso_refused_size != 0 && size >= b->gso_refused_size)) return 1;
+  // An IPv6 socket's IPv4-mapped or connected peer may be IPv4: the IPv4 limit, to be safe.
+  const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)&first->name;
+  size_t limit = b->family == AF_INET6 && first->name_length > 0 && !IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr)
+                     ? MAX_PAYLOAD
+                     : MAX_PAYLOAD_V4;
+  size_t total = size;
+  uint32_t count = 1;
+  while (at + count < end && count < GSO_MAX_SEGMENTS) {
+    const queued_t *q = &b->queue[at + count];
+    if (q->length == 0 || q->length > size || total + q->length > limit ||
+        q->offset != first->offset + total || q->name_length != first->name_length ||
+        memcmp(&q->name, &first->name, first->name_length) != 0)
+      break;
+    total += q->length;
+    count += 1;
+    if (q->length < size) break;
+  }
+  return count;
+}
+
+// gso_refused handles the kernel's refusal of a GSO message of segments of `size` bytes with
+// `error`: EINVAL (a segment over the path MTU, a socket with SO_NO_CHECK), EIO (UDP-Lite, IPsec),
+// ENOPROTOOPT or EOPNOTSUPP (no GSO here), EMSGSIZE. Refused before any GSO message went out: GSO
+// is off for the socket; after: runs of that size and larger go plain. 0: not a GSO refusal.
+static int gso_refused(batch_t *b, int error, uint32_t size) {
+  if (error != EINVAL && error != EIO && error != ENOPROTOOPT && error != EOPNOTSUPP &&
+      error != EMSGSIZE)
+    return 0;
+  if (!b->gso_proven)
+    b->gso = 0;
+  else if (b->gso_refused_size == 0 || size < b->gso_refused_size)
+    b->gso_refused_size = size;
+  return 1;
+}
+
+// flush sends the queue with sendmmsg, SEND_CHUNK messages per call: a run that gso_run finds
+// goes as one message with a UDP_SEGMENT cmsg, any other datagram as a message of its own, in
+// queue order. A GSO message the kernel refuses (see gso_refused) is sent again plainly, datagram
+// by datagram. A datagram the kernel refuses is dropped (as Node's dgram drops it) and its errno
+// kept for the caller; EAGAIN stops, and the rest goes when the socket is writable again.
+// Returns the first failure's errno, or 0.
 static int flush(batch_t *b) {
   int first_error = 0;
   while (b->queue_sent < b->queue_length) {
-    uint32_t count = b->queue_length - b->queue_sent;
-    if (count > SEND_CHUNK) count = SEND_CHUNK;
-    for (uint32_t i = 0; i < count; i++) {
-      queued_t *q = &b->queue[b->queue_sent + i];
-      b->siov[i].iov_base = b->arena + q->offset;
-      b->siov[i].iov_len = q->length;
-      memset(&b->smsgs[i], 0, sizeof b->smsgs[i]);
-      b->smsgs[i].msg_hdr.msg_iov = &b->siov[i];
-      b->smsgs[i].msg_hdr.msg_iovlen = 1;
+    uint32_t at = b->queue_sent;
+    uint32_t plain = b->plain_left;
+    int count = 0;
+    while (count < SEND_CHUNK && at < b->queue_length) {
+      queued_t *q = &b->queue[at];
+      uint32_t run = plain > 0 ? 1 : gso_run(b, at, b->queue_length);
+      if (plain > 0) plain -= 1;
+      struct msghdr *m = &b->smsgs[count].msg_hdr;
+      memset(&b->smsgs[count], 0, sizeof b->smsgs[count]);
+      b->siov[count].iov_base = b->arena + q->offset;
+      b->siov[count].iov_len = q->length;
+      m->msg_iov = &b->siov[count];
+      m->msg_iovlen = 1;
       if (q->name_length > 0) {
-        b->smsgs[i].msg_hdr.msg_name = &q->name;
-        b->smsgs[i].msg_hdr.msg_namelen = q->name_length;
+        m->msg_name = &q->name;
+        m->msg_namelen = q->name_length;
       }
+      if (run > 1) {
+        const queued_t *last = &b->queue[at + run - 1];
+        b->siov[count].iov_len = last->offset + last->length - q->offset;
+        m->msg_control = b->scontrol[count].buffer;
+        m->msg_controllen = sizeof b->scontrol[count].buffer;
+        struct cmsghdr *c = CMSG_FIRSTHDR(m);
+        c->cmsg_level = SOL_UDP;
+        c->cmsg_type = UDP_SEGMENT;
+        c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+        uint16_t gso_size = (uint16_t)q->length;
+        memcpy(CMSG_DATA(c), &gso_size, sizeof gso_size);
+      }
+      b->scount[count] = run;
+      at += run;
+      count += 1;
     }
-    int sent = sendmmsg(b->fd, b->smsgs, count, 0);
+    int sent = sendmmsg(b->fd, b->smsgs, (unsigned)count, 0);
     if (sent < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) break;
-      if (first_error == 0) first_error = errno;
-      b->queue_sent += 1;  // the first datagram of the chunk failed: drop it, go on
+      int error = errno;
+      if (error == EINTR) continue;
+      if (error == EAGAIN || error == EWOULDBLOCK || error == ENOBUFS) break;
+      if (b->scount[0] > 1 && gso_refused(b, error, b->queue[b->queue_sent].length)) {
+        b->plain_left = b->scount[0];  // the same datagrams again, plainly
+        continue;
+      }
+      if (first_error == 0) first_error = error;
+      // The first datagram of the chunk failed: drop it, go on (a GSO run's others are regrouped).
+      b->queue_sent += 1;
+      if (b->plain_left > 0) b->plain_left -= 1;
       continue;
     }
-    b->queue_sent += (uint32_t)sent;
+    uint32_t datagrams = 0;
+    for (int i = 0; i < sent; i++) {
+      datagrams += b->scount[i];
+      if (b->scount[i] > 1) {
+        b->gso_messages += 1;
+        totals.gso_messages += 1;
+        b->gso_proven = 1;
+      }
+    }
+    b->sent_messages += sent;
+    b->sent_datagrams += datagrams;
+    totals.messages += sent;
+    totals.datagrams += datagrams;
+    b->queue_sent += datagrams;
+    b->plain_left = b->plain_left > datagrams ? b->plain_left - datagrams : 0;
   }
   if (b->queue_sent == b->queue_length) {
     b->queue_sent = b->queue_length = 0;
+    b->plain_left = 0;
     b->arena_length = 0;
     // A burst of large sends grew the arena: give it back rather than keep it for the socket's life.
     if (b->arena_capacity > ARENA_KEEP) {
@@ -304,6 +460,8 @@ static void prepare_receive(batch_t *b) {
     b->rmsgs[i].msg_hdr.msg_iovlen = 1;
     b->rmsgs[i].msg_hdr.msg_name = &b->rnames[i];
     b->rmsgs[i].msg_hdr.msg_namelen = sizeof b->rnames[i];
+    b->rmsgs[i].msg_hdr.msg_control = b->rcontrol[i].buffer;
+    b->rmsgs[i].msg_hdr.msg_controllen = RCONTROL;
   }
 }
 
@@ -312,7 +470,9 @@ static void reset_received(batch_t *b, int count) {
   for (int i = 0; i < count; i++) {
     b->rmsgs[i].msg_len = 0;
     b->rmsgs[i].msg_hdr.msg_namelen = sizeof b->rnames[i];
+    b->rmsgs[i].msg_hdr.msg_controllen = RCONTROL;
     b->rmsgs[i].msg_hdr.msg_flags = 0;
+    b->rsegment[i] = 0;
   }
 }
 
@@ -370,9 +530,24 @@ static void receive(batch_t *b) {
     // The kernel never reports more than the slot holds; a truncated datagram is dropped whole.
     if (b->rmsgs[i].msg_len > SLOT || (b->rmsgs[i].msg_hdr.msg_flags & MSG_TRUNC))
       b->rmsgs[i].msg_len = UINT32_MAX;
+    else
+      b->rsegment[i] = gro_segment(&b->rmsgs[i]);
   }
   b->received = count;
   mark_ready(b);
+}
+
+// gro_segment returns the segment size of a message GRO made of several datagrams, or 0 when it
+// holds one (no UDP_GRO cmsg, or a segment size not below its length).
+static uint32_t gro_segment(struct mmsghdr *m) {
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&m->msg_hdr); c != NULL; c = CMSG_NXTHDR(&m->msg_hdr, c)) {
+    if (c->cmsg_level != SOL_UDP || c->cmsg_type != UDP_GRO || c->cmsg_len < CMSG_LEN(sizeof(int)))
+      continue;
+    int size;
+    memcpy(&size, CMSG_DATA(c), sizeof size);
+    return size > 0 && (uint32_t)size < m->msg_len ? (uint32_t)size : 0;
+  }
+  return 0;
 }
 
 // received_bytes is the payload bytes of `b`'s received batch (truncated datagrams left out).
@@ -383,9 +558,24 @@ static size_t received_bytes(const batch_t *b) {
   return total;
 }
 
+// call_receive calls `b`'s onReceive with (count, data, start). An exception it throws is passed
+// to Node as uncaught.
+static void call_receive(batch_t *b, napi_value *argv) {
+  napi_env env = b->env;
+  napi_value fn, global, result;
+  if (napi_get_reference_value(env, b->on_receive, &fn) == napi_ok && fn != NULL &&
+      napi_get_global(env, &global) == napi_ok &&
+      napi_call_function(env, global, fn, 3, argv, &result) == napi_pending_exception) {
+    napi_value error;
+    if (napi_get_and_clear_last_exception(env, &error) == napi_ok) napi_fatal_exception(env, error);
+  }
+}
+
 // deliver hands `b`'s received batch to its onReceive, inside the delivery pass's callback scope.
 // The payloads are copied to `shared` at *at (the pass's one buffer), or, when it is NULL, to a
-// buffer of their own.
+// buffer of their own. A GRO message is cut into its datagrams; since the meta buffer holds
+// `batch` entries, a batch of more datagrams than that is handed over in several calls (none
+// after one that closed the socket).
 static void deliver(batch_t *b, napi_value shared, uint8_t *shared_data, size_t *at) {
   int count = b->received;
   size_t total = received_bytes(b);
@@ -398,31 +588,52 @@ static void deliver(batch_t *b, napi_value shared, uint8_t *shared_data, size_t 
   }
   uint8_t *data = shared_data;
   size_t start = shared != NULL ? *at : 0;
-  napi_value argv[3], fn, global, result;
+  napi_value argv[3];
   argv[1] = shared;
   if (shared != NULL || napi_create_buffer(env, total, (void **)&data, &argv[1]) == napi_ok) {
+    // The batch is copied out whole first: what JavaScript does may close this socket (its ring
+    // and headers stay allocated until on_close, later in this turn of the loop), and the data
+    // must not change under a later call's datagrams.
     size_t end = start;
-    int kept = 0;
     for (int i = 0; i < count; i++) {
       uint32_t length = b->rmsgs[i].msg_len;
       if (length == UINT32_MAX) continue;
       if (length > 0) memcpy(data + end, b->riov[i].iov_base, length);
       end += length;
-      describe(b, b->meta + (size_t)kept * META_ENTRY, &b->rnames[i], b->rmsgs[i].msg_hdr.msg_namelen,
-               length);
-      kept += 1;
     }
     if (shared != NULL) *at = end;
-    napi_create_int32(env, kept, &argv[0]);
-    napi_create_double(env, (double)start, &argv[2]);
-    // Reset before calling out: what JavaScript does may close this socket (the headers stay
-    // allocated until on_close, which runs later in this turn of the loop).
+    size_t chunk_start = start, offset = start;
+    int kept = 0;
+    for (int i = 0; i < count && !b->closing; i++) {
+      uint32_t length = b->rmsgs[i].msg_len;
+      if (length == UINT32_MAX) continue;
+      uint32_t segment = b->rsegment[i] > 0 ? b->rsegment[i] : length;
+      uint32_t left = length;
+      b->received_messages += 1;
+      totals.received_messages += 1;
+      do {
+        uint32_t piece = left < segment ? left : segment;
+        describe(b, b->meta + (size_t)kept * META_ENTRY, &b->rnames[i], b->rmsgs[i].msg_hdr.msg_namelen,
+                 piece);
+        kept += 1;
+        b->received_datagrams += 1;
+        totals.received_datagrams += 1;
+        offset += piece;
+        left -= piece;
+        if (kept == b->batch) {  // the meta buffer is full: hand these over
+          napi_create_int32(env, kept, &argv[0]);
+          napi_create_double(env, (double)chunk_start, &argv[2]);
+          call_receive(b, argv);
+          chunk_start = offset;
+          kept = 0;
+        }
+      } while (left > 0 && !b->closing);
+    }
     reset_received(b, count);
-    if (kept > 0 && napi_get_reference_value(env, b->on_receive, &fn) == napi_ok && fn != NULL &&
-        napi_get_global(env, &global) == napi_ok &&
-        napi_call_function(env, global, fn, 3, argv, &result) == napi_pending_exception) {
-      napi_value error;
-      if (napi_get_and_clear_last_exception(env, &error) == napi_ok) napi_fatal_exception(env, error);
+    if (kept > 0 && !b->closing) {
+      napi_create_int32(env, kept, &argv[0]);
+      napi_create_double(env, (double)chunk_start, &argv[2]);
+      call_receive(b, argv);
     }
   } else {
     reset_received(b, count);
@@ -546,8 +757,12 @@ static void on_close(uv_handle_t *handle) {
   free(b->rmsgs);
   free(b->riov);
   free(b->rnames);
+  free(b->rcontrol);
+  free(b->rsegment);
   free(b->queue);
   free(b->arena);
+  b->rcontrol = NULL;
+  b->rsegment = NULL;
   b->rmsgs = NULL;
   b->riov = NULL;
   b->rnames = NULL;
@@ -574,6 +789,11 @@ static void on_close(uv_handle_t *handle) {
 static void start_close(batch_t *b) {
   if (b->closing) return;
   b->closing = 1;
+  // The descriptor is shared with the dgram socket, which never cuts GRO messages up.
+  if (b->gro) {
+    int off = 0;
+    setsockopt(b->fd, SOL_UDP, UDP_GRO, &off, sizeof off);
+  }
   unlink_from_loop(b);
   uv_poll_stop(&b->poll);
   uv_close((uv_handle_t *)&b->poll, on_close);
@@ -788,6 +1008,95 @@ static napi_value SendNow(napi_env env, napi_callback_info info) {
   return int_result(env, sent < 0 ? -errno : 0);
 }
 
+// counters_object builds { messages, datagrams, gsoMessages }.
+static napi_value counters_object(napi_env env, double messages, double datagrams, double gso_messages) {
+  napi_value result, value;
+  CALL(env, napi_create_object(env, &result));
+  napi_create_double(env, messages, &value);
+  napi_set_named_property(env, result, "messages", value);
+  napi_create_double(env, datagrams, &value);
+  napi_set_named_property(env, result, "datagrams", value);
+  napi_create_double(env, gso_messages, &value);
+  napi_set_named_property(env, result, "gsoMessages", value);
+  return result;
+}
+
+static napi_value Totals(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result = counters_object(env, totals.messages, totals.datagrams, totals.gso_messages);
+  if (result == NULL) return NULL;
+  napi_value value;
+  napi_create_double(env, totals.received_messages, &value);
+  napi_set_named_property(env, result, "receivedMessages", value);
+  napi_create_double(env, totals.received_datagrams, &value);
+  napi_set_named_property(env, result, "receivedDatagrams", value);
+  return result;
+}
+
+static napi_value Stats(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  batch_t *b = unwrap(env, info, &argc, NULL);
+  if (b == NULL) return NULL;
+  napi_value result = counters_object(env, b->sent_messages, b->sent_datagrams, b->gso_messages);
+  if (result == NULL) return NULL;
+  napi_value value;
+  napi_get_boolean(env, b->gso != 0, &value);
+  napi_set_named_property(env, result, "gso", value);
+  napi_get_boolean(env, b->gro != 0, &value);
+  napi_set_named_property(env, result, "gro", value);
+  napi_create_double(env, b->received_messages, &value);
+  napi_set_named_property(env, result, "receivedMessages", value);
+  napi_create_double(env, b->received_datagrams, &value);
+  napi_set_named_property(env, result, "receivedDatagrams", value);
+  return result;
+}
+
+// gso_supported asks the kernel whether it knows UDP_SEGMENT on this socket (Linux 4.18 and later).
+static int gso_supported(int fd) {
+  int value = 0;
+  socklen_t length = sizeof value;
+  return getsockopt(fd, SOL_UDP, UDP_SEGMENT, &value, &length) == 0;
+}
+
+// set_gro turns UDP_GRO on or off; returns 1 when it is on.
+static int set_gro(int fd, int on) {
+  return setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof on) == 0 && on;
+}
+
+// unwrap_switch is unwrap for a method that takes one boolean (`usage` is its error).
+static batch_t *unwrap_switch(napi_env env, napi_callback_info info, bool *on, const char *usage) {
+  size_t argc = 1;
+  napi_value argv[1];
+  batch_t *b = unwrap(env, info, &argc, argv);
+  if (b == NULL) return NULL;
+  if (argc < 1 || napi_get_value_bool(env, argv[0], on) != napi_ok) {
+    napi_throw_type_error(env, NULL, usage);
+    return NULL;
+  }
+  return b;
+}
+
+static napi_value SetGro(napi_env env, napi_callback_info info) {
+  bool on = false;
+  batch_t *b = unwrap_switch(env, info, &on, "udp-batch: setGro(on) takes a boolean");
+  if (b == NULL) return NULL;
+  if (b->closing) return int_result(env, 0);
+  b->gro = set_gro(b->fd, on);
+  return int_result(env, b->gro);
+}
+
+static napi_value SetGso(napi_env env, napi_callback_info info) {
+  bool on = false;
+  batch_t *b = unwrap_switch(env, info, &on, "udp-batch: setGso(on) takes a boolean");
+  if (b == NULL) return NULL;
+  b->gso = on && gso_supported(b->fd);
+  if (on) {
+    b->gso_proven = 0;
+    b->gso_refused_size = 0;
+  }
+  return int_result(env, b->gso);
+}
+
 static napi_value Close(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -859,19 +1168,26 @@ static napi_value New(napi_env env, napi_callback_info info) {
   b->rmsgs = calloc((size_t)batch, sizeof *b->rmsgs);
   b->riov = calloc((size_t)batch, sizeof *b->riov);
   b->rnames = calloc((size_t)batch, sizeof *b->rnames);
+  b->rcontrol = calloc((size_t)batch, sizeof *b->rcontrol);
+  b->rsegment = calloc((size_t)batch, sizeof *b->rsegment);
   b->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-  if (b->ring == MAP_FAILED || !b->rmsgs || !b->riov || !b->rnames || b->fd < 0) {
+  if (b->ring == MAP_FAILED || !b->rmsgs || !b->riov || !b->rnames || !b->rcontrol || !b->rsegment ||
+      b->fd < 0) {
     int error = b->fd < 0 ? errno : ENOMEM;
     if (b->fd >= 0) close(b->fd);
     if (b->ring != MAP_FAILED) munmap(b->ring, b->ring_size);
     free(b->rmsgs);
     free(b->riov);
     free(b->rnames);
+    free(b->rcontrol);
+    free(b->rsegment);
     free(b);
     napi_throw_error(env, NULL, strerror(error));
     return NULL;
   }
   fcntl(b->fd, F_SETFL, fcntl(b->fd, F_GETFL) | O_NONBLOCK);
+  b->gso = gso_supported(b->fd);
+  b->gro = set_gro(b->fd, 1);
   prepare_receive(b);
   napi_value meta, resource_name;
   void *meta_data;
@@ -886,6 +1202,8 @@ static napi_value New(napi_env env, napi_callback_info info) {
     free(b->rmsgs);
     free(b->riov);
     free(b->rnames);
+    free(b->rcontrol);
+    free(b->rsegment);
     free(b);
     napi_throw_error(env, NULL, "udp-batch: could not set up the socket");
     return NULL;
@@ -971,9 +1289,12 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"flush", NULL, Flush, NULL, NULL, NULL, napi_default, NULL},
       {"sendNow", NULL, SendNow, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, Close, NULL, NULL, NULL, napi_default, NULL},
+      {"stats", NULL, Stats, NULL, NULL, NULL, napi_default, NULL},
+      {"setGso", NULL, SetGso, NULL, NULL, NULL, napi_default, NULL},
+      {"setGro", NULL, SetGro, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_value cls, constants;
-  CALL(env, napi_define_class(env, "UdpBatch", NAPI_AUTO_LENGTH, New, NULL, 4, methods, &cls));
+  CALL(env, napi_define_class(env, "UdpBatch", NAPI_AUTO_LENGTH, New, NULL, 7, methods, &cls));
   CALL(env, napi_set_named_property(env, exports, "UdpBatch", cls));
   CALL(env, napi_create_object(env, &constants));
   napi_value value;
@@ -990,6 +1311,9 @@ static napi_value Init(napi_env env, napi_value exports) {
   CALL(env, napi_create_function(env, "attachSocketFilter", NAPI_AUTO_LENGTH, AttachSocketFilter,
                                  NULL, &attach));
   CALL(env, napi_set_named_property(env, exports, "attachSocketFilter", attach));
+  napi_value totals_function;
+  CALL(env, napi_create_function(env, "totals", NAPI_AUTO_LENGTH, Totals, NULL, &totals_function));
+  CALL(env, napi_set_named_property(env, exports, "totals", totals_function));
   return exports;
 }
 

@@ -2,11 +2,13 @@
 // exercise.cjs drives every entry point of the addon on loopback, for a memory checker
 // (scripts/memcheck-udp-batch.sh runs it under valgrind): every size class, full batches,
 // the send queue's limit and compaction, refused sends, an ICMP error, close with sends queued,
-// close inside a receive callback, and sockets closed inside another's delivery pass.
+// close inside a receive callback, sockets closed inside another's delivery pass, and GSO runs
+// (equal sizes, a shorter last, the segment and payload limits, mixed destinations) on and off,
+// received with GRO (messages cut at every boundary, a batch's worth per call) and without.
 // Exits 0 when every datagram came back intact; prints one line per step.
 const dgram = require('node:dgram');
 const assert = require('node:assert/strict');
-const { UdpBatch, constants } = require('..');
+const { UdpBatch, constants, totals } = require('..');
 
 const META = constants.META_ENTRY;
 const sizes = [0, 1, 63, 64, 1472, 9000, 65507];
@@ -182,7 +184,104 @@ async function onePass() {
   console.log('one delivery pass: others closed inside it, its reply sent without flush()');
 }
 
+// gsoRuns sends mixed runs through GSO, then with GSO off, and checks each datagram, in order.
+async function gsoRuns(type, host, largest) {
+  const receivers = await Promise.all([0, 1].map(() => bound(type, host)));
+  const sender = await bound(type, host);
+  const plan = [];
+  const add = (to, size, times) => {
+    for (let i = 0; i < times; i += 1) plan.push({ to, data: pattern(size, plan.length) });
+  };
+  add(0, 1200, 60);
+  add(0, 7, 1);
+  add(1, 1200, 3);
+  add(1, 0, 1);
+  add(0, largest, 2);
+  add(0, 9000, 10);
+  add(1, 100, 130);
+  add(1, 300, 2);
+  add(1, 301, 1);
+  const got = [[], []];
+  let done;
+  let all = new Promise((resolve) => {
+    done = resolve;
+  });
+  let total = 0;
+  const batches = receivers.map((receiver, index) => {
+    receiver.setRecvBufferSize(4 << 20);
+    return open(receiver, 64, 8, (data) => {
+      got[index].push(Buffer.from(data));
+      total += 1;
+      if (total === plan.length) done();
+    });
+  });
+  const send = open(sender, 4, 1000, () => {});
+  // The first receiver cuts GRO messages itself; the second has GRO off (the kernel cuts them).
+  assert.equal(batches[1].setGro(false), 0);
+  assert.equal(batches[0].stats().gro, true);
+  for (const round of [true, false]) {
+    got[0] = [];
+    got[1] = [];
+    total = 0;
+    const ready = all;
+    send.setGso(round);
+    for (const { to, data } of plan) send.enqueue(data, receivers[to].address().port, host);
+    const before = send.stats();
+    assert.equal(send.flush(), 0);
+    const after = send.stats();
+    assert.equal(after.datagrams - before.datagrams, plan.length);
+    assert.ok(totals().datagrams >= after.datagrams);
+    if (round) assert.ok(after.gsoMessages - before.gsoMessages >= 8, 'GSO runs went out');
+    else assert.equal(after.messages - before.messages, plan.length);
+    await ready;
+    for (const to of [0, 1]) {
+      const expected = plan.filter((p) => p.to === to).map((p) => p.data);
+      assert.equal(got[to].length, expected.length);
+      for (const [i, data] of got[to].entries())
+        assert.ok(data.equals(expected[i]), `${type} ${to}:${i} differs`);
+    }
+    all = new Promise((resolve) => {
+      done = resolve;
+    });
+  }
+  for (const batch of [...batches, send]) batch.close();
+  await new Promise((resolve) => setImmediate(resolve));
+  for (const socket of [...receivers, sender]) socket.close();
+  console.log(`gso ${type}: ${plan.length} datagrams in runs, with GSO and without, came back intact`);
+}
+
+// groClose: a GRO message of 30 datagrams reaches a socket whose batch holds 2; its handler
+// closes it at the 6th datagram (the end of a call), and is called no more.
+async function groClose() {
+  const receiver = await bound('udp4', '127.0.0.1');
+  const sender = await bound('udp4', '127.0.0.1');
+  let seen = 0;
+  let closedAt;
+  const closed = new Promise((resolve) => {
+    closedAt = resolve;
+  });
+  open(receiver, 2, 2, (data, _length, _port, _from, batch) => {
+    assert.ok(data.equals(pattern(200, seen)), `datagram ${seen} differs`);
+    seen += 1;
+    assert.ok(seen <= 6, 'a closed socket was handed more');
+    if (seen === 6) batch.close(() => closedAt()); // the end of the third call
+  });
+  const send = open(sender, 2, 64, () => {});
+  for (let i = 0; i < 30; i += 1) send.enqueue(pattern(200, i), receiver.address().port, '127.0.0.1');
+  assert.equal(send.flush(), 0);
+  assert.equal(send.stats().gsoMessages, 1);
+  await closed;
+  send.close();
+  await new Promise((resolve) => setImmediate(resolve));
+  receiver.close();
+  sender.close();
+  console.log('gro: a socket closed in the middle of a joined message was handed no more of it');
+}
+
 (async () => {
+  await groClose();
+  await gsoRuns('udp4', '127.0.0.1', 65507);
+  await gsoRuns('udp6', '::1', 65527);
   await onePass();
   await echoRound('udp4', '127.0.0.1');
   await echoRound('udp6', '::1');
