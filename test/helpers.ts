@@ -157,11 +157,24 @@ function spawnCli(args: readonly string[], options: CliLaunch, stdin: 'pipe' | '
     ...(options.wrapper ?? []),
     ...(options.wrapper ? [process.execPath] : []),
   ];
-  return spawn(command, [...prefix, ...(options.nodeArgs ?? []), CLI, ...args], {
+  const child = spawn(command, [...prefix, ...(options.nodeArgs ?? []), CLI, ...args], {
     stdio: [stdin, 'pipe', 'pipe'],
     env: options.env ?? process.env,
   });
+  unfinished.add(child);
+  child.on('exit', () => unfinished.delete(child));
+  return child;
 }
+
+/**
+ * The commands started and not yet exited. A test that fails between starting one and stopping it
+ * leaves it running; the test file's process (ended by `--test-force-exit` once its tests are
+ * done) takes them with it instead of leaving them to the machine.
+ */
+const unfinished = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of unfinished) child.kill('SIGKILL');
+});
 
 /**
  * collect gathers a child's stdout and stderr as they come; `done` settles once it has exited

@@ -44,6 +44,10 @@ test('connect --keepalive 7s arms a keepalive timer of at most 7 s on its socket
     listens: 0,
   });
   const keptSocket = await next();
+  // The server accepts before the client's process has seen its connect and set the option; a
+  // byte from the client comes after both (Node sets keepalive before it flushes any write).
+  kept.child.stdin?.write('x');
+  await once(keptSocket, 'data');
   const [keptTimer] = await timersOf(`( src 127.0.0.1:${keptSocket.remotePort} )`);
   const seconds = keepaliveLeft(keptTimer);
   assert.ok(seconds > 0 && seconds <= 7, `client timer: ${keptTimer}`);
