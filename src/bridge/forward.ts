@@ -26,6 +26,7 @@ import { type ForwardPacketsOptions, forwardPackets } from './forward-packets.js
 import type { ForwardEvent, Forwarder, ForwardSummary } from './forwarder.js';
 import { type JoinFilters, join } from './join.js';
 import { openEndpoint } from './open-endpoint.js';
+import type { ProgramSide } from './program.js';
 import { type BridgeSide, connSide } from './side.js';
 import { webSocketSide } from './websocket-side.js';
 
@@ -79,6 +80,8 @@ export interface ForwardOptions extends ServerTransportOptions {
   readonly connectTimeout?: number | undefined;
   /** How long a program target may take to exit once its client is done, in ms (see startProgram). */
   readonly programGrace?: number | undefined;
+  /** onProgram is told of each program target started (see OpenEndpointOptions.onProgram). It must not throw. */
+  readonly onProgram?: ((program: ProgramSide) => void) | undefined;
   /**
    * onPair is called with each client and its target before any byte is copied; the filters it
    * returns sit on the way of each direction (see JoinFilters). It must not throw: a hook that
@@ -173,6 +176,7 @@ export async function forward(
           timeout: options.connectTimeout ?? 10_000,
           connection: client,
           programGrace: options.programGrace,
+          onProgram: options.onProgram,
         });
         return { ...opened, target };
       } catch (err) {

@@ -10,7 +10,7 @@ import { type DialOptions, dial } from '../stream/dial.js';
 import { dialWebSocket } from '../websocket/dial-websocket.js';
 import type { WebSocketConn } from '../websocket/websocket-conn.js';
 import { type Endpoint, formatEndpoint } from './endpoint.js';
-import { startProgram } from './program.js';
+import { type ProgramSide, startProgram } from './program.js';
 import { type BridgeSide, connSide, streamSide } from './side.js';
 import { webSocketSide } from './websocket-side.js';
 
@@ -24,6 +24,12 @@ export interface OpenEndpointOptions extends DialOptions {
   readonly programGrace?: number | undefined;
   /** The streams `-` stands for. Without them, `-` is refused. */
   readonly stdio?: { readonly input: Readable; readonly output: Writable } | undefined;
+  /**
+   * onProgram is told of each program started, before it is joined: a caller that may exit
+   * before a program has ended (a second Ctrl-C) keeps it, to kill it then (see ProgramSide.kill).
+   * It must not throw.
+   */
+  readonly onProgram?: ((program: ProgramSide) => void) | undefined;
 }
 
 /** OpenedEndpoint is a live endpoint: its side, and its connection when it is a socket. */
@@ -57,6 +63,7 @@ export async function openEndpoint(
         connection: options.connection,
         grace: options.programGrace,
       });
+      options.onProgram?.(side);
       return { side };
     }
     case 'stdio':

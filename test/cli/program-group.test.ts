@@ -1,7 +1,8 @@
 /**
- * The program of `--exec`/`--sh` runs in a process group of its own; whatever way sockkit ends
- * short of its own SIGKILL (a second Ctrl-C, the grace over), nothing of that group outlives it,
- * not even a program that ignores SIGTERM and never reads.
+ * The program of `--exec`/`--sh`, and of an `exec:`/`sh:` endpoint of `relay` or `forward`, runs
+ * in a process group of its own; whatever way sockkit ends short of its own SIGKILL (a second
+ * Ctrl-C, the grace over), nothing of that group outlives it, not even a program that ignores
+ * SIGTERM and never reads.
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
@@ -133,6 +134,43 @@ describe('a program that ignores SIGTERM and never reads ends with sockkit', () 
     } finally {
       server.close();
     }
+  });
+
+  test("relay TCP sh:: after two SIGINTs sockkit exits 130 and the program's group is gone", {
+    timeout: 10_000,
+  }, async () => {
+    const server: Server = createServer();
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as { port: number };
+    const accepted = once(server, 'connection') as Promise<[Socket]>;
+    const sockkit = await startCli(['relay', `tcp://127.0.0.1:${port}`, `sh:${STUBBORN}`], { listens: 0 });
+    const [peer] = await accepted;
+    try {
+      const pgid = Number(await firstLine(peer));
+      const exit = await twoInterrupts(sockkit, peer);
+      assert.equal(exit.code, 130);
+      await expectGroupGone(pgid);
+    } finally {
+      server.close();
+    }
+  });
+
+  test("forward to sh:, a client in its grace: after two SIGINTs sockkit exits 130 and the program's group is gone", {
+    timeout: 10_000,
+  }, async () => {
+    const sockkit = await startCli(['forward', 'tcp://127.0.0.1:0', `sh:${STUBBORN}`, '--grace', '30s']);
+    const { port } = hostPort(sockkit.urls[0] as string);
+    const client = connect(port, '127.0.0.1');
+    const pgid = Number(await firstLine(client));
+    assert.ok(pgid > 1, 'the program said its group');
+    sockkit.child.kill('SIGINT');
+    await sockkit.waitFor(/Ctrl-C again to force/);
+    sockkit.child.kill('SIGINT');
+    const exit = await exitOf(sockkit.child);
+    client.destroy();
+    assert.equal(exit.code, 130);
+    await expectGroupGone(pgid);
   });
 
   test("listen --sh: one SIGINT, and when the grace is over the program's group is killed before sockkit exits", {

@@ -61,7 +61,7 @@ import {
   withWebSocketBridgeOptions,
 } from '../options/websocket.js';
 import { shutdownSignal, warn } from '../run.js';
-import { warnIfShellExposed } from './program-exec.js';
+import { RunningPrograms, warnIfShellExposed } from './program-exec.js';
 import { shuttingDownLine } from './service-summary.js';
 
 interface ForwardFlags
@@ -192,6 +192,8 @@ Examples:
     // The listening side decides the kind: a udp:// forward has udp:// targets only.
     const faults = faultInjectionOf('forward', flags, [url]);
     const capture = captureFor(flags, 'forward');
+    // Program targets die with sockkit, however sockkit ends (a second Ctrl-C exits at once).
+    const programs = new RunningPrograms();
     const forwarder = await forward(address, targets, {
       signal,
       trace,
@@ -207,6 +209,7 @@ Examples:
       ...socket,
       grace: flags.grace,
       connectTimeout: flags.connectTimeout,
+      onProgram: (program) => programs.add(program),
       onPair: faults ? (pair) => faults.streams.filters(pair.clientSide, pair.targetSide) : undefined,
       onEvent: reporter(globalsOf(cmd).trace === true),
       report: limitReporter(cmd),
@@ -226,6 +229,7 @@ Examples:
     for (const target of targets)
       if (target.kind === 'program') warnIfShellExposed(forwarder.addresses, target.program);
     const summary = await forwarder.done;
+    programs.dispose();
     faults?.close();
     const limits =
       address.scheme === 'udp'

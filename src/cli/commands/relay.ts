@@ -17,6 +17,7 @@ import {
   withWebSocketClientOptions,
 } from '../options/websocket.js';
 import { shutdownSignal } from '../run.js';
+import { RunningPrograms } from './program-exec.js';
 
 type RelayFlags = { timeout?: number } & TlsClientFlags &
   ProxyFlags &
@@ -66,6 +67,8 @@ Examples:
       for (const socket of sockets) proxyOptionsOf(flags, socket); // a unix: or udp:// socket takes no proxy
       const ws = sockets.map((s) => webSocketClientOptionsOf(flags, s)).find((o) => o !== undefined);
       const socketOptions = relaySocketOptionsOf(command, flags, [a, b], sockets);
+      // A program endpoint dies with sockkit, however sockkit ends (a second Ctrl-C exits at once).
+      const programs = new RunningPrograms();
       await relayEndpoints(endpoints[0], endpoints[1], {
         proxy: proxyChainOf(flags),
         signal: shutdownSignal(),
@@ -76,7 +79,8 @@ Examples:
         tcp: socketOptions?.tcp,
         family: socketOptions?.family,
         stdio: { input: process.stdin, output: process.stdout },
-      });
+        onProgram: (program) => programs.add(program),
+      }).finally(() => programs.dispose());
     });
 }
 
