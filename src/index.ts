@@ -186,6 +186,7 @@ export {
 export {
   DatagramFaults,
   type DatagramFaultsOptions,
+  DEFAULT_HOLD_BYTES,
   DEFAULT_HOLD_LIMIT,
 } from './faults/datagram-faults.js';
 export { type FaultCounts, newFaultCounts } from './faults/fault-counts.js';

@@ -4,7 +4,7 @@ import { parseAddress } from '../../src/address.js';
 import { dialPacket } from '../../src/datagram/dial-packet.js';
 import { listenPacket } from '../../src/datagram/listen-packet.js';
 import { servePackets } from '../../src/datagram/serve-packets.js';
-import { DatagramFaults } from '../../src/faults/datagram-faults.js';
+import { DatagramFaults, DEFAULT_HOLD_BYTES } from '../../src/faults/datagram-faults.js';
 import { echoDatagram } from '../../src/services/echo.js';
 
 const T = { timeout: 10_000 };
@@ -84,6 +84,29 @@ test('past the hold limit, datagrams are dropped and counted, not queued', () =>
   for (let i = 0; i < 25; i += 1) faults.pass(i, () => {});
   assert.equal(faults.held, 10);
   assert.equal(faults.counts.datagramsOverflowed, 15);
+  faults.close();
+});
+
+test('past the byte bound (16 MiB by default), datagrams are dropped and counted, whatever their number', () => {
+  const faults = new DatagramFaults({ delay: 60_000, seed: 5 });
+  const big = Buffer.alloc(65_507);
+  for (let i = 0; i < 300; i += 1) faults.pass(big, () => {});
+  assert.equal(faults.held, Math.floor(DEFAULT_HOLD_BYTES / big.length), 'held: as many as 16 MiB holds');
+  assert.ok(faults.heldBytes <= DEFAULT_HOLD_BYTES, `${faults.heldBytes} bytes held`);
+  assert.equal(faults.counts.datagramsOverflowed, 300 - faults.held);
+  faults.close();
+  assert.equal(faults.heldBytes, 0);
+});
+
+test('a delivered datagram gives its bytes back to the bound', async () => {
+  const faults = new DatagramFaults({ delay: 1, seed: 5 }, { holdBytes: 100 });
+  const delivered = new Promise<void>((resolve) => faults.pass(Buffer.alloc(100), () => resolve()));
+  faults.pass(Buffer.alloc(1), () => assert.fail('over the bound: dropped'));
+  assert.equal(faults.counts.datagramsOverflowed, 1);
+  await delivered;
+  assert.equal(faults.heldBytes, 0);
+  await new Promise<void>((resolve) => faults.pass(Buffer.alloc(100), () => resolve()));
+  assert.equal(faults.counts.datagramsOverflowed, 1, 'room again once the first was delivered');
   faults.close();
 });
 
