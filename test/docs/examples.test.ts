@@ -207,6 +207,17 @@ const markdownFiles = [
     .map((name) => `docs/${name}`),
 ];
 
+// The help texts are read here, before any test is declared: npm test runs with
+// --test-force-exit, which ends a file's process once the tests declared so far are done, so a
+// test declared after a top-level await that follows other tests would never run.
+const topHelp = await runCli(['--help']);
+const commands = commandsIn(topHelp.stdout.toString());
+// Read every command's help before the tests, two processes at a time (the machine's cores).
+const commandHelps: CliResult[] = [];
+for (let i = 0; i < commands.length; i += 2) {
+  commandHelps.push(...(await Promise.all(commands.slice(i, i + 2).map((c) => runCli([c, '--help'])))));
+}
+
 describe('the address check', () => {
   test('finds private, public and unique-local addresses, with their prefix', () => {
     assert.deepEqual(
@@ -253,14 +264,6 @@ describe('every example in README.md and docs/ is safe to paste', () => {
 function commandsIn(help: string): string[] {
   const section = /^Commands:\n((?: {2}.*\n?)*)/m.exec(help)?.[1] ?? '';
   return [...section.matchAll(/^ {2}([a-z][\w-]*)/gm)].map((m) => m[1] as string).filter((n) => n !== 'help');
-}
-
-const topHelp = await runCli(['--help']);
-const commands = commandsIn(topHelp.stdout.toString());
-// Read every command's help before the tests, two processes at a time (the machine's cores).
-const commandHelps: CliResult[] = [];
-for (let i = 0; i < commands.length; i += 2) {
-  commandHelps.push(...(await Promise.all(commands.slice(i, i + 2).map((c) => runCli([c, '--help'])))));
 }
 
 describe('every --help text is safe to paste', () => {
