@@ -116,45 +116,31 @@ describe('a program that ignores SIGTERM and never reads ends with sockkit', () 
     });
   }
 
-  test("connect --sh: after two SIGINTs sockkit exits 130 and the program's group is gone", {
-    timeout: 10_000,
-  }, async () => {
-    const server: Server = createServer();
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const { port } = server.address() as { port: number };
-    const accepted = once(server, 'connection') as Promise<[Socket]>;
-    const sockkit = await startCli(['connect', `tcp://127.0.0.1:${port}`, '--sh', STUBBORN], { listens: 0 });
-    const [peer] = await accepted;
-    try {
-      const pgid = Number(await firstLine(peer));
-      const exit = await twoInterrupts(sockkit, peer);
-      assert.equal(exit.code, 130);
-      await expectGroupGone(pgid);
-    } finally {
-      server.close();
-    }
-  });
-
-  test("relay TCP sh:: after two SIGINTs sockkit exits 130 and the program's group is gone", {
-    timeout: 10_000,
-  }, async () => {
-    const server: Server = createServer();
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const { port } = server.address() as { port: number };
-    const accepted = once(server, 'connection') as Promise<[Socket]>;
-    const sockkit = await startCli(['relay', `tcp://127.0.0.1:${port}`, `sh:${STUBBORN}`], { listens: 0 });
-    const [peer] = await accepted;
-    try {
-      const pgid = Number(await firstLine(peer));
-      const exit = await twoInterrupts(sockkit, peer);
-      assert.equal(exit.code, 130);
-      await expectGroupGone(pgid);
-    } finally {
-      server.close();
-    }
-  });
+  const clients: [string, (target: string) => string[]][] = [
+    ['connect --sh', (target) => ['connect', target, '--sh', STUBBORN]],
+    ['relay TCP sh:', (target) => ['relay', target, `sh:${STUBBORN}`]],
+  ];
+  for (const [command, argsFor] of clients) {
+    test(`${command}: after two SIGINTs sockkit exits 130 and the program's group is gone`, {
+      timeout: 10_000,
+    }, async () => {
+      const server: Server = createServer();
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      const { port } = server.address() as { port: number };
+      const accepted = once(server, 'connection') as Promise<[Socket]>;
+      const sockkit = await startCli(argsFor(`tcp://127.0.0.1:${port}`), { listens: 0 });
+      const [peer] = await accepted;
+      try {
+        const pgid = Number(await firstLine(peer));
+        const exit = await twoInterrupts(sockkit, peer);
+        assert.equal(exit.code, 130);
+        await expectGroupGone(pgid);
+      } finally {
+        server.close();
+      }
+    });
+  }
 
   test("forward to sh:, a client in its grace: after two SIGINTs sockkit exits 130 and the program's group is gone", {
     timeout: 10_000,
