@@ -19,7 +19,8 @@ export interface DelimiterOptions {
 /**
  * delimiterCodec returns a Codec whose frames end with `delimiter` (one or more bytes). The
  * delimiter is not part of the decoded frame. A frame that holds the delimiter cannot be encoded
- * (RangeError). At the end of a stream, bytes without a delimiter are a last frame, as a file's
+ * (RangeError), nor one whose last bytes make a delimiter with the start of the one appended
+ * (possible only for a delimiter that overlaps itself, such as `\r\n\r\n`). At the end of a stream, bytes without a delimiter are a last frame, as a file's
  * last line need not end with a newline. Throws RangeError for an empty delimiter or a bad maximum.
  */
 export function delimiterCodec(delimiter: Uint8Array | string, options: DelimiterOptions = {}): Codec {
@@ -33,8 +34,15 @@ export function delimiterCodec(delimiter: Uint8Array | string, options: Delimite
     encode(frame) {
       const bytes = toBytes(frame);
       if (bytes.length > max) throw new FrameTooLargeError('encode', name, bytes.length, max);
-      if (bytes.includes(end)) throw new RangeError(`${name}: a frame must not contain its delimiter`);
-      return Buffer.concat([bytes, end]);
+      const encoded = Buffer.concat([bytes, end]);
+      // The first delimiter must be the one appended. A frame may also make one with the
+      // delimiter's start when the delimiter overlaps itself: with `\r\n\r\n`, `a\r\n` would
+      // be read back as `a`, and the rest as the start of the next frame.
+      if (encoded.indexOf(end) !== bytes.length)
+        throw new RangeError(
+          `${name}: a frame must not contain its delimiter, nor end in bytes that make one with it`,
+        );
+      return encoded;
     },
     decode(buffer): Decoded | undefined {
       // Search no further than a frame of `max` bytes could reach: an attacker's endless line

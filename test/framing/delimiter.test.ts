@@ -32,6 +32,19 @@ describe('delimiterCodec', () => {
     assert.throws(() => delimiterCodec('|').encode('a|b'), RangeError);
   });
 
+  test('refuses a frame whose last bytes make a delimiter with the one appended, which would decode as a shorter frame', () => {
+    const codec = delimiterCodec('\r\n\r\n');
+    // `a\r\n` + `\r\n\r\n` reads back as `a` and then `\r\n`: the fuzz found it with [2] and [2, 2].
+    assert.throws(() => codec.encode('a\r\n'), {
+      name: 'RangeError',
+      message: 'delimiter: a frame must not contain its delimiter, nor end in bytes that make one with it',
+    });
+    assert.throws(() => delimiterCodec(Uint8Array.from([2, 2])).encode(Uint8Array.from([2])), RangeError);
+    // Ending in the delimiter's first byte is fine when no delimiter forms earlier.
+    const crlf = delimiterCodec('\r\n');
+    assert.deepEqual(crlf.decode(crlf.encode('a\r')), { frame: Buffer.from('a\r'), used: 4 });
+  });
+
   test('round-trips frames that do not hold the delimiter', () => {
     const codec = delimiterCodec(Buffer.from([0xfe, 0xff]));
     const frame = fc
