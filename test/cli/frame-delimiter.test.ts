@@ -57,13 +57,16 @@ describe('--frame delimiter against a Python server whose replies end with \\r\\
     assert.equal(result.stdout.toString(), 'ok:quit\n');
   });
 
-  test('send refuses a message that holds the delimiter, in one line', async () => {
-    const result = await runCli(['send', server.url, 'a\r\n\r\nb', ...END]);
-    assert.equal(result.code, 2);
-    assert.equal(
-      result.stderr,
-      'sockkit: send: the message cannot be one delimiter frame: delimiter: a frame must not contain its delimiter\n',
-    );
+  test('send refuses a message that holds the delimiter, or makes one with it, in one line', async () => {
+    // `a\r\n` + `\r\n\r\n` would be read back as `a`: the delimiter overlaps itself.
+    for (const message of ['a\r\n\r\nb', 'a\r\n']) {
+      const result = await runCli(['send', server.url, message, ...END]);
+      assert.equal(result.code, 2, JSON.stringify(message));
+      assert.equal(
+        result.stderr,
+        'sockkit: send: the message cannot be one delimiter frame: delimiter: a frame must not contain its delimiter, nor end in bytes that make one with it\n',
+      );
+    }
   });
 
   test('connect sends each line typed as one delimited frame', async () => {
