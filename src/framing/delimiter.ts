@@ -20,8 +20,9 @@ export interface DelimiterOptions {
  * delimiterCodec returns a Codec whose frames end with `delimiter` (one or more bytes). The
  * delimiter is not part of the decoded frame. A frame that holds the delimiter cannot be encoded
  * (RangeError), nor one whose last bytes make a delimiter with the start of the one appended
- * (possible only for a delimiter that overlaps itself, such as `\r\n\r\n`). At the end of a stream, bytes without a delimiter are a last frame, as a file's
- * last line need not end with a newline. Throws RangeError for an empty delimiter or a bad maximum.
+ * (possible only for a delimiter that overlaps itself, such as `\r\n\r\n`). At the end of a
+ * stream, bytes without a delimiter are a last frame, as a file's last line need not end with a
+ * newline. Throws RangeError for an empty delimiter or a bad maximum.
  */
 export function delimiterCodec(delimiter: Uint8Array | string, options: DelimiterOptions = {}): Codec {
   const end = Buffer.from(toBytes(delimiter));
